@@ -1,0 +1,143 @@
+// What an architecture policy must provide (AxVisor's AxArchVCpu and
+// AxArchPerCpu), as concepts with one named requirement per member.
+//
+// ArchVCpu: the per-vCPU half. AxVCpu owns one by value and forwards its
+// life-cycle calls to it:
+//   static AxResult<A> create(VMId, VCpuId, A::CreateConfig)
+//   AxResult<void> set_entry(GuestPhysAddr), set_ept_root(HostPhysAddr),
+//                  setup(A::SetupConfig), bind(), unbind(),
+//                  set_gpr(usize index, usize value), inject_interrupt(usize vector)
+//   AxResult<AxVCpuExitReason> run()
+//   void set_return_value(usize)
+// inject_interrupt may be called while the vCPU is not running: the policy
+// queues the vector until the next entry.
+//
+// ArchPerCpu: the per-physical-CPU half (virtualization on/off):
+//   static AxResult<P> create(usize cpu_id)
+//   bool is_enabled() const; AxResult<void> hardware_enable(), hardware_disable()
+//   optional: static usize max_guest_page_table_levels() (default 4)
+#pragma once
+
+#include <concepts>
+
+#include <boost/hana/type.hpp>
+
+#include "axvcpu/addr.hpp"
+#include "axvcpu/error.hpp"
+#include "axvcpu/exit_reason.hpp"
+#include "axvcpu/types.hpp"
+
+namespace axvcpu::api {
+
+template <class A>
+concept has_create_config = requires { typename A::CreateConfig; };
+template <class A>
+concept has_setup_config = requires { typename A::SetupConfig; };
+template <class A>
+concept has_create = has_create_config<A> && requires(VMId vm, VCpuId vcpu, typename A::CreateConfig config) {
+    { A::create(vm, vcpu, config) } -> std::same_as<AxResult<A>>;
+};
+template <class A>
+concept has_set_entry = requires(A& a, GuestPhysAddr entry) {
+    { a.set_entry(entry) } -> std::same_as<AxResult<void>>;
+};
+template <class A>
+concept has_set_ept_root = requires(A& a, HostPhysAddr root) {
+    { a.set_ept_root(root) } -> std::same_as<AxResult<void>>;
+};
+template <class A>
+concept has_setup = has_setup_config<A> && requires(A& a, typename A::SetupConfig config) {
+    { a.setup(config) } -> std::same_as<AxResult<void>>;
+};
+template <class A>
+concept has_run = requires(A& a) {
+    { a.run() } -> std::same_as<AxResult<AxVCpuExitReason>>;
+};
+template <class A>
+concept has_bind = requires(A& a) {
+    { a.bind() } -> std::same_as<AxResult<void>>;
+};
+template <class A>
+concept has_unbind = requires(A& a) {
+    { a.unbind() } -> std::same_as<AxResult<void>>;
+};
+template <class A>
+concept has_set_gpr = requires(A& a, usize index, usize value) {
+    { a.set_gpr(index, value) } -> std::same_as<AxResult<void>>;
+};
+template <class A>
+concept has_arch_inject_interrupt = requires(A& a, usize vector) {
+    { a.inject_interrupt(vector) } -> std::same_as<AxResult<void>>;
+};
+template <class A>
+concept has_set_return_value = requires(A& a, usize value) { a.set_return_value(value); };
+
+template <class A>
+concept ArchVCpu = std::move_constructible<A> && has_create_config<A> && has_setup_config<A> && has_create<A> &&
+                   has_set_entry<A> && has_set_ept_root<A> && has_setup<A> && has_run<A> && has_bind<A> &&
+                   has_unbind<A> && has_set_gpr<A> && has_arch_inject_interrupt<A> && has_set_return_value<A>;
+
+template <class A>
+consteval bool check_arch_vcpu() {
+    static_assert(has_create_config<A>, "ArchVCpu: arch policy lacks the type `CreateConfig`");
+    static_assert(has_setup_config<A>, "ArchVCpu: arch policy lacks the type `SetupConfig`");
+    static_assert(has_create<A>, "ArchVCpu: arch policy lacks `static AxResult<A> create(VMId, VCpuId, CreateConfig)`");
+    static_assert(has_set_entry<A>, "ArchVCpu: arch policy lacks `AxResult<void> set_entry(GuestPhysAddr)`");
+    static_assert(has_set_ept_root<A>, "ArchVCpu: arch policy lacks `AxResult<void> set_ept_root(HostPhysAddr)`");
+    static_assert(has_setup<A>, "ArchVCpu: arch policy lacks `AxResult<void> setup(SetupConfig)`");
+    static_assert(has_run<A>, "ArchVCpu: arch policy lacks `AxResult<AxVCpuExitReason> run()`");
+    static_assert(has_bind<A>, "ArchVCpu: arch policy lacks `AxResult<void> bind()`");
+    static_assert(has_unbind<A>, "ArchVCpu: arch policy lacks `AxResult<void> unbind()`");
+    static_assert(has_set_gpr<A>, "ArchVCpu: arch policy lacks `AxResult<void> set_gpr(usize index, usize value)`");
+    static_assert(has_arch_inject_interrupt<A>, "ArchVCpu: arch policy lacks `AxResult<void> inject_interrupt(usize)`");
+    static_assert(has_set_return_value<A>, "ArchVCpu: arch policy lacks `void set_return_value(usize)`");
+    static_assert(std::move_constructible<A>, "ArchVCpu: arch policy must be move-constructible (create returns it)");
+    return true;
+}
+
+template <class P>
+concept has_percpu_create = requires(usize cpu_id) {
+    { P::create(cpu_id) } -> std::same_as<AxResult<P>>;
+};
+template <class P>
+concept has_is_enabled = requires(const P& p) {
+    { p.is_enabled() } -> std::same_as<bool>;
+};
+template <class P>
+concept has_hardware_enable = requires(P& p) {
+    { p.hardware_enable() } -> std::same_as<AxResult<void>>;
+};
+template <class P>
+concept has_hardware_disable = requires(P& p) {
+    { p.hardware_disable() } -> std::same_as<AxResult<void>>;
+};
+
+template <class P>
+concept ArchPerCpu = std::move_constructible<P> && has_percpu_create<P> && has_is_enabled<P> &&
+                     has_hardware_enable<P> && has_hardware_disable<P>;
+
+template <class P>
+consteval bool check_arch_percpu() {
+    static_assert(has_percpu_create<P>, "ArchPerCpu: arch policy lacks `static AxResult<P> create(usize cpu_id)`");
+    static_assert(has_is_enabled<P>, "ArchPerCpu: arch policy lacks `bool is_enabled() const`");
+    static_assert(has_hardware_enable<P>, "ArchPerCpu: arch policy lacks `AxResult<void> hardware_enable()`");
+    static_assert(has_hardware_disable<P>, "ArchPerCpu: arch policy lacks `AxResult<void> hardware_disable()`");
+    static_assert(std::move_constructible<P>, "ArchPerCpu: arch policy must be move-constructible (create returns it)");
+    return true;
+}
+
+inline constexpr usize default_max_guest_page_table_levels = 4;
+
+// The optional member, detected at compile time; absent means 4 levels.
+template <class P>
+constexpr usize max_guest_page_table_levels() {
+    constexpr auto has_levels = boost::hana::is_valid(
+        [](auto type) -> decltype(decltype(type)::type::max_guest_page_table_levels()) {});
+    if constexpr (has_levels(boost::hana::type_c<P>)) {
+        return P::max_guest_page_table_levels();
+    } else {
+        return default_max_guest_page_table_levels;
+    }
+}
+
+}  // namespace axvcpu::api

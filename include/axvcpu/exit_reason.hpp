@@ -1,0 +1,259 @@
+// AxVCpuExitReason: why AxVCpu::run returned, decoded by the arch policy into
+// an architecture-neutral value the VMM can act on.
+//
+// One Hana type list defines both the std::variant alternatives and their log
+// names, so the two cannot drift apart. Every payload prints as
+// `Name { field: value }` through its Hana member list.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <variant>
+
+#include <boost/hana/basic_tuple.hpp>
+#include <boost/hana/type.hpp>
+#include <boost/hana/unpack.hpp>
+
+#include "axvcpu/addr.hpp"
+#include "axvcpu/fmt.hpp"
+#include "axvcpu/reflect.hpp"
+#include "axvcpu/types.hpp"
+
+namespace axvcpu {
+
+// Width of a guest memory, port or register access.
+enum class AccessWidth : std::uint8_t { Byte, Word, Dword, Qword };
+
+[[nodiscard]] constexpr usize size_in_bytes(AccessWidth width) noexcept { return usize{1} << static_cast<unsigned>(width); }
+[[nodiscard]] constexpr usize size_in_bits(AccessWidth width) noexcept { return size_in_bytes(width) * 8; }
+
+// 1, 2, 4 or 8 bytes; any other size yields no value.
+[[nodiscard]] constexpr std::optional<AccessWidth> access_width_from_bytes(usize bytes) noexcept {
+    switch (bytes) {
+        case 1: return AccessWidth::Byte;
+        case 2: return AccessWidth::Word;
+        case 4: return AccessWidth::Dword;
+        case 8: return AccessWidth::Qword;
+        default: return std::nullopt;
+    }
+}
+
+template <fmt::Sink S>
+constexpr void print_to(S& out, AccessWidth width) {
+    constexpr std::array<std::string_view, 4> names{"Byte", "Word", "Dword", "Qword"};
+    out.write(names[static_cast<usize>(width) & 3]);
+}
+
+// The access that faulted in a nested page fault (axaddrspace's MappingFlags).
+struct MappingFlags {
+    static constexpr std::uint32_t READ = 1 << 0;
+    static constexpr std::uint32_t WRITE = 1 << 1;
+    static constexpr std::uint32_t EXECUTE = 1 << 2;
+    static constexpr std::uint32_t USER = 1 << 3;
+    static constexpr std::uint32_t DEVICE = 1 << 4;
+    static constexpr std::uint32_t UNCACHED = 1 << 5;
+
+    std::uint32_t bits = 0;
+
+    [[nodiscard]] constexpr bool contains(std::uint32_t flags) const noexcept { return (bits & flags) == flags; }
+    constexpr bool operator==(const MappingFlags&) const noexcept = default;
+};
+
+// Prints as `READ | WRITE`.
+template <fmt::Sink S>
+constexpr void print_to(S& out, MappingFlags flags) {
+    constexpr std::array<std::string_view, 6> names{"READ", "WRITE", "EXECUTE", "USER", "DEVICE", "UNCACHED"};
+    bool first = true;
+    for (usize bit = 0; bit < names.size(); ++bit) {
+        if ((flags.bits >> bit & 1) == 0) continue;
+        if (!first) out.write(" | ");
+        first = false;
+        out.write(names[bit]);
+    }
+    if (first) out.write("NONE");
+}
+
+// A system register number. On aarch64 it is laid out as in ESR_EL2's ISS for
+// MSR/MRS traps (op0, op2, op1, CRn, CRm); on x86 it is the MSR index.
+struct SysRegAddr {
+    usize value = 0;
+    constexpr bool operator==(const SysRegAddr&) const noexcept = default;
+};
+
+template <fmt::Sink S>
+constexpr void print_to(S& out, SysRegAddr addr) {
+    out.write("SysReg:");
+    fmt::write_hex(out, addr.value);
+}
+
+using Port = std::uint16_t;
+
+namespace exit {
+
+// The generic printer and comparison (reflect.hpp) live in namespace axvcpu;
+// these make ADL find them for the payloads declared here.
+using axvcpu::print_to;
+using axvcpu::operator==;
+
+struct Hypercall {
+    static constexpr std::string_view type_name = "Hypercall";
+    std::uint64_t nr = 0;
+    std::array<std::uint64_t, 6> args{};
+};
+struct MmioRead {
+    static constexpr std::string_view type_name = "MmioRead";
+    GuestPhysAddr addr;
+    AccessWidth width = AccessWidth::Byte;
+    usize reg = 0;                              // destination general-purpose register
+    AccessWidth reg_width = AccessWidth::Qword;  // width of that register as the instruction uses it
+    bool signed_ext = false;                    // sign-extend the loaded value to reg_width
+};
+struct MmioWrite {
+    static constexpr std::string_view type_name = "MmioWrite";
+    GuestPhysAddr addr;
+    AccessWidth width = AccessWidth::Byte;
+    std::uint64_t data = 0;
+};
+struct SysRegRead {
+    static constexpr std::string_view type_name = "SysRegRead";
+    SysRegAddr addr;
+    usize reg = 0;  // destination general-purpose register
+};
+struct SysRegWrite {
+    static constexpr std::string_view type_name = "SysRegWrite";
+    SysRegAddr addr;
+    std::uint64_t value = 0;
+};
+struct IoRead {
+    static constexpr std::string_view type_name = "IoRead";
+    Port port = 0;
+    AccessWidth width = AccessWidth::Byte;
+};
+struct IoWrite {
+    static constexpr std::string_view type_name = "IoWrite";
+    Port port = 0;
+    AccessWidth width = AccessWidth::Byte;
+    std::uint64_t data = 0;
+};
+struct ExternalInterrupt {
+    static constexpr std::string_view type_name = "ExternalInterrupt";
+    std::uint64_t vector = 0;
+};
+// A stage-2 fault that is not an emulatable MMIO access.
+struct NestedPageFault {
+    static constexpr std::string_view type_name = "NestedPageFault";
+    GuestPhysAddr addr;
+    MappingFlags access_flags;
+};
+struct Halt {
+    static constexpr std::string_view type_name = "Halt";
+};
+struct CpuUp {
+    static constexpr std::string_view type_name = "CpuUp";
+    std::uint64_t target_cpu = 0;  // MPIDR on aarch64, hart id on riscv64, APIC id on x86
+    GuestPhysAddr entry_point;
+    std::uint64_t arg = 0;
+};
+struct CpuDown {
+    static constexpr std::string_view type_name = "CpuDown";
+    std::uint64_t state = 0;  // arch-specific power state
+};
+struct SystemDown {
+    static constexpr std::string_view type_name = "SystemDown";
+};
+// The exit needed no VMM action (already handled inside the arch policy).
+struct Nothing {
+    static constexpr std::string_view type_name = "Nothing";
+};
+struct FailEntry {
+    static constexpr std::string_view type_name = "FailEntry";
+    std::uint64_t hardware_entry_failure_reason = 0;
+};
+struct SendIPI {
+    static constexpr std::string_view type_name = "SendIPI";
+    std::uint64_t target_cpu = 0;
+    std::uint64_t target_cpu_aux = 0;  // arch-specific, e.g. the target list of ICC_SGI1R_EL1
+    bool send_to_all = false;
+    bool send_to_self = false;
+    std::uint64_t vector = 0;
+};
+struct Idle {
+    static constexpr std::string_view type_name = "Idle";
+};
+struct PreemptionTimer {
+    static constexpr std::string_view type_name = "PreemptionTimer";
+};
+struct InterruptEnd {
+    static constexpr std::string_view type_name = "InterruptEnd";
+    std::optional<std::uint64_t> vector;  // none when the hardware does not say which
+};
+
+// The table: alternative order here is the variant's index order.
+inline constexpr auto reason_types = boost::hana::make_basic_tuple(
+    boost::hana::type_c<Hypercall>, boost::hana::type_c<MmioRead>, boost::hana::type_c<MmioWrite>,
+    boost::hana::type_c<SysRegRead>, boost::hana::type_c<SysRegWrite>, boost::hana::type_c<IoRead>,
+    boost::hana::type_c<IoWrite>, boost::hana::type_c<ExternalInterrupt>, boost::hana::type_c<NestedPageFault>,
+    boost::hana::type_c<Halt>, boost::hana::type_c<CpuUp>, boost::hana::type_c<CpuDown>,
+    boost::hana::type_c<SystemDown>, boost::hana::type_c<Nothing>, boost::hana::type_c<FailEntry>,
+    boost::hana::type_c<SendIPI>, boost::hana::type_c<Idle>, boost::hana::type_c<PreemptionTimer>,
+    boost::hana::type_c<InterruptEnd>);
+
+inline constexpr auto reason_names = boost::hana::unpack(reason_types, [](auto... type) {
+    return std::array<std::string_view, sizeof...(type)>{decltype(type)::type::type_name...};
+});
+
+}  // namespace exit
+
+namespace detail {
+using ExitReasonVariant = decltype(boost::hana::unpack(exit::reason_types, [](auto... type) {
+    return std::variant<typename decltype(type)::type...>{};
+}));
+}  // namespace detail
+
+// A std::variant of the payloads above (usable with std::visit), plus the
+// name of the alternative it holds.
+class AxVCpuExitReason : public detail::ExitReasonVariant {
+public:
+    using detail::ExitReasonVariant::ExitReasonVariant;
+
+    [[nodiscard]] constexpr std::string_view name() const noexcept { return exit::reason_names[index()]; }
+
+    template <class Payload>
+    [[nodiscard]] constexpr bool is() const noexcept {
+        return std::holds_alternative<Payload>(*this);
+    }
+    // The payload if this exit is of that kind, else nullptr.
+    template <class Payload>
+    [[nodiscard]] constexpr const Payload* get_if() const noexcept {
+        return std::get_if<Payload>(this);
+    }
+};
+
+template <fmt::Sink S>
+constexpr void print_to(S& out, const AxVCpuExitReason& reason) {
+    std::visit([&](const auto& payload) { print_to(out, payload); }, reason);
+}
+
+}  // namespace axvcpu
+
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::Hypercall, nr, args);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::MmioRead, addr, width, reg, reg_width, signed_ext);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::MmioWrite, addr, width, data);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::SysRegRead, addr, reg);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::SysRegWrite, addr, value);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::IoRead, port, width);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::IoWrite, port, width, data);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::ExternalInterrupt, vector);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::NestedPageFault, addr, access_flags);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::Halt);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::CpuUp, target_cpu, entry_point, arg);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::CpuDown, state);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::SystemDown);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::Nothing);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::FailEntry, hardware_entry_failure_reason);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::SendIPI, target_cpu, target_cpu_aux, send_to_all, send_to_self, vector);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::Idle);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::PreemptionTimer);
+BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::InterruptEnd, vector);

@@ -1,0 +1,145 @@
+// Generic printing and comparison of Hana-adapted structs.
+//
+// Config structs and exit-reason payloads are adapted with
+// BOOST_HANA_ADAPT_STRUCT; this header turns that member list into
+// `Name { field: value, ... }` log text and into field-wise equality (which
+// also compares span members element by element, something a defaulted
+// operator== cannot do).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+#include <boost/hana/accessors.hpp>
+#include <boost/hana/adapt_struct.hpp>
+#include <boost/hana/all_of.hpp>
+#include <boost/hana/concept/struct.hpp>
+#include <boost/hana/first.hpp>
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/second.hpp>
+#include <boost/hana/string.hpp>
+
+#include "axvcpu/fmt.hpp"
+
+namespace axvcpu::reflect {
+
+// A struct whose members Hana can enumerate, and which names itself for logs.
+template <class T>
+concept Reflected = boost::hana::Struct<T>::value && requires {
+    { T::type_name } -> std::convertible_to<std::string_view>;
+};
+
+namespace detail {
+template <class T>
+struct is_span : std::false_type {};
+template <class T, std::size_t N>
+struct is_span<std::span<T, N>> : std::true_type {};
+template <class T, std::size_t N>
+struct is_span<std::array<T, N>> : std::true_type {};
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+}  // namespace detail
+
+template <fmt::Sink S, class T>
+constexpr void print_value(S& out, const T& value);
+
+template <fmt::Sink S, Reflected T>
+constexpr void print_struct(S& out, const T& value) {
+    out.write(T::type_name);
+    bool first = true;
+    boost::hana::for_each(boost::hana::accessors<T>(), [&](auto field) {
+        out.write(first ? " { " : ", ");
+        first = false;
+        out.write(boost::hana::to<const char*>(boost::hana::first(field)));
+        out.write(": ");
+        print_value(out, boost::hana::second(field)(value));
+    });
+    if (!first) out.write(" }");  // a struct with no members prints as its bare name
+}
+
+// One member's value: library types print themselves; plain numbers are hex,
+// the radix every hypervisor log uses for registers and addresses.
+template <fmt::Sink S, class T>
+constexpr void print_value(S& out, const T& value) {
+    if constexpr (fmt::Printable<T, S>) {
+        print_to(out, value);
+    } else if constexpr (Reflected<T>) {
+        print_struct(out, value);
+    } else if constexpr (std::is_same_v<T, bool>) {
+        fmt::write_bool(out, value);
+    } else if constexpr (std::is_unsigned_v<T>) {
+        fmt::write_hex(out, value);
+    } else if constexpr (std::is_integral_v<T>) {
+        if (value < 0) out.write("-");
+        fmt::write_dec(out, value < 0 ? 0 - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value));
+    } else if constexpr (std::is_convertible_v<T, std::string_view>) {
+        out.write("\"");
+        out.write(std::string_view(value));
+        out.write("\"");
+    } else if constexpr (detail::is_optional<T>::value) {
+        if (value) {
+            print_value(out, *value);
+        } else {
+            out.write("none");
+        }
+    } else if constexpr (detail::is_span<T>::value) {
+        out.write("[");
+        bool first = true;
+        for (const auto& element : value) {
+            if (!first) out.write(", ");
+            first = false;
+            print_value(out, element);
+        }
+        out.write("]");
+    } else {
+        static_assert(sizeof(T) == 0, "reflect::print_value: this member type has no printer");
+    }
+}
+
+template <class T>
+constexpr bool values_equal(const T& a, const T& b);
+
+template <Reflected T>
+constexpr bool struct_equal(const T& a, const T& b) {
+    return boost::hana::all_of(boost::hana::accessors<T>(), [&](auto field) {
+        auto get = boost::hana::second(field);
+        return values_equal(get(a), get(b));
+    });
+}
+
+template <class T>
+constexpr bool values_equal(const T& a, const T& b) {
+    if constexpr (Reflected<T>) {
+        return struct_equal(a, b);
+    } else if constexpr (detail::is_span<T>::value) {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                          [](const auto& x, const auto& y) { return values_equal(x, y); });
+    } else {
+        return a == b;
+    }
+}
+
+}  // namespace axvcpu::reflect
+
+namespace axvcpu {
+
+// Every reflected type in namespace axvcpu prints and compares through its
+// member list; ADL finds these for all of them.
+template <fmt::Sink S, reflect::Reflected T>
+constexpr void print_to(S& out, const T& value) {
+    reflect::print_struct(out, value);
+}
+
+template <reflect::Reflected T>
+constexpr bool operator==(const T& a, const T& b) {
+    return reflect::struct_equal(a, b);
+}
+
+}  // namespace axvcpu

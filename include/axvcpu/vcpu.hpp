@@ -1,0 +1,250 @@
+// AxVCpu<ArchPolicy, HostApiPolicy>: the architecture-independent vCPU.
+//
+// It owns the arch vCPU, enforces the life cycle and makes itself the
+// per-CPU "current vCPU" around every arch call, so arch code can reach its
+// wrapper (current_vcpu<A, H>()) and through it the host API.
+//
+//   create ──> Created ──setup──> Free ──bind──> Ready ──run──> Running ──> Ready
+//                                  ^               │  └──block──> Blocked ──unblock──┘
+//                                  └────unbind─────┘
+//
+// Any operation attempted in a state that does not allow it returns BadState
+// and leaves the vCPU Invalid; a life-cycle step (setup, bind, run, unbind)
+// whose arch call fails leaves it Invalid and returns that call's error. An
+// operation that keeps the state (set_gpr, inject_interrupt, ...) reports an
+// arch error without invalidating: nothing was half-done. Invalid is terminal. A call made while another
+// vCPU (or this one) is already current on this CPU is refused with BadState
+// and changes nothing: it is the caller's nesting that is wrong, not this
+// vCPU's state.
+//
+// Like upstream, an AxVCpu is not thread-safe: one CPU drives it at a time.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "axvcpu/addr.hpp"
+#include "axvcpu/arch_contract.hpp"
+#include "axvcpu/error.hpp"
+#include "axvcpu/exit_reason.hpp"
+#include "axvcpu/fmt.hpp"
+#include "axvcpu/host_api.hpp"
+#include "axvcpu/types.hpp"
+
+namespace axvcpu {
+
+enum class VCpuState : std::uint8_t { Invalid, Created, Free, Ready, Running, Blocked };
+
+[[nodiscard]] constexpr std::string_view name(VCpuState state) noexcept {
+    constexpr std::array<std::string_view, 6> names{"Invalid", "Created", "Free", "Ready", "Running", "Blocked"};
+    const auto index = static_cast<usize>(state);
+    return index < names.size() ? names[index] : std::string_view("?");
+}
+
+template <fmt::Sink S>
+constexpr void print_to(S& out, VCpuState state) {
+    out.write(name(state));
+}
+
+// The states an operation is allowed in, as a bit set over VCpuState.
+class VCpuStates {
+public:
+    template <class... States>
+    constexpr explicit VCpuStates(States... states) noexcept : bits_((0u | ... | bit(states))) {}
+    [[nodiscard]] constexpr bool contains(VCpuState state) const noexcept { return (bits_ & bit(state)) != 0; }
+
+private:
+    static constexpr unsigned bit(VCpuState state) noexcept { return 1u << static_cast<unsigned>(state); }
+    unsigned bits_;
+};
+
+namespace detail {
+// The current-vCPU slot holds a pointer to this header, which names the
+// AxVCpu instantiation it belongs to; current_vcpu<A, H>() hands out the
+// pointer only to that instantiation, never a wrongly typed one.
+struct CurrentVCpuHeader {
+    const void* type_tag;
+};
+template <class A, class H>
+inline constexpr char vcpu_type_tag = 0;
+}  // namespace detail
+
+template <class A, class H>
+class AxVCpu : private detail::CurrentVCpuHeader {
+    static_assert(api::check_arch_vcpu<A>());
+    static_assert(api::check_host_api<H>());
+
+public:
+    using Arch = A;
+    using Host = H;
+    using CreateConfig = typename A::CreateConfig;
+    using SetupConfig = typename A::SetupConfig;
+
+    // `phys_cpu_set`: the physical CPUs allowed to run this vCPU (none: any).
+    static AxResult<AxVCpu> create(VMId vm_id, VCpuId vcpu_id, usize favor_phys_cpu,
+                                   std::optional<VCpuSet> phys_cpu_set, CreateConfig config) {
+        AXVCPU_TRY(arch, A::create(vm_id, vcpu_id, std::move(config)));
+        return AxVCpu(vm_id, vcpu_id, favor_phys_cpu, phys_cpu_set, std::move(arch));
+    }
+
+    AxVCpu(AxVCpu&&) noexcept = default;
+    AxVCpu(const AxVCpu&) = delete;
+    AxVCpu& operator=(const AxVCpu&) = delete;
+    AxVCpu& operator=(AxVCpu&&) = delete;
+    ~AxVCpu() = default;
+
+    [[nodiscard]] VMId vm_id() const noexcept { return vm_id_; }
+    [[nodiscard]] VCpuId id() const noexcept { return vcpu_id_; }
+    [[nodiscard]] usize favor_phys_cpu() const noexcept { return favor_phys_cpu_; }
+    [[nodiscard]] std::optional<VCpuSet> phys_cpu_set() const noexcept { return phys_cpu_set_; }
+    // The bootstrap processor is, by convention, vCPU 0.
+    [[nodiscard]] bool is_bsp() const noexcept { return vcpu_id_ == 0; }
+    [[nodiscard]] VCpuState state() const noexcept { return state_; }
+
+    // Created -> Free: set_entry, set_ept_root, then the arch setup.
+    AxResult<void> setup(GuestPhysAddr entry, HostPhysAddr ept_root, SetupConfig config) {
+        return transition(VCpuState::Created, VCpuState::Free, [&](A& arch) -> AxResult<void> {
+            AXVCPU_TRYV(arch.set_entry(entry));
+            AXVCPU_TRYV(arch.set_ept_root(ept_root));
+            return arch.setup(std::move(config));
+        });
+    }
+
+    // Free -> Ready on the calling physical CPU.
+    AxResult<void> bind() {
+        return transition(VCpuState::Free, VCpuState::Ready, [](A& arch) { return arch.bind(); });
+    }
+
+    // Ready -> Free.
+    AxResult<void> unbind() {
+        return transition(VCpuState::Ready, VCpuState::Free, [](A& arch) { return arch.unbind(); });
+    }
+
+    // Ready -> Running until the guest exits -> Ready. The state reads
+    // Running while the arch code runs the guest.
+    AxResult<AxVCpuExitReason> run() {
+        return transition(VCpuState::Ready, VCpuState::Ready, [this](A& arch) {
+            state_ = VCpuState::Running;
+            return arch.run();
+        });
+    }
+
+    // Ready <-> Blocked: the VMM parks a vCPU (e.g. after Halt) and wakes it.
+    AxResult<void> block() { return transition(VCpuState::Ready, VCpuState::Blocked); }
+    AxResult<void> unblock() { return transition(VCpuState::Blocked, VCpuState::Ready); }
+
+    // The entry point may change until the vCPU is bound (a secondary vCPU
+    // gets its entry from the guest's CpuUp request).
+    AxResult<void> set_entry(GuestPhysAddr entry) {
+        return stay_in(VCpuStates(VCpuState::Created, VCpuState::Free),
+                       [&](A& arch) { return arch.set_entry(entry); });
+    }
+
+    // Guest registers can be written whenever the guest is not executing.
+    AxResult<void> set_gpr(usize index, usize value) {
+        return stay_in(guest_stopped, [&](A& arch) { return arch.set_gpr(index, value); });
+    }
+    AxResult<void> set_return_value(usize value) {
+        return stay_in(guest_stopped, [&](A& arch) -> AxResult<void> {
+            arch.set_return_value(value);
+            return ax_ok();
+        });
+    }
+
+    // Interrupts may be queued in any live state; the arch policy delivers
+    // them at the next entry.
+    AxResult<void> inject_interrupt(usize vector) {
+        return stay_in(VCpuStates(VCpuState::Created, VCpuState::Free, VCpuState::Ready, VCpuState::Running,
+                                  VCpuState::Blocked),
+                       [&](A& arch) { return arch.inject_interrupt(vector); });
+    }
+
+    // Direct access to the arch vCPU for arch-specific set-up by the VMM.
+    // It bypasses the state machine and the current-vCPU slot.
+    [[nodiscard]] A& arch_vcpu() noexcept { return arch_; }
+    [[nodiscard]] const A& arch_vcpu() const noexcept { return arch_; }
+
+    // Overrides the state machine (upstream's unsafe set_state), for a VMM
+    // that recovers a vCPU by means the state machine does not model.
+    void set_state_unchecked(VCpuState state) noexcept { state_ = state; }
+
+    // The vCPU whose arch call is in progress on this CPU, if it is of this
+    // type; null outside arch calls.
+    [[nodiscard]] static AxVCpu* current() noexcept {
+        auto* header = static_cast<detail::CurrentVCpuHeader*>(H::current_vcpu());
+        if (header == nullptr || header->type_tag != &detail::vcpu_type_tag<A, H>) return nullptr;
+        return static_cast<AxVCpu*>(header);
+    }
+
+private:
+    AxVCpu(VMId vm_id, VCpuId vcpu_id, usize favor_phys_cpu, std::optional<VCpuSet> phys_cpu_set, A&& arch)
+        : detail::CurrentVCpuHeader{&detail::vcpu_type_tag<A, H>},
+          vm_id_(vm_id),
+          vcpu_id_(vcpu_id),
+          favor_phys_cpu_(favor_phys_cpu),
+          phys_cpu_set_(phys_cpu_set),
+          arch_(std::move(arch)) {}
+
+    static constexpr VCpuStates guest_stopped{VCpuState::Created, VCpuState::Free, VCpuState::Ready,
+                                              VCpuState::Blocked};
+
+    // Runs `step` on the arch vCPU with this vCPU current on this CPU,
+    // clearing the slot afterwards whatever the step returned. Callers have
+    // already refused nesting (the slot is empty).
+    template <class Step>
+    auto with_current(Step&& step) -> std::invoke_result_t<Step&, A&> {
+        H::set_current_vcpu(static_cast<detail::CurrentVCpuHeader*>(this));
+        auto result = step(arch_);
+        H::set_current_vcpu(nullptr);
+        return result;
+    }
+
+    template <class Step>
+    auto transition(VCpuState from, VCpuState to, Step&& step) -> std::invoke_result_t<Step&, A&> {
+        if (H::current_vcpu() != nullptr) return ax_err(AxError::BadState);
+        if (state_ != from) {
+            state_ = VCpuState::Invalid;
+            return ax_err(AxError::BadState);
+        }
+        auto result = with_current(step);
+        state_ = result ? to : VCpuState::Invalid;
+        return result;
+    }
+
+    AxResult<void> transition(VCpuState from, VCpuState to) {
+        return transition(from, to, [](A&) -> AxResult<void> { return ax_ok(); });
+    }
+
+    // For operations that keep the state: a wrong state invalidates the vCPU,
+    // but an arch error (a full interrupt queue, a bad register index) is
+    // only reported, since nothing was half-done.
+    template <class Step>
+    auto stay_in(VCpuStates allowed, Step&& step) -> std::invoke_result_t<Step&, A&> {
+        if (H::current_vcpu() != nullptr) return ax_err(AxError::BadState);
+        if (!allowed.contains(state_)) {
+            state_ = VCpuState::Invalid;
+            return ax_err(AxError::BadState);
+        }
+        return with_current(step);
+    }
+
+    VMId vm_id_;
+    VCpuId vcpu_id_;
+    usize favor_phys_cpu_;
+    std::optional<VCpuSet> phys_cpu_set_;
+    VCpuState state_ = VCpuState::Created;
+    A arch_;
+};
+
+// The AxVCpu whose arch call is in progress on this CPU (null if none, or if
+// it is of another instantiation). Arch code calls this to reach its wrapper.
+template <class A, class H>
+[[nodiscard]] AxVCpu<A, H>* current_vcpu() noexcept {
+    return AxVCpu<A, H>::current();
+}
+
+}  // namespace axvcpu
