@@ -11,6 +11,7 @@
 #include "axvcpu/exit_reason.hpp"
 #include "axvcpu/fmt.hpp"
 #include "axvcpu/host_api.hpp"
+#include "axvcpu/irq_queue.hpp"
 #include "axvcpu/percpu.hpp"
 #include "axvcpu/types.hpp"
 #include "axvcpu/vcpu.hpp"
