@@ -45,6 +45,24 @@ public:
         std::optional<MockCall> fail_at;  // every call of this kind fails...
         AxError fail_with = AxError::Io;  // ...with this error
         bool fail_create = false;
+
+        static CreateConfig scripted(std::span<const AxVCpuExitReason> script) {
+            CreateConfig c;
+            c.script = script;
+            return c;
+        }
+        static CreateConfig failing(MockCall call, AxError error) {
+            CreateConfig c;
+            c.fail_at = call;
+            c.fail_with = error;
+            return c;
+        }
+        static CreateConfig failing_create(AxError error) {
+            CreateConfig c;
+            c.fail_create = true;
+            c.fail_with = error;
+            return c;
+        }
     };
     struct SetupConfig {
         usize tag = 0;  // recorded, so a test can see the config arrive

@@ -109,3 +109,95 @@ TEST_CASE("every (state, operation) pair: valid ones move on, invalid ones are B
         }
     }
 }
+
+TEST_CASE("setup calls set_entry, set_ept_root, setup in that order with the given values") {
+    Host::reset();
+    VCpu vcpu = make_vcpu();
+    REQUIRE(vcpu.setup(GuestPhysAddr(0x80200000), HostPhysAddr(0x4000), {42}).has_value());
+    const Arch& arch = vcpu.arch_vcpu();
+    CHECK(arch.call_kinds() == std::vector<MockCall>{MockCall::SetEntry, MockCall::SetEptRoot, MockCall::Setup});
+    CHECK(arch.entry == GuestPhysAddr(0x80200000));
+    CHECK(arch.ept_root == HostPhysAddr(0x4000));
+    CHECK(arch.setup_tag == 42);
+}
+
+TEST_CASE("a failing life-cycle step leaves Invalid and returns that step's error") {
+    Host::reset();
+    struct Case {
+        MockCall failing;
+        VCpuState before;
+    };
+    for (const Case c : {Case{MockCall::SetEntry, VCpuState::Created}, Case{MockCall::SetEptRoot, VCpuState::Created},
+                         Case{MockCall::Setup, VCpuState::Created}, Case{MockCall::Bind, VCpuState::Free},
+                         Case{MockCall::Run, VCpuState::Ready}, Case{MockCall::Unbind, VCpuState::Ready}}) {
+        CAPTURE(static_cast<int>(c.failing));
+        VCpu vcpu = make_vcpu(Arch::CreateConfig::failing(c.failing, AxError::NoMemory));
+        if (c.before != VCpuState::Created) REQUIRE(vcpu.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
+        if (c.before == VCpuState::Ready) REQUIRE(vcpu.bind().has_value());
+        AxResult<void> r = ax_ok();
+        switch (c.failing) {
+            case MockCall::Bind: r = vcpu.bind(); break;
+            case MockCall::Unbind: r = vcpu.unbind(); break;
+            case MockCall::Run: r = as_void(vcpu.run()); break;
+            default: r = vcpu.setup(GuestPhysAddr(0), HostPhysAddr(0), {}); break;
+        }
+        REQUIRE(r.has_error());
+        CHECK(r.error() == AxError::NoMemory);
+        CHECK(vcpu.state() == VCpuState::Invalid);
+        CHECK(vcpu.arch_vcpu().call_kinds().back() == c.failing);  // nothing ran after the failure
+        CHECK(vcpu.bind().error() == AxError::BadState);  // Invalid is terminal
+    }
+}
+
+TEST_CASE("an arch error in a state-keeping operation is reported without invalidating") {
+    Host::reset();
+    VCpu vcpu = vcpu_in(VCpuState::Ready);
+    CHECK(vcpu.set_gpr(Arch::gpr_count, 1).error() == AxError::InvalidInput);
+    CHECK(vcpu.state() == VCpuState::Ready);
+    VCpu failing_inject = make_vcpu(Arch::CreateConfig::failing(MockCall::InjectInterrupt, AxError::ResourceBusy));
+    CHECK(failing_inject.inject_interrupt(1).error() == AxError::ResourceBusy);
+    CHECK(failing_inject.state() == VCpuState::Created);
+}
+
+TEST_CASE("create failing in the arch policy yields no vCPU") {
+    Host::reset();
+    auto r = VCpu::create(1, 0, 0, std::nullopt, Arch::CreateConfig::failing_create(AxError::NoMemory));
+    REQUIRE(r.has_error());
+    CHECK(r.error() == AxError::NoMemory);
+}
+
+TEST_CASE("identity, affinity and the bootstrap processor") {
+    Host::reset();
+    auto v0 = VCpu::create(7, 0, 2, VCpuSet::first_n(4), {}).value();
+    auto v1 = VCpu::create(7, 1, 3, std::nullopt, {}).value();
+    CHECK(v0.vm_id() == 7);
+    CHECK(v0.id() == 0);
+    CHECK(v1.id() == 1);
+    CHECK(v0.favor_phys_cpu() == 2);
+    CHECK(v0.phys_cpu_set() == VCpuSet::first_n(4));
+    CHECK_FALSE(v1.phys_cpu_set().has_value());
+    CHECK(v0.is_bsp());
+    CHECK_FALSE(v1.is_bsp());
+    CHECK(v0.state() == VCpuState::Created);
+    CHECK(v0.arch_vcpu().vm_id == 7);
+    CHECK(v1.arch_vcpu().vcpu_id == 1);
+}
+
+TEST_CASE("run returns the guest's exits in order and reads Running while the guest runs") {
+    Host::reset();
+    static const AxVCpuExitReason script[] = {
+        exit::Hypercall{1, {2, 3, 4, 5, 6, 7}},
+        exit::MmioRead{GuestPhysAddr(0x9000000), AccessWidth::Dword, 5, AccessWidth::Qword, false},
+    };
+    VCpu vcpu = make_vcpu(Arch::CreateConfig::scripted(script));
+    REQUIRE(vcpu.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
+    REQUIRE(vcpu.bind().has_value());
+    REQUIRE(vcpu.inject_interrupt(30).has_value());
+    const auto first = vcpu.run();
+    REQUIRE(first.has_value());
+    CHECK(first.value() == script[0]);
+    CHECK(vcpu.arch_vcpu().delivered == std::vector<usize>{30});
+    CHECK(vcpu.run().value() == script[1]);
+    CHECK(vcpu.run().value().is<exit::SystemDown>());  // the script is over
+    CHECK(vcpu.state() == VCpuState::Ready);
+}

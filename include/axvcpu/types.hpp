@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 #include "axvcpu/fmt.hpp"
 
@@ -58,16 +59,28 @@ public:
     // Iterates member ids in ascending order.
     class iterator {
     public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = VCpuId;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const VCpuId*;
+        using reference = VCpuId;
+
+        constexpr iterator() noexcept = default;
         constexpr explicit iterator(Bits rest) noexcept : rest_(rest) {}
         constexpr VCpuId operator*() const noexcept { return static_cast<VCpuId>(std::countr_zero(rest_)); }
         constexpr iterator& operator++() noexcept {
-            rest_ &= rest_ - 1;
+            rest_ &= rest_ - 1;  // clear the lowest member
             return *this;
+        }
+        constexpr iterator operator++(int) noexcept {
+            iterator before = *this;
+            ++*this;
+            return before;
         }
         constexpr bool operator==(const iterator&) const noexcept = default;
 
     private:
-        Bits rest_;
+        Bits rest_ = 0;
     };
     [[nodiscard]] constexpr iterator begin() const noexcept { return iterator(bits_); }
     [[nodiscard]] constexpr iterator end() const noexcept { return iterator(0); }

@@ -1,0 +1,87 @@
+// AxVCpuExitReason: every kind, its name, its log text and equality.
+#include <doctest/doctest.h>
+
+#include <axvcpu/exit_reason.hpp>
+#include <axvcpu/ostream.hpp>
+
+#include <set>
+#include <sstream>
+#include <string>
+
+using namespace axvcpu;
+
+namespace {
+std::string text(const AxVCpuExitReason& reason) { return std::string(fmt::to_text<512>(reason).view()); }
+}  // namespace
+
+static_assert(std::variant_size_v<detail::ExitReasonVariant> == 19, "16 upstream reasons + Idle, PreemptionTimer, InterruptEnd");
+static_assert(exit::reason_names.size() == 19);
+
+TEST_CASE("every exit reason prints as its name and fields") {
+    const std::pair<AxVCpuExitReason, const char*> cases[] = {
+        {exit::Hypercall{0x84000008, {1, 2, 3, 4, 5, 6}},
+         "Hypercall { nr: 0x84000008, args: [0x1, 0x2, 0x3, 0x4, 0x5, 0x6] }"},
+        {exit::MmioRead{GuestPhysAddr(0x9000018), AccessWidth::Word, 3, AccessWidth::Dword, true},
+         "MmioRead { addr: GPA:0x9000018, width: Word, reg: 0x3, reg_width: Dword, signed_ext: true }"},
+        {exit::MmioWrite{GuestPhysAddr(0x9000000), AccessWidth::Byte, 0x41},
+         "MmioWrite { addr: GPA:0x9000000, width: Byte, data: 0x41 }"},
+        {exit::SysRegRead{SysRegAddr{0x3a0003}, 2}, "SysRegRead { addr: SysReg:0x3a0003, reg: 0x2 }"},
+        {exit::SysRegWrite{SysRegAddr{0x3a0003}, 7}, "SysRegWrite { addr: SysReg:0x3a0003, value: 0x7 }"},
+        {exit::IoRead{0x3f8, AccessWidth::Byte}, "IoRead { port: 0x3f8, width: Byte }"},
+        {exit::IoWrite{0x604, AccessWidth::Word, 0x2000}, "IoWrite { port: 0x604, width: Word, data: 0x2000 }"},
+        {exit::ExternalInterrupt{27}, "ExternalInterrupt { vector: 0x1b }"},
+        {exit::NestedPageFault{GuestPhysAddr(0x1000), MappingFlags{MappingFlags::READ | MappingFlags::EXECUTE}},
+         "NestedPageFault { addr: GPA:0x1000, access_flags: READ | EXECUTE }"},
+        {exit::Halt{}, "Halt"},
+        {exit::CpuUp{1, GuestPhysAddr(0x40080000), 0xabc},
+         "CpuUp { target_cpu: 0x1, entry_point: GPA:0x40080000, arg: 0xabc }"},
+        {exit::CpuDown{0}, "CpuDown { state: 0x0 }"},
+        {exit::SystemDown{}, "SystemDown"},
+        {exit::Nothing{}, "Nothing"},
+        {exit::FailEntry{0x21}, "FailEntry { hardware_entry_failure_reason: 0x21 }"},
+        {exit::SendIPI{1, 0, false, false, 3},
+         "SendIPI { target_cpu: 0x1, target_cpu_aux: 0x0, send_to_all: false, send_to_self: false, vector: 0x3 }"},
+        {exit::Idle{}, "Idle"},
+        {exit::PreemptionTimer{}, "PreemptionTimer"},
+        {exit::InterruptEnd{27}, "InterruptEnd { vector: 0x1b }"},
+    };
+    std::set<std::string_view> names;
+    for (const auto& [reason, expected] : cases) {
+        CHECK(text(reason) == expected);
+        CHECK(std::string(expected).rfind(std::string(reason.name()), 0) == 0);
+        names.insert(reason.name());
+    }
+    CHECK(names.size() == 19);  // every alternative covered once
+    CHECK(text(exit::InterruptEnd{}) == "InterruptEnd { vector: none }");
+    CHECK(text(exit::NestedPageFault{GuestPhysAddr(0), MappingFlags{}}) ==
+          "NestedPageFault { addr: GPA:0x0, access_flags: NONE }");
+}
+
+TEST_CASE("exit reasons compare by kind and by every field") {
+    const AxVCpuExitReason a = exit::MmioWrite{GuestPhysAddr(0x10), AccessWidth::Dword, 5};
+    CHECK(a == AxVCpuExitReason(exit::MmioWrite{GuestPhysAddr(0x10), AccessWidth::Dword, 5}));
+    CHECK(a != AxVCpuExitReason(exit::MmioWrite{GuestPhysAddr(0x10), AccessWidth::Dword, 6}));
+    CHECK(a != AxVCpuExitReason(exit::MmioWrite{GuestPhysAddr(0x10), AccessWidth::Word, 5}));
+    CHECK(a != AxVCpuExitReason(exit::Halt{}));
+    CHECK(a.is<exit::MmioWrite>());
+    REQUIRE(a.get_if<exit::MmioWrite>() != nullptr);
+    CHECK(a.get_if<exit::MmioWrite>()->data == 5);
+    CHECK(a.get_if<exit::MmioRead>() == nullptr);
+}
+
+TEST_CASE("access widths convert from byte counts, refusing others") {
+    CHECK(access_width_from_bytes(1) == AccessWidth::Byte);
+    CHECK(access_width_from_bytes(2) == AccessWidth::Word);
+    CHECK(access_width_from_bytes(4) == AccessWidth::Dword);
+    CHECK(access_width_from_bytes(8) == AccessWidth::Qword);
+    CHECK_FALSE(access_width_from_bytes(3).has_value());
+    CHECK_FALSE(access_width_from_bytes(16).has_value());
+    CHECK(size_in_bytes(AccessWidth::Qword) == 8);
+    CHECK(size_in_bits(AccessWidth::Word) == 16);
+}
+
+TEST_CASE("exit reasons stream for hosted logs") {
+    std::ostringstream os;
+    os << AxVCpuExitReason(exit::Halt{}) << " / " << exit::CpuDown{1};
+    CHECK(os.str() == "Halt / CpuDown { state: 0x1 }");
+}

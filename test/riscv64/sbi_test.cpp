@@ -1,0 +1,102 @@
+// Host tests of the SBI call decoder: every extension the guest can use and
+// the answers it gets without leaving the policy.
+#include <doctest/doctest.h>
+
+#include "arch/riscv64/sbi.hpp"
+
+using namespace axvcpu;
+using namespace axvcpu::riscv64;
+using namespace axvcpu::riscv64::sbi;
+
+namespace {
+SbiCall call(std::uint64_t eid, std::uint64_t fid, std::array<std::uint64_t, 6> args = {}) {
+    return SbiCall{eid, fid, args};
+}
+template <class T>
+const T& as(const Action& action) {
+    REQUIRE(std::holds_alternative<T>(action));
+    return std::get<T>(action);
+}
+const AxVCpuExitReason& exit_of(const Action& action) { return as<action::Exit>(action).reason; }
+}  // namespace
+
+TEST_CASE("base extension answers in place") {
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_get_spec_version))).ret == SbiRet{0, 2u << 24});
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_get_impl_id))).ret.value == impl_id);
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_probe_extension, {eid::hsm}))).ret.value == 1);
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_probe_extension, {eid::dbcn}))).ret.value == 1);
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_probe_extension, {eid::pmu}))).ret.value == 0);
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_probe_extension, {0x12345}))).ret.value == 0);
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_get_mvendorid))).ret == SbiRet{0, 0});
+    CHECK(as<action::Answer>(decode_call(call(eid::base, 99))).ret.error == err::not_supported);
+}
+
+TEST_CASE("unknown extensions and PMU are not supported") {
+    CHECK(as<action::Answer>(decode_call(call(0x0A000000, 0))).ret == SbiRet{err::not_supported, 0});
+    CHECK(as<action::Answer>(decode_call(call(eid::pmu, 0))).ret.error == err::not_supported);
+    CHECK(as<action::Answer>(decode_call(call(eid::rfence, 3))).ret.error == err::not_supported);  // hfence
+}
+
+TEST_CASE("TIME and legacy set_timer arm the guest timer") {
+    CHECK(as<action::SetTimer>(decode_call(call(eid::time, 0, {123456}))).stime == 123456);
+    CHECK(as<action::SetTimer>(decode_call(call(eid::legacy_set_timer, 0, {77}))).stime == 77);
+    CHECK(as<action::Answer>(decode_call(call(eid::time, 1))).ret.error == err::not_supported);
+}
+
+TEST_CASE("IPI becomes SendIPI with the hart mask") {
+    const auto& ipi = *exit_of(decode_call(call(eid::ipi, 0, {0b110, 0}))).get_if<exit::SendIPI>();
+    CHECK(ipi.target_cpu == 0);
+    CHECK(ipi.target_cpu_aux == 0b110);
+    CHECK_FALSE(ipi.send_to_all);
+    CHECK(ipi.vector == 1);
+    CHECK(exit_of(decode_call(call(eid::ipi, 0, {0, ~0ull}))).get_if<exit::SendIPI>()->send_to_all);
+}
+
+TEST_CASE("HSM start/stop/suspend/status") {
+    const auto& up = *exit_of(decode_call(call(eid::hsm, fid::hsm_hart_start, {1, 0x80400000, 0xabc}))).get_if<exit::CpuUp>();
+    CHECK(up.target_cpu == 1);
+    CHECK(up.entry_point == GuestPhysAddr(0x80400000));
+    CHECK(up.arg == 0xabc);
+    CHECK(exit_of(decode_call(call(eid::hsm, fid::hsm_hart_stop))).is<exit::CpuDown>());
+    CHECK(as<action::HartGetStatus>(decode_call(call(eid::hsm, fid::hsm_hart_get_status, {3}))).hartid == 3);
+    CHECK(as<action::Suspend>(decode_call(call(eid::hsm, fid::hsm_hart_suspend, {0}))).retentive);
+    const auto& deep = as<action::Suspend>(decode_call(call(eid::hsm, fid::hsm_hart_suspend, {0x80000000, 0x80201000, 5})));
+    CHECK_FALSE(deep.retentive);
+    CHECK(deep.resume_addr == GuestPhysAddr(0x80201000));
+    CHECK(deep.opaque == 5);
+    CHECK(as<action::Answer>(decode_call(call(eid::hsm, fid::hsm_hart_suspend, {7}))).ret.error == err::invalid_param);
+}
+
+TEST_CASE("SRST and legacy shutdown become SystemDown") {
+    CHECK(exit_of(decode_call(call(eid::srst, 0, {reset_type::shutdown, 0}))).is<exit::SystemDown>());
+    CHECK(exit_of(decode_call(call(eid::srst, 0, {reset_type::cold_reboot, 1}))).is<exit::SystemDown>());
+    CHECK(as<action::Answer>(decode_call(call(eid::srst, 0, {0x10, 0}))).ret.error == err::invalid_param);
+    CHECK(exit_of(decode_call(call(eid::legacy_shutdown, 0))).is<exit::SystemDown>());
+}
+
+TEST_CASE("DBCN and legacy console") {
+    const auto& write = as<action::ConsoleWrite>(decode_call(call(eid::dbcn, fid::dbcn_write, {5, 0x80300000, 0})));
+    CHECK(write.length == 5);
+    CHECK(write.addr == GuestPhysAddr(0x80300000));
+    CHECK(as<action::ConsoleRead>(decode_call(call(eid::dbcn, fid::dbcn_read, {1, 0x1000, 0}))).length == 1);
+    CHECK(as<action::Answer>(decode_call(call(eid::dbcn, fid::dbcn_write, {5, 0, 1}))).ret.error == err::invalid_param);
+    CHECK(as<action::ConsolePutchar>(decode_call(call(eid::dbcn, fid::dbcn_write_byte, {'x'}))).ch == 'x');
+    CHECK(as<action::ConsolePutchar>(decode_call(call(eid::legacy_console_putchar, 0, {'y'}))).legacy);
+    CHECK(std::holds_alternative<action::ConsoleGetchar>(decode_call(call(eid::legacy_console_getchar, 0))));
+}
+
+TEST_CASE("RFENCE and legacy mask calls") {
+    const auto& fence = as<action::RemoteFence>(decode_call(call(eid::rfence, 2, {3, 0, 0x1000, 0x2000, 7})));
+    CHECK(fence.kind == action::FenceKind::SfenceVmaAsid);
+    CHECK(fence.hart_mask == 3);
+    CHECK(fence.asid == 7);
+    CHECK(as<action::LegacyMask>(decode_call(call(eid::legacy_send_ipi, 0, {0x80001000}))).mask_addr ==
+          GuestVirtAddr(0x80001000));
+    CHECK(std::holds_alternative<action::ClearIpi>(decode_call(call(eid::legacy_clear_ipi, 0))));
+}
+
+TEST_CASE("AxVisor hypercall extension: a6 is the number, a0..a5 the arguments") {
+    const auto& hc = *exit_of(decode_call(call(eid::axvisor_hypercall, 42, {1, 2, 3, 4, 5, 6}))).get_if<exit::Hypercall>();
+    CHECK(hc.nr == 42);
+    CHECK(hc.args == std::array<std::uint64_t, 6>{1, 2, 3, 4, 5, 6});
+}
