@@ -44,7 +44,8 @@ TEST_CASE("TIME and legacy set_timer arm the guest timer") {
 }
 
 TEST_CASE("IPI becomes SendIPI with the hart mask") {
-    const auto& ipi = *exit_of(decode_call(call(eid::ipi, 0, {0b110, 0}))).get_if<exit::SendIPI>();
+    const Action action = decode_call(call(eid::ipi, 0, {0b110, 0}));
+    const auto& ipi = *exit_of(action).get_if<exit::SendIPI>();
     CHECK(ipi.target_cpu == 0);
     CHECK(ipi.target_cpu_aux == 0b110);
     CHECK_FALSE(ipi.send_to_all);
@@ -53,14 +54,16 @@ TEST_CASE("IPI becomes SendIPI with the hart mask") {
 }
 
 TEST_CASE("HSM start/stop/suspend/status") {
-    const auto& up = *exit_of(decode_call(call(eid::hsm, fid::hsm_hart_start, {1, 0x80400000, 0xabc}))).get_if<exit::CpuUp>();
+    const Action start = decode_call(call(eid::hsm, fid::hsm_hart_start, {1, 0x80400000, 0xabc}));
+    const auto& up = *exit_of(start).get_if<exit::CpuUp>();
     CHECK(up.target_cpu == 1);
     CHECK(up.entry_point == GuestPhysAddr(0x80400000));
     CHECK(up.arg == 0xabc);
     CHECK(exit_of(decode_call(call(eid::hsm, fid::hsm_hart_stop))).is<exit::CpuDown>());
     CHECK(as<action::HartGetStatus>(decode_call(call(eid::hsm, fid::hsm_hart_get_status, {3}))).hartid == 3);
     CHECK(as<action::Suspend>(decode_call(call(eid::hsm, fid::hsm_hart_suspend, {0}))).retentive);
-    const auto& deep = as<action::Suspend>(decode_call(call(eid::hsm, fid::hsm_hart_suspend, {0x80000000, 0x80201000, 5})));
+    const Action suspend = decode_call(call(eid::hsm, fid::hsm_hart_suspend, {0x80000000, 0x80201000, 5}));
+    const auto& deep = as<action::Suspend>(suspend);
     CHECK_FALSE(deep.retentive);
     CHECK(deep.resume_addr == GuestPhysAddr(0x80201000));
     CHECK(deep.opaque == 5);
@@ -75,7 +78,8 @@ TEST_CASE("SRST and legacy shutdown become SystemDown") {
 }
 
 TEST_CASE("DBCN and legacy console") {
-    const auto& write = as<action::ConsoleWrite>(decode_call(call(eid::dbcn, fid::dbcn_write, {5, 0x80300000, 0})));
+    const Action dbcn = decode_call(call(eid::dbcn, fid::dbcn_write, {5, 0x80300000, 0}));
+    const auto& write = as<action::ConsoleWrite>(dbcn);
     CHECK(write.length == 5);
     CHECK(write.addr == GuestPhysAddr(0x80300000));
     CHECK(as<action::ConsoleRead>(decode_call(call(eid::dbcn, fid::dbcn_read, {1, 0x1000, 0}))).length == 1);
@@ -86,7 +90,8 @@ TEST_CASE("DBCN and legacy console") {
 }
 
 TEST_CASE("RFENCE and legacy mask calls") {
-    const auto& fence = as<action::RemoteFence>(decode_call(call(eid::rfence, 2, {3, 0, 0x1000, 0x2000, 7})));
+    const Action rfence = decode_call(call(eid::rfence, 2, {3, 0, 0x1000, 0x2000, 7}));
+    const auto& fence = as<action::RemoteFence>(rfence);
     CHECK(fence.kind == action::FenceKind::SfenceVmaAsid);
     CHECK(fence.hart_mask == 3);
     CHECK(fence.asid == 7);
@@ -96,7 +101,8 @@ TEST_CASE("RFENCE and legacy mask calls") {
 }
 
 TEST_CASE("AxVisor hypercall extension: a6 is the number, a0..a5 the arguments") {
-    const auto& hc = *exit_of(decode_call(call(eid::axvisor_hypercall, 42, {1, 2, 3, 4, 5, 6}))).get_if<exit::Hypercall>();
+    const Action hvc = decode_call(call(eid::axvisor_hypercall, 42, {1, 2, 3, 4, 5, 6}));
+    const auto& hc = *exit_of(hvc).get_if<exit::Hypercall>();
     CHECK(hc.nr == 42);
     CHECK(hc.args == std::array<std::uint64_t, 6>{1, 2, 3, 4, 5, 6});
 }
