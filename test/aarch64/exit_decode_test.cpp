@@ -45,7 +45,7 @@ std::string text(const T& value) {
 
 TEST_CASE("fault_gpa joins HPFAR's page with FAR's offset") {
     // ldr w1, [x0] with x0 = VA 0xffff000009000abc mapped to IPA 0x09000000
-    CHECK(fault_gpa(TrapSyndrome{0x93810006, 0xffff'0000'0900'0abc, 0x0090'0000}) == GuestPhysAddr(0x0900'0abc));
+    CHECK(fault_gpa(TrapSyndrome{0x93810006, 0xffff'0000'0900'0abc, 0x0009'0000}) == GuestPhysAddr(0x0900'0abc));
     // The highest IPA bits (52-bit) survive; HPFAR's NS bit (63) does not leak in.
     CHECK(fault_gpa(TrapSyndrome{0, 0x123, (1ull << 63) | (0xF'FFFF'FFFF'FFull << 4)}) ==
           GuestPhysAddr(0xF'FFFF'FFFF'F123ull));

@@ -1,0 +1,320 @@
+// Pure decoding of an EL2 trap (ESR_EL2, FAR_EL2, HPFAR_EL2 and the guest's
+// general-purpose registers) into an AxVCpuExitReason.
+//
+// No assembly and no system-register access here, so every decoder is
+// tested on the host with recorded syndrome values.
+//
+// The contract, where it differs from upstream arm_vcpu:
+// - A stage-2 data abort is an MMIO access only when it is a translation
+//   fault with a valid instruction syndrome (ESR.ISV = 1), not a cache
+//   maintenance operation and not a stage-1 table walk. Everything else the
+//   guest did to memory (ldp/stp and other ISV = 0 accesses, permission and
+//   access-flag faults, address-size faults, table walks into unmapped
+//   memory, instruction fetches) becomes NestedPageFault with the GPA and the
+//   access kind, with the PC left on the faulting instruction, and
+//   classify_abort() names the reason. An access is never guessed.
+// - MMIO loads carry SSE (sign extension) and SF (register width);
+//   mmio_load_value() applies them, so a VMM need not.
+// - The PC is advanced exactly for what the VMM is expected to emulate
+//   (MMIO, system registers, WFI/WFE, trapped SMC); an HVC has already moved
+//   ELR_EL2 past itself; faults leave it on the instruction.
+// - Exceptions this policy does not model are a DecodeError, never a resume.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include <boost/outcome/basic_result.hpp>
+#include <boost/outcome/policy/terminate.hpp>
+#include <boost/outcome/success_failure.hpp>
+
+#include "arch/aarch64/psci.hpp"
+#include "axvcpu/addr.hpp"
+#include "axvcpu/error.hpp"
+#include "axvcpu/exit_reason.hpp"
+#include "axvcpu/fmt.hpp"
+
+namespace axvcpu::aarch64 {
+
+// x0..x30 of the guest, as the world switch saved them.
+using Gprs = std::array<std::uint64_t, 31>;
+
+// Register number 31 in a load/store or MSR/MRS encoding is xzr/wzr.
+inline constexpr usize zero_register = 31;
+
+[[nodiscard]] constexpr std::uint64_t read_gpr(const Gprs& x, usize index) noexcept {
+    return index < x.size() ? x[index] : 0;
+}
+
+namespace esr {
+[[nodiscard]] constexpr std::uint32_t ec(std::uint64_t esr) noexcept { return static_cast<std::uint32_t>(esr >> 26) & 0x3F; }
+[[nodiscard]] constexpr std::uint32_t iss(std::uint64_t esr) noexcept { return static_cast<std::uint32_t>(esr) & 0x1FF'FFFF; }
+
+// Exception classes a lower EL can raise at EL2 that this policy handles.
+inline constexpr std::uint32_t ec_unknown = 0x00;
+inline constexpr std::uint32_t ec_wfx = 0x01;
+inline constexpr std::uint32_t ec_hvc64 = 0x16;
+inline constexpr std::uint32_t ec_smc64 = 0x17;
+inline constexpr std::uint32_t ec_sysreg = 0x18;
+inline constexpr std::uint32_t ec_iabt_lower = 0x20;
+inline constexpr std::uint32_t ec_dabt_lower = 0x24;
+
+// Data/instruction abort ISS fields.
+inline constexpr std::uint32_t isv = 1u << 24;
+inline constexpr std::uint32_t sse = 1u << 21;
+inline constexpr std::uint32_t sf = 1u << 15;
+inline constexpr std::uint32_t cm = 1u << 8;
+inline constexpr std::uint32_t s1ptw = 1u << 7;
+inline constexpr std::uint32_t wnr = 1u << 6;
+[[nodiscard]] constexpr std::uint32_t sas(std::uint32_t iss) noexcept { return (iss >> 22) & 3; }
+[[nodiscard]] constexpr usize srt(std::uint32_t iss) noexcept { return (iss >> 16) & 0x1F; }
+[[nodiscard]] constexpr std::uint32_t fsc(std::uint32_t iss) noexcept { return iss & 0x3F; }
+}  // namespace esr
+
+// The raw words an exit leaves in EL2 registers.
+struct TrapSyndrome {
+    std::uint64_t esr = 0;
+    std::uint64_t far = 0;    // faulting guest virtual address (aborts only)
+    std::uint64_t hpfar = 0;  // faulting IPA page: FIPA, bits [43:4] = IPA[51:12]
+};
+
+// GPA = HPFAR_EL2.FIPA page | FAR_EL2's offset within the page.
+[[nodiscard]] constexpr GuestPhysAddr fault_gpa(const TrapSyndrome& trap) noexcept {
+    const std::uint64_t page = ((trap.hpfar >> 4) & 0xFF'FFFF'FFFF) << 12;
+    return GuestPhysAddr(static_cast<usize>(page | (trap.far & 0xFFF)));
+}
+
+// Why a stage-2 abort was, or was not, an emulatable MMIO access.
+enum class AbortKind : std::uint8_t {
+    Mmio,              // translation fault, ISV = 1: decoded into MmioRead/MmioWrite
+    NoSyndrome,        // translation fault, ISV = 0 (ldp/stp, writeback, SIMD, exclusives...)
+    CacheMaintenance,  // DC/IC on an unmapped address
+    TableWalk,         // the guest's stage-1 walk touched an unmapped GPA
+    AccessFlag,
+    Permission,
+    AddressSize,       // GPA beyond the stage-2 input range
+    InstructionFetch,  // the guest executed from an unmapped GPA
+    Unsupported,       // external abort, alignment, TLB conflict...: a DecodeError
+};
+
+[[nodiscard]] constexpr std::string_view name(AbortKind kind) noexcept {
+    constexpr std::array<std::string_view, 9> names{"Mmio",       "NoSyndrome",  "CacheMaintenance",
+                                                    "TableWalk",  "AccessFlag",  "Permission",
+                                                    "AddressSize", "InstructionFetch", "Unsupported"};
+    return names[static_cast<usize>(kind)];
+}
+
+template <fmt::Sink S>
+constexpr void print_to(S& out, AbortKind kind) {
+    out.write(name(kind));
+}
+
+// Classifies a lower-EL data or instruction abort syndrome.
+[[nodiscard]] constexpr AbortKind classify_abort(std::uint64_t esr_value) noexcept {
+    const std::uint32_t iss = esr::iss(esr_value);
+    const std::uint32_t status = esr::fsc(iss) & 0x3C;  // drop the level bits
+    const bool data = esr::ec(esr_value) == esr::ec_dabt_lower;
+    switch (status) {
+        case 0x00: return AbortKind::AddressSize;
+        case 0x04: break;  // translation fault
+        case 0x08: return AbortKind::AccessFlag;
+        case 0x0C: return AbortKind::Permission;
+        default: return AbortKind::Unsupported;
+    }
+    if (!data) return AbortKind::InstructionFetch;
+    if ((iss & esr::s1ptw) != 0) return AbortKind::TableWalk;
+    if ((iss & esr::cm) != 0) return AbortKind::CacheMaintenance;
+    if ((iss & esr::isv) == 0) return AbortKind::NoSyndrome;
+    return AbortKind::Mmio;
+}
+
+// Whether HPFAR_EL2 holds the faulting IPA. For a stage-2 permission fault
+// on an ordinary access the architecture leaves it UNKNOWN, and the policy
+// must translate FAR_EL1 itself (AT S1E1R) before decoding.
+[[nodiscard]] constexpr bool hpfar_valid(std::uint64_t esr_value) noexcept {
+    const std::uint32_t iss = esr::iss(esr_value);
+    return (esr::fsc(iss) & 0x3C) != 0x0C || (iss & esr::s1ptw) != 0;
+}
+
+// What the policy does to the guest before returning the exit.
+enum class PcAction : std::uint8_t { Keep, Advance };
+
+struct Decoded {
+    AxVCpuExitReason reason;
+    PcAction pc = PcAction::Keep;
+    std::optional<std::uint64_t> x0;  // an answer the policy writes into x0 (PSCI, SMCCC)
+};
+
+// Why a trap could not be decoded. The policy reports it as an AxError
+// (to_ax_error) and keeps the syndrome for the VMM to print.
+enum class DecodeError : std::uint8_t {
+    UnknownException,  // an exception class this policy does not model
+    UnsupportedAbort,  // external abort, alignment fault, TLB conflict...
+    AArch32Guest,      // the guest left AArch64: not supported
+};
+
+[[nodiscard]] constexpr std::string_view name(DecodeError error) noexcept {
+    constexpr std::array<std::string_view, 3> names{"UnknownException", "UnsupportedAbort", "AArch32Guest"};
+    return names[static_cast<usize>(error)];
+}
+
+template <fmt::Sink S>
+constexpr void print_to(S& out, DecodeError error) {
+    out.write(name(error));
+}
+
+[[nodiscard]] constexpr AxError to_ax_error(DecodeError) noexcept { return AxError::Unsupported; }
+
+using DecodeResult = boost::outcome_v2::basic_result<Decoded, DecodeError, boost::outcome_v2::policy::terminate>;
+
+// --- Memory -------------------------------------------------------------------
+
+// The value a VMM writes into the destination register of an MmioRead, from
+// the `raw` bytes the device returned: truncated to the access width, sign-
+// extended when SSE was set, and limited to 32 bits for a W register.
+[[nodiscard]] constexpr std::uint64_t mmio_load_value(const exit::MmioRead& read, std::uint64_t raw) noexcept {
+    const usize bits = size_in_bits(read.width);
+    std::uint64_t value = bits == 64 ? raw : raw & ((std::uint64_t{1} << bits) - 1);
+    if (read.signed_ext && bits < 64 && ((value >> (bits - 1)) & 1) != 0) value |= ~std::uint64_t{0} << bits;
+    if (read.reg_width == AccessWidth::Dword) value &= 0xFFFF'FFFF;
+    return value;
+}
+
+// EC 0x24 (data abort) and 0x20 (instruction abort) from a lower EL. `gpa` is
+// fault_gpa(), or the AT-translated address when hpfar_valid() is false.
+[[nodiscard]] constexpr DecodeResult decode_abort(std::uint64_t esr_value, GuestPhysAddr gpa, const Gprs& x) noexcept {
+    const std::uint32_t iss = esr::iss(esr_value);
+    const AbortKind kind = classify_abort(esr_value);
+    if (kind == AbortKind::Unsupported) return boost::outcome_v2::failure(DecodeError::UnsupportedAbort);
+    if (kind != AbortKind::Mmio) {
+        MappingFlags flags{};
+        if (kind == AbortKind::InstructionFetch || esr::ec(esr_value) == esr::ec_iabt_lower) {
+            flags.bits = MappingFlags::EXECUTE;
+        } else {
+            flags.bits = (iss & esr::wnr) != 0 ? MappingFlags::WRITE : MappingFlags::READ;
+        }
+        return Decoded{exit::NestedPageFault{gpa, flags}, PcAction::Keep, std::nullopt};
+    }
+    const auto width = static_cast<AccessWidth>(esr::sas(iss));
+    const usize reg = esr::srt(iss);
+    if ((iss & esr::wnr) != 0) {
+        const usize bits = size_in_bits(width);
+        const std::uint64_t value = read_gpr(x, reg);
+        const std::uint64_t data = bits == 64 ? value : value & ((std::uint64_t{1} << bits) - 1);
+        return Decoded{exit::MmioWrite{gpa, width, data}, PcAction::Advance, std::nullopt};
+    }
+    return Decoded{exit::MmioRead{gpa, width, reg, (iss & esr::sf) != 0 ? AccessWidth::Qword : AccessWidth::Dword,
+                                  (iss & esr::sse) != 0},
+                   PcAction::Advance, std::nullopt};
+}
+
+// --- System registers ---------------------------------------------------------
+
+// A system register number in the ESR_EL2 ISS layout of EC 0x18:
+// Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], CRm [4:1].
+[[nodiscard]] constexpr SysRegAddr sysreg(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2) noexcept {
+    return SysRegAddr{(usize{op0} & 3) << 20 | (usize{op2} & 7) << 17 | (usize{op1} & 7) << 14 |
+                      (usize{crn} & 15) << 10 | (usize{crm} & 15) << 1};
+}
+inline constexpr std::uint32_t sysreg_addr_mask = 0x3F'FC1E;
+
+namespace sysregs {
+inline constexpr SysRegAddr icc_sgi1r_el1 = sysreg(3, 0, 12, 11, 5);
+inline constexpr SysRegAddr icc_asgi1r_el1 = sysreg(3, 0, 12, 11, 6);
+inline constexpr SysRegAddr icc_sgi0r_el1 = sysreg(3, 0, 12, 11, 7);
+inline constexpr SysRegAddr id_aa64pfr0_el1 = sysreg(3, 0, 0, 4, 0);
+inline constexpr SysRegAddr id_aa64mmfr0_el1 = sysreg(3, 0, 0, 7, 0);
+}  // namespace sysregs
+
+// ICC_SGI1R_EL1 as a SendIPI: target_cpu is the MPIDR (Aff3.Aff2.Aff1, and
+// RS * 16 as Aff0) of the first CPU the 16-bit TargetList (target_cpu_aux)
+// counts from; IRM = 1 (all but self) is send_to_all.
+[[nodiscard]] constexpr exit::SendIPI decode_sgi1r(std::uint64_t value) noexcept {
+    const std::uint64_t aff1 = (value >> 16) & 0xFF;
+    const std::uint64_t aff2 = (value >> 32) & 0xFF;
+    const std::uint64_t aff3 = (value >> 48) & 0xFF;
+    const std::uint64_t range_selector = (value >> 44) & 0xF;
+    return exit::SendIPI{aff3 << 32 | aff2 << 16 | aff1 << 8 | range_selector * 16, value & 0xFFFF,
+                         ((value >> 40) & 1) != 0, false, (value >> 24) & 0xF};
+}
+
+// EC 0x18: MSR/MRS to a trapped register. Direction bit 0: 1 is a read.
+[[nodiscard]] constexpr DecodeResult decode_sysreg(std::uint64_t esr_value, const Gprs& x) noexcept {
+    const std::uint32_t iss = esr::iss(esr_value);
+    const SysRegAddr addr{iss & sysreg_addr_mask};
+    const usize rt = (iss >> 5) & 0x1F;
+    if ((iss & 1) != 0) return Decoded{exit::SysRegRead{addr, rt}, PcAction::Advance, std::nullopt};
+    const std::uint64_t value = read_gpr(x, rt);
+    if (addr == sysregs::icc_sgi1r_el1) return Decoded{decode_sgi1r(value), PcAction::Advance, std::nullopt};
+    return Decoded{exit::SysRegWrite{addr, value}, PcAction::Advance, std::nullopt};
+}
+
+// --- Calls: HVC and SMC ---------------------------------------------------------
+
+// `affinity_is_on(mpidr) -> std::optional<bool>` answers AFFINITY_INFO
+// (no value: no such CPU). `pc` is what the instruction needs (HVC: Keep,
+// trapped SMC: Advance).
+template <class AffinityQuery>
+[[nodiscard]] constexpr Decoded decode_psci(const Gprs& x, PcAction pc, AffinityQuery&& affinity_is_on) {
+    auto answer = [&](std::uint64_t value) { return Decoded{exit::Nothing{}, pc, value}; };
+    const std::optional<psci::Function> function = psci::decode(x[0]);
+    if (!function) return answer(static_cast<std::uint64_t>(psci::not_supported));
+    switch (*function) {
+        case psci::Function::Version: return answer(psci::version_1_1);
+        case psci::Function::CpuSuspend:
+            // Standby: the guest waits for an interrupt, and then returns success.
+            return Decoded{exit::Halt{}, pc, static_cast<std::uint64_t>(psci::success)};
+        case psci::Function::CpuOff: return Decoded{exit::CpuDown{0}, pc, std::nullopt};
+        case psci::Function::CpuOn:
+            return Decoded{exit::CpuUp{x[1], GuestPhysAddr(static_cast<usize>(x[2])), x[3]}, pc, std::nullopt};
+        case psci::Function::AffinityInfo: {
+            // Only level 0 (one CPU) is meaningful for a flat vCPU set.
+            if (x[2] != 0) return answer(static_cast<std::uint64_t>(psci::invalid_parameters));
+            const std::optional<bool> on = affinity_is_on(x[1] & 0xFF'00FF'FFFF);
+            if (!on) return answer(static_cast<std::uint64_t>(psci::invalid_parameters));
+            return answer(*on ? psci::affinity_on : psci::affinity_off);
+        }
+        case psci::Function::MigrateInfoType: return answer(psci::migrate_info_no_trusted_os);
+        case psci::Function::SystemOff:
+        case psci::Function::SystemReset:
+        case psci::Function::SystemReset2: return Decoded{exit::SystemDown{}, pc, std::nullopt};
+        case psci::Function::Features: return answer(psci::features(x[1]));
+    }
+    return answer(static_cast<std::uint64_t>(psci::not_supported));
+}
+
+// EC 0x16: PSCI, else a hypercall numbered by x0 with arguments x1..x6.
+template <class AffinityQuery>
+[[nodiscard]] constexpr Decoded decode_hvc(const Gprs& x, AffinityQuery&& affinity_is_on) {
+    if (psci::in_psci_range(x[0])) return decode_psci(x, PcAction::Keep, affinity_is_on);
+    return Decoded{exit::Hypercall{x[0], {x[1], x[2], x[3], x[4], x[5], x[6]}}, PcAction::Keep, std::nullopt};
+}
+
+// EC 0x17 (HCR_EL2.TSC): PSCI, else SMCCC's NOT_SUPPORTED: there is no
+// secure firmware behind this hypervisor to forward to.
+template <class AffinityQuery>
+[[nodiscard]] constexpr Decoded decode_smc(const Gprs& x, AffinityQuery&& affinity_is_on) {
+    if (psci::in_psci_range(x[0])) return decode_psci(x, PcAction::Advance, affinity_is_on);
+    return Decoded{exit::Nothing{}, PcAction::Advance, static_cast<std::uint64_t>(psci::not_supported)};
+}
+
+// --- The whole synchronous exit -------------------------------------------------
+
+// A synchronous exception from AArch64 EL0/EL1. `gpa` is used for aborts only.
+template <class AffinityQuery>
+[[nodiscard]] constexpr DecodeResult decode_sync(const TrapSyndrome& trap, GuestPhysAddr gpa, const Gprs& x,
+                                                 AffinityQuery&& affinity_is_on) {
+    switch (esr::ec(trap.esr)) {
+        case esr::ec_wfx: return Decoded{exit::Halt{}, PcAction::Advance, std::nullopt};  // WFI, WFE, WFIT, WFET
+        case esr::ec_hvc64: return decode_hvc(x, affinity_is_on);
+        case esr::ec_smc64: return decode_smc(x, affinity_is_on);
+        case esr::ec_sysreg: return decode_sysreg(trap.esr, x);
+        case esr::ec_iabt_lower:
+        case esr::ec_dabt_lower: return decode_abort(trap.esr, gpa, x);
+        default: return boost::outcome_v2::failure(DecodeError::UnknownException);
+    }
+}
+
+}  // namespace axvcpu::aarch64
