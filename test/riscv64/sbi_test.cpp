@@ -106,3 +106,11 @@ TEST_CASE("AxVisor hypercall extension: a6 is the number, a0..a5 the arguments")
     CHECK(hc.nr == 42);
     CHECK(hc.args == std::array<std::uint64_t, 6>{1, 2, 3, 4, 5, 6});
 }
+
+TEST_CASE("calls that do not return keep the guest's arguments for the VMM") {
+    CHECK_FALSE(as<action::Exit>(decode_call(call(eid::srst, 0, {0, 1}))).sets_return);
+    CHECK_FALSE(as<action::Exit>(decode_call(call(eid::hsm, fid::hsm_hart_stop))).sets_return);
+    CHECK_FALSE(as<action::Exit>(decode_call(call(eid::legacy_shutdown, 0))).sets_return);
+    CHECK(as<action::Exit>(decode_call(call(eid::hsm, fid::hsm_hart_start, {1, 0x1000, 0}))).sets_return);
+    CHECK(as<action::Exit>(decode_call(call(eid::axvisor_hypercall, 1))).sets_return);
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the tests and the QEMU examples
+# need, if any is missing. Sourced by examples/run.sh and test/run.sh.
+set -euo pipefail
+
+axvcpu_packages=(meson ninja-build g++ clang lld libclang-rt-14-dev python3 libboost-dev doctest-dev
+  g++-aarch64-linux-gnu g++-riscv64-linux-gnu qemu-system-arm qemu-system-misc qemu-system-x86)
+
+axvcpu_missing=()
+for pkg in "${axvcpu_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || axvcpu_missing+=("$pkg")
+done
+if ((${#axvcpu_missing[@]})); then
+  echo "installing: ${axvcpu_missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${axvcpu_missing[@]}" >/dev/null
+fi

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, then builds and runs
+#   build/gcc    GCC 12: host suites, compile-fail, freestanding, examples and QEMU suites
+#   build/clang  Clang 14: host suites and compile-fail checks
+#   build/asan   GCC with AddressSanitizer + UBSan: host suites and the host example
+# and prints one summary line: "N passed, N failed, N skipped".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+source .ci/install-deps.sh
+
+examples=host
+for arch in aarch64 riscv64; do
+  [ -f "examples/$arch/meson.build" ] && examples+=",$arch"
+done
+
+passed=0 failed=0 skipped=0
+run_suite() {  # name, meson setup args..., then "--" and meson test args
+  local name=$1; shift
+  local setup=() testargs=()
+  while (($#)) && [ "$1" != "--" ]; do setup+=("$1"); shift; done
+  (($#)) && shift
+  testargs=("$@")
+  local dir="build/$name"
+  echo "=== $name: meson setup ${setup[*]}"
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure --wrap-mode=nodownload "$dir" "${setup[@]}" >"$dir.setup.log" 2>&1
+  else
+    mkdir -p build && meson setup --wrap-mode=nodownload "$dir" "${setup[@]}" >"$dir.setup.log" 2>&1
+  fi || { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
+  if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+    tail -50 "$dir.build.log"; failed=$((failed + 1)); return
+  fi
+  local log="$dir.test.log"
+  meson test -C "$dir" --print-errorlogs "${testargs[@]}" 2>&1 | tee "$log" | grep -E '^ *[0-9]+/[0-9]+ ' || true
+  local ok xfail fail xpass skip timeout
+  ok=$(awk '/^Ok:/{print $2}' "$log"); xfail=$(awk '/^Expected Fail:/{print $3}' "$log")
+  fail=$(awk '/^Fail:/{print $2}' "$log"); xpass=$(awk '/^Unexpected Pass:/{print $3}' "$log")
+  skip=$(awk '/^Skipped:/{print $2}' "$log"); timeout=$(awk '/^Timeout:/{print $2}' "$log")
+  if [ -z "$ok" ]; then
+    tail -30 "$log"; failed=$((failed + 1)); return
+  fi
+  passed=$((passed + ok + xfail)); failed=$((failed + fail + xpass + timeout)); skipped=$((skipped + skip))
+}
+
+run_suite gcc "-Dexamples=$examples" --native-file .ci/gcc.ini --
+run_suite clang -Dexamples=host --native-file .ci/clang.ini -- --no-suite freestanding
+run_suite asan -Dexamples=host --native-file .ci/gcc.ini -Db_sanitize=address,undefined -Db_lundef=false -- --suite host --suite examples
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
