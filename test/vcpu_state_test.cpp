@@ -166,6 +166,12 @@ TEST_CASE("create failing in the arch policy yields no vCPU") {
     CHECK(r.error() == AxError::NoMemory);
 }
 
+TEST_CASE("a vCPU id beyond the configured maximum is refused before the arch policy runs") {
+    Host::reset();
+    CHECK(VCpu::create(1, config::max_vcpus_per_vm, 0, std::nullopt, {}).error() == AxError::InvalidInput);
+    CHECK(VCpu::create(1, config::max_vcpus_per_vm - 1, 0, std::nullopt, {}).has_value());
+}
+
 TEST_CASE("identity, affinity and the bootstrap processor") {
     Host::reset();
     auto v0 = VCpu::create(7, 0, 2, VCpuSet::first_n(4), {}).value();

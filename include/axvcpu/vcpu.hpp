@@ -29,6 +29,7 @@
 
 #include "axvcpu/addr.hpp"
 #include "axvcpu/arch_contract.hpp"
+#include "axvcpu/config.hpp"
 #include "axvcpu/error.hpp"
 #include "axvcpu/exit_reason.hpp"
 #include "axvcpu/fmt.hpp"
@@ -85,9 +86,11 @@ public:
     using SetupConfig = typename A::SetupConfig;
 
     // `phys_cpu_set`: the physical CPUs allowed to run this vCPU (none: any).
+    // A vCPU id at or above config::max_vcpus_per_vm is InvalidInput.
     static AxResult<AxVCpu> create(VMId vm_id, VCpuId vcpu_id, usize favor_phys_cpu,
-                                   std::optional<VCpuSet> phys_cpu_set, CreateConfig config) {
-        AXVCPU_TRY(arch, A::create(vm_id, vcpu_id, std::move(config)));
+                                   std::optional<VCpuSet> phys_cpu_set, CreateConfig arch_config) {
+        if (vcpu_id >= config::max_vcpus_per_vm) return ax_err(AxError::InvalidInput);
+        AXVCPU_TRY(arch, A::create(vm_id, vcpu_id, std::move(arch_config)));
         return AxVCpu(vm_id, vcpu_id, favor_phys_cpu, phys_cpu_set, std::move(arch));
     }
 
@@ -106,11 +109,11 @@ public:
     [[nodiscard]] VCpuState state() const noexcept { return state_; }
 
     // Created -> Free: set_entry, set_ept_root, then the arch setup.
-    AxResult<void> setup(GuestPhysAddr entry, HostPhysAddr ept_root, SetupConfig config) {
+    AxResult<void> setup(GuestPhysAddr entry, HostPhysAddr ept_root, SetupConfig arch_config) {
         return transition(VCpuState::Created, VCpuState::Free, [&](A& arch) -> AxResult<void> {
             AXVCPU_TRYV(arch.set_entry(entry));
             AXVCPU_TRYV(arch.set_ept_root(ept_root));
-            return arch.setup(std::move(config));
+            return arch.setup(std::move(arch_config));
         });
     }
 
