@@ -214,18 +214,18 @@ using DecodeResult = boost::outcome_v2::basic_result<Decoded, DecodeError, boost
 
 // A system register number in the ESR_EL2 ISS layout of EC 0x18:
 // Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], CRm [4:1].
-[[nodiscard]] constexpr SysRegAddr sysreg(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2) noexcept {
+[[nodiscard]] constexpr SysRegAddr sysreg_addr(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2) noexcept {
     return SysRegAddr{(usize{op0} & 3) << 20 | (usize{op2} & 7) << 17 | (usize{op1} & 7) << 14 |
                       (usize{crn} & 15) << 10 | (usize{crm} & 15) << 1};
 }
 inline constexpr std::uint32_t sysreg_addr_mask = 0x3F'FC1E;
 
 namespace sysregs {
-inline constexpr SysRegAddr icc_sgi1r_el1 = sysreg(3, 0, 12, 11, 5);
-inline constexpr SysRegAddr icc_asgi1r_el1 = sysreg(3, 0, 12, 11, 6);
-inline constexpr SysRegAddr icc_sgi0r_el1 = sysreg(3, 0, 12, 11, 7);
-inline constexpr SysRegAddr id_aa64pfr0_el1 = sysreg(3, 0, 0, 4, 0);
-inline constexpr SysRegAddr id_aa64mmfr0_el1 = sysreg(3, 0, 0, 7, 0);
+inline constexpr SysRegAddr icc_sgi1r_el1 = sysreg_addr(3, 0, 12, 11, 5);
+inline constexpr SysRegAddr icc_asgi1r_el1 = sysreg_addr(3, 0, 12, 11, 6);
+inline constexpr SysRegAddr icc_sgi0r_el1 = sysreg_addr(3, 0, 12, 11, 7);
+inline constexpr SysRegAddr id_aa64pfr0_el1 = sysreg_addr(3, 0, 0, 4, 0);
+inline constexpr SysRegAddr id_aa64mmfr0_el1 = sysreg_addr(3, 0, 0, 7, 0);
 }  // namespace sysregs
 
 // ICC_SGI1R_EL1 as a SendIPI: target_cpu is the MPIDR (Aff3.Aff2.Aff1, and

@@ -1,0 +1,154 @@
+// EL2 and EL1 system register access for the aarch64 policy.
+//
+// One read_/write_ pair per register, each a single mrs/msr the compiler
+// can schedule; nothing here is virtual or out of line. Registers without an
+// assembler name in older binutils (the GICv3 ones) use the S3_... encoding.
+#pragma once
+
+#if !defined(__aarch64__)
+#error "arch/aarch64/sysregs.hpp is for aarch64 targets; host tests include exit_decode.hpp, psci.hpp or stage2.hpp only"
+#endif
+
+#include <cstdint>
+
+namespace axvcpu::aarch64::reg {
+
+#define AXVCPU_A64_SYSREG(fn, spelling)                                                  \
+    [[nodiscard]] inline std::uint64_t read_##fn() noexcept {                            \
+        std::uint64_t value;                                                             \
+        asm volatile("mrs %0, " spelling : "=r"(value));                                 \
+        return value;                                                                    \
+    }                                                                                    \
+    inline void write_##fn(std::uint64_t value) noexcept {                               \
+        asm volatile("msr " spelling ", %0" : : "r"(value) : "memory");                  \
+    }
+
+// EL2 control.
+AXVCPU_A64_SYSREG(hcr_el2, "hcr_el2")
+AXVCPU_A64_SYSREG(vbar_el2, "vbar_el2")
+AXVCPU_A64_SYSREG(vtcr_el2, "vtcr_el2")
+AXVCPU_A64_SYSREG(vttbr_el2, "vttbr_el2")
+AXVCPU_A64_SYSREG(cptr_el2, "cptr_el2")
+AXVCPU_A64_SYSREG(mdcr_el2, "mdcr_el2")
+AXVCPU_A64_SYSREG(cnthctl_el2, "cnthctl_el2")
+AXVCPU_A64_SYSREG(cntvoff_el2, "cntvoff_el2")
+AXVCPU_A64_SYSREG(vmpidr_el2, "vmpidr_el2")
+AXVCPU_A64_SYSREG(vpidr_el2, "vpidr_el2")
+AXVCPU_A64_SYSREG(esr_el2, "esr_el2")
+AXVCPU_A64_SYSREG(far_el2, "far_el2")
+AXVCPU_A64_SYSREG(hpfar_el2, "hpfar_el2")
+AXVCPU_A64_SYSREG(elr_el2, "elr_el2")
+AXVCPU_A64_SYSREG(spsr_el2, "spsr_el2")
+
+// Identification.
+AXVCPU_A64_SYSREG(mpidr_el1, "mpidr_el1")
+AXVCPU_A64_SYSREG(midr_el1, "midr_el1")
+AXVCPU_A64_SYSREG(id_aa64mmfr0_el1, "id_aa64mmfr0_el1")
+AXVCPU_A64_SYSREG(id_aa64pfr0_el1, "id_aa64pfr0_el1")
+
+// The guest's EL1/EL0 state, switched by bind/unbind.
+AXVCPU_A64_SYSREG(sctlr_el1, "sctlr_el1")
+AXVCPU_A64_SYSREG(cpacr_el1, "cpacr_el1")
+AXVCPU_A64_SYSREG(ttbr0_el1, "ttbr0_el1")
+AXVCPU_A64_SYSREG(ttbr1_el1, "ttbr1_el1")
+AXVCPU_A64_SYSREG(tcr_el1, "tcr_el1")
+AXVCPU_A64_SYSREG(esr_el1, "esr_el1")
+AXVCPU_A64_SYSREG(far_el1, "far_el1")
+AXVCPU_A64_SYSREG(afsr0_el1, "afsr0_el1")
+AXVCPU_A64_SYSREG(afsr1_el1, "afsr1_el1")
+AXVCPU_A64_SYSREG(mair_el1, "mair_el1")
+AXVCPU_A64_SYSREG(amair_el1, "amair_el1")
+AXVCPU_A64_SYSREG(vbar_el1, "vbar_el1")
+AXVCPU_A64_SYSREG(contextidr_el1, "contextidr_el1")
+AXVCPU_A64_SYSREG(tpidr_el1, "tpidr_el1")
+AXVCPU_A64_SYSREG(tpidr_el0, "tpidr_el0")
+AXVCPU_A64_SYSREG(tpidrro_el0, "tpidrro_el0")
+AXVCPU_A64_SYSREG(par_el1, "par_el1")
+AXVCPU_A64_SYSREG(elr_el1, "elr_el1")
+AXVCPU_A64_SYSREG(spsr_el1, "spsr_el1")
+AXVCPU_A64_SYSREG(cntkctl_el1, "cntkctl_el1")
+AXVCPU_A64_SYSREG(csselr_el1, "csselr_el1")
+AXVCPU_A64_SYSREG(mdscr_el1, "mdscr_el1")
+AXVCPU_A64_SYSREG(cntv_ctl_el0, "cntv_ctl_el0")
+AXVCPU_A64_SYSREG(cntv_cval_el0, "cntv_cval_el0")
+
+// Timers and counters the example host uses.
+AXVCPU_A64_SYSREG(cntpct_el0, "cntpct_el0")
+AXVCPU_A64_SYSREG(cntfrq_el0, "cntfrq_el0")
+AXVCPU_A64_SYSREG(cnthp_ctl_el2, "cnthp_ctl_el2")
+AXVCPU_A64_SYSREG(cnthp_tval_el2, "cnthp_tval_el2")
+
+// GICv3 physical CPU interface (at EL2) and hypervisor control.
+AXVCPU_A64_SYSREG(icc_sre_el2, "S3_4_C12_C9_5")
+AXVCPU_A64_SYSREG(icc_pmr_el1, "S3_0_C4_C6_0")
+AXVCPU_A64_SYSREG(icc_iar1_el1, "S3_0_C12_C12_0")
+AXVCPU_A64_SYSREG(icc_eoir1_el1, "S3_0_C12_C12_1")
+AXVCPU_A64_SYSREG(icc_igrpen1_el1, "S3_0_C12_C12_7")
+AXVCPU_A64_SYSREG(icc_ctlr_el1, "S3_0_C12_C12_4")
+AXVCPU_A64_SYSREG(icc_sgi1r_el1, "S3_0_C12_C11_5")
+AXVCPU_A64_SYSREG(ich_hcr_el2, "S3_4_C12_C11_0")
+AXVCPU_A64_SYSREG(ich_vtr_el2, "S3_4_C12_C11_1")
+AXVCPU_A64_SYSREG(ich_misr_el2, "S3_4_C12_C11_2")
+AXVCPU_A64_SYSREG(ich_elrsr_el2, "S3_4_C12_C11_5")
+AXVCPU_A64_SYSREG(ich_vmcr_el2, "S3_4_C12_C11_7")
+AXVCPU_A64_SYSREG(ich_ap0r0_el2, "S3_4_C12_C8_0")
+AXVCPU_A64_SYSREG(ich_ap1r0_el2, "S3_4_C12_C9_0")
+
+#undef AXVCPU_A64_SYSREG
+
+// ICH_LR<n>_EL2: n is encoded in the instruction, so each has its own accessor.
+#define AXVCPU_A64_ICH_LR(n, crm, op2)                                                       \
+    case n:                                                                                  \
+        if (write) {                                                                         \
+            asm volatile("msr S3_4_C12_" crm "_" op2 ", %0" : : "r"(value) : "memory");      \
+        } else {                                                                             \
+            asm volatile("mrs %0, S3_4_C12_" crm "_" op2 : "=r"(value));                     \
+        }                                                                                    \
+        return value;
+
+// Reads (write = false) or writes list register `index` (0..15).
+inline std::uint64_t access_ich_lr(unsigned index, bool write, std::uint64_t value = 0) noexcept {
+    switch (index) {
+        AXVCPU_A64_ICH_LR(0, "C12", "0")
+        AXVCPU_A64_ICH_LR(1, "C12", "1")
+        AXVCPU_A64_ICH_LR(2, "C12", "2")
+        AXVCPU_A64_ICH_LR(3, "C12", "3")
+        AXVCPU_A64_ICH_LR(4, "C12", "4")
+        AXVCPU_A64_ICH_LR(5, "C12", "5")
+        AXVCPU_A64_ICH_LR(6, "C12", "6")
+        AXVCPU_A64_ICH_LR(7, "C12", "7")
+        AXVCPU_A64_ICH_LR(8, "C13", "0")
+        AXVCPU_A64_ICH_LR(9, "C13", "1")
+        AXVCPU_A64_ICH_LR(10, "C13", "2")
+        AXVCPU_A64_ICH_LR(11, "C13", "3")
+        AXVCPU_A64_ICH_LR(12, "C13", "4")
+        AXVCPU_A64_ICH_LR(13, "C13", "5")
+        AXVCPU_A64_ICH_LR(14, "C13", "6")
+        AXVCPU_A64_ICH_LR(15, "C13", "7")
+        default: return 0;
+    }
+}
+#undef AXVCPU_A64_ICH_LR
+
+inline void isb() noexcept { asm volatile("isb" ::: "memory"); }
+inline void dsb_ish() noexcept { asm volatile("dsb ish" ::: "memory"); }
+inline void dsb_nsh() noexcept { asm volatile("dsb nsh" ::: "memory"); }
+
+// Stage-1 translation of a guest virtual address in the current EL1 regime
+// (AT S1E1R); PAR_EL1 then holds the IPA or the fault.
+[[nodiscard]] inline std::uint64_t translate_el1_read(std::uint64_t va) noexcept {
+    asm volatile("at s1e1r, %0\n\tisb" : : "r"(va) : "memory");
+    return read_par_el1();
+}
+
+// Invalidate every stage-1 and stage-2 TLB entry of the VMID in VTTBR_EL2,
+// in the inner-shareable domain.
+inline void tlbi_vmid_all_is() noexcept {
+    asm volatile("dsb ishst\n\ttlbi vmalls12e1is\n\tdsb ish\n\tisb" ::: "memory");
+}
+// Invalidate this CPU's stage-1 entries of the VMID in VTTBR_EL2.
+inline void tlbi_vmid_stage1_local() noexcept {
+    asm volatile("dsb nshst\n\ttlbi vmalle1\n\tdsb nsh\n\tisb" ::: "memory");
+}
+
+}  // namespace axvcpu::aarch64::reg

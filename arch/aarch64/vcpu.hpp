@@ -1,0 +1,363 @@
+// The aarch64 vCPU policy (ArchVCpu) for a guest at EL1 under an EL2 host:
+// axvcpu::AxVCpu<axvcpu::aarch64::VCpu<H>, H>.
+//
+// - create: EL1h entry with interrupts masked, SCTLR_EL1 at its reset value,
+//   the guest's MPIDR (VMPIDR_EL2) and x0 = the DTB address (Linux's boot
+//   protocol) from CreateConfig; VMID = VM id + 1 (8-bit VMIDs).
+// - bind: loads the guest's EL1, FP/SIMD and GICv3 virtual-interface state,
+//   HCR_EL2, timers and VTTBR_EL2; TLB maintenance by VMID only when this
+//   vCPU's stage-2 root or VMID is new to it (tlbi vmalls12e1is) or it moved
+//   to another CPU (local stage-1 flush). unbind saves that state back.
+// - run: drains queued interrupts into list registers (or HCR_EL2.VI), runs
+//   the guest through the world switch, and decodes the exit (exit_decode.hpp).
+//   A physical IRQ becomes ExternalInterrupt with H::fetch_irq(). Unmodelled
+//   exceptions, FIQ, SError and AArch32 guests are errors; last_trap() keeps
+//   the syndrome for the VMM's report.
+// - inject_interrupt: queues; delivery happens at the next entry.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "arch/aarch64/context.hpp"
+#include "arch/aarch64/exit_decode.hpp"
+#include "arch/aarch64/interrupts.hpp"
+#include "arch/aarch64/percpu.hpp"
+#include "arch/aarch64/sysregs.hpp"
+#include "arch/aarch64/world_switch.hpp"
+#include "axvcpu/addr.hpp"
+#include "axvcpu/config.hpp"
+#include "axvcpu/error.hpp"
+#include "axvcpu/exit_reason.hpp"
+#include "axvcpu/host_api.hpp"
+#include "axvcpu/irq_queue.hpp"
+#include "axvcpu/types.hpp"
+
+namespace axvcpu::aarch64 {
+
+namespace detail {
+inline void save_fp(FpState& fp) noexcept {
+    asm volatile(
+        "stp q0, q1, [%0, #0]\n\tstp q2, q3, [%0, #32]\n\tstp q4, q5, [%0, #64]\n\tstp q6, q7, [%0, #96]\n\t"
+        "stp q8, q9, [%0, #128]\n\tstp q10, q11, [%0, #160]\n\tstp q12, q13, [%0, #192]\n\t"
+        "stp q14, q15, [%0, #224]\n\tstp q16, q17, [%0, #256]\n\tstp q18, q19, [%0, #288]\n\t"
+        "stp q20, q21, [%0, #320]\n\tstp q22, q23, [%0, #352]\n\tstp q24, q25, [%0, #384]\n\t"
+        "stp q26, q27, [%0, #416]\n\tstp q28, q29, [%0, #448]\n\tstp q30, q31, [%0, #480]\n\t"
+        "mrs x9, fpcr\n\tmrs x10, fpsr\n\tstr x9, [%0, #512]\n\tstr x10, [%0, #520]"
+        :
+        : "r"(&fp)
+        : "x9", "x10", "memory");
+}
+inline void load_fp(const FpState& fp) noexcept {
+    asm volatile(
+        "ldp q0, q1, [%0, #0]\n\tldp q2, q3, [%0, #32]\n\tldp q4, q5, [%0, #64]\n\tldp q6, q7, [%0, #96]\n\t"
+        "ldp q8, q9, [%0, #128]\n\tldp q10, q11, [%0, #160]\n\tldp q12, q13, [%0, #192]\n\t"
+        "ldp q14, q15, [%0, #224]\n\tldp q16, q17, [%0, #256]\n\tldp q18, q19, [%0, #288]\n\t"
+        "ldp q20, q21, [%0, #320]\n\tldp q22, q23, [%0, #352]\n\tldp q24, q25, [%0, #384]\n\t"
+        "ldp q26, q27, [%0, #416]\n\tldp q28, q29, [%0, #448]\n\tldp q30, q31, [%0, #480]\n\t"
+        "ldr x9, [%0, #512]\n\tldr x10, [%0, #520]\n\tmsr fpcr, x9\n\tmsr fpsr, x10"
+        :
+        : "r"(&fp)
+        : "x9", "x10", "memory");
+}
+static_assert(offsetof(FpState, fpcr) == 512 && offsetof(FpState, fpsr) == 520);
+}  // namespace detail
+
+template <class H>
+class VCpu {
+    static_assert(api::check_arch_if<H>());
+    static_assert(api::check_vmm_if<H>());
+
+public:
+    struct CreateConfig {
+        // The guest's MPIDR_EL1 affinity (Aff3.Aff2.Aff1.Aff0); by this
+        // policy's convention Aff1:Aff0 is the vCPU id (see AFFINITY_INFO).
+        std::uint64_t mpidr_el1 = 0;
+        // Passed in x0 at entry: where the VMM put the guest's device tree.
+        GuestPhysAddr dtb_addr{};
+    };
+
+    struct SetupConfig {
+        // The guest owns the physical GIC CPU interface: IRQs are not routed
+        // to EL2 and inject_interrupt is Unsupported.
+        bool passthrough_interrupt = false;
+        // The guest may use the EL1 physical timer directly; otherwise its
+        // accesses trap as SysRegRead/SysRegWrite (the virtual timer is always the guest's).
+        bool passthrough_timer = false;
+        // Trap ID register reads (HCR_EL2.TID3) so the VMM can hide features.
+        bool trap_id_registers = false;
+    };
+
+    static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
+        if (vm >= 255) return ax_err(AxError::InvalidInput);  // VMIDs 1..255
+        VCpu cpu(vm, vcpu, config);
+        return cpu;
+    }
+
+    VCpu(VCpu&&) noexcept = default;
+    VCpu& operator=(VCpu&&) noexcept = default;
+
+    AxResult<void> set_entry(GuestPhysAddr entry) {
+        ctx_.elr = entry.value();
+        return ax_ok();
+    }
+
+    AxResult<void> set_ept_root(HostPhysAddr root) {
+        if (!root.is_aligned(stage2::page_size) || root.value() >> 48 != 0) return ax_err(AxError::InvalidInput);
+        root_ = root.value();
+        if (bound_) load_stage2();
+        return ax_ok();
+    }
+
+    AxResult<void> setup(SetupConfig config) {
+        setup_ = config;
+        hcr_ = hcr::vm | hcr::rw | hcr::swio | hcr::fb | hcr::bsu_inner | hcr::tsc | hcr::amo | hcr::api | hcr::apk;
+        if (!config.passthrough_interrupt) hcr_ |= hcr::imo | hcr::fmo;
+        if (config::trap_wfi) hcr_ |= hcr::twi | hcr::twe;
+        if (config.trap_id_registers) hcr_ |= hcr::tid3;
+        // EL1PCTEN: the physical counter is always readable; EL1PCEN per config.
+        cnthctl_ = config.passthrough_timer ? 3 : 1;
+        ctx_.spsr = spsr_el1h_masked;
+        vgic_.hcr = use_list_registers() ? vgic::ich_hcr_en : 0;
+        return ax_ok();
+    }
+
+    AxResult<void> bind() {
+        if (bound_) return ax_err(AxError::BadState);
+        lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
+        load_el1();
+        detail::load_fp(fp_);
+        if (use_list_registers()) load_vgic();
+        reg::write_vmpidr_el2(mpidr_ | (std::uint64_t{1} << 31));
+        reg::write_vpidr_el2(reg::read_midr_el1());
+        reg::write_cnthctl_el2(cnthctl_);
+        reg::write_cntvoff_el2(0);
+        reg::write_hcr_el2(hcr_);
+        load_stage2();
+        bound_ = true;
+        return ax_ok();
+    }
+
+    AxResult<void> unbind() {
+        if (!bound_) return ax_err(AxError::BadState);
+        save_el1();
+        detail::save_fp(fp_);
+        if (use_list_registers()) save_vgic();
+        bound_ = false;
+        return ax_ok();
+    }
+
+    AxResult<AxVCpuExitReason> run() {
+        if (!bound_) return ax_err(AxError::BadState);
+        deliver_interrupts();
+        last_kind_ = static_cast<ExitKind>(axvcpu_aarch64_enter_guest(&ctx_));
+        switch (last_kind_) {
+            case ExitKind::Sync: return handle_sync();
+            case ExitKind::Irq: return AxVCpuExitReason{exit::ExternalInterrupt{H::fetch_irq()}};
+            default:
+                last_trap_ = TrapSyndrome{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
+                return ax_err(AxError::Unsupported);
+        }
+    }
+
+    AxResult<void> set_gpr(usize index, usize value) {
+        if (index == zero_register) return ax_ok();  // xzr: writes vanish, as in hardware
+        if (index >= ctx_.x.size()) return ax_err(AxError::InvalidInput);
+        ctx_.x[index] = value;
+        return ax_ok();
+    }
+
+    AxResult<void> inject_interrupt(usize vector) {
+        if (setup_.passthrough_interrupt) return ax_err(AxError::Unsupported);
+        if (vector > vgic::max_intid) return ax_err(AxError::InvalidInput);
+        return irqs_.push(vector);
+    }
+
+    void set_return_value(usize value) { ctx_.x[0] = value; }
+
+    // --- aarch64-specific, for the VMM ----------------------------------------
+    [[nodiscard]] GuestContext& context() noexcept { return ctx_; }
+    [[nodiscard]] const GuestContext& context() const noexcept { return ctx_; }
+    [[nodiscard]] VCpuId vcpu_id() const noexcept { return vcpu_; }
+    [[nodiscard]] std::uint64_t vmid() const noexcept { return vmid_; }
+    [[nodiscard]] std::uint64_t mpidr() const noexcept { return mpidr_; }
+    // The raw syndrome of the last synchronous exit (or failed exit).
+    [[nodiscard]] const TrapSyndrome& last_trap() const noexcept { return last_trap_; }
+    [[nodiscard]] ExitKind last_exit_kind() const noexcept { return last_kind_; }
+    [[nodiscard]] usize pending_interrupts() const noexcept { return irqs_.size(); }
+    // GIC-less delivery (HCR_EL2.VI): the guest has no interrupt controller
+    // to acknowledge through, so the VMM answers its acknowledge hypercall
+    // with this; VI drops at the next entry when nothing is left.
+    std::optional<usize> acknowledge_virtual_irq() noexcept { return irqs_.pop(); }
+
+private:
+    VCpu(VMId vm, VCpuId vcpu, const CreateConfig& config)
+        : vm_(vm), vcpu_(vcpu), vmid_(vm + 1), mpidr_(config.mpidr_el1 & 0xFF'00FF'FFFF) {
+        ctx_.x[0] = config.dtb_addr.value();
+        ctx_.spsr = spsr_el1h_masked;
+    }
+
+    [[nodiscard]] bool use_list_registers() const noexcept {
+        return config::gic_version == 3 && !setup_.passthrough_interrupt;
+    }
+
+    void deliver_interrupts() {
+        if (use_list_registers()) {
+            vgic::flush_queue(irqs_, lr_count_, vgic_.hcr);
+        } else if (!setup_.passthrough_interrupt) {
+            const std::uint64_t wanted = irqs_.empty() ? (hcr_ & ~hcr::vi) : (hcr_ | hcr::vi);
+            if (wanted != hcr_) {
+                hcr_ = wanted;
+                reg::write_hcr_el2(hcr_);
+            }
+        }
+    }
+
+    AxResult<AxVCpuExitReason> handle_sync() {
+        last_trap_ = TrapSyndrome{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
+        const std::uint32_t ec = esr::ec(last_trap_.esr);
+        GuestPhysAddr gpa = fault_gpa(last_trap_);
+        if ((ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower) && !hpfar_valid(last_trap_.esr)) {
+            const std::uint64_t par = reg::translate_el1_read(last_trap_.far);
+            // The guest changed its page tables under us: let it retry.
+            if ((par & 1) != 0) return AxVCpuExitReason{exit::Nothing{}};
+            gpa = GuestPhysAddr(static_cast<usize>((par & stage2::addr_mask) | (last_trap_.far & 0xFFF)));
+        }
+        DecodeResult decoded = decode_sync(last_trap_, gpa, ctx_.x, [this](std::uint64_t mpidr) {
+            return affinity_is_on(mpidr);
+        });
+        if (!decoded) return ax_err(to_ax_error(decoded.error()));
+        Decoded& d = decoded.value();
+        if (d.x0) ctx_.x[0] = *d.x0;
+        if (d.pc == PcAction::Advance) ctx_.elr += 4;
+        return std::move(d.reason);
+    }
+
+    // AFFINITY_INFO: vCPU id = Aff1:Aff0 of the target; on = in the VM's active set.
+    std::optional<bool> affinity_is_on(std::uint64_t mpidr) const {
+        if ((mpidr >> 16) != 0) return std::nullopt;
+        const usize id = static_cast<usize>((mpidr >> 8 & 0xFF) << 8 | (mpidr & 0xFF));
+        const std::optional<usize> count = H::vcpu_num(vm_);
+        if (!count || id >= *count) return std::nullopt;
+        const std::optional<VCpuSet> active = H::active_vcpus(vm_);
+        return active && active->contains(id);
+    }
+
+    void load_stage2() {
+        const std::uint64_t vttbr = vmid_ << 48 | root_;
+        reg::write_vttbr_el2(vttbr);
+        reg::isb();
+        const std::uint64_t pcpu = reg::read_mpidr_el1() & 0xFF'00FF'FFFF;
+        if (vttbr != flushed_vttbr_) {
+            // New root or VMID for this vCPU: drop whatever an older user of
+            // the VMID left, on every CPU.
+            reg::tlbi_vmid_all_is();
+            flushed_vttbr_ = vttbr;
+        } else if (last_pcpu_ && *last_pcpu_ != pcpu) {
+            // Moved here: local (non-broadcast) guest TLB invalidations made
+            // elsewhere did not reach this CPU.
+            reg::tlbi_vmid_stage1_local();
+        }
+        last_pcpu_ = pcpu;
+    }
+
+    void load_el1() {
+        namespace s = reg;
+        s::write_sctlr_el1(el1_.sctlr);
+        s::write_cpacr_el1(el1_.cpacr);
+        s::write_ttbr0_el1(el1_.ttbr0);
+        s::write_ttbr1_el1(el1_.ttbr1);
+        s::write_tcr_el1(el1_.tcr);
+        s::write_esr_el1(el1_.esr);
+        s::write_far_el1(el1_.far);
+        s::write_afsr0_el1(el1_.afsr0);
+        s::write_afsr1_el1(el1_.afsr1);
+        s::write_mair_el1(el1_.mair);
+        s::write_amair_el1(el1_.amair);
+        s::write_vbar_el1(el1_.vbar);
+        s::write_contextidr_el1(el1_.contextidr);
+        s::write_tpidr_el1(el1_.tpidr_el1);
+        s::write_tpidr_el0(el1_.tpidr_el0);
+        s::write_tpidrro_el0(el1_.tpidrro_el0);
+        s::write_par_el1(el1_.par);
+        s::write_elr_el1(el1_.elr_el1);
+        s::write_spsr_el1(el1_.spsr_el1);
+        s::write_cntkctl_el1(el1_.cntkctl);
+        s::write_csselr_el1(el1_.csselr);
+        s::write_mdscr_el1(el1_.mdscr);
+        s::write_cntv_cval_el0(el1_.cntv_cval);
+        s::write_cntv_ctl_el0(el1_.cntv_ctl);
+    }
+
+    void save_el1() {
+        namespace s = reg;
+        el1_.sctlr = s::read_sctlr_el1();
+        el1_.cpacr = s::read_cpacr_el1();
+        el1_.ttbr0 = s::read_ttbr0_el1();
+        el1_.ttbr1 = s::read_ttbr1_el1();
+        el1_.tcr = s::read_tcr_el1();
+        el1_.esr = s::read_esr_el1();
+        el1_.far = s::read_far_el1();
+        el1_.afsr0 = s::read_afsr0_el1();
+        el1_.afsr1 = s::read_afsr1_el1();
+        el1_.mair = s::read_mair_el1();
+        el1_.amair = s::read_amair_el1();
+        el1_.vbar = s::read_vbar_el1();
+        el1_.contextidr = s::read_contextidr_el1();
+        el1_.tpidr_el1 = s::read_tpidr_el1();
+        el1_.tpidr_el0 = s::read_tpidr_el0();
+        el1_.tpidrro_el0 = s::read_tpidrro_el0();
+        el1_.par = s::read_par_el1();
+        el1_.elr_el1 = s::read_elr_el1();
+        el1_.spsr_el1 = s::read_spsr_el1();
+        el1_.cntkctl = s::read_cntkctl_el1();
+        el1_.csselr = s::read_csselr_el1();
+        el1_.mdscr = s::read_mdscr_el1();
+        el1_.cntv_ctl = s::read_cntv_ctl_el0();
+        el1_.cntv_cval = s::read_cntv_cval_el0();
+        // Stop the guest's virtual timer from firing into whatever runs next.
+        s::write_cntv_ctl_el0(0);
+    }
+
+    void load_vgic() {
+        reg::write_ich_vmcr_el2(vgic_.vmcr);
+        reg::write_ich_ap0r0_el2(vgic_.ap0r0);
+        reg::write_ich_ap1r0_el2(vgic_.ap1r0);
+        for (unsigned i = 0; i < lr_count_; ++i) reg::access_ich_lr(i, true, vgic_.lr[i]);
+        reg::write_ich_hcr_el2(vgic_.hcr);
+    }
+
+    void save_vgic() {
+        vgic_.vmcr = reg::read_ich_vmcr_el2();
+        vgic_.ap0r0 = reg::read_ich_ap0r0_el2();
+        vgic_.ap1r0 = reg::read_ich_ap1r0_el2();
+        for (unsigned i = 0; i < lr_count_; ++i) {
+            vgic_.lr[i] = reg::access_ich_lr(i, false);
+            reg::access_ich_lr(i, true, 0);
+        }
+        // The interface is off until the next vCPU binds.
+        reg::write_ich_hcr_el2(0);
+    }
+
+    GuestContext ctx_{};
+    VMId vm_;
+    VCpuId vcpu_;
+    std::uint64_t vmid_;
+    std::uint64_t mpidr_;
+    std::uint64_t root_ = 0;
+    std::uint64_t hcr_ = hcr::vm | hcr::rw;
+    std::uint64_t cnthctl_ = 1;
+    std::uint64_t flushed_vttbr_ = 0;
+    std::optional<std::uint64_t> last_pcpu_;
+    SetupConfig setup_{};
+    bool bound_ = false;
+    unsigned lr_count_ = 0;
+    ExitKind last_kind_ = ExitKind::Sync;
+    TrapSyndrome last_trap_{};
+    El1State el1_{};
+    VGicState vgic_{};
+    IrqQueue<> irqs_{};
+    FpState fp_{};
+};
+
+}  // namespace axvcpu::aarch64

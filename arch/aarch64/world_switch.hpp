@@ -1,0 +1,229 @@
+// The EL2 world switch and exception vectors.
+//
+// axvcpu_aarch64_enter_guest(ctx) saves the host's callee-saved registers on
+// SP_EL2, loads the guest's x0..x30, SP_EL0, SP_EL1, ELR_EL2 and SPSR_EL2 from
+// `ctx` and erets. The next exception from the guest lands in the lower-EL
+// half of axvcpu_aarch64_vectors, which saves the guest state back into
+// `ctx` (found in the host frame on SP_EL2, which the guest cannot touch)
+// and returns from enter_guest with the exit kind. No other register is
+// touched, so the host's view of a guest is exactly its GuestContext.
+//
+// Exceptions taken at EL2 itself (current-EL half) are the host's: they are
+// saved in a HostTrapFrame and passed to axvcpu_aarch64_host_exception(),
+// which the host defines; if it returns, the host context is restored.
+//
+// The code is a top-level asm block in a COMDAT section group: every TU that
+// includes this header emits it, and the linker keeps exactly one copy.
+#pragma once
+
+#include <cstdint>
+
+#include "arch/aarch64/context.hpp"
+
+namespace axvcpu::aarch64 {
+
+// What enter_guest returns: which vector was taken, (group << 2) | type.
+enum class ExitKind : std::uint64_t {
+    Sync = 8,
+    Irq = 9,
+    Fiq = 10,
+    SError = 11,
+    Aarch32Sync = 12,  // 12..15: anything from an AArch32 guest
+};
+
+// The host's registers when it took an exception at EL2.
+struct HostTrapFrame {
+    std::uint64_t x[31];
+    std::uint64_t elr;
+    std::uint64_t spsr;
+    std::uint64_t pad;
+};
+static_assert(sizeof(HostTrapFrame) == 272);
+
+}  // namespace axvcpu::aarch64
+
+extern "C" {
+// Runs the guest until its next exception to EL2; returns an ExitKind value.
+std::uint64_t axvcpu_aarch64_enter_guest(axvcpu::aarch64::GuestContext* ctx);
+// The EL2 vector table (2 KiB aligned), for VBAR_EL2.
+extern const char axvcpu_aarch64_vectors[];
+// Defined by the host: an exception taken at EL2 (kind 0..7: SP_EL0 sync,
+// irq, fiq, serror, then SP_EL2 sync, irq, fiq, serror).
+void axvcpu_aarch64_host_exception(std::uint64_t kind, axvcpu::aarch64::HostTrapFrame* frame);
+}
+
+#define AXVCPU_A64_STR2(x) #x
+#define AXVCPU_A64_STR(x) AXVCPU_A64_STR2(x)
+
+// clang-format off
+asm(R"(
+.pushsection .text.axvcpu_aarch64_world_switch,"axG",%progbits,axvcpu_aarch64_world_switch,comdat
+
+.macro axvcpu_a64_host_vector kind
+    .balign 0x80
+    sub     sp, sp, #272
+    stp     x0, x1, [sp, #0]
+    mov     x0, #\kind
+    b       axvcpu_aarch64_host_trap
+.endm
+
+.macro axvcpu_a64_guest_vector kind
+    .balign 0x80
+    // Free two registers on SP_EL2 (the host's stack, out of the guest's reach).
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #\kind
+    b       axvcpu_aarch64_guest_exit
+.endm
+
+    .balign 2048
+    .globl  axvcpu_aarch64_vectors
+    .type   axvcpu_aarch64_vectors, %object
+axvcpu_aarch64_vectors:
+    axvcpu_a64_host_vector 0
+    axvcpu_a64_host_vector 1
+    axvcpu_a64_host_vector 2
+    axvcpu_a64_host_vector 3
+    axvcpu_a64_host_vector 4
+    axvcpu_a64_host_vector 5
+    axvcpu_a64_host_vector 6
+    axvcpu_a64_host_vector 7
+    axvcpu_a64_guest_vector 8
+    axvcpu_a64_guest_vector 9
+    axvcpu_a64_guest_vector 10
+    axvcpu_a64_guest_vector 11
+    axvcpu_a64_guest_vector 12
+    axvcpu_a64_guest_vector 13
+    axvcpu_a64_guest_vector 14
+    axvcpu_a64_guest_vector 15
+    .size   axvcpu_aarch64_vectors, . - axvcpu_aarch64_vectors
+
+.purgem axvcpu_a64_host_vector
+.purgem axvcpu_a64_guest_vector
+
+    .balign 16
+    .globl  axvcpu_aarch64_enter_guest
+    .type   axvcpu_aarch64_enter_guest, %function
+axvcpu_aarch64_enter_guest:
+    // Host frame: ctx pointer (for the exit path), then callee-saved x19..x30.
+    sub     sp, sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(
+    str     x0, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
+    stp     x19, x20, [sp, #16]
+    stp     x21, x22, [sp, #32]
+    stp     x23, x24, [sp, #48]
+    stp     x25, x26, [sp, #64]
+    stp     x27, x28, [sp, #80]
+    stp     x29, x30, [sp, #96]
+    ldp     x1, x2, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_SP_EL0) R"(]
+    msr     sp_el0, x1
+    msr     sp_el1, x2
+    ldp     x1, x2, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
+    msr     elr_el2, x1
+    msr     spsr_el2, x2
+    ldp     x2, x3, [x0, #16]
+    ldp     x4, x5, [x0, #32]
+    ldp     x6, x7, [x0, #48]
+    ldp     x8, x9, [x0, #64]
+    ldp     x10, x11, [x0, #80]
+    ldp     x12, x13, [x0, #96]
+    ldp     x14, x15, [x0, #112]
+    ldp     x16, x17, [x0, #128]
+    ldp     x18, x19, [x0, #144]
+    ldp     x20, x21, [x0, #160]
+    ldp     x22, x23, [x0, #176]
+    ldp     x24, x25, [x0, #192]
+    ldp     x26, x27, [x0, #208]
+    ldp     x28, x29, [x0, #224]
+    ldr     x30, [x0, #240]
+    // x0 last: it held the context pointer.
+    ldp     x0, x1, [x0, #0]
+    eret
+    .size   axvcpu_aarch64_enter_guest, . - axvcpu_aarch64_enter_guest
+
+    .type   axvcpu_aarch64_guest_exit, %function
+axvcpu_aarch64_guest_exit:
+    // [sp] = guest x0, x1; the host frame is just above it.
+    ldr     x0, [sp, #16 + )" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
+    stp     x2, x3, [x0, #16]
+    stp     x4, x5, [x0, #32]
+    stp     x6, x7, [x0, #48]
+    stp     x8, x9, [x0, #64]
+    stp     x10, x11, [x0, #80]
+    stp     x12, x13, [x0, #96]
+    stp     x14, x15, [x0, #112]
+    stp     x16, x17, [x0, #128]
+    stp     x18, x19, [x0, #144]
+    stp     x20, x21, [x0, #160]
+    stp     x22, x23, [x0, #176]
+    stp     x24, x25, [x0, #192]
+    stp     x26, x27, [x0, #208]
+    stp     x28, x29, [x0, #224]
+    str     x30, [x0, #240]
+    ldp     x2, x3, [sp], #16
+    stp     x2, x3, [x0, #0]
+    mrs     x2, sp_el0
+    mrs     x3, sp_el1
+    stp     x2, x3, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_SP_EL0) R"(]
+    mrs     x2, elr_el2
+    mrs     x3, spsr_el2
+    stp     x2, x3, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
+    mov     x0, x1
+    ldp     x19, x20, [sp, #16]
+    ldp     x21, x22, [sp, #32]
+    ldp     x23, x24, [sp, #48]
+    ldp     x25, x26, [sp, #64]
+    ldp     x27, x28, [sp, #80]
+    ldp     x29, x30, [sp, #96]
+    add     sp, sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(
+    // Returns from axvcpu_aarch64_enter_guest.
+    ret
+    .size   axvcpu_aarch64_guest_exit, . - axvcpu_aarch64_guest_exit
+
+    .type   axvcpu_aarch64_host_trap, %function
+axvcpu_aarch64_host_trap:
+    // x0 = kind; the vector saved x0, x1 in the 272-byte HostTrapFrame.
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    str     x30, [sp, #240]
+    mrs     x1, elr_el2
+    mrs     x2, spsr_el2
+    stp     x1, x2, [sp, #248]
+    mov     x1, sp
+    bl      axvcpu_aarch64_host_exception
+    ldp     x1, x2, [sp, #248]
+    msr     elr_el2, x1
+    msr     spsr_el2, x2
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldp     x20, x21, [sp, #160]
+    ldp     x22, x23, [sp, #176]
+    ldp     x24, x25, [sp, #192]
+    ldp     x26, x27, [sp, #208]
+    ldp     x28, x29, [sp, #224]
+    ldr     x30, [sp, #240]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #272
+    eret
+    .size   axvcpu_aarch64_host_trap, . - axvcpu_aarch64_host_trap
+
+.popsection
+)");
+// clang-format on

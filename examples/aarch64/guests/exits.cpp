@@ -1,0 +1,78 @@
+// Exercises every exit kind the policy decodes, checking each answer here
+// while the hypervisor checks the exits themselves (hyp_main.cpp).
+#include "guest.hpp"
+
+using namespace g;
+
+namespace {
+constexpr u64 dev = abi::testdev_base;
+
+// Spins until `intid` has been taken `times`, or fails with `code`.
+void wait_irq(u64 intid, u32 times, u64 code) {
+    for (u64 spin = 0; spin < 10'000'000; ++spin) {
+        if (irq_count[intid] >= times) return;
+    }
+    fail(code, irq_count[intid]);
+}
+}  // namespace
+
+extern "C" void guest_main(u64, u64) {
+    print("guest: exits test\n");
+    check(hvc(abi::hc_hello, abi::test_exits) == 0, 1);
+    check(hvc(abi::hc_sum, 1, 2, 3, 4, 5, 0x100) == 0x10F, 2);
+
+    // MMIO stores of each width; the hypervisor sees only the low bytes.
+    strb(dev + abi::dev_sink, 0x1234'56A5);
+    strh(dev + abi::dev_sink, 0x1234'BEEF);
+    strw(dev + abi::dev_sink, 0xFFFF'FFFF'DEAD'BEEF);
+    strx(dev + abi::dev_sink, 0x0123'4567'89AB'CDEF);
+    str_zero(dev + abi::dev_sink);
+    strx(dev + abi::dev_scratch, 0x1122'3344'5566'7788);
+    check(ldrx(dev + abi::dev_scratch) == 0x1122'3344'5566'7788, 3);
+
+    // MMIO loads: widths, zero and sign extension to W and X registers.
+    check(ldrb(dev + abi::dev_magic) == 0x78, 4);
+    check(ldrh(dev + abi::dev_magic) == 0x5678, 5);
+    check(ldrw(dev + abi::dev_magic) == 0x1234'5678, 6);
+    check(ldrx(dev + abi::dev_magic) == abi::magic_value, 7);
+    check(ldrsb_x(dev + abi::dev_negative) == 0xFFFF'FFFF'FFFF'FF80, 8, ldrsb_x(dev + abi::dev_negative));
+    check(ldrsb_w(dev + abi::dev_negative) == 0xFFFF'FF80, 9);
+    check(ldrsh_w(dev + abi::dev_negative) == 0xFFFF'8080, 10);
+    check(ldrsw_x(dev + abi::dev_negative) == 0xFFFF'FFFF'8000'8080, 11);
+
+    // A trapped system register read (HCR_EL2.TID3), answered by the hypervisor.
+    u64 mmfr0;
+    asm volatile("mrs %0, id_aa64mmfr0_el1" : "=r"(mmfr0));
+    check(mmfr0 == abi::fake_mmfr0, 12, mmfr0);
+    // A trapped write the hypervisor does not emulate: reported and ignored.
+    asm volatile("msr S3_0_C12_C11_7, %0" : : "r"(u64{0}));  // ICC_SGI0R_EL1
+
+    // WFI: a Halt exit; the example hypervisor resumes at once.
+    asm volatile("wfi");
+
+    // PSCI answered inside the policy (Nothing exits), through HVC and SMC.
+    check(hvc(0x8400'0000) == 0x10001, 13);
+    check(hvc(0x8400'000A, 0xC400'0003) == 0, 14);
+    check(hvc(0x8400'000A, 0x8400'0005) == ~u64{0}, 15);
+    check(hvc(0xC400'0004, 0, 0) == 0, 16);  // AFFINITY_INFO(vCPU 0): on
+    check(smc(0x8400'0000) == 0x10001, 17);
+    check(smc(0xC200'0000) == ~u64{0}, 18);  // not PSCI: NOT_SUPPORTED
+
+    // Virtual interrupts: injected by hypercall, and an SGI to ourselves.
+    gic_enable();
+    check(hvc(abi::hc_inject, 5) == 0, 19);
+    wait_irq(5, 1, 20);
+    send_sgi(3, 1);  // INTID 3 to Aff0 = 0: this vCPU
+    wait_irq(3, 1, 21);
+
+    // A physical interrupt while the guest runs: the host timer fires.
+    check(hvc(abi::hc_timer, 2000) == 0, 22);
+    u64 start;
+    asm volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(start));
+    for (;;) {
+        u64 now;
+        asm volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(now));
+        if (now - start > 200'000) break;
+    }
+    pass();
+}

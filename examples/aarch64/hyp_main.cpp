@@ -1,0 +1,464 @@
+// The example hypervisor: one VM whose vCPU n runs on physical CPU n, built
+// only on the public API (AxPerCpu, AxVCpu<aarch64::VCpu<Host>, Host>).
+// It boots the guest image QEMU's generic loader placed at 0x48000000,
+// prints every exit, emulates the test device, answers the hypercalls of
+// guest_abi.hpp and, when the guest powers off, checks from its side what
+// the guest did and exits QEMU through semihosting with 0 (pass) or 1.
+#include <new>
+#include <optional>
+#include <utility>
+
+#include <arch/aarch64/percpu.hpp>
+#include <arch/aarch64/stage2.hpp>
+#include <arch/aarch64/vcpu.hpp>
+#include <axvcpu/percpu.hpp>
+#include <axvcpu/vcpu.hpp>
+
+#include "guest_abi.hpp"
+#include "host_policy.hpp"
+#include "runtime.hpp"
+
+namespace {
+
+using namespace axvcpu;
+using hyp::println;
+using hyp::u64;
+using Arch = aarch64::VCpu<hyp::Host>;
+using VCpu = AxVCpu<Arch, hyp::Host>;
+using PerCpu = AxPerCpu<aarch64::PerCpu>;
+
+// Static storage with no destructor to register (there is no atexit here).
+template <class T>
+class Slot {
+public:
+    template <class... Args>
+    T& emplace(Args&&... args) {
+        object_ = new (storage_) T(std::forward<Args>(args)...);
+        return *object_;
+    }
+    T* get() { return object_; }
+
+private:
+    alignas(T) unsigned char storage_[sizeof(T)];
+    T* object_ = nullptr;
+};
+
+Slot<PerCpu> percpu[hyp::max_cpus];
+Slot<VCpu> vcpus[hyp::max_cpus];
+u64 stage2_root = 0;
+
+// --- What the VMM observed, checked when the guest powers off -------------------
+struct Observed {
+    u64 test_id = 0;
+    std::optional<u64> guest_result;
+    u64 kinds_seen = 0;  // bit per AxVCpuExitReason alternative
+    u64 exits = 0;
+    u64 failures = 0;  // VMM-side check failures
+    u64 sink_writes = 0;
+    u64 checks = 0;
+    u64 timer_irqs = 0;
+    u64 kicks = 0;
+    u64 ipis = 0;
+    u64 abort_kinds = 0;  // bit per aarch64::AbortKind reported
+    u64 unknown_sysregs = 0;
+    u64 scratch = 0;
+    bool quiet = false;
+};
+Observed seen;
+hyp::SpinLock seen_lock;
+inline constexpr u64 trace_limit = 200;
+
+void vmm_fail(const char* what, u64 value = 0) {
+    println("hyp: CHECK FAILED: ", what, " ", value);
+    seen.failures++;
+}
+
+template <class T>
+constexpr u64 kind_bit() {
+    constexpr auto index = AxVCpuExitReason(T{}).index();
+    return u64{1} << index;
+}
+
+const char* test_name(u64 id) {
+    switch (id) {
+        case abi::test_exits: return "exits";
+        case abi::test_regs: return "regs";
+        case abi::test_smp: return "smp";
+        case abi::test_bad: return "bad";
+        case abi::test_bench: return "bench";
+        default: return "unknown";
+    }
+}
+
+// The exit kinds (and details) each test must have produced, from the VMM's side.
+bool vmm_checks_pass() {
+    u64 required = kind_bit<exit::SystemDown>() | kind_bit<exit::Hypercall>();
+    switch (seen.test_id) {
+        case abi::test_exits:
+            required |= kind_bit<exit::MmioRead>() | kind_bit<exit::MmioWrite>() | kind_bit<exit::SysRegRead>() |
+                        kind_bit<exit::SysRegWrite>() | kind_bit<exit::SendIPI>() | kind_bit<exit::Halt>() |
+                        kind_bit<exit::Nothing>() | kind_bit<exit::ExternalInterrupt>();
+            if (seen.sink_writes != 5) vmm_fail("test device sink writes", seen.sink_writes);
+            if (seen.timer_irqs != 1) vmm_fail("host timer interrupts", seen.timer_irqs);
+            break;
+        case abi::test_regs:
+            required |= kind_bit<exit::MmioRead>() | kind_bit<exit::MmioWrite>() | kind_bit<exit::SysRegRead>() |
+                        kind_bit<exit::Halt>();
+            if (seen.checks != 200) vmm_fail("register checks", seen.checks);
+            if (seen.exits < 1000) vmm_fail("exits", seen.exits);
+            break;
+        case abi::test_smp:
+            required |= kind_bit<exit::CpuUp>() | kind_bit<exit::CpuDown>() | kind_bit<exit::SendIPI>() |
+                        kind_bit<exit::ExternalInterrupt>();
+            if (seen.ipis < 2) vmm_fail("SGIs routed", seen.ipis);
+            break;
+        case abi::test_bad: {
+            required |= kind_bit<exit::NestedPageFault>() | kind_bit<exit::SysRegWrite>() | kind_bit<exit::Nothing>();
+            const u64 kinds = u64{1} << static_cast<unsigned>(aarch64::AbortKind::NoSyndrome) |
+                              u64{1} << static_cast<unsigned>(aarch64::AbortKind::InstructionFetch);
+            if ((seen.abort_kinds & kinds) != kinds) vmm_fail("abort kinds reported", seen.abort_kinds);
+            if (seen.unknown_sysregs < 2) vmm_fail("unknown sysregs reported", seen.unknown_sysregs);
+            break;
+        }
+        case abi::test_bench: break;
+        default: vmm_fail("guest never said which test it is"); return false;
+    }
+    if ((seen.kinds_seen & required) != required) vmm_fail("exit kinds missing", required & ~seen.kinds_seen);
+    return seen.failures == 0;
+}
+
+[[noreturn]] void finish() {
+    const bool vmm_ok = vmm_checks_pass();
+    const bool guest_ok = seen.guest_result && *seen.guest_result == 0;
+    println("hyp: test ", test_name(seen.test_id), ": ", hyp::dec(seen.exits), " exits, guest ",
+            guest_ok ? "passed" : "FAILED", ", hypervisor checks ", vmm_ok ? "passed" : "FAILED");
+    if (guest_ok && vmm_ok) {
+        println("RESULT: PASS");
+        hyp::semihost_exit(0);
+    }
+    println("RESULT: FAIL");
+    hyp::semihost_exit(1);
+}
+
+// --- Emulated test device ---------------------------------------------------------
+u64 testdev_read(u64 offset) {
+    switch (offset) {
+        case abi::dev_scratch: return seen.scratch;
+        case abi::dev_magic: return abi::magic_value;
+        case abi::dev_negative: return abi::negative_value;
+        default: return 0;
+    }
+}
+
+void testdev_write(u64 offset, AccessWidth width, u64 data) {
+    if (offset == abi::dev_scratch) {
+        seen.scratch = data;
+        return;
+    }
+    if (offset != abi::dev_sink) return;
+    // The exits guest writes these, in this order, with these widths.
+    struct Expected {
+        AccessWidth width;
+        u64 data;
+    };
+    constexpr Expected expected[] = {{AccessWidth::Byte, 0xA5},
+                                     {AccessWidth::Word, 0xBEEF},
+                                     {AccessWidth::Dword, 0xDEAD'BEEF},
+                                     {AccessWidth::Qword, 0x0123'4567'89AB'CDEF},
+                                     {AccessWidth::Qword, 0}};
+    if (seen.test_id == abi::test_exits) {
+        if (seen.sink_writes >= 5 || expected[seen.sink_writes].width != width ||
+            expected[seen.sink_writes].data != data) {
+            vmm_fail("unexpected sink write", data);
+        }
+    }
+    seen.sink_writes++;
+}
+
+// --- The register-integrity round (regs guest) ----------------------------------
+u64 reg_pattern(u64 seed, unsigned i) { return seed + i + (u64{i} << 12); }
+
+void register_round(VCpu& vcpu) {
+    aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
+    const u64 seed = ctx.x[1];
+    bool ok = ctx.sp_el0 == (seed ^ 0x5555'5555'5555'5555);
+    for (unsigned i = 2; i <= 30; ++i) ok = ok && ctx.x[i] == reg_pattern(seed, i);
+    if (!ok) vmm_fail("guest registers at hc_check differ from the pattern, seed", seed);
+    seen.checks++;
+    const u64 next = seed * 3 + 1;
+    (void)vcpu.set_gpr(1, next);
+    for (unsigned i = 2; i <= 30; ++i) (void)vcpu.set_gpr(i, reg_pattern(next, i));
+    ctx.sp_el0 = next ^ 0x5555'5555'5555'5555;
+    (void)vcpu.set_return_value(ok ? 0 : 1);
+}
+
+// --- Exit handling ------------------------------------------------------------------
+void route_ipi(VCpu& self, const exit::SendIPI& ipi) {
+    for (VCpuId target = 0; target < hyp::host_state.vcpu_count; ++target) {
+        bool hit = false;
+        if (ipi.send_to_all) {
+            hit = target != self.id();
+        } else if ((ipi.target_cpu & ~u64{0xFF}) == 0 && target >= ipi.target_cpu && target - ipi.target_cpu < 16) {
+            hit = (ipi.target_cpu_aux >> (target - ipi.target_cpu) & 1) != 0;
+        }
+        if (!hit) continue;
+        seen.ipis++;
+        if (target == self.id()) {
+            (void)self.inject_interrupt(ipi.vector);
+        } else {
+            hyp::Host::inject_interrupt(0, target, static_cast<InterruptVector>(ipi.vector));
+        }
+    }
+}
+
+void start_vcpu(VCpu& self, const exit::CpuUp& up);
+
+// Returns false when this vCPU stops running (CpuDown).
+bool handle_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
+    if (const auto* call = reason.get_if<exit::Hypercall>()) {
+        switch (call->nr) {
+            case abi::hc_hello:
+                seen.test_id = call->args[0];
+                seen.quiet = seen.test_id == abi::test_regs || seen.test_id == abi::test_bench;
+                println("hyp: guest runs test '", test_name(seen.test_id), "'");
+                (void)vcpu.set_return_value(0);
+                break;
+            case abi::hc_result:
+                seen.guest_result = call->args[0];
+                if (call->args[0] == 0) {
+                    println("hyp: guest reports pass");
+                } else {
+                    println("hyp: guest reports FAILURE code ", call->args[0]);
+                }
+                (void)vcpu.set_return_value(0);
+                break;
+            case abi::hc_sum: {
+                u64 sum = 0;
+                for (u64 a : call->args) sum += a;
+                (void)vcpu.set_return_value(sum);
+                break;
+            }
+            case abi::hc_check: register_round(vcpu); break;
+            case abi::hc_inject: (void)vcpu.set_return_value(vcpu.inject_interrupt(call->args[0]) ? 0 : 1); break;
+            case abi::hc_timer:
+                hyp::hyp_timer_arm(call->args[0]);
+                (void)vcpu.set_return_value(0);
+                break;
+            case abi::hc_nop: (void)vcpu.set_return_value(0); break;
+            default:
+                println("hyp: unknown hypercall ", call->nr, ", answered -1");
+                (void)vcpu.set_return_value(~u64{0});
+        }
+    } else if (const auto* read = reason.get_if<exit::MmioRead>()) {
+        u64 raw = 0;
+        const u64 addr = read->addr.value();
+        if (addr >= abi::testdev_base && addr < abi::testdev_base + 0x1000) {
+            raw = testdev_read(addr - abi::testdev_base);
+        } else {
+            println("hyp: read of unemulated ", read->addr, ", returning 0");
+        }
+        (void)vcpu.set_gpr(read->reg, aarch64::mmio_load_value(*read, raw));
+    } else if (const auto* write = reason.get_if<exit::MmioWrite>()) {
+        const u64 addr = write->addr.value();
+        if (addr >= abi::testdev_base && addr < abi::testdev_base + 0x1000) {
+            testdev_write(addr - abi::testdev_base, write->width, write->data);
+        } else {
+            println("hyp: write to unemulated ", write->addr, " ignored");
+        }
+    } else if (const auto* sysreg_read = reason.get_if<exit::SysRegRead>()) {
+        if (sysreg_read->addr == aarch64::sysregs::id_aa64mmfr0_el1) {
+            (void)vcpu.set_gpr(sysreg_read->reg, abi::fake_mmfr0);
+        } else {
+            println("hyp: unknown system register read ", sysreg_read->addr, ", reads as zero");
+            seen.unknown_sysregs++;
+            (void)vcpu.set_gpr(sysreg_read->reg, 0);
+        }
+    } else if (const auto* sysreg_write = reason.get_if<exit::SysRegWrite>()) {
+        println("hyp: unknown system register write ", sysreg_write->addr, " = ", sysreg_write->value, ", ignored");
+        seen.unknown_sysregs++;
+    } else if (const auto* ipi = reason.get_if<exit::SendIPI>()) {
+        route_ipi(vcpu, *ipi);
+    } else if (const auto* irq = reason.get_if<exit::ExternalInterrupt>()) {
+        if (irq->vector == hyp::hyp_timer_ppi) {
+            hyp::hyp_timer_stop();
+            seen.timer_irqs++;
+        } else if (irq->vector == hyp::kick_sgi) {
+            seen.kicks++;  // the mailbox is drained before the next entry
+        }
+    } else if (const auto* up = reason.get_if<exit::CpuUp>()) {
+        start_vcpu(vcpu, *up);
+    } else if (reason.is<exit::CpuDown>()) {
+        hyp::host_state.active_vcpus.fetch_and(~(u64{1} << vcpu.id()));
+        return false;
+    } else if (reason.is<exit::SystemDown>()) {
+        finish();
+    } else if (const auto* fault = reason.get_if<exit::NestedPageFault>()) {
+        aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
+        const aarch64::AbortKind kind = aarch64::classify_abort(vcpu.arch_vcpu().last_trap().esr);
+        seen.abort_kinds |= u64{1} << static_cast<unsigned>(kind);
+        println("hyp: guest fault at ", fault->addr, " (", kind, ", ESR_EL2 ", vcpu.arch_vcpu().last_trap().esr,
+                ", PC ", ctx.elr, "): not emulated, ",
+                kind == aarch64::AbortKind::InstructionFetch ? "returning to the caller" : "skipping it");
+        // This example's policy for a guest that misbehaves: skip the access;
+        // a call into unmapped memory returns to its caller.
+        if (kind == aarch64::AbortKind::InstructionFetch) {
+            ctx.elr = ctx.x[30];
+        } else {
+            ctx.elr += 4;
+        }
+    }
+    return true;
+}
+
+void drain_mailbox(VCpu& vcpu) {
+    hyp::Mailbox& box = hyp::host_state.mailbox[vcpu.id()];
+    box.lock.lock();
+    while (std::optional<usize> vector = box.pending.pop()) {
+        if (!vcpu.inject_interrupt(*vector)) println("hyp: cannot inject ", *vector, " into vCPU ", vcpu.id());
+    }
+    box.lock.unlock();
+}
+
+// Runs the vCPU of this physical CPU until it powers off.
+void run_vcpu(VCpu& vcpu) {
+    if (auto bound = vcpu.bind(); !bound) {
+        println("hyp: bind failed: ", bound.error());
+        hyp::semihost_exit(1);
+    }
+    for (;;) {
+        drain_mailbox(vcpu);
+        auto result = vcpu.run();
+        if (!result) {
+            const aarch64::TrapSyndrome& trap = vcpu.arch_vcpu().last_trap();
+            println("hyp: vCPU ", vcpu.id(), " exit not handled: ", result.error(), " (kind ",
+                    static_cast<u64>(vcpu.arch_vcpu().last_exit_kind()), ", ESR_EL2 ", trap.esr, ", FAR_EL2 ", trap.far,
+                    ", PC ", vcpu.arch_vcpu().context().elr, ")");
+            finish();
+        }
+        const AxVCpuExitReason& reason = result.value();
+        seen_lock.lock();
+        seen.exits++;
+        seen.kinds_seen |= u64{1} << reason.index();
+        const bool trace = !seen.quiet && seen.exits <= trace_limit;
+        seen_lock.unlock();
+        if (trace) println("exit[vcpu ", hyp::dec(vcpu.id()), "]: ", reason);
+        if (!handle_exit(vcpu, reason)) break;
+    }
+    if (auto unbound = vcpu.unbind(); !unbound) println("hyp: unbind failed: ", unbound.error());
+    println("hyp: vCPU ", hyp::dec(vcpu.id()), " is off");
+}
+
+bool enable_this_cpu(usize cpu) {
+    asm volatile("msr tpidr_el2, xzr");  // no current vCPU yet
+    PerCpu& p = percpu[cpu].emplace();
+    if (!p.init(cpu) || !p.hardware_enable() || !p.is_enabled()) {
+        println("hyp: cannot enable virtualization on CPU ", cpu);
+        return false;
+    }
+    return true;
+}
+
+extern "C" void _secondary_start();
+
+void start_vcpu(VCpu& self, const exit::CpuUp& up) {
+    const u64 target = up.target_cpu;
+    VCpu* other = target < hyp::host_state.vcpu_count ? vcpus[target].get() : nullptr;
+    if (other == nullptr || target == self.id()) {
+        (void)self.set_return_value(static_cast<u64>(aarch64::psci::invalid_parameters));
+        return;
+    }
+    if ((hyp::host_state.active_vcpus.load() >> target & 1) != 0) {
+        (void)self.set_return_value(static_cast<u64>(aarch64::psci::already_on));
+        return;
+    }
+    // The target is Free and not running anywhere: this CPU may set it up.
+    if (!other->set_entry(up.entry_point) || !other->set_gpr(0, up.arg)) {
+        (void)self.set_return_value(static_cast<u64>(aarch64::psci::internal_failure));
+        return;
+    }
+    hyp::host_state.active_vcpus.fetch_or(u64{1} << target);
+    const u64 rc = hyp::smc_call(aarch64::psci::fn_cpu_on_64, target, reinterpret_cast<u64>(&_secondary_start), target);
+    if (rc != 0) {
+        println("hyp: host PSCI CPU_ON ", target, " failed: ", rc);
+        hyp::host_state.active_vcpus.fetch_and(~(u64{1} << target));
+        (void)self.set_return_value(static_cast<u64>(aarch64::psci::internal_failure));
+        return;
+    }
+    (void)self.set_return_value(static_cast<u64>(aarch64::psci::success));
+}
+
+usize probe_cpus() {
+    usize count = 1;
+    while (count < hyp::max_cpus &&
+           static_cast<std::int64_t>(hyp::smc_call(aarch64::psci::fn_affinity_info_64, count, 0)) >= 0) {
+        ++count;
+    }
+    return count;
+}
+
+bool build_stage2() {
+    const aarch64::stage2::Layout layout = aarch64::PerCpu::stage2_layout();
+    unsigned align_log2 = 12;
+    while ((u64{1} << align_log2) < layout.root_bytes()) ++align_log2;
+    const auto root = hyp::Host::alloc_contiguous_frames(layout.root_pages, align_log2);
+    if (!root) return false;
+    stage2_root = root->value();
+    auto alloc = []() -> std::optional<u64> {
+        const auto frame = hyp::Host::alloc_frame();
+        if (!frame) return std::nullopt;
+        return frame->value();
+    };
+    auto table = [](u64 pa) { return reinterpret_cast<u64*>(pa); };
+    aarch64::stage2::Mapper mapper(layout, stage2_root, alloc, table);
+    println("hyp: stage 2: ", hyp::dec(layout.ipa_bits), "-bit IPA, start level ", hyp::dec(layout.start_level), ", ",
+            hyp::dec(layout.root_pages), " root page(s), VTCR_EL2 ", layout.vtcr());
+    return mapper.map(abi::guest_ram_base, abi::guest_ram_base, abi::guest_ram_size, aarch64::stage2::MemType::Normal) &&
+           mapper.map(abi::uart_base, abi::uart_base, 0x1000, aarch64::stage2::MemType::Device);
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void hyp_main() {
+    u64 el;
+    asm volatile("mrs %0, CurrentEL" : "=r"(el));
+    println("hyp: axvcpu aarch64 example hypervisor at EL", hyp::dec(el >> 2));
+    if ((el >> 2) != 2) {
+        println("hyp: not started at EL2 (use -M virt,virtualization=on)");
+        hyp::semihost_exit(2);
+    }
+    hyp::gic_init_distributor();
+    if (!hyp::gic_init_cpu()) println("hyp: no GICv3 redistributor for this CPU (use gic-version=3)");
+    hyp::host_state.cpu_count = probe_cpus();
+    hyp::host_state.vcpu_count = hyp::host_state.cpu_count < 2 ? hyp::host_state.cpu_count : 2;
+    println("hyp: ", hyp::dec(hyp::host_state.cpu_count), " physical CPU(s), ", hyp::dec(hyp::host_state.vcpu_count), " vCPU(s)");
+    if (!enable_this_cpu(0) || !build_stage2()) hyp::semihost_exit(2);
+
+    for (usize id = 0; id < hyp::host_state.vcpu_count; ++id) {
+        auto created = VCpu::create(0, id, id, VCpuSet::only(id),
+                                    Arch::CreateConfig{id, GuestPhysAddr(0)});
+        if (!created) {
+            println("hyp: cannot create vCPU ", id, ": ", created.error());
+            hyp::semihost_exit(2);
+        }
+        VCpu& vcpu = vcpus[id].emplace(std::move(created).value());
+        auto ready = vcpu.setup(GuestPhysAddr(abi::guest_ram_base), HostPhysAddr(stage2_root),
+                                Arch::SetupConfig{false, false, true});
+        if (!ready) {
+            println("hyp: cannot set up vCPU ", id, ": ", ready.error());
+            hyp::semihost_exit(2);
+        }
+    }
+    println("hyp: booting the guest at ", GuestPhysAddr(abi::guest_ram_base));
+    hyp::host_state.active_vcpus.store(1);
+    run_vcpu(*vcpus[0].get());
+    // vCPU 0 switched itself off without powering the system down.
+    println("hyp: vCPU 0 is off; waiting for the system to power down");
+    for (;;) asm volatile("wfe");
+}
+
+extern "C" [[noreturn]] void hyp_secondary(u64 cpu) {
+    hyp::gic_init_cpu();
+    if (!enable_this_cpu(cpu)) hyp::semihost_exit(2);
+    run_vcpu(*vcpus[cpu].get());
+    for (;;) asm volatile("wfe");
+}

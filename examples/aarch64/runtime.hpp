@@ -1,0 +1,176 @@
+// The example hypervisor's bare-metal runtime on QEMU virt: PL011 output,
+// a spin lock, semihosting exit, PSCI calls to QEMU, and the host GICv3.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include <axvcpu/fmt.hpp>
+
+namespace hyp {
+
+using u64 = std::uint64_t;
+using u32 = std::uint32_t;
+
+inline volatile u32& mmio32(u64 addr) { return *reinterpret_cast<volatile u32*>(addr); }
+inline volatile u64& mmio64(u64 addr) { return *reinterpret_cast<volatile u64*>(addr); }
+
+// --- Console -------------------------------------------------------------------
+inline constexpr u64 pl011_base = 0x0900'0000;
+
+struct Uart {
+    void write(std::string_view text) {
+        for (char c : text) {
+            if (c == '\n') put('\r');
+            put(c);
+        }
+    }
+    static void put(char c) {
+        while ((mmio32(pl011_base + 0x18) & (1u << 5)) != 0) {}  // TXFF
+        mmio32(pl011_base) = static_cast<unsigned char>(c);
+    }
+};
+
+class SpinLock {
+public:
+    void lock() {
+        while (locked_.exchange(true, std::memory_order_acquire)) {}
+    }
+    void unlock() { locked_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> locked_{false};
+};
+
+inline SpinLock console_lock;
+
+// An integer printed in decimal (println prints bare integers in hex).
+struct Dec {
+    u64 value;
+};
+inline Dec dec(u64 value) { return Dec{value}; }
+template <axvcpu::fmt::Sink S>
+void print_to(S& out, Dec number) {
+    axvcpu::fmt::write_dec(out, number.value);
+}
+
+// Prints its arguments as one line: strings as text, integers in hex,
+// everything else through its print_to (exit reasons, addresses, errors).
+template <class T>
+void print_one(Uart& out, const T& value) {
+    if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+        out.write(std::string_view(value));
+    } else if constexpr (std::is_same_v<T, bool>) {
+        axvcpu::fmt::write_bool(out, value);
+    } else if constexpr (requires { print_to(out, value); }) {
+        print_to(out, value);
+    } else {
+        static_assert(std::is_integral_v<T> || std::is_enum_v<T>, "println: no way to print this type");
+        axvcpu::fmt::write_hex(out, static_cast<u64>(value));
+    }
+}
+
+template <class... Args>
+void println(const Args&... args) {
+    Uart out;
+    console_lock.lock();
+    (print_one(out, args), ...);
+    out.write("\n");
+    console_lock.unlock();
+}
+
+// --- Exit ----------------------------------------------------------------------
+// Semihosting SYS_EXIT with ADP_Stopped_ApplicationExit: QEMU exits with `code`.
+[[noreturn]] inline void semihost_exit(u32 code) {
+    const u64 block[2] = {0x20026, code};
+    register u64 x0 asm("x0") = 0x18;
+    register u64 x1 asm("x1") = reinterpret_cast<u64>(block);
+    asm volatile("hlt #0xf000" : : "r"(x0), "r"(x1) : "memory");
+    for (;;) asm volatile("wfe");
+}
+
+// --- PSCI to QEMU (SMC from EL2) -------------------------------------------------
+inline u64 smc_call(u64 fn, u64 a1 = 0, u64 a2 = 0, u64 a3 = 0) {
+    register u64 x0 asm("x0") = fn;
+    register u64 x1 asm("x1") = a1;
+    register u64 x2 asm("x2") = a2;
+    register u64 x3 asm("x3") = a3;
+    asm volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+    return x0;
+}
+
+// --- Host GICv3 -------------------------------------------------------------------
+inline constexpr u64 gicd_base = 0x0800'0000;
+inline constexpr u64 gicr_base = 0x080A'0000;
+inline constexpr u64 gicr_stride = 0x2'0000;
+// The SGI one physical CPU sends another to make it leave its guest.
+inline constexpr u32 kick_sgi = 0;
+// The EL2 physical timer's PPI.
+inline constexpr u32 hyp_timer_ppi = 26;
+
+inline u64 current_mpidr() {
+    u64 v;
+    asm volatile("mrs %0, mpidr_el1" : "=r"(v));
+    return v & 0xFF'00FF'FFFF;
+}
+
+// The redistributor whose GICR_TYPER affinity matches this CPU.
+inline u64 my_redistributor() {
+    const u64 mpidr = current_mpidr();
+    const u64 affinity = (mpidr & 0xFF'FFFF) | ((mpidr >> 32) & 0xFF) << 24;
+    for (u64 rd = gicr_base;; rd += gicr_stride) {
+        const u64 typer = mmio64(rd + 0x8);
+        if ((typer >> 32) == affinity) return rd;
+        if ((typer & (1u << 4)) != 0) return 0;  // Last
+    }
+}
+
+// Distributor: affinity routing, group 1 enabled. Once, on CPU 0.
+inline void gic_init_distributor() {
+    mmio32(gicd_base + 0x0) = (1u << 4) | (1u << 1) | 1u;  // ARE, EnableGrp1, EnableGrp0
+}
+
+// This CPU's redistributor and CPU interface: SGIs and PPIs in group 1,
+// the kick SGI, the maintenance PPI and the EL2 timer enabled; IRQs stay
+// masked at EL2 (PSTATE.I) and are taken only as guest exits.
+inline bool gic_init_cpu() {
+    const u64 rd = my_redistributor();
+    if (rd == 0) return false;
+    mmio32(rd + 0x14) = mmio32(rd + 0x14) & ~(1u << 1);  // GICR_WAKER.ProcessorSleep
+    while ((mmio32(rd + 0x14) & (1u << 2)) != 0) {}    // ChildrenAsleep
+    const u64 sgi = rd + 0x1'0000;
+    mmio32(sgi + 0x80) = 0xFFFF'FFFF;                  // GICR_IGROUPR0: group 1
+    for (u32 i = 0; i < 8; ++i) mmio32(sgi + 0x400 + 4 * i) = 0x8080'8080;  // priorities
+    mmio32(sgi + 0x100) = (1u << kick_sgi) | (1u << 25) | (1u << hyp_timer_ppi);  // ISENABLER0
+    u64 sre;
+    asm volatile("mrs %0, S3_4_C12_C9_5" : "=r"(sre));
+    asm volatile("msr S3_4_C12_C9_5, %0\n\tisb" : : "r"(sre | 0x9));  // ICC_SRE_EL2: SRE, Enable
+    asm volatile("msr S3_0_C4_C6_0, %0" : : "r"(u64{0xFF}));           // ICC_PMR_EL1
+    asm volatile("msr S3_0_C12_C12_4, %0" : : "r"(u64{0}));            // ICC_CTLR_EL1: EOImode 0
+    asm volatile("msr S3_0_C12_C12_7, %0\n\tisb" : : "r"(u64{1}));     // ICC_IGRPEN1_EL1
+    return true;
+}
+
+// Acknowledges and completes the highest-priority pending IRQ; 1023: none.
+inline u64 gic_ack_irq() {
+    u64 intid;
+    asm volatile("mrs %0, S3_0_C12_C12_0" : "=r"(intid));  // ICC_IAR1_EL1
+    if (intid < 1020) asm volatile("msr S3_0_C12_C12_1, %0" : : "r"(intid));  // ICC_EOIR1_EL1
+    return intid;
+}
+
+// Sends SGI `intid` to the CPU with Aff0 = `cpu` (cluster 0).
+inline void gic_send_sgi(u32 intid, u64 cpu) {
+    const u64 value = (u64{intid} << 24) | (u64{1} << cpu);
+    asm volatile("dsb ish\n\tmsr S3_0_C12_C11_5, %0\n\tisb" : : "r"(value) : "memory");
+}
+
+// Arms the EL2 physical timer to fire in `ticks`.
+inline void hyp_timer_arm(u64 ticks) {
+    asm volatile("msr cnthp_tval_el2, %0\n\tmsr cnthp_ctl_el2, %1\n\tisb" : : "r"(ticks), "r"(u64{1}));
+}
+inline void hyp_timer_stop() { asm volatile("msr cnthp_ctl_el2, %0\n\tisb" : : "r"(u64{0})); }
+
+}  // namespace hyp
