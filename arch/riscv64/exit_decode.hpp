@@ -225,7 +225,12 @@ struct GuestPageFaultInfo {
 [[nodiscard]] constexpr GuestPageFault decode_guest_page_fault(const GuestPageFaultInfo& info) noexcept {
     const std::uint64_t code = classify_scause(info.scause).code;
     const GuestPhysAddr gpa = guest_fault_address(info.stval, info.htval);
-    const exit::NestedPageFault nested{gpa, fault_access_flags(code)};
+    exit::NestedPageFault nested{gpa, fault_access_flags(code)};
+    // An AMO (or LR/SC) both reads and writes, whichever half the hardware
+    // reported faulting (QEMU reports either).
+    if (info.insn && code != cause::instruction_guest_page_fault && instruction_length(*info.insn & 0xffff) == 4 &&
+        (*info.insn & 0x7f) == 0x2f)
+        nested.access_flags = MappingFlags{MappingFlags::READ | MappingFlags::WRITE};
     if (code != cause::load_guest_page_fault && code != cause::store_guest_page_fault) return nested;
 
     std::optional<LoadStore> access;

@@ -166,11 +166,15 @@ struct Suspend {
     GuestPhysAddr resume_addr;
     std::uint64_t opaque = 0;
 };
-// Leave run() with `reason`; a0/a1 are preset to `ret` and sepc is past the
-// ecall, so the VMM only calls set_return_value to report something else.
+// Leave run() with `reason`; sepc is past the ecall. For calls that return
+// (`sets_return`), a0/a1 are preset to `ret` so the VMM only calls
+// set_return_value to report something else; calls that do not return
+// (reset, hart_stop) leave a0..a5 as the guest passed them, for the VMM
+// to read (e.g. the SRST reset type and reason).
 struct Exit {
     AxVCpuExitReason reason;
     SbiRet ret;
+    bool sets_return = true;
 };
 }  // namespace action
 
@@ -226,7 +230,7 @@ constexpr Action decode_hsm(const SbiCall& call) {
     switch (call.fid) {
         case fid::hsm_hart_start:
             return action::Exit{exit::CpuUp{call.args[0], GuestPhysAddr(call.args[1]), call.args[2]}, {}};
-        case fid::hsm_hart_stop: return action::Exit{exit::CpuDown{hsm_state::stopped}, {}};
+        case fid::hsm_hart_stop: return action::Exit{exit::CpuDown{hsm_state::stopped}, {}, false};
         case fid::hsm_hart_get_status: return action::HartGetStatus{call.args[0]};
         case fid::hsm_hart_suspend: {
             const std::uint64_t type = call.args[0] & 0xffffffff;
@@ -278,7 +282,7 @@ constexpr Action decode_dbcn(const SbiCall& call) {
         case eid::legacy_remote_fence_i:
         case eid::legacy_remote_sfence_vma:
         case eid::legacy_remote_sfence_vma_asid: return action::LegacyMask{call.eid, GuestVirtAddr(a[0])};
-        case eid::legacy_shutdown: return action::Exit{exit::SystemDown{}, {}};
+        case eid::legacy_shutdown: return action::Exit{exit::SystemDown{}, {}, false};
         case eid::base: return decode_base(call);
         case eid::time: return call.fid == fid::time_set_timer ? Action(action::SetTimer{a[0]}) : Action(not_supported);
         case eid::ipi:
@@ -290,12 +294,28 @@ constexpr Action decode_dbcn(const SbiCall& call) {
         case eid::srst:
             if (call.fid != fid::srst_system_reset) return not_supported;
             if (a[0] > reset_type::warm_reboot) return action::Answer{SbiRet{err::invalid_param, 0}};
-            return action::Exit{exit::SystemDown{}, {}};
+            return action::Exit{exit::SystemDown{}, {}, false};
         case eid::dbcn: return decode_dbcn(call);
         case eid::axvisor_hypercall:
             return action::Exit{exit::Hypercall{call.fid, {a[0], a[1], a[2], a[3], a[4], a[5]}}, {}};
         default: return not_supported;
     }
 }
+
+#if defined(__riscv) && __riscv_xlen == 64
+// A call from HS-mode to the machine-mode firmware (OpenSBI) below us.
+inline SbiRet firmware_call(std::uint64_t eid, std::uint64_t fid, std::uint64_t arg0 = 0, std::uint64_t arg1 = 0,
+                            std::uint64_t arg2 = 0, std::uint64_t arg3 = 0, std::uint64_t arg4 = 0) noexcept {
+    register std::uint64_t a0 asm("a0") = arg0;
+    register std::uint64_t a1 asm("a1") = arg1;
+    register std::uint64_t a2 asm("a2") = arg2;
+    register std::uint64_t a3 asm("a3") = arg3;
+    register std::uint64_t a4 asm("a4") = arg4;
+    register std::uint64_t a6 asm("a6") = fid;
+    register std::uint64_t a7 asm("a7") = eid;
+    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7) : "memory");
+    return SbiRet{static_cast<std::int64_t>(a0), a1};
+}
+#endif
 
 }  // namespace axvcpu::riscv64::sbi

@@ -1,0 +1,97 @@
+// The register context the world switch saves and restores, and the byte
+// offsets the assembly in world_switch.hpp uses for each field. Every
+// offset is checked against the struct layout here, so the two cannot drift.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace axvcpu::riscv64 {
+
+// Host state the world switch must give back to the caller of run(): the
+// callee-saved registers of the psABI plus gp/tp (which a kernel may use
+// for globals and per-CPU data) and the trap set-up the guest run borrows.
+struct HostContext {
+    std::uint64_t ra = 0, sp = 0, gp = 0, tp = 0;
+    std::array<std::uint64_t, 12> s{};  // s0..s11
+    std::uint64_t sstatus = 0, hstatus = 0, stvec = 0, sscratch = 0;
+};
+
+// Guest state switched on every entry and exit. x[0] is never loaded or
+// stored (x0 is hard-wired) but keeps x[i] indexed by register number.
+struct GuestContext {
+    std::array<std::uint64_t, 32> x{};
+    std::uint64_t sepc = 0;
+    // HS-level sstatus/hstatus as they were when the guest trapped: SPP,
+    // SPIE, SPV, SPVP, GVA describe the guest, so they are swapped with
+    // the host's on every switch.
+    std::uint64_t sstatus = 0;
+    std::uint64_t hstatus = 0;
+};
+
+struct SwitchContext {
+    GuestContext guest;
+    HostContext host;
+};
+
+// The assembly is top-level asm, which takes no operands, so the offsets
+// are macros it can paste in; the constants below are the C++ names.
+#define AXVCPU_RV64_GUEST_X 0
+#define AXVCPU_RV64_GUEST_SEPC 256
+#define AXVCPU_RV64_GUEST_SSTATUS 264
+#define AXVCPU_RV64_GUEST_HSTATUS 272
+#define AXVCPU_RV64_HOST_RA 280
+#define AXVCPU_RV64_HOST_SP 288
+#define AXVCPU_RV64_HOST_GP 296
+#define AXVCPU_RV64_HOST_TP 304
+#define AXVCPU_RV64_HOST_S 312
+#define AXVCPU_RV64_HOST_SSTATUS 408
+#define AXVCPU_RV64_HOST_HSTATUS 416
+#define AXVCPU_RV64_HOST_STVEC 424
+#define AXVCPU_RV64_HOST_SSCRATCH 432
+#define AXVCPU_RV64_CONTEXT_SIZE 440
+
+namespace offset {
+inline constexpr std::size_t guest_x = AXVCPU_RV64_GUEST_X;
+inline constexpr std::size_t guest_sepc = AXVCPU_RV64_GUEST_SEPC;
+inline constexpr std::size_t guest_sstatus = AXVCPU_RV64_GUEST_SSTATUS;
+inline constexpr std::size_t guest_hstatus = AXVCPU_RV64_GUEST_HSTATUS;
+inline constexpr std::size_t host = AXVCPU_RV64_HOST_RA;
+inline constexpr std::size_t host_ra = AXVCPU_RV64_HOST_RA;
+inline constexpr std::size_t host_sp = AXVCPU_RV64_HOST_SP;
+inline constexpr std::size_t host_gp = AXVCPU_RV64_HOST_GP;
+inline constexpr std::size_t host_tp = AXVCPU_RV64_HOST_TP;
+inline constexpr std::size_t host_s = AXVCPU_RV64_HOST_S;
+inline constexpr std::size_t host_sstatus = AXVCPU_RV64_HOST_SSTATUS;
+inline constexpr std::size_t host_hstatus = AXVCPU_RV64_HOST_HSTATUS;
+inline constexpr std::size_t host_stvec = AXVCPU_RV64_HOST_STVEC;
+inline constexpr std::size_t host_sscratch = AXVCPU_RV64_HOST_SSCRATCH;
+inline constexpr std::size_t size = AXVCPU_RV64_CONTEXT_SIZE;
+}  // namespace offset
+
+static_assert(offsetof(SwitchContext, guest) + offsetof(GuestContext, x) == offset::guest_x);
+static_assert(offsetof(SwitchContext, guest) + offsetof(GuestContext, sepc) == offset::guest_sepc);
+static_assert(offsetof(SwitchContext, guest) + offsetof(GuestContext, sstatus) == offset::guest_sstatus);
+static_assert(offsetof(SwitchContext, guest) + offsetof(GuestContext, hstatus) == offset::guest_hstatus);
+static_assert(offsetof(SwitchContext, host) == offset::host);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, ra) == offset::host_ra);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sp) == offset::host_sp);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, gp) == offset::host_gp);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, tp) == offset::host_tp);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, s) == offset::host_s);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sstatus) == offset::host_sstatus);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, hstatus) == offset::host_hstatus);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, stvec) == offset::host_stvec);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sscratch) == offset::host_sscratch);
+static_assert(sizeof(SwitchContext) == offset::size);
+
+// The VS-level CSRs a guest owns while bound to a hart; bind/unbind move
+// them between the hart and this structure, so vCPUs of different VMs can
+// take turns on one hart.
+struct VsCsrs {
+    std::uint64_t vsstatus = 0, vsie = 0, vstvec = 0, vsscratch = 0, vsepc = 0, vscause = 0, vstval = 0, vsatp = 0;
+    std::uint64_t hvip = 0, htimedelta = 0, henvcfg = 0, vstimecmp = ~std::uint64_t{0};
+};
+
+}  // namespace axvcpu::riscv64

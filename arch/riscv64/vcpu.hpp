@@ -1,0 +1,529 @@
+// axvcpu::riscv64::VCpu<H>: the ArchVCpu policy for the RISC-V H extension,
+// running a guest in VS-mode from an HS-mode host.
+//
+// Life cycle (driven by AxVCpu):
+//   create(vm, vcpu, {hart_id, dtb_addr, page_table_levels})
+//       a0 = hart id, a1 = DTB address at guest entry, as on real firmware.
+//   set_entry(gpa), set_ept_root(hpa), setup({passthrough_interrupt,
+//       passthrough_timer}): guest sstatus.SPP = VS, hstatus SPV/SPVP/VSXL
+//       (and VTW when WFI traps); hgatp = Sv39x4 or Sv48x4 | VMID | root.
+//   bind(): loads the VS CSRs, hvip and hgatp on this hart and flushes this
+//       VMID's stage-2 TLB entries; unbind() saves them back. vCPUs of
+//       different VMs can therefore take turns on one hart.
+//   run(): enters the guest and handles what it can without the VMM (SBI
+//       base/TIME/console/RFENCE, redirected illegal instructions); returns
+//       every other trap as an exit reason, or an error for a trap this
+//       policy cannot interpret (last_trap() tells which).
+//
+// The host policy H supplies time (register_timer/cancel_timer: the guest's
+// SBI timer never reprograms the host's) and the VmmIf queries used for HSM
+// status; when a guest timer fires, its callback calls
+// H::inject_interrupt(vm, vcpu, 5) and H::notify_vcpu_timer_expired(vm, vcpu),
+// and the VMM passes the vector on to AxVCpu::inject_interrupt.
+//
+// Not thread-safe, like AxVCpu: inject_interrupt must not race run() from
+// another hart. A VMM kicks the owning hart (IPI) and injects from there.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+#include "arch/riscv64/context.hpp"
+#include "arch/riscv64/exit_decode.hpp"
+#include "arch/riscv64/interrupts.hpp"
+#include "arch/riscv64/sbi.hpp"
+#include "arch/riscv64/sysregs.hpp"
+#include "arch/riscv64/world_switch.hpp"
+#include "axvcpu/addr.hpp"
+#include "axvcpu/config.hpp"
+#include "axvcpu/error.hpp"
+#include "axvcpu/exit_reason.hpp"
+#include "axvcpu/host_api.hpp"
+#include "axvcpu/types.hpp"
+
+namespace axvcpu::riscv64 {
+
+struct CreateConfig {
+    usize hart_id = 0;          // the guest's a0 at entry (its own hart id)
+    GuestPhysAddr dtb_addr;     // the guest's a1 at entry
+    usize page_table_levels = 3;  // stage-2 format: 3 = Sv39x4, 4 = Sv48x4
+};
+
+struct SetupConfig {
+    // Route host external interrupts straight to the guest (AIA guest
+    // files). Not supported yet: setup refuses it rather than ignore it.
+    bool passthrough_interrupt = false;
+    // Let the guest program its timer itself through Sstc (henvcfg.STCE,
+    // vstimecmp): SBI set_timer then writes vstimecmp instead of arming a
+    // host timer.
+    bool passthrough_timer = false;
+};
+
+// The HS-level trap registers of the last exit, for diagnostics.
+struct TrapRecord {
+    std::uint64_t scause = 0, stval = 0, htval = 0, htinst = 0, sepc = 0;
+};
+
+template <fmt::Sink S>
+constexpr void print_to(S& out, const TrapRecord& trap) {
+    out.write("scause=");
+    fmt::write_hex(out, trap.scause);
+    out.write(" sepc=");
+    fmt::write_hex(out, trap.sepc);
+    out.write(" stval=");
+    fmt::write_hex(out, trap.stval);
+    out.write(" htval=");
+    fmt::write_hex(out, trap.htval);
+    out.write(" htinst=");
+    fmt::write_hex(out, trap.htinst);
+}
+
+namespace guest_access_op {
+inline constexpr std::uint64_t hlvx_hu = 0, hlv_bu = 1, hlv_d = 2, hsv_b = 3;
+}
+
+template <class H>
+class VCpu {
+    static_assert(api::check_time_if<H>());
+    static_assert(api::check_vmm_if<H>());
+
+public:
+    using CreateConfig = riscv64::CreateConfig;
+    using SetupConfig = riscv64::SetupConfig;
+
+    static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
+        if (config.page_table_levels != 3 && config.page_table_levels != 4) return ax_err(AxError::InvalidInput);
+        VCpu arch;
+        arch.vm_ = vm;
+        arch.vcpu_ = vcpu;
+        arch.levels_ = config.page_table_levels;
+        arch.ctx_.guest.x[10] = config.hart_id;
+        arch.ctx_.guest.x[11] = config.dtb_addr.value();
+        return arch;
+    }
+
+    AxResult<void> set_entry(GuestPhysAddr entry) {
+        if (!entry.is_aligned(2)) return ax_err(AxError::InvalidInput);
+        ctx_.guest.sepc = entry.value();
+        return ax_ok();
+    }
+
+    // The x4 root tables are four pages and need 16 KiB alignment.
+    AxResult<void> set_ept_root(HostPhysAddr root) {
+        if (!root.is_aligned(16 * 1024)) return ax_err(AxError::InvalidInput);
+        const std::uint64_t mode = levels_ == 4 ? csr::hgatp_bits::mode_sv48x4 : csr::hgatp_bits::mode_sv39x4;
+        hgatp_ = mode | (vmid() << csr::hgatp_bits::vmid_shift) | ((root.value() >> 12) & csr::hgatp_bits::ppn_mask);
+        if (bound_) load_hgatp();
+        return ax_ok();
+    }
+
+    AxResult<void> setup(SetupConfig config) {
+        if (config.passthrough_interrupt) return ax_err(AxError::Unsupported);
+        passthrough_timer_ = config.passthrough_timer;
+        // sret enters VS-mode (SPV, SPP) and hypervisor loads act as VS (SPVP).
+        ctx_.guest.hstatus = csr::hstatus_bits::spv | csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64 |
+                             (config::trap_wfi ? csr::hstatus_bits::vtw : 0);
+        ctx_.guest.sstatus = csr::sstatus_bits::spp;
+        vs_ = VsCsrs{};
+        if (passthrough_timer_) vs_.henvcfg |= csr::henvcfg_bits::stce;
+        return ax_ok();
+    }
+
+    AxResult<void> bind() {
+        if (bound_) return ax_err(AxError::BadState);
+        csr::write<csr::vsstatus>(vs_.vsstatus);
+        csr::write<csr::vsie>(vs_.vsie);
+        csr::write<csr::vstvec>(vs_.vstvec);
+        csr::write<csr::vsscratch>(vs_.vsscratch);
+        csr::write<csr::vsepc>(vs_.vsepc);
+        csr::write<csr::vscause>(vs_.vscause);
+        csr::write<csr::vstval>(vs_.vstval);
+        csr::write<csr::vsatp>(vs_.vsatp);
+        csr::write<csr::hvip>(vs_.hvip);
+        csr::write<csr::htimedelta>(vs_.htimedelta);
+        csr::write<csr::henvcfg>(vs_.henvcfg);
+        if (passthrough_timer_) csr::write<csr::vstimecmp>(vs_.vstimecmp);
+        bound_ = true;
+        load_hgatp();
+        return ax_ok();
+    }
+
+    AxResult<void> unbind() {
+        if (!bound_) return ax_err(AxError::BadState);
+        vs_.vsstatus = csr::read<csr::vsstatus>();
+        vs_.vsie = csr::read<csr::vsie>();
+        vs_.vstvec = csr::read<csr::vstvec>();
+        vs_.vsscratch = csr::read<csr::vsscratch>();
+        vs_.vsepc = csr::read<csr::vsepc>();
+        vs_.vscause = csr::read<csr::vscause>();
+        vs_.vstval = csr::read<csr::vstval>();
+        vs_.vsatp = csr::read<csr::vsatp>();
+        vs_.hvip = csr::read<csr::hvip>();
+        vs_.htimedelta = csr::read<csr::htimedelta>();
+        vs_.henvcfg = csr::read<csr::henvcfg>();
+        if (passthrough_timer_) vs_.vstimecmp = csr::read<csr::vstimecmp>();
+        // Nothing of this guest stays live on the hart.
+        csr::write<csr::hvip>(0);
+        csr::write<csr::hgatp>(0);
+        bound_ = false;
+        return ax_ok();
+    }
+
+    AxResult<AxVCpuExitReason> run() {
+        if (!bound_) return ax_err(AxError::BadState);
+        for (;;) {
+            csr::set<csr::hvip>(irqs_.drain());
+            // Host interrupts are taken as exits while the guest runs; the
+            // host must not take them itself in the middle of the switch.
+            csr::clear<csr::sstatus>(csr::sstatus_bits::sie);
+            axvcpu_rv64_enter_guest(&ctx_);
+            trap_ = TrapRecord{csr::read<csr::scause>(), csr::read<csr::stval>(), csr::read<csr::htval>(),
+                               csr::read<csr::htinst>(), ctx_.guest.sepc};
+            auto outcome = handle_trap();
+            if (!outcome) return outcome.error();
+            if (outcome.value()) return std::move(*outcome.value());
+        }
+    }
+
+    AxResult<void> set_gpr(usize index, usize value) {
+        if (index >= 32) return ax_err(AxError::InvalidInput);
+        if (index != 0) ctx_.guest.x[index] = value;  // writes to x0 are discarded, as in hardware
+        return ax_ok();
+    }
+
+    AxResult<void> inject_interrupt(usize vector) { return irqs_.inject(vector); }
+
+    void set_return_value(usize value) { ctx_.guest.x[10] = value; }
+
+    // --- riscv64-specific, for the VMM -----------------------------------
+    [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return index < 32 ? ctx_.guest.x[index] : 0; }
+    [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_.guest; }
+    [[nodiscard]] const TrapRecord& last_trap() const noexcept { return trap_; }
+    [[nodiscard]] std::uint64_t hgatp() const noexcept { return hgatp_; }
+    [[nodiscard]] std::uint64_t vmid() const noexcept { return vm_ & 0x3fff; }
+    [[nodiscard]] bool is_bound() const noexcept { return bound_; }
+
+    // Completes an MmioRead exit: writes the loaded value to rd extended as
+    // the load instruction specifies (sepc is already past the load).
+    AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
+        return set_gpr(read.reg, extend_loaded_value(raw, read.width, read.signed_ext));
+    }
+
+    // Withdraws a pending virtual interrupt: for the VMM's interrupt
+    // controller model when the guest claims an external interrupt.
+    AxResult<void> clear_interrupt(usize vector) {
+        const auto bit = hvip_bit(vector);
+        if (!bit) return ax_err(AxError::InvalidInput);
+        if (bound_) {
+            csr::clear<csr::hvip>(*bit);
+        } else {
+            vs_.hvip &= ~*bit;
+        }
+        return ax_ok();
+    }
+
+    // Makes the guest take an exception at its own trap vector, as if the
+    // hardware had delegated it, at the instruction that caused the last
+    // exit (even if an MMIO exit already moved sepc past it): for accesses
+    // the VMM refuses to emulate (NestedPageFault, MMIO to no device ->
+    // load/store access fault). Only while bound, between run() calls.
+    AxResult<void> inject_exception(std::uint64_t cause, std::uint64_t tval) {
+        constexpr std::uint64_t allowed = csr::hedeleg_guest | (1u << riscv64::cause::instruction_access_fault) |
+                                          (1u << riscv64::cause::load_misaligned) |
+                                          (1u << riscv64::cause::load_access_fault) |
+                                          (1u << riscv64::cause::store_misaligned) |
+                                          (1u << riscv64::cause::store_access_fault);
+        // Other causes (ecalls, guest page faults) would confuse the guest.
+        if (!bound_ || cause >= 64 || (allowed >> cause & 1) == 0) return ax_err(AxError::InvalidInput);
+        redirect_to_guest(cause, tval, trap_.sepc);
+        return ax_ok();
+    }
+
+private:
+    VCpu() = default;
+
+    using TrapOutcome = AxResult<std::optional<AxVCpuExitReason>>;
+    static TrapOutcome resume() { return std::optional<AxVCpuExitReason>{}; }
+    static TrapOutcome leave(AxVCpuExitReason reason) { return std::optional<AxVCpuExitReason>{std::move(reason)}; }
+
+    void load_hgatp() {
+        csr::write<csr::hgatp>(hgatp_);
+        // The root or the VMID on this hart may have changed: drop stale
+        // translations tagged with this VMID.
+        csr::hfence_gvma_vmid(vmid());
+    }
+
+    // One load/store as the guest sees it, using the guest's privilege.
+    std::optional<std::uint64_t> guest_access(std::uint64_t addr, std::uint64_t op, std::uint64_t value = 0) {
+        std::uint64_t fault = 0;
+        const std::uint64_t host_hstatus = csr::swap<csr::hstatus>(ctx_.guest.hstatus);
+        const std::uint64_t result = axvcpu_rv64_guest_access(addr, op, value, &fault);
+        csr::write<csr::hstatus>(host_hstatus);
+        if (fault != 0) return std::nullopt;
+        return result;
+    }
+
+    // Guest-physical access (SBI passes physical addresses): the guest's
+    // own paging is switched off for the access.
+    std::optional<std::uint64_t> guest_phys_access(std::uint64_t gpa, std::uint64_t op, std::uint64_t value = 0) {
+        const std::uint64_t vsatp = csr::swap<csr::vsatp>(0);
+        auto result = guest_access(gpa, op, value);
+        csr::write<csr::vsatp>(vsatp);
+        return result;
+    }
+
+    // The trapping instruction, read through the guest's own translation
+    // with execute permission (hlvx), both halves of a 32-bit one.
+    std::optional<std::uint32_t> fetch_guest_instruction(std::uint64_t pc) {
+        const auto low = guest_access(pc, guest_access_op::hlvx_hu);
+        if (!low) return std::nullopt;
+        if (instruction_length(static_cast<std::uint32_t>(*low)) != 4) return static_cast<std::uint32_t>(*low);
+        const auto high = guest_access(pc + 2, guest_access_op::hlvx_hu);
+        if (!high) return std::nullopt;
+        return static_cast<std::uint32_t>(*low | (*high << 16));
+    }
+
+    void redirect_to_guest(std::uint64_t cause, std::uint64_t tval, std::uint64_t epc) {
+        using namespace csr::sstatus_bits;
+        std::uint64_t vsstatus = csr::read<csr::vsstatus>();
+        // The guest's sstatus.SPP records the privilege it trapped from;
+        // SPIE takes SIE and interrupts are off in its handler.
+        const bool from_vs = (ctx_.guest.hstatus & csr::hstatus_bits::spvp) != 0;
+        vsstatus = from_vs ? (vsstatus | spp) : (vsstatus & ~spp);
+        vsstatus = (vsstatus & sie) != 0 ? (vsstatus | spie) : (vsstatus & ~spie);
+        vsstatus &= ~sie;
+        csr::write<csr::vsstatus>(vsstatus);
+        csr::write<csr::vscause>(cause);
+        csr::write<csr::vstval>(tval);
+        csr::write<csr::vsepc>(epc);
+        ctx_.guest.sepc = csr::read<csr::vstvec>() & ~std::uint64_t{3};
+        ctx_.guest.sstatus |= spp;
+        ctx_.guest.hstatus |= csr::hstatus_bits::spvp;
+    }
+
+    TrapOutcome handle_trap() {
+        const Trap trap = classify_scause(trap_.scause);
+        if (trap.interrupt) return leave(exit::ExternalInterrupt{trap.code});
+        switch (trap.code) {
+            case cause::ecall_from_vs: return handle_sbi();
+            case cause::load_guest_page_fault:
+            case cause::store_guest_page_fault:
+            case cause::instruction_guest_page_fault: return handle_guest_page_fault();
+            case cause::virtual_instruction: return handle_virtual_instruction();
+            // PMP faults: stage 2 maps memory the firmware protects, a VMM
+            // bug that must surface, not loop.
+            case cause::instruction_access_fault:
+            case cause::load_access_fault:
+            case cause::store_access_fault: return ax_err(AxError::BadAddress);
+            default: return ax_err(AxError::Unsupported);
+        }
+    }
+
+    TrapOutcome handle_guest_page_fault() {
+        GuestPageFaultInfo info{trap_.scause, trap_.stval, trap_.htval, trap_.htinst, std::nullopt};
+        if (classify_htinst(trap_.htinst) == HtinstKind::NotProvided &&
+            classify_scause(trap_.scause).code != cause::instruction_guest_page_fault)
+            info.insn = fetch_guest_instruction(ctx_.guest.sepc);
+        const GuestPageFault fault = decode_guest_page_fault(info);
+        if (const auto* nested = std::get_if<exit::NestedPageFault>(&fault)) return leave(*nested);
+        const auto& mmio = std::get<MmioAccess>(fault);
+        // Emulated by the VMM: resume after the instruction.
+        ctx_.guest.sepc += mmio.access.length;
+        return leave(mmio_exit(mmio, ctx_.guest.x[mmio.access.reg]));
+    }
+
+    TrapOutcome handle_virtual_instruction() {
+        // QEMU puts the instruction bits in stval; fall back to reading it.
+        std::optional<std::uint32_t> insn;
+        if (trap_.stval != 0) insn = static_cast<std::uint32_t>(trap_.stval);
+        if (!insn) insn = fetch_guest_instruction(ctx_.guest.sepc);
+        if (insn && is_wfi(*insn)) {
+            ctx_.guest.sepc += 4;
+            return leave(exit::Halt{});
+        }
+        // Anything else that VS-mode may not do (touching H CSRs, sfence.vma
+        // under VTVM, ...) is an illegal instruction from the guest's view.
+        redirect_to_guest(cause::illegal_instruction, insn.value_or(0), ctx_.guest.sepc);
+        return resume();
+    }
+
+    void set_sbi_return(const sbi::SbiRet& ret) {
+        ctx_.guest.x[10] = static_cast<std::uint64_t>(ret.error);
+        ctx_.guest.x[11] = ret.value;
+    }
+
+    TrapOutcome handle_sbi() {
+        auto& x = ctx_.guest.x;
+        const sbi::SbiCall call{x[17], x[16], {x[10], x[11], x[12], x[13], x[14], x[15]}};
+        // ecall has no compressed form.
+        ctx_.guest.sepc += 4;
+        return std::visit([&](auto&& action) { return perform(action); }, sbi::decode_call(call));
+    }
+
+    TrapOutcome perform(const sbi::action::Answer& answer) {
+        set_sbi_return(answer.ret);
+        return resume();
+    }
+
+    TrapOutcome perform(const sbi::action::Exit& request) {
+        if (request.sets_return) set_sbi_return(request.ret);
+        return leave(request.reason);
+    }
+
+    TrapOutcome perform(const sbi::action::SetTimer& timer) {
+        csr::clear<csr::hvip>(csr::hvip_bits::vstip);
+        if (passthrough_timer_) {
+            csr::write<csr::vstimecmp>(timer.stime);
+        } else {
+            if (timer_token_) H::cancel_timer(*timer_token_);
+            timer_token_.reset();
+            if (timer.stime != ~std::uint64_t{0})
+                timer_token_ = H::register_timer(H::ticks_to_nanos(timer.stime), &timer_expired, timer_context());
+        }
+        set_sbi_return({});
+        return resume();
+    }
+
+    TrapOutcome perform(const sbi::action::ClearIpi&) {
+        csr::clear<csr::hvip>(csr::hvip_bits::vssip);
+        ctx_.guest.x[10] = 0;
+        return resume();
+    }
+
+    TrapOutcome perform(const sbi::action::ConsolePutchar& put) {
+        sbi::firmware_call(sbi::eid::legacy_console_putchar, 0, put.ch);
+        if (put.legacy) {
+            ctx_.guest.x[10] = 0;
+        } else {
+            set_sbi_return({});
+        }
+        return resume();
+    }
+
+    TrapOutcome perform(const sbi::action::ConsoleGetchar&) {
+        ctx_.guest.x[10] = static_cast<std::uint64_t>(sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error);
+        return resume();
+    }
+
+    TrapOutcome perform(const sbi::action::ConsoleWrite& write) {
+        std::uint64_t done = 0;
+        for (; done < write.length; ++done) {
+            const auto byte = guest_phys_access(write.addr.value() + done, guest_access_op::hlv_bu);
+            if (!byte) {
+                set_sbi_return({done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
+                return resume();
+            }
+            sbi::firmware_call(sbi::eid::legacy_console_putchar, 0, *byte);
+        }
+        set_sbi_return({sbi::err::success, done});
+        return resume();
+    }
+
+    TrapOutcome perform(const sbi::action::ConsoleRead& read) {
+        std::uint64_t done = 0;
+        for (; done < read.length; ++done) {
+            const auto got = sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error;
+            if (got < 0) break;
+            if (!guest_phys_access(read.addr.value() + done, guest_access_op::hsv_b, static_cast<std::uint64_t>(got))) {
+                set_sbi_return({sbi::err::invalid_param, done});
+                return resume();
+            }
+        }
+        set_sbi_return({sbi::err::success, done});
+        return resume();
+    }
+
+    TrapOutcome perform(const sbi::action::LegacyMask& call) {
+        const auto mask = guest_access(call.mask_addr.value(), guest_access_op::hlv_d);
+        if (!mask) {
+            ctx_.guest.x[10] = static_cast<std::uint64_t>(sbi::err::invalid_address);
+            return resume();
+        }
+        ctx_.guest.x[10] = 0;
+        switch (call.eid) {
+            case sbi::eid::legacy_send_ipi: return leave(exit::SendIPI{0, *mask, false, false, irq::supervisor_software});
+            case sbi::eid::legacy_remote_fence_i: fence(sbi::action::FenceKind::FenceI); break;
+            default: fence(sbi::action::FenceKind::SfenceVma); break;
+        }
+        return resume();
+    }
+
+    TrapOutcome perform(const sbi::action::RemoteFence& request) {
+        fence(request.kind);
+        set_sbi_return({});
+        return resume();
+    }
+
+    // Remote fences are widened to every hart: which harts run this VM's
+    // other vCPUs is the VMM's knowledge, and an extra flush of another
+    // guest's VS-stage TLB is harmless. hfence.vvma on each hart applies
+    // to the VMID live there.
+    void fence(sbi::action::FenceKind kind) {
+        constexpr std::uint64_t all_harts = ~std::uint64_t{0};
+        if (kind == sbi::action::FenceKind::FenceI) {
+            csr::fence_i();
+            sbi::firmware_call(sbi::eid::rfence, sbi::fid::rfence_remote_fence_i, 0, all_harts);
+        } else {
+            csr::hfence_vvma_all();
+            constexpr std::uint64_t remote_hfence_vvma = 6;
+            sbi::firmware_call(sbi::eid::rfence, remote_hfence_vvma, 0, all_harts, 0, 0);
+        }
+    }
+
+    TrapOutcome perform(const sbi::action::HartGetStatus& query) {
+        const std::optional<usize> count = H::vcpu_num(vm_);
+        const std::optional<VCpuSet> active = H::active_vcpus(vm_);
+        if (!count || !active) {
+            set_sbi_return({sbi::err::failed, 0});
+        } else if (query.hartid >= *count) {
+            set_sbi_return({sbi::err::invalid_param, 0});
+        } else {
+            set_sbi_return({sbi::err::success,
+                            active->contains(query.hartid) ? sbi::hsm_state::started : sbi::hsm_state::stopped});
+        }
+        return resume();
+    }
+
+    TrapOutcome perform(const sbi::action::Suspend& suspend) {
+        set_sbi_return({});
+        if (!suspend.retentive) {
+            // Resumes like a fresh start: a0 = hart id, a1 = opaque, paging
+            // and interrupts off (SBI HSM non-retentive suspend).
+            ctx_.guest.sepc = suspend.resume_addr.value();
+            ctx_.guest.x[10] = vcpu_;
+            ctx_.guest.x[11] = suspend.opaque;
+            csr::write<csr::vsatp>(0);
+            csr::clear<csr::vsstatus>(csr::sstatus_bits::sie);
+        }
+        return leave(exit::Halt{});
+    }
+
+    void* timer_context() const noexcept {
+        // The timer outlives no VM id/vCPU id pair, but may outlive this
+        // object's address (AxVCpu can be moved): carry ids, not `this`.
+        return reinterpret_cast<void*>((static_cast<std::uintptr_t>(vm_) << 32) | (vcpu_ & 0xffffffff));
+    }
+
+    static void timer_expired(void* context, std::uint64_t) {
+        const auto packed = reinterpret_cast<std::uintptr_t>(context);
+        const VMId vm = packed >> 32;
+        const VCpuId vcpu = packed & 0xffffffff;
+        H::inject_interrupt(vm, vcpu, static_cast<InterruptVector>(irq::supervisor_timer));
+        H::notify_vcpu_timer_expired(vm, vcpu);
+    }
+
+    SwitchContext ctx_{};
+    VsCsrs vs_{};
+    VirtualInterrupts irqs_{};
+    TrapRecord trap_{};
+    std::optional<CancelToken> timer_token_;
+    std::uint64_t hgatp_ = 0;
+    VMId vm_ = 0;
+    VCpuId vcpu_ = 0;
+    usize levels_ = 3;
+    bool passthrough_timer_ = false;
+    bool bound_ = false;
+};
+
+}  // namespace axvcpu::riscv64

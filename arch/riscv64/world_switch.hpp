@@ -1,0 +1,220 @@
+// The world switch and the guest-memory access helper, as top-level asm.
+//
+// The code sits in a COMDAT section group named after its symbols, so every
+// translation unit that includes this header emits it and the linker keeps
+// exactly one copy per final link (test/riscv64/two_tu_*.cpp prove it).
+//
+//   void axvcpu_rv64_enter_guest(SwitchContext* ctx)
+//     Saves the host's callee-saved registers, trap vector and sscratch in
+//     ctx->host, swaps the guest's HS-level sstatus/hstatus in, loads all 31
+//     guest GPRs and sret's into the guest. Any trap from the guest lands at
+//     the exit label, which saves the 31 GPRs, sepc and the guest's
+//     sstatus/hstatus into ctx->guest, restores the host and returns.
+//     Call with sstatus.SIE clear, on a hart whose hgatp/VS CSRs hold this
+//     guest.
+//
+//   std::uint64_t axvcpu_rv64_guest_access(addr, op, value, std::uint64_t* fault)
+//     One hypervisor load/store (op: 0 hlvx.hu, 1 hlv.bu, 2 hlv.d, 3 hsv.b)
+//     as the guest would see it under the current hstatus.SPVP/vsatp/hgatp.
+//     A fault does not reach the host's trap handler: it sets *fault = 1
+//     and returns 0.
+#pragma once
+
+#include <cstdint>
+
+#include "arch/riscv64/context.hpp"
+
+#if !(defined(__riscv) && __riscv_xlen == 64)
+#error "arch/riscv64/world_switch.hpp is for riscv64 targets only"
+#endif
+
+#define AXVCPU_RV64_STR2(x) #x
+#define AXVCPU_RV64_STR(x) AXVCPU_RV64_STR2(x)
+#define AXVCPU_RV64_OFF(name) AXVCPU_RV64_STR(AXVCPU_RV64_##name)
+
+static_assert(axvcpu::riscv64::offset::guest_x == 0, "the GPR save code below assumes x[] at offset 0");
+static_assert(axvcpu::riscv64::offset::host_s + 88 < axvcpu::riscv64::offset::host_sstatus);
+
+asm(R"(
+.pushsection .text.axvcpu_rv64_world_switch,"axG",@progbits,axvcpu_rv64_world_switch,comdat
+.globl axvcpu_rv64_enter_guest
+.type axvcpu_rv64_enter_guest, @function
+.balign 4
+axvcpu_rv64_enter_guest:
+    sd ra, )" AXVCPU_RV64_OFF(HOST_RA) R"((a0)
+    sd sp, )" AXVCPU_RV64_OFF(HOST_SP) R"((a0)
+    sd gp, )" AXVCPU_RV64_OFF(HOST_GP) R"((a0)
+    sd tp, )" AXVCPU_RV64_OFF(HOST_TP) R"((a0)
+    addi t0, a0, )" AXVCPU_RV64_OFF(HOST_S) R"(
+    sd s0, 0(t0)
+    sd s1, 8(t0)
+    sd s2, 16(t0)
+    sd s3, 24(t0)
+    sd s4, 32(t0)
+    sd s5, 40(t0)
+    sd s6, 48(t0)
+    sd s7, 56(t0)
+    sd s8, 64(t0)
+    sd s9, 72(t0)
+    sd s10, 80(t0)
+    sd s11, 88(t0)
+    # The guest's SPP/SPIE and SPV/SPVP decide where sret goes.
+    ld t0, )" AXVCPU_RV64_OFF(GUEST_SSTATUS) R"((a0)
+    csrrw t0, sstatus, t0
+    sd t0, )" AXVCPU_RV64_OFF(HOST_SSTATUS) R"((a0)
+    ld t0, )" AXVCPU_RV64_OFF(GUEST_HSTATUS) R"((a0)
+    csrrw t0, hstatus, t0
+    sd t0, )" AXVCPU_RV64_OFF(HOST_HSTATUS) R"((a0)
+    ld t0, )" AXVCPU_RV64_OFF(GUEST_SEPC) R"((a0)
+    csrw sepc, t0
+    # Guest traps must come back here, not to the host's handler.
+    la t0, .Laxvcpu_rv64_guest_exit
+    csrrw t0, stvec, t0
+    sd t0, )" AXVCPU_RV64_OFF(HOST_STVEC) R"((a0)
+    # sscratch carries ctx across the guest run to the exit path.
+    csrrw t0, sscratch, a0
+    sd t0, )" AXVCPU_RV64_OFF(HOST_SSCRATCH) R"((a0)
+    ld x1, 8(a0)
+    ld x2, 16(a0)
+    ld x3, 24(a0)
+    ld x4, 32(a0)
+    ld x5, 40(a0)
+    ld x6, 48(a0)
+    ld x7, 56(a0)
+    ld x8, 64(a0)
+    ld x9, 72(a0)
+    ld x11, 88(a0)
+    ld x12, 96(a0)
+    ld x13, 104(a0)
+    ld x14, 112(a0)
+    ld x15, 120(a0)
+    ld x16, 128(a0)
+    ld x17, 136(a0)
+    ld x18, 144(a0)
+    ld x19, 152(a0)
+    ld x20, 160(a0)
+    ld x21, 168(a0)
+    ld x22, 176(a0)
+    ld x23, 184(a0)
+    ld x24, 192(a0)
+    ld x25, 200(a0)
+    ld x26, 208(a0)
+    ld x27, 216(a0)
+    ld x28, 224(a0)
+    ld x29, 232(a0)
+    ld x30, 240(a0)
+    ld x31, 248(a0)
+    ld x10, 80(a0)
+    sret
+
+    # stvec in direct mode needs 4-byte alignment.
+.balign 4
+.Laxvcpu_rv64_guest_exit:
+    # Swap: a0 = ctx, sscratch = the guest's a0.
+    csrrw a0, sscratch, a0
+    sd x1, 8(a0)
+    sd x2, 16(a0)
+    sd x3, 24(a0)
+    sd x4, 32(a0)
+    sd x5, 40(a0)
+    sd x6, 48(a0)
+    sd x7, 56(a0)
+    sd x8, 64(a0)
+    sd x9, 72(a0)
+    sd x11, 88(a0)
+    sd x12, 96(a0)
+    sd x13, 104(a0)
+    sd x14, 112(a0)
+    sd x15, 120(a0)
+    sd x16, 128(a0)
+    sd x17, 136(a0)
+    sd x18, 144(a0)
+    sd x19, 152(a0)
+    sd x20, 160(a0)
+    sd x21, 168(a0)
+    sd x22, 176(a0)
+    sd x23, 184(a0)
+    sd x24, 192(a0)
+    sd x25, 200(a0)
+    sd x26, 208(a0)
+    sd x27, 216(a0)
+    sd x28, 224(a0)
+    sd x29, 232(a0)
+    sd x30, 240(a0)
+    sd x31, 248(a0)
+    csrr t0, sscratch
+    sd t0, 80(a0)
+    ld t0, )" AXVCPU_RV64_OFF(HOST_SSCRATCH) R"((a0)
+    csrw sscratch, t0
+    ld t0, )" AXVCPU_RV64_OFF(HOST_STVEC) R"((a0)
+    csrw stvec, t0
+    csrr t0, sepc
+    sd t0, )" AXVCPU_RV64_OFF(GUEST_SEPC) R"((a0)
+    ld t0, )" AXVCPU_RV64_OFF(HOST_SSTATUS) R"((a0)
+    csrrw t0, sstatus, t0
+    sd t0, )" AXVCPU_RV64_OFF(GUEST_SSTATUS) R"((a0)
+    ld t0, )" AXVCPU_RV64_OFF(HOST_HSTATUS) R"((a0)
+    csrrw t0, hstatus, t0
+    sd t0, )" AXVCPU_RV64_OFF(GUEST_HSTATUS) R"((a0)
+    ld ra, )" AXVCPU_RV64_OFF(HOST_RA) R"((a0)
+    ld sp, )" AXVCPU_RV64_OFF(HOST_SP) R"((a0)
+    ld gp, )" AXVCPU_RV64_OFF(HOST_GP) R"((a0)
+    ld tp, )" AXVCPU_RV64_OFF(HOST_TP) R"((a0)
+    addi t0, a0, )" AXVCPU_RV64_OFF(HOST_S) R"(
+    ld s0, 0(t0)
+    ld s1, 8(t0)
+    ld s2, 16(t0)
+    ld s3, 24(t0)
+    ld s4, 32(t0)
+    ld s5, 40(t0)
+    ld s6, 48(t0)
+    ld s7, 56(t0)
+    ld s8, 64(t0)
+    ld s9, 72(t0)
+    ld s10, 80(t0)
+    ld s11, 88(t0)
+    ret
+.size axvcpu_rv64_enter_guest, . - axvcpu_rv64_enter_guest
+
+.globl axvcpu_rv64_guest_access
+.type axvcpu_rv64_guest_access, @function
+.balign 4
+axvcpu_rv64_guest_access:
+    # A faulting access traps to the local label, not to the host.
+    la t0, .Laxvcpu_rv64_access_fault
+    csrrw t0, stvec, t0
+    mv t1, a0
+    li a0, 0
+.option push
+.option arch, +h
+    beqz a1, 1f
+    addi t2, a1, -1
+    beqz t2, 2f
+    addi t2, a1, -2
+    beqz t2, 3f
+    hsv.b a2, (t1)
+    j .Laxvcpu_rv64_access_done
+1:  hlvx.hu a0, (t1)
+    j .Laxvcpu_rv64_access_done
+2:  hlv.bu a0, (t1)
+    j .Laxvcpu_rv64_access_done
+3:  hlv.d a0, (t1)
+    j .Laxvcpu_rv64_access_done
+.option pop
+.balign 4
+.Laxvcpu_rv64_access_fault:
+    li t2, 1
+    sd t2, 0(a3)
+    li a0, 0
+.Laxvcpu_rv64_access_done:
+    csrw stvec, t0
+    ret
+.size axvcpu_rv64_guest_access, . - axvcpu_rv64_guest_access
+.popsection
+)");
+
+extern "C" {
+void axvcpu_rv64_enter_guest(axvcpu::riscv64::SwitchContext* ctx);
+std::uint64_t axvcpu_rv64_guest_access(std::uint64_t addr, std::uint64_t op, std::uint64_t value,
+                                       std::uint64_t* fault);
+}

@@ -1,0 +1,222 @@
+// A tiny runtime for the test guests (VS-mode, bare: no paging, so virtual
+// = guest-physical). Each guest defines guest_main(hartid, a1) and may
+// define guest_interrupt/guest_exception handlers; guest_rt.hpp provides
+// the entry, the trap vector, SBI calls, printing and the hypercall
+// protocol of the example hypervisor (README.md).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "arch/riscv64/sbi.hpp"
+#include "axvcpu/fmt.hpp"
+
+namespace guest {
+
+namespace sbi = axvcpu::riscv64::sbi;
+
+inline constexpr std::uint64_t echo_device = 0x0a000000;
+
+namespace hc {
+inline constexpr std::uint64_t echo_sum = 1, inject_self = 2, check_exits = 3, report_failure = 4, set_quiet = 5,
+                               timer_fires = 6, ack_external = 7;
+}
+
+// Exit kinds, as bits of the VMM's exit tally (AxVCpuExitReason's order).
+namespace exit_bit {
+inline constexpr std::uint64_t hypercall = 1 << 0, mmio_read = 1 << 1, mmio_write = 1 << 2,
+                               external_interrupt = 1 << 7, nested_page_fault = 1 << 8, halt = 1 << 9,
+                               cpu_up = 1 << 10, cpu_down = 1 << 11, send_ipi = 1 << 15;
+}
+
+inline sbi::SbiRet ecall(std::uint64_t eid, std::uint64_t fid, std::uint64_t arg0 = 0, std::uint64_t arg1 = 0,
+                         std::uint64_t arg2 = 0, std::uint64_t arg3 = 0, std::uint64_t arg4 = 0,
+                         std::uint64_t arg5 = 0) {
+    register std::uint64_t a0 asm("a0") = arg0;
+    register std::uint64_t a1 asm("a1") = arg1;
+    register std::uint64_t a2 asm("a2") = arg2;
+    register std::uint64_t a3 asm("a3") = arg3;
+    register std::uint64_t a4 asm("a4") = arg4;
+    register std::uint64_t a5 asm("a5") = arg5;
+    register std::uint64_t a6 asm("a6") = fid;
+    register std::uint64_t a7 asm("a7") = eid;
+    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a5), "r"(a6), "r"(a7) : "memory");
+    return sbi::SbiRet{static_cast<std::int64_t>(a0), a1};
+}
+
+inline std::uint64_t hypercall(std::uint64_t nr, std::uint64_t arg0 = 0, std::uint64_t arg1 = 0) {
+    // The hypervisor's answer is in a0 (set_return_value).
+    return static_cast<std::uint64_t>(ecall(sbi::eid::axvisor_hypercall, nr, arg0, arg1).error);
+}
+
+struct Console {
+    void write(std::string_view text) {
+        // DBCN write takes a guest-physical address: with paging off it is
+        // the pointer itself.
+        ecall(sbi::eid::dbcn, sbi::fid::dbcn_write, text.size(), reinterpret_cast<std::uint64_t>(text.data()), 0);
+    }
+};
+
+struct Hex {
+    std::uint64_t value;
+};
+struct Dec {
+    std::uint64_t value;
+};
+inline void put(Console& c, std::string_view text) { c.write(text); }
+inline void put(Console& c, Hex h) { axvcpu::fmt::write_hex(c, h.value); }
+inline void put(Console& c, Dec d) { axvcpu::fmt::write_dec(c, d.value); }
+
+template <class... Parts>
+void print(const Parts&... parts) {
+    Console console;
+    (put(console, parts), ...);
+}
+
+inline std::uint64_t failures = 0;
+
+// Checks on the guest side: a failure is printed and reported to the VMM.
+inline void check(bool ok, std::string_view what, std::uint64_t detail = 0) {
+    if (ok) return;
+    ++failures;
+    print("guest: CHECK FAILED: ", what, " (", Hex{detail}, ")\n");
+    hypercall(hc::report_failure, failures, detail);
+}
+
+[[noreturn]] inline void shutdown() {
+    print("guest: done, ", Dec{failures}, " failure(s)\n");
+    ecall(sbi::eid::srst, sbi::fid::srst_system_reset, sbi::reset_type::shutdown, failures == 0 ? 0 : 1);
+    for (;;) {
+    }
+}
+
+inline std::uint64_t rdtime() {
+    std::uint64_t t;
+    asm volatile("rdtime %0" : "=r"(t));
+    return t;
+}
+
+struct TrapFrame {
+    std::array<std::uint64_t, 32> x;  // x[0] unused
+    std::uint64_t sepc, scause, stval;
+};
+
+}  // namespace guest
+
+extern "C" {
+void guest_main(std::uint64_t hartid, std::uint64_t a1);
+void guest_trap(guest::TrapFrame& frame);
+extern char __bss_start[], __bss_end[];
+}
+
+// Entry (hart 0 from the hypervisor, others from SBI hart_start): a
+// 16 KiB stack per hart id, the trap vector, then guest_main.
+asm(R"(
+.pushsection .text.entry, "ax", @progbits
+.globl _start
+_start:
+    la sp, __stacks_top
+    slli t0, a0, 14
+    sub sp, sp, t0
+    la t0, guest_trap_vector
+    csrw stvec, t0
+    bnez a0, 2f
+    # Hart 0 clears .bss before anything reads it.
+    la t0, __bss_start
+    la t1, __bss_end
+1:  bgeu t0, t1, 2f
+    sd zero, 0(t0)
+    addi t0, t0, 8
+    j 1b
+2:  call guest_main
+3:  j 3b
+
+.balign 4
+.globl guest_trap_vector
+guest_trap_vector:
+    addi sp, sp, -288
+    sd x1, 8(sp)
+    sd x3, 24(sp)
+    sd x4, 32(sp)
+    sd x5, 40(sp)
+    sd x6, 48(sp)
+    sd x7, 56(sp)
+    sd x8, 64(sp)
+    sd x9, 72(sp)
+    sd x10, 80(sp)
+    sd x11, 88(sp)
+    sd x12, 96(sp)
+    sd x13, 104(sp)
+    sd x14, 112(sp)
+    sd x15, 120(sp)
+    sd x16, 128(sp)
+    sd x17, 136(sp)
+    sd x18, 144(sp)
+    sd x19, 152(sp)
+    sd x20, 160(sp)
+    sd x21, 168(sp)
+    sd x22, 176(sp)
+    sd x23, 184(sp)
+    sd x24, 192(sp)
+    sd x25, 200(sp)
+    sd x26, 208(sp)
+    sd x27, 216(sp)
+    sd x28, 224(sp)
+    sd x29, 232(sp)
+    sd x30, 240(sp)
+    sd x31, 248(sp)
+    addi t0, sp, 288
+    sd t0, 16(sp)
+    csrr t0, sepc
+    sd t0, 256(sp)
+    csrr t0, scause
+    sd t0, 264(sp)
+    csrr t0, stval
+    sd t0, 272(sp)
+    mv a0, sp
+    call guest_trap
+    ld t0, 256(sp)
+    csrw sepc, t0
+    ld x1, 8(sp)
+    ld x3, 24(sp)
+    ld x4, 32(sp)
+    ld x5, 40(sp)
+    ld x6, 48(sp)
+    ld x7, 56(sp)
+    ld x8, 64(sp)
+    ld x9, 72(sp)
+    ld x10, 80(sp)
+    ld x11, 88(sp)
+    ld x12, 96(sp)
+    ld x13, 104(sp)
+    ld x14, 112(sp)
+    ld x15, 120(sp)
+    ld x16, 128(sp)
+    ld x17, 136(sp)
+    ld x18, 144(sp)
+    ld x19, 152(sp)
+    ld x20, 160(sp)
+    ld x21, 168(sp)
+    ld x22, 176(sp)
+    ld x23, 184(sp)
+    ld x24, 192(sp)
+    ld x25, 200(sp)
+    ld x26, 208(sp)
+    ld x27, 216(sp)
+    ld x28, 224(sp)
+    ld x29, 232(sp)
+    ld x30, 240(sp)
+    ld x31, 248(sp)
+    addi sp, sp, 288
+    sret
+.popsection
+)");
+
+// In exactly one guest TU: what Boost.Outcome's terminate policy would call.
+#define GUEST_RUNTIME_SUPPORT                                      \
+    extern "C" [[noreturn]] void abort() {                         \
+        guest::check(false, "abort");                              \
+        guest::shutdown();                                         \
+    }
