@@ -9,7 +9,9 @@ namespace abi {
 // Guest RAM, identity-mapped (GPA == HPA); the image is loaded at its start
 // and entered at its first byte, at EL1h with MMU and interrupts off.
 inline constexpr std::uint64_t guest_ram_base = 0x4800'0000;
-inline constexpr std::uint64_t guest_ram_size = 0x0800'0000;  // to 0x50000000 (QEMU -m 256M)
+inline constexpr std::uint64_t guest_ram_size = 0x0400'0000;  // 64 MiB
+// The CPU-sharing test's second VM: the same GPAs, backed from here.
+inline constexpr std::uint64_t second_vm_ram_base = 0x4C00'0000;  // to 0x50000000 (QEMU -m 256M)
 // Passed through: the PL011 UART (one page).
 inline constexpr std::uint64_t uart_base = 0x0900'0000;
 // Emulated by the hypervisor, one page: see README.md for the registers.
@@ -26,11 +28,11 @@ inline constexpr std::uint64_t magic_value = 0x0A64'C0DE'1234'5678;
 inline constexpr std::uint64_t negative_value = 0xFFFF'FFFF'8000'8080;
 
 // Hypercalls: hvc #0 with the number in x0, arguments in x1..x6, result in x0.
-inline constexpr std::uint64_t hc_hello = 0x4856'0000;   // x1 = test id
+inline constexpr std::uint64_t hc_hello = 0x4856'0000;   // x1 = test id; returns the VM id
 inline constexpr std::uint64_t hc_result = 0x4856'0001;  // x1 = 0: pass, else a failure code
 inline constexpr std::uint64_t hc_sum = 0x4856'0002;     // returns x1 + ... + x6
 inline constexpr std::uint64_t hc_check = 0x4856'0003;   // register-integrity round (see regs guest)
-inline constexpr std::uint64_t hc_inject = 0x4856'0004;  // injects interrupt x1 into the caller
+inline constexpr std::uint64_t hc_inject = 0x4856'0004;  // injects interrupts x1 .. x1 + x2 - 1 (x2 = 0: one) into the caller
 inline constexpr std::uint64_t hc_timer = 0x4856'0005;   // fires a host timer IRQ after x1 ticks
 inline constexpr std::uint64_t hc_nop = 0x4856'0006;     // returns 0 (benchmark round trip)
 
@@ -43,6 +45,7 @@ enum TestId : std::uint64_t {
     test_smp = 3,
     test_bad = 4,
     test_bench = 5,
+    test_share = 6,
 };
 
 }  // namespace abi

@@ -1,5 +1,6 @@
-// The example's HostApiPolicy: a single VM (id 0) whose vCPU n runs on
-// physical CPU n. Everything resolves statically; the per-CPU current-vCPU
+// The example's HostApiPolicy: VM 0, whose vCPU n runs on physical CPU n,
+// and, for the CPU-sharing test, a one-vCPU VM 1 time-sliced with it on
+// CPU 0. Everything resolves statically; the per-CPU current-vCPU
 // slot is TPIDR_EL2, which nothing else in this hypervisor uses.
 #pragma once
 
@@ -30,6 +31,11 @@ struct HostState {
     axvcpu::usize cpu_count = 1;
     axvcpu::usize vcpu_count = 1;
     std::atomic<std::uint64_t> active_vcpus{0};
+    // VM 1 (CPU-sharing test): one vCPU, on while it runs.
+    bool second_vm = false;
+    std::atomic<std::uint64_t> second_vm_active{0};
+    // The VM whose vCPU this CPU is running.
+    axvcpu::VMId running_vm[max_cpus] = {};
     Mailbox mailbox[max_cpus];
 };
 inline HostState host_state;
@@ -43,13 +49,17 @@ inline axvcpu::usize cpu_index() { return static_cast<axvcpu::usize>(current_mpi
 
 struct Host {
     // --- VmmIf ---
-    static axvcpu::VMId current_vm_id() { return 0; }
+    static axvcpu::VMId current_vm_id() { return host_state.running_vm[cpu_index()]; }
     static axvcpu::VCpuId current_vcpu_id() { return cpu_index(); }
     static std::optional<axvcpu::usize> vcpu_num(axvcpu::VMId vm) {
+        if (vm == 1 && host_state.second_vm) return 1;
         if (vm != 0) return std::nullopt;
         return host_state.vcpu_count;
     }
     static std::optional<axvcpu::VCpuSet> active_vcpus(axvcpu::VMId vm) {
+        if (vm == 1 && host_state.second_vm) {
+            return axvcpu::VCpuSet::from_bits(host_state.second_vm_active.load(std::memory_order_acquire));
+        }
         if (vm != 0) return std::nullopt;
         return axvcpu::VCpuSet::from_bits(host_state.active_vcpus.load(std::memory_order_acquire));
     }

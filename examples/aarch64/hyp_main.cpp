@@ -45,18 +45,22 @@ private:
 
 Slot<PerCpu> percpu[hyp::max_cpus];
 Slot<VCpu> vcpus[hyp::max_cpus];
+Slot<VCpu> second_vcpu;  // VM 1, CPU-sharing test
 u64 stage2_root = 0;
 
 // --- What the VMM observed, checked when the guest powers off -------------------
 struct Observed {
     u64 test_id = 0;
     std::optional<u64> guest_result;
+    std::optional<u64> second_result;  // VM 1's guest
+    u64 yields = 0;
     u64 kinds_seen = 0;  // bit per AxVCpuExitReason alternative
     u64 exits = 0;
     u64 failures = 0;  // VMM-side check failures
     u64 sink_writes = 0;
     u64 checks = 0;
     u64 timer_irqs = 0;
+    u64 maintenance_irqs = 0;
     u64 kicks = 0;
     u64 ipis = 0;
     u64 abort_kinds = 0;  // bit per aarch64::AbortKind reported
@@ -86,6 +90,7 @@ const char* test_name(u64 id) {
         case abi::test_smp: return "smp";
         case abi::test_bad: return "bad";
         case abi::test_bench: return "bench";
+        case abi::test_share: return "share";
         default: return "unknown";
     }
 }
@@ -100,6 +105,7 @@ bool vmm_checks_pass() {
                         kind_bit<exit::Nothing>() | kind_bit<exit::ExternalInterrupt>();
             if (seen.sink_writes != 5) vmm_fail("test device sink writes", seen.sink_writes);
             if (seen.timer_irqs != 1) vmm_fail("host timer interrupts", seen.timer_irqs);
+            if (seen.maintenance_irqs == 0) vmm_fail("no maintenance interrupt while list registers overflowed");
             break;
         case abi::test_regs:
             required |= kind_bit<exit::MmioRead>() | kind_bit<exit::MmioWrite>() | kind_bit<exit::SysRegRead>() |
@@ -121,6 +127,13 @@ bool vmm_checks_pass() {
             break;
         }
         case abi::test_bench: break;
+        case abi::test_share:
+            if (!seen.second_result || *seen.second_result != 0) vmm_fail("VM 1 did not pass");
+            if (seen.yields < 100) vmm_fail("CPU switches between the VMs", seen.yields);
+            if (second_vcpu.get() == nullptr || second_vcpu.get()->arch_vcpu().vmid() == vcpus[0].get()->arch_vcpu().vmid()) {
+                vmm_fail("the two VMs do not have distinct VMIDs");
+            }
+            break;
         default: vmm_fail("guest never said which test it is"); return false;
     }
     if ((seen.kinds_seen & required) != required) vmm_fail("exit kinds missing", required & ~seen.kinds_seen);
@@ -213,22 +226,34 @@ void route_ipi(VCpu& self, const exit::SendIPI& ipi) {
 
 void start_vcpu(VCpu& self, const exit::CpuUp& up);
 
-// Returns false when this vCPU stops running (CpuDown).
-bool handle_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
+// What the scheduler does after an exit.
+enum class Step : std::uint8_t {
+    Continue,  // run this vCPU again
+    Yield,     // give this CPU to the next vCPU (CPU-sharing test: the guest idled)
+    Off,       // this vCPU powered off
+};
+
+Step handle_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
     if (const auto* call = reason.get_if<exit::Hypercall>()) {
         switch (call->nr) {
             case abi::hc_hello:
-                seen.test_id = call->args[0];
-                seen.quiet = seen.test_id == abi::test_regs || seen.test_id == abi::test_bench;
-                println("hyp: guest runs test '", test_name(seen.test_id), "'");
-                (void)vcpu.set_return_value(0);
+                if (vcpu.vm_id() == 0) {
+                    seen.test_id = call->args[0];
+                    seen.quiet = seen.test_id == abi::test_regs || seen.test_id == abi::test_bench;
+                    println("hyp: guest runs test '", test_name(seen.test_id), "'");
+                }
+                (void)vcpu.set_return_value(vcpu.vm_id());
                 break;
             case abi::hc_result:
-                seen.guest_result = call->args[0];
-                if (call->args[0] == 0) {
-                    println("hyp: guest reports pass");
+                if (vcpu.vm_id() == 0) {
+                    seen.guest_result = call->args[0];
                 } else {
-                    println("hyp: guest reports FAILURE code ", call->args[0]);
+                    seen.second_result = call->args[0];
+                }
+                if (call->args[0] == 0) {
+                    println("hyp: guest in VM ", hyp::dec(vcpu.vm_id()), " reports pass");
+                } else {
+                    println("hyp: guest in VM ", hyp::dec(vcpu.vm_id()), " reports FAILURE code ", call->args[0]);
                 }
                 (void)vcpu.set_return_value(0);
                 break;
@@ -239,7 +264,13 @@ bool handle_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
                 break;
             }
             case abi::hc_check: register_round(vcpu); break;
-            case abi::hc_inject: (void)vcpu.set_return_value(vcpu.inject_interrupt(call->args[0]) ? 0 : 1); break;
+            case abi::hc_inject: {
+                const u64 count = call->args[1] == 0 ? 1 : call->args[1];
+                u64 refused = 0;
+                for (u64 i = 0; i < count; ++i) refused += vcpu.inject_interrupt(call->args[0] + i) ? 0 : 1;
+                (void)vcpu.set_return_value(refused);
+                break;
+            }
             case abi::hc_timer:
                 hyp::hyp_timer_arm(call->args[0]);
                 (void)vcpu.set_return_value(0);
@@ -282,15 +313,30 @@ bool handle_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
         if (irq->vector == hyp::hyp_timer_ppi) {
             hyp::hyp_timer_stop();
             seen.timer_irqs++;
+        } else if (irq->vector == aarch64::vgic::maintenance_intid) {
+            seen.maintenance_irqs++;  // list registers ran dry: the next entry refills them
         } else if (irq->vector == hyp::kick_sgi) {
             seen.kicks++;  // the mailbox is drained before the next entry
         }
     } else if (const auto* up = reason.get_if<exit::CpuUp>()) {
         start_vcpu(vcpu, *up);
+    } else if (reason.is<exit::Halt>()) {
+        // The example idles a halted vCPU by running another one if it
+        // shares this CPU; otherwise WFI simply completes.
+        if (seen.test_id == abi::test_share) {
+            seen.yields++;
+            return Step::Yield;
+        }
     } else if (reason.is<exit::CpuDown>()) {
         hyp::host_state.active_vcpus.fetch_and(~(u64{1} << vcpu.id()));
-        return false;
+        return Step::Off;
     } else if (reason.is<exit::SystemDown>()) {
+        // With two VMs on the CPU, each powers off on its own; the test ends
+        // when both have (see hyp_main).
+        if (seen.test_id == abi::test_share) {
+            if (vcpu.vm_id() == 1) hyp::host_state.second_vm_active.store(0);
+            return Step::Off;
+        }
         finish();
     } else if (const auto* fault = reason.get_if<exit::NestedPageFault>()) {
         aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
@@ -307,10 +353,11 @@ bool handle_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
             ctx.elr += 4;
         }
     }
-    return true;
+    return Step::Continue;
 }
 
 void drain_mailbox(VCpu& vcpu) {
+    if (vcpu.vm_id() != 0) return;  // only VM 0 spans CPUs
     hyp::Mailbox& box = hyp::host_state.mailbox[vcpu.id()];
     box.lock.lock();
     while (std::optional<usize> vector = box.pending.pop()) {
@@ -319,13 +366,15 @@ void drain_mailbox(VCpu& vcpu) {
     box.lock.unlock();
 }
 
-// Runs the vCPU of this physical CPU until it powers off.
-void run_vcpu(VCpu& vcpu) {
+// Runs `vcpu` on this CPU until it yields or powers off.
+Step run_slice(VCpu& vcpu) {
+    hyp::host_state.running_vm[hyp::cpu_index()] = vcpu.vm_id();
     if (auto bound = vcpu.bind(); !bound) {
         println("hyp: bind failed: ", bound.error());
         hyp::semihost_exit(1);
     }
-    for (;;) {
+    Step step = Step::Continue;
+    while (step == Step::Continue) {
         drain_mailbox(vcpu);
         auto result = vcpu.run();
         if (!result) {
@@ -341,11 +390,39 @@ void run_vcpu(VCpu& vcpu) {
         seen.kinds_seen |= u64{1} << reason.index();
         const bool trace = !seen.quiet && seen.exits <= trace_limit;
         seen_lock.unlock();
-        if (trace) println("exit[vcpu ", hyp::dec(vcpu.id()), "]: ", reason);
-        if (!handle_exit(vcpu, reason)) break;
+        if (trace) println("exit[vm ", hyp::dec(vcpu.vm_id()), " vcpu ", hyp::dec(vcpu.id()), "]: ", reason);
+        step = handle_exit(vcpu, reason);
     }
     if (auto unbound = vcpu.unbind(); !unbound) println("hyp: unbind failed: ", unbound.error());
-    println("hyp: vCPU ", hyp::dec(vcpu.id()), " is off");
+    if (step == Step::Off) println("hyp: VM ", hyp::dec(vcpu.vm_id()), " vCPU ", hyp::dec(vcpu.id()), " is off");
+    return step;
+}
+
+bool create_second_vm();
+
+// Runs this CPU's vCPUs round-robin until none is left; on CPU 0 the
+// CPU-sharing test adds VM 1's vCPU to the ring.
+void run_vcpus(VCpu& first) {
+    VCpu* ring[2] = {&first, nullptr};
+    usize count = 1;
+    usize next = 0;
+    while (count != 0) {
+        VCpu& vcpu = *ring[next];
+        const Step step = run_slice(vcpu);
+        if (seen.test_id == abi::test_share && second_vcpu.get() == nullptr && hyp::cpu_index() == 0) {
+            if (!create_second_vm()) finish();
+            ring[count++] = second_vcpu.get();
+        }
+        if (step == Step::Off) {
+            for (usize i = next; i + 1 < count; ++i) ring[i] = ring[i + 1];
+            --count;
+            ring[count] = nullptr;
+            if (count == 0) break;
+            next %= count;
+        } else {
+            next = (next + 1) % count;
+        }
+    }
 }
 
 bool enable_this_cpu(usize cpu) {
@@ -396,24 +473,46 @@ usize probe_cpus() {
     return count;
 }
 
-bool build_stage2() {
+// A stage-2 table mapping guest RAM at abi::guest_ram_base to `ram_hpa`,
+// plus the UART; returns its root (0 on failure).
+u64 build_stage2(u64 ram_hpa) {
     const aarch64::stage2::Layout layout = aarch64::PerCpu::stage2_layout();
     unsigned align_log2 = 12;
     while ((u64{1} << align_log2) < layout.root_bytes()) ++align_log2;
     const auto root = hyp::Host::alloc_contiguous_frames(layout.root_pages, align_log2);
-    if (!root) return false;
-    stage2_root = root->value();
+    if (!root) return 0;
     auto alloc = []() -> std::optional<u64> {
         const auto frame = hyp::Host::alloc_frame();
         if (!frame) return std::nullopt;
         return frame->value();
     };
     auto table = [](u64 pa) { return reinterpret_cast<u64*>(pa); };
-    aarch64::stage2::Mapper mapper(layout, stage2_root, alloc, table);
+    aarch64::stage2::Mapper mapper(layout, root->value(), alloc, table);
     println("hyp: stage 2: ", hyp::dec(layout.ipa_bits), "-bit IPA, start level ", hyp::dec(layout.start_level), ", ",
-            hyp::dec(layout.root_pages), " root page(s), VTCR_EL2 ", layout.vtcr());
-    return mapper.map(abi::guest_ram_base, abi::guest_ram_base, abi::guest_ram_size, aarch64::stage2::MemType::Normal) &&
-           mapper.map(abi::uart_base, abi::uart_base, 0x1000, aarch64::stage2::MemType::Device);
+            hyp::dec(layout.root_pages), " root page(s), VTCR_EL2 ", layout.vtcr(), ", guest RAM at ",
+            HostPhysAddr(ram_hpa));
+    const bool mapped =
+        mapper.map(abi::guest_ram_base, ram_hpa, abi::guest_ram_size, aarch64::stage2::MemType::Normal) &&
+        mapper.map(abi::uart_base, abi::uart_base, 0x1000, aarch64::stage2::MemType::Device);
+    return mapped ? root->value() : 0;
+}
+
+// VM 1 for the CPU-sharing test: a copy of the guest image in its own RAM,
+// its own stage-2 table and VMID, one vCPU time-sliced with VM 0's on CPU 0.
+bool create_second_vm() {
+    const auto* from = reinterpret_cast<const volatile unsigned char*>(abi::guest_ram_base);
+    auto* to = reinterpret_cast<volatile unsigned char*>(abi::second_vm_ram_base);
+    for (u64 i = 0; i < 0x20'0000; ++i) to[i] = from[i];  // the test image is far smaller than 2 MiB
+    const u64 root = build_stage2(abi::second_vm_ram_base);
+    if (root == 0) return false;
+    auto created = VCpu::create(1, 0, 0, VCpuSet::only(0), Arch::CreateConfig{0, GuestPhysAddr(0)});
+    if (!created) return false;
+    VCpu& vcpu = second_vcpu.emplace(std::move(created).value());
+    hyp::host_state.second_vm = true;
+    hyp::host_state.second_vm_active.store(1);
+    println("hyp: VM 1 created (VMID ", vcpu.arch_vcpu().vmid(), "), sharing CPU 0 with VM 0");
+    return vcpu.setup(GuestPhysAddr(abi::guest_ram_base), HostPhysAddr(root), Arch::SetupConfig{false, false, true})
+        .has_value();
 }
 
 }  // namespace
@@ -431,7 +530,9 @@ extern "C" [[noreturn]] void hyp_main() {
     hyp::host_state.cpu_count = probe_cpus();
     hyp::host_state.vcpu_count = hyp::host_state.cpu_count < 2 ? hyp::host_state.cpu_count : 2;
     println("hyp: ", hyp::dec(hyp::host_state.cpu_count), " physical CPU(s), ", hyp::dec(hyp::host_state.vcpu_count), " vCPU(s)");
-    if (!enable_this_cpu(0) || !build_stage2()) hyp::semihost_exit(2);
+    if (!enable_this_cpu(0)) hyp::semihost_exit(2);
+    stage2_root = build_stage2(abi::guest_ram_base);
+    if (stage2_root == 0) hyp::semihost_exit(2);
 
     for (usize id = 0; id < hyp::host_state.vcpu_count; ++id) {
         auto created = VCpu::create(0, id, id, VCpuSet::only(id),
@@ -450,7 +551,8 @@ extern "C" [[noreturn]] void hyp_main() {
     }
     println("hyp: booting the guest at ", GuestPhysAddr(abi::guest_ram_base));
     hyp::host_state.active_vcpus.store(1);
-    run_vcpu(*vcpus[0].get());
+    run_vcpus(*vcpus[0].get());
+    if (seen.test_id == abi::test_share) finish();
     // vCPU 0 switched itself off without powering the system down.
     println("hyp: vCPU 0 is off; waiting for the system to power down");
     for (;;) asm volatile("wfe");
@@ -459,6 +561,6 @@ extern "C" [[noreturn]] void hyp_main() {
 extern "C" [[noreturn]] void hyp_secondary(u64 cpu) {
     hyp::gic_init_cpu();
     if (!enable_this_cpu(cpu)) hyp::semihost_exit(2);
-    run_vcpu(*vcpus[cpu].get());
+    run_vcpus(*vcpus[cpu].get());
     for (;;) asm volatile("wfe");
 }

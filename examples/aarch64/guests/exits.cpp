@@ -64,6 +64,10 @@ extern "C" void guest_main(u64, u64) {
     wait_irq(5, 1, 20);
     send_sgi(3, 1);  // INTID 3 to Aff0 = 0: this vCPU
     wait_irq(3, 1, 21);
+    // More vectors than list registers: the rest wait for the maintenance
+    // interrupt (ICH_HCR_EL2.UIE) and arrive without another exit of ours.
+    check(hvc(abi::hc_inject, 40, 20) == 0, 23);
+    for (u64 intid = 40; intid < 60; ++intid) wait_irq(intid, 1, 24);
 
     // A physical interrupt while the guest runs: the host timer fires.
     check(hvc(abi::hc_timer, 2000) == 0, 22);

@@ -1,0 +1,111 @@
+// Two VMs time-sliced on one CPU: each copy of this guest fills its EL1
+// system registers, SP_EL0, FP/SIMD registers and a RAM marker with values
+// unique to its VM, then idles (WFI: the hypervisor switches to the other
+// VM) 60 times, checking after each switch that nothing of the other VM
+// leaked in. The same GPA holds each VM's marker: a VMID or TLB mix-up
+// would show the other VM's memory.
+#include "guest.hpp"
+
+using namespace g;
+
+namespace {
+
+volatile u64 marker = 0;
+
+#define SHARE_SYSREG(name)                                                   \
+    inline u64 read_##name() {                                               \
+        u64 v;                                                               \
+        asm volatile("mrs %0, " #name : "=r"(v));                            \
+        return v;                                                            \
+    }                                                                        \
+    inline void write_##name(u64 v) { asm volatile("msr " #name ", %0" : : "r"(v)); }
+SHARE_SYSREG(tpidr_el1)
+SHARE_SYSREG(tpidr_el0)
+SHARE_SYSREG(tpidrro_el0)
+SHARE_SYSREG(contextidr_el1)
+SHARE_SYSREG(mair_el1)
+SHARE_SYSREG(tcr_el1)
+SHARE_SYSREG(ttbr0_el1)
+SHARE_SYSREG(ttbr1_el1)
+SHARE_SYSREG(far_el1)
+SHARE_SYSREG(par_el1)
+SHARE_SYSREG(elr_el1)
+SHARE_SYSREG(cntkctl_el1)
+SHARE_SYSREG(cntv_cval_el0)
+SHARE_SYSREG(sp_el0)
+SHARE_SYSREG(fpcr)
+#undef SHARE_SYSREG
+
+struct Expected {
+    u64 tpidr_el1, tpidr_el0, tpidrro_el0, contextidr, mair, tcr, ttbr0, ttbr1, far, par, elr, cntkctl, cval, sp_el0,
+        fpcr, d0, d17, d31, marker;
+};
+
+Expected values_for(u64 vm) {
+    const u64 k = vm + 1;
+    return Expected{0x1111'0000 * k, 0x2222'0000 * k, 0x3333'0000 * k, 0x44 * k, 0x0044'ff04 * k,
+                    16 + k,          0x10'0000 * k,  0x20'0000 * k,  0x5555'0000 * k, 0x7000 * k,
+                    0x8888'0000 * k, k,              0x9999'0000 * k, 0xAAAA'0000 * k, k << 22,
+                    0xD000 + k,      0xD170 + k,     0xD310 + k,      0x4D41'524B'0000 + k};
+}
+
+void load(const Expected& e) {
+    write_tpidr_el1(e.tpidr_el1);
+    write_tpidr_el0(e.tpidr_el0);
+    write_tpidrro_el0(e.tpidrro_el0);
+    write_contextidr_el1(e.contextidr);
+    write_mair_el1(e.mair);
+    write_tcr_el1(e.tcr);
+    write_ttbr0_el1(e.ttbr0);
+    write_ttbr1_el1(e.ttbr1);
+    write_far_el1(e.far);
+    write_par_el1(e.par);
+    write_elr_el1(e.elr);
+    write_cntkctl_el1(e.cntkctl);
+    write_cntv_cval_el0(e.cval);
+    write_sp_el0(e.sp_el0);
+    write_fpcr(e.fpcr);
+    asm volatile("fmov d0, %0\n\tfmov d17, %1\n\tfmov d31, %2" : : "r"(e.d0), "r"(e.d17), "r"(e.d31));
+    marker = e.marker;
+}
+
+void verify(const Expected& e, u64 round) {
+    u64 d0;
+    u64 d17;
+    u64 d31;
+    asm volatile("fmov %0, d0\n\tfmov %1, d17\n\tfmov %2, d31" : "=r"(d0), "=r"(d17), "=r"(d31));
+    const u64 base = round << 8;
+    check(read_tpidr_el1() == e.tpidr_el1, base | 1, read_tpidr_el1());
+    check(read_tpidr_el0() == e.tpidr_el0, base | 2);
+    check(read_tpidrro_el0() == e.tpidrro_el0, base | 3);
+    check(read_contextidr_el1() == e.contextidr, base | 4);
+    check(read_mair_el1() == e.mair, base | 5);
+    check(read_tcr_el1() == e.tcr, base | 6, read_tcr_el1());
+    check(read_ttbr0_el1() == e.ttbr0, base | 7);
+    check(read_ttbr1_el1() == e.ttbr1, base | 8);
+    check(read_far_el1() == e.far, base | 9);
+    check(read_par_el1() == e.par, base | 10, read_par_el1());
+    check(read_elr_el1() == e.elr, base | 11);
+    check(read_cntkctl_el1() == e.cntkctl, base | 12);
+    check(read_cntv_cval_el0() == e.cval, base | 13);
+    check(read_sp_el0() == e.sp_el0, base | 14);
+    check(read_fpcr() == e.fpcr, base | 15, read_fpcr());
+    check(d0 == e.d0 && d17 == e.d17 && d31 == e.d31, base | 16, d17);
+    check(marker == e.marker, base | 17, marker);
+}
+
+}  // namespace
+
+extern "C" void guest_main(u64, u64) {
+    const u64 vm = hvc(abi::hc_hello, abi::test_share);
+    print(vm == 0 ? "guest: CPU-sharing test in VM 0\n" : "guest: CPU-sharing test in VM 1\n");
+    const Expected mine = values_for(vm);
+    // FP/SIMD is off at EL1 after reset (CPACR_EL1.FPEN = 0), as on hardware.
+    asm volatile("msr cpacr_el1, %0\n\tisb" : : "r"(u64{3} << 20));
+    load(mine);
+    for (u64 round = 0; round < 60; ++round) {
+        asm volatile("wfi");  // the other VM runs now
+        verify(mine, round);
+    }
+    pass();
+}
