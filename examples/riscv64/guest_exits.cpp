@@ -127,6 +127,10 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t dtb) {
     print("guest: exits test on hart ", Dec{hartid}, ", dtb ", Hex{dtb}, "\n");
     check(hartid == 0, "a0 = hart id at entry", hartid);
     check(dtb != 0 && *reinterpret_cast<const std::uint32_t*>(dtb) == 0xedfe0dd0u, "a1 = DTB at entry", dtb);
+    // From here on a vCPU of another VM takes this hart between any two
+    // runs of ours (unbind/bind).
+    hypercall(hc::interleave, 1);
+    asm volatile("csrw sscratch, %0" ::"r"(0xfeedfacecafef00dull));
 
     // SBI base and console, answered inside the policy.
     check(ecall(sbi::eid::base, sbi::fid::base_get_spec_version).value == (2u << 24), "SBI spec 2.0");
@@ -149,6 +153,11 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t dtb) {
     asm volatile("csrs sie, %0" ::"r"(sie_ssie));
     asm volatile("wfi");
     check(soft_irqs == 0, "no interrupt while disabled");
+    // Our VS CSRs survived the Halt exit and the other VM's turn on the hart.
+    std::uint64_t sie_now, stvec_now;
+    asm volatile("csrr %0, sie\n csrr %1, stvec" : "=r"(sie_now), "=r"(stvec_now));
+    check((sie_now & sie_ssie) != 0, "sie kept across unbind/bind", sie_now);
+    check(stvec_now == reinterpret_cast<std::uint64_t>(&guest_trap_vector), "stvec kept across unbind/bind", stvec_now);
     interrupts_on(sie_ssie);
     interrupts_off();
     check(soft_irqs == 1, "software interrupt taken once", soft_irqs);
@@ -199,6 +208,10 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t dtb) {
         std::uint64_t v;
         asm volatile("csrr %0, mstatus" : "=r"(v));
     }, "mstatus from VS -> illegal instruction");
+
+    std::uint64_t scratch;
+    asm volatile("csrr %0, sscratch" : "=r"(scratch));
+    check(scratch == 0xfeedfacecafef00dull, "sscratch kept across unbind/bind", scratch);
 
     const std::uint64_t missing =
         hypercall(hc::check_exits, exit_bit::hypercall | exit_bit::mmio_read | exit_bit::mmio_write |

@@ -74,6 +74,7 @@ extern "C" void guest_trap(TrapFrame& frame) {
 extern "C" void guest_main(std::uint64_t, std::uint64_t) {
     print("guest: register test, 1000 rounds\n");
     hypercall(hc::set_quiet, 1);
+    hypercall(hc::interleave, 1);  // another VM's vCPU takes the hart between runs
     std::uint64_t bad_rounds = 0, timer_rounds = 0;
     for (std::uint64_t round = 0; round < 1000; ++round) {
         for (unsigned i = 1; i < 32; ++i) reg_pattern[i] = mix(round * 32 + i);

@@ -21,7 +21,7 @@ inline constexpr std::uint64_t echo_device = 0x0a000000;
 
 namespace hc {
 inline constexpr std::uint64_t echo_sum = 1, inject_self = 2, check_exits = 3, report_failure = 4, set_quiet = 5,
-                               timer_fires = 6, ack_external = 7;
+                               timer_fires = 6, ack_external = 7, interleave = 8;
 }
 
 // Exit kinds, as bits of the VMM's exit tally (AxVCpuExitReason's order).
@@ -108,6 +108,7 @@ struct TrapFrame {
 extern "C" {
 void guest_main(std::uint64_t hartid, std::uint64_t a1);
 void guest_trap(guest::TrapFrame& frame);
+void guest_trap_vector();
 extern char __bss_start[], __bss_end[];
 }
 

@@ -353,7 +353,7 @@ bool echo_write(std::uint64_t offset, usize bytes, std::uint64_t value) {
 // --- Hypercalls (the test protocol; README.md) ----------------------------------
 namespace hc {
 constexpr std::uint64_t echo_sum = 1, inject_self = 2, check_exits = 3, report_failure = 4, set_quiet = 5,
-                        timer_fires = 6, ack_external = 7;
+                        timer_fires = 6, ack_external = 7, interleave = 8;
 }
 
 constexpr usize exit_index(const AxVCpuExitReason& reason) { return reason.index(); }
@@ -389,9 +389,12 @@ void wait_for_interrupt(VCpu& vcpu) {
     }
 }
 
+std::uint64_t hart_shares = 0;  // how often interleave mode switched VMs
+
 void finish(VCpu& vcpu, std::uint64_t type, std::uint64_t reason) {
     print("[vcpu ", Dec{vcpu.id()}, "] system reset: type ", Dec{type}, ", reason ", Dec{reason}, "; exits seen ",
-          Hex{vm.exit_kinds.load()}, ", failures ", Dec{vm.failures.load()}, "\n");
+          Hex{vm.exit_kinds.load()}, ", failures ", Dec{vm.failures.load()}, ", hart shared with VM 1 ",
+          Dec{hart_shares}, " times\n");
     if (type != rv::sbi::reset_type::shutdown || reason != 0) fail(2, "guest reported failure");
     if (vm.failures.load() != 0) fail(3, "hypervisor-side checks failed");
     print("axvcpu-riscv64: PASS\n");
@@ -405,12 +408,36 @@ void inject_access_fault(VCpu& vcpu, std::uint32_t flags, std::uint64_t gpa) {
     if (!vcpu.arch_vcpu().inject_exception(cause, gpa)) fail(4, "could not reflect a fault to the guest");
 }
 
+// A vCPU of a second VM (its own VMID, all-zero VS CSRs) that takes this
+// hart between two runs of the guest's vCPU, the way a scheduler would:
+// the guest only keeps working if unbind/bind saved and restored its VS
+// CSRs, pending virtual interrupts and stage-2 context.
+Uninit<VCpu> other_vm_vcpu;
+bool other_vm_ready = false;
+void share_hart_with_other_vm(VCpu& vcpu) {
+    if (!other_vm_ready) {
+        auto created = VCpu::create(1, 0, example::hart_id(), std::nullopt, rv::CreateConfig{0, GuestPhysAddr(0), 3});
+        if (!created) fail(18, "second VM vCPU create failed");
+        VCpu& other = other_vm_vcpu.emplace(std::move(created).value());
+        if (!other.setup(GuestPhysAddr(guest_entry), vm.s2_root, {})) fail(18, "second VM vCPU setup failed");
+        other_vm_ready = true;
+    }
+    VCpu& other = *other_vm_vcpu;
+    if (!vcpu.unbind() || !other.bind()) fail(19, "switching to the second VM failed");
+    if (rv::csr::read<rv::csr::vstvec>() != 0 || (rv::csr::read<rv::csr::hgatp>() >> 44 & 0x3fff) != 1)
+        fail(19, "second VM's context not loaded");
+    if (!other.unbind() || !vcpu.bind()) fail(19, "switching back failed");
+    ++hart_shares;
+}
+
 // Returns when the vCPU stops (CpuDown).
 void run_vcpu(VCpu& vcpu) {
     const usize id = vcpu.id();
     if (!vcpu.bind()) fail(5, "bind failed");
     std::uint64_t count = 0;
+    bool interleave = false;
     for (;;) {
+        if (interleave) share_hart_with_other_vm(vcpu);
         deliver_pending(vcpu);
         auto result = vcpu.run();
         if (!result) {
@@ -443,6 +470,7 @@ void run_vcpu(VCpu& vcpu) {
                     vm.failures.fetch_add(1);
                     break;
                 case hc::set_quiet: vm.quiet.store(hcall->args[0] != 0 ? 1 : 0); break;
+                case hc::interleave: interleave = hcall->args[0] != 0; break;
                 case hc::timer_fires: ret = vm.timer_fires.load(); break;
                 // The guest claims its external interrupt (what a virtual
                 // PLIC's claim register would do).
