@@ -441,17 +441,16 @@ private:
             return resume();
         }
         ctx_.guest.x[10] = 0;
-        switch (call.eid) {
-            case sbi::eid::legacy_send_ipi: return leave(exit::SendIPI{0, *mask, false, false, irq::supervisor_software});
-            case sbi::eid::legacy_remote_fence_i: fence(sbi::action::FenceKind::FenceI); break;
-            default: fence(sbi::action::FenceKind::SfenceVma); break;
-        }
+        if (call.eid == sbi::eid::legacy_send_ipi)
+            return leave(exit::SendIPI{0, *mask, false, false, irq::supervisor_software});
+        const auto kind =
+            call.eid == sbi::eid::legacy_remote_fence_i ? sbi::action::FenceKind::FenceI : sbi::action::FenceKind::SfenceVma;
+        ctx_.guest.x[10] = static_cast<std::uint64_t>(fence(kind));
         return resume();
     }
 
     TrapOutcome perform(const sbi::action::RemoteFence& request) {
-        fence(request.kind);
-        set_sbi_return({});
+        set_sbi_return({fence(request.kind), 0});
         return resume();
     }
 
@@ -459,16 +458,17 @@ private:
     // other vCPUs is the VMM's knowledge, and an extra flush of another
     // guest's VS-stage TLB is harmless. hfence.vvma on each hart applies
     // to the VMID live there.
-    void fence(sbi::action::FenceKind kind) {
+    // Returns the firmware's error, which the guest gets back.
+    std::int64_t fence(sbi::action::FenceKind kind) {
         constexpr std::uint64_t all_harts = ~std::uint64_t{0};
         if (kind == sbi::action::FenceKind::FenceI) {
             csr::fence_i();
-            sbi::firmware_call(sbi::eid::rfence, sbi::fid::rfence_remote_fence_i, 0, all_harts);
-        } else {
-            csr::hfence_vvma_all();
-            constexpr std::uint64_t remote_hfence_vvma = 6;
-            sbi::firmware_call(sbi::eid::rfence, remote_hfence_vvma, 0, all_harts, 0, 0);
+            return sbi::firmware_call(sbi::eid::rfence, sbi::fid::rfence_remote_fence_i, 0, all_harts).error;
         }
+        csr::hfence_vvma_all();
+        // remote_hfence_vvma over the whole address space.
+        constexpr std::uint64_t remote_hfence_vvma = 6;
+        return sbi::firmware_call(sbi::eid::rfence, remote_hfence_vvma, 0, all_harts, 0, 0).error;
     }
 
     TrapOutcome perform(const sbi::action::HartGetStatus& query) {

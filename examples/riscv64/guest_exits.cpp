@@ -141,6 +141,12 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t dtb) {
     check(written.error == 0 && written.value == hello.size(), "DBCN write count", written.value);
     for (char c : std::string_view("guest: legacy putchar\n")) ecall(sbi::eid::legacy_console_putchar, 0, c);
 
+    // Remote fences are answered in the policy (forwarded to every hart).
+    check(ecall(sbi::eid::rfence, sbi::fid::rfence_remote_fence_i, 1, 0).error == 0, "remote fence.i");
+    check(ecall(sbi::eid::rfence, sbi::fid::rfence_remote_sfence_vma, 1, 0, 0, ~0ull).error == 0,
+          "remote sfence.vma");
+    check(ecall(sbi::eid::rfence, 5, 1, 0, 0, ~0ull, 0).error == sbi::err::not_supported, "hfence refused");
+
     // Hypercall: the VMM answers the sum of the arguments.
     const auto sum = ecall(sbi::eid::axvisor_hypercall, hc::echo_sum, 1, 2, 3, 4, 5, 6);
     check(sum.error == 21, "hypercall return value", static_cast<std::uint64_t>(sum.error));

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Boots the riscv64 example hypervisor with its demo guests from an existing
+# build directory (meson setup BUILD_DIR -Dexamples=...,riscv64 && ninja -C
+# BUILD_DIR) under qemu-system-riscv64 + OpenSBI, printing the exit trace.
+# Exits 0 only if every guest passed.
+#   run.sh BUILD_DIR
+set -eu
+if [ $# -ne 1 ]; then
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+out=$1/examples/riscv64
+qemu=${QEMU:-qemu-system-riscv64}
+for file in hyp.elf guest_exits.bin guest_smp.bin; do
+    if [ ! -f "$out/$file" ]; then
+        echo "run.sh: $out/$file missing: configure with -Dexamples=...,riscv64 and build first" >&2
+        exit 2
+    fi
+done
+status=0
+echo "=== riscv64: exits guest (1 hart) ==="
+"$here/qemu-run.sh" "$qemu" "$out/hyp.elf" "$out/guest_exits.bin" 1 60 || status=1
+echo "=== riscv64: SMP guest (2 harts) ==="
+"$here/qemu-run.sh" "$qemu" "$out/hyp.elf" "$out/guest_smp.bin" 2 60 || status=1
+if [ "$status" -eq 0 ]; then echo "run.sh: all riscv64 demo guests passed"; else echo "run.sh: FAILED" >&2; fi
+exit "$status"
