@@ -353,7 +353,8 @@ bool echo_write(std::uint64_t offset, usize bytes, std::uint64_t value) {
 // --- Hypercalls (the test protocol; README.md) ----------------------------------
 namespace hc {
 constexpr std::uint64_t echo_sum = 1, inject_self = 2, check_exits = 3, report_failure = 4, set_quiet = 5,
-                        timer_fires = 6, ack_external = 7, interleave = 8;
+                        timer_fires = 6, ack_external = 7, interleave = 8,
+                        bench_begin = 9, bench_end = 10;
 }
 
 constexpr usize exit_index(const AxVCpuExitReason& reason) { return reason.index(); }
@@ -430,6 +431,40 @@ void share_hart_with_other_vm(VCpu& vcpu) {
     ++hart_shares;
 }
 
+// The benchmark's VMM loop (bench.sh): the same work as the hand-written
+// loop in bench_raw.cpp, done through the public API, so the difference in
+// instructions is what the library costs.
+void run_bench_loop(VCpu& vcpu) {
+    (void)vcpu.set_return_value(0);
+    for (;;) {
+        auto result = vcpu.run();
+        if (!result) fail(22, "run failed in the benchmark loop");
+        const AxVCpuExitReason& reason = result.value();
+        if (const auto* call = reason.get_if<axvcpu::exit::Hypercall>()) {
+            if (call->nr == hc::echo_sum) {
+                std::uint64_t sum = 0;
+                for (std::uint64_t arg : call->args) sum += arg;
+                (void)vcpu.set_return_value(sum);
+                continue;
+            }
+            if (call->nr == hc::inject_self) {
+                (void)vcpu.inject_interrupt(call->args[0]);
+                (void)vcpu.set_return_value(0);
+                continue;
+            }
+            if (call->nr == hc::bench_end) return;
+        } else if (const auto* read = reason.get_if<axvcpu::exit::MmioRead>()) {
+            const std::uint64_t offset = (read->addr.value() - echo_device) & (echo_size - 1);
+            std::uint64_t raw = 0;
+            for (usize i = 0; i < axvcpu::size_in_bytes(read->width); ++i)
+                raw |= std::uint64_t{vm.echo[(offset + i) & (echo_size - 1)]} << (8 * i);
+            (void)vcpu.set_gpr(read->reg, rv::extend_loaded_value(raw, read->width, read->signed_ext));
+            continue;
+        }
+        fail(22, "unexpected exit in the benchmark loop");
+    }
+}
+
 // Returns when the vCPU stops (CpuDown).
 void run_vcpu(VCpu& vcpu) {
     const usize id = vcpu.id();
@@ -471,6 +506,7 @@ void run_vcpu(VCpu& vcpu) {
                     break;
                 case hc::set_quiet: vm.quiet.store(hcall->args[0] != 0 ? 1 : 0); break;
                 case hc::interleave: interleave = hcall->args[0] != 0; break;
+                case hc::bench_begin: run_bench_loop(vcpu); break;
                 case hc::timer_fires: ret = vm.timer_fires.load(); break;
                 // The guest claims its external interrupt (what a virtual
                 // PLIC's claim register would do).
