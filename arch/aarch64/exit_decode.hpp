@@ -285,11 +285,16 @@ template <class AffinityQuery>
     return answer(static_cast<std::uint64_t>(psci::not_supported));
 }
 
+// A non-PSCI HVC: hypercall number x0, arguments x1..x6.
+[[nodiscard]] constexpr exit::Hypercall hypercall_from(const Gprs& x) noexcept {
+    return exit::Hypercall{x[0], {x[1], x[2], x[3], x[4], x[5], x[6]}};
+}
+
 // EC 0x16: PSCI, else a hypercall numbered by x0 with arguments x1..x6.
 template <class AffinityQuery>
 [[nodiscard]] constexpr Decoded decode_hvc(const Gprs& x, AffinityQuery&& affinity_is_on) {
     if (psci::in_psci_range(x[0])) return decode_psci(x, PcAction::Keep, affinity_is_on);
-    return Decoded{exit::Hypercall{x[0], {x[1], x[2], x[3], x[4], x[5], x[6]}}, PcAction::Keep, std::nullopt};
+    return Decoded{hypercall_from(x), PcAction::Keep, std::nullopt};
 }
 
 // EC 0x17 (HCR_EL2.TSC): PSCI, else SMCCC's NOT_SUPPORTED: there is no

@@ -214,10 +214,21 @@ private:
     }
 
     AxResult<AxVCpuExitReason> handle_sync() {
-        last_trap_ = TrapSyndrome{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
+        last_trap_.esr = reg::read_esr_el2();
         const std::uint32_t ec = esr::ec(last_trap_.esr);
+        if (ec == esr::ec_hvc64 && !psci::in_psci_range(ctx_.x[0])) {
+            // The most frequent exit, built straight into the result (what
+            // decode_hvc would return, without copying it twice).
+            last_trap_.far = last_trap_.hpfar = 0;
+            return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
+                                              std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
+        }
+        const bool abort = ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower;
+        // FAR and HPFAR mean something for aborts only; other exits skip the reads.
+        last_trap_.far = abort ? reg::read_far_el2() : 0;
+        last_trap_.hpfar = abort ? reg::read_hpfar_el2() : 0;
         GuestPhysAddr gpa = fault_gpa(last_trap_);
-        if ((ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower) && !hpfar_valid(last_trap_.esr)) {
+        if (abort && !hpfar_valid(last_trap_.esr)) {
             const std::uint64_t par = reg::translate_el1_read(last_trap_.far);
             // The guest changed its page tables under us: let it retry.
             if ((par & 1) != 0) return AxVCpuExitReason{exit::Nothing{}};

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Boots the example hypervisor under QEMU with the demo guests from an
+# existing build directory and shows the exit trace. Builds nothing.
+# usage: examples/aarch64/run.sh BUILD_DIR [CPU]   (CPU: max, cortex-a57, cortex-a72; default max)
+# Exit status 0 when every demo guest passed.
+set -u
+if [ $# -lt 1 ]; then
+    echo "usage: $0 BUILD_DIR [CPU]" >&2
+    exit 2
+fi
+dir=$1/examples/aarch64
+cpu=${2:-max}
+here=$(cd "$(dirname "$0")" && pwd)
+for f in hyp.elf guest_exits.bin guest_smp.bin; do
+    if [ ! -f "$dir/$f" ]; then
+        echo "$0: $dir/$f is missing: configure with -Dexamples=host,aarch64 and build first" >&2
+        exit 2
+    fi
+done
+status=0
+for demo in "exits 1" "smp 2"; do
+    set -- $demo
+    echo "=== aarch64 demo: guest '$1' on $2 vCPU(s), -cpu $cpu ==="
+    if ! "$here/qemu_test.sh" "$dir/hyp.elf" "$dir/guest_$1.bin" "$cpu" "$2" 60; then
+        status=1
+    fi
+done
+exit $status
