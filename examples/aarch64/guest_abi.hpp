@@ -37,6 +37,7 @@ inline constexpr std::uint64_t hc_timer = 0x4856'0005;   // fires a host timer I
 inline constexpr std::uint64_t hc_nop = 0x4856'0006;     // returns 0 (benchmark round trip)
 inline constexpr std::uint64_t hc_bench = 0x4856'0007;   // x1 = measurement id, x2 = instructions
 inline constexpr std::uint64_t hc_bench_raw = 0x4856'0008;  // next hc_nops go through the minimal switch
+inline constexpr std::uint64_t hc_ack = 0x4856'0009;     // HCR_EL2.VI delivery: returns the vector taken (1023: none)
 
 // Value the hypervisor returns for a trapped ID_AA64MMFR0_EL1 read.
 inline constexpr std::uint64_t fake_mmfr0 = 0x0000'0000'0000'1122;
@@ -48,6 +49,8 @@ enum TestId : std::uint64_t {
     test_bad = 4,
     test_bench = 5,
     test_share = 6,
+    test_unmodelled = 7,
+    test_vi = 8,
 };
 
 }  // namespace abi

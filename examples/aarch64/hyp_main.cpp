@@ -54,6 +54,7 @@ struct Observed {
     std::optional<u64> guest_result;
     std::optional<u64> second_result;  // VM 1's guest
     u64 yields = 0;
+    u64 acks = 0;
     u64 bench[5] = {};
     bool raw_requested = false;
     u64 kinds_seen = 0;  // bit per AxVCpuExitReason alternative
@@ -93,6 +94,8 @@ const char* test_name(u64 id) {
         case abi::test_bad: return "bad";
         case abi::test_bench: return "bench";
         case abi::test_share: return "share";
+        case abi::test_unmodelled: return "unmodelled";
+        case abi::test_vi: return "vi";
         default: return "unknown";
     }
 }
@@ -129,6 +132,10 @@ bool vmm_checks_pass() {
             break;
         }
         case abi::test_bench: break;
+        case abi::test_vi:
+            if constexpr (config::gic_version != 2) vmm_fail("the vi test needs the AXVCPU_GIC_VERSION=2 hypervisor");
+            if (seen.acks != 3) vmm_fail("vectors acknowledged", seen.acks);
+            break;
         case abi::test_share:
             if (!seen.second_result || *seen.second_result != 0) vmm_fail("VM 1 did not pass");
             if (seen.yields < 100) vmm_fail("CPU switches between the VMs", seen.yields);
@@ -319,6 +326,12 @@ Step handle_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
                 report_bench(call->args[0], call->args[1]);
                 (void)vcpu.set_return_value(0);
                 break;
+            case abi::hc_ack: {
+                const std::optional<usize> vector = vcpu.arch_vcpu().acknowledge_virtual_irq();
+                if (vector) seen.acks++;
+                (void)vcpu.set_return_value(vector ? *vector : 1023);
+                break;
+            }
             case abi::hc_bench_raw:
                 seen.raw_requested = true;
                 (void)vcpu.set_return_value(0);
@@ -436,7 +449,15 @@ Step run_slice(VCpu& vcpu) {
             const aarch64::TrapSyndrome& trap = vcpu.arch_vcpu().last_trap();
             println("hyp: vCPU ", vcpu.id(), " exit not handled: ", result.error(), " (kind ",
                     static_cast<u64>(vcpu.arch_vcpu().last_exit_kind()), ", ESR_EL2 ", trap.esr, ", FAR_EL2 ", trap.far,
-                    ", PC ", vcpu.arch_vcpu().context().elr, ")");
+                    ", PC ", vcpu.arch_vcpu().context().elr, "), vCPU state ", vcpu.state());
+            if (seen.test_id == abi::test_unmodelled) {
+                // Expected: the SVE trap (EC 0x19) is refused, never resumed.
+                const bool refused = aarch64::esr::ec(trap.esr) == 0x19 && vcpu.state() == VCpuState::Invalid &&
+                                     result.error() == AxError::Unsupported;
+                println("hyp: unmodelled exception ", refused ? "refused as expected" : "NOT handled as expected");
+                println(refused ? "RESULT: PASS" : "RESULT: FAIL");
+                hyp::semihost_exit(refused ? 0 : 1);
+            }
             finish();
         }
         const AxVCpuExitReason& reason = result.value();
@@ -591,7 +612,8 @@ bool create_second_vm() {
 extern "C" [[noreturn]] void hyp_main() {
     u64 el;
     asm volatile("mrs %0, CurrentEL" : "=r"(el));
-    println("hyp: axvcpu aarch64 example hypervisor at EL", hyp::dec(el >> 2));
+    println("hyp: axvcpu aarch64 example hypervisor at EL", hyp::dec(el >> 2), ", injecting through ",
+            config::gic_version == 3 ? "GICv3 list registers" : "HCR_EL2.VI");
     if ((el >> 2) != 2) {
         println("hyp: not started at EL2 (use -M virt,virtualization=on)");
         hyp::semihost_exit(2);

@@ -114,6 +114,10 @@ inline void send_sgi(u64 intid, u64 target_list) {
     asm volatile("msr S3_0_C12_C11_5, %0\n\tisb" : : "r"((intid << 24) | target_list) : "memory");  // ICC_SGI1R_EL1
 }
 
+// Set by a guest whose hypervisor injects through HCR_EL2.VI: the IRQ
+// handler then asks for the vector by hypercall instead of the GIC.
+inline volatile bool vi_mode = false;
+
 // Interrupts taken so far, by INTID (the IRQ handler counts them).
 inline volatile u32 irq_count[64];
 inline volatile u64 last_irq = 1023;

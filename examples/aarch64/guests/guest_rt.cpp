@@ -7,6 +7,12 @@ extern "C" [[gnu::weak]] void bench_irq_hook() {}
 
 extern "C" void guest_irq() {
     bench_irq_hook();
+    if (g::vi_mode) {
+        const g::u64 vector = g::hvc(abi::hc_ack);
+        if (vector < 64) g::irq_count[vector] = g::irq_count[vector] + 1;
+        g::last_irq = vector;
+        return;
+    }
     g::u64 intid;
     asm volatile("mrs %0, S3_0_C12_C12_0" : "=r"(intid));  // ICC_IAR1_EL1
     if (intid >= 1020) return;                            // spurious
