@@ -33,7 +33,7 @@ inline constexpr std::uint64_t hc_result = 0x4856'0001;  // x1 = 0: pass, else a
 inline constexpr std::uint64_t hc_sum = 0x4856'0002;     // returns x1 + ... + x6
 inline constexpr std::uint64_t hc_check = 0x4856'0003;   // register-integrity round (see regs guest)
 inline constexpr std::uint64_t hc_inject = 0x4856'0004;  // injects interrupts x1 .. x1 + x2 - 1 (x2 = 0: one) into the caller
-inline constexpr std::uint64_t hc_timer = 0x4856'0005;   // fires a host timer IRQ after x1 ticks
+inline constexpr std::uint64_t hc_timer = 0x4856'0005;   // x1 != 0: fire a host timer IRQ in x1 ticks; returns how many fired
 inline constexpr std::uint64_t hc_nop = 0x4856'0006;     // returns 0 (benchmark round trip)
 inline constexpr std::uint64_t hc_bench = 0x4856'0007;   // x1 = measurement id, x2 = instructions
 inline constexpr std::uint64_t hc_bench_raw = 0x4856'0008;  // next hc_nops go through the minimal switch

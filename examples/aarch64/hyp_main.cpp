@@ -317,8 +317,8 @@ Step handle_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
                 break;
             }
             case abi::hc_timer:
-                hyp::hyp_timer_arm(call->args[0]);
-                (void)vcpu.set_return_value(0);
+                if (call->args[0] != 0) hyp::hyp_timer_arm(call->args[0]);
+                (void)vcpu.set_return_value(seen.timer_irqs);
                 break;
             case abi::hc_nop: (void)vcpu.set_return_value(0); break;
             case abi::hc_bench:
