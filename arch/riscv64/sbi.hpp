@@ -166,13 +166,13 @@ struct Suspend {
     GuestPhysAddr resume_addr;
     std::uint64_t opaque = 0;
 };
-// Leave run() with `reason`; sepc is past the ecall. For calls that return
-// (`sets_return`), a0/a1 are preset to `ret` so the VMM only calls
-// set_return_value to report something else; calls that do not return
-// (reset, hart_stop) leave a0..a5 as the guest passed them, for the VMM
-// to read (e.g. the SRST reset type and reason).
+// Leave run() with the exit reason the decoder wrote to its `exit`
+// argument (in place: the reason is never copied on this hot path); sepc is
+// past the ecall. For calls that return (`sets_return`), a0/a1 are preset
+// to `ret` so the VMM only calls set_return_value to report something else;
+// calls that do not return (reset, hart_stop) leave a0..a5 as the guest
+// passed them, for the VMM to read (e.g. the SRST reset type and reason).
 struct Exit {
-    AxVCpuExitReason reason;
     SbiRet ret;
     bool sets_return = true;
 };
@@ -226,11 +226,17 @@ constexpr Action decode_base(const SbiCall& call) {
     }
 }
 
-constexpr Action decode_hsm(const SbiCall& call) {
+template <class Payload>
+constexpr Action leave(AxVCpuExitReason& out, Payload&& payload, bool sets_return = true) {
+    out = static_cast<Payload&&>(payload);
+    return action::Exit{{}, sets_return};
+}
+
+constexpr Action decode_hsm(const SbiCall& call, AxVCpuExitReason& out) {
     switch (call.fid) {
         case fid::hsm_hart_start:
-            return action::Exit{exit::CpuUp{call.args[0], GuestPhysAddr(call.args[1]), call.args[2]}, {}};
-        case fid::hsm_hart_stop: return action::Exit{exit::CpuDown{hsm_state::stopped}, {}, false};
+            return leave(out, exit::CpuUp{call.args[0], GuestPhysAddr(call.args[1]), call.args[2]});
+        case fid::hsm_hart_stop: return leave(out, exit::CpuDown{hsm_state::stopped}, false);
         case fid::hsm_hart_get_status: return action::HartGetStatus{call.args[0]};
         case fid::hsm_hart_suspend: {
             const std::uint64_t type = call.args[0] & 0xffffffff;
@@ -269,8 +275,9 @@ constexpr Action decode_dbcn(const SbiCall& call) {
 }
 }  // namespace detail
 
-// The decision for one VS-mode ecall.
-[[nodiscard]] constexpr Action decode_call(const SbiCall& call) {
+// The decision for one VS-mode ecall; for an action::Exit, `exit` holds
+// the reason.
+[[nodiscard]] constexpr Action decode_call(const SbiCall& call, AxVCpuExitReason& exit) {
     using namespace detail;
     const auto& a = call.args;
     switch (call.eid) {
@@ -282,24 +289,35 @@ constexpr Action decode_dbcn(const SbiCall& call) {
         case eid::legacy_remote_fence_i:
         case eid::legacy_remote_sfence_vma:
         case eid::legacy_remote_sfence_vma_asid: return action::LegacyMask{call.eid, GuestVirtAddr(a[0])};
-        case eid::legacy_shutdown: return action::Exit{exit::SystemDown{}, {}, false};
+        case eid::legacy_shutdown: return leave(exit, exit::SystemDown{}, false);
         case eid::base: return decode_base(call);
         case eid::time: return call.fid == fid::time_set_timer ? Action(action::SetTimer{a[0]}) : Action(not_supported);
         case eid::ipi:
             if (call.fid != fid::ipi_send_ipi) return not_supported;
             // hart_mask_base = -1 means "all harts"; the mask is then ignored.
-            return action::Exit{exit::SendIPI{a[1], a[0], a[1] == ~std::uint64_t{0}, false, 1}, {}};
+            return leave(exit, exit::SendIPI{a[1], a[0], a[1] == ~std::uint64_t{0}, false, 1});
         case eid::rfence: return decode_rfence(call);
-        case eid::hsm: return decode_hsm(call);
+        case eid::hsm: return decode_hsm(call, exit);
         case eid::srst:
             if (call.fid != fid::srst_system_reset) return not_supported;
             if (a[0] > reset_type::warm_reboot) return action::Answer{SbiRet{err::invalid_param, 0}};
-            return action::Exit{exit::SystemDown{}, {}, false};
+            return leave(exit, exit::SystemDown{}, false);
         case eid::dbcn: return decode_dbcn(call);
         case eid::axvisor_hypercall:
-            return action::Exit{exit::Hypercall{call.fid, {a[0], a[1], a[2], a[3], a[4], a[5]}}, {}};
+            return leave(exit, exit::Hypercall{call.fid, {a[0], a[1], a[2], a[3], a[4], a[5]}});
         default: return not_supported;
     }
+}
+
+// For tests and logs: the action and, for action::Exit, the reason.
+struct Decoded {
+    Action action;
+    AxVCpuExitReason exit;
+};
+[[nodiscard]] constexpr Decoded decode_call(const SbiCall& call) {
+    Decoded decoded{action::Answer{}, exit::Nothing{}};
+    decoded.action = decode_call(call, decoded.exit);
+    return decoded;
 }
 
 #if defined(__riscv) && __riscv_xlen == 64

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <variant>
 
 #include "arch/riscv64/context.hpp"
@@ -171,18 +172,26 @@ public:
     }
 
     AxResult<AxVCpuExitReason> run() {
-        if (!bound_) return ax_err(AxError::BadState);
+        // Every return hands back this one object, so it is built in the
+        // caller's storage and the exit reason is written there in place.
+        AxResult<AxVCpuExitReason> result{exit::Nothing{}};
+        if (!bound_) {
+            result = ax_err(AxError::BadState);
+            return result;
+        }
         for (;;) {
-            csr::set<csr::hvip>(irqs_.drain());
+            if (!irqs_.empty()) csr::set<csr::hvip>(irqs_.drain());
             // Host interrupts are taken as exits while the guest runs; the
             // host must not take them itself in the middle of the switch.
             csr::clear<csr::sstatus>(csr::sstatus_bits::sie);
             axvcpu_rv64_enter_guest(&ctx_);
             trap_ = TrapRecord{csr::read<csr::scause>(), csr::read<csr::stval>(), csr::read<csr::htval>(),
                                csr::read<csr::htinst>(), ctx_.guest.sepc};
-            auto outcome = handle_trap();
-            if (!outcome) return outcome.error();
-            if (outcome.value()) return std::move(*outcome.value());
+            switch (handle_trap(result.value())) {
+                case TrapOutcome::Resume: continue;
+                case TrapOutcome::Leave: return result;
+                case TrapOutcome::Fail: result = ax_err(error_); return result;
+            }
         }
     }
 
@@ -243,9 +252,19 @@ public:
 private:
     VCpu() = default;
 
-    using TrapOutcome = AxResult<std::optional<AxVCpuExitReason>>;
-    static TrapOutcome resume() { return std::optional<AxVCpuExitReason>{}; }
-    static TrapOutcome leave(AxVCpuExitReason reason) { return std::optional<AxVCpuExitReason>{std::move(reason)}; }
+    // What a trap handler decided; the exit reason or error is left in
+    // `out` (run()'s result) or error_, so the reason is built once, in place.
+    enum class TrapOutcome : std::uint8_t { Resume, Leave, Fail };
+    static TrapOutcome resume() { return TrapOutcome::Resume; }
+    template <class Reason>
+    static TrapOutcome leave(AxVCpuExitReason& out, Reason&& reason) {
+        out = std::forward<Reason>(reason);
+        return TrapOutcome::Leave;
+    }
+    TrapOutcome fail(AxError error) {
+        error_ = error;
+        return TrapOutcome::Fail;
+    }
 
     void load_hgatp() {
         csr::write<csr::hgatp>(hgatp_);
@@ -274,11 +293,15 @@ private:
     }
 
     // The trapping instruction, read through the guest's own translation
-    // with execute permission (hlvx), both halves of a 32-bit one.
+    // with execute permission (hlvx). A 32-bit load or AMO is fully
+    // classified by its low half (opcode, funct3, rd); only stores and
+    // other instructions need the high half (rs2, funct5), which saves a
+    // second guest access on every MMIO read.
     std::optional<std::uint32_t> fetch_guest_instruction(std::uint64_t pc) {
         const auto low = guest_access(pc, guest_access_op::hlvx_hu);
         if (!low) return std::nullopt;
         if (instruction_length(static_cast<std::uint32_t>(*low)) != 4) return static_cast<std::uint32_t>(*low);
+        if ((*low & 0x7f) == 0x03) return static_cast<std::uint32_t>(*low);
         const auto high = guest_access(pc + 2, guest_access_op::hlvx_hu);
         if (!high) return std::nullopt;
         return static_cast<std::uint32_t>(*low | (*high << 16));
@@ -302,45 +325,45 @@ private:
         ctx_.guest.hstatus |= csr::hstatus_bits::spvp;
     }
 
-    TrapOutcome handle_trap() {
+    TrapOutcome handle_trap(AxVCpuExitReason& out) {
         const Trap trap = classify_scause(trap_.scause);
-        if (trap.interrupt) return leave(exit::ExternalInterrupt{trap.code});
+        if (trap.interrupt) return leave(out, exit::ExternalInterrupt{trap.code});
         switch (trap.code) {
-            case cause::ecall_from_vs: return handle_sbi();
+            case cause::ecall_from_vs: return handle_sbi(out);
             case cause::load_guest_page_fault:
             case cause::store_guest_page_fault:
-            case cause::instruction_guest_page_fault: return handle_guest_page_fault();
-            case cause::virtual_instruction: return handle_virtual_instruction();
+            case cause::instruction_guest_page_fault: return handle_guest_page_fault(out);
+            case cause::virtual_instruction: return handle_virtual_instruction(out);
             // PMP faults: stage 2 maps memory the firmware protects, a VMM
             // bug that must surface, not loop.
             case cause::instruction_access_fault:
             case cause::load_access_fault:
-            case cause::store_access_fault: return ax_err(AxError::BadAddress);
-            default: return ax_err(AxError::Unsupported);
+            case cause::store_access_fault: return fail(AxError::BadAddress);
+            default: return fail(AxError::Unsupported);
         }
     }
 
-    TrapOutcome handle_guest_page_fault() {
+    TrapOutcome handle_guest_page_fault(AxVCpuExitReason& out) {
         GuestPageFaultInfo info{trap_.scause, trap_.stval, trap_.htval, trap_.htinst, std::nullopt};
         if (classify_htinst(trap_.htinst) == HtinstKind::NotProvided &&
             classify_scause(trap_.scause).code != cause::instruction_guest_page_fault)
             info.insn = fetch_guest_instruction(ctx_.guest.sepc);
         const GuestPageFault fault = decode_guest_page_fault(info);
-        if (const auto* nested = std::get_if<exit::NestedPageFault>(&fault)) return leave(*nested);
+        if (const auto* nested = std::get_if<exit::NestedPageFault>(&fault)) return leave(out, *nested);
         const auto& mmio = std::get<MmioAccess>(fault);
         // Emulated by the VMM: resume after the instruction.
         ctx_.guest.sepc += mmio.access.length;
-        return leave(mmio_exit(mmio, ctx_.guest.x[mmio.access.reg]));
+        return leave(out, mmio_exit(mmio, ctx_.guest.x[mmio.access.reg]));
     }
 
-    TrapOutcome handle_virtual_instruction() {
+    TrapOutcome handle_virtual_instruction(AxVCpuExitReason& out) {
         // QEMU puts the instruction bits in stval; fall back to reading it.
         std::optional<std::uint32_t> insn;
         if (trap_.stval != 0) insn = static_cast<std::uint32_t>(trap_.stval);
         if (!insn) insn = fetch_guest_instruction(ctx_.guest.sepc);
         if (insn && is_wfi(*insn)) {
             ctx_.guest.sepc += 4;
-            return leave(exit::Halt{});
+            return leave(out, exit::Halt{});
         }
         // Anything else that VS-mode may not do (touching H CSRs, sfence.vma
         // under VTVM, ...) is an illegal instruction from the guest's view.
@@ -353,25 +376,25 @@ private:
         ctx_.guest.x[11] = ret.value;
     }
 
-    TrapOutcome handle_sbi() {
+    TrapOutcome handle_sbi(AxVCpuExitReason& out) {
         auto& x = ctx_.guest.x;
         const sbi::SbiCall call{x[17], x[16], {x[10], x[11], x[12], x[13], x[14], x[15]}};
         // ecall has no compressed form.
         ctx_.guest.sepc += 4;
-        return std::visit([&](auto&& action) { return perform(action); }, sbi::decode_call(call));
+        return std::visit([&](auto&& action) { return perform(action, out); }, sbi::decode_call(call, out));
     }
 
-    TrapOutcome perform(const sbi::action::Answer& answer) {
+    TrapOutcome perform(const sbi::action::Answer& answer, AxVCpuExitReason&) {
         set_sbi_return(answer.ret);
         return resume();
     }
 
-    TrapOutcome perform(const sbi::action::Exit& request) {
+    TrapOutcome perform(const sbi::action::Exit& request, AxVCpuExitReason&) {
         if (request.sets_return) set_sbi_return(request.ret);
-        return leave(request.reason);
+        return TrapOutcome::Leave;
     }
 
-    TrapOutcome perform(const sbi::action::SetTimer& timer) {
+    TrapOutcome perform(const sbi::action::SetTimer& timer, AxVCpuExitReason&) {
         csr::clear<csr::hvip>(csr::hvip_bits::vstip);
         if (passthrough_timer_) {
             csr::write<csr::vstimecmp>(timer.stime);
@@ -385,13 +408,13 @@ private:
         return resume();
     }
 
-    TrapOutcome perform(const sbi::action::ClearIpi&) {
+    TrapOutcome perform(const sbi::action::ClearIpi&, AxVCpuExitReason&) {
         csr::clear<csr::hvip>(csr::hvip_bits::vssip);
         ctx_.guest.x[10] = 0;
         return resume();
     }
 
-    TrapOutcome perform(const sbi::action::ConsolePutchar& put) {
+    TrapOutcome perform(const sbi::action::ConsolePutchar& put, AxVCpuExitReason&) {
         sbi::firmware_call(sbi::eid::legacy_console_putchar, 0, put.ch);
         if (put.legacy) {
             ctx_.guest.x[10] = 0;
@@ -401,12 +424,12 @@ private:
         return resume();
     }
 
-    TrapOutcome perform(const sbi::action::ConsoleGetchar&) {
+    TrapOutcome perform(const sbi::action::ConsoleGetchar&, AxVCpuExitReason&) {
         ctx_.guest.x[10] = static_cast<std::uint64_t>(sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error);
         return resume();
     }
 
-    TrapOutcome perform(const sbi::action::ConsoleWrite& write) {
+    TrapOutcome perform(const sbi::action::ConsoleWrite& write, AxVCpuExitReason&) {
         std::uint64_t done = 0;
         for (; done < write.length; ++done) {
             const auto byte = guest_phys_access(write.addr.value() + done, guest_access_op::hlv_bu);
@@ -420,7 +443,7 @@ private:
         return resume();
     }
 
-    TrapOutcome perform(const sbi::action::ConsoleRead& read) {
+    TrapOutcome perform(const sbi::action::ConsoleRead& read, AxVCpuExitReason&) {
         std::uint64_t done = 0;
         for (; done < read.length; ++done) {
             const auto got = sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error;
@@ -434,7 +457,7 @@ private:
         return resume();
     }
 
-    TrapOutcome perform(const sbi::action::LegacyMask& call) {
+    TrapOutcome perform(const sbi::action::LegacyMask& call, AxVCpuExitReason& out) {
         const auto mask = guest_access(call.mask_addr.value(), guest_access_op::hlv_d);
         if (!mask) {
             ctx_.guest.x[10] = static_cast<std::uint64_t>(sbi::err::invalid_address);
@@ -442,14 +465,14 @@ private:
         }
         ctx_.guest.x[10] = 0;
         if (call.eid == sbi::eid::legacy_send_ipi)
-            return leave(exit::SendIPI{0, *mask, false, false, irq::supervisor_software});
+            return leave(out, exit::SendIPI{0, *mask, false, false, irq::supervisor_software});
         const auto kind =
             call.eid == sbi::eid::legacy_remote_fence_i ? sbi::action::FenceKind::FenceI : sbi::action::FenceKind::SfenceVma;
         ctx_.guest.x[10] = static_cast<std::uint64_t>(fence(kind));
         return resume();
     }
 
-    TrapOutcome perform(const sbi::action::RemoteFence& request) {
+    TrapOutcome perform(const sbi::action::RemoteFence& request, AxVCpuExitReason&) {
         set_sbi_return({fence(request.kind), 0});
         return resume();
     }
@@ -471,7 +494,7 @@ private:
         return sbi::firmware_call(sbi::eid::rfence, remote_hfence_vvma, 0, all_harts, 0, 0).error;
     }
 
-    TrapOutcome perform(const sbi::action::HartGetStatus& query) {
+    TrapOutcome perform(const sbi::action::HartGetStatus& query, AxVCpuExitReason&) {
         const std::optional<usize> count = H::vcpu_num(vm_);
         const std::optional<VCpuSet> active = H::active_vcpus(vm_);
         if (!count || !active) {
@@ -485,7 +508,7 @@ private:
         return resume();
     }
 
-    TrapOutcome perform(const sbi::action::Suspend& suspend) {
+    TrapOutcome perform(const sbi::action::Suspend& suspend, AxVCpuExitReason& out) {
         set_sbi_return({});
         if (!suspend.retentive) {
             // Resumes like a fresh start: a0 = hart id, a1 = opaque, paging
@@ -496,7 +519,7 @@ private:
             csr::write<csr::vsatp>(0);
             csr::clear<csr::vsstatus>(csr::sstatus_bits::sie);
         }
-        return leave(exit::Halt{});
+        return leave(out, exit::Halt{});
     }
 
     void* timer_context() const noexcept {
@@ -514,6 +537,7 @@ private:
     }
 
     SwitchContext ctx_{};
+    AxError error_ = AxError::Unsupported;
     VsCsrs vs_{};
     VirtualInterrupts irqs_{};
     TrapRecord trap_{};

@@ -206,3 +206,11 @@ TEST_CASE("wfi is recognised exactly") {
     CHECK(is_wfi(0x10500073));
     CHECK_FALSE(is_wfi(0x10200073));  // sret
 }
+
+TEST_CASE("a 32-bit load is fully decoded from its low half (the policy skips reading the high one)") {
+    for (const Form& form : forms) {
+        if (form.expected.is_store || form.expected.length != 4) continue;
+        CAPTURE(form.text);
+        CHECK(decode_load_store(form.word & 0xffff) == form.expected);
+    }
+}

@@ -13,11 +13,14 @@ SbiCall call(std::uint64_t eid, std::uint64_t fid, std::array<std::uint64_t, 6> 
     return SbiCall{eid, fid, args};
 }
 template <class T>
-const T& as(const Action& action) {
-    REQUIRE(std::holds_alternative<T>(action));
-    return std::get<T>(action);
+const T& as(const Decoded& decoded) {
+    REQUIRE(std::holds_alternative<T>(decoded.action));
+    return std::get<T>(decoded.action);
 }
-const AxVCpuExitReason& exit_of(const Action& action) { return as<action::Exit>(action).reason; }
+const AxVCpuExitReason& exit_of(const Decoded& decoded) {
+    REQUIRE(std::holds_alternative<action::Exit>(decoded.action));
+    return decoded.exit;
+}
 }  // namespace
 
 TEST_CASE("base extension answers in place") {
@@ -44,7 +47,7 @@ TEST_CASE("TIME and legacy set_timer arm the guest timer") {
 }
 
 TEST_CASE("IPI becomes SendIPI with the hart mask") {
-    const Action action = decode_call(call(eid::ipi, 0, {0b110, 0}));
+    const Decoded action = decode_call(call(eid::ipi, 0, {0b110, 0}));
     const auto& ipi = *exit_of(action).get_if<exit::SendIPI>();
     CHECK(ipi.target_cpu == 0);
     CHECK(ipi.target_cpu_aux == 0b110);
@@ -54,7 +57,7 @@ TEST_CASE("IPI becomes SendIPI with the hart mask") {
 }
 
 TEST_CASE("HSM start/stop/suspend/status") {
-    const Action start = decode_call(call(eid::hsm, fid::hsm_hart_start, {1, 0x80400000, 0xabc}));
+    const Decoded start = decode_call(call(eid::hsm, fid::hsm_hart_start, {1, 0x80400000, 0xabc}));
     const auto& up = *exit_of(start).get_if<exit::CpuUp>();
     CHECK(up.target_cpu == 1);
     CHECK(up.entry_point == GuestPhysAddr(0x80400000));
@@ -62,7 +65,7 @@ TEST_CASE("HSM start/stop/suspend/status") {
     CHECK(exit_of(decode_call(call(eid::hsm, fid::hsm_hart_stop))).is<exit::CpuDown>());
     CHECK(as<action::HartGetStatus>(decode_call(call(eid::hsm, fid::hsm_hart_get_status, {3}))).hartid == 3);
     CHECK(as<action::Suspend>(decode_call(call(eid::hsm, fid::hsm_hart_suspend, {0}))).retentive);
-    const Action suspend = decode_call(call(eid::hsm, fid::hsm_hart_suspend, {0x80000000, 0x80201000, 5}));
+    const Decoded suspend = decode_call(call(eid::hsm, fid::hsm_hart_suspend, {0x80000000, 0x80201000, 5}));
     const auto& deep = as<action::Suspend>(suspend);
     CHECK_FALSE(deep.retentive);
     CHECK(deep.resume_addr == GuestPhysAddr(0x80201000));
@@ -78,7 +81,7 @@ TEST_CASE("SRST and legacy shutdown become SystemDown") {
 }
 
 TEST_CASE("DBCN and legacy console") {
-    const Action dbcn = decode_call(call(eid::dbcn, fid::dbcn_write, {5, 0x80300000, 0}));
+    const Decoded dbcn = decode_call(call(eid::dbcn, fid::dbcn_write, {5, 0x80300000, 0}));
     const auto& write = as<action::ConsoleWrite>(dbcn);
     CHECK(write.length == 5);
     CHECK(write.addr == GuestPhysAddr(0x80300000));
@@ -86,22 +89,22 @@ TEST_CASE("DBCN and legacy console") {
     CHECK(as<action::Answer>(decode_call(call(eid::dbcn, fid::dbcn_write, {5, 0, 1}))).ret.error == err::invalid_param);
     CHECK(as<action::ConsolePutchar>(decode_call(call(eid::dbcn, fid::dbcn_write_byte, {'x'}))).ch == 'x');
     CHECK(as<action::ConsolePutchar>(decode_call(call(eid::legacy_console_putchar, 0, {'y'}))).legacy);
-    CHECK(std::holds_alternative<action::ConsoleGetchar>(decode_call(call(eid::legacy_console_getchar, 0))));
+    CHECK(std::holds_alternative<action::ConsoleGetchar>(decode_call(call(eid::legacy_console_getchar, 0)).action));
 }
 
 TEST_CASE("RFENCE and legacy mask calls") {
-    const Action rfence = decode_call(call(eid::rfence, 2, {3, 0, 0x1000, 0x2000, 7}));
+    const Decoded rfence = decode_call(call(eid::rfence, 2, {3, 0, 0x1000, 0x2000, 7}));
     const auto& fence = as<action::RemoteFence>(rfence);
     CHECK(fence.kind == action::FenceKind::SfenceVmaAsid);
     CHECK(fence.hart_mask == 3);
     CHECK(fence.asid == 7);
     CHECK(as<action::LegacyMask>(decode_call(call(eid::legacy_send_ipi, 0, {0x80001000}))).mask_addr ==
           GuestVirtAddr(0x80001000));
-    CHECK(std::holds_alternative<action::ClearIpi>(decode_call(call(eid::legacy_clear_ipi, 0))));
+    CHECK(std::holds_alternative<action::ClearIpi>(decode_call(call(eid::legacy_clear_ipi, 0)).action));
 }
 
 TEST_CASE("AxVisor hypercall extension: a6 is the number, a0..a5 the arguments") {
-    const Action hvc = decode_call(call(eid::axvisor_hypercall, 42, {1, 2, 3, 4, 5, 6}));
+    const Decoded hvc = decode_call(call(eid::axvisor_hypercall, 42, {1, 2, 3, 4, 5, 6}));
     const auto& hc = *exit_of(hvc).get_if<exit::Hypercall>();
     CHECK(hc.nr == 42);
     CHECK(hc.args == std::array<std::uint64_t, 6>{1, 2, 3, 4, 5, 6});
@@ -113,4 +116,17 @@ TEST_CASE("calls that do not return keep the guest's arguments for the VMM") {
     CHECK_FALSE(as<action::Exit>(decode_call(call(eid::legacy_shutdown, 0))).sets_return);
     CHECK(as<action::Exit>(decode_call(call(eid::hsm, fid::hsm_hart_start, {1, 0x1000, 0}))).sets_return);
     CHECK(as<action::Exit>(decode_call(call(eid::axvisor_hypercall, 1))).sets_return);
+}
+
+TEST_CASE("the exit reason is written into the caller's object, not copied") {
+    AxVCpuExitReason reason = exit::Halt{};
+    const Action action = decode_call(call(eid::axvisor_hypercall, 7, {9}), reason);
+    CHECK(std::holds_alternative<action::Exit>(action));
+    REQUIRE(reason.is<exit::Hypercall>());
+    CHECK(reason.get_if<exit::Hypercall>()->nr == 7);
+    CHECK(reason.get_if<exit::Hypercall>()->args[0] == 9);
+    // Calls answered in place leave it alone.
+    reason = exit::Halt{};
+    CHECK(std::holds_alternative<action::Answer>(decode_call(call(eid::base, 0), reason)));
+    CHECK(reason.is<exit::Halt>());
 }
