@@ -14,6 +14,9 @@ inline constexpr std::uint64_t guest_ram_size = 0x0400'0000;  // 64 MiB
 inline constexpr std::uint64_t second_vm_ram_base = 0x4C00'0000;  // to 0x50000000 (QEMU -m 256M)
 // Passed through: the PL011 UART (one page).
 inline constexpr std::uint64_t uart_base = 0x0900'0000;
+// What vCPU 0 finds in x0 at entry (CreateConfig::dtb_addr). The test
+// guests take no device tree; the exits guest checks the value arrived.
+inline constexpr std::uint64_t dtb_gpa = 0x4BF0'0000;
 // Emulated by the hypervisor, one page: see README.md for the registers.
 inline constexpr std::uint64_t testdev_base = 0x0B00'0000;
 // Never mapped: touching it is a stage-2 fault the hypervisor reports.

@@ -508,8 +508,16 @@ void run_vcpus(VCpu& first) {
 bool enable_this_cpu(usize cpu) {
     asm volatile("msr tpidr_el2, xzr");  // no current vCPU yet
     PerCpu& p = percpu[cpu].emplace();
-    if (!p.init(cpu) || !p.hardware_enable() || !p.is_enabled()) {
-        println("hyp: cannot enable virtualization on CPU ", cpu);
+    u64 boot_vbar;
+    asm volatile("mrs %0, vbar_el2" : "=r"(boot_vbar));
+    // Enable, disable (which must restore what it found), enable again:
+    // is_enabled() reads the hardware, so it must follow each step.
+    const bool cycled = p.init(cpu) && p.hardware_enable() && p.is_enabled() && !p.hardware_enable() &&
+                        p.hardware_disable() && !p.is_enabled() && !p.hardware_disable();
+    u64 vbar_after;
+    asm volatile("mrs %0, vbar_el2" : "=r"(vbar_after));
+    if (!cycled || vbar_after != boot_vbar || !p.hardware_enable() || !p.is_enabled()) {
+        println("hyp: enabling/disabling virtualization on CPU ", cpu, " misbehaved");
         return false;
     }
     return true;
@@ -630,7 +638,7 @@ extern "C" [[noreturn]] void hyp_main() {
 
     for (usize id = 0; id < hyp::host_state.vcpu_count; ++id) {
         auto created = VCpu::create(0, id, id, VCpuSet::only(id),
-                                    Arch::CreateConfig{id, GuestPhysAddr(0)});
+                                    Arch::CreateConfig{id, GuestPhysAddr(abi::dtb_gpa)});
         if (!created) {
             println("hyp: cannot create vCPU ", id, ": ", created.error());
             hyp::semihost_exit(2);

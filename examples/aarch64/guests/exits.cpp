@@ -16,8 +16,20 @@ void wait_irq(u64 intid, u32 times, u64 code) {
 }
 }  // namespace
 
-extern "C" void guest_main(u64, u64) {
+extern "C" void guest_main(u64, u64 x0_at_entry) {
     print("guest: exits test\n");
+    // The entry state the policy promises (README: Loading and entry).
+    u64 el;
+    u64 daif;
+    u64 sctlr;
+    u64 mpidr;
+    asm volatile("mrs %0, CurrentEL\n\tmrs %1, daif\n\tmrs %2, sctlr_el1\n\tmrs %3, mpidr_el1"
+                 : "=r"(el), "=r"(daif), "=r"(sctlr), "=r"(mpidr));
+    check(x0_at_entry == abi::dtb_gpa, 30, x0_at_entry);
+    check(el == 1u << 2, 31, el);
+    check(daif == 0x3C0, 32, daif);
+    check(sctlr == 0x30D0'0800, 33, sctlr);
+    check(mpidr == 0x8000'0000, 34, mpidr);
     check(hvc(abi::hc_hello, abi::test_exits) == 0, 1);
     check(hvc(abi::hc_sum, 1, 2, 3, 4, 5, 0x100) == 0x10F, 2);
 
