@@ -23,6 +23,11 @@
 #ifndef EXAMPLE_S2_LEVELS
 #define EXAMPLE_S2_LEVELS 3
 #endif
+// 1: guests program their timer through Sstc (vstimecmp) instead of SBI
+// set_timer arming a host timer.
+#ifndef EXAMPLE_PASSTHROUGH_TIMER
+#define EXAMPLE_PASSTHROUGH_TIMER 0
+#endif
 
 namespace rv = axvcpu::riscv64;
 using axvcpu::AxVCpuExitReason;
@@ -116,6 +121,7 @@ constexpr std::uint64_t guest_entry = guest_ram_base;
 constexpr std::uint64_t guest_dtb = guest_ram_base + guest_ram_size - (1 << 20);
 constexpr std::uint64_t echo_device = 0x0a000000;  // emulated, see README.md
 constexpr std::uint64_t echo_size = 16;
+constexpr rv::SetupConfig vcpu_setup{false, EXAMPLE_PASSTHROUGH_TIMER != 0};
 
 // Objects with destructors must not be static in a kernel without atexit:
 // placement-new them into raw storage that is never torn down.
@@ -420,7 +426,7 @@ void share_hart_with_other_vm(VCpu& vcpu) {
         auto created = VCpu::create(1, 0, example::hart_id(), std::nullopt, rv::CreateConfig{0, GuestPhysAddr(0), 3});
         if (!created) fail(18, "second VM vCPU create failed");
         VCpu& other = other_vm_vcpu.emplace(std::move(created).value());
-        if (!other.setup(GuestPhysAddr(guest_entry), vm.s2_root, {})) fail(18, "second VM vCPU setup failed");
+        if (!other.setup(GuestPhysAddr(guest_entry), vm.s2_root, vcpu_setup)) fail(18, "second VM vCPU setup failed");
         other_vm_ready = true;
     }
     VCpu& other = *other_vm_vcpu;
@@ -507,7 +513,8 @@ void run_vcpu(VCpu& vcpu) {
                 case hc::set_quiet: vm.quiet.store(hcall->args[0] != 0 ? 1 : 0); break;
                 case hc::interleave: interleave = hcall->args[0] != 0; break;
                 case hc::bench_begin: run_bench_loop(vcpu); break;
-                case hc::timer_fires: ret = vm.timer_fires.load(); break;
+                // ~0: guest timers do not go through host timers here.
+                case hc::timer_fires: ret = EXAMPLE_PASSTHROUGH_TIMER ? ~std::uint64_t{0} : vm.timer_fires.load(); break;
                 // The guest claims its external interrupt (what a virtual
                 // PLIC's claim register would do).
                 case hc::ack_external: ret = vcpu.arch_vcpu().clear_interrupt(rv::irq::supervisor_external) ? 0 : 1; break;
@@ -553,7 +560,7 @@ void run_vcpu(VCpu& vcpu) {
             } else {
                 VCpu& other = *vcpus[target];
                 const bool ok = other.state() == axvcpu::VCpuState::Created
-                                    ? bool(other.setup(up->entry_point, vm.s2_root, {}))
+                                    ? bool(other.setup(up->entry_point, vm.s2_root, vcpu_setup))
                                     : bool(other.set_entry(up->entry_point));
                 if (!ok || !other.set_gpr(10, target) || !other.set_gpr(11, up->arg)) fail(7, "CpuUp set-up failed");
                 vm.active.fetch_or(std::uint64_t{1} << target);
@@ -650,7 +657,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
         vcpus[i].emplace(std::move(created).value());
     }
     print("VM 0: ", Dec{vm.vcpu_count}, " vCPU(s), guest RAM ", GuestPhysAddr(guest_ram_base), "+", Hex{guest_ram_size},
-          ", entry ", GuestPhysAddr(guest_entry), ", dtb ", GuestPhysAddr(guest_dtb), ", stage 2 Sv",
+          ", entry ", GuestPhysAddr(guest_entry), ", dtb ", GuestPhysAddr(guest_dtb), ", timer ", EXAMPLE_PASSTHROUGH_TIMER ? "Sstc passthrough" : "SBI via host timers", ", stage 2 Sv",
           Dec{EXAMPLE_S2_LEVELS == 4 ? 48 : 39}, "x4 root ", vm.s2_root, "\n");
 
     for (usize i = 1; i < vm.vcpu_count; ++i) {
@@ -659,7 +666,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
         if (started.error != 0) fail(16, "could not start a secondary hart");
     }
 
-    if (!vcpus[0]->setup(GuestPhysAddr(guest_entry), vm.s2_root, {})) fail(17, "vCPU 0 setup failed");
+    if (!vcpus[0]->setup(GuestPhysAddr(guest_entry), vm.s2_root, vcpu_setup)) fail(17, "vCPU 0 setup failed");
     vm.active.fetch_or(1);
     vm.start_request[0].store(1);
     serve_vcpu(0);
