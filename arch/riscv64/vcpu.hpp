@@ -34,6 +34,7 @@
 #include "arch/riscv64/exit_decode.hpp"
 #include "arch/riscv64/interrupts.hpp"
 #include "arch/riscv64/sbi.hpp"
+#include "arch/riscv64/stage2.hpp"
 #include "arch/riscv64/sysregs.hpp"
 #include "arch/riscv64/world_switch.hpp"
 #include "axvcpu/addr.hpp"
@@ -94,7 +95,7 @@ public:
     using SetupConfig = riscv64::SetupConfig;
 
     static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
-        if (config.page_table_levels != 3 && config.page_table_levels != 4) return ax_err(AxError::InvalidInput);
+        if (!stage2::layout_for_levels(config.page_table_levels)) return ax_err(AxError::InvalidInput);
         VCpu arch;
         arch.vm_ = vm;
         arch.vcpu_ = vcpu;
@@ -110,10 +111,11 @@ public:
         return ax_ok();
     }
 
-    // The x4 root tables are four pages and need 16 KiB alignment.
+    // The x4 root tables are four pages and need 16 KiB alignment
+    // (stage2.hpp builds them).
     AxResult<void> set_ept_root(HostPhysAddr root) {
-        if (!root.is_aligned(16 * 1024)) return ax_err(AxError::InvalidInput);
-        const std::uint64_t mode = levels_ == 4 ? csr::hgatp_bits::mode_sv48x4 : csr::hgatp_bits::mode_sv39x4;
+        if (!root.is_aligned(usize{1} << stage2::Layout::root_align_log2)) return ax_err(AxError::InvalidInput);
+        const std::uint64_t mode = stage2::layout_for_levels(levels_)->hgatp_mode();
         hgatp_ = mode | (vmid() << csr::hgatp_bits::vmid_shift) | ((root.value() >> 12) & csr::hgatp_bits::ppn_mask);
         if (bound_) load_hgatp();
         return ax_ok();

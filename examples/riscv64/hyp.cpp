@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "arch/riscv64/percpu.hpp"
+#include "arch/riscv64/stage2.hpp"
 #include "arch/riscv64/vcpu.hpp"
 #include "axvcpu/axvcpu.hpp"
 #include "platform.hpp"
@@ -304,36 +305,21 @@ using VCpu = axvcpu::AxVCpu<rv::VCpu<Host>, Host>;
 Uninit<VCpu> vcpus[max_harts];
 Uninit<axvcpu::AxPerCpu<rv::PerCpu>> percpu[max_harts];
 
-// --- Stage 2: identity map of guest RAM (2 MiB leaves) and the UART page ------
-constexpr std::uint64_t pte_v = 1, pte_r = 2, pte_w = 4, pte_x = 8, pte_u = 0x10, pte_a = 0x40, pte_d = 0x80;
-
-std::uint64_t* table_at(HostPhysAddr pa) { return reinterpret_cast<std::uint64_t*>(pa.value()); }
-std::uint64_t table_pte(HostPhysAddr pa) { return (pa.value() >> 12) << 10 | pte_v; }
-std::uint64_t leaf_pte(std::uint64_t pa, std::uint64_t perms) {
-    // Stage-2 leaves must have U set: guest accesses count as user accesses.
-    return (pa >> 12) << 10 | perms | pte_v | pte_u | pte_a | pte_d;
-}
-
+// --- Stage 2: identity map of guest RAM (2 MiB pages) and the UART page ------
 HostPhysAddr build_stage2() {
-    const auto root = Host::alloc_contiguous_frames(4, 14);  // x4 root: 16 KiB, 16 KiB aligned
-    const auto l1_low = Host::alloc_frame();
-    const auto l0_uart = Host::alloc_frame();
-    const auto l1_ram = Host::alloc_frame();
-    if (!root || !l1_low || !l0_uart || !l1_ram) fail(21, "no memory for stage-2 tables");
-    std::uint64_t* top = table_at(*root);
-    if (EXAMPLE_S2_LEVELS == 4) {
-        // Sv48x4: root entry 0 covers 512 GiB through one more level.
-        const auto l2 = Host::alloc_frame();
-        if (!l2) fail(21, "no memory for stage-2 tables");
-        top[0] = table_pte(*l2);
-        top = table_at(*l2);
-    }
-    top[0] = table_pte(*l1_low);  // GiB 0: devices
-    top[2] = table_pte(*l1_ram);  // GiB 2: RAM from 0x80000000
-    table_at(*l1_low)[example::uart_base >> 21] = table_pte(*l0_uart);
-    table_at(*l0_uart)[(example::uart_base >> 12) & 511] = leaf_pte(example::uart_base, pte_r | pte_w);
-    for (std::uint64_t gpa = guest_ram_base; gpa < guest_ram_base + guest_ram_size; gpa += 2 << 20)
-        table_at(*l1_ram)[(gpa >> 21) & 511] = leaf_pte(gpa, pte_r | pte_w | pte_x);
+    const rv::stage2::Layout layout{EXAMPLE_S2_LEVELS};
+    const auto root = Host::alloc_contiguous_frames(layout.root_pages, layout.root_align_log2);
+    if (!root) fail(21, "no memory for the stage-2 root");
+    auto alloc = []() -> std::optional<std::uint64_t> {
+        const auto frame = Host::alloc_frame();
+        if (!frame) return std::nullopt;
+        return frame->value();
+    };
+    auto table = [](std::uint64_t pa) { return reinterpret_cast<std::uint64_t*>(pa); };
+    rv::stage2::Mapper mapper(layout, root->value(), alloc, table);
+    if (!mapper.map(guest_ram_base, guest_ram_base, guest_ram_size, rv::stage2::MemType::Normal) ||
+        !mapper.map(example::uart_base, example::uart_base, 0x1000, rv::stage2::MemType::Device))
+        fail(21, "stage-2 mapping failed");
     return *root;
 }
 
