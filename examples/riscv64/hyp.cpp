@@ -566,6 +566,30 @@ void run_vcpu(VCpu& vcpu) {
     }
 }
 
+// Bad input to the policy gets a clear error, on the real hart too, and
+// leaves the vCPU usable where the state machine says so.
+void check_policy_input_errors() {
+    const auto expect = [](bool refused, const char* what) {
+        if (!refused) fail(23, what);
+    };
+    expect(VCpu::create(0, 9, 0, std::nullopt, rv::CreateConfig{0, GuestPhysAddr(0), 5}).error() ==
+               axvcpu::AxError::InvalidInput,
+           "create accepted 5 page-table levels");
+    auto& arch = vcpus[0]->arch_vcpu();
+    expect(arch.set_ept_root(HostPhysAddr(vm.s2_root.value() + 4096)).error() == axvcpu::AxError::InvalidInput,
+           "set_ept_root accepted a root that is not 16 KiB aligned");
+    expect(arch.set_entry(GuestPhysAddr(guest_entry + 1)).error() == axvcpu::AxError::InvalidInput,
+           "set_entry accepted an odd entry point");
+    expect(arch.setup(rv::SetupConfig{true, false}).error() == axvcpu::AxError::Unsupported,
+           "setup accepted interrupt passthrough");
+    expect(arch.run().error() == axvcpu::AxError::BadState, "run on an unbound vCPU");
+    expect(arch.unbind().error() == axvcpu::AxError::BadState, "unbind of an unbound vCPU");
+    expect(vcpus[0]->inject_interrupt(3).error() == axvcpu::AxError::InvalidInput, "inject of vector 3");
+    expect(vcpus[0]->set_gpr(32, 0).error() == axvcpu::AxError::InvalidInput, "set_gpr(32)");
+    expect(vcpus[0]->state() == axvcpu::VCpuState::Created, "vCPU 0 not left Created by refused calls");
+    print("policy input checks: every bad request refused\n");
+}
+
 void enable_virtualization(usize hart) {
     auto& cpu = percpu[hart].emplace();
     if (!cpu.init(hart) || !cpu.hardware_enable() || !cpu.is_enabled()) fail(10, "hardware_enable failed");
@@ -652,6 +676,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
         if (started.error != 0) fail(16, "could not start a secondary hart");
     }
 
+    check_policy_input_errors();
     if (!vcpus[0]->setup(GuestPhysAddr(guest_entry), vm.s2_root, vcpu_setup)) fail(17, "vCPU 0 setup failed");
     vm.active.fetch_or(1);
     vm.start_request[0].store(1);
