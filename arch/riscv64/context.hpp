@@ -89,6 +89,14 @@ static_assert(sizeof(SwitchContext) == offset::size);
 // The VS-level CSRs a guest owns while bound to a hart; bind/unbind move
 // them between the hart and this structure, so vCPUs of different VMs can
 // take turns on one hart.
+// The guest's floating-point registers, kept on the hart while the vCPU is
+// bound (the host never touches FP) and moved here by unbind when the guest
+// dirtied them.
+struct FpContext {
+    std::array<std::uint64_t, 32> f{};
+    std::uint64_t fcsr = 0;
+};
+
 struct VsCsrs {
     std::uint64_t vsstatus = 0, vsie = 0, vstvec = 0, vsscratch = 0, vsepc = 0, vscause = 0, vstval = 0, vsatp = 0;
     std::uint64_t hvip = 0, htimedelta = 0, henvcfg = 0, vstimecmp = ~std::uint64_t{0};

@@ -26,6 +26,9 @@ inline constexpr std::uint64_t sie = 1u << 1;
 inline constexpr std::uint64_t spie = 1u << 5;
 inline constexpr std::uint64_t spp = 1u << 8;
 inline constexpr std::uint64_t fs = 3u << 13;
+inline constexpr std::uint64_t fs_initial = 1u << 13;
+inline constexpr std::uint64_t fs_clean = 2u << 13;
+inline constexpr std::uint64_t fs_dirty = 3u << 13;
 }  // namespace sstatus_bits
 
 namespace hstatus_bits {
@@ -108,6 +111,32 @@ inline void hfence_vvma_all() noexcept {
     asm volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop" ::: "memory");
 }
 inline void fence_i() noexcept { asm volatile("fence.i" ::: "memory"); }
+
+// Moves f0..f31 and fcsr between the hart and memory. The host is built
+// without F/D, so D is enabled for these lines only, and sstatus.FS is
+// switched on around them (the caller's FS is restored).
+inline void fp_save(std::uint64_t* f, std::uint64_t& fcsr) noexcept {
+    const std::uint64_t status = read<sstatus>();
+    set<sstatus>(sstatus_bits::fs_clean);
+    asm volatile(
+        ".option push\n.option arch, +d\n"
+        ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+        "fsd f\\r, \\r*8(%0)\n.endr\n.option pop" ::"r"(f)
+        : "memory");
+    fcsr = read<0x003>();
+    write<sstatus>(status);
+}
+inline void fp_restore(const std::uint64_t* f, std::uint64_t fcsr) noexcept {
+    const std::uint64_t status = read<sstatus>();
+    set<sstatus>(sstatus_bits::fs_clean);
+    asm volatile(
+        ".option push\n.option arch, +d\n"
+        ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+        "fld f\\r, \\r*8(%0)\n.endr\n.option pop" ::"r"(f)
+        : "memory");
+    write<0x003>(fcsr);
+    write<sstatus>(status);
+}
 #endif
 
 }  // namespace axvcpu::riscv64::csr

@@ -127,7 +127,9 @@ public:
         // sret enters VS-mode (SPV, SPP) and hypervisor loads act as VS (SPVP).
         ctx_.guest.hstatus = csr::hstatus_bits::spv | csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64 |
                              (config::trap_wfi ? csr::hstatus_bits::vtw : 0);
-        ctx_.guest.sstatus = csr::sstatus_bits::spp;
+        // FP on (Initial) for the guest: its own vsstatus.FS still decides
+        // whether it uses FP, as on bare hardware.
+        ctx_.guest.sstatus = csr::sstatus_bits::spp | csr::sstatus_bits::fs_initial;
         vs_ = VsCsrs{};
         if (passthrough_timer_) vs_.henvcfg |= csr::henvcfg_bits::stce;
         return ax_ok();
@@ -147,6 +149,8 @@ public:
         csr::write<csr::htimedelta>(vs_.htimedelta);
         csr::write<csr::henvcfg>(vs_.henvcfg);
         if (passthrough_timer_) csr::write<csr::vstimecmp>(vs_.vstimecmp);
+        // Whatever FP state the hart holds belongs to the vCPU bound before.
+        csr::fp_restore(fp_.f.data(), fp_.fcsr);
         bound_ = true;
         load_hgatp();
         return ax_ok();
@@ -166,6 +170,12 @@ public:
         vs_.htimedelta = csr::read<csr::htimedelta>();
         vs_.henvcfg = csr::read<csr::henvcfg>();
         if (passthrough_timer_) vs_.vstimecmp = csr::read<csr::vstimecmp>();
+        // The hardware marks FS Dirty when the guest wrote FP registers;
+        // only then do they need saving.
+        if ((ctx_.guest.sstatus & csr::sstatus_bits::fs) == csr::sstatus_bits::fs_dirty) {
+            csr::fp_save(fp_.f.data(), fp_.fcsr);
+            ctx_.guest.sstatus = (ctx_.guest.sstatus & ~csr::sstatus_bits::fs) | csr::sstatus_bits::fs_clean;
+        }
         // Nothing of this guest stays live on the hart.
         csr::write<csr::hvip>(0);
         csr::write<csr::hgatp>(0);
@@ -541,6 +551,7 @@ private:
     SwitchContext ctx_{};
     AxError error_ = AxError::Unsupported;
     VsCsrs vs_{};
+    FpContext fp_{};
     VirtualInterrupts irqs_{};
     TrapRecord trap_{};
     std::optional<CancelToken> timer_token_;

@@ -84,6 +84,32 @@ void test_mmio() {
     check(got == 0x7fff0000ull + 0x1122334455667788ull, "c.swsp/c.lwsp/c.sdsp/c.ldsp", got);
 }
 
+// The FP registers and fcsr survive an exit during which another VM's vCPU
+// took the hart (and loaded its own, all-zero, FP state).
+std::uint64_t fp_in[32], fp_out[32];
+void test_fp() {
+    for (unsigned i = 0; i < 32; ++i) fp_in[i] = 0x4000000000000000ull + i * 0x0101010101ull;
+    std::uint64_t fcsr_out = 0;
+    asm volatile("csrs sstatus, %0" ::"r"(1u << 13));  // FS = Initial: the guest may use FP
+    asm volatile(
+        ".option push\n.option arch, +d\n"
+        ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+        "fld f\\r, \\r*8(%0)\n.endr\n csrw fcsr, %1\n.option pop" ::"r"(fp_in), "r"(0x3fu)
+        : "memory");
+    hypercall(hc::echo_sum);
+    asm volatile(
+        ".option push\n.option arch, +d\n"
+        ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+        "fsd f\\r, \\r*8(%1)\n.endr\n csrr %0, fcsr\n.option pop"
+        : "=r"(fcsr_out)
+        : "r"(fp_out)
+        : "memory");
+    unsigned bad = 0;
+    for (unsigned i = 0; i < 32; ++i) bad += fp_out[i] != fp_in[i];
+    check(bad == 0, "f0..f31 kept across an exit and another VM's turn", bad);
+    check(fcsr_out == 0x3f, "fcsr kept", fcsr_out);
+}
+
 // Runs `body`, expecting it to trap to the guest with `cause`; returns stval.
 template <class Body>
 std::uint64_t expect_fault(std::uint64_t cause, Body body, std::string_view what) {
@@ -152,6 +178,7 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t dtb) {
     check(sum.error == 21, "hypercall return value", static_cast<std::uint64_t>(sum.error));
 
     test_mmio();
+    test_fp();
 
     // Software interrupt: injected while the vCPU is stopped, pending
     // across a WFI (Halt), taken once enabled, cleared by the guest.
