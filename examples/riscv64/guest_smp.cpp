@@ -1,6 +1,7 @@
 // Test guest, two vCPUs: vCPU 0 starts vCPU 1 through SBI HSM hart_start
-// (CpuUp), the two exchange IPIs through SBI IPI (SendIPI, injected as
-// supervisor software interrupts), vCPU 1 stops itself (hart_stop:
+// (CpuUp), the two exchange IPIs through SBI IPI and legacy send_ipi
+// (SendIPI, injected as supervisor software interrupts; one waits in WFI,
+// the other in HSM retentive suspend), vCPU 1 stops itself (hart_stop:
 // CpuDown), vCPU 0 sees it stopped through hart_get_status and powers the
 // system off through SRST (SystemDown).
 #include "guest_rt.hpp"
@@ -21,12 +22,17 @@ std::uint64_t hart_status(std::uint64_t hart) {
     return ret.error == 0 ? ret.value : ~0ull;
 }
 
+// Hart 0 waits with WFI, hart 1 with SBI HSM retentive suspend: both exit
+// as Halt and are resumed once the IPI is pending for them.
 void wait_for_ipi(std::uint64_t hart) {
     asm volatile("csrs sie, %0" ::"r"(sie_ssie));
     while (soft_irqs[hart].load() == 0) {
-        // WFI exits (Halt); the hypervisor resumes this vCPU when the IPI
-        // is pending for it.
-        asm volatile("wfi");
+        if (hart == 0) {
+            asm volatile("wfi");
+        } else {
+            const auto ret = ecall(sbi::eid::hsm, sbi::fid::hsm_hart_suspend, sbi::suspend_type::default_retentive);
+            check(ret.error == 0, "retentive suspend returns success", static_cast<std::uint64_t>(ret.error));
+        }
         asm volatile("csrsi sstatus, 2\n nop\n csrci sstatus, 2");
     }
 }
@@ -78,7 +84,10 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t a1) {
 
     wait_for_ipi(0);
     print("guest: hart 0 got its IPI\n");
-    check(ecall(sbi::eid::ipi, sbi::fid::ipi_send_ipi, 0b10, 0).error == 0, "send_ipi to hart 1");
+    // The legacy call takes the hart mask by address.
+    static std::uint64_t hart1_mask = 0b10;
+    check(ecall(sbi::eid::legacy_send_ipi, 0, reinterpret_cast<std::uint64_t>(&hart1_mask)).error == 0,
+          "legacy send_ipi to hart 1");
     while (secondary_done.load() == 0) {
     }
     std::uint64_t spins = 0;
