@@ -1,15 +1,26 @@
-// The four memory functions a freestanding C++ compiler emits calls to, for
-// bare-metal hypervisors and guests that link no C library.
+// The C library functions a freestanding C++ compiler emits calls to
+// (memcpy, memmove, memset, memcmp) and strlen (std::string_view from a C
+// string), for bare-metal hypervisors and guests that link no C library.
+//
+// memcpy is on every exit path: with -mstrict-align (aarch64, MMU off) GCC
+// turns each copy of a 64-byte exit reason into a call, and a byte loop made
+// those exits several times slower. It copies 8 bytes at a time when both
+// pointers are 8-byte aligned.
 //
 // Build with -fno-tree-loop-distribute-patterns: otherwise GCC recognises
 // these loops as memcpy/memset and compiles them into calls to themselves.
 #include <cstddef>
+#include <cstdint>
 
 extern "C" {
 
 void* memcpy(void* dst, const void* src, std::size_t n) {
     auto* d = static_cast<unsigned char*>(dst);
     const auto* s = static_cast<const unsigned char*>(src);
+    if (((reinterpret_cast<std::uintptr_t>(d) | reinterpret_cast<std::uintptr_t>(s)) & 7) == 0) {
+        for (; n >= 8; n -= 8, d += 8, s += 8)
+            *reinterpret_cast<std::uint64_t*>(d) = *reinterpret_cast<const std::uint64_t*>(s);
+    }
     while (n-- != 0) *d++ = *s++;
     return dst;
 }
@@ -17,11 +28,8 @@ void* memcpy(void* dst, const void* src, std::size_t n) {
 void* memmove(void* dst, const void* src, std::size_t n) {
     auto* d = static_cast<unsigned char*>(dst);
     const auto* s = static_cast<const unsigned char*>(src);
-    if (d < s) {
-        while (n-- != 0) *d++ = *s++;
-    } else {
-        while (n-- != 0) d[n] = s[n];
-    }
+    if (d <= s || d >= s + n) return memcpy(dst, src, n);  // no overlap hazard going forwards
+    while (n-- != 0) d[n] = s[n];
     return dst;
 }
 
@@ -37,6 +45,12 @@ int memcmp(const void* a, const void* b, std::size_t n) {
     for (; n != 0; --n, ++x, ++y)
         if (*x != *y) return *x < *y ? -1 : 1;
     return 0;
+}
+
+std::size_t strlen(const char* text) {
+    std::size_t length = 0;
+    while (text[length] != '\0') ++length;
+    return length;
 }
 
 }  // extern "C"

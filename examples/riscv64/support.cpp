@@ -1,17 +1,11 @@
-// Runtime helpers for the bare-metal example hypervisor and guests:
-// strlen (the string printers call it) and the bit-counting helpers GCC
+// Runtime helpers for the bare-metal example hypervisor and guests, beside
+// examples/common/libc.cpp: the bit-counting helpers GCC
 // calls for std::countr_zero/std::popcount on a core without Zbb. Debian's
 // riscv64 libgcc is built for lp64d and cannot be linked into these lp64
 // (soft-float) images. Build with -fno-tree-loop-distribute-patterns.
 #include <cstddef>
 
 extern "C" {
-
-std::size_t strlen(const char* text) {
-    std::size_t length = 0;
-    while (text[length] != '\0') ++length;
-    return length;
-}
 
 // Undefined for 0 (as the builtins are); callers never pass it.
 int __ctzdi2(unsigned long value) {
