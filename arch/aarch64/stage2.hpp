@@ -1,6 +1,6 @@
 // Stage-2 translation: the layout VTCR_EL2 describes, sized from the CPU's
-// physical address range, and a small mapper that fills stage-2 tables in
-// that layout (4 KiB granule).
+// physical address range, and the descriptor format the shared mapper
+// (axvcpu/stage2_mapper.hpp) fills tables with (4 KiB granule).
 //
 // Pure code (no system registers): the per-CPU policy feeds it
 // ID_AA64MMFR0_EL1.PARange, and a VMM uses the same layout to build the table
@@ -11,11 +11,12 @@
 #include <optional>
 
 #include "axvcpu/error.hpp"
+#include "axvcpu/stage2_mapper.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::aarch64::stage2 {
 
-inline constexpr std::uint64_t page_size = 4096;
+using axvcpu::stage2::page_size;
 
 // Where the stage-2 walk starts and how big its root is. With a 4 KiB
 // granule the walk may only start at level 0 when the PA range exceeds 42
@@ -60,11 +61,7 @@ struct Layout {
     return layout;
 }
 
-// What a mapping is, as stage-2 memory attributes.
-enum class MemType : std::uint8_t {
-    Normal,  // guest RAM: normal write-back, inner shareable
-    Device,  // passed-through device: Device-nGnRE, never executable
-};
+using axvcpu::stage2::MemType;
 
 inline constexpr std::uint64_t desc_valid = 1;
 inline constexpr std::uint64_t desc_table = 3;  // also a level-3 page
@@ -74,82 +71,36 @@ inline constexpr std::uint64_t addr_mask = 0x0000'FFFF'FFFF'F000ull;
 [[nodiscard]] constexpr std::uint64_t leaf_attrs(MemType type) noexcept {
     constexpr std::uint64_t s2ap_rw = 3u << 6;
     constexpr std::uint64_t af = 1u << 10;
-    if (type == MemType::Normal) return 0xFu << 2 | s2ap_rw | 3u << 8 | af;
+    if (type == MemType::Normal) return 0xFu << 2 | s2ap_rw | 3u << 8 | af;  // write-back, inner shareable
     constexpr std::uint64_t xn = std::uint64_t{1} << 54;
-    return 0x1u << 2 | s2ap_rw | af | xn;
+    return 0x1u << 2 | s2ap_rw | af | xn;  // Device-nGnRE
 }
 
-[[nodiscard]] constexpr unsigned level_shift(unsigned level) noexcept { return 39 - 9 * level; }
+// VMSAv8-64 stage-2 descriptors. Height 0 is level 3, where the page
+// descriptor has the table encoding.
+struct Format {
+    static constexpr bool is_valid(std::uint64_t entry) noexcept { return (entry & desc_valid) != 0; }
+    static constexpr bool is_leaf(std::uint64_t entry, unsigned height) noexcept {
+        return height == 0 || (entry & 3) == desc_block;
+    }
+    static constexpr std::uint64_t table_entry(std::uint64_t pa) noexcept { return (pa & addr_mask) | desc_table; }
+    static constexpr std::uint64_t leaf_entry(std::uint64_t pa, unsigned height, MemType type) noexcept {
+        return (pa & addr_mask) | leaf_attrs(type) | (height == 0 ? desc_table : desc_block);
+    }
+    static constexpr std::uint64_t address(std::uint64_t entry) noexcept { return entry & addr_mask; }
+};
+
+[[nodiscard]] constexpr axvcpu::stage2::Geometry geometry(const Layout& layout) noexcept {
+    return {3 - layout.start_level, usize{512} * layout.root_pages, layout.ipa_limit()};
+}
 
 // Fills stage-2 tables rooted at `root` (root_bytes() of zeroed, suitably
-// aligned memory). `alloc()` returns the physical address of a zeroed page
-// or nothing; `table(pa)` gives a pointer to the 512 descriptors at `pa`.
+// aligned memory); see axvcpu::stage2::Mapper.
 template <class Alloc, class TableAt>
-class Mapper {
+class Mapper : public axvcpu::stage2::Mapper<Format, Alloc, TableAt> {
 public:
     Mapper(Layout layout, std::uint64_t root, Alloc alloc, TableAt table)
-        : layout_(layout), root_(root), alloc_(alloc), table_(table) {}
-
-    // Maps [gpa, gpa + size) to [hpa, hpa + size), 2 MiB blocks where both
-    // sides allow, 4 KiB pages elsewhere. Fails with InvalidInput for
-    // unaligned or out-of-range requests and AlreadyExists when a mapping is
-    // in the way; pages mapped before a failure stay mapped.
-    AxResult<void> map(std::uint64_t gpa, std::uint64_t hpa, std::uint64_t size, MemType type) {
-        if ((gpa | hpa | size) % page_size != 0 || size == 0) return ax_err(AxError::InvalidInput);
-        if (gpa + size > layout_.ipa_limit() || gpa + size < gpa) return ax_err(AxError::InvalidInput);
-        constexpr std::uint64_t block = std::uint64_t{1} << 21;
-        while (size != 0) {
-            const bool use_block = (gpa | hpa) % block == 0 && size >= block;
-            AXVCPU_TRYV(map_one(gpa, hpa, use_block ? 2u : 3u, type));
-            const std::uint64_t step = use_block ? block : page_size;
-            gpa += step;
-            hpa += step;
-            size -= step;
-        }
-        return ax_ok();
-    }
-
-    // The leaf descriptor mapping `gpa`, if any (for tests and debugging).
-    [[nodiscard]] std::optional<std::uint64_t> lookup(std::uint64_t gpa) const {
-        std::uint64_t* entries = table_(root_);
-        for (unsigned level = layout_.start_level;; ++level) {
-            const std::uint64_t entry = entries[index(gpa, level)];
-            if ((entry & desc_valid) == 0) return std::nullopt;
-            if (level == 3 || (entry & 3) == desc_block) return entry;
-            entries = table_(entry & addr_mask);
-        }
-    }
-
-private:
-    // The root's index spans all concatenated root tables.
-    [[nodiscard]] usize index(std::uint64_t gpa, unsigned level) const noexcept {
-        const std::uint64_t raw = gpa >> level_shift(level);
-        return static_cast<usize>(level == layout_.start_level ? raw : raw & 511);
-    }
-
-    AxResult<void> map_one(std::uint64_t gpa, std::uint64_t hpa, unsigned leaf_level, MemType type) {
-        std::uint64_t* entries = table_(root_);
-        for (unsigned level = layout_.start_level; level < leaf_level; ++level) {
-            std::uint64_t& entry = entries[index(gpa, level)];
-            if ((entry & desc_valid) == 0) {
-                const std::optional<std::uint64_t> page = alloc_();
-                if (!page) return ax_err(AxError::NoMemory);
-                entry = (*page & addr_mask) | desc_table;
-            } else if ((entry & 3) != desc_table) {
-                return ax_err(AxError::AlreadyExists);  // a block covers this range
-            }
-            entries = table_(entry & addr_mask);
-        }
-        std::uint64_t& leaf = entries[index(gpa, leaf_level)];
-        if ((leaf & desc_valid) != 0) return ax_err(AxError::AlreadyExists);
-        leaf = (hpa & addr_mask) | leaf_attrs(type) | (leaf_level == 3 ? desc_table : desc_block);
-        return ax_ok();
-    }
-
-    Layout layout_;
-    std::uint64_t root_;
-    Alloc alloc_;
-    TableAt table_;
+        : axvcpu::stage2::Mapper<Format, Alloc, TableAt>(geometry(layout), root, alloc, table) {}
 };
 
 }  // namespace axvcpu::aarch64::stage2

@@ -1,6 +1,6 @@
 // Stage-2 (G-stage) translation: the Sv39x4/Sv48x4 layouts hgatp selects
-// and a small mapper that fills such tables, 4 KiB pages and 2 MiB
-// megapages.
+// and the entry format the shared mapper (axvcpu/stage2_mapper.hpp) fills
+// such tables with, 4 KiB pages and 2 MiB megapages.
 //
 // Pure code (no CSRs): a VMM builds the table with it and passes the root
 // to AxVCpu::setup; CreateConfig::page_table_levels picks the same layout
@@ -11,11 +11,12 @@
 #include <optional>
 
 #include "axvcpu/error.hpp"
+#include "axvcpu/stage2_mapper.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::riscv64::stage2 {
 
-inline constexpr std::uint64_t page_size = 4096;
+using axvcpu::stage2::page_size;
 
 // The x4 variants widen the root table to 2048 entries (four pages, 16 KiB
 // aligned), adding two guest-physical address bits.
@@ -36,10 +37,7 @@ struct Layout {
     return Layout{static_cast<unsigned>(levels)};
 }
 
-enum class MemType : std::uint8_t {
-    Normal,  // guest RAM: read, write, execute
-    Device,  // passed-through device: read, write, never executable
-};
+using axvcpu::stage2::MemType;
 
 namespace pte {
 inline constexpr std::uint64_t v = 1, r = 2, w = 4, x = 8, u = 0x10, a = 0x40, d = 0x80;
@@ -60,79 +58,30 @@ inline constexpr std::uint64_t ppn_mask = ((std::uint64_t{1} << 44) - 1) << ppn_
     return ((entry & pte::ppn_mask) >> pte::ppn_shift) << 12;
 }
 [[nodiscard]] constexpr bool is_leaf(std::uint64_t entry) noexcept { return (entry & (pte::r | pte::w | pte::x)) != 0; }
-[[nodiscard]] constexpr unsigned level_shift(unsigned level) noexcept { return 12 + 9 * level; }
 
-// Fills tables rooted at `root` (16 KiB of zeroed, 16 KiB-aligned memory).
-// `alloc()` returns the physical address of a zeroed page or nothing;
-// `table(pa)` gives a pointer to the entries at `pa`.
+// Sv39x4/Sv48x4 entries: a valid entry with any of R/W/X set is a leaf.
+struct Format {
+    static constexpr bool is_valid(std::uint64_t entry) noexcept { return (entry & pte::v) != 0; }
+    static constexpr bool is_leaf(std::uint64_t entry, unsigned) noexcept { return riscv64::stage2::is_leaf(entry); }
+    static constexpr std::uint64_t table_entry(std::uint64_t pa) noexcept { return make_pte(pa, pte::v); }
+    static constexpr std::uint64_t leaf_entry(std::uint64_t pa, unsigned, MemType type) noexcept {
+        return make_pte(pa, leaf_bits(type));
+    }
+    static constexpr std::uint64_t address(std::uint64_t entry) noexcept { return pte_address(entry); }
+};
+
+// The x4 root has 2048 entries, two more index bits than the other levels.
+[[nodiscard]] constexpr axvcpu::stage2::Geometry geometry(const Layout& layout) noexcept {
+    return {layout.levels - 1, 2048, layout.gpa_limit()};
+}
+
+// Fills tables rooted at `root` (16 KiB of zeroed, 16 KiB-aligned memory);
+// see axvcpu::stage2::Mapper.
 template <class Alloc, class TableAt>
-class Mapper {
+class Mapper : public axvcpu::stage2::Mapper<Format, Alloc, TableAt> {
 public:
     Mapper(Layout layout, std::uint64_t root, Alloc alloc, TableAt table)
-        : layout_(layout), root_(root), alloc_(alloc), table_(table) {}
-
-    // Maps [gpa, gpa + size) to [hpa, hpa + size): 2 MiB megapages where
-    // both sides allow, 4 KiB pages elsewhere. InvalidInput for unaligned
-    // or out-of-range requests, AlreadyExists when a mapping is in the way,
-    // NoMemory when a table page cannot be had; pages mapped before a
-    // failure stay mapped.
-    AxResult<void> map(std::uint64_t gpa, std::uint64_t hpa, std::uint64_t size, MemType type) {
-        if ((gpa | hpa | size) % page_size != 0 || size == 0) return ax_err(AxError::InvalidInput);
-        if (gpa + size > layout_.gpa_limit() || gpa + size < gpa) return ax_err(AxError::InvalidInput);
-        constexpr std::uint64_t mega = std::uint64_t{1} << 21;
-        while (size != 0) {
-            const bool use_mega = (gpa | hpa) % mega == 0 && size >= mega;
-            AXVCPU_TRYV(map_one(gpa, hpa, use_mega ? 1u : 0u, type));
-            const std::uint64_t step = use_mega ? mega : page_size;
-            gpa += step;
-            hpa += step;
-            size -= step;
-        }
-        return ax_ok();
-    }
-
-    // The leaf entry mapping `gpa`, if any.
-    [[nodiscard]] std::optional<std::uint64_t> lookup(std::uint64_t gpa) const {
-        if (gpa >= layout_.gpa_limit()) return std::nullopt;
-        std::uint64_t* entries = table_(root_);
-        for (unsigned level = layout_.levels - 1;; --level) {
-            const std::uint64_t entry = entries[index(gpa, level)];
-            if ((entry & pte::v) == 0) return std::nullopt;
-            if (is_leaf(entry) || level == 0) return entry;
-            entries = table_(pte_address(entry));
-        }
-    }
-
-private:
-    // The root index has two more bits than the others (the "x4").
-    [[nodiscard]] usize index(std::uint64_t gpa, unsigned level) const noexcept {
-        const std::uint64_t raw = gpa >> level_shift(level);
-        return static_cast<usize>(level == layout_.levels - 1 ? raw & 2047 : raw & 511);
-    }
-
-    AxResult<void> map_one(std::uint64_t gpa, std::uint64_t hpa, unsigned leaf_level, MemType type) {
-        std::uint64_t* entries = table_(root_);
-        for (unsigned level = layout_.levels - 1; level > leaf_level; --level) {
-            std::uint64_t& entry = entries[index(gpa, level)];
-            if ((entry & pte::v) == 0) {
-                const std::optional<std::uint64_t> page = alloc_();
-                if (!page) return ax_err(AxError::NoMemory);
-                entry = make_pte(*page, pte::v);
-            } else if (is_leaf(entry)) {
-                return ax_err(AxError::AlreadyExists);  // a larger page covers this range
-            }
-            entries = table_(pte_address(entry));
-        }
-        std::uint64_t& leaf = entries[index(gpa, leaf_level)];
-        if ((leaf & pte::v) != 0) return ax_err(AxError::AlreadyExists);
-        leaf = make_pte(hpa, leaf_bits(type));
-        return ax_ok();
-    }
-
-    Layout layout_;
-    std::uint64_t root_;
-    Alloc alloc_;
-    TableAt table_;
+        : axvcpu::stage2::Mapper<Format, Alloc, TableAt>(geometry(layout), root, alloc, table) {}
 };
 
 }  // namespace axvcpu::riscv64::stage2
