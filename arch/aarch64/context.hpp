@@ -14,10 +14,14 @@
 #define AXVCPU_A64_CTX_SPSR 272
 #define AXVCPU_A64_CTX_SIZE 280
 
-// The host frame the world switch pushes on SP_EL2 while a guest runs: the
-// context pointer, then x19..x30. The exit vector finds the context there.
-#define AXVCPU_A64_HOST_FRAME_SIZE 112
-#define AXVCPU_A64_HOST_FRAME_CTX 0
+// The host frame the world switch pushes on SP_EL2 while a guest runs:
+// x29, x30 (the return address), x19, x20, then the context pointer. The
+// exit vector finds the context there. Other host registers are the
+// caller's to keep (see axvcpu_aarch64_run_guest in world_switch.hpp).
+#define AXVCPU_A64_HOST_FRAME_SIZE 48
+#define AXVCPU_A64_HOST_FRAME_FP 0
+#define AXVCPU_A64_HOST_FRAME_X19 16
+#define AXVCPU_A64_HOST_FRAME_CTX 32
 
 namespace axvcpu::aarch64 {
 
@@ -38,6 +42,9 @@ static_assert(offsetof(GuestContext, elr) == AXVCPU_A64_CTX_ELR);
 static_assert(offsetof(GuestContext, spsr) == AXVCPU_A64_CTX_SPSR);
 static_assert(sizeof(GuestContext) == AXVCPU_A64_CTX_SIZE);
 static_assert(AXVCPU_A64_HOST_FRAME_SIZE % 16 == 0, "SP_EL2 must stay 16-byte aligned");
+static_assert(AXVCPU_A64_HOST_FRAME_FP + 16 <= AXVCPU_A64_HOST_FRAME_X19 &&
+              AXVCPU_A64_HOST_FRAME_X19 + 16 <= AXVCPU_A64_HOST_FRAME_CTX &&
+              AXVCPU_A64_HOST_FRAME_CTX + 8 <= AXVCPU_A64_HOST_FRAME_SIZE, "host frame fields overlap");
 
 // SPSR for the first entry: EL1h with D, A, I and F masked, as on reset.
 inline constexpr std::uint64_t spsr_el1h_masked = 0x3C5;

@@ -149,15 +149,24 @@ public:
 
     AxResult<AxVCpuExitReason> run() {
         if (!bound_) return ax_err(AxError::BadState);
-        deliver_interrupts();
-        last_kind_ = static_cast<ExitKind>(axvcpu_aarch64_enter_guest(&ctx_));
-        switch (last_kind_) {
-            case ExitKind::Sync: return handle_sync();
-            case ExitKind::Irq: return AxVCpuExitReason{exit::ExternalInterrupt{H::fetch_irq()}};
-            default:
-                last_trap_ = TrapSyndrome{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
-                return ax_err(AxError::Unsupported);
+        // Nothing queued and nothing left to retract: the list registers (or
+        // HCR_EL2.VI) already say what the guest should see.
+        if (!irqs_.empty() || irq_delivery_armed()) [[unlikely]] deliver_interrupts();
+        const auto kind = static_cast<ExitKind>(enter_guest(&ctx_));
+        last_kind_ = kind;
+        if (kind == ExitKind::Sync) [[likely]] {
+            const std::uint64_t esr = reg::read_esr_el2();
+            last_trap_.esr = esr;
+            if (esr::ec(esr) == esr::ec_hvc64 && !psci::in_psci_range(ctx_.x[0])) [[likely]] {
+                // The most frequent exit, decoded inline and built straight
+                // into the caller's result (what decode_hvc would return).
+                last_trap_.far = last_trap_.hpfar = 0;
+                return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
+                                                  std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
+            }
+            return handle_sync(esr);
         }
+        return handle_async(kind);
     }
 
     AxResult<void> set_gpr(usize index, usize value) {
@@ -201,7 +210,20 @@ private:
         return config::gic_version == 3 && !setup_.passthrough_interrupt;
     }
 
-    void deliver_interrupts() {
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_async(ExitKind kind) {
+        if (kind == ExitKind::Irq) return AxVCpuExitReason{exit::ExternalInterrupt{H::fetch_irq()}};
+        last_trap_ = TrapSyndrome{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
+        return ax_err(AxError::Unsupported);
+    }
+
+    // Whether the last delivery left a request that an empty queue must
+    // undo: ICH_HCR_EL2.UIE with list registers, HCR_EL2.VI without.
+    [[nodiscard]] bool irq_delivery_armed() const noexcept {
+        if constexpr (config::gic_version == 3) return (vgic_.hcr & vgic::ich_hcr_uie) != 0;
+        return (hcr_ & hcr::vi) != 0;
+    }
+
+    [[gnu::noinline]] void deliver_interrupts() {
         if (use_list_registers()) {
             vgic::flush_queue(irqs_, lr_count_, vgic_.hcr);
         } else if (!setup_.passthrough_interrupt) {
@@ -213,16 +235,10 @@ private:
         }
     }
 
-    AxResult<AxVCpuExitReason> handle_sync() {
-        last_trap_.esr = reg::read_esr_el2();
-        const std::uint32_t ec = esr::ec(last_trap_.esr);
-        if (ec == esr::ec_hvc64 && !psci::in_psci_range(ctx_.x[0])) {
-            // The most frequent exit, built straight into the result (what
-            // decode_hvc would return, without copying it twice).
-            last_trap_.far = last_trap_.hpfar = 0;
-            return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
-                                              std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
-        }
+    // Everything but the common hypercall: out of line, so run()'s fast path
+    // keeps a small frame.
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync(std::uint64_t esr) {
+        const std::uint32_t ec = esr::ec(esr);
         const bool abort = ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower;
         // FAR and HPFAR mean something for aborts only; other exits skip the reads.
         last_trap_.far = abort ? reg::read_far_el2() : 0;

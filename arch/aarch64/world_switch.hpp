@@ -1,12 +1,20 @@
 // The EL2 world switch and exception vectors.
 //
-// axvcpu_aarch64_enter_guest(ctx) saves the host's callee-saved registers on
-// SP_EL2, loads the guest's x0..x30, SP_EL0, SP_EL1, ELR_EL2 and SPSR_EL2 from
+// axvcpu_aarch64_run_guest (x0 = ctx) pushes x29, x30 and `ctx` on SP_EL2,
+// loads the guest's x0..x30, SP_EL0, SP_EL1, ELR_EL2 and SPSR_EL2 from
 // `ctx` and erets. The next exception from the guest lands in the lower-EL
 // half of axvcpu_aarch64_vectors, which saves the guest state back into
 // `ctx` (found in the host frame on SP_EL2, which the guest cannot touch)
-// and returns from enter_guest with the exit kind. No other register is
+// and returns from run_guest with the exit kind in x0. No other register is
 // touched, so the host's view of a guest is exactly its GuestContext.
+//
+// run_guest does not follow the C calling convention: it returns with
+// x1..x18, x21..x28 and x30 holding guest values, and keeps only x19, x20,
+// x29 and SP. Its C++ caller, enter_guest() below, says so in an asm
+// clobber list, so the compiler saves the other callee-saved registers
+// once per function, not once per guest entry, and keeps two values (the
+// vCPU, say) in registers across the switch.
+// axvcpu_aarch64_enter_guest is the same switch behind the C ABI.
 //
 // Exceptions taken at EL2 itself (current-EL half) are the host's: they are
 // saved in a HostTrapFrame and passed to axvcpu_aarch64_host_exception(),
@@ -44,6 +52,7 @@ static_assert(sizeof(HostTrapFrame) == 272);
 
 extern "C" {
 // Runs the guest until its next exception to EL2; returns an ExitKind value.
+// The C ABI entry; library code uses axvcpu::aarch64::enter_guest().
 std::uint64_t axvcpu_aarch64_enter_guest(axvcpu::aarch64::GuestContext* ctx);
 // The EL2 vector table (2 KiB aligned), for VBAR_EL2.
 extern const char axvcpu_aarch64_vectors[];
@@ -51,6 +60,24 @@ extern const char axvcpu_aarch64_vectors[];
 // irq, fiq, serror, then SP_EL2 sync, irq, fiq, serror).
 void axvcpu_aarch64_host_exception(std::uint64_t kind, axvcpu::aarch64::HostTrapFrame* frame);
 }
+
+namespace axvcpu::aarch64 {
+
+// Runs the guest until its next exception to EL2; returns an ExitKind value.
+// The call clobbers every register but x19, x20, x29 and SP (see the header
+// comment), so the compiler saves only values live across it.
+inline std::uint64_t enter_guest(GuestContext* ctx) noexcept {
+    register std::uint64_t x0 asm("x0") = reinterpret_cast<std::uint64_t>(ctx);
+    asm volatile("bl axvcpu_aarch64_run_guest"
+                 : "+r"(x0)
+                 :
+                 : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
+                   "x16", "x17", "x18", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x30",
+                   "cc", "memory");
+    return x0;
+}
+
+}  // namespace axvcpu::aarch64
 
 #define AXVCPU_A64_STR2(x) #x
 #define AXVCPU_A64_STR(x) AXVCPU_A64_STR2(x)
@@ -101,18 +128,13 @@ axvcpu_aarch64_vectors:
 .purgem axvcpu_a64_guest_vector
 
     .balign 16
-    .globl  axvcpu_aarch64_enter_guest
-    .type   axvcpu_aarch64_enter_guest, %function
-axvcpu_aarch64_enter_guest:
-    // Host frame: ctx pointer (for the exit path), then callee-saved x19..x30.
-    sub     sp, sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(
+    .globl  axvcpu_aarch64_run_guest
+    .type   axvcpu_aarch64_run_guest, %function
+axvcpu_aarch64_run_guest:
+    // Host frame: x29, x30, x19, x20, then ctx (for the exit path).
+    stp     x29, x30, [sp, #-)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(]!
+    stp     x19, x20, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X19) R"(]
     str     x0, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
-    stp     x19, x20, [sp, #16]
-    stp     x21, x22, [sp, #32]
-    stp     x23, x24, [sp, #48]
-    stp     x25, x26, [sp, #64]
-    stp     x27, x28, [sp, #80]
-    stp     x29, x30, [sp, #96]
     ldp     x1, x2, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_SP_EL0) R"(]
     msr     sp_el0, x1
     msr     sp_el1, x2
@@ -137,7 +159,7 @@ axvcpu_aarch64_enter_guest:
     // x0 last: it held the context pointer.
     ldp     x0, x1, [x0, #0]
     eret
-    .size   axvcpu_aarch64_enter_guest, . - axvcpu_aarch64_enter_guest
+    .size   axvcpu_aarch64_run_guest, . - axvcpu_aarch64_run_guest
 
     .type   axvcpu_aarch64_guest_exit, %function
 axvcpu_aarch64_guest_exit:
@@ -167,16 +189,30 @@ axvcpu_aarch64_guest_exit:
     mrs     x3, spsr_el2
     stp     x2, x3, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
     mov     x0, x1
-    ldp     x19, x20, [sp, #16]
-    ldp     x21, x22, [sp, #32]
-    ldp     x23, x24, [sp, #48]
-    ldp     x25, x26, [sp, #64]
-    ldp     x27, x28, [sp, #80]
-    ldp     x29, x30, [sp, #96]
-    add     sp, sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(
-    // Returns from axvcpu_aarch64_enter_guest.
+    ldp     x19, x20, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X19) R"(]
+    ldp     x29, x30, [sp], #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(
+    // Returns from axvcpu_aarch64_run_guest.
     ret
     .size   axvcpu_aarch64_guest_exit, . - axvcpu_aarch64_guest_exit
+
+    .balign 16
+    .globl  axvcpu_aarch64_enter_guest
+    .type   axvcpu_aarch64_enter_guest, %function
+axvcpu_aarch64_enter_guest:
+    // The C ABI wrapper: keep x21..x28 and x30, which run_guest hands back clobbered.
+    stp     x29, x30, [sp, #-80]!
+    stp     x21, x22, [sp, #16]
+    stp     x23, x24, [sp, #32]
+    stp     x25, x26, [sp, #48]
+    stp     x27, x28, [sp, #64]
+    bl      axvcpu_aarch64_run_guest
+    ldp     x21, x22, [sp, #16]
+    ldp     x23, x24, [sp, #32]
+    ldp     x25, x26, [sp, #48]
+    ldp     x27, x28, [sp, #64]
+    ldp     x29, x30, [sp], #80
+    ret
+    .size   axvcpu_aarch64_enter_guest, . - axvcpu_aarch64_enter_guest
 
     .type   axvcpu_aarch64_host_trap, %function
 axvcpu_aarch64_host_trap:

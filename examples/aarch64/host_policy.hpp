@@ -119,7 +119,8 @@ struct Host {
         return reinterpret_cast<void*>(v);
     }
     static void set_current_vcpu(void* vcpu) {
-        asm volatile("msr tpidr_el2, %0" : : "r"(reinterpret_cast<std::uint64_t>(vcpu)));
+        // "rZ": clearing the slot writes xzr instead of materialising a zero.
+        asm volatile("msr tpidr_el2, %x0" : : "rZ"(reinterpret_cast<std::uint64_t>(vcpu)));
     }
 
     // --- ArchIf (aarch64) ---
