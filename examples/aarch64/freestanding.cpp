@@ -6,7 +6,9 @@
 // Not examples/common/libc.cpp: with -mstrict-align GCC turns every copy of
 // an exit reason (a 64-byte variant) into a memcpy call, and that file's
 // byte loop made the hypervisor's exit path ten times slower. These copy
-// 16 bytes at a time when both pointers are 8-byte aligned.
+// 64 bytes (one exit reason) per iteration when both pointers are 8-byte
+// aligned: an MMIO exit makes two such copies (measured 47 instructions
+// each with a 16-byte loop).
 // Built with -fno-tree-loop-distribute-patterns like libc.cpp.
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +19,14 @@ void* memcpy(void* dst, const void* src, std::size_t n) {
     auto* d = static_cast<unsigned char*>(dst);
     const auto* s = static_cast<const unsigned char*>(src);
     if (((reinterpret_cast<std::uintptr_t>(d) | reinterpret_cast<std::uintptr_t>(s)) & 7) == 0) {
+        for (; n >= 64; n -= 64, d += 64, s += 64) {
+            const auto* from = reinterpret_cast<const std::uint64_t*>(s);
+            auto* to = reinterpret_cast<std::uint64_t*>(d);
+            const std::uint64_t w0 = from[0], w1 = from[1], w2 = from[2], w3 = from[3];
+            const std::uint64_t w4 = from[4], w5 = from[5], w6 = from[6], w7 = from[7];
+            to[0] = w0, to[1] = w1, to[2] = w2, to[3] = w3;
+            to[4] = w4, to[5] = w5, to[6] = w6, to[7] = w7;
+        }
         for (; n >= 16; n -= 16, d += 16, s += 16) {
             const std::uint64_t lo = reinterpret_cast<const std::uint64_t*>(s)[0];
             const std::uint64_t hi = reinterpret_cast<const std::uint64_t*>(s)[1];
