@@ -142,6 +142,12 @@ constexpr void print_to(S& out, AbortKind kind) {
 enum class PcAction : std::uint8_t { Keep, Advance };
 
 struct Decoded {
+    // From one alternative (or a whole reason), built in place: with
+    // -mstrict-align a 64-byte exit-reason copy is a memcpy call.
+    template <class Reason>
+    constexpr Decoded(Reason r, PcAction action, std::optional<std::uint64_t> answer) noexcept
+        : reason(std::move(r)), pc(action), x0(answer) {}
+
     AxVCpuExitReason reason;
     PcAction pc = PcAction::Keep;
     std::optional<std::uint64_t> x0;  // an answer the policy writes into x0 (PSCI, SMCCC)
@@ -168,6 +174,9 @@ constexpr void print_to(S& out, DecodeError error) {
 [[nodiscard]] constexpr AxError to_ax_error(DecodeError) noexcept { return AxError::Unsupported; }
 
 using DecodeResult = boost::outcome_v2::basic_result<Decoded, DecodeError, boost::outcome_v2::policy::terminate>;
+// Builds the Decoded inside the result (no 88-byte temporary to copy): the
+// MMIO exits, the most frequent after hypercalls, return this way.
+inline constexpr auto in_result = boost::outcome_v2::in_place_type<Decoded>;
 
 // --- Memory -------------------------------------------------------------------
 
@@ -195,7 +204,7 @@ using DecodeResult = boost::outcome_v2::basic_result<Decoded, DecodeError, boost
         } else {
             flags.bits = (iss & esr::wnr) != 0 ? MappingFlags::WRITE : MappingFlags::READ;
         }
-        return Decoded{exit::NestedPageFault{gpa, flags}, PcAction::Keep, std::nullopt};
+        return DecodeResult(in_result, exit::NestedPageFault{gpa, flags}, PcAction::Keep, std::nullopt);
     }
     const auto width = static_cast<AccessWidth>(esr::sas(iss));
     const usize reg = esr::srt(iss);
@@ -203,11 +212,12 @@ using DecodeResult = boost::outcome_v2::basic_result<Decoded, DecodeError, boost
         const usize bits = size_in_bits(width);
         const std::uint64_t value = read_gpr(x, reg);
         const std::uint64_t data = bits == 64 ? value : value & ((std::uint64_t{1} << bits) - 1);
-        return Decoded{exit::MmioWrite{gpa, width, data}, PcAction::Advance, std::nullopt};
+        return DecodeResult(in_result, exit::MmioWrite{gpa, width, data}, PcAction::Advance, std::nullopt);
     }
-    return Decoded{exit::MmioRead{gpa, width, reg, (iss & esr::sf) != 0 ? AccessWidth::Qword : AccessWidth::Dword,
-                                  (iss & esr::sse) != 0},
-                   PcAction::Advance, std::nullopt};
+    return DecodeResult(in_result,
+                        exit::MmioRead{gpa, width, reg, (iss & esr::sf) != 0 ? AccessWidth::Qword : AccessWidth::Dword,
+                                       (iss & esr::sse) != 0},
+                        PcAction::Advance, std::nullopt);
 }
 
 // --- System registers ---------------------------------------------------------

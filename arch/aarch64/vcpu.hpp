@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <type_traits>
+#include <variant>
 
 #include "arch/aarch64/context.hpp"
 #include "arch/aarch64/exit_decode.hpp"
@@ -257,7 +259,14 @@ private:
         Decoded& d = decoded.value();
         if (d.x0) ctx_.x[0] = *d.x0;
         if (d.pc == PcAction::Advance) ctx_.elr += 4;
-        return std::move(d.reason);
+        // Copies the active alternative only, into the caller's result: a
+        // whole-variant copy is a 64-byte memcpy call under -mstrict-align.
+        return std::visit(
+            [](auto& alt) {
+                return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
+                                                  std::in_place_type<std::remove_reference_t<decltype(alt)>>, alt);
+            },
+            static_cast<axvcpu::detail::ExitReasonVariant&>(d.reason));
     }
 
     // AFFINITY_INFO: vCPU id = Aff1:Aff0 of the target; on = in the VM's active set.
