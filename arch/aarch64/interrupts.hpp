@@ -11,6 +11,7 @@
 // an unrelated exit.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 
 #include "arch/aarch64/sysregs.hpp"
@@ -47,26 +48,26 @@ template <usize N>
 unsigned flush_queue(IrqQueue<N>& queue, unsigned lr_count, std::uint64_t& hcr) noexcept {
     unsigned placed = 0;
     if (!queue.empty()) {
-        std::uint64_t empty = reg::read_ich_elrsr_el2();
+        // Walk only the list registers in use (for merging) and take free
+        // ones lowest first: an idle interface costs no LR reads at all.
+        const std::uint64_t present = lr_count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << lr_count) - 1;
+        std::uint64_t empty = reg::read_ich_elrsr_el2() & present;
         while (const std::optional<usize> vector = queue.front()) {
-            int free_lr = -1;
             bool merged = false;
-            for (unsigned i = 0; i < lr_count && !merged; ++i) {
-                if ((empty >> i & 1) != 0) {
-                    if (free_lr < 0) free_lr = static_cast<int>(i);
-                    continue;
-                }
+            for (std::uint64_t busy = ~empty & present; busy != 0; busy &= busy - 1) {
+                const auto i = static_cast<unsigned>(std::countr_zero(busy));
                 const std::uint64_t lr = reg::access_ich_lr(i, false);
                 if ((lr & lr_intid_mask) == *vector) {
                     // Already pending: nothing to add. Active: make it active and pending.
                     reg::access_ich_lr(i, true, lr | lr_state_pending);
                     merged = true;
+                    break;
                 }
             }
             if (!merged) {
-                if (free_lr < 0) break;  // all busy: wait for the maintenance interrupt
-                reg::access_ich_lr(static_cast<unsigned>(free_lr), true, pending_lr(*vector));
-                empty &= ~(std::uint64_t{1} << free_lr);
+                if (empty == 0) break;  // all busy: wait for the maintenance interrupt
+                reg::access_ich_lr(static_cast<unsigned>(std::countr_zero(empty)), true, pending_lr(*vector));
+                empty &= empty - 1;
                 ++placed;
             }
             (void)queue.pop();
