@@ -245,16 +245,24 @@ struct GuestPageFaultInfo {
     return MmioAccess{gpa, *access};
 }
 
-// The exit a decoded MMIO access reports. A store's data is the source
-// register truncated to the access width; x0 reads as zero.
-[[nodiscard]] constexpr AxVCpuExitReason mmio_exit(const MmioAccess& mmio, std::uint64_t source_value) noexcept {
-    if (mmio.access.is_store) {
-        const usize bits = size_in_bits(mmio.access.width);
-        const std::uint64_t mask = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
-        const std::uint64_t data = mmio.access.reg == 0 ? 0 : source_value & mask;
-        return exit::MmioWrite{mmio.addr, mmio.access.width, data};
-    }
+// The exit a decoded MMIO load reports.
+[[nodiscard]] constexpr exit::MmioRead load_exit(const MmioAccess& mmio) noexcept {
     return exit::MmioRead{mmio.addr, mmio.access.width, mmio.access.reg, AccessWidth::Qword, mmio.access.signed_ext};
+}
+
+// The exit a decoded MMIO store reports: the data is the source register
+// truncated to the access width; x0 reads as zero.
+[[nodiscard]] constexpr exit::MmioWrite store_exit(const MmioAccess& mmio, std::uint64_t source_value) noexcept {
+    const usize bits = size_in_bits(mmio.access.width);
+    const std::uint64_t mask = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+    const std::uint64_t data = mmio.access.reg == 0 ? 0 : source_value & mask;
+    return exit::MmioWrite{mmio.addr, mmio.access.width, data};
+}
+
+// The exit a decoded MMIO access reports.
+[[nodiscard]] constexpr AxVCpuExitReason mmio_exit(const MmioAccess& mmio, std::uint64_t source_value) noexcept {
+    if (mmio.access.is_store) return store_exit(mmio, source_value);
+    return load_exit(mmio);
 }
 
 // The register value a completed MMIO read leaves in rd: the loaded bytes,

@@ -20,7 +20,7 @@
 #include "arch/riscv64/exit_decode.hpp"
 #include "arch/riscv64/sysregs.hpp"
 #include "axvcpu/error.hpp"
-#include "axvcpu/irq_queue.hpp"
+#include "axvcpu/config.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::riscv64 {
@@ -35,26 +35,44 @@ namespace axvcpu::riscv64 {
     }
 }
 
+// The queue of injected interrupts, with IrqQueue's semantics (a vector
+// already queued is not queued twice; more distinct vectors than
+// config::interrupt_queue_depth are refused with ResourceBusy). Every
+// vector maps to its own hvip bit and the whole queue is drained into hvip
+// at once, so order carries no meaning and the queue is exactly a set of
+// hvip bits: one word, empty() is a load and drain() an exchange.
 class VirtualInterrupts {
 public:
     // Unknown vectors are refused (InvalidInput), a full queue reports
     // ResourceBusy: nothing is dropped silently.
     AxResult<void> inject(usize vector) {
-        if (!hvip_bit(vector)) return ax_err(AxError::InvalidInput);
-        return queue_.push(vector);
+        const auto bit = hvip_bit(vector);
+        if (!bit) return ax_err(AxError::InvalidInput);
+        if constexpr (capacity < 3) {
+            // Only 3 vectors exist: a deeper queue can never be full.
+            if ((pending_ & *bit) == 0 && queued() == capacity) return ax_err(AxError::ResourceBusy);
+        }
+        pending_ |= *bit;
+        return ax_ok();
     }
 
     // The hvip bits of everything queued, emptying the queue.
     [[nodiscard]] std::uint64_t drain() noexcept {
-        std::uint64_t bits = 0;
-        while (const auto vector = queue_.pop()) bits |= *hvip_bit(*vector);
+        const std::uint64_t bits = pending_;
+        pending_ = 0;
         return bits;
     }
 
-    [[nodiscard]] bool empty() const noexcept { return queue_.empty(); }
+    [[nodiscard]] bool empty() const noexcept { return pending_ == 0; }
 
 private:
-    IrqQueue<> queue_;
+    static constexpr usize capacity = config::interrupt_queue_depth;
+    [[nodiscard]] usize queued() const noexcept {
+        using namespace csr::hvip_bits;
+        return ((pending_ & vssip) != 0) + ((pending_ & vstip) != 0) + ((pending_ & vseip) != 0);
+    }
+
+    std::uint64_t pending_ = 0;
 };
 
 }  // namespace axvcpu::riscv64

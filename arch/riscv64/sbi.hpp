@@ -207,6 +207,14 @@ using Action = std::variant<action::Answer, action::SetTimer, action::ClearIpi, 
     }
 }
 
+// The AxVisor hypercall's exit (a6 = number, a0..a5 = arguments): what
+// decode_call reports for it, and what VCpu::run builds on its fast path.
+[[nodiscard]] constexpr exit::Hypercall hypercall(std::uint64_t nr, std::uint64_t a0, std::uint64_t a1,
+                                                  std::uint64_t a2, std::uint64_t a3, std::uint64_t a4,
+                                                  std::uint64_t a5) noexcept {
+    return exit::Hypercall{nr, {a0, a1, a2, a3, a4, a5}};
+}
+
 namespace detail {
 inline constexpr action::Answer not_supported{SbiRet{err::not_supported, 0}};
 inline constexpr action::Answer ok(std::uint64_t value = 0) { return {SbiRet{err::success, value}}; }
@@ -304,7 +312,7 @@ constexpr Action decode_dbcn(const SbiCall& call) {
             return leave(exit, exit::SystemDown{}, false);
         case eid::dbcn: return decode_dbcn(call);
         case eid::axvisor_hypercall:
-            return leave(exit, exit::Hypercall{call.fid, {a[0], a[1], a[2], a[3], a[4], a[5]}});
+            return leave(exit, hypercall(call.fid, a[0], a[1], a[2], a[3], a[4], a[5]));
         default: return not_supported;
     }
 }

@@ -183,26 +183,53 @@ public:
         return ax_ok();
     }
 
+    // The hot exits (AxVisor hypercall, MMIO load/store) are handled inline
+    // and returned as prvalues, so the exit reason is constructed directly
+    // in the caller's slot; everything else goes through handle_trap (kept
+    // out of line so this loop needs few callee-saved registers).
     AxResult<AxVCpuExitReason> run() {
-        // Every return hands back this one object, so it is built in the
-        // caller's storage and the exit reason is written there in place.
-        AxResult<AxVCpuExitReason> result{exit::Nothing{}};
-        if (!bound_) {
-            result = ax_err(AxError::BadState);
-            return result;
-        }
+        if (!bound_) return ax_err(AxError::BadState);
         for (;;) {
             if (!irqs_.empty()) csr::set<csr::hvip>(irqs_.drain());
             // Host interrupts are taken as exits while the guest runs; the
             // host must not take them itself in the middle of the switch.
             csr::clear<csr::sstatus>(csr::sstatus_bits::sie);
             axvcpu_rv64_enter_guest(&ctx_);
-            trap_ = TrapRecord{csr::read<csr::scause>(), csr::read<csr::stval>(), csr::read<csr::htval>(),
-                               csr::read<csr::htinst>(), ctx_.guest.sepc};
-            switch (handle_trap(result.value())) {
+            const std::uint64_t scause = csr::read<csr::scause>();
+            trap_.scause = scause;
+            trap_.sepc = ctx_.guest.sepc;
+            auto& x = ctx_.guest.x;
+            if (scause == cause::ecall_from_vs && x[17] == sbi::eid::axvisor_hypercall) [[likely]] {
+                // The privileged spec has an ecall write zero to stval,
+                // htval and htinst: no need to read them back.
+                trap_.stval = trap_.htval = trap_.htinst = 0;
+                ctx_.guest.sepc += 4;  // ecall has no compressed form
+                const exit::Hypercall call = sbi::hypercall(x[16], x[10], x[11], x[12], x[13], x[14], x[15]);
+                // As decode_call's action::Exit: a0/a1 preset to success.
+                x[10] = 0;
+                x[11] = 0;
+                return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, call);
+            }
+            trap_.stval = csr::read<csr::stval>();
+            trap_.htval = csr::read<csr::htval>();
+            trap_.htinst = csr::read<csr::htinst>();
+            if (scause == cause::load_guest_page_fault || scause == cause::store_guest_page_fault) {
+                const GuestPageFault fault = decode_page_fault();
+                if (const auto* mmio = std::get_if<MmioAccess>(&fault)) [[likely]] {
+                    // Emulated by the VMM: resume after the instruction.
+                    ctx_.guest.sepc += mmio->access.length;
+                    if (mmio->access.is_store)
+                        return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
+                                                          store_exit(*mmio, x[mmio->access.reg]));
+                    return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, load_exit(*mmio));
+                }
+                return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
+                                                  std::get<exit::NestedPageFault>(fault));
+            }
+            switch (handle_trap(exit_)) {
                 case TrapOutcome::Resume: continue;
-                case TrapOutcome::Leave: return result;
-                case TrapOutcome::Fail: result = ax_err(error_); return result;
+                case TrapOutcome::Leave: return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
+                case TrapOutcome::Fail: return ax_err(error_);
             }
         }
     }
@@ -337,7 +364,8 @@ private:
         ctx_.guest.hstatus |= csr::hstatus_bits::spvp;
     }
 
-    TrapOutcome handle_trap(AxVCpuExitReason& out) {
+    // The exits run() does not handle inline; the reason goes to `out`.
+    [[gnu::noinline]] TrapOutcome handle_trap(AxVCpuExitReason& out) {
         const Trap trap = classify_scause(trap_.scause);
         if (trap.interrupt) return leave(out, exit::ExternalInterrupt{trap.code});
         switch (trap.code) {
@@ -355,12 +383,18 @@ private:
         }
     }
 
-    TrapOutcome handle_guest_page_fault(AxVCpuExitReason& out) {
+    // The last trap (a guest page fault) decoded; the instruction is read
+    // from guest memory only when htinst does not describe it.
+    GuestPageFault decode_page_fault() {
         GuestPageFaultInfo info{trap_.scause, trap_.stval, trap_.htval, trap_.htinst, std::nullopt};
         if (classify_htinst(trap_.htinst) == HtinstKind::NotProvided &&
             classify_scause(trap_.scause).code != cause::instruction_guest_page_fault)
             info.insn = fetch_guest_instruction(ctx_.guest.sepc);
-        const GuestPageFault fault = decode_guest_page_fault(info);
+        return decode_guest_page_fault(info);
+    }
+
+    TrapOutcome handle_guest_page_fault(AxVCpuExitReason& out) {
+        const GuestPageFault fault = decode_page_fault();
         if (const auto* nested = std::get_if<exit::NestedPageFault>(&fault)) return leave(out, *nested);
         const auto& mmio = std::get<MmioAccess>(fault);
         // Emulated by the VMM: resume after the instruction.
@@ -550,6 +584,7 @@ private:
 
     SwitchContext ctx_{};
     AxError error_ = AxError::Unsupported;
+    AxVCpuExitReason exit_{};  // handle_trap's exit reason, returned by run()
     VsCsrs vs_{};
     FpContext fp_{};
     VirtualInterrupts irqs_{};

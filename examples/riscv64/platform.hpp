@@ -1,6 +1,5 @@
 // The QEMU `virt` machine as the example hypervisor uses it: the NS16550
-// UART, the SiFive test device (QEMU's exit status), a spin lock and the
-// hart id kept in tp.
+// UART, the SiFive test device (QEMU's exit status) and a spin lock.
 #pragma once
 
 #include <atomic>
@@ -74,12 +73,6 @@ struct Dec {
 };
 inline void print_part(UartSink& sink, Hex hex) { axvcpu::fmt::write_hex(sink, hex.value); }
 inline void print_part(UartSink& sink, Dec dec) { axvcpu::fmt::write_dec(sink, dec.value); }
-
-inline std::uint64_t hart_id() {
-    std::uint64_t id;
-    asm volatile("mv %0, tp" : "=r"(id));
-    return id;
-}
 
 // QEMU exits with status 0 on 0x5555, with `code` on (code << 16) | 0x3333.
 [[noreturn]] inline void qemu_exit(std::uint32_t code) {
