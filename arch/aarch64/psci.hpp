@@ -62,8 +62,10 @@ inline constexpr std::uint64_t affinity_off = 1;
 [[nodiscard]] constexpr bool in_psci_range(std::uint64_t x0) noexcept {
     const auto id = static_cast<std::uint32_t>(x0);
     const std::uint32_t number = id & 0xFFFF;
-    const std::uint32_t owner_and_type = id & 0xBF00'0000;  // bit 30 is the 32/64 convention
-    return owner_and_type == 0x8400'0000 && (id & 0x00FF'0000) == 0 && number <= 0x1F;
+    // Bits 31..24 must read 0x84 or 0xC4 (bit 30 is the 32/64 convention);
+    // forcing bit 30 makes that one compare (0xBF00'0000 is no A64 immediate).
+    const std::uint32_t owner_and_type = (id | 0x4000'0000) >> 24;
+    return owner_and_type == 0xC4 && (id & 0x00FF'0000) == 0 && number <= 0x1F;
 }
 
 // The function x0 names, if this policy implements it.

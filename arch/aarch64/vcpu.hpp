@@ -150,7 +150,7 @@ public:
     }
 
     AxResult<AxVCpuExitReason> run() {
-        if (!bound_) return ax_err(AxError::BadState);
+        if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
         // Nothing queued and nothing left to retract: the list registers (or
         // HCR_EL2.VI) already say what the guest should see.
         if (!irqs_.empty() || irq_delivery_armed()) [[unlikely]] deliver_interrupts();
