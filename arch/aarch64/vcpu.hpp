@@ -153,7 +153,7 @@ public:
         if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
         // Nothing queued and nothing left to retract: the list registers (or
         // HCR_EL2.VI) already say what the guest should see.
-        if (!irqs_.empty() || irq_delivery_armed()) [[unlikely]] deliver_interrupts();
+        if (irq_work_) [[unlikely]] deliver_interrupts();
         const auto kind = static_cast<ExitKind>(enter_guest(&ctx_));
         last_kind_ = kind;
         if (kind == ExitKind::Sync) [[likely]] {
@@ -181,6 +181,7 @@ public:
     AxResult<void> inject_interrupt(usize vector) {
         if (setup_.passthrough_interrupt) return ax_err(AxError::Unsupported);
         if (vector > vgic::max_intid) return ax_err(AxError::InvalidInput);
+        irq_work_ = true;
         return irqs_.push(vector);
     }
 
@@ -235,6 +236,7 @@ private:
                 reg::write_hcr_el2(hcr_);
             }
         }
+        irq_work_ = !irqs_.empty() || irq_delivery_armed();
     }
 
     // Everything but the common hypercall: out of line, so run()'s fast path
@@ -393,6 +395,11 @@ private:
     El1State el1_{};
     VGicState vgic_{};
     IrqQueue<> irqs_{};
+    // Whether the next entry must run deliver_interrupts(): set by every
+    // injection, cleared by a delivery that leaves the queue empty and no
+    // UIE/VI request armed (acknowledge_virtual_irq only shrinks the queue,
+    // so leaving it set is safe). One byte for run() to test.
+    bool irq_work_ = false;
     FpState fp_{};
 };
 

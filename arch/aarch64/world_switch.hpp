@@ -96,9 +96,10 @@ asm(R"(
 
 .macro axvcpu_a64_guest_vector kind
     .balign 0x80
-    // Free two registers on SP_EL2 (the host's stack, out of the guest's reach).
+    // Free two registers on SP_EL2 (the host's stack, out of the guest's
+    // reach); the kind goes straight into the return register.
     stp     x0, x1, [sp, #-16]!
-    mov     x1, #\kind
+    mov     x0, #\kind
     b       axvcpu_aarch64_guest_exit
 .endm
 
@@ -163,32 +164,31 @@ axvcpu_aarch64_run_guest:
 
     .type   axvcpu_aarch64_guest_exit, %function
 axvcpu_aarch64_guest_exit:
-    // [sp] = guest x0, x1; the host frame is just above it.
-    ldr     x0, [sp, #16 + )" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
-    stp     x2, x3, [x0, #16]
-    stp     x4, x5, [x0, #32]
-    stp     x6, x7, [x0, #48]
-    stp     x8, x9, [x0, #64]
-    stp     x10, x11, [x0, #80]
-    stp     x12, x13, [x0, #96]
-    stp     x14, x15, [x0, #112]
-    stp     x16, x17, [x0, #128]
-    stp     x18, x19, [x0, #144]
-    stp     x20, x21, [x0, #160]
-    stp     x22, x23, [x0, #176]
-    stp     x24, x25, [x0, #192]
-    stp     x26, x27, [x0, #208]
-    stp     x28, x29, [x0, #224]
-    str     x30, [x0, #240]
+    // [sp] = guest x0, x1; the host frame is just above it. x0 = kind.
+    ldr     x1, [sp, #16 + )" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
+    stp     x2, x3, [x1, #16]
+    stp     x4, x5, [x1, #32]
+    stp     x6, x7, [x1, #48]
+    stp     x8, x9, [x1, #64]
+    stp     x10, x11, [x1, #80]
+    stp     x12, x13, [x1, #96]
+    stp     x14, x15, [x1, #112]
+    stp     x16, x17, [x1, #128]
+    stp     x18, x19, [x1, #144]
+    stp     x20, x21, [x1, #160]
+    stp     x22, x23, [x1, #176]
+    stp     x24, x25, [x1, #192]
+    stp     x26, x27, [x1, #208]
+    stp     x28, x29, [x1, #224]
+    str     x30, [x1, #240]
     ldp     x2, x3, [sp], #16
-    stp     x2, x3, [x0, #0]
+    stp     x2, x3, [x1, #0]
     mrs     x2, sp_el0
     mrs     x3, sp_el1
-    stp     x2, x3, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_SP_EL0) R"(]
+    stp     x2, x3, [x1, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_SP_EL0) R"(]
     mrs     x2, elr_el2
     mrs     x3, spsr_el2
-    stp     x2, x3, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
-    mov     x0, x1
+    stp     x2, x3, [x1, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
     ldp     x19, x20, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X19) R"(]
     ldp     x29, x30, [sp], #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(
     // Returns from axvcpu_aarch64_run_guest.
