@@ -107,7 +107,7 @@ public:
     AxResult<void> set_ept_root(HostPhysAddr root) {
         if (!root.is_aligned(stage2::page_size) || root.value() >> 48 != 0) return ax_err(AxError::InvalidInput);
         root_ = root.value();
-        if (bound_) load_stage2();
+        if (bound()) load_stage2();
         return ax_ok();
     }
 
@@ -125,7 +125,7 @@ public:
     }
 
     AxResult<void> bind() {
-        if (bound_) return ax_err(AxError::BadState);
+        if (bound()) return ax_err(AxError::BadState);
         lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
         load_el1();
         detail::load_fp(fp_);
@@ -136,24 +136,27 @@ public:
         reg::write_cntvoff_el2(0);
         reg::write_hcr_el2(hcr_);
         load_stage2();
-        bound_ = true;
+        entry_work_ &= ~not_bound;
         return ax_ok();
     }
 
     AxResult<void> unbind() {
-        if (!bound_) return ax_err(AxError::BadState);
+        if (!bound()) return ax_err(AxError::BadState);
         save_el1();
         detail::save_fp(fp_);
         if (use_list_registers()) save_vgic();
-        bound_ = false;
+        entry_work_ |= not_bound;
         return ax_ok();
     }
 
     AxResult<AxVCpuExitReason> run() {
-        if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
-        // Nothing queued and nothing left to retract: the list registers (or
-        // HCR_EL2.VI) already say what the guest should see.
-        if (irq_work_) [[unlikely]] deliver_interrupts();
+        // One byte tests both rare cases. Nothing queued and nothing left to
+        // retract: the list registers (or HCR_EL2.VI) already say what the
+        // guest should see.
+        if (entry_work_ != 0) [[unlikely]] {
+            if (!bound()) return ax_err(AxError::BadState);
+            deliver_interrupts();
+        }
         const auto kind = static_cast<ExitKind>(enter_guest(&ctx_));
         last_kind_ = kind;
         if (kind == ExitKind::Sync) [[likely]] {
@@ -181,7 +184,7 @@ public:
     AxResult<void> inject_interrupt(usize vector) {
         if (setup_.passthrough_interrupt) return ax_err(AxError::Unsupported);
         if (vector > vgic::max_intid) return ax_err(AxError::InvalidInput);
-        irq_work_ = true;
+        entry_work_ |= irq_work;
         return irqs_.push(vector);
     }
 
@@ -236,7 +239,7 @@ private:
                 reg::write_hcr_el2(hcr_);
             }
         }
-        irq_work_ = !irqs_.empty() || irq_delivery_armed();
+        if (irqs_.empty() && !irq_delivery_armed()) entry_work_ &= ~irq_work;
     }
 
     // Everything but the common hypercall: out of line, so run()'s fast path
@@ -388,18 +391,21 @@ private:
     std::uint64_t flushed_vttbr_ = 0;
     std::optional<std::uint64_t> last_pcpu_;
     SetupConfig setup_{};
-    bool bound_ = false;
+    [[nodiscard]] bool bound() const noexcept { return (entry_work_ & not_bound) == 0; }
     unsigned lr_count_ = 0;
     ExitKind last_kind_ = ExitKind::Sync;
     TrapSyndrome last_trap_{};
     El1State el1_{};
     VGicState vgic_{};
     IrqQueue<> irqs_{};
-    // Whether the next entry must run deliver_interrupts(): set by every
-    // injection, cleared by a delivery that leaves the queue empty and no
-    // UIE/VI request armed (acknowledge_virtual_irq only shrinks the queue,
-    // so leaving it set is safe). One byte for run() to test.
-    bool irq_work_ = false;
+    // What run() must look at before entering the guest, tested as one
+    // byte. not_bound: bind has not run (or unbind has). irq_work: the next
+    // entry must run deliver_interrupts(); set by every injection, cleared
+    // by a delivery that leaves the queue empty and no UIE/VI request armed
+    // (acknowledge_virtual_irq only shrinks the queue, so it may stay set).
+    static constexpr std::uint8_t not_bound = 1;
+    static constexpr std::uint8_t irq_work = 2;
+    std::uint8_t entry_work_ = not_bound;
     FpState fp_{};
 };
 
