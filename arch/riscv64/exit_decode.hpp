@@ -99,17 +99,11 @@ namespace detail {
     const unsigned opcode = bits(insn, 6, 0);
     const unsigned funct3 = bits(insn, 14, 12);
     if (opcode == 0x03) {  // LOAD
-        const unsigned rd = bits(insn, 11, 7);
-        switch (funct3) {
-            case 0: return LoadStore{false, AccessWidth::Byte, rd, true, 4};    // lb
-            case 1: return LoadStore{false, AccessWidth::Word, rd, true, 4};    // lh
-            case 2: return LoadStore{false, AccessWidth::Dword, rd, true, 4};   // lw
-            case 3: return LoadStore{false, AccessWidth::Qword, rd, false, 4};  // ld
-            case 4: return LoadStore{false, AccessWidth::Byte, rd, false, 4};   // lbu
-            case 5: return LoadStore{false, AccessWidth::Word, rd, false, 4};   // lhu
-            case 6: return LoadStore{false, AccessWidth::Dword, rd, false, 4};  // lwu
-            default: return std::nullopt;
-        }
+        // funct3: lb lh lw ld lbu lhu lwu (0..6); bits 1:0 are log2 of the
+        // width, and the three below ld sign-extend. Branch-free: this is
+        // the MMIO-read hot path.
+        if (funct3 == 7) return std::nullopt;
+        return LoadStore{false, static_cast<AccessWidth>(funct3 & 3), bits(insn, 11, 7), funct3 < 3, 4};
     }
     if (opcode == 0x23) {  // STORE
         const unsigned rs2 = bits(insn, 24, 20);
@@ -164,6 +158,23 @@ namespace detail {
         case 4: return detail::decode_standard(insn);
         default: return std::nullopt;
     }
+}
+
+// The integer load whose first 16-bit parcel is `low`, if it is one: a
+// 32-bit load is fully described by its low half (opcode, rd, funct3), a
+// compressed one by its only parcel. Stores, AMOs and everything else give
+// nothing (their decoding needs the high half or is not an MMIO load).
+// Same answer as decode_load_store for every load; for the MMIO-read fast
+// path, which then reads one parcel instead of two.
+[[nodiscard]] constexpr std::optional<LoadStore> decode_load_parcel(std::uint32_t low) noexcept {
+    low &= 0xffff;
+    if ((low & 3) == 3) {
+        if ((low & 0x7f) != 0x03) return std::nullopt;
+        return detail::decode_standard(low);
+    }
+    auto access = detail::decode_compressed(low);
+    if (access && access->is_store) return std::nullopt;
+    return access;
 }
 
 // Decodes htinst after a guest page fault. A transformed instruction has

@@ -183,55 +183,16 @@ public:
         return ax_ok();
     }
 
-    // The hot exits (AxVisor hypercall, MMIO load/store) are handled inline
-    // and returned as prvalues, so the exit reason is constructed directly
-    // in the caller's slot; everything else goes through handle_trap (kept
-    // out of line so this loop needs few callee-saved registers).
+    // Every exit reason is returned as a prvalue, so it is constructed
+    // directly in the caller's slot. The hottest exit, the AxVisor
+    // hypercall, is decided here; everything else continues in
+    // run_slow (out of line, so this path keeps only `this` and the result
+    // slot in callee-saved registers).
     AxResult<AxVCpuExitReason> run() {
         if (!bound_) return ax_err(AxError::BadState);
-        for (;;) {
-            if (!irqs_.empty()) csr::set<csr::hvip>(irqs_.drain());
-            // Host interrupts are taken as exits while the guest runs; the
-            // host must not take them itself in the middle of the switch.
-            csr::clear<csr::sstatus>(csr::sstatus_bits::sie);
-            axvcpu_rv64_enter_guest(&ctx_);
-            const std::uint64_t scause = csr::read<csr::scause>();
-            trap_.scause = scause;
-            trap_.sepc = ctx_.guest.sepc;
-            auto& x = ctx_.guest.x;
-            if (scause == cause::ecall_from_vs && x[17] == sbi::eid::axvisor_hypercall) [[likely]] {
-                // The privileged spec has an ecall write zero to stval,
-                // htval and htinst: no need to read them back.
-                trap_.stval = trap_.htval = trap_.htinst = 0;
-                ctx_.guest.sepc += 4;  // ecall has no compressed form
-                const exit::Hypercall call = sbi::hypercall(x[16], x[10], x[11], x[12], x[13], x[14], x[15]);
-                // As decode_call's action::Exit: a0/a1 preset to success.
-                x[10] = 0;
-                x[11] = 0;
-                return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, call);
-            }
-            trap_.stval = csr::read<csr::stval>();
-            trap_.htval = csr::read<csr::htval>();
-            trap_.htinst = csr::read<csr::htinst>();
-            if (scause == cause::load_guest_page_fault || scause == cause::store_guest_page_fault) {
-                const GuestPageFault fault = decode_page_fault();
-                if (const auto* mmio = std::get_if<MmioAccess>(&fault)) [[likely]] {
-                    // Emulated by the VMM: resume after the instruction.
-                    ctx_.guest.sepc += mmio->access.length;
-                    if (mmio->access.is_store)
-                        return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
-                                                          store_exit(*mmio, x[mmio->access.reg]));
-                    return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, load_exit(*mmio));
-                }
-                return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
-                                                  std::get<exit::NestedPageFault>(fault));
-            }
-            switch (handle_trap(exit_)) {
-                case TrapOutcome::Resume: continue;
-                case TrapOutcome::Leave: return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
-                case TrapOutcome::Fail: return ax_err(error_);
-            }
-        }
+        const std::uint64_t scause = enter_guest();
+        if (is_hypercall(scause)) [[likely]] return hypercall_exit();
+        return run_slow(scause);
     }
 
     AxResult<void> set_gpr(usize index, usize value) {
@@ -290,6 +251,83 @@ public:
 
 private:
     VCpu() = default;
+
+    // One guest run: delivers queued interrupts, switches, and records the
+    // trap's scause and sepc (the rest of trap_ is the exit path's job).
+    std::uint64_t enter_guest() {
+        if (!irqs_.empty()) csr::set<csr::hvip>(irqs_.drain());
+        // Host interrupts are taken as exits while the guest runs; the
+        // host must not take them itself in the middle of the switch.
+        csr::clear<csr::sstatus>(csr::sstatus_bits::sie);
+        axvcpu_rv64_enter_guest(&ctx_);
+        const std::uint64_t scause = csr::read<csr::scause>();
+        trap_.scause = scause;
+        trap_.sepc = ctx_.guest.sepc;
+        return scause;
+    }
+
+    [[nodiscard]] bool is_hypercall(std::uint64_t scause) const noexcept {
+        return scause == cause::ecall_from_vs && ctx_.guest.x[17] == sbi::eid::axvisor_hypercall;
+    }
+
+    // What decode_call and perform(action::Exit) do for the AxVisor
+    // hypercall, without the Action detour.
+    AxResult<AxVCpuExitReason> hypercall_exit() {
+        auto& x = ctx_.guest.x;
+        // The privileged spec has an ecall write zero to stval, htval and
+        // htinst: no need to read them back.
+        trap_.stval = trap_.htval = trap_.htinst = 0;
+        ctx_.guest.sepc += 4;  // ecall has no compressed form
+        AxResult<AxVCpuExitReason> result(std::in_place_type<AxVCpuExitReason>,
+                                          sbi::hypercall(x[16], x[10], x[11], x[12], x[13], x[14], x[15]));
+        // a0/a1 preset to success (action::Exit's sets_return).
+        x[10] = 0;
+        x[11] = 0;
+        return result;
+    }
+
+    // Every exit but the hypercall, resuming the guest as long as the
+    // policy handles the traps itself.
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> run_slow(std::uint64_t scause) {
+        for (;;) {
+            trap_.stval = csr::read<csr::stval>();
+            trap_.htval = csr::read<csr::htval>();
+            trap_.htinst = csr::read<csr::htinst>();
+            if (scause == cause::load_guest_page_fault && trap_.htinst == 0) {
+                // The common MMIO read: one parcel read from guest memory
+                // tells the whole load (decode_load_parcel); anything else
+                // takes the general decoder below.
+                if (const auto low = guest_access(ctx_.guest.sepc, guest_access_op::hlvx_hu)) {
+                    if (const auto load = decode_load_parcel(static_cast<std::uint32_t>(*low))) {
+                        ctx_.guest.sepc += load->length;
+                        return AxResult<AxVCpuExitReason>(
+                            std::in_place_type<AxVCpuExitReason>,
+                            load_exit(MmioAccess{guest_fault_address(trap_.stval, trap_.htval), *load}));
+                    }
+                }
+            }
+            if (scause == cause::load_guest_page_fault || scause == cause::store_guest_page_fault) {
+                const GuestPageFault fault = decode_page_fault();
+                if (const auto* mmio = std::get_if<MmioAccess>(&fault)) {
+                    // Emulated by the VMM: resume after the instruction.
+                    ctx_.guest.sepc += mmio->access.length;
+                    if (mmio->access.is_store)
+                        return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
+                                                          store_exit(*mmio, ctx_.guest.x[mmio->access.reg]));
+                    return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, load_exit(*mmio));
+                }
+                return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
+                                                  std::get<exit::NestedPageFault>(fault));
+            }
+            switch (handle_trap(exit_)) {
+                case TrapOutcome::Resume: break;
+                case TrapOutcome::Leave: return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
+                case TrapOutcome::Fail: return ax_err(error_);
+            }
+            scause = enter_guest();
+            if (is_hypercall(scause)) return hypercall_exit();
+        }
+    }
 
     // What a trap handler decided; the exit reason or error is left in
     // `out` (run()'s result) or error_, so the reason is built once, in place.
