@@ -191,6 +191,20 @@ inline constexpr auto in_result = boost::outcome_v2::in_place_type<Decoded>;
     return value;
 }
 
+// The two halves of an AbortKind::Mmio decode (ISS with ISV = 1), shared by
+// decode_abort and a policy's fast path.
+[[nodiscard]] constexpr exit::MmioWrite mmio_write_from(std::uint32_t iss, GuestPhysAddr gpa, const Gprs& x) noexcept {
+    const auto width = static_cast<AccessWidth>(esr::sas(iss));
+    const usize bits = size_in_bits(width);
+    const std::uint64_t value = read_gpr(x, esr::srt(iss));
+    const std::uint64_t data = bits == 64 ? value : value & ((std::uint64_t{1} << bits) - 1);
+    return exit::MmioWrite{gpa, width, data};
+}
+[[nodiscard]] constexpr exit::MmioRead mmio_read_from(std::uint32_t iss, GuestPhysAddr gpa) noexcept {
+    return exit::MmioRead{gpa, static_cast<AccessWidth>(esr::sas(iss)), esr::srt(iss),
+                          (iss & esr::sf) != 0 ? AccessWidth::Qword : AccessWidth::Dword, (iss & esr::sse) != 0};
+}
+
 // EC 0x24 (data abort) and 0x20 (instruction abort) from a lower EL. `gpa` is
 // fault_gpa(), or the AT-translated address when hpfar_valid() is false.
 [[nodiscard]] constexpr DecodeResult decode_abort(std::uint64_t esr_value, GuestPhysAddr gpa, const Gprs& x) noexcept {
@@ -206,18 +220,10 @@ inline constexpr auto in_result = boost::outcome_v2::in_place_type<Decoded>;
         }
         return DecodeResult(in_result, exit::NestedPageFault{gpa, flags}, PcAction::Keep, std::nullopt);
     }
-    const auto width = static_cast<AccessWidth>(esr::sas(iss));
-    const usize reg = esr::srt(iss);
     if ((iss & esr::wnr) != 0) {
-        const usize bits = size_in_bits(width);
-        const std::uint64_t value = read_gpr(x, reg);
-        const std::uint64_t data = bits == 64 ? value : value & ((std::uint64_t{1} << bits) - 1);
-        return DecodeResult(in_result, exit::MmioWrite{gpa, width, data}, PcAction::Advance, std::nullopt);
+        return DecodeResult(in_result, mmio_write_from(iss, gpa, x), PcAction::Advance, std::nullopt);
     }
-    return DecodeResult(in_result,
-                        exit::MmioRead{gpa, width, reg, (iss & esr::sf) != 0 ? AccessWidth::Qword : AccessWidth::Dword,
-                                       (iss & esr::sse) != 0},
-                        PcAction::Advance, std::nullopt);
+    return DecodeResult(in_result, mmio_read_from(iss, gpa), PcAction::Advance, std::nullopt);
 }
 
 // --- System registers ---------------------------------------------------------

@@ -246,6 +246,22 @@ private:
     // keeps a small frame.
     [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync(std::uint64_t esr) {
         const std::uint32_t ec = esr::ec(esr);
+        if (ec == esr::ec_dabt_lower && classify_abort(esr) == AbortKind::Mmio) [[likely]] {
+            // The second most frequent exit, built straight into the result
+            // (what decode_abort would return). A translation fault: HPFAR
+            // holds the IPA.
+            last_trap_.far = reg::read_far_el2();
+            last_trap_.hpfar = reg::read_hpfar_el2();
+            const GuestPhysAddr gpa = fault_gpa(last_trap_);
+            const std::uint32_t iss = esr::iss(esr);
+            ctx_.elr += 4;
+            if ((iss & esr::wnr) != 0) {
+                return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
+                                                  std::in_place_type<exit::MmioWrite>, mmio_write_from(iss, gpa, ctx_.x));
+            }
+            return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
+                                              std::in_place_type<exit::MmioRead>, mmio_read_from(iss, gpa));
+        }
         const bool abort = ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower;
         // FAR and HPFAR mean something for aborts only; other exits skip the reads.
         last_trap_.far = abort ? reg::read_far_el2() : 0;
