@@ -160,21 +160,14 @@ namespace detail {
     }
 }
 
-// The integer load whose first 16-bit parcel is `low`, if it is one: a
-// 32-bit load is fully described by its low half (opcode, rd, funct3), a
-// compressed one by its only parcel. Stores, AMOs and everything else give
-// nothing (their decoding needs the high half or is not an MMIO load).
-// Same answer as decode_load_store for every load; for the MMIO-read fast
-// path, which then reads one parcel instead of two.
-[[nodiscard]] constexpr std::optional<LoadStore> decode_load_parcel(std::uint32_t low) noexcept {
-    low &= 0xffff;
-    if ((low & 3) == 3) {
-        if ((low & 0x7f) != 0x03) return std::nullopt;
-        return detail::decode_standard(low);
-    }
-    auto access = detail::decode_compressed(low);
-    if (access && access->is_store) return std::nullopt;
-    return access;
+// The 32-bit integer load whose low 16-bit parcel is `low`, if it is one:
+// opcode, rd and funct3 all sit in the low half, so one guest access reads
+// enough. Same answer as decode_load_store for every 32-bit load; nothing
+// for anything else (compressed instructions, stores, AMOs). For the
+// MMIO-read fast path.
+[[nodiscard]] constexpr std::optional<LoadStore> decode_load_low_half(std::uint32_t low) noexcept {
+    if ((low & 0x7f) != 0x03) return std::nullopt;
+    return detail::decode_standard(low & 0xffff);
 }
 
 // Decodes htinst after a guest page fault. A transformed instruction has

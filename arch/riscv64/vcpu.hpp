@@ -192,6 +192,7 @@ public:
         if (!bound_) return ax_err(AxError::BadState);
         const std::uint64_t scause = enter_guest();
         if (is_hypercall(scause)) [[likely]] return hypercall_exit();
+        if (is_mmio_fault(scause)) return guest_page_fault_exit(scause);
         return run_slow(scause);
     }
 
@@ -208,7 +209,13 @@ public:
     // --- riscv64-specific, for the VMM -----------------------------------
     [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return index < 32 ? ctx_.guest.x[index] : 0; }
     [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_.guest; }
-    [[nodiscard]] const TrapRecord& last_trap() const noexcept { return trap_; }
+    [[nodiscard]] TrapRecord last_trap() const noexcept {
+        TrapRecord trap = trap_;
+        // The privileged spec has an ecall write zero to stval, htval and
+        // htinst, so run() does not read them back for the hypercall.
+        if (trap.scause == cause::ecall_from_vs) trap.stval = trap.htval = trap.htinst = 0;
+        return trap;
+    }
     [[nodiscard]] std::uint64_t hgatp() const noexcept { return hgatp_; }
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vm_ & 0x3fff; }
     [[nodiscard]] bool is_bound() const noexcept { return bound_; }
@@ -253,7 +260,8 @@ private:
     VCpu() = default;
 
     // One guest run: delivers queued interrupts, switches, and records the
-    // trap's scause and sepc (the rest of trap_ is the exit path's job).
+    // trap's scause and sepc (record_trap_values does the rest, on every
+    // path but the hypercall's; see last_trap()).
     std::uint64_t enter_guest() {
         if (!irqs_.empty()) csr::set<csr::hvip>(irqs_.drain());
         // Host interrupts are taken as exits while the guest runs; the
@@ -274,9 +282,6 @@ private:
     // hypercall, without the Action detour.
     AxResult<AxVCpuExitReason> hypercall_exit() {
         auto& x = ctx_.guest.x;
-        // The privileged spec has an ecall write zero to stval, htval and
-        // htinst: no need to read them back.
-        trap_.stval = trap_.htval = trap_.htinst = 0;
         ctx_.guest.sepc += 4;  // ecall has no compressed form
         AxResult<AxVCpuExitReason> result(std::in_place_type<AxVCpuExitReason>,
                                           sbi::hypercall(x[16], x[10], x[11], x[12], x[13], x[14], x[15]));
@@ -286,39 +291,56 @@ private:
         return result;
     }
 
-    // Every exit but the hypercall, resuming the guest as long as the
-    // policy handles the traps itself.
+    static bool is_mmio_fault(std::uint64_t scause) noexcept {
+        return scause == cause::load_guest_page_fault || scause == cause::store_guest_page_fault;
+    }
+
+    void record_trap_values() {
+        trap_.stval = csr::read<csr::stval>();
+        trap_.htval = csr::read<csr::htval>();
+        trap_.htinst = csr::read<csr::htinst>();
+    }
+
+    // A load or store guest page fault: an MMIO exit, or NestedPageFault
+    // for what is not an emulatable access. Never resumes the guest.
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> guest_page_fault_exit(std::uint64_t scause) {
+        record_trap_values();
+        if (scause == cause::load_guest_page_fault && trap_.htinst == 0) {
+            // The common MMIO read, a 32-bit load: one parcel read from guest
+            // memory tells all of it (decode_load_low_half). Anything else
+            // takes the general decoder.
+            if (const auto low = guest_access(ctx_.guest.sepc, guest_access_op::hlvx_hu)) {
+                if (const auto load = decode_load_low_half(static_cast<std::uint32_t>(*low))) {
+                    ctx_.guest.sepc += load->length;
+                    return AxResult<AxVCpuExitReason>(
+                        std::in_place_type<AxVCpuExitReason>,
+                        load_exit(MmioAccess{guest_fault_address(trap_.stval, trap_.htval), *load}));
+                }
+            }
+        }
+        return general_page_fault_exit();
+    }
+
+    // Out of line: the general decoder needs many registers, which the
+    // MMIO-read fast path above should not save and restore.
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> general_page_fault_exit() {
+        const GuestPageFault fault = decode_page_fault();
+        if (const auto* mmio = std::get_if<MmioAccess>(&fault)) {
+            // Emulated by the VMM: resume after the instruction.
+            ctx_.guest.sepc += mmio->access.length;
+            if (mmio->access.is_store)
+                return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
+                                                  store_exit(*mmio, ctx_.guest.x[mmio->access.reg]));
+            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, load_exit(*mmio));
+        }
+        return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, std::get<exit::NestedPageFault>(fault));
+    }
+
+    // Every other exit, resuming the guest as long as the policy handles
+    // the traps itself.
     [[gnu::noinline]] AxResult<AxVCpuExitReason> run_slow(std::uint64_t scause) {
         for (;;) {
-            trap_.stval = csr::read<csr::stval>();
-            trap_.htval = csr::read<csr::htval>();
-            trap_.htinst = csr::read<csr::htinst>();
-            if (scause == cause::load_guest_page_fault && trap_.htinst == 0) {
-                // The common MMIO read: one parcel read from guest memory
-                // tells the whole load (decode_load_parcel); anything else
-                // takes the general decoder below.
-                if (const auto low = guest_access(ctx_.guest.sepc, guest_access_op::hlvx_hu)) {
-                    if (const auto load = decode_load_parcel(static_cast<std::uint32_t>(*low))) {
-                        ctx_.guest.sepc += load->length;
-                        return AxResult<AxVCpuExitReason>(
-                            std::in_place_type<AxVCpuExitReason>,
-                            load_exit(MmioAccess{guest_fault_address(trap_.stval, trap_.htval), *load}));
-                    }
-                }
-            }
-            if (scause == cause::load_guest_page_fault || scause == cause::store_guest_page_fault) {
-                const GuestPageFault fault = decode_page_fault();
-                if (const auto* mmio = std::get_if<MmioAccess>(&fault)) {
-                    // Emulated by the VMM: resume after the instruction.
-                    ctx_.guest.sepc += mmio->access.length;
-                    if (mmio->access.is_store)
-                        return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
-                                                          store_exit(*mmio, ctx_.guest.x[mmio->access.reg]));
-                    return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, load_exit(*mmio));
-                }
-                return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
-                                                  std::get<exit::NestedPageFault>(fault));
-            }
+            record_trap_values();
             switch (handle_trap(exit_)) {
                 case TrapOutcome::Resume: break;
                 case TrapOutcome::Leave: return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
@@ -326,6 +348,7 @@ private:
             }
             scause = enter_guest();
             if (is_hypercall(scause)) return hypercall_exit();
+            if (is_mmio_fault(scause)) return guest_page_fault_exit(scause);
         }
     }
 

@@ -466,10 +466,11 @@ bool other_vm_ready = false;
             }
             if (call->nr == hc::bench_end) return;
         } else if (const auto* read = reason.get_if<axvcpu::exit::MmioRead>()) {
-            const std::uint64_t offset = (read->addr.value() - echo_device) & (echo_size - 1);
+            // The device read exactly as bench_raw.cpp does it (8 bytes);
+            // extend_loaded_value keeps the bytes the access width asks for.
             std::uint64_t raw = 0;
-            for (usize i = 0; i < axvcpu::size_in_bytes(read->width); ++i)
-                raw |= std::uint64_t{vm.echo[(offset + i) & (echo_size - 1)]} << (8 * i);
+            for (unsigned i = 0; i < 8; ++i)
+                raw |= std::uint64_t{vm.echo[(read->addr.value() - echo_device + i) & (echo_size - 1)]} << (8 * i);
             (void)vcpu.set_gpr(read->reg, rv::extend_loaded_value(raw, read->width, read->signed_ext));
             continue;
         }

@@ -214,3 +214,18 @@ TEST_CASE("a 32-bit load is fully decoded from its low half (the policy skips re
         CHECK(decode_load_store(form.word & 0xffff) == form.expected);
     }
 }
+
+TEST_CASE("decode_load_low_half (the MMIO-read fast path) agrees with decode_load_store on every low parcel") {
+    // Every 16-bit low parcel, each with a few high halves: a 32-bit load
+    // decodes the same from its low half alone; nothing else decodes.
+    for (std::uint32_t low = 0; low <= 0xffff; ++low) {
+        const auto fast = decode_load_low_half(low);
+        for (const std::uint32_t high : {0x0000u, 0x1234u, 0xffffu}) {
+            const auto full = decode_load_store(high << 16 | low);
+            const bool is_32bit_load = full && !full->is_store && full->length == 4;
+            CAPTURE(low);
+            CHECK(fast.has_value() == is_32bit_load);
+            if (fast && full) CHECK(*fast == *full);
+        }
+    }
+}

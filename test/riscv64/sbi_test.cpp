@@ -110,6 +110,17 @@ TEST_CASE("AxVisor hypercall extension: a6 is the number, a0..a5 the arguments")
     CHECK(hc.args == std::array<std::uint64_t, 6>{1, 2, 3, 4, 5, 6});
 }
 
+TEST_CASE("sbi::hypercall (the policy's fast path) builds what decode_call reports") {
+    const Decoded hvc = decode_call(call(eid::axvisor_hypercall, 42, {1, 2, 3, 4, 5, 6}));
+    const auto& hc = *exit_of(hvc).get_if<exit::Hypercall>();
+    const exit::Hypercall fast = hypercall(42, 1, 2, 3, 4, 5, 6);
+    CHECK(fast.nr == hc.nr);
+    CHECK(fast.args == hc.args);
+    // The fast path presets a0/a1 as action::Exit{{}, true} says.
+    CHECK(as<action::Exit>(hvc).ret == SbiRet{});
+    CHECK(as<action::Exit>(hvc).sets_return);
+}
+
 TEST_CASE("calls that do not return keep the guest's arguments for the VMM") {
     CHECK_FALSE(as<action::Exit>(decode_call(call(eid::srst, 0, {0, 1}))).sets_return);
     CHECK_FALSE(as<action::Exit>(decode_call(call(eid::hsm, fid::hsm_hart_stop))).sets_return);
