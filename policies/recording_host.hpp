@@ -78,7 +78,7 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
     }
     static void reset() {
         state() = State{};
-        set_current_vcpu(nullptr);
+        RecordingHost::set_current_vcpu(nullptr);
     }
 
     // --- VmmIf

@@ -21,33 +21,60 @@ using VCpu = AxVCpu<Arch, Host>;
 
 VCpu make(VCpuId id, Arch::CreateConfig config = {}) { return VCpu::create(0, id, 0, std::nullopt, config).value(); }
 
-// An arch policy that tries to drive another vCPU from inside its own call.
+// An arch policy whose bind() tries to drive vCPUs from inside its own arch
+// call: every such nested call must be refused.
 struct NestingArch;
 using NestingVCpu = AxVCpu<NestingArch, Host>;
 struct NestingArch {
     struct CreateConfig {
         NestingVCpu* other = nullptr;
+        bool from_other_thread = false;  // drive `other` from a second thread instead
     };
     struct SetupConfig {};
-    static AxResult<NestingArch> create(VMId, VCpuId, CreateConfig c) { return NestingArch{c.other, ax_ok()}; }
+    static AxResult<NestingArch> create(VMId, VCpuId, CreateConfig c) { return NestingArch(c); }
     AxResult<void> set_entry(GuestPhysAddr) { return ax_ok(); }
     AxResult<void> set_ept_root(HostPhysAddr) { return ax_ok(); }
     AxResult<void> setup(SetupConfig) { return ax_ok(); }
     AxResult<void> bind() {
+        ++arch_calls;
         seen_as_self = current_vcpu<NestingArch, Host>();
         seen_as_mock = current_vcpu<Arch, Host>();
-        if (other != nullptr) nested_result = other->inject_interrupt(5);
+        if (config.other == nullptr) return ax_ok();
+        if (config.from_other_thread) {
+            // Another physical CPU, while this one has a current vCPU.
+            std::thread cpu1([this] { nested_bind = config.other->bind(); });
+            cpu1.join();
+            slot_after_other_cpu = Host::current_vcpu();
+            return ax_ok();
+        }
+        nested_bind = config.other->bind();
+        nested_run = config.other->run().has_value() ? ax_ok() : AxResult<void>(ax_err(AxError::BadState));
+        nested_inject = config.other->inject_interrupt(5);
+        nested_self_gpr = seen_as_self->set_gpr(1, 2);
         return ax_ok();
     }
     AxResult<void> unbind() { return ax_ok(); }
-    AxResult<AxVCpuExitReason> run() { return AxVCpuExitReason(exit::Nothing{}); }
-    AxResult<void> set_gpr(usize, usize) { return ax_ok(); }
-    AxResult<void> inject_interrupt(usize) { return ax_ok(); }
+    AxResult<AxVCpuExitReason> run() {
+        ++arch_calls;
+        return AxVCpuExitReason(exit::Nothing{});
+    }
+    AxResult<void> set_gpr(usize, usize) {
+        ++arch_calls;
+        return ax_ok();
+    }
+    AxResult<void> inject_interrupt(usize) {
+        ++arch_calls;
+        return ax_ok();
+    }
     void set_return_value(usize) {}
-    NestingVCpu* other;
-    AxResult<void> nested_result;
-    const void* seen_as_self = nullptr;
+
+    explicit NestingArch(CreateConfig c) : config(c) {}
+    CreateConfig config;
+    int arch_calls = 0;
+    AxResult<void> nested_bind = ax_ok(), nested_run = ax_ok(), nested_inject = ax_ok(), nested_self_gpr = ax_ok();
+    NestingVCpu* seen_as_self = nullptr;
     const void* seen_as_mock = nullptr;
+    void* slot_after_other_cpu = nullptr;
 };
 }  // namespace
 
@@ -91,15 +118,22 @@ TEST_CASE("the slot is cleared after a failing arch call too") {
     CHECK(Host::current_vcpu() == nullptr);
 }
 
-TEST_CASE("a nested arch call is refused and leaves the nested vCPU's state alone") {
+TEST_CASE("every nested call is refused and leaves the nested vCPU alone") {
     Host::reset();
     NestingVCpu target = NestingVCpu::create(0, 1, 0, std::nullopt, {}).value();
-    NestingVCpu outer = NestingVCpu::create(0, 0, 0, std::nullopt, {&target}).value();
+    REQUIRE(target.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());  // Free: bind would be valid
+    NestingVCpu outer = NestingVCpu::create(0, 0, 0, std::nullopt, {&target, false}).value();
     REQUIRE(outer.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
     REQUIRE(outer.bind().has_value());
-    CHECK(outer.arch_vcpu().nested_result.error() == AxError::BadState);
-    CHECK(target.state() == VCpuState::Created);
+    const NestingArch& seen = outer.arch_vcpu();
+    CHECK(seen.nested_bind.error() == AxError::BadState);   // a life-cycle transition
+    CHECK(seen.nested_run.error() == AxError::BadState);    // run
+    CHECK(seen.nested_inject.error() == AxError::BadState); // a state-keeping operation
+    CHECK(seen.nested_self_gpr.error() == AxError::BadState);  // even on itself
+    CHECK(target.state() == VCpuState::Free);
+    CHECK(target.arch_vcpu().arch_calls == 0);  // the nested target's arch was never entered
     CHECK(outer.state() == VCpuState::Ready);
+    CHECK(outer.arch_vcpu().arch_calls == 1);  // only the outer bind itself
     CHECK(Host::current_vcpu() == nullptr);
 }
 
@@ -116,14 +150,15 @@ TEST_CASE("current_vcpu never hands out a vCPU of another instantiation") {
 
 TEST_CASE("each host thread (a physical CPU) has its own slot") {
     Host::reset();
-    VCpu a = make(0);
-    VCpu b = make(1);
-    REQUIRE(a.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
-    REQUIRE(b.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
-    AxResult<void> from_thread = ax_err(AxError::Io);
-    std::thread other([&] { from_thread = b.bind(); });
-    other.join();
-    CHECK(from_thread.has_value());
-    CHECK(b.arch_vcpu().calls.back().current == &b);
-    CHECK(a.bind().has_value());
+    NestingVCpu target = NestingVCpu::create(0, 1, 0, std::nullopt, {}).value();
+    REQUIRE(target.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
+    NestingVCpu outer = NestingVCpu::create(0, 0, 0, std::nullopt, {&target, true}).value();
+    REQUIRE(outer.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
+    REQUIRE(outer.bind().has_value());
+    // While this CPU was inside outer's bind, the other CPU's slot was empty,
+    // so its bind of `target` went through, and left this CPU's slot alone.
+    CHECK(outer.arch_vcpu().nested_bind.has_value());
+    CHECK(target.state() == VCpuState::Ready);
+    CHECK(outer.arch_vcpu().slot_after_other_cpu != nullptr);
+    CHECK(Host::current_vcpu() == nullptr);
 }

@@ -115,7 +115,7 @@ using HostPhysAddrRange = AddrRange<HostPhysAddr>;
 template <fmt::Sink S, class Addr>
 constexpr void print_to(S& out, const AddrRange<Addr>& range) {
     print_to(out, range.start());
-    out.write("..");
+    out.write(".."sv);
     print_to(out, range.end());
 }
 

@@ -118,7 +118,7 @@ constexpr const DeviceTypeEntry* find_device_entry(EmulatedDeviceType type) noex
 
 [[nodiscard]] constexpr std::string_view name(EmulatedDeviceType type) noexcept {
     const auto* entry = detail::find_device_entry(type);
-    return entry != nullptr ? entry->name : std::string_view("unknown device");
+    return entry != nullptr ? entry->name : "unknown device"sv;
 }
 
 template <fmt::Sink S>

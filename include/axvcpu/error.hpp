@@ -58,7 +58,7 @@ static_assert(ax_error_names.size() == static_cast<std::size_t>(AxError::WriteZe
 
 [[nodiscard]] constexpr std::string_view name(AxError error) noexcept {
     const auto index = static_cast<std::size_t>(error) - 1;
-    return index < detail::ax_error_names.size() ? detail::ax_error_names[index] : std::string_view("UnknownError");
+    return index < detail::ax_error_names.size() ? detail::ax_error_names[index] : "UnknownError"sv;
 }
 
 template <fmt::Sink S>

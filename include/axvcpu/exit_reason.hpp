@@ -68,11 +68,11 @@ constexpr void print_to(S& out, MappingFlags flags) {
     bool first = true;
     for (usize bit = 0; bit < names.size(); ++bit) {
         if ((flags.bits >> bit & 1) == 0) continue;
-        if (!first) out.write(" | ");
+        if (!first) out.write(" | "sv);
         first = false;
         out.write(names[bit]);
     }
-    if (first) out.write("NONE");
+    if (first) out.write("NONE"sv);
 }
 
 // A system register number. On aarch64 it is laid out as in ESR_EL2's ISS for
@@ -84,7 +84,7 @@ struct SysRegAddr {
 
 template <fmt::Sink S>
 constexpr void print_to(S& out, SysRegAddr addr) {
-    out.write("SysReg:");
+    out.write("SysReg:"sv);
     fmt::write_hex(out, addr.value);
 }
 

@@ -11,6 +11,13 @@
 #include <string_view>
 #include <type_traits>
 
+namespace axvcpu {
+// String literals in the library are written "..."sv: the literal operator
+// carries the length, where string_view(const char*) may become a strlen
+// call (GCC outlines it at -Os), a symbol a kernel need not have.
+using namespace std::string_view_literals;
+}  // namespace axvcpu
+
 namespace axvcpu::fmt {
 
 template <class S>
@@ -69,7 +76,7 @@ constexpr void write_dec(S& out, std::uint64_t value) {
 
 template <Sink S>
 constexpr void write_bool(S& out, bool value) {
-    out.write(value ? std::string_view("true") : std::string_view("false"));
+    out.write(value ? "true"sv : "false"sv);
 }
 
 // Found by ADL for every type with a `print_to` overload in its namespace.

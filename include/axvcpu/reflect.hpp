@@ -21,6 +21,7 @@
 #include <boost/hana/concept/struct.hpp>
 #include <boost/hana/first.hpp>
 #include <boost/hana/for_each.hpp>
+#include <boost/hana/length.hpp>
 #include <boost/hana/second.hpp>
 #include <boost/hana/string.hpp>
 
@@ -55,13 +56,16 @@ constexpr void print_struct(S& out, const T& value) {
     out.write(T::type_name);
     bool first = true;
     boost::hana::for_each(boost::hana::accessors<T>(), [&](auto field) {
-        out.write(first ? " { " : ", ");
+        out.write(first ? " { "sv : ", "sv);
         first = false;
-        out.write(boost::hana::to<const char*>(boost::hana::first(field)));
-        out.write(": ");
+        // Sized from the compile-time string, so no strlen call is emitted.
+        constexpr auto field_name = std::remove_cvref_t<decltype(boost::hana::first(field))>{};
+        constexpr std::size_t field_name_length = decltype(boost::hana::length(field_name))::value;
+        out.write(std::string_view(boost::hana::to<const char*>(field_name), field_name_length));
+        out.write(": "sv);
         print_value(out, boost::hana::second(field)(value));
     });
-    if (!first) out.write(" }");  // a struct with no members prints as its bare name
+    if (!first) out.write(" }"sv);  // a struct with no members prints as its bare name
 }
 
 // One member's value: library types print themselves; plain numbers are hex,
@@ -77,27 +81,27 @@ constexpr void print_value(S& out, const T& value) {
     } else if constexpr (std::is_unsigned_v<T>) {
         fmt::write_hex(out, value);
     } else if constexpr (std::is_integral_v<T>) {
-        if (value < 0) out.write("-");
+        if (value < 0) out.write("-"sv);
         fmt::write_dec(out, value < 0 ? 0 - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value));
     } else if constexpr (std::is_convertible_v<T, std::string_view>) {
-        out.write("\"");
+        out.write("\""sv);
         out.write(std::string_view(value));
-        out.write("\"");
+        out.write("\""sv);
     } else if constexpr (detail::is_optional<T>::value) {
         if (value) {
             print_value(out, *value);
         } else {
-            out.write("none");
+            out.write("none"sv);
         }
     } else if constexpr (detail::is_span<T>::value) {
-        out.write("[");
+        out.write("["sv);
         bool first = true;
         for (const auto& element : value) {
-            if (!first) out.write(", ");
+            if (!first) out.write(", "sv);
             first = false;
             print_value(out, element);
         }
-        out.write("]");
+        out.write("]"sv);
     } else {
         static_assert(sizeof(T) == 0, "reflect::print_value: this member type has no printer");
     }

@@ -98,14 +98,14 @@ private:
 // Prints as `{0, 3, 63}`.
 template <fmt::Sink S>
 constexpr void print_to(S& out, const VCpuSet& set) {
-    out.write("{");
+    out.write("{"sv);
     bool first = true;
     for (VCpuId id : set) {
-        if (!first) out.write(", ");
+        if (!first) out.write(", "sv);
         first = false;
         fmt::write_dec(out, id);
     }
-    out.write("}");
+    out.write("}"sv);
 }
 
 }  // namespace axvcpu

@@ -17,7 +17,9 @@
 // and changes nothing: it is the caller's nesting that is wrong, not this
 // vCPU's state.
 //
-// Like upstream, an AxVCpu is not thread-safe: one CPU drives it at a time.
+// Like upstream, an AxVCpu is not thread-safe: one CPU drives it at a time,
+// and the caller keeps preemption and migration off around each call (the
+// current-vCPU slot is set and cleared on the same CPU).
 #pragma once
 
 #include <array>
@@ -43,7 +45,7 @@ enum class VCpuState : std::uint8_t { Invalid, Created, Free, Ready, Running, Bl
 [[nodiscard]] constexpr std::string_view name(VCpuState state) noexcept {
     constexpr std::array<std::string_view, 6> names{"Invalid", "Created", "Free", "Ready", "Running", "Blocked"};
     const auto index = static_cast<usize>(state);
-    return index < names.size() ? names[index] : std::string_view("?");
+    return index < names.size() ? names[index] : "?"sv;
 }
 
 template <fmt::Sink S>
@@ -158,12 +160,14 @@ public:
         });
     }
 
-    // Interrupts may be queued in any live state; the arch policy delivers
-    // them at the next entry.
+    // Interrupts may be queued whenever the guest is not executing; the arch
+    // policy delivers them at the next entry. Running is refused: on the
+    // owning CPU it only exists inside run() (where nesting is refused
+    // anyway), and from another CPU it would race with the world switch. A
+    // VMM reaches a running vCPU on another CPU through
+    // VmmIf::inject_interrupt (an IPI to the owning CPU), as upstream does.
     AxResult<void> inject_interrupt(usize vector) {
-        return stay_in(VCpuStates(VCpuState::Created, VCpuState::Free, VCpuState::Ready, VCpuState::Running,
-                                  VCpuState::Blocked),
-                       [&](A& arch) { return arch.inject_interrupt(vector); });
+        return stay_in(guest_stopped, [&](A& arch) { return arch.inject_interrupt(vector); });
     }
 
     // Direct access to the arch vCPU for arch-specific set-up by the VMM.
@@ -195,15 +199,23 @@ private:
     static constexpr VCpuStates guest_stopped{VCpuState::Created, VCpuState::Free, VCpuState::Ready,
                                               VCpuState::Blocked};
 
-    // Runs `step` on the arch vCPU with this vCPU current on this CPU,
-    // clearing the slot afterwards whatever the step returned. Callers have
+    // Makes this vCPU current on this CPU for its lifetime; the slot is
+    // cleared on every way out (a hosted mock may even throw). Callers have
     // already refused nesting (the slot is empty).
+    class CurrentScope {
+    public:
+        explicit CurrentScope(AxVCpu* vcpu) noexcept {
+            H::set_current_vcpu(static_cast<detail::CurrentVCpuHeader*>(vcpu));
+        }
+        ~CurrentScope() { H::set_current_vcpu(nullptr); }
+        CurrentScope(const CurrentScope&) = delete;
+        CurrentScope& operator=(const CurrentScope&) = delete;
+    };
+
     template <class Step>
     auto with_current(Step&& step) -> std::invoke_result_t<Step&, A&> {
-        H::set_current_vcpu(static_cast<detail::CurrentVCpuHeader*>(this));
-        auto result = step(arch_);
-        H::set_current_vcpu(nullptr);
-        return result;
+        const CurrentScope scope(this);
+        return step(arch_);
     }
 
     template <class Step>

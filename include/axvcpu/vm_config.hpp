@@ -48,21 +48,21 @@ namespace detail {
 template <class Enum, std::size_t N>
 constexpr std::string_view enum_name(Enum value, const std::array<std::string_view, N>& names) noexcept {
     const auto index = static_cast<std::size_t>(value);
-    return index < N ? names[index] : std::string_view("?");
+    return index < N ? names[index] : "?"sv;
 }
 }  // namespace detail
 
 constexpr std::string_view name(VMType v) noexcept {
-    return detail::enum_name(v, std::array<std::string_view, 3>{"VMTHostVM", "VMTRTOS", "VMTLinux"});
+    return detail::enum_name(v, std::array<std::string_view, 3>{"VMTHostVM"sv, "VMTRTOS"sv, "VMTLinux"sv});
 }
 constexpr std::string_view name(VmMemMappingType v) noexcept {
-    return detail::enum_name(v, std::array<std::string_view, 3>{"MapAlloc", "MapIdentical", "MapReserved"});
+    return detail::enum_name(v, std::array<std::string_view, 3>{"MapAlloc"sv, "MapIdentical"sv, "MapReserved"sv});
 }
 constexpr std::string_view name(VMBootProtocol v) noexcept {
-    return detail::enum_name(v, std::array<std::string_view, 3>{"Direct", "Multiboot", "Uefi"});
+    return detail::enum_name(v, std::array<std::string_view, 3>{"Direct"sv, "Multiboot"sv, "Uefi"sv});
 }
 constexpr std::string_view name(VMInterruptMode v) noexcept {
-    return detail::enum_name(v, std::array<std::string_view, 3>{"NoIrq", "Emulated", "Passthrough"});
+    return detail::enum_name(v, std::array<std::string_view, 3>{"NoIrq"sv, "Emulated"sv, "Passthrough"sv});
 }
 
 template <class Enum>
