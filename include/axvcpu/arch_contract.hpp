@@ -1,7 +1,7 @@
-// What an architecture policy must provide (AxVisor's AxArchVCpu and
-// AxArchPerCpu), as concepts with one named requirement per member.
+// What an architecture's vCPU policy must provide (AxVisor's AxArchVCpu), as
+// a concept with one named requirement per member.
 //
-// ArchVCpu: the per-vCPU half. AxVCpu owns one by value and forwards its
+// ArchVCpu: the per-vCPU policy. AxVCpu owns one by value and forwards its
 // life-cycle calls to it:
 //   static AxResult<A> create(VMId, VCpuId, A::CreateConfig)
 //   AxResult<void> set_entry(GuestPhysAddr), set_ept_root(HostPhysAddr),
@@ -11,16 +11,13 @@
 //   void set_return_value(usize)
 // inject_interrupt may be called while the vCPU is not running: the policy
 // queues the vector until the next entry.
+// A policy must honour set_entry again while the vCPU is Free (after setup,
+// before bind): a secondary vCPU learns its entry from the guest's CpuUp.
 //
-// ArchPerCpu: the per-physical-CPU half (virtualization on/off):
-//   static AxResult<P> create(usize cpu_id)
-//   bool is_enabled() const; AxResult<void> hardware_enable(), hardware_disable()
-//   optional: static usize max_guest_page_table_levels() (default 4)
+// The per-CPU half (ArchPerCpu) is in percpu_contract.hpp.
 #pragma once
 
 #include <concepts>
-
-#include <boost/hana/type.hpp>
 
 #include "axvcpu/addr.hpp"
 #include "axvcpu/error.hpp"
@@ -92,52 +89,8 @@ consteval bool check_arch_vcpu() {
     static_assert(has_arch_inject_interrupt<A>, "ArchVCpu: arch policy lacks `AxResult<void> inject_interrupt(usize)`");
     static_assert(has_set_return_value<A>, "ArchVCpu: arch policy lacks `void set_return_value(usize)`");
     static_assert(std::move_constructible<A>, "ArchVCpu: arch policy must be move-constructible (create returns it)");
+    static_assert(ArchVCpu<A>, "ArchVCpu: the concept and the per-member checks above disagree (library bug)");
     return true;
-}
-
-template <class P>
-concept has_percpu_create = requires(usize cpu_id) {
-    { P::create(cpu_id) } -> std::same_as<AxResult<P>>;
-};
-template <class P>
-concept has_is_enabled = requires(const P& p) {
-    { p.is_enabled() } -> std::same_as<bool>;
-};
-template <class P>
-concept has_hardware_enable = requires(P& p) {
-    { p.hardware_enable() } -> std::same_as<AxResult<void>>;
-};
-template <class P>
-concept has_hardware_disable = requires(P& p) {
-    { p.hardware_disable() } -> std::same_as<AxResult<void>>;
-};
-
-template <class P>
-concept ArchPerCpu = std::move_constructible<P> && has_percpu_create<P> && has_is_enabled<P> &&
-                     has_hardware_enable<P> && has_hardware_disable<P>;
-
-template <class P>
-consteval bool check_arch_percpu() {
-    static_assert(has_percpu_create<P>, "ArchPerCpu: arch policy lacks `static AxResult<P> create(usize cpu_id)`");
-    static_assert(has_is_enabled<P>, "ArchPerCpu: arch policy lacks `bool is_enabled() const`");
-    static_assert(has_hardware_enable<P>, "ArchPerCpu: arch policy lacks `AxResult<void> hardware_enable()`");
-    static_assert(has_hardware_disable<P>, "ArchPerCpu: arch policy lacks `AxResult<void> hardware_disable()`");
-    static_assert(std::move_constructible<P>, "ArchPerCpu: arch policy must be move-constructible (create returns it)");
-    return true;
-}
-
-inline constexpr usize default_max_guest_page_table_levels = 4;
-
-// The optional member, detected at compile time; absent means 4 levels.
-template <class P>
-constexpr usize max_guest_page_table_levels() {
-    constexpr auto has_levels = boost::hana::is_valid(
-        [](auto type) -> decltype(decltype(type)::type::max_guest_page_table_levels()) {});
-    if constexpr (has_levels(boost::hana::type_c<P>)) {
-        return P::max_guest_page_table_levels();
-    } else {
-        return default_max_guest_page_table_levels;
-    }
 }
 
 }  // namespace axvcpu::api

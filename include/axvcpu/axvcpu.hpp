@@ -13,6 +13,7 @@
 #include "axvcpu/host_api.hpp"
 #include "axvcpu/irq_queue.hpp"
 #include "axvcpu/percpu.hpp"
+#include "axvcpu/percpu_contract.hpp"
 #include "axvcpu/stage2_mapper.hpp"
 #include "axvcpu/types.hpp"
 #include "axvcpu/vcpu.hpp"

@@ -1,8 +1,8 @@
 // EmulatedDeviceType: the device kinds a VM config can ask the VMM to emulate.
 //
-// One Hana table holds each type's code, log name and removability; all(),
-// name(), removable() and from_code() are generated from it, and its codes
-// are checked for uniqueness at compile time, so adding a type is one line.
+// One constexpr table holds each type's code, log name and removability;
+// all(), name(), removable() and from_code() read it, and its codes are
+// checked for uniqueness at compile time, so adding a type is one line.
 //
 // Code allocation (as upstream): 0x00-0x1f special/abstract devices,
 // 0x20-0x2f interrupt-controller devices, 0x30-0x3f PLIC partial passthrough,
@@ -13,11 +13,6 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <type_traits>
-
-#include <boost/hana/integral_constant.hpp>
-#include <boost/hana/tuple.hpp>
-#include <boost/hana/unpack.hpp>
 
 #include "axvcpu/fmt.hpp"
 
@@ -47,44 +42,30 @@ struct DeviceTypeEntry {
     bool removable;
 };
 
-template <EmulatedDeviceType Type>
-using device_c = boost::hana::integral_constant<EmulatedDeviceType, Type>;
+inline constexpr std::array<DeviceTypeEntry, 13> device_type_entries{{
+    {EmulatedDeviceType::Dummy, "meta device"sv, false},
+    {EmulatedDeviceType::InterruptController, "interrupt controller"sv, true},
+    {EmulatedDeviceType::Console, "console"sv, false},
+    {EmulatedDeviceType::IVCChannel, "ivc channel"sv, false},
+    {EmulatedDeviceType::GPPTRedistributor, "gic partial passthrough redistributor"sv, true},
+    {EmulatedDeviceType::GPPTDistributor, "gic partial passthrough distributor"sv, false},
+    {EmulatedDeviceType::GPPTITS, "gic partial passthrough its"sv, false},
+    {EmulatedDeviceType::X86IoApic, "x86 io apic"sv, true},
+    {EmulatedDeviceType::X86Pit, "x86 pit"sv, true},
+    {EmulatedDeviceType::PPPTGlobal, "plic partial passthrough global"sv, false},
+    {EmulatedDeviceType::VirtioBlk, "virtio block"sv, true},
+    {EmulatedDeviceType::VirtioNet, "virtio net"sv, true},
+    {EmulatedDeviceType::VirtioConsole, "virtio console"sv, true},
+}};
 
-template <EmulatedDeviceType Type>
-constexpr auto device_entry(std::string_view name, bool removable) {
-    return boost::hana::make_tuple(device_c<Type>{}, DeviceTypeEntry{Type, name, removable});
-}
-
-inline constexpr auto device_type_table = boost::hana::make_tuple(
-    device_entry<EmulatedDeviceType::Dummy>("meta device", false),
-    device_entry<EmulatedDeviceType::InterruptController>("interrupt controller", true),
-    device_entry<EmulatedDeviceType::Console>("console", false),
-    device_entry<EmulatedDeviceType::IVCChannel>("ivc channel", false),
-    device_entry<EmulatedDeviceType::GPPTRedistributor>("gic partial passthrough redistributor", true),
-    device_entry<EmulatedDeviceType::GPPTDistributor>("gic partial passthrough distributor", false),
-    device_entry<EmulatedDeviceType::GPPTITS>("gic partial passthrough its", false),
-    device_entry<EmulatedDeviceType::X86IoApic>("x86 io apic", true),
-    device_entry<EmulatedDeviceType::X86Pit>("x86 pit", true),
-    device_entry<EmulatedDeviceType::PPPTGlobal>("plic partial passthrough global", false),
-    device_entry<EmulatedDeviceType::VirtioBlk>("virtio block", true),
-    device_entry<EmulatedDeviceType::VirtioNet>("virtio net", true),
-    device_entry<EmulatedDeviceType::VirtioConsole>("virtio console", true));
-
-// The runtime view of the table, in table order.
-inline constexpr auto device_type_entries = boost::hana::unpack(device_type_table, [](auto... row) {
-    return std::array<DeviceTypeEntry, sizeof...(row)>{row[boost::hana::size_c<1>]...};
-});
-
-// Codes must be unique, or from_code would be ambiguous; checked on the
-// compile-time keys so a duplicate fails the build.
-inline constexpr bool device_codes_unique = boost::hana::unpack(device_type_table, [](auto... row) {
-    constexpr std::array codes{std::remove_cvref_t<decltype(row[boost::hana::size_c<0>])>::value...};
-    for (std::size_t i = 0; i < codes.size(); ++i)
-        for (std::size_t j = i + 1; j < codes.size(); ++j)
-            if (codes[i] == codes[j]) return false;
+// Codes must be unique, or from_code would be ambiguous.
+constexpr bool device_codes_unique() {
+    for (std::size_t i = 0; i < device_type_entries.size(); ++i)
+        for (std::size_t j = i + 1; j < device_type_entries.size(); ++j)
+            if (device_type_entries[i].type == device_type_entries[j].type) return false;
     return true;
-});
-static_assert(device_codes_unique, "EmulatedDeviceType table: two entries share a code");
+}
+static_assert(device_codes_unique(), "EmulatedDeviceType table: two entries share a code");
 
 constexpr const DeviceTypeEntry* find_device_entry(EmulatedDeviceType type) noexcept {
     for (const auto& entry : device_type_entries)

@@ -36,11 +36,11 @@ concept has_current_vcpu_id = requires {
 };
 template <class H>
 concept has_vcpu_num = requires(VMId vm) {
-    { H::vcpu_num(vm) } -> std::convertible_to<std::optional<usize>>;
+    { H::vcpu_num(vm) } -> std::same_as<std::optional<usize>>;  // none: no such VM
 };
 template <class H>
 concept has_active_vcpus = requires(VMId vm) {
-    { H::active_vcpus(vm) } -> std::convertible_to<std::optional<VCpuSet>>;
+    { H::active_vcpus(vm) } -> std::same_as<std::optional<VCpuSet>>;
 };
 template <class H>
 concept has_inject_interrupt = requires(VMId vm, VCpuId vcpu, InterruptVector vector) {
@@ -69,17 +69,18 @@ consteval bool check_vmm_if() {
                   "VmmIf: host policy lacks `static void inject_interrupt_to_cpus(VMId, VCpuSet, InterruptVector)`");
     static_assert(has_notify_vcpu_timer_expired<H>,
                   "VmmIf: host policy lacks `static void notify_vcpu_timer_expired(VMId, VCpuId)`");
+    static_assert(VmmIf<H>, "VmmIf: the concept and the per-member checks above disagree (library bug)");
     return true;
 }
 
 // --- MemoryIf: frames for page tables and guest memory ---------------------
 template <class H>
 concept has_alloc_frame = requires {
-    { H::alloc_frame() } -> std::convertible_to<std::optional<HostPhysAddr>>;
+    { H::alloc_frame() } -> std::same_as<std::optional<HostPhysAddr>>;  // none: out of memory
 };
 template <class H>
 concept has_alloc_contiguous_frames = requires(usize count, usize align_log2) {
-    { H::alloc_contiguous_frames(count, align_log2) } -> std::convertible_to<std::optional<HostPhysAddr>>;
+    { H::alloc_contiguous_frames(count, align_log2) } -> std::same_as<std::optional<HostPhysAddr>>;
 };
 template <class H>
 concept has_dealloc_frame = requires(HostPhysAddr frame) { H::dealloc_frame(frame); };
@@ -111,6 +112,7 @@ consteval bool check_memory_if() {
                   "MemoryIf: host policy lacks `static void dealloc_contiguous_frames(HostPhysAddr, usize count)`");
     static_assert(has_phys_to_virt<H>, "MemoryIf: host policy lacks `static HostVirtAddr phys_to_virt(HostPhysAddr)`");
     static_assert(has_virt_to_phys<H>, "MemoryIf: host policy lacks `static HostPhysAddr virt_to_phys(HostVirtAddr)`");
+    static_assert(MemoryIf<H>, "MemoryIf: the concept and the per-member checks above disagree (library bug)");
     return true;
 }
 
@@ -147,6 +149,7 @@ consteval bool check_time_if() {
                   "TimeIf: host policy lacks `static CancelToken register_timer(std::uint64_t deadline_nanos, "
                   "TimerCallback, void* context)`");
     static_assert(has_cancel_timer<H>, "TimeIf: host policy lacks `static void cancel_timer(CancelToken)`");
+    static_assert(TimeIf<H>, "TimeIf: the concept and the per-member checks above disagree (library bug)");
     return true;
 }
 
@@ -162,6 +165,7 @@ concept HostIf = has_get_host_cpu_num<H>;
 template <class H>
 consteval bool check_host_if() {
     static_assert(has_get_host_cpu_num<H>, "HostIf: host policy lacks `static usize get_host_cpu_num()`");
+    static_assert(HostIf<H>, "HostIf: the concept and the per-member checks above disagree (library bug)");
     return true;
 }
 
@@ -182,6 +186,7 @@ template <class H>
 consteval bool check_current_vcpu_slot() {
     static_assert(has_current_vcpu<H>, "CurrentVCpuSlot: host policy lacks `static void* current_vcpu()`");
     static_assert(has_set_current_vcpu<H>, "CurrentVCpuSlot: host policy lacks `static void set_current_vcpu(void*)`");
+    static_assert(CurrentVCpuSlot<H>, "CurrentVCpuSlot: the concept and the per-member checks above disagree (library bug)");
     return true;
 }
 
@@ -227,6 +232,7 @@ consteval bool check_arch_if() {
     static_assert(has_get_host_gicr_base<H>, "ArchIf: host policy lacks `static HostPhysAddr get_host_gicr_base()`");
     static_assert(has_fetch_irq<H>, "ArchIf: host policy lacks `static std::uint64_t fetch_irq()`");
     static_assert(has_handle_irq<H>, "ArchIf: host policy lacks `static void handle_irq()`");
+    static_assert(ArchIf<H>, "ArchIf: the concept and the per-member checks above disagree (library bug)");
     return true;
 }
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <utility>
 
-#include "axvcpu/arch_contract.hpp"
+#include "axvcpu/percpu_contract.hpp"
 #include "axvcpu/error.hpp"
 #include "axvcpu/types.hpp"
 
@@ -19,6 +19,10 @@ namespace axvcpu {
 template <class P>
 class AxPerCpu {
     static_assert(api::check_arch_percpu<P>());
+
+    static constexpr usize guest_page_table_levels = api::max_guest_page_table_levels<P>();
+    static_assert(guest_page_table_levels >= 2 && guest_page_table_levels <= 5,
+                  "ArchPerCpu: max_guest_page_table_levels() must be between 2 and 5");
 
 public:
     AxPerCpu() = default;
@@ -53,7 +57,7 @@ public:
         return arch_->hardware_disable();
     }
 
-    static constexpr usize max_guest_page_table_levels() { return api::max_guest_page_table_levels<P>(); }
+    static constexpr usize max_guest_page_table_levels() { return guest_page_table_levels; }
 
     // The arch state, for arch-specific queries; null before init.
     [[nodiscard]] P* arch() noexcept { return arch_ ? &*arch_ : nullptr; }

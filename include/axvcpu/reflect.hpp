@@ -14,6 +14,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include <boost/hana/accessors.hpp>
 #include <boost/hana/adapt_struct.hpp>
@@ -48,11 +49,41 @@ template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
 }  // namespace detail
 
+// How many members brace-initialising T takes: the largest N for which
+// T{any, ..., any} (N of them) compiles. Used to check that a Hana member
+// list names every member, so a field added to a struct but not to its
+// BOOST_HANA_ADAPT_STRUCT line fails the build instead of silently
+// vanishing from logs and comparisons.
+struct AnyMember {
+    template <class U>
+    operator U() const noexcept;  // never defined: used only unevaluated
+};
+
+template <class T, std::size_t... I>
+constexpr bool brace_constructible(std::index_sequence<I...>) {
+    return requires { T{(static_cast<void>(I), AnyMember{})...}; };
+}
+
+template <class T, std::size_t N = 0>
+constexpr std::size_t aggregate_arity() {
+    if constexpr (N > 32 || !brace_constructible<T>(std::make_index_sequence<N + 1>{})) {
+        return N;
+    } else {
+        return aggregate_arity<T, N + 1>();
+    }
+}
+
+template <class T>
+constexpr bool adapts_every_member() {
+    return aggregate_arity<T>() == decltype(boost::hana::length(boost::hana::accessors<T>()))::value;
+}
+
 template <fmt::Sink S, class T>
 constexpr void print_value(S& out, const T& value);
 
 template <fmt::Sink S, Reflected T>
 constexpr void print_struct(S& out, const T& value) {
+    static_assert(adapts_every_member<T>(), "reflect: BOOST_HANA_ADAPT_STRUCT does not list every member of this struct");
     out.write(T::type_name);
     bool first = true;
     boost::hana::for_each(boost::hana::accessors<T>(), [&](auto field) {
@@ -112,6 +143,7 @@ constexpr bool values_equal(const T& a, const T& b);
 
 template <Reflected T>
 constexpr bool struct_equal(const T& a, const T& b) {
+    static_assert(adapts_every_member<T>(), "reflect: BOOST_HANA_ADAPT_STRUCT does not list every member of this struct");
     return boost::hana::all_of(boost::hana::accessors<T>(), [&](auto field) {
         auto get = boost::hana::second(field);
         return values_equal(get(a), get(b));
