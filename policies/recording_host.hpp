@@ -56,7 +56,7 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
     struct State {
         // Answers.
         VMId current_vm = 0;
-        VCpuId current_vcpu = 0;
+        VCpuId current_vcpu_id = 0;
         std::array<std::optional<usize>, max_vms> vcpu_counts{};
         std::array<std::optional<VCpuSet>, max_vms> active{};
         usize host_cpus = 1;
@@ -78,12 +78,12 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
     }
     static void reset() {
         state() = State{};
-        RecordingHost::set_current_vcpu(nullptr);
+        RecordingHost::set_current_vcpu_slot(nullptr);
     }
 
     // --- VmmIf
     static VMId current_vm_id() { return state().current_vm; }
-    static VCpuId current_vcpu_id() { return state().current_vcpu; }
+    static VCpuId current_vcpu_id() { return state().current_vcpu_id; }
     static std::optional<usize> vcpu_num(VMId vm) {
         return vm < max_vms ? state().vcpu_counts[vm] : std::nullopt;
     }

@@ -44,7 +44,7 @@ struct NestingArch {
             // Another physical CPU, while this one has a current vCPU.
             std::thread cpu1([this] { nested_bind = config.other->bind(); });
             cpu1.join();
-            slot_after_other_cpu = Host::current_vcpu();
+            slot_after_other_cpu = Host::current_vcpu_slot();
             return ax_ok();
         }
         nested_bind = config.other->bind();
@@ -99,7 +99,7 @@ TEST_CASE("every arch call sees its own AxVCpu as current; the slot is empty aft
         CHECK(call.current == &vcpu);
     }
     CHECK(current_vcpu<Arch, Host>() == nullptr);
-    CHECK(Host::current_vcpu() == nullptr);
+    CHECK(Host::current_vcpu_slot() == nullptr);
 }
 
 TEST_CASE("the slot is cleared after a failing arch call too") {
@@ -109,13 +109,13 @@ TEST_CASE("the slot is cleared after a failing arch call too") {
         const auto r = vcpu.setup(GuestPhysAddr(0x1000), HostPhysAddr(0x2000), {});
         CHECK(r.error() == AxError::NoMemory);
         CHECK(vcpu.arch_vcpu().calls.back().current == &vcpu);
-        CHECK(Host::current_vcpu() == nullptr);
+        CHECK(Host::current_vcpu_slot() == nullptr);
     }
     VCpu runner = make(0, Arch::CreateConfig::failing(MockCall::Run, AxError::Io));
     REQUIRE(runner.setup(GuestPhysAddr(0x1000), HostPhysAddr(0x2000), {}).has_value());
     REQUIRE(runner.bind().has_value());
     CHECK(runner.run().error() == AxError::Io);
-    CHECK(Host::current_vcpu() == nullptr);
+    CHECK(Host::current_vcpu_slot() == nullptr);
 }
 
 TEST_CASE("every nested call is refused and leaves the nested vCPU alone") {
@@ -134,7 +134,7 @@ TEST_CASE("every nested call is refused and leaves the nested vCPU alone") {
     CHECK(target.arch_vcpu().arch_calls == 0);  // the nested target's arch was never entered
     CHECK(outer.state() == VCpuState::Ready);
     CHECK(outer.arch_vcpu().arch_calls == 1);  // only the outer bind itself
-    CHECK(Host::current_vcpu() == nullptr);
+    CHECK(Host::current_vcpu_slot() == nullptr);
 }
 
 TEST_CASE("current_vcpu never hands out a vCPU of another instantiation") {
@@ -160,5 +160,5 @@ TEST_CASE("each host thread (a physical CPU) has its own slot") {
     CHECK(outer.arch_vcpu().nested_bind.has_value());
     CHECK(target.state() == VCpuState::Ready);
     CHECK(outer.arch_vcpu().slot_after_other_cpu != nullptr);
-    CHECK(Host::current_vcpu() == nullptr);
+    CHECK(Host::current_vcpu_slot() == nullptr);
 }

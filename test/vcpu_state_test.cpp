@@ -107,7 +107,7 @@ TEST_CASE("every (state, operation) pair: valid ones move on, invalid ones are B
                 CHECK(vcpu.state() == VCpuState::Invalid);
                 CHECK(vcpu.arch_vcpu().calls.size() == arch_calls_before);  // the arch was never asked
             }
-            CHECK(Host::current_vcpu() == nullptr);
+            CHECK(Host::current_vcpu_slot() == nullptr);
         }
     }
 }

@@ -113,12 +113,12 @@ struct Host {
     static axvcpu::usize get_host_cpu_num() { return host_state.cpu_count; }
 
     // --- CurrentVCpuSlot: TPIDR_EL2 ---
-    static void* current_vcpu() {
+    static void* current_vcpu_slot() {
         std::uint64_t v;
         asm volatile("mrs %0, tpidr_el2" : "=r"(v));
         return reinterpret_cast<void*>(v);
     }
-    static void set_current_vcpu(void* vcpu) {
+    static void set_current_vcpu_slot(void* vcpu) {
         // "rZ": clearing the slot writes xzr instead of materialising a zero.
         asm volatile("msr tpidr_el2, %x0" : : "rZ"(reinterpret_cast<std::uint64_t>(vcpu)));
     }

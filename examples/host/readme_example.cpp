@@ -5,8 +5,8 @@ using namespace axvcpu;
 
 // The host side: the recording policy for everything, plus our own per-CPU slot.
 struct MyHost : policies::RecordingHost<MyHost> {
-    static void* current_vcpu() { return slot; }
-    static void set_current_vcpu(void* vcpu) { slot = vcpu; }
+    static void* current_vcpu_slot() { return slot; }
+    static void set_current_vcpu_slot(void* vcpu) { slot = vcpu; }
     static inline void* slot = nullptr;  // a kernel would use a per-CPU area
 };
 

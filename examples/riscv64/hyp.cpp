@@ -315,8 +315,8 @@ struct Host {
     static usize get_host_cpu_num() { return host_harts; }
 
     // CurrentVCpuSlot: one per hart, at tp.
-    static void* current_vcpu() { return hart_slot(); }
-    static void set_current_vcpu(void* vcpu) { hart_slot() = vcpu; }
+    static void* current_vcpu_slot() { return hart_slot(); }
+    static void set_current_vcpu_slot(void* vcpu) { hart_slot() = vcpu; }
 };
 
 using VCpu = axvcpu::AxVCpu<rv::VCpu<Host>, Host>;

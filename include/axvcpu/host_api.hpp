@@ -173,19 +173,19 @@ consteval bool check_host_if() {
 // thread_local on a hosted test, a per-CPU area or a spare system register
 // (TPIDR_EL2, sscratch) in a kernel; see current_vcpu_slots.hpp.
 template <class H>
-concept has_current_vcpu = requires {
-    { H::current_vcpu() } -> std::convertible_to<void*>;
+concept has_current_vcpu_slot = requires {
+    { H::current_vcpu_slot() } -> std::convertible_to<void*>;
 };
 template <class H>
-concept has_set_current_vcpu = requires(void* vcpu) { H::set_current_vcpu(vcpu); };
+concept has_set_current_vcpu_slot = requires(void* vcpu) { H::set_current_vcpu_slot(vcpu); };
 
 template <class H>
-concept CurrentVCpuSlot = has_current_vcpu<H> && has_set_current_vcpu<H>;
+concept CurrentVCpuSlot = has_current_vcpu_slot<H> && has_set_current_vcpu_slot<H>;
 
 template <class H>
 consteval bool check_current_vcpu_slot() {
-    static_assert(has_current_vcpu<H>, "CurrentVCpuSlot: host policy lacks `static void* current_vcpu()`");
-    static_assert(has_set_current_vcpu<H>, "CurrentVCpuSlot: host policy lacks `static void set_current_vcpu(void*)`");
+    static_assert(has_current_vcpu_slot<H>, "CurrentVCpuSlot: host policy lacks `static void* current_vcpu_slot()`");
+    static_assert(has_set_current_vcpu_slot<H>, "CurrentVCpuSlot: host policy lacks `static void set_current_vcpu_slot(void*)`");
     static_assert(CurrentVCpuSlot<H>, "CurrentVCpuSlot: the concept and the per-member checks above disagree (library bug)");
     return true;
 }

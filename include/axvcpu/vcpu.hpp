@@ -182,7 +182,7 @@ public:
     // The vCPU whose arch call is in progress on this CPU, if it is of this
     // type; null outside arch calls.
     [[nodiscard]] static AxVCpu* current() noexcept {
-        auto* header = static_cast<detail::CurrentVCpuHeader*>(H::current_vcpu());
+        auto* header = static_cast<detail::CurrentVCpuHeader*>(H::current_vcpu_slot());
         if (header == nullptr || header->type_tag != &detail::vcpu_type_tag<A, H>) return nullptr;
         return static_cast<AxVCpu*>(header);
     }
@@ -205,9 +205,9 @@ private:
     class CurrentScope {
     public:
         explicit CurrentScope(AxVCpu* vcpu) noexcept {
-            H::set_current_vcpu(static_cast<detail::CurrentVCpuHeader*>(vcpu));
+            H::set_current_vcpu_slot(static_cast<detail::CurrentVCpuHeader*>(vcpu));
         }
-        ~CurrentScope() { H::set_current_vcpu(nullptr); }
+        ~CurrentScope() { H::set_current_vcpu_slot(nullptr); }
         CurrentScope(const CurrentScope&) = delete;
         CurrentScope& operator=(const CurrentScope&) = delete;
     };
@@ -220,7 +220,7 @@ private:
 
     template <class Step>
     auto transition(VCpuState from, VCpuState to, Step&& step) -> std::invoke_result_t<Step&, A&> {
-        if (H::current_vcpu() != nullptr) return ax_err(AxError::BadState);
+        if (H::current_vcpu_slot() != nullptr) return ax_err(AxError::BadState);
         if (state_ != from) {
             state_ = VCpuState::Invalid;
             return ax_err(AxError::BadState);
@@ -247,7 +247,7 @@ private:
     // only reported, since nothing was half-done.
     template <class Step>
     auto stay_in(VCpuStates allowed, Step&& step) -> std::invoke_result_t<Step&, A&> {
-        if (H::current_vcpu() != nullptr) return ax_err(AxError::BadState);
+        if (H::current_vcpu_slot() != nullptr) return ax_err(AxError::BadState);
         if (!allowed.contains(state_)) {
             state_ = VCpuState::Invalid;
             return ax_err(AxError::BadState);
