@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the QEMU examples
-# need, if any is missing. Sourced by examples/run.sh and test/run.sh.
+# need, if any is missing. Run by examples/run.sh and test/run.sh.
 set -euo pipefail
 
 axvcpu_packages=(meson ninja-build g++ clang lld libclang-rt-14-dev python3 libboost-dev doctest-dev

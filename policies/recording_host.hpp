@@ -4,8 +4,10 @@
 //
 // Its state is static (the host API is static functions); each distinct Tag
 // gets its own, and reset() restores the defaults between test cases. The
-// current-vCPU slot is thread_local: each test thread plays a physical CPU.
-// Hosted only: it uses std::vector.
+// current-vCPU slot is thread_local: each test thread plays a physical CPU;
+// the recorded state is shared and unsynchronised, so a test drives it from
+// one thread at a time. Frames are zeroed when allocated. Hosted only: it
+// uses std::vector.
 #pragma once
 
 #include <algorithm>
@@ -101,6 +103,7 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
     static std::optional<HostPhysAddr> alloc_frame() { return alloc_contiguous_frames(1, 12); }
     static std::optional<HostPhysAddr> alloc_contiguous_frames(usize count, usize align_log2) {
         auto& used = state().frames_in_use;
+        if (align_log2 >= 32) return std::nullopt;  // beyond any pool; also keeps the shift defined
         const usize align = usize{1} << std::max<usize>(align_log2, 12);
         for (usize first = 0; count != 0 && first + count <= pool_frames; ++first) {
             if (!HostPhysAddr(frame_address(first)).is_aligned(align)) continue;
@@ -108,6 +111,8 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
             for (usize i = first; i < first + count && free; ++i) free = !used[i];
             if (!free) continue;
             for (usize i = first; i < first + count; ++i) used.set(i);
+            // Zeroed, as page-table code (stage2::Mapper) expects fresh tables.
+            std::fill_n(&pool[first][0], count * frame_size, std::byte{0});
             return HostPhysAddr(frame_address(first));
         }
         return std::nullopt;

@@ -7,7 +7,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-source .ci/install-deps.sh
+bash .ci/install-deps.sh || { echo "could not install the build's packages"; exit 1; }
 
 examples=host
 for arch in aarch64 riscv64; do

@@ -65,20 +65,21 @@ TEST_CASE("address kinds cannot be mixed up and print with their prefix") {
     CHECK(GuestPhysAddr(0x1000) < GuestPhysAddr(0x2000));
 }
 
-TEST_CASE("address ranges are half-open and never inverted") {
-    const auto r = GuestPhysAddrRange::from_start_size(GuestPhysAddr(0x1000), 0x1000);
+TEST_CASE("address ranges are half-open; inverted or wrapping ones are refused") {
+    const auto r = GuestPhysAddrRange::from_start_size(GuestPhysAddr(0x1000), 0x1000).value();
     CHECK(r.size() == 0x1000);
     CHECK(r.contains(GuestPhysAddr(0x1000)));
     CHECK(r.contains(GuestPhysAddr(0x1fff)));
     CHECK_FALSE(r.contains(GuestPhysAddr(0x2000)));
     CHECK(text(r) == "GPA:0x1000..GPA:0x2000");
-    CHECK(r.overlaps(GuestPhysAddrRange::from_bounds(GuestPhysAddr(0x1fff), GuestPhysAddr(0x3000))));
-    CHECK_FALSE(r.overlaps(GuestPhysAddrRange::from_bounds(GuestPhysAddr(0x2000), GuestPhysAddr(0x3000))));
-    CHECK(r.contains(GuestPhysAddrRange::from_start_size(GuestPhysAddr(0x1800), 0x100)));
-    const auto inverted = GuestPhysAddrRange::from_bounds(GuestPhysAddr(0x3000), GuestPhysAddr(0x1000));
-    CHECK(inverted.empty());
-    const auto wrapping = GuestPhysAddrRange::from_start_size(GuestPhysAddr(~usize{0} - 0xf), 0x100);
-    CHECK(wrapping.end() == GuestPhysAddr(~usize{0}));
+    CHECK(r.overlaps(GuestPhysAddrRange::from_bounds(GuestPhysAddr(0x1fff), GuestPhysAddr(0x3000)).value()));
+    CHECK_FALSE(r.overlaps(GuestPhysAddrRange::from_bounds(GuestPhysAddr(0x2000), GuestPhysAddr(0x3000)).value()));
+    CHECK(r.contains(GuestPhysAddrRange::from_start_size(GuestPhysAddr(0x1800), 0x100).value()));
+    CHECK_FALSE(GuestPhysAddrRange::from_bounds(GuestPhysAddr(0x3000), GuestPhysAddr(0x1000)).has_value());
+    CHECK(GuestPhysAddrRange::from_bounds(GuestPhysAddr(0x3000), GuestPhysAddr(0x3000)).value().empty());
+    // Would wrap past the top of the address space onto page 0.
+    CHECK_FALSE(GuestPhysAddrRange::from_start_size(GuestPhysAddr(~usize{0} - 0xfff), 0x2000).has_value());
+    CHECK(GuestPhysAddrRange::from_start_size(GuestPhysAddr(~usize{0} - 0xf), 0xf).has_value());
 }
 
 TEST_CASE("every EmulatedDeviceType code round-trips; unknown codes give no value") {

@@ -9,7 +9,9 @@
 #include <policies/mock_arch.hpp>
 #include <policies/recording_host.hpp>
 
+#include <array>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -53,8 +55,12 @@ const AxVCpuExitReason secondary_script[] = {
     exit::CpuDown{0},
 };
 
+// vCPUs live in fixed slots indexed by vCPU id: an AxVCpu is current on a
+// CPU by address while its arch code runs, so it must never move once set
+// up (no growing vector). In this VM a guest names CPUs by vCPU id.
+constexpr std::size_t vm_vcpus = 2;
 struct Vm {
-    std::vector<VCpu> vcpus;
+    std::array<std::optional<VCpu>, vm_vcpus> vcpus;
     bool running = true;
     std::string console;
 };
@@ -122,14 +128,23 @@ void run_vcpu(Vm& vm, VCpu& vcpu) {
                     must(vcpu.set_return_value(0xff), "set_return_value");
                     action = "port reads 0xff (nothing there)";
                 } else if constexpr (std::is_same_v<E, exit::CpuUp>) {
-                    VCpu& secondary = vm.vcpus.emplace_back(create_vcpu(e.target_cpu, secondary_script));
+                    if (e.target_cpu >= vm.vcpus.size() || vm.vcpus[e.target_cpu]) {
+                        must(vcpu.set_return_value(~usize{0}), "set_return_value");
+                        action = "no such CPU, or already up: refused";
+                        return;
+                    }
+                    VCpu& secondary = vm.vcpus[e.target_cpu].emplace(create_vcpu(e.target_cpu, secondary_script));
                     must(secondary.setup(e.entry_point, HostPhysAddr(0x50000000), {}), "setup");
                     must(secondary.set_gpr(0, e.arg), "set_gpr");
                     must(secondary.bind(), "bind");
                     must(vcpu.set_return_value(0), "set_return_value");
                     action = "vcpu " + std::to_string(e.target_cpu) + " created at " + text(e.entry_point);
                 } else if constexpr (std::is_same_v<E, exit::SendIPI>) {
-                    VCpu& target = vm.vcpus.at(e.target_cpu);
+                    if (e.target_cpu >= vm.vcpus.size() || !vm.vcpus[e.target_cpu]) {
+                        action = "IPI to a CPU that is not up: dropped";
+                        return;
+                    }
+                    VCpu& target = *vm.vcpus[e.target_cpu];
                     must(target.inject_interrupt(e.vector), "inject_interrupt");
                     trace(vcpu, text(reason) + " -> IPI queued on vcpu " + std::to_string(e.target_cpu) +
                                     ", which runs now");
@@ -172,10 +187,9 @@ void run_vcpu(Vm& vm, VCpu& vcpu) {
 
 int main() {
     Host::reset();
-    Host::state().vcpu_counts[vm_id] = 2;
+    Host::state().vcpu_counts[vm_id] = vm_vcpus;
     Vm vm;
-    vm.vcpus.reserve(2);
-    VCpu& boot = vm.vcpus.emplace_back(create_vcpu(0, boot_cpu_script));
+    VCpu& boot = vm.vcpus[0].emplace(create_vcpu(0, boot_cpu_script));
     trace(boot, "created, state " + text(boot.state()));
     must(boot.setup(GuestPhysAddr(0x40080000), HostPhysAddr(0x50000000), {}), "setup");
     trace(boot, "set up at " + text(GuestPhysAddr(0x40080000)) + ", state " + text(boot.state()));
@@ -184,7 +198,7 @@ int main() {
     run_vcpu(vm, boot);
 
     std::cout << "guest console: " << vm.console;
-    const bool ipi_delivered = vm.vcpus.size() == 2 && vm.vcpus[1].arch_vcpu().delivered == std::vector<usize>{1};
+    const bool ipi_delivered = vm.vcpus[1] && vm.vcpus[1]->arch_vcpu().delivered == std::vector<usize>{1};
     const bool ok = !vm.running && vm.console == "hi\n" && ipi_delivered && boot.state() == VCpuState::Free;
     std::cout << (ok ? "host example: PASS\n" : "host example: FAIL\n");
     return ok ? 0 : 1;

@@ -8,6 +8,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "axvcpu/fmt.hpp"
@@ -72,19 +73,21 @@ constexpr void print_to(S& out, Address<Kind> addr) {
     fmt::write_hex(out, addr.value());
 }
 
-// Half-open range [start, end). An inverted range is unrepresentable: the
-// factories refuse it by yielding an empty range at `start`.
+// Half-open range [start, end). An inverted or address-space-wrapping range
+// is unrepresentable: the factories refuse one (no value) rather than clamp
+// it, since a clamped guest- or config-supplied range would silently cover
+// something else than was asked.
 template <class Addr>
 class AddrRange {
 public:
     constexpr AddrRange() noexcept = default;
-    static constexpr AddrRange from_bounds(Addr start, Addr end) noexcept {
-        return AddrRange(start, end < start ? start : end);
+    static constexpr std::optional<AddrRange> from_bounds(Addr start, Addr end) noexcept {
+        if (end < start) return std::nullopt;
+        return AddrRange(start, end);
     }
-    // A size that would wrap past the end of the address space is clamped.
-    static constexpr AddrRange from_start_size(Addr start, usize size) noexcept {
-        const usize room = ~usize{0} - start.value();
-        return AddrRange(start, start + (size > room ? room : size));
+    static constexpr std::optional<AddrRange> from_start_size(Addr start, usize size) noexcept {
+        if (size > ~usize{0} - start.value()) return std::nullopt;
+        return AddrRange(start, start + size);
     }
 
     [[nodiscard]] constexpr Addr start() const noexcept { return start_; }
