@@ -96,6 +96,9 @@ public:
         return AxVCpu(vm_id, vcpu_id, favor_phys_cpu, phys_cpu_set, std::move(arch));
     }
 
+    // Movable only so create() can return it: place it where it will live
+    // before setup, and never move it after (arch code and the current-vCPU
+    // slot refer to it by address).
     AxVCpu(AxVCpu&&) noexcept = default;
     AxVCpu(const AxVCpu&) = delete;
     AxVCpu& operator=(const AxVCpu&) = delete;
