@@ -219,6 +219,10 @@ public:
     [[nodiscard]] std::uint64_t hgatp() const noexcept { return hgatp_; }
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vm_ & 0x3fff; }
     [[nodiscard]] bool is_bound() const noexcept { return bound_; }
+    // Bytes the guest has received through SBI console input (legacy
+    // getchar, DBCN read). Those calls are answered without an exit, so
+    // this is how a VMM can account for or audit the guest's input.
+    [[nodiscard]] std::uint64_t console_bytes_read() const noexcept { return console_bytes_read_; }
 
     // Completes an MmioRead exit: writes the loaded value to rd extended as
     // the load instruction specifies (sepc is already past the load).
@@ -534,7 +538,9 @@ private:
     }
 
     TrapOutcome perform(const sbi::action::ConsoleGetchar&, AxVCpuExitReason&) {
-        ctx_.guest.x[10] = static_cast<std::uint64_t>(sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error);
+        const std::int64_t got = sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error;
+        if (got >= 0) ++console_bytes_read_;
+        ctx_.guest.x[10] = static_cast<std::uint64_t>(got);
         return resume();
     }
 
@@ -555,12 +561,20 @@ private:
     TrapOutcome perform(const sbi::action::ConsoleRead& read, AxVCpuExitReason&) {
         std::uint64_t done = 0;
         for (; done < read.length; ++done) {
-            const auto got = sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error;
-            if (got < 0) break;
-            if (!guest_phys_access(read.addr.value() + done, guest_access_op::hsv_b, static_cast<std::uint64_t>(got))) {
-                set_sbi_return({sbi::err::invalid_param, done});
+            // Check the byte can be stored before taking it from the
+            // firmware: a byte read and then refused would be lost to the
+            // guest, and a bad buffer would pass unnoticed while no input
+            // is waiting. The probe writes back what is already there.
+            const std::uint64_t gpa = read.addr.value() + done;
+            const auto old = guest_phys_access(gpa, guest_access_op::hlv_bu);
+            if (!old || !guest_phys_access(gpa, guest_access_op::hsv_b, *old)) {
+                set_sbi_return({done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
                 return resume();
             }
+            const auto got = sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error;
+            if (got < 0) break;
+            (void)guest_phys_access(gpa, guest_access_op::hsv_b, static_cast<std::uint64_t>(got));
+            ++console_bytes_read_;
         }
         set_sbi_return({sbi::err::success, done});
         return resume();
@@ -654,6 +668,7 @@ private:
     TrapRecord trap_{};
     std::optional<CancelToken> timer_token_;
     std::uint64_t hgatp_ = 0;
+    std::uint64_t console_bytes_read_ = 0;
     VMId vm_ = 0;
     VCpuId vcpu_ = 0;
     usize levels_ = 3;

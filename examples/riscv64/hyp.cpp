@@ -223,6 +223,10 @@ struct VmState {
     std::atomic<std::uint64_t> failures{0};
     std::atomic<std::uint64_t> timer_fires{0};
     std::atomic<std::uint32_t> quiet{0};
+    // hc::expect_resume: the next Halt must be a non-retentive suspend
+    // that resumes at resume_addr with this opaque.
+    bool expect_resume = false;
+    std::uint64_t resume_addr = 0, resume_opaque = 0, resumes_seen = 0;
     std::uint8_t echo[echo_size]{};
     example::SpinLock echo_lock;
     HostPhysAddr s2_root;
@@ -364,7 +368,8 @@ bool echo_write(std::uint64_t offset, usize bytes, std::uint64_t value) {
 namespace hc {
 constexpr std::uint64_t echo_sum = 1, inject_self = 2, check_exits = 3, report_failure = 4, set_quiet = 5,
                         timer_fires = 6, ack_external = 7, interleave = 8,
-                        bench_begin = 9, bench_end = 10;
+                        bench_begin = 9, bench_end = 10, console_bytes = 11, expect_resume = 12,
+                        resumes_seen = 13;
 }
 
 constexpr usize exit_index(const AxVCpuExitReason& reason) { return reason.index(); }
@@ -407,6 +412,7 @@ void finish(VCpu& vcpu, std::uint64_t type, std::uint64_t reason) {
           Hex{vm.exit_kinds.load()}, ", failures ", Dec{vm.failures.load()}, ", hart shared with VM 1 ",
           Dec{hart_shares}, " times\n");
     if (type != rv::sbi::reset_type::shutdown || reason != 0) fail(2, "guest reported failure");
+    if (vm.expect_resume) vm.failures.fetch_add(1);  // a suspend announced but never made
     if (vm.failures.load() != 0) fail(3, "hypervisor-side checks failed");
     print("axvcpu-riscv64: PASS\n");
     example::qemu_exit(0);
@@ -441,6 +447,23 @@ bool other_vm_ready = false;
         fail(19, "second VM's context not loaded");
     if (!other.unbind() || !vcpu.bind()) fail(19, "switching back failed");
     ++hart_shares;
+}
+
+// The Halt of a non-retentive suspend must already hold the fresh-start
+// state the guest resumes with (README.md).
+void check_non_retentive_resume(VCpu& vcpu) {
+    vm.expect_resume = false;
+    const auto& arch = vcpu.arch_vcpu();
+    const bool ok = arch.guest_context().sepc == vm.resume_addr && arch.gpr(10) == vcpu.id() &&
+                    arch.gpr(11) == vm.resume_opaque && rv::csr::read<rv::csr::vsatp>() == 0 &&
+                    (rv::csr::read<rv::csr::vsstatus>() & rv::csr::sstatus_bits::sie) == 0;
+    print("[vcpu ", Dec{vcpu.id()}, "] non-retentive suspend: resumes at ", Hex{arch.guest_context().sepc}, ", a1 ",
+          Hex{arch.gpr(11)}, ok ? "" : " (WRONG)", "\n");
+    if (ok) {
+        ++vm.resumes_seen;
+    } else {
+        vm.failures.fetch_add(1);
+    }
 }
 
 // The benchmark's VMM loop (bench.sh): the same work as the hand-written
@@ -520,6 +543,22 @@ void run_vcpu(VCpu& vcpu) {
                 case hc::set_quiet: vm.quiet.store(hcall->args[0] != 0 ? 1 : 0); break;
                 case hc::interleave: interleave = hcall->args[0] != 0; break;
                 case hc::bench_begin: run_bench_loop(vcpu); break;
+                // Console input never exits: compare the guest's count with
+                // what the policy delivered.
+                case hc::console_bytes: {
+                    const std::uint64_t seen = vcpu.arch_vcpu().console_bytes_read();
+                    print("[vcpu ", Dec{id}, "] console bytes read: guest ", Dec{hcall->args[0]}, ", policy ",
+                          Dec{seen}, "\n");
+                    ret = seen == hcall->args[0] && seen != 0 ? 0 : 1;
+                    if (ret != 0) vm.failures.fetch_add(1);
+                    break;
+                }
+                case hc::expect_resume:
+                    vm.expect_resume = true;
+                    vm.resume_addr = hcall->args[0];
+                    vm.resume_opaque = hcall->args[1];
+                    break;
+                case hc::resumes_seen: ret = vm.resumes_seen; break;
                 // ~0: guest timers do not go through host timers here.
                 case hc::timer_fires: ret = EXAMPLE_PASSTHROUGH_TIMER ? ~std::uint64_t{0} : vm.timer_fires.load(); break;
                 // The guest claims its external interrupt (what a virtual
@@ -546,6 +585,7 @@ void run_vcpu(VCpu& vcpu) {
             // fault at the instruction, as on a machine with no device.
             inject_access_fault(vcpu, npf->access_flags.bits, npf->addr.value());
         } else if (reason.is<axvcpu::exit::Halt>()) {
+            if (vm.expect_resume) check_non_retentive_resume(vcpu);
             wait_for_interrupt(vcpu);
         } else if (reason.is<axvcpu::exit::ExternalInterrupt>()) {
             enable_interrupt_window();

@@ -3,16 +3,44 @@
 # pass/fail: QEMU's exit status (the test device, 0 only for PASS) and the
 # success line must both say so. Every run is bounded by a timeout.
 #   qemu-run.sh QEMU HYP_ELF GUEST_BIN SMP [TIMEOUT_SECONDS] [extra QEMU args...]
+# With QEMU_RUN_INPUT set (and non-empty), its bytes are typed on the serial
+# console once the guest prints a line starting "guest: waiting for console
+# input". Not earlier: the firmware's UART set-up discards received bytes,
+# and the guest tests reads with nothing typed first.
 set -u
 qemu=$1 hyp=$2 guest=$3 smp=$4
 limit=${5:-60}
 [ $# -ge 5 ] && shift 5 || shift 4
+input=${QEMU_RUN_INPUT:-}
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+fifo=
+feeder=
+cleanup() {
+    [ -n "$feeder" ] && kill "$feeder" 2>/dev/null
+    rm -f "$log" ${fifo:+"$fifo"}
+}
+trap cleanup EXIT
+if [ -n "$input" ]; then
+    fifo=$(mktemp -u) && mkfifo "$fifo" || exit 1
+    # Read-write: opening does not block, and QEMU never sees end of file.
+    exec 3<>"$fifo"
+    (
+        tries=$((limit * 10))
+        while [ "$tries" -gt 0 ] && ! grep -q '^guest: waiting for console input' "$log"; do
+            sleep 0.1
+            tries=$((tries - 1))
+        done
+        printf '%s' "$input" >&3
+    ) &
+    feeder=$!
+else
+    exec 3</dev/null
+fi
 timeout "$limit" "$qemu" -M virt -cpu rv64,h=true -smp "$smp" -m 256M -nographic -monitor none \
     -bios default -kernel "$hyp" \
-    -device loader,file="$guest",addr=0x88000000,force-raw=on "$@" >"$log" 2>&1
+    -device loader,file="$guest",addr=0x88000000,force-raw=on "$@" <&3 >"$log" 2>&1
 status=$?
+exec 3<&-
 cat "$log"
 if [ "$status" -eq 124 ]; then
     echo "qemu-run: TIMEOUT after ${limit}s" >&2
