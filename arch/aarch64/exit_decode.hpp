@@ -76,7 +76,7 @@ inline constexpr std::uint32_t wnr = 1u << 6;
 // The raw words an exit leaves in EL2 registers.
 struct TrapSyndrome {
     std::uint64_t esr = 0;
-    std::uint64_t far = 0;    // faulting guest virtual address (aborts only)
+    std::uint64_t far = 0;    // faulting guest VA (aborts only)
     std::uint64_t hpfar = 0;  // faulting IPA page: FIPA, bits [43:4] = IPA[51:12]
 };
 

@@ -37,7 +37,7 @@ inline constexpr std::uint64_t spv = 1u << 7;   // sret returns to V=1
 inline constexpr std::uint64_t spvp = 1u << 8;  // guest privilege: 1 = VS
 inline constexpr std::uint64_t hu = 1u << 9;
 inline constexpr std::uint64_t vtvm = 1u << 20;
-inline constexpr std::uint64_t vtw = 1u << 21;  // guest wfi -> virtual instruction trap
+inline constexpr std::uint64_t vtw = 1u << 21;  // guest wfi traps to HS-mode (scause 22)
 inline constexpr std::uint64_t vtsr = 1u << 22;
 inline constexpr std::uint64_t vsxl_64 = std::uint64_t{2} << 32;
 inline constexpr std::uint64_t vsxl_mask = std::uint64_t{3} << 32;
