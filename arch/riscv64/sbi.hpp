@@ -329,17 +329,20 @@ struct Decoded {
 }
 
 #if defined(__riscv) && __riscv_xlen == 64
-// A call from HS-mode to the machine-mode firmware (OpenSBI) below us.
-inline SbiRet firmware_call(std::uint64_t eid, std::uint64_t fid, std::uint64_t arg0 = 0, std::uint64_t arg1 = 0,
-                            std::uint64_t arg2 = 0, std::uint64_t arg3 = 0, std::uint64_t arg4 = 0) noexcept {
+// An SBI call to the next more privileged level: from HS-mode to the
+// firmware (OpenSBI), or from a VS-mode guest to its hypervisor.
+inline SbiRet ecall(std::uint64_t eid, std::uint64_t fid, std::uint64_t arg0 = 0, std::uint64_t arg1 = 0,
+                    std::uint64_t arg2 = 0, std::uint64_t arg3 = 0, std::uint64_t arg4 = 0,
+                    std::uint64_t arg5 = 0) noexcept {
     register std::uint64_t a0 asm("a0") = arg0;
     register std::uint64_t a1 asm("a1") = arg1;
     register std::uint64_t a2 asm("a2") = arg2;
     register std::uint64_t a3 asm("a3") = arg3;
     register std::uint64_t a4 asm("a4") = arg4;
+    register std::uint64_t a5 asm("a5") = arg5;
     register std::uint64_t a6 asm("a6") = fid;
     register std::uint64_t a7 asm("a7") = eid;
-    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7) : "memory");
+    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a5), "r"(a6), "r"(a7) : "memory");
     return SbiRet{static_cast<std::int64_t>(a0), a1};
 }
 #endif

@@ -528,7 +528,7 @@ private:
     }
 
     TrapOutcome perform(const sbi::action::ConsolePutchar& put, AxVCpuExitReason&) {
-        sbi::firmware_call(sbi::eid::legacy_console_putchar, 0, put.ch);
+        sbi::ecall(sbi::eid::legacy_console_putchar, 0, put.ch);
         if (put.legacy) {
             ctx_.guest.x[10] = 0;
         } else {
@@ -538,7 +538,7 @@ private:
     }
 
     TrapOutcome perform(const sbi::action::ConsoleGetchar&, AxVCpuExitReason&) {
-        const std::int64_t got = sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error;
+        const std::int64_t got = sbi::ecall(sbi::eid::legacy_console_getchar, 0).error;
         if (got >= 0) ++console_bytes_read_;
         ctx_.guest.x[10] = static_cast<std::uint64_t>(got);
         return resume();
@@ -552,7 +552,7 @@ private:
                 set_sbi_return({done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
                 return resume();
             }
-            sbi::firmware_call(sbi::eid::legacy_console_putchar, 0, *byte);
+            sbi::ecall(sbi::eid::legacy_console_putchar, 0, *byte);
         }
         set_sbi_return({sbi::err::success, done});
         return resume();
@@ -571,7 +571,7 @@ private:
                 set_sbi_return({done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
                 return resume();
             }
-            const auto got = sbi::firmware_call(sbi::eid::legacy_console_getchar, 0).error;
+            const auto got = sbi::ecall(sbi::eid::legacy_console_getchar, 0).error;
             if (got < 0) break;
             (void)guest_phys_access(gpa, guest_access_op::hsv_b, static_cast<std::uint64_t>(got));
             ++console_bytes_read_;
@@ -609,12 +609,12 @@ private:
         constexpr std::uint64_t all_harts = ~std::uint64_t{0};
         if (kind == sbi::action::FenceKind::FenceI) {
             csr::fence_i();
-            return sbi::firmware_call(sbi::eid::rfence, sbi::fid::rfence_remote_fence_i, 0, all_harts).error;
+            return sbi::ecall(sbi::eid::rfence, sbi::fid::rfence_remote_fence_i, 0, all_harts).error;
         }
         csr::hfence_vvma_all();
         // remote_hfence_vvma over the whole address space.
         constexpr std::uint64_t remote_hfence_vvma = 6;
-        return sbi::firmware_call(sbi::eid::rfence, remote_hfence_vvma, 0, all_harts, 0, 0).error;
+        return sbi::ecall(sbi::eid::rfence, remote_hfence_vvma, 0, all_harts, 0, 0).error;
     }
 
     TrapOutcome perform(const sbi::action::HartGetStatus& query, AxVCpuExitReason&) {

@@ -31,20 +31,8 @@ inline constexpr std::uint64_t hypercall = 1 << 0, mmio_read = 1 << 1, mmio_writ
                                cpu_up = 1 << 10, cpu_down = 1 << 11, send_ipi = 1 << 15;
 }
 
-inline sbi::SbiRet ecall(std::uint64_t eid, std::uint64_t fid, std::uint64_t arg0 = 0, std::uint64_t arg1 = 0,
-                         std::uint64_t arg2 = 0, std::uint64_t arg3 = 0, std::uint64_t arg4 = 0,
-                         std::uint64_t arg5 = 0) {
-    register std::uint64_t a0 asm("a0") = arg0;
-    register std::uint64_t a1 asm("a1") = arg1;
-    register std::uint64_t a2 asm("a2") = arg2;
-    register std::uint64_t a3 asm("a3") = arg3;
-    register std::uint64_t a4 asm("a4") = arg4;
-    register std::uint64_t a5 asm("a5") = arg5;
-    register std::uint64_t a6 asm("a6") = fid;
-    register std::uint64_t a7 asm("a7") = eid;
-    asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a5), "r"(a6), "r"(a7) : "memory");
-    return sbi::SbiRet{static_cast<std::int64_t>(a0), a1};
-}
+// Guests call their hypervisor with the same SBI calling convention.
+using sbi::ecall;
 
 inline std::uint64_t hypercall(std::uint64_t nr, std::uint64_t arg0 = 0, std::uint64_t arg1 = 0) {
     // The hypervisor's answer is in a0 (set_return_value).

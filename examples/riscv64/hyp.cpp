@@ -188,7 +188,7 @@ void reprogram_timer_locked() {
     std::uint64_t next = ~std::uint64_t{0};
     for (const TimerSlot& slot : timer_slots)
         if (slot.active && slot.hart == hart_id() && slot.deadline_ticks < next) next = slot.deadline_ticks;
-    rv::sbi::firmware_call(rv::sbi::eid::time, rv::sbi::fid::time_set_timer, next);
+    rv::sbi::ecall(rv::sbi::eid::time, rv::sbi::fid::time_set_timer, next);
 }
 
 void fire_expired_timers() {
@@ -236,7 +236,7 @@ usize host_harts = 1;
 
 void kick_hart(usize hart) {
     if (hart == hart_id()) return;
-    rv::sbi::firmware_call(rv::sbi::eid::ipi, rv::sbi::fid::ipi_send_ipi, std::uint64_t{1} << hart, 0);
+    rv::sbi::ecall(rv::sbi::eid::ipi, rv::sbi::fid::ipi_send_ipi, std::uint64_t{1} << hart, 0);
 }
 
 // --- The HostApiPolicy --------------------------------------------------------
@@ -707,7 +707,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
     host_harts = 0;
     harts[host_harts++] = hartid;
     for (usize h = 0; h < max_harts; ++h)
-        if (h != hartid && rv::sbi::firmware_call(rv::sbi::eid::hsm, rv::sbi::fid::hsm_hart_get_status, h).error == 0)
+        if (h != hartid && rv::sbi::ecall(rv::sbi::eid::hsm, rv::sbi::fid::hsm_hart_get_status, h).error == 0)
             harts[host_harts++] = h;
     vm.vcpu_count = host_harts < EXAMPLE_VCPUS ? host_harts : EXAMPLE_VCPUS;
     for (usize i = 0; i < vm.vcpu_count; ++i) vm.vcpu_hart[i] = harts[i];
@@ -732,7 +732,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
           Dec{EXAMPLE_S2_LEVELS == 4 ? 48 : 39}, "x4 root ", vm.s2_root, "\n");
 
     for (usize i = 1; i < vm.vcpu_count; ++i) {
-        const auto started = rv::sbi::firmware_call(rv::sbi::eid::hsm, rv::sbi::fid::hsm_hart_start, vm.vcpu_hart[i],
+        const auto started = rv::sbi::ecall(rv::sbi::eid::hsm, rv::sbi::fid::hsm_hart_start, vm.vcpu_hart[i],
                                                     reinterpret_cast<std::uint64_t>(&_secondary_start), 0);
         if (started.error != 0) fail(16, "could not start a secondary hart");
     }
