@@ -95,4 +95,19 @@ inline constexpr std::uint64_t affinity_off = 1;
     return decode(queried) ? static_cast<std::uint64_t>(success) : static_cast<std::uint64_t>(not_supported);
 }
 
+#if defined(__aarch64__)
+// A PSCI call through SMC to the next more privileged level: from EL2 to
+// the firmware (QEMU's PSCI), or from an EL1 guest to its hypervisor
+// (trapped with HCR_EL2.TSC). Returns x0.
+inline std::uint64_t smc_call(std::uint64_t fn, std::uint64_t a1 = 0, std::uint64_t a2 = 0,
+                              std::uint64_t a3 = 0) noexcept {
+    register std::uint64_t x0 asm("x0") = fn;
+    register std::uint64_t x1 asm("x1") = a1;
+    register std::uint64_t x2 asm("x2") = a2;
+    register std::uint64_t x3 asm("x3") = a3;
+    asm volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+    return x0;
+}
+#endif
+
 }  // namespace axvcpu::aarch64::psci

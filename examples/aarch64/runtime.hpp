@@ -9,6 +9,8 @@
 
 #include <axvcpu/fmt.hpp>
 
+#include "arch/aarch64/psci.hpp"
+
 namespace hyp {
 
 using u64 = std::uint64_t;
@@ -92,14 +94,7 @@ void println(const Args&... args) {
 }
 
 // --- PSCI to QEMU (SMC from EL2) -------------------------------------------------
-inline u64 smc_call(u64 fn, u64 a1 = 0, u64 a2 = 0, u64 a3 = 0) {
-    register u64 x0 asm("x0") = fn;
-    register u64 x1 asm("x1") = a1;
-    register u64 x2 asm("x2") = a2;
-    register u64 x3 asm("x3") = a3;
-    asm volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
-    return x0;
-}
+using axvcpu::aarch64::psci::smc_call;
 
 // --- Host GICv3 -------------------------------------------------------------------
 inline constexpr u64 gicd_base = 0x0800'0000;

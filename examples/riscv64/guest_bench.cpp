@@ -42,9 +42,7 @@ extern "C" void guest_trap(TrapFrame& frame) {
         asm volatile("csrc sip, %0" ::"r"(2));
         return;
     }
-    print("guest: unexpected trap scause=", Hex{frame.scause}, "\n");
-    check(false, "unexpected trap", frame.scause);
-    shutdown();
+    unexpected_trap(frame);
 }
 
 extern "C" void guest_main(std::uint64_t, std::uint64_t) {

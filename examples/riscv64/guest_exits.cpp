@@ -142,10 +142,7 @@ extern "C" void guest_trap(TrapFrame& frame) {
         const auto parcel = *reinterpret_cast<const std::uint16_t*>(frame.sepc);
         frame.sepc += (parcel & 3) == 3 ? 4 : 2;
     } else {
-        print("guest: unexpected trap scause=", Hex{frame.scause}, " sepc=", Hex{frame.sepc}, " stval=",
-              Hex{frame.stval}, "\n");
-        check(false, "unexpected trap", frame.scause);
-        shutdown();
+        unexpected_trap(frame);
     }
 }
 

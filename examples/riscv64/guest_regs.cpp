@@ -66,9 +66,7 @@ void mmio_write64(std::uint64_t value) { *reinterpret_cast<volatile std::uint64_
 }  // namespace
 
 extern "C" void guest_trap(TrapFrame& frame) {
-    print("guest: unexpected trap scause=", Hex{frame.scause}, " sepc=", Hex{frame.sepc}, "\n");
-    check(false, "unexpected trap", frame.scause);
-    shutdown();
+    unexpected_trap(frame);
 }
 
 extern "C" void guest_main(std::uint64_t, std::uint64_t) {

@@ -91,6 +91,14 @@ struct TrapFrame {
     std::uint64_t sepc, scause, stval;
 };
 
+// A trap the test did not expect: report it and fail the run.
+[[noreturn]] inline void unexpected_trap(const TrapFrame& frame) {
+    print("guest: unexpected trap scause=", Hex{frame.scause}, " sepc=", Hex{frame.sepc}, " stval=",
+          Hex{frame.stval}, "\n");
+    check(false, "unexpected trap", frame.scause);
+    shutdown();
+}
+
 }  // namespace guest
 
 extern "C" {

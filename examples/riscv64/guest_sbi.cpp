@@ -151,9 +151,7 @@ extern "C" void guest_resumed(std::uint64_t hartid, std::uint64_t arg) {
 }
 
 extern "C" void guest_trap(TrapFrame& frame) {
-    print("guest: unexpected trap scause=", Hex{frame.scause}, " sepc=", Hex{frame.sepc}, "\n");
-    check(false, "unexpected trap", frame.scause);
-    shutdown();
+    unexpected_trap(frame);
 }
 
 extern "C" void guest_main(std::uint64_t, std::uint64_t) {

@@ -61,9 +61,7 @@ extern "C" void guest_trap(TrapFrame& frame) {
         asm volatile("csrc sip, %0" ::"r"(sie_ssie));
         return;
     }
-    print("guest: unexpected trap scause=", Hex{frame.scause}, " sepc=", Hex{frame.sepc}, "\n");
-    check(false, "unexpected trap", frame.scause);
-    shutdown();
+    unexpected_trap(frame);
 }
 
 extern "C" void guest_main(std::uint64_t hartid, std::uint64_t a1) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "../guest_abi.hpp"
+#include "arch/aarch64/psci.hpp"
 
 namespace g {
 
@@ -28,14 +29,8 @@ inline u64 hvc(u64 x0, u64 x1 = 0, u64 x2 = 0, u64 x3 = 0, u64 x4 = 0, u64 x5 = 
     return r0;
 }
 
-inline u64 smc(u64 x0, u64 x1 = 0, u64 x2 = 0, u64 x3 = 0) {
-    register u64 r0 asm("x0") = x0;
-    register u64 r1 asm("x1") = x1;
-    register u64 r2 asm("x2") = x2;
-    register u64 r3 asm("x3") = x3;
-    asm volatile("smc #0" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3) : : "memory");
-    return r0;
-}
+// PSCI and other SMC calls, trapped to the hypervisor.
+inline u64 smc(u64 x0, u64 x1 = 0, u64 x2 = 0, u64 x3 = 0) { return axvcpu::aarch64::psci::smc_call(x0, x1, x2, x3); }
 
 // --- Console (the PL011, passed through) ---
 inline void putc(char c) {
