@@ -8,11 +8,9 @@
 #include <cstdint>
 
 #define AXVCPU_A64_CTX_X0 0
-#define AXVCPU_A64_CTX_SP_EL0 248
-#define AXVCPU_A64_CTX_SP_EL1 256
-#define AXVCPU_A64_CTX_ELR 264
-#define AXVCPU_A64_CTX_SPSR 272
-#define AXVCPU_A64_CTX_SIZE 280
+#define AXVCPU_A64_CTX_ELR 248
+#define AXVCPU_A64_CTX_SPSR 256
+#define AXVCPU_A64_CTX_SIZE 264
 
 // The host frame the world switch pushes on SP_EL2 while a guest runs:
 // x29, x30 (the return address), x19, x20, then the context pointer. The
@@ -26,18 +24,17 @@
 namespace axvcpu::aarch64 {
 
 // Everything a guest can change without trapping that the host's EL2 code
-// would clobber: x0..x30 and the state an exception to EL2 overwrites.
+// would clobber: x0..x30 and the state an exception to EL2 overwrites. The
+// guest's stack pointers are not here: EL2 code runs on SP_EL2 and never
+// touches SP_EL0 or SP_EL1, so they live in El1State, switched by
+// bind/unbind instead of on every exit.
 struct GuestContext {
     std::array<std::uint64_t, 31> x{};
-    std::uint64_t sp_el0 = 0;
-    std::uint64_t sp_el1 = 0;
     std::uint64_t elr = 0;   // the guest PC
     std::uint64_t spsr = 0;  // the guest PSTATE
 };
 
 static_assert(offsetof(GuestContext, x) == AXVCPU_A64_CTX_X0);
-static_assert(offsetof(GuestContext, sp_el0) == AXVCPU_A64_CTX_SP_EL0);
-static_assert(offsetof(GuestContext, sp_el1) == AXVCPU_A64_CTX_SP_EL1);
 static_assert(offsetof(GuestContext, elr) == AXVCPU_A64_CTX_ELR);
 static_assert(offsetof(GuestContext, spsr) == AXVCPU_A64_CTX_SPSR);
 static_assert(sizeof(GuestContext) == AXVCPU_A64_CTX_SIZE);
@@ -52,9 +49,12 @@ inline constexpr std::uint64_t spsr_el1h_masked = 0x3C5;
 inline constexpr std::uint64_t sctlr_el1_reset = 0x30D0'0800;
 
 // The guest's EL1 (and EL0) system registers. They stay live in hardware
-// while the vCPU is bound, since EL2 code never uses them; bind loads them
-// and unbind saves them, so vCPUs of different VMs can share a CPU.
+// while the vCPU is bound, since EL2 code never uses them (a host running
+// at EL2 with SPSel = 0, on SP_EL0, would break this); bind loads them and
+// unbind saves them, so vCPUs of different VMs can share a CPU.
 struct El1State {
+    std::uint64_t sp_el0 = 0;
+    std::uint64_t sp_el1 = 0;
     std::uint64_t sctlr = sctlr_el1_reset;
     std::uint64_t cpacr = 0;
     std::uint64_t ttbr0 = 0;

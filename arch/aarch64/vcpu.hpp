@@ -71,6 +71,9 @@ class VCpu {
     static_assert(api::check_vmm_if<H>());
 
 public:
+    // set_gpr and set_return_value only write ctx_ (see arch_contract.hpp).
+    static constexpr bool plain_register_writes = true;
+
     struct CreateConfig {
         // The guest's MPIDR_EL1 affinity (Aff3.Aff2.Aff1.Aff0); by this
         // policy's convention Aff1:Aff0 is the vCPU id (see AFFINITY_INFO).
@@ -193,6 +196,12 @@ public:
     // --- aarch64-specific, for the VMM ----------------------------------------
     [[nodiscard]] GuestContext& context() noexcept { return ctx_; }
     [[nodiscard]] const GuestContext& context() const noexcept { return ctx_; }
+    // The guest's stack pointers: live in the CPU while the vCPU is bound
+    // (call these on its CPU then), saved in El1State while it is not.
+    [[nodiscard]] std::uint64_t sp_el0() const noexcept { return bound() ? reg::read_sp_el0() : el1_.sp_el0; }
+    [[nodiscard]] std::uint64_t sp_el1() const noexcept { return bound() ? reg::read_sp_el1() : el1_.sp_el1; }
+    void set_sp_el0(std::uint64_t value) noexcept { bound() ? reg::write_sp_el0(value) : void(el1_.sp_el0 = value); }
+    void set_sp_el1(std::uint64_t value) noexcept { bound() ? reg::write_sp_el1(value) : void(el1_.sp_el1 = value); }
     [[nodiscard]] VCpuId vcpu_id() const noexcept { return vcpu_; }
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vmid_; }
     [[nodiscard]] std::uint64_t mpidr() const noexcept { return mpidr_; }
@@ -320,6 +329,8 @@ private:
 
     void load_el1() {
         namespace s = reg;
+        s::write_sp_el0(el1_.sp_el0);
+        s::write_sp_el1(el1_.sp_el1);
         s::write_sctlr_el1(el1_.sctlr);
         s::write_cpacr_el1(el1_.cpacr);
         s::write_ttbr0_el1(el1_.ttbr0);
@@ -348,6 +359,8 @@ private:
 
     void save_el1() {
         namespace s = reg;
+        el1_.sp_el0 = s::read_sp_el0();
+        el1_.sp_el1 = s::read_sp_el1();
         el1_.sctlr = s::read_sctlr_el1();
         el1_.cpacr = s::read_cpacr_el1();
         el1_.ttbr0 = s::read_ttbr0_el1();

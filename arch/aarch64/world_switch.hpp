@@ -1,8 +1,8 @@
 // The EL2 world switch and exception vectors.
 //
 // axvcpu_aarch64_run_guest (x0 = ctx) pushes x29, x30 and `ctx` on SP_EL2,
-// loads the guest's x0..x30, SP_EL0, SP_EL1, ELR_EL2 and SPSR_EL2 from
-// `ctx` and erets. The next exception from the guest lands in the lower-EL
+// loads the guest's x0..x30, ELR_EL2 and SPSR_EL2 from `ctx` and erets
+// (the guest's SP_EL0 and SP_EL1 are switched by bind/unbind, see El1State). The next exception from the guest lands in the lower-EL
 // half of axvcpu_aarch64_vectors, which saves the guest state back into
 // `ctx` (found in the host frame on SP_EL2, which the guest cannot touch)
 // and returns from run_guest with the exit kind in x0. No other register is
@@ -136,9 +136,6 @@ axvcpu_aarch64_run_guest:
     stp     x29, x30, [sp, #-)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(]!
     stp     x19, x20, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X19) R"(]
     str     x0, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
-    ldp     x1, x2, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_SP_EL0) R"(]
-    msr     sp_el0, x1
-    msr     sp_el1, x2
     ldp     x1, x2, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
     msr     elr_el2, x1
     msr     spsr_el2, x2
@@ -183,9 +180,6 @@ axvcpu_aarch64_guest_exit:
     str     x30, [x1, #240]
     ldp     x2, x3, [sp], #16
     stp     x2, x3, [x1, #0]
-    mrs     x2, sp_el0
-    mrs     x3, sp_el1
-    stp     x2, x3, [x1, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_SP_EL0) R"(]
     mrs     x2, elr_el2
     mrs     x3, spsr_el2
     stp     x2, x3, [x1, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]

@@ -1,6 +1,7 @@
 // The benchmark's baseline: a minimal hand-written world switch with
 // nothing but what a hypercall round trip needs (x0-x30, ELR_EL2,
-// SPSR_EL2), its own vector table, no decoding. hyp_main.cpp drives it in
+// SPSR_EL2), its own vector table, no decoding. Offsets: GuestContext
+// (arch/aarch64/context.hpp), checked by a static_assert in hyp_main.cpp. hyp_main.cpp drives it in
 // run_raw_hypercalls() and compares its cost with AxVCpu::run.
 //
 // u64 bench_enter_guest(GuestContext*): 0 = synchronous exit, 1 = IRQ.
@@ -36,7 +37,7 @@ bench_enter_guest:
     stp     x25, x26, [sp, #64]
     stp     x27, x28, [sp, #80]
     stp     x29, x30, [sp, #96]
-    ldp     x1, x2, [x0, #264]
+    ldp     x1, x2, [x0, #248]
     msr     elr_el2, x1
     msr     spsr_el2, x2
     ldp     x2, x3, [x0, #16]
@@ -78,7 +79,7 @@ bench_exit:
     stp     x2, x3, [x0]
     mrs     x2, elr_el2
     mrs     x3, spsr_el2
-    stp     x2, x3, [x0, #264]
+    stp     x2, x3, [x0, #248]
     mov     x0, x1
     ldp     x19, x20, [sp, #16]
     ldp     x21, x22, [sp, #32]

@@ -203,14 +203,14 @@ u64 reg_pattern(u64 seed, unsigned i) { return seed + i + (u64{i} << 12); }
 void register_round(VCpu& vcpu) {
     aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
     const u64 seed = ctx.x[1];
-    bool ok = ctx.sp_el0 == (seed ^ 0x5555'5555'5555'5555);
+    bool ok = vcpu.arch_vcpu().sp_el0() == (seed ^ 0x5555'5555'5555'5555);
     for (unsigned i = 2; i <= 30; ++i) ok = ok && ctx.x[i] == reg_pattern(seed, i);
     if (!ok) vmm_fail("guest registers at hc_check differ from the pattern, seed", seed);
     seen.checks++;
     const u64 next = seed * 3 + 1;
     (void)vcpu.set_gpr(1, next);
     for (unsigned i = 2; i <= 30; ++i) (void)vcpu.set_gpr(i, reg_pattern(next, i));
-    ctx.sp_el0 = next ^ 0x5555'5555'5555'5555;
+    vcpu.arch_vcpu().set_sp_el0(next ^ 0x5555'5555'5555'5555);
     (void)vcpu.set_return_value(ok ? 0 : 1);
 }
 
@@ -247,6 +247,8 @@ void report_bench(u64 id, u64 instructions) {
 }
 
 extern "C" std::uint64_t bench_enter_guest(aarch64::GuestContext* ctx);
+// bench_switch.S hard-codes these offsets.
+static_assert(offsetof(aarch64::GuestContext, elr) == 248 && offsetof(aarch64::GuestContext, spsr) == 256);
 extern "C" const char bench_vectors[];
 
 // The benchmark baseline: runs the bound vCPU's context through the

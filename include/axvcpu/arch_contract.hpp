@@ -14,6 +14,12 @@
 // A policy must honour set_entry again while the vCPU is Free (after setup,
 // before bind): a secondary vCPU learns its entry from the guest's CpuUp.
 //
+// Optional: `static constexpr bool plain_register_writes = true;` promises
+// that set_gpr and set_return_value only write the saved guest context (no
+// current_vcpu(), no hardware access). AxVCpu then still checks the state
+// but skips the current-vCPU slot for them: a VMM answers nearly every exit
+// with one, so that is a slot set, clear and nesting check saved per exit.
+//
 // The per-CPU half (ArchPerCpu) is in percpu_contract.hpp.
 #pragma once
 
@@ -68,6 +74,13 @@ concept has_arch_inject_interrupt = requires(A& a, usize vector) {
 };
 template <class A>
 concept has_set_return_value = requires(A& a, usize value) { a.set_return_value(value); };
+
+// The optional promise above; absent means false.
+template <class A>
+concept plain_register_writes = requires {
+    { A::plain_register_writes } -> std::convertible_to<bool>;
+    requires A::plain_register_writes;
+};
 
 template <class A>
 concept ArchVCpu = std::move_constructible<A> && has_create_config<A> && has_setup_config<A> && has_create<A> &&

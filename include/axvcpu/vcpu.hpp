@@ -2,7 +2,9 @@
 //
 // It owns the arch vCPU, enforces the life cycle and makes itself the
 // per-CPU "current vCPU" around every arch call, so arch code can reach its
-// wrapper (current_vcpu<A, H>()) and through it the host API.
+// wrapper (current_vcpu<A, H>()) and through it the host API. (Register
+// writes skip that when the policy promises plain_register_writes, see
+// arch_contract.hpp: they never look.)
 //
 //   create ──> Created ──setup──> Free ──bind──> Ready ──run──> Running ──> Ready
 //                                  ^               │  └──block──> Blocked ──unblock──┘
@@ -154,10 +156,10 @@ public:
 
     // Guest registers can be written whenever the guest is not executing.
     AxResult<void> set_gpr(usize index, usize value) {
-        return stay_in(guest_stopped, [&](A& arch) { return arch.set_gpr(index, value); });
+        return write_register([&](A& arch) { return arch.set_gpr(index, value); });
     }
     AxResult<void> set_return_value(usize value) {
-        return stay_in(guest_stopped, [&](A& arch) -> AxResult<void> {
+        return write_register([&](A& arch) -> AxResult<void> {
             arch.set_return_value(value);
             return ax_ok();
         });
@@ -256,6 +258,21 @@ private:
             return ax_err(AxError::BadState);
         }
         return with_current(step);
+    }
+
+    // A register write: stay_in, minus the current-vCPU slot when the arch
+    // policy promises its writes never look at it (api::plain_register_writes).
+    template <class Step>
+    auto write_register(Step&& step) -> std::invoke_result_t<Step&, A&> {
+        if constexpr (api::plain_register_writes<A>) {
+            if (!guest_stopped.contains(state_)) {
+                state_ = VCpuState::Invalid;
+                return ax_err(AxError::BadState);
+            }
+            return step(arch_);
+        } else {
+            return stay_in(guest_stopped, step);
+        }
     }
 
     VMId vm_id_;
