@@ -1,6 +1,8 @@
 // AxVCpu's life cycle: every (state, operation) pair, valid and invalid.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <axvcpu/axvcpu.hpp>
 #include <axvcpu/ostream.hpp>
 #include <policies/mock_arch.hpp>
@@ -63,7 +65,12 @@ AxResult<void> as_void(AxResult<AxVCpuExitReason> r) {
     return ax_err(r.error());
 }
 
-constexpr std::size_t idx(VCpuState s) { return static_cast<std::size_t>(s); }
+// The columns below, in this order (not the enum's numeric order).
+constexpr std::array<VCpuState, 6> all_states{VCpuState::Invalid, VCpuState::Created, VCpuState::Free,
+                                              VCpuState::Ready,   VCpuState::Running, VCpuState::Blocked};
+constexpr std::size_t idx(VCpuState s) {
+    return static_cast<std::size_t>(std::find(all_states.begin(), all_states.end(), s) - all_states.begin());
+}
 
 //                                   Invalid Created Free  Ready  Running Blocked
 const std::array<Operation, 10> operations{{
@@ -83,9 +90,6 @@ const std::array<Operation, 10> operations{{
     {"inject_interrupt", [](VCpu& v) { return v.inject_interrupt(27); }, {false, true, true, true, false, true},
      VCpuState::Invalid},
 }};
-
-constexpr std::array<VCpuState, 6> all_states{VCpuState::Invalid, VCpuState::Created, VCpuState::Free,
-                                              VCpuState::Ready,   VCpuState::Running, VCpuState::Blocked};
 }  // namespace
 
 TEST_CASE("every (state, operation) pair: valid ones move on, invalid ones are BadState and Invalid") {

@@ -57,6 +57,9 @@ inline constexpr std::uint64_t migrate_info_no_trusted_os = 2;
 inline constexpr std::uint64_t affinity_on = 0;
 inline constexpr std::uint64_t affinity_off = 1;
 
+// Set in every PSCI function id (SMCCC fast calls): a clear bit rules PSCI out.
+inline constexpr std::uint64_t function_id_bit31 = std::uint64_t{1} << 31;
+
 // Whether x0 names a PSCI function at all (the PSCI range of the standard
 // secure service calls), implemented or not.
 [[nodiscard]] constexpr bool in_psci_range(std::uint64_t x0) noexcept {

@@ -160,21 +160,22 @@ public:
             if (!bound()) return ax_err(AxError::BadState);
             deliver_interrupts();
         }
-        const auto kind = static_cast<ExitKind>(enter_guest(&ctx_));
-        last_kind_ = kind;
-        if (kind == ExitKind::Sync) [[likely]] {
-            const std::uint64_t esr = reg::read_esr_el2();
-            last_trap_.esr = esr;
-            if (esr::ec(esr) == esr::ec_hvc64 && !psci::in_psci_range(ctx_.x[0])) [[likely]] {
+        const std::uint64_t exit = enter_guest(&ctx_);
+        last_exit_ = exit;
+        if (is_sync_exit(exit)) [[likely]] {
+            // last_exit_ is the syndrome; handle_sync records the rest (see last_trap()).
+            const std::uint64_t esr = exit;
+            // Every PSCI function id has bit 31 set: one bit test keeps the
+            // common hypercall off the full range check (handle_sync does it).
+            if (esr::ec(esr) == esr::ec_hvc64 && (ctx_.x[0] & psci::function_id_bit31) == 0) [[likely]] {
                 // The most frequent exit, decoded inline and built straight
                 // into the caller's result (what decode_hvc would return).
-                last_trap_.far = last_trap_.hpfar = 0;
                 return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
                                                   std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
             }
             return handle_sync(esr);
         }
-        return handle_async(kind);
+        return handle_async(exit_kind(exit));
     }
 
     AxResult<void> set_gpr(usize index, usize value) {
@@ -205,9 +206,16 @@ public:
     [[nodiscard]] VCpuId vcpu_id() const noexcept { return vcpu_; }
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vmid_; }
     [[nodiscard]] std::uint64_t mpidr() const noexcept { return mpidr_; }
-    // The raw syndrome of the last synchronous exit (or failed exit).
-    [[nodiscard]] const TrapSyndrome& last_trap() const noexcept { return last_trap_; }
-    [[nodiscard]] ExitKind last_exit_kind() const noexcept { return last_kind_; }
+    // The raw syndrome of the last synchronous exit (or failed exit). FAR
+    // and HPFAR read 0 unless it was an abort, the only exits that set them.
+    [[nodiscard]] TrapSyndrome last_trap() const noexcept {
+        TrapSyndrome trap = last_trap_;
+        if (is_sync_exit(last_exit_)) trap.esr = last_exit_;
+        const std::uint32_t ec = esr::ec(trap.esr);
+        if (ec != esr::ec_dabt_lower && ec != esr::ec_iabt_lower) trap.far = trap.hpfar = 0;
+        return trap;
+    }
+    [[nodiscard]] ExitKind last_exit_kind() const noexcept { return exit_kind(last_exit_); }
     [[nodiscard]] usize pending_interrupts() const noexcept { return irqs_.size(); }
     // GIC-less delivery (HCR_EL2.VI): the guest has no interrupt controller
     // to acknowledge through, so the VMM answers its acknowledge hypercall
@@ -254,6 +262,7 @@ private:
     // Everything but the common hypercall: out of line, so run()'s fast path
     // keeps a small frame.
     [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync(std::uint64_t esr) {
+        last_trap_.esr = esr;
         const std::uint32_t ec = esr::ec(esr);
         if (ec == esr::ec_dabt_lower && classify_abort(esr) == AbortKind::Mmio) [[likely]] {
             // The second most frequent exit, built straight into the result
@@ -422,7 +431,7 @@ private:
     SetupConfig setup_{};
     [[nodiscard]] bool bound() const noexcept { return (entry_work_ & not_bound) == 0; }
     unsigned lr_count_ = 0;
-    ExitKind last_kind_ = ExitKind::Sync;
+    std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind)
     TrapSyndrome last_trap_{};
     El1State el1_{};
     VGicState vgic_{};

@@ -30,7 +30,7 @@
 
 namespace axvcpu::aarch64 {
 
-// What enter_guest returns: which vector was taken, (group << 2) | type.
+// Which lower-EL vector an exit took, (group << 2) | type.
 enum class ExitKind : std::uint64_t {
     Sync = 8,
     Irq = 9,
@@ -38,6 +38,15 @@ enum class ExitKind : std::uint64_t {
     SError = 11,
     Aarch32Sync = 12,  // 12..15: anything from an AArch32 guest
 };
+
+// What enter_guest returns: after a synchronous exception from an AArch64
+// guest, ESR_EL2 itself (bit 63 clear: ESR_EL2[63:56] are RES0), so the
+// common exit needs no second look at the syndrome; after any other, the
+// bitwise NOT of its ExitKind (bit 63 set).
+[[nodiscard]] constexpr bool is_sync_exit(std::uint64_t exit) noexcept { return (exit >> 63) == 0; }
+[[nodiscard]] constexpr ExitKind exit_kind(std::uint64_t exit) noexcept {
+    return is_sync_exit(exit) ? ExitKind::Sync : static_cast<ExitKind>(~exit);
+}
 
 // The host's registers when it took an exception at EL2.
 struct HostTrapFrame {
@@ -51,8 +60,9 @@ static_assert(sizeof(HostTrapFrame) == 272);
 }  // namespace axvcpu::aarch64
 
 extern "C" {
-// Runs the guest until its next exception to EL2; returns an ExitKind value.
-// The C ABI entry; library code uses axvcpu::aarch64::enter_guest().
+// Runs the guest until its next exception to EL2; returns ESR_EL2 or an
+// inverted ExitKind (see is_sync_exit). The C ABI entry; library code uses
+// axvcpu::aarch64::enter_guest().
 std::uint64_t axvcpu_aarch64_enter_guest(axvcpu::aarch64::GuestContext* ctx);
 // The EL2 vector table (2 KiB aligned), for VBAR_EL2.
 extern const char axvcpu_aarch64_vectors[];
@@ -63,8 +73,8 @@ void axvcpu_aarch64_host_exception(std::uint64_t kind, axvcpu::aarch64::HostTrap
 
 namespace axvcpu::aarch64 {
 
-// Runs the guest until its next exception to EL2; returns an ExitKind value.
-// The call clobbers every register but x19, x20, x29 and SP (see the header
+// Runs the guest until its next exception to EL2; returns ESR_EL2 or an
+// inverted ExitKind (see is_sync_exit). The call clobbers every register but x19, x20, x29 and SP (see the header
 // comment), so the compiler saves only values live across it.
 inline std::uint64_t enter_guest(GuestContext* ctx) noexcept {
     register std::uint64_t x0 asm("x0") = reinterpret_cast<std::uint64_t>(ctx);
@@ -94,12 +104,12 @@ asm(R"(
     b       axvcpu_aarch64_host_trap
 .endm
 
+// Free two registers on SP_EL2 (the host's stack, out of the guest's
+// reach); the result goes straight into the return register.
 .macro axvcpu_a64_guest_vector kind
     .balign 0x80
-    // Free two registers on SP_EL2 (the host's stack, out of the guest's
-    // reach); the kind goes straight into the return register.
     stp     x0, x1, [sp, #-16]!
-    mov     x0, #\kind
+    mov     x0, #~\kind
     b       axvcpu_aarch64_guest_exit
 .endm
 
@@ -115,7 +125,42 @@ axvcpu_aarch64_vectors:
     axvcpu_a64_host_vector 5
     axvcpu_a64_host_vector 6
     axvcpu_a64_host_vector 7
-    axvcpu_a64_guest_vector 8
+    // The synchronous vector falls straight into the exit path, the one
+    // guest exit that saves a branch (the path fits in the 0x80 bytes).
+    .balign 0x80
+axvcpu_a64_sync_vector:
+    stp     x0, x1, [sp, #-16]!
+    mrs     x0, esr_el2
+axvcpu_aarch64_guest_exit:
+    // [sp] = guest x0, x1; the host frame is just above it. x0 = result.
+    ldr     x1, [sp, #16 + )" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
+    stp     x2, x3, [x1, #16]
+    stp     x4, x5, [x1, #32]
+    stp     x6, x7, [x1, #48]
+    stp     x8, x9, [x1, #64]
+    stp     x10, x11, [x1, #80]
+    stp     x12, x13, [x1, #96]
+    stp     x14, x15, [x1, #112]
+    stp     x16, x17, [x1, #128]
+    stp     x18, x19, [x1, #144]
+    stp     x20, x21, [x1, #160]
+    stp     x22, x23, [x1, #176]
+    stp     x24, x25, [x1, #192]
+    stp     x26, x27, [x1, #208]
+    stp     x28, x29, [x1, #224]
+    str     x30, [x1, #240]
+    ldp     x2, x3, [sp], #16
+    stp     x2, x3, [x1, #0]
+    mrs     x2, elr_el2
+    mrs     x3, spsr_el2
+    stp     x2, x3, [x1, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
+    ldp     x19, x20, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X19) R"(]
+    ldp     x29, x30, [sp], #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(
+    // Returns from axvcpu_aarch64_run_guest.
+    ret
+.if . - axvcpu_a64_sync_vector > 0x80
+    .error "the guest exit path overflows the synchronous vector"
+.endif
     axvcpu_a64_guest_vector 9
     axvcpu_a64_guest_vector 10
     axvcpu_a64_guest_vector 11
@@ -159,35 +204,6 @@ axvcpu_aarch64_run_guest:
     eret
     .size   axvcpu_aarch64_run_guest, . - axvcpu_aarch64_run_guest
 
-    .type   axvcpu_aarch64_guest_exit, %function
-axvcpu_aarch64_guest_exit:
-    // [sp] = guest x0, x1; the host frame is just above it. x0 = kind.
-    ldr     x1, [sp, #16 + )" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
-    stp     x2, x3, [x1, #16]
-    stp     x4, x5, [x1, #32]
-    stp     x6, x7, [x1, #48]
-    stp     x8, x9, [x1, #64]
-    stp     x10, x11, [x1, #80]
-    stp     x12, x13, [x1, #96]
-    stp     x14, x15, [x1, #112]
-    stp     x16, x17, [x1, #128]
-    stp     x18, x19, [x1, #144]
-    stp     x20, x21, [x1, #160]
-    stp     x22, x23, [x1, #176]
-    stp     x24, x25, [x1, #192]
-    stp     x26, x27, [x1, #208]
-    stp     x28, x29, [x1, #224]
-    str     x30, [x1, #240]
-    ldp     x2, x3, [sp], #16
-    stp     x2, x3, [x1, #0]
-    mrs     x2, elr_el2
-    mrs     x3, spsr_el2
-    stp     x2, x3, [x1, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
-    ldp     x19, x20, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X19) R"(]
-    ldp     x29, x30, [sp], #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(
-    // Returns from axvcpu_aarch64_run_guest.
-    ret
-    .size   axvcpu_aarch64_guest_exit, . - axvcpu_aarch64_guest_exit
 
     .balign 16
     .globl  axvcpu_aarch64_enter_guest

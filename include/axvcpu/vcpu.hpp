@@ -42,10 +42,12 @@
 
 namespace axvcpu {
 
-enum class VCpuState : std::uint8_t { Invalid, Created, Free, Ready, Running, Blocked };
+// Ready is 0: run() tests for it and stores it on every exit, and a zero is
+// the cheapest value to test and store. The values are not part of the API.
+enum class VCpuState : std::uint8_t { Ready, Running, Invalid, Created, Free, Blocked };
 
 [[nodiscard]] constexpr std::string_view name(VCpuState state) noexcept {
-    constexpr std::array<std::string_view, 6> names{"Invalid", "Created", "Free", "Ready", "Running", "Blocked"};
+    constexpr std::array<std::string_view, 6> names{"Ready", "Running", "Invalid", "Created", "Free", "Blocked"};
     const auto index = static_cast<usize>(state);
     return index < names.size() ? names[index] : "?"sv;
 }

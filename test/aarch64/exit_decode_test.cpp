@@ -331,6 +331,14 @@ TEST_CASE("PSCI function ids") {
     CHECK_FALSE(psci::in_psci_range(0x8401'0000));
     CHECK_FALSE(psci::in_psci_range(0x0400'0000));  // yielding calls are not PSCI
     CHECK_FALSE(psci::in_psci_range(0x8000'0000));
+    // run()'s fast path relies on this: no id with bit 31 clear is PSCI.
+    for (std::uint64_t number = 0; number <= 0x20; ++number) {
+        for (std::uint64_t id : {0x8400'0000 | number, 0xC400'0000 | number}) {
+            CAPTURE(id);
+            CHECK_FALSE(psci::in_psci_range(id & ~psci::function_id_bit31));
+            CHECK((!psci::in_psci_range(id) || (id & psci::function_id_bit31) != 0));
+        }
+    }
     CHECK(psci::decode(0xC400'0003) == psci::Function::CpuOn);
     CHECK_FALSE(psci::decode(0x8400'0005).has_value());
 }
