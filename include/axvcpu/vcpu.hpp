@@ -78,10 +78,20 @@ struct CurrentVCpuHeader {
 };
 template <class A, class H>
 inline constexpr char vcpu_type_tag = 0;
+
+// The arch vCPU, as AxVCpu's first base: at offset 0, the arch policy's
+// `this` is the AxVCpu's own, so the hot path keeps one pointer live across
+// the world switch instead of two.
+template <class A>
+struct ArchVCpuHolder {
+    A arch_;
+};
 }  // namespace detail
 
 template <class A, class H>
-class AxVCpu : private detail::CurrentVCpuHeader {
+class AxVCpu : private detail::ArchVCpuHolder<A>, private detail::CurrentVCpuHeader {
+    using detail::ArchVCpuHolder<A>::arch_;
+
     static_assert(api::check_arch_vcpu<A>());
     static_assert(api::check_host_api<H>());
 
@@ -196,12 +206,12 @@ public:
 
 private:
     AxVCpu(VMId vm_id, VCpuId vcpu_id, usize favor_phys_cpu, std::optional<VCpuSet> phys_cpu_set, A&& arch)
-        : detail::CurrentVCpuHeader{&detail::vcpu_type_tag<A, H>},
+        : detail::ArchVCpuHolder<A>{std::move(arch)},
+          detail::CurrentVCpuHeader{&detail::vcpu_type_tag<A, H>},
           vm_id_(vm_id),
           vcpu_id_(vcpu_id),
           favor_phys_cpu_(favor_phys_cpu),
-          phys_cpu_set_(phys_cpu_set),
-          arch_(std::move(arch)) {}
+          phys_cpu_set_(phys_cpu_set) {}
 
     static constexpr VCpuStates guest_stopped{VCpuState::Created, VCpuState::Free, VCpuState::Ready,
                                               VCpuState::Blocked};
@@ -282,7 +292,6 @@ private:
     usize favor_phys_cpu_;
     std::optional<VCpuSet> phys_cpu_set_;
     VCpuState state_ = VCpuState::Created;
-    A arch_;
 };
 
 // The AxVCpu whose arch call is in progress on this CPU (null if none, or if
