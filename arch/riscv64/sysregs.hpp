@@ -90,13 +90,15 @@ inline std::uint64_t swap(std::uint64_t value) noexcept {
     asm volatile("csrrw %0, %1, %2" : "=r"(old) : "i"(N), "r"(value) : "memory");
     return old;
 }
+// "rK": bits known at compile time to fit in 5 bits (sstatus.SIE, SSIP)
+// assemble to csrsi/csrci, one instruction instead of li + csrs/csrc.
 template <unsigned N>
 inline void set(std::uint64_t bits) noexcept {
-    asm volatile("csrs %0, %1" ::"i"(N), "r"(bits) : "memory");
+    asm volatile("csrs%i1 %0, %1" ::"i"(N), "rK"(bits) : "memory");
 }
 template <unsigned N>
 inline void clear(std::uint64_t bits) noexcept {
-    asm volatile("csrc %0, %1" ::"i"(N), "r"(bits) : "memory");
+    asm volatile("csrc%i1 %0, %1" ::"i"(N), "rK"(bits) : "memory");
 }
 
 // Stage-2 TLB maintenance. GCC 12 has no `h` in -march, so the hypervisor
