@@ -2,10 +2,11 @@
 //
 // A vector is the interrupt cause the guest sees in its scause: 1
 // (supervisor software), 5 (supervisor timer) or 9 (supervisor external).
-// inject() only queues (it may run while the vCPU is not on a hart, or
-// before it was ever bound); the vCPU drains the queue into hvip right
-// before each guest entry. Once in hvip the interrupt stays pending until
-// the guest acknowledges it:
+// Each has its own hvip bit, so a vCPU's set of pending virtual interrupts
+// is exactly its hvip: the CSR while the vCPU is bound (inject() sets the
+// bit there, and the guest sees it on its next entry), the value saved at
+// unbind otherwise (bind loads it). Once in hvip an interrupt stays
+// pending until the guest acknowledges it:
 //   software: the guest clears sip.SSIP (an alias of hvip.VSSIP), or
 //             calls legacy SBI clear_ipi;
 //   timer:    the guest programs a new deadline through SBI set_timer;
@@ -15,64 +16,41 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 
 #include "arch/riscv64/exit_decode.hpp"
 #include "arch/riscv64/sysregs.hpp"
-#include "axvcpu/error.hpp"
 #include "axvcpu/config.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::riscv64 {
 
-// The hvip bit that raises guest-visible interrupt `vector`, if any.
-[[nodiscard]] constexpr std::optional<std::uint64_t> hvip_bit(usize vector) noexcept {
-    switch (vector) {
-        case irq::supervisor_software: return csr::hvip_bits::vssip;
-        case irq::supervisor_timer: return csr::hvip_bits::vstip;
-        case irq::supervisor_external: return csr::hvip_bits::vseip;
-        default: return std::nullopt;
-    }
+// The hvip bit that raises guest-visible interrupt `vector`, 0 if there is
+// none: each supervisor cause's VS bit sits one above it (1 -> VSSIP,
+// 5 -> VSTIP, 9 -> VSEIP). Branch-free and a plain word (GCC kept a
+// std::optional here in memory): every injection goes through it.
+[[nodiscard]] constexpr std::uint64_t hvip_bit(usize vector) noexcept {
+    constexpr std::uint64_t vectors =
+        (1u << irq::supervisor_software) | (1u << irq::supervisor_timer) | (1u << irq::supervisor_external);
+    if (vector >= 63) return 0;
+    return (vectors >> vector & 1) << (vector + 1);
 }
+static_assert(hvip_bit(irq::supervisor_software) == csr::hvip_bits::vssip &&
+              hvip_bit(irq::supervisor_timer) == csr::hvip_bits::vstip &&
+              hvip_bit(irq::supervisor_external) == csr::hvip_bits::vseip && hvip_bit(0) == 0 && hvip_bit(2) == 0 &&
+              hvip_bit(62) == 0 && hvip_bit(63) == 0 && hvip_bit(64) == 0);
 
-// The queue of injected interrupts, with IrqQueue's semantics (a vector
-// already queued is not queued twice; more distinct vectors than
-// config::interrupt_queue_depth are refused with ResourceBusy). Every
-// vector maps to its own hvip bit and the whole queue is drained into hvip
-// at once, so order carries no meaning and the queue is exactly a set of
-// hvip bits: one word, empty() is a load and drain() an exchange.
-class VirtualInterrupts {
-public:
-    // Unknown vectors are refused (InvalidInput), a full queue reports
-    // ResourceBusy: nothing is dropped silently.
-    AxResult<void> inject(usize vector) {
-        const auto bit = hvip_bit(vector);
-        if (!bit) return ax_err(AxError::InvalidInput);
-        if constexpr (capacity < 3) {
-            // Only 3 vectors exist: a deeper queue can never be full.
-            if ((pending_ & *bit) == 0 && queued() == capacity) return ax_err(AxError::ResourceBusy);
-        }
-        pending_ |= *bit;
-        return ax_ok();
-    }
-
-    // The hvip bits of everything queued, emptying the queue.
-    [[nodiscard]] std::uint64_t drain() noexcept {
-        const std::uint64_t bits = pending_;
-        pending_ = 0;
-        return bits;
-    }
-
-    [[nodiscard]] bool empty() const noexcept { return pending_ == 0; }
-
-private:
-    static constexpr usize capacity = config::interrupt_queue_depth;
-    [[nodiscard]] usize queued() const noexcept {
-        using namespace csr::hvip_bits;
-        return ((pending_ & vssip) != 0) + ((pending_ & vstip) != 0) + ((pending_ & vseip) != 0);
-    }
-
-    std::uint64_t pending_ = 0;
-};
+// IrqQueue's rules over a pending set of hvip bits: a vector already
+// pending is not counted twice, and more distinct pending vectors than
+// `capacity` (config::interrupt_queue_depth) are refused, so nothing is
+// dropped silently. With hvip as the queue, a vector counts until the
+// guest acknowledges it. Only 3 vectors exist, so a capacity of 3 or more
+// never refuses.
+[[nodiscard]] constexpr bool interrupt_fits(std::uint64_t pending, std::uint64_t bit,
+                                            usize capacity = config::interrupt_queue_depth) noexcept {
+    using namespace csr::hvip_bits;
+    if ((pending & bit) != 0) return true;
+    const usize queued = ((pending & vssip) != 0) + ((pending & vstip) != 0) + ((pending & vseip) != 0);
+    return queued < capacity;
+}
 
 }  // namespace axvcpu::riscv64

@@ -1,4 +1,4 @@
-// The world switch and the guest-memory access helper, as top-level asm.
+// The world switch (top-level asm) and the guest-memory access helper (inline asm).
 //
 // The code sits in a COMDAT section group named after its symbols, so every
 // translation unit that includes this header emits it and the linker keeps
@@ -13,11 +13,8 @@
 //     Call with sstatus.SIE clear, on a hart whose hgatp/VS CSRs hold this
 //     guest.
 //
-//   std::uint64_t axvcpu_rv64_guest_access(addr, op, value, std::uint64_t* fault)
-//     One hypervisor load/store (op: 0 hlvx.hu, 1 hlv.bu, 2 hlv.d, 3 hsv.b)
-//     as the guest would see it under the current hstatus.SPVP/vsatp/hgatp.
-//     A fault does not reach the host's trap handler: it sets *fault = 1
-//     and returns 0.
+// guest_access<Op>(addr, value), below, is the other half: one hypervisor
+// load or store as the guest would see it.
 #pragma once
 
 #include <cstdint>
@@ -176,45 +173,63 @@ axvcpu_rv64_enter_guest:
     ret
 .size axvcpu_rv64_enter_guest, . - axvcpu_rv64_enter_guest
 
-.globl axvcpu_rv64_guest_access
-.type axvcpu_rv64_guest_access, @function
-.balign 4
-axvcpu_rv64_guest_access:
-    # A faulting access traps to the local label, not to the host.
-    la t0, .Laxvcpu_rv64_access_fault
-    csrrw t0, stvec, t0
-    mv t1, a0
-    li a0, 0
-.option push
-.option arch, +h
-    beqz a1, 1f
-    addi t2, a1, -1
-    beqz t2, 2f
-    addi t2, a1, -2
-    beqz t2, 3f
-    hsv.b a2, (t1)
-    j .Laxvcpu_rv64_access_done
-1:  hlvx.hu a0, (t1)
-    j .Laxvcpu_rv64_access_done
-2:  hlv.bu a0, (t1)
-    j .Laxvcpu_rv64_access_done
-3:  hlv.d a0, (t1)
-    j .Laxvcpu_rv64_access_done
-.option pop
-.balign 4
-.Laxvcpu_rv64_access_fault:
-    li t2, 1
-    sd t2, 0(a3)
-    li a0, 0
-.Laxvcpu_rv64_access_done:
-    csrw stvec, t0
-    ret
-.size axvcpu_rv64_guest_access, . - axvcpu_rv64_guest_access
 .popsection
 )");
 
 extern "C" {
 void axvcpu_rv64_enter_guest(axvcpu::riscv64::SwitchContext* ctx);
-std::uint64_t axvcpu_rv64_guest_access(std::uint64_t addr, std::uint64_t op, std::uint64_t value,
-                                       std::uint64_t* fault);
 }
+
+namespace axvcpu::riscv64 {
+
+// The hypervisor load/store instructions guest_access performs.
+enum class GuestAccessOp : std::uint8_t { hlvx_hu, hlv_bu, hlv_d, hsv_b };
+
+struct GuestAccess {
+    std::uint64_t value = 0;  // what a load read (zero-extended); 0 after a fault
+    std::uint64_t fault = 0;  // nonzero: the access faulted (a word, not a bool:
+                              // GCC spilled the bool to the stack)
+};
+
+// One hypervisor load or store as the guest would see it: hlvx.hu (an
+// instruction parcel, with execute permission), hlv.bu, hlv.d, or hsv.b of
+// `store_value`, made with hstatus = `guest_hstatus` (its SPVP is the
+// guest's privilege) under the current vsatp and hgatp; the host's hstatus
+// is back when it returns. A fault does not reach the host's trap handler:
+// stvec points at the access's own recovery label meanwhile, and the result
+// says `fault`. The fault trap overwrites sepc, scause, stval, htval,
+// htinst and sstatus.SPP/SPIE/SIE, so read those first.
+//
+// Inline asm rather than a call, with both CSR swaps inside: every MMIO
+// exit reads the faulting instruction with it; as a call it made the caller
+// save registers and pass the fault flag through memory, and with the
+// hstatus swap as a separate statement GCC kept the result in memory.
+template <GuestAccessOp Op>
+inline GuestAccess guest_access(std::uint64_t guest_hstatus, std::uint64_t addr, std::uint64_t store_value = 0) noexcept {
+    std::uint64_t value, fault, saved_stvec;
+    asm volatile(
+        ".option push\n.option arch, +h\n"
+        "lla %[stvec], 1f\n"
+        "csrrw %[stvec], stvec, %[stvec]\n"
+        "csrrw %[hstatus], hstatus, %[hstatus]\n"
+        "li %[fault], 0\n"
+        ".if %[op] == 0\n hlvx.hu %[value], (%[addr])\n"
+        ".elseif %[op] == 1\n hlv.bu %[value], (%[addr])\n"
+        ".elseif %[op] == 2\n hlv.d %[value], (%[addr])\n"
+        ".else\n hsv.b %[store], (%[addr])\n li %[value], 0\n.endif\n"
+        "j 2f\n"
+        // stvec in direct mode needs 4-byte alignment; the padding is
+        // never executed.
+        ".balign 4\n"
+        "1: li %[fault], 1\n"
+        "li %[value], 0\n"
+        "2: csrw hstatus, %[hstatus]\n"
+        "csrw stvec, %[stvec]\n"
+        ".option pop"
+        : [value] "=&r"(value), [fault] "=&r"(fault), [stvec] "=&r"(saved_stvec), [hstatus] "+&r"(guest_hstatus)
+        : [addr] "r"(addr), [store] "r"(store_value), [op] "i"(static_cast<unsigned>(Op))
+        : "memory");
+    return GuestAccess{value, fault};
+}
+
+}  // namespace axvcpu::riscv64

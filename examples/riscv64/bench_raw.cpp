@@ -94,15 +94,13 @@ extern "C" void raw_main(std::uint64_t, std::uint64_t) {
             }
         } else if (scause == rv::cause::load_guest_page_fault) {
             // The benchmark's only MMIO is a 32-bit `ld`: rd in bits 11:7.
-            std::uint64_t fault = 0;
-            const std::uint64_t host_hstatus = csr::swap<csr::hstatus>(ctx.guest.hstatus);
-            const std::uint64_t lo = axvcpu_rv64_guest_access(ctx.guest.sepc, 0, 0, &fault);
-            csr::write<csr::hstatus>(host_hstatus);
+            const rv::GuestAccess insn = rv::guest_access<rv::GuestAccessOp::hlvx_hu>(ctx.guest.hstatus, ctx.guest.sepc);
+            const std::uint64_t lo = insn.value;
             const std::uint64_t gpa = csr::read<csr::htval>() << 2 | (csr::read<csr::stval>() & 3);
             std::uint64_t value = 0;
             for (unsigned i = 0; i < 8; ++i) value |= std::uint64_t{echo[(gpa - echo_device + i) & 15]} << (8 * i);
             const unsigned rd = (lo >> 7) & 31;
-            if (fault != 0 || (lo & 0x707f) != 0x3003) {
+            if (insn.fault || (lo & 0x707f) != 0x3003) {
                 example::print("bench_raw: not an ld at ", example::Hex{ctx.guest.sepc}, "\n");
                 finish(false);
             }

@@ -3,8 +3,7 @@
 void enter_from_a(axvcpu::riscv64::SwitchContext* context);
 
 void enter_from_b(axvcpu::riscv64::SwitchContext* context) {
-    std::uint64_t fault = 0;
-    (void)axvcpu_rv64_guest_access(0, 0, 0, &fault);
+    (void)axvcpu::riscv64::guest_access<axvcpu::riscv64::GuestAccessOp::hlvx_hu>(0, 0);
     axvcpu_rv64_enter_guest(context);
     enter_from_a(context);
 }
