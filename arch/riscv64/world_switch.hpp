@@ -229,6 +229,13 @@ inline GuestAccess guest_access(std::uint64_t guest_hstatus, std::uint64_t addr,
         : [value] "=&r"(value), [fault] "=&r"(fault), [stvec] "=&r"(saved_stvec), [hstatus] "+&r"(guest_hstatus)
         : [addr] "r"(addr), [store] "r"(store_value), [op] "i"(static_cast<unsigned>(Op))
         : "memory");
+    // The loads zero-extend: saying so lets GCC drop its own masking of a
+    // read instruction parcel.
+    if constexpr (Op == GuestAccessOp::hlvx_hu) {
+        if (value > 0xffff) __builtin_unreachable();
+    } else if constexpr (Op == GuestAccessOp::hlv_bu) {
+        if (value > 0xff) __builtin_unreachable();
+    }
     return GuestAccess{value, fault};
 }
 
