@@ -106,6 +106,7 @@ public:
 
     AxResult<void> set_entry(GuestPhysAddr entry) {
         if (!entry.is_aligned(2)) return ax_err(AxError::InvalidInput);
+        settle_trap();
         ctx_.guest.sepc = entry.value();
         return ax_ok();
     }
@@ -193,14 +194,16 @@ public:
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run() {
         if (!bound_) return ax_err(AxError::BadState);
         const std::uint64_t scause = enter_guest();
-        if (is_hypercall(scause)) [[likely]] return hypercall_exit();
+        if (is_hypercall(scause)) [[likely]] {
+            fast_exit_ = cause::ecall_from_vs;
+            return hypercall_exit();
+        }
         TrapOutcome outcome;
         if (scause == cause::load_guest_page_fault) {
-            // Kept in locals too: the guest access below may overwrite the
-            // CSRs, and reloading trap_ after it costs instructions.
-            const std::uint64_t stval = trap_.stval = csr::read<csr::stval>();
-            const std::uint64_t htval = trap_.htval = csr::read<csr::htval>();
-            const std::uint64_t htinst = trap_.htinst = csr::read<csr::htinst>();
+            // In locals: the guest access below may overwrite the CSRs.
+            const std::uint64_t stval = csr::read<csr::stval>();
+            const std::uint64_t htval = csr::read<csr::htval>();
+            const std::uint64_t htinst = csr::read<csr::htinst>();
             // With htinst 0 (QEMU's), a 32-bit load is told completely by
             // one parcel read from guest memory (decode_load_low_half).
             // Anything else takes the general decoder.
@@ -208,15 +211,21 @@ public:
                 const GuestAccess low = guest_access<GuestAccessOp::hlvx_hu>(ctx_.guest.sepc);
                 if (!low.fault) {
                     if (const auto load = decode_load_low_half(static_cast<std::uint32_t>(low.value))) {
-                        ctx_.guest.sepc += load->length;
+                        static_assert(fast_exit_length == 4);  // decode_load_low_half: 32-bit loads only
+                        ctx_.guest.sepc += fast_exit_length;
+                        fast_exit_ = cause::load_guest_page_fault;
+                        trap_.stval = stval;
+                        trap_.htval = htval;
                         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
                                                           load_exit(MmioAccess{guest_fault_address(stval, htval), *load}));
                     }
                 }
             }
+            fast_exit_ = 0;
+            trap_ = TrapRecord{scause, stval, htval, htinst, ctx_.guest.sepc};
             outcome = page_fault_slow();
         } else {
-            outcome = exit_slow();
+            outcome = exit_slow(scause);
         }
         if (outcome == TrapOutcome::Fail) return ax_err(error_);
         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
@@ -252,6 +261,14 @@ public:
     [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_.guest; }
     [[nodiscard]] TrapRecord last_trap() const noexcept {
         TrapRecord trap = trap_;
+        if (fast_exit_ != 0) {
+            // run()'s fast paths record only what cannot be derived: the
+            // instruction was 4 bytes (ecall; a 32-bit load) and sepc has
+            // not moved since but past it, and htinst was 0 for the load.
+            trap.scause = fast_exit_;
+            trap.sepc = ctx_.guest.sepc - fast_exit_length;
+            trap.htinst = 0;
+        }
         // The privileged spec has an ecall write zero to stval, htval and
         // htinst, so run() does not read them back for the hypercall.
         if (trap.scause == cause::ecall_from_vs) trap.stval = trap.htval = trap.htinst = 0;
@@ -297,6 +314,7 @@ public:
                                           (1u << riscv64::cause::store_access_fault);
         // Other causes (ecalls, guest page faults) would confuse the guest.
         if (!bound_ || cause >= 64 || (allowed >> cause & 1) == 0) return ax_err(AxError::InvalidInput);
+        settle_trap();
         redirect_to_guest(cause, tval, trap_.sepc);
         return ax_ok();
     }
@@ -304,18 +322,15 @@ public:
 private:
     VCpu() = default;
 
-    // One guest run: switches, and records the trap's scause and sepc
-    // (record_trap_values does the rest, on every path but the
-    // hypercall's; see last_trap()).
+    // One guest run: switches and returns scause. Recording the trap for
+    // last_trap() is left to each path (record_trap, or a fast path's
+    // fast_exit_).
     std::uint64_t enter_guest() {
         // Host interrupts are taken as exits while the guest runs; the
         // host must not take them itself in the middle of the switch.
         csr::clear<csr::sstatus>(csr::sstatus_bits::sie);
         axvcpu_rv64_enter_guest(&ctx_);
-        const std::uint64_t scause = csr::read<csr::scause>();
-        trap_.scause = scause;
-        trap_.sepc = ctx_.guest.sepc;
-        return scause;
+        return csr::read<csr::scause>();
     }
 
     [[nodiscard]] bool is_hypercall(std::uint64_t scause) const noexcept {
@@ -349,10 +364,18 @@ private:
         return TrapOutcome::Fail;
     }
 
-    void record_trap_values() {
-        trap_.stval = csr::read<csr::stval>();
-        trap_.htval = csr::read<csr::htval>();
-        trap_.htinst = csr::read<csr::htinst>();
+    // The whole trap, for the slow paths (before they move sepc).
+    void record_trap(std::uint64_t scause) {
+        fast_exit_ = 0;
+        trap_ = TrapRecord{scause, csr::read<csr::stval>(), csr::read<csr::htval>(), csr::read<csr::htinst>(),
+                           ctx_.guest.sepc};
+    }
+
+    // Makes trap_ the whole record again before sepc moves outside run().
+    void settle_trap() noexcept {
+        if (fast_exit_ == 0) return;
+        trap_ = last_trap();
+        fast_exit_ = 0;
     }
 
     // A load guest page fault the fast path in run() did not decode; its
@@ -362,11 +385,11 @@ private:
 
     // Every other exit, resuming the guest as long as the policy handles
     // the traps itself.
-    [[gnu::noinline]] TrapOutcome exit_slow() {
+    [[gnu::noinline]] TrapOutcome exit_slow(std::uint64_t scause) {
         for (;;) {
-            record_trap_values();
+            record_trap(scause);
             if (const TrapOutcome outcome = handle_trap(exit_); outcome != TrapOutcome::Resume) return outcome;
-            (void)enter_guest();
+            scause = enter_guest();
         }
     }
 
@@ -661,7 +684,12 @@ private:
     AxVCpuExitReason exit_{};  // handle_trap's exit reason, returned by run()
     VsCsrs vs_{};
     FpContext fp_{};
-    TrapRecord trap_{};
+    TrapRecord trap_{};  // the last trap, but see fast_exit_
+    // Nonzero: the last exit was decided by a fast path in run(), this is
+    // its scause, and trap_ holds only its stval and htval (last_trap()
+    // derives the rest). Saves the stores of what is derivable per exit.
+    std::uint64_t fast_exit_ = 0;
+    static constexpr std::uint64_t fast_exit_length = 4;
     std::optional<CancelToken> timer_token_;
     std::uint64_t hgatp_ = 0;
     std::uint64_t console_bytes_read_ = 0;

@@ -449,6 +449,30 @@ bool other_vm_ready = false;
     ++hart_shares;
 }
 
+// After a hypercall or MMIO exit, last_trap() must describe that exit's
+// trap (the policy derives part of it for its fast paths).
+void check_last_trap(VCpu& vcpu, const AxVCpuExitReason& reason) {
+    const rv::TrapRecord trap = vcpu.arch_vcpu().last_trap();
+    const std::uint64_t advanced = vcpu.arch_vcpu().guest_context().sepc - trap.sepc;
+    const auto access_ok = [&](std::uint64_t scause, GuestPhysAddr addr) {
+        return trap.scause == scause && (advanced == 2 || advanced == 4) &&
+               rv::guest_fault_address(trap.stval, trap.htval) == addr;
+    };
+    bool ok = true;
+    if (reason.is<axvcpu::exit::Hypercall>()) {
+        ok = trap.scause == rv::cause::ecall_from_vs && advanced == 4 && trap.stval == 0 && trap.htval == 0 &&
+             trap.htinst == 0;
+    } else if (const auto* read = reason.get_if<axvcpu::exit::MmioRead>()) {
+        ok = access_ok(rv::cause::load_guest_page_fault, read->addr);
+    } else if (const auto* write = reason.get_if<axvcpu::exit::MmioWrite>()) {
+        ok = access_ok(rv::cause::store_guest_page_fault, write->addr);
+    }
+    if (!ok) {
+        print("[vcpu ", Dec{vcpu.id()}, "] last_trap() does not match ", reason, ": ", trap, "\n");
+        vm.failures.fetch_add(1);
+    }
+}
+
 // The Halt of a non-retentive suspend must already hold the fresh-start
 // state the guest resumes with (README.md).
 void check_non_retentive_resume(VCpu& vcpu) {
@@ -521,6 +545,7 @@ void run_vcpu(VCpu& vcpu) {
         }
         const AxVCpuExitReason& reason = result.value();
         ++count;
+        check_last_trap(vcpu, reason);
         vm.exit_kinds.fetch_or(std::uint64_t{1} << exit_index(reason));
         if (vm.quiet.load() == 0) print("[vcpu ", Dec{id}, "] exit ", Dec{count}, ": ", reason, "\n");
 
