@@ -26,18 +26,24 @@ namespace axvcpu::riscv64 {
 
 // The hvip bit that raises guest-visible interrupt `vector`, 0 if there is
 // none: each supervisor cause's VS bit sits one above it (1 -> VSSIP,
-// 5 -> VSTIP, 9 -> VSEIP). Branch-free and a plain word (GCC kept a
-// std::optional here in memory): every injection goes through it.
+// 5 -> VSTIP, 9 -> VSEIP), and no other vector below 16 lands on one of
+// those bits. Branch-free and a plain word (GCC kept a std::optional here
+// in memory): every injection goes through it.
 [[nodiscard]] constexpr std::uint64_t hvip_bit(usize vector) noexcept {
-    constexpr std::uint64_t vectors =
-        (1u << irq::supervisor_software) | (1u << irq::supervisor_timer) | (1u << irq::supervisor_external);
-    if (vector >= 63) return 0;
-    return (vectors >> vector & 1) << (vector + 1);
+    if (vector >= 16) return 0;
+    return (std::uint64_t{2} << vector) & csr::hvip_bits::all;
 }
-static_assert(hvip_bit(irq::supervisor_software) == csr::hvip_bits::vssip &&
-              hvip_bit(irq::supervisor_timer) == csr::hvip_bits::vstip &&
-              hvip_bit(irq::supervisor_external) == csr::hvip_bits::vseip && hvip_bit(0) == 0 && hvip_bit(2) == 0 &&
-              hvip_bit(62) == 0 && hvip_bit(63) == 0 && hvip_bit(64) == 0);
+// Exactly the three vectors have a bit, each its own.
+static_assert([] {
+    for (usize vector = 0; vector < 130; ++vector) {
+        const bool known = vector == irq::supervisor_software || vector == irq::supervisor_timer ||
+                           vector == irq::supervisor_external;
+        if ((hvip_bit(vector) != 0) != known) return false;
+    }
+    return hvip_bit(irq::supervisor_software) == csr::hvip_bits::vssip &&
+           hvip_bit(irq::supervisor_timer) == csr::hvip_bits::vstip &&
+           hvip_bit(irq::supervisor_external) == csr::hvip_bits::vseip;
+}());
 
 // IrqQueue's rules over a pending set of hvip bits: a vector already
 // pending is not counted twice, and more distinct pending vectors than

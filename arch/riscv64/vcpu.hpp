@@ -208,11 +208,14 @@ public:
             // one parcel read from guest memory (decode_load_low_half).
             // Anything else takes the general decoder.
             if (htinst == 0) {
-                const GuestAccess low = guest_access<GuestAccessOp::hlvx_hu>(ctx_.guest.sepc);
+                // In a local: the access's asm may write memory, and GCC
+                // would load sepc again after it.
+                const std::uint64_t pc = ctx_.guest.sepc;
+                const GuestAccess low = guest_access<GuestAccessOp::hlvx_hu>(pc);
                 if (!low.fault) {
                     if (const auto load = decode_load_low_half(static_cast<std::uint32_t>(low.value))) {
                         static_assert(fast_exit_length == 4);  // decode_load_low_half: 32-bit loads only
-                        ctx_.guest.sepc += fast_exit_length;
+                        ctx_.guest.sepc = pc + fast_exit_length;
                         fast_exit_ = cause::load_guest_page_fault;
                         trap_.stval = stval;
                         trap_.htval = htval;
