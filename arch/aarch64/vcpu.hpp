@@ -173,7 +173,7 @@ public:
                 return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
                                                   std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
             }
-            return handle_sync(esr);
+            return handle_sync();
         }
         return handle_async(exit_kind(exit));
     }
@@ -261,7 +261,10 @@ private:
 
     // Everything but the common hypercall: out of line, so run()'s fast path
     // keeps a small frame.
-    [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync(std::uint64_t esr) {
+    // Takes the syndrome from last_exit_ rather than as an argument, which
+    // would cost run()'s fast path a register move.
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync() {
+        const std::uint64_t esr = last_exit_;
         last_trap_.esr = esr;
         const std::uint32_t ec = esr::ec(esr);
         if (ec == esr::ec_dabt_lower && classify_abort(esr) == AbortKind::Mmio) [[likely]] {

@@ -82,7 +82,7 @@ inline std::uint64_t enter_guest(GuestContext* ctx) noexcept {
                  : "+r"(x0)
                  :
                  : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
-                   "x16", "x17", "x18", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x30",
+                   "x16", "x17", "x18", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x30",
                    "cc", "memory");
     return x0;
 }
@@ -155,6 +155,7 @@ axvcpu_aarch64_guest_exit:
     mrs     x3, spsr_el2
     stp     x2, x3, [x1, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
     ldp     x19, x20, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X19) R"(]
+    ldr     x21, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X21) R"(]
     ldp     x29, x30, [sp], #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(
     // Returns from axvcpu_aarch64_run_guest.
     ret
@@ -180,7 +181,7 @@ axvcpu_aarch64_run_guest:
     // Host frame: x29, x30, x19, x20, then ctx (for the exit path).
     stp     x29, x30, [sp, #-)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(]!
     stp     x19, x20, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X19) R"(]
-    str     x0, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
+    stp     x21, x0, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X21) R"(]
     ldp     x1, x2, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
     msr     elr_el2, x1
     msr     spsr_el2, x2
