@@ -84,7 +84,7 @@ struct Trap {
 struct LoadStore {
     bool is_store = false;
     AccessWidth width = AccessWidth::Byte;
-    unsigned reg = 0;         // rd of a load, rs2 of a store
+    usize reg = 0;            // rd of a load, rs2 of a store (usize, as in the exit reasons)
     bool signed_ext = false;  // loads: sign-extend to 64 bits (lb, lh, lw, c.lw, c.lwsp)
     unsigned length = 4;      // bytes of the instruction, for advancing sepc
     constexpr bool operator==(const LoadStore&) const noexcept = default;
@@ -95,16 +95,19 @@ namespace detail {
     return (word >> lo) & ((1u << (hi - lo + 1)) - 1);
 }
 
+// A 32-bit LOAD from its funct3 and rd. funct3: lb lh lw ld lbu lhu lwu
+// (0..6); bits 1:0 are log2 of the width, and the three below ld
+// sign-extend; 7 is reserved. Branch-free but for that: this is the
+// MMIO-read hot path.
+[[nodiscard]] constexpr std::optional<LoadStore> plain_load(unsigned funct3, usize rd) noexcept {
+    if (funct3 == 7) return std::nullopt;
+    return LoadStore{false, static_cast<AccessWidth>(funct3 & 3), rd, funct3 < 3, 4};
+}
+
 [[nodiscard]] constexpr std::optional<LoadStore> decode_standard(std::uint32_t insn) noexcept {
     const unsigned opcode = bits(insn, 6, 0);
     const unsigned funct3 = bits(insn, 14, 12);
-    if (opcode == 0x03) {  // LOAD
-        // funct3: lb lh lw ld lbu lhu lwu (0..6); bits 1:0 are log2 of the
-        // width, and the three below ld sign-extend. Branch-free: this is
-        // the MMIO-read hot path.
-        if (funct3 == 7) return std::nullopt;
-        return LoadStore{false, static_cast<AccessWidth>(funct3 & 3), bits(insn, 11, 7), funct3 < 3, 4};
-    }
+    if (opcode == 0x03) return plain_load(funct3, bits(insn, 11, 7));  // LOAD
     if (opcode == 0x23) {  // STORE
         const unsigned rs2 = bits(insn, 24, 20);
         switch (funct3) {
@@ -160,14 +163,15 @@ namespace detail {
     }
 }
 
-// The 32-bit integer load whose low 16-bit parcel is `low`, if it is one:
-// opcode, rd and funct3 all sit in the low half, so one guest access reads
-// enough. Same answer as decode_load_store for every 32-bit load; nothing
-// for anything else (compressed instructions, stores, AMOs). For the
-// MMIO-read fast path.
-[[nodiscard]] constexpr std::optional<LoadStore> decode_load_low_half(std::uint32_t low) noexcept {
+// The 32-bit integer load whose low 16-bit parcel is `low` (higher bits are
+// ignored), if it is one: opcode, rd and funct3 all sit in the low half, so
+// one guest access reads enough. Same answer as decode_load_store for every
+// 32-bit load; nothing for anything else (compressed instructions, stores,
+// AMOs). For the MMIO-read fast path, so it works on the 64-bit register
+// the parcel was read into (as a 32-bit value GCC spent a sign extension).
+[[nodiscard]] constexpr std::optional<LoadStore> decode_load_low_half(std::uint64_t low) noexcept {
     if ((low & 0x7f) != 0x03) return std::nullopt;
-    return detail::decode_standard(low & 0xffff);
+    return detail::plain_load(static_cast<unsigned>((low >> 12) & 7), static_cast<usize>((low >> 7) & 31));
 }
 
 // Decodes htinst after a guest page fault. A transformed instruction has
@@ -271,13 +275,13 @@ struct GuestPageFaultInfo {
 
 // The register value a completed MMIO read leaves in rd: the loaded bytes,
 // sign- or zero-extended to 64 bits as the instruction would have done.
+// The loaded bytes are shifted to the top and back, arithmetically for a
+// signed load: branch-free but for the full width (every MMIO read).
 [[nodiscard]] constexpr std::uint64_t extend_loaded_value(std::uint64_t raw, AccessWidth width, bool signed_ext) noexcept {
-    const usize bits = size_in_bits(width);
-    if (bits == 64) return raw;
-    const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
-    std::uint64_t value = raw & mask;
-    if (signed_ext && (value >> (bits - 1) & 1) != 0) value |= ~mask;
-    return value;
+    if (width == AccessWidth::Qword) return raw;
+    const auto shift = static_cast<unsigned>(64 - size_in_bits(width));
+    const std::uint64_t top = raw << shift;
+    return signed_ext ? static_cast<std::uint64_t>(static_cast<std::int64_t>(top) >> shift) : top >> shift;
 }
 
 // --- Virtual-instruction exceptions (scause 22) -----------------------------

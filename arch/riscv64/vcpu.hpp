@@ -213,7 +213,7 @@ public:
                 const std::uint64_t pc = ctx_.guest.sepc;
                 const GuestAccess low = guest_access<GuestAccessOp::hlvx_hu>(pc);
                 if (!low.fault) {
-                    if (const auto load = decode_load_low_half(static_cast<std::uint32_t>(low.value))) {
+                    if (const auto load = decode_load_low_half(low.value)) {
                         static_assert(fast_exit_length == 4);  // decode_load_low_half: 32-bit loads only
                         ctx_.guest.sepc = pc + fast_exit_length;
                         fast_exit_ = cause::load_guest_page_fault;

@@ -511,8 +511,8 @@ void check_non_retentive_resume(VCpu& vcpu) {
                 continue;
             }
             if (call->nr == hc::inject_self) {
-                (void)vcpu.inject_interrupt(call->args[0]);
                 (void)vcpu.set_return_value(0);
+                (void)vcpu.inject_interrupt(call->args[0]);
                 continue;
             }
             if (call->nr == hc::bench_end) return;
