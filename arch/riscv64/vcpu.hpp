@@ -152,6 +152,7 @@ public:
         // Whatever FP state the hart holds belongs to the vCPU bound before.
         csr::fp_restore(fp_.f.data(), fp_.fcsr);
         bound_ = true;
+        enter_ = &axvcpu_rv64_enter_guest;
         load_hgatp();
         return ax_ok();
     }
@@ -180,6 +181,7 @@ public:
         csr::write<csr::hvip>(0);
         csr::write<csr::hgatp>(0);
         bound_ = false;
+        enter_ = &refuse_entry;
         return ax_ok();
     }
 
@@ -192,11 +194,14 @@ public:
     // keep most of the reason in registers (bench.sh, whose loop is
     // flattened: MMIO read round trip 318 -> 280 instructions).
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run() {
-        if (!bound_) return ax_err(AxError::BadState);
+        // No bound_ test here: an unbound vCPU's enter_ refuses the entry
+        // and exit_slow turns that into BadState.
         const std::uint64_t scause = enter_guest();
-        if (is_hypercall(scause)) [[likely]] {
+        if (scause == cause::ecall_from_vs) [[likely]] {
+            // Set before the EID test while the cause is still in a
+            // register (exit_slow's record_trap resets it for other ecalls).
             fast_exit_ = cause::ecall_from_vs;
-            return hypercall_exit();
+            if (ctx_.guest.x[17] == sbi::eid::axvisor_hypercall) [[likely]] return hypercall_exit();
         }
         TrapOutcome outcome;
         if (scause == cause::load_guest_page_fault) {
@@ -332,12 +337,7 @@ private:
         // Host interrupts are taken as exits while the guest runs; the
         // host must not take them itself in the middle of the switch.
         csr::clear<csr::sstatus>(csr::sstatus_bits::sie);
-        axvcpu_rv64_enter_guest(&ctx_);
-        return csr::read<csr::scause>();
-    }
-
-    [[nodiscard]] bool is_hypercall(std::uint64_t scause) const noexcept {
-        return scause == cause::ecall_from_vs && ctx_.guest.x[17] == sbi::eid::axvisor_hypercall;
+        return enter_(&ctx_);
     }
 
     // What decode_call and perform(action::Exit) do for the AxVisor
@@ -389,6 +389,7 @@ private:
     // Every other exit, resuming the guest as long as the policy handles
     // the traps itself.
     [[gnu::noinline]] TrapOutcome exit_slow(std::uint64_t scause) {
+        if (scause == not_entered) return fail(AxError::BadState);
         for (;;) {
             record_trap(scause);
             if (const TrapOutcome outcome = handle_trap(exit_); outcome != TrapOutcome::Resume) return outcome;
@@ -681,6 +682,15 @@ private:
         H::inject_interrupt(vm, vcpu, static_cast<InterruptVector>(irq::supervisor_timer));
         H::notify_vcpu_timer_expired(vm, vcpu);
     }
+
+    // The world switch while bound; otherwise refuse_entry, which returns
+    // not_entered without touching the hart. run() thus needs no bound_
+    // test before the switch (two instructions per exit, bench.sh): the
+    // pointer is loaded instead of the call's address being formed.
+    using EnterFn = std::uint64_t (*)(SwitchContext*);
+    static constexpr std::uint64_t not_entered = ~std::uint64_t{0};  // no real scause
+    static std::uint64_t refuse_entry(SwitchContext*) noexcept { return not_entered; }
+    EnterFn enter_ = &refuse_entry;
 
     SwitchContext ctx_{};
     AxError error_ = AxError::Unsupported;

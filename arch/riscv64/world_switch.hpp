@@ -4,12 +4,14 @@
 // translation unit that includes this header emits it and the linker keeps
 // exactly one copy per final link (test/riscv64/two_tu_*.cpp prove it).
 //
-//   void axvcpu_rv64_enter_guest(SwitchContext* ctx)
+//   std::uint64_t axvcpu_rv64_enter_guest(SwitchContext* ctx)
 //     Saves the host's callee-saved registers, trap vector and sscratch in
 //     ctx->host, swaps the guest's HS-level sstatus/hstatus in, loads all 31
 //     guest GPRs and sret's into the guest. Any trap from the guest lands at
 //     the exit label, which saves the 31 GPRs, sepc and the guest's
-//     sstatus/hstatus into ctx->guest, restores the host and returns.
+//     sstatus/hstatus into ctx->guest, restores the host and returns the
+//     trap's scause (VCpu calls it through a pointer that, while unbound,
+//     points at a stub returning a cause no trap has).
 //     Call with sstatus.SIE clear, on a hart whose hgatp/VS CSRs hold this
 //     guest.
 //
@@ -170,6 +172,7 @@ axvcpu_rv64_enter_guest:
     ld s9, 72(t0)
     ld s10, 80(t0)
     ld s11, 88(t0)
+    csrr a0, scause
     ret
 .size axvcpu_rv64_enter_guest, . - axvcpu_rv64_enter_guest
 
@@ -177,7 +180,7 @@ axvcpu_rv64_enter_guest:
 )");
 
 extern "C" {
-void axvcpu_rv64_enter_guest(axvcpu::riscv64::SwitchContext* ctx);
+std::uint64_t axvcpu_rv64_enter_guest(axvcpu::riscv64::SwitchContext* ctx);
 }
 
 namespace axvcpu::riscv64 {

@@ -442,7 +442,12 @@ bool other_vm_ready = false;
         other_vm_ready = true;
     }
     VCpu& other = *other_vm_vcpu;
-    if (!vcpu.unbind() || !other.bind()) fail(19, "switching to the second VM failed");
+    if (!vcpu.unbind()) fail(19, "switching to the second VM failed");
+    // The policy itself refuses to run an unbound vCPU (its hgatp is not on
+    // the hart), even when called past AxVCpu's state machine.
+    const auto refused = vcpu.arch_vcpu().run();
+    if (refused || refused.error() != axvcpu::AxError::BadState) fail(19, "an unbound vCPU ran");
+    if (!other.bind()) fail(19, "switching to the second VM failed");
     if (rv::csr::read<rv::csr::vstvec>() != 0 || (rv::csr::read<rv::csr::hgatp>() >> 44 & 0x3fff) != 1)
         fail(19, "second VM's context not loaded");
     if (!other.unbind() || !vcpu.bind()) fail(19, "switching back failed");
