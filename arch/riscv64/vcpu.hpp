@@ -194,8 +194,8 @@ public:
     // keep most of the reason in registers (bench.sh, whose loop is
     // flattened: MMIO read round trip 318 -> 280 instructions).
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run() {
-        // No bound_ test here: an unbound vCPU's enter_ refuses the entry
-        // and exit_slow turns that into BadState.
+        // No bound_ test here: an unbound vCPU's enter_ refuses the entry,
+        // which the slow side below turns into BadState.
         const std::uint64_t scause = enter_guest();
         if (scause == cause::ecall_from_vs) [[likely]] {
             // Set before the EID test while the cause is still in a
@@ -205,6 +205,9 @@ public:
         }
         TrapOutcome outcome;
         if (scause == cause::load_guest_page_fault) {
+            // Set early, like the hypercall's; reset below if the fast
+            // path does not decide the exit.
+            fast_exit_ = cause::load_guest_page_fault;
             // In locals: the guest access below may overwrite the CSRs.
             const std::uint64_t stval = csr::read<csr::stval>();
             const std::uint64_t htval = csr::read<csr::htval>();
@@ -221,7 +224,6 @@ public:
                     if (const auto load = decode_load_low_half(low.value)) {
                         static_assert(fast_exit_length == 4);  // decode_load_low_half: 32-bit loads only
                         ctx_.guest.sepc = pc + fast_exit_length;
-                        fast_exit_ = cause::load_guest_page_fault;
                         trap_.stval = stval;
                         trap_.htval = htval;
                         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>,
@@ -230,10 +232,14 @@ public:
                 }
             }
             fast_exit_ = 0;
-            trap_ = TrapRecord{scause, stval, htval, htinst, ctx_.guest.sepc};
+            trap_ = TrapRecord{cause::load_guest_page_fault, stval, htval, htinst, ctx_.guest.sepc};
             outcome = page_fault_slow();
+        } else if (scause == not_entered) {
+            return ax_err(AxError::BadState);
         } else {
-            outcome = exit_slow(scause);
+            // Not passed: the CSR still holds it, and as an argument it
+            // cost a register copy on every exit.
+            outcome = exit_slow();
         }
         if (outcome == TrapOutcome::Fail) return ax_err(error_);
         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
@@ -388,8 +394,8 @@ private:
 
     // Every other exit, resuming the guest as long as the policy handles
     // the traps itself.
-    [[gnu::noinline]] TrapOutcome exit_slow(std::uint64_t scause) {
-        if (scause == not_entered) return fail(AxError::BadState);
+    [[gnu::noinline]] TrapOutcome exit_slow() {
+        std::uint64_t scause = csr::read<csr::scause>();
         for (;;) {
             record_trap(scause);
             if (const TrapOutcome outcome = handle_trap(exit_); outcome != TrapOutcome::Resume) return outcome;
