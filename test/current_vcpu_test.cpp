@@ -138,21 +138,21 @@ TEST_CASE("every nested call is refused and leaves the nested vCPU alone") {
 }
 
 namespace {
-// A policy that promises plain register writes: AxVCpu still checks the
-// state for them but leaves the current-vCPU slot alone.
-struct PlainWritesArch;
-using PlainWritesVCpu = AxVCpu<PlainWritesArch, Host>;
-struct PlainWritesArch {
-    static constexpr bool plain_register_writes = true;
+// A policy that promises plain vCPU updates: AxVCpu still checks the state
+// for register writes and injection but leaves the current-vCPU slot alone.
+struct PlainUpdatesArch;
+using PlainUpdatesVCpu = AxVCpu<PlainUpdatesArch, Host>;
+struct PlainUpdatesArch {
+    static constexpr bool plain_vcpu_updates = true;
     struct CreateConfig {};
     struct SetupConfig {};
-    static AxResult<PlainWritesArch> create(VMId, VCpuId, CreateConfig) { return PlainWritesArch(); }
+    static AxResult<PlainUpdatesArch> create(VMId, VCpuId, CreateConfig) { return PlainUpdatesArch(); }
     AxResult<void> set_entry(GuestPhysAddr) { return ax_ok(); }
     AxResult<void> set_ept_root(HostPhysAddr) { return ax_ok(); }
     AxResult<void> setup(SetupConfig) { return ax_ok(); }
     AxResult<void> bind() {
         // From inside an arch call: a register write on itself is no nesting.
-        nested_write = current_vcpu<PlainWritesArch, Host>()->set_return_value(5);
+        nested_write = current_vcpu<PlainUpdatesArch, Host>()->set_return_value(5);
         return ax_ok();
     }
     AxResult<void> unbind() { return ax_ok(); }
@@ -163,27 +163,36 @@ struct PlainWritesArch {
         gpr[index] = value;
         return ax_ok();
     }
-    AxResult<void> inject_interrupt(usize) { return ax_ok(); }
+    AxResult<void> inject_interrupt(usize vector) {
+        slot_seen = Host::current_vcpu_slot();
+        injected = vector;
+        return ax_ok();
+    }
     void set_return_value(usize value) {
         slot_seen = Host::current_vcpu_slot();
         gpr[0] = value;
     }
     usize gpr[2] = {};
+    usize injected = 0;
     void* slot_seen = &gpr;  // anything but null until a write runs
     AxResult<void> nested_write = ax_err(AxError::Unsupported);
 };
-static_assert(api::plain_register_writes<PlainWritesArch>);
-static_assert(!api::plain_register_writes<Arch>);
+static_assert(api::plain_vcpu_updates<PlainUpdatesArch>);
+static_assert(!api::plain_vcpu_updates<Arch>);
 }  // namespace
 
-TEST_CASE("a policy with plain register writes gets them without the slot, still state-checked") {
+TEST_CASE("a policy with plain vCPU updates gets them without the slot, still state-checked") {
     Host::reset();
-    PlainWritesVCpu vcpu = PlainWritesVCpu::create(0, 0, 0, std::nullopt, {}).value();
+    PlainUpdatesVCpu vcpu = PlainUpdatesVCpu::create(0, 0, 0, std::nullopt, {}).value();
     REQUIRE(vcpu.set_gpr(1, 7).has_value());
     CHECK(vcpu.arch_vcpu().slot_seen == nullptr);
     CHECK(vcpu.arch_vcpu().gpr[1] == 7);
     CHECK(vcpu.set_gpr(2, 7).error() == AxError::InvalidInput);  // the arch's own error, reported
     CHECK(vcpu.state() == VCpuState::Created);
+    vcpu.arch_vcpu().slot_seen = &vcpu;
+    REQUIRE(vcpu.inject_interrupt(3).has_value());
+    CHECK(vcpu.arch_vcpu().slot_seen == nullptr);
+    CHECK(vcpu.arch_vcpu().injected == 3);
     REQUIRE(vcpu.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
     REQUIRE(vcpu.bind().has_value());
     CHECK(vcpu.arch_vcpu().nested_write.has_value());

@@ -71,8 +71,9 @@ class VCpu {
     static_assert(api::check_vmm_if<H>());
 
 public:
-    // set_gpr and set_return_value only write ctx_ (see arch_contract.hpp).
-    static constexpr bool plain_register_writes = true;
+    // set_gpr and set_return_value only write ctx_, inject_interrupt only
+    // the queue (see arch_contract.hpp).
+    static constexpr bool plain_vcpu_updates = true;
 
     struct CreateConfig {
         // The guest's MPIDR_EL1 affinity (Aff3.Aff2.Aff1.Aff0); by this

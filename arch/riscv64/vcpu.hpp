@@ -89,9 +89,10 @@ class VCpu {
 public:
     using CreateConfig = riscv64::CreateConfig;
     using SetupConfig = riscv64::SetupConfig;
-    // set_gpr and set_return_value only write the saved context: AxVCpu
-    // need not make this vCPU current around them (arch_contract.hpp).
-    static constexpr bool plain_register_writes = true;
+    // set_gpr and set_return_value only write the saved context and
+    // inject_interrupt only hvip or its saved copy: AxVCpu need not make
+    // this vCPU current around them (arch_contract.hpp).
+    static constexpr bool plain_vcpu_updates = true;
 
     static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
         if (!stage2::layout_for_levels(config.page_table_levels)) return ax_err(AxError::InvalidInput);

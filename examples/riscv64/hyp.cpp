@@ -498,12 +498,8 @@ void check_non_retentive_resume(VCpu& vcpu) {
 // The benchmark's VMM loop (bench.sh): the same work as the hand-written
 // loop in bench_raw.cpp, done through the public API, so the difference in
 // instructions is what the library costs. Out of line, like raw_main's
-// loop, so it has a frame of its own. Flattened, as a VMM's hot exit loop
-// would be: with the policy's MMIO-read fast path inline, GCC's inliner
-// no longer inlines AxVCpu::run's helper lambda on its own, and the call
-// and the result passed through memory cost ~30 instructions per round
-// trip (README.md, Benchmark).
-[[gnu::noinline, gnu::flatten]] void run_bench_loop(VCpu& vcpu) {
+// loop, so it has a frame of its own.
+[[gnu::noinline]] void run_bench_loop(VCpu& vcpu) {
     (void)vcpu.set_return_value(0);
     for (;;) {
         auto result = vcpu.run();

@@ -14,11 +14,13 @@
 // A policy must honour set_entry again while the vCPU is Free (after setup,
 // before bind): a secondary vCPU learns its entry from the guest's CpuUp.
 //
-// Optional: `static constexpr bool plain_register_writes = true;` promises
-// that set_gpr and set_return_value only write the saved guest context (no
-// current_vcpu(), no hardware access). AxVCpu then still checks the state
-// but skips the current-vCPU slot for them: a VMM answers nearly every exit
-// with one, so that is a slot set, clear and nesting check saved per exit.
+// Optional: `static constexpr bool plain_vcpu_updates = true;` promises that
+// set_gpr, set_return_value and inject_interrupt only update this vCPU (its
+// saved context, its interrupt queue, or while it is bound this CPU's
+// virtual-interrupt registers) and never call current_vcpu(). AxVCpu then
+// still checks the state but skips the current-vCPU slot for them: a VMM
+// answers nearly every exit with one of them, so that is a slot set, clear
+// and nesting check saved per exit.
 //
 // The per-CPU half (ArchPerCpu) is in percpu_contract.hpp.
 #pragma once
@@ -77,9 +79,9 @@ concept has_set_return_value = requires(A& a, usize value) { a.set_return_value(
 
 // The optional promise above; absent means false.
 template <class A>
-concept plain_register_writes = requires {
-    { A::plain_register_writes } -> std::convertible_to<bool>;
-    requires A::plain_register_writes;
+concept plain_vcpu_updates = requires {
+    { A::plain_vcpu_updates } -> std::convertible_to<bool>;
+    requires A::plain_vcpu_updates;
 };
 
 template <class A>
