@@ -24,6 +24,7 @@
 // includes this header emits it, and the linker keeps exactly one copy.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "arch/aarch64/context.hpp"
@@ -56,6 +57,7 @@ struct HostTrapFrame {
     std::uint64_t pad;
 };
 static_assert(sizeof(HostTrapFrame) == 272);
+static_assert(offsetof(HostTrapFrame, x) == 0, "the asm saves x2..x30 into both frames alike");
 
 }  // namespace axvcpu::aarch64
 
@@ -96,6 +98,43 @@ inline std::uint64_t enter_guest(GuestContext* ctx) noexcept {
 asm(R"(
 .pushsection .text.axvcpu_aarch64_world_switch,"axG",%progbits,axvcpu_aarch64_world_switch,comdat
 
+// x2..x30 to or from a 31-register frame at \base (GuestContext::x and
+// HostTrapFrame::x share that layout); x0 and x1 are the callers' to move.
+.macro axvcpu_a64_store_x2_x30 base
+    stp     x2, x3, [\base, #16]
+    stp     x4, x5, [\base, #32]
+    stp     x6, x7, [\base, #48]
+    stp     x8, x9, [\base, #64]
+    stp     x10, x11, [\base, #80]
+    stp     x12, x13, [\base, #96]
+    stp     x14, x15, [\base, #112]
+    stp     x16, x17, [\base, #128]
+    stp     x18, x19, [\base, #144]
+    stp     x20, x21, [\base, #160]
+    stp     x22, x23, [\base, #176]
+    stp     x24, x25, [\base, #192]
+    stp     x26, x27, [\base, #208]
+    stp     x28, x29, [\base, #224]
+    str     x30, [\base, #240]
+.endm
+.macro axvcpu_a64_load_x2_x30 base
+    ldp     x2, x3, [\base, #16]
+    ldp     x4, x5, [\base, #32]
+    ldp     x6, x7, [\base, #48]
+    ldp     x8, x9, [\base, #64]
+    ldp     x10, x11, [\base, #80]
+    ldp     x12, x13, [\base, #96]
+    ldp     x14, x15, [\base, #112]
+    ldp     x16, x17, [\base, #128]
+    ldp     x18, x19, [\base, #144]
+    ldp     x20, x21, [\base, #160]
+    ldp     x22, x23, [\base, #176]
+    ldp     x24, x25, [\base, #192]
+    ldp     x26, x27, [\base, #208]
+    ldp     x28, x29, [\base, #224]
+    ldr     x30, [\base, #240]
+.endm
+
 .macro axvcpu_a64_host_vector kind
     .balign 0x80
     sub     sp, sp, #272
@@ -134,21 +173,7 @@ axvcpu_a64_sync_vector:
 axvcpu_aarch64_guest_exit:
     // [sp] = guest x0, x1; the host frame is just above it. x0 = result.
     ldr     x1, [sp, #16 + )" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
-    stp     x2, x3, [x1, #16]
-    stp     x4, x5, [x1, #32]
-    stp     x6, x7, [x1, #48]
-    stp     x8, x9, [x1, #64]
-    stp     x10, x11, [x1, #80]
-    stp     x12, x13, [x1, #96]
-    stp     x14, x15, [x1, #112]
-    stp     x16, x17, [x1, #128]
-    stp     x18, x19, [x1, #144]
-    stp     x20, x21, [x1, #160]
-    stp     x22, x23, [x1, #176]
-    stp     x24, x25, [x1, #192]
-    stp     x26, x27, [x1, #208]
-    stp     x28, x29, [x1, #224]
-    str     x30, [x1, #240]
+    axvcpu_a64_store_x2_x30 x1
     ldp     x2, x3, [sp], #16
     stp     x2, x3, [x1, #0]
     mrs     x2, elr_el2
@@ -185,21 +210,7 @@ axvcpu_aarch64_run_guest:
     ldp     x1, x2, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
     msr     elr_el2, x1
     msr     spsr_el2, x2
-    ldp     x2, x3, [x0, #16]
-    ldp     x4, x5, [x0, #32]
-    ldp     x6, x7, [x0, #48]
-    ldp     x8, x9, [x0, #64]
-    ldp     x10, x11, [x0, #80]
-    ldp     x12, x13, [x0, #96]
-    ldp     x14, x15, [x0, #112]
-    ldp     x16, x17, [x0, #128]
-    ldp     x18, x19, [x0, #144]
-    ldp     x20, x21, [x0, #160]
-    ldp     x22, x23, [x0, #176]
-    ldp     x24, x25, [x0, #192]
-    ldp     x26, x27, [x0, #208]
-    ldp     x28, x29, [x0, #224]
-    ldr     x30, [x0, #240]
+    axvcpu_a64_load_x2_x30 x0
     // x0 last: it held the context pointer.
     ldp     x0, x1, [x0, #0]
     eret
@@ -228,21 +239,7 @@ axvcpu_aarch64_enter_guest:
     .type   axvcpu_aarch64_host_trap, %function
 axvcpu_aarch64_host_trap:
     // x0 = kind; the vector saved x0, x1 in the 272-byte HostTrapFrame.
-    stp     x2, x3, [sp, #16]
-    stp     x4, x5, [sp, #32]
-    stp     x6, x7, [sp, #48]
-    stp     x8, x9, [sp, #64]
-    stp     x10, x11, [sp, #80]
-    stp     x12, x13, [sp, #96]
-    stp     x14, x15, [sp, #112]
-    stp     x16, x17, [sp, #128]
-    stp     x18, x19, [sp, #144]
-    stp     x20, x21, [sp, #160]
-    stp     x22, x23, [sp, #176]
-    stp     x24, x25, [sp, #192]
-    stp     x26, x27, [sp, #208]
-    stp     x28, x29, [sp, #224]
-    str     x30, [sp, #240]
+    axvcpu_a64_store_x2_x30 sp
     mrs     x1, elr_el2
     mrs     x2, spsr_el2
     stp     x1, x2, [sp, #248]
@@ -251,26 +248,14 @@ axvcpu_aarch64_host_trap:
     ldp     x1, x2, [sp, #248]
     msr     elr_el2, x1
     msr     spsr_el2, x2
-    ldp     x2, x3, [sp, #16]
-    ldp     x4, x5, [sp, #32]
-    ldp     x6, x7, [sp, #48]
-    ldp     x8, x9, [sp, #64]
-    ldp     x10, x11, [sp, #80]
-    ldp     x12, x13, [sp, #96]
-    ldp     x14, x15, [sp, #112]
-    ldp     x16, x17, [sp, #128]
-    ldp     x18, x19, [sp, #144]
-    ldp     x20, x21, [sp, #160]
-    ldp     x22, x23, [sp, #176]
-    ldp     x24, x25, [sp, #192]
-    ldp     x26, x27, [sp, #208]
-    ldp     x28, x29, [sp, #224]
-    ldr     x30, [sp, #240]
+    axvcpu_a64_load_x2_x30 sp
     ldp     x0, x1, [sp, #0]
     add     sp, sp, #272
     eret
     .size   axvcpu_aarch64_host_trap, . - axvcpu_aarch64_host_trap
 
+.purgem axvcpu_a64_store_x2_x30
+.purgem axvcpu_a64_load_x2_x30
 .popsection
 )");
 // clang-format on
