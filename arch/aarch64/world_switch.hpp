@@ -98,41 +98,25 @@ inline std::uint64_t enter_guest(GuestContext* ctx) noexcept {
 asm(R"(
 .pushsection .text.axvcpu_aarch64_world_switch,"axG",%progbits,axvcpu_aarch64_world_switch,comdat
 
-// x2..x30 to or from a 31-register frame at \base (GuestContext::x and
-// HostTrapFrame::x share that layout); x0 and x1 are the callers' to move.
-.macro axvcpu_a64_store_x2_x30 base
-    stp     x2, x3, [\base, #16]
-    stp     x4, x5, [\base, #32]
-    stp     x6, x7, [\base, #48]
-    stp     x8, x9, [\base, #64]
-    stp     x10, x11, [\base, #80]
-    stp     x12, x13, [\base, #96]
-    stp     x14, x15, [\base, #112]
-    stp     x16, x17, [\base, #128]
-    stp     x18, x19, [\base, #144]
-    stp     x20, x21, [\base, #160]
-    stp     x22, x23, [\base, #176]
-    stp     x24, x25, [\base, #192]
-    stp     x26, x27, [\base, #208]
-    stp     x28, x29, [\base, #224]
-    str     x30, [\base, #240]
-.endm
-.macro axvcpu_a64_load_x2_x30 base
-    ldp     x2, x3, [\base, #16]
-    ldp     x4, x5, [\base, #32]
-    ldp     x6, x7, [\base, #48]
-    ldp     x8, x9, [\base, #64]
-    ldp     x10, x11, [\base, #80]
-    ldp     x12, x13, [\base, #96]
-    ldp     x14, x15, [\base, #112]
-    ldp     x16, x17, [\base, #128]
-    ldp     x18, x19, [\base, #144]
-    ldp     x20, x21, [\base, #160]
-    ldp     x22, x23, [\base, #176]
-    ldp     x24, x25, [\base, #192]
-    ldp     x26, x27, [\base, #208]
-    ldp     x28, x29, [\base, #224]
-    ldr     x30, [\base, #240]
+// x2..x30 to (stp, str) or from (ldp, ldr) a 31-register frame at \base
+// (GuestContext::x and HostTrapFrame::x share that layout); x0 and x1 are
+// the callers' to move.
+.macro axvcpu_a64_move_x2_x30 pair_op, op, base
+    \pair_op x2, x3, [\base, #16]
+    \pair_op x4, x5, [\base, #32]
+    \pair_op x6, x7, [\base, #48]
+    \pair_op x8, x9, [\base, #64]
+    \pair_op x10, x11, [\base, #80]
+    \pair_op x12, x13, [\base, #96]
+    \pair_op x14, x15, [\base, #112]
+    \pair_op x16, x17, [\base, #128]
+    \pair_op x18, x19, [\base, #144]
+    \pair_op x20, x21, [\base, #160]
+    \pair_op x22, x23, [\base, #176]
+    \pair_op x24, x25, [\base, #192]
+    \pair_op x26, x27, [\base, #208]
+    \pair_op x28, x29, [\base, #224]
+    \op x30, [\base, #240]
 .endm
 
 .macro axvcpu_a64_host_vector kind
@@ -173,7 +157,7 @@ axvcpu_a64_sync_vector:
 axvcpu_aarch64_guest_exit:
     // [sp] = guest x0, x1; the host frame is just above it. x0 = result.
     ldr     x1, [sp, #16 + )" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_CTX) R"(]
-    axvcpu_a64_store_x2_x30 x1
+    axvcpu_a64_move_x2_x30 stp, str, x1
     ldp     x2, x3, [sp], #16
     stp     x2, x3, [x1, #0]
     mrs     x2, elr_el2
@@ -210,7 +194,7 @@ axvcpu_aarch64_run_guest:
     ldp     x1, x2, [x0, #)" AXVCPU_A64_STR(AXVCPU_A64_CTX_ELR) R"(]
     msr     elr_el2, x1
     msr     spsr_el2, x2
-    axvcpu_a64_load_x2_x30 x0
+    axvcpu_a64_move_x2_x30 ldp, ldr, x0
     // x0 last: it held the context pointer.
     ldp     x0, x1, [x0, #0]
     eret
@@ -239,7 +223,7 @@ axvcpu_aarch64_enter_guest:
     .type   axvcpu_aarch64_host_trap, %function
 axvcpu_aarch64_host_trap:
     // x0 = kind; the vector saved x0, x1 in the 272-byte HostTrapFrame.
-    axvcpu_a64_store_x2_x30 sp
+    axvcpu_a64_move_x2_x30 stp, str, sp
     mrs     x1, elr_el2
     mrs     x2, spsr_el2
     stp     x1, x2, [sp, #248]
@@ -248,14 +232,13 @@ axvcpu_aarch64_host_trap:
     ldp     x1, x2, [sp, #248]
     msr     elr_el2, x1
     msr     spsr_el2, x2
-    axvcpu_a64_load_x2_x30 sp
+    axvcpu_a64_move_x2_x30 ldp, ldr, sp
     ldp     x0, x1, [sp, #0]
     add     sp, sp, #272
     eret
     .size   axvcpu_aarch64_host_trap, . - axvcpu_aarch64_host_trap
 
-.purgem axvcpu_a64_store_x2_x30
-.purgem axvcpu_a64_load_x2_x30
+.purgem axvcpu_a64_move_x2_x30
 .popsection
 )");
 // clang-format on
