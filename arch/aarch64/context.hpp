@@ -13,7 +13,7 @@
 #define AXVCPU_A64_CTX_SIZE 264
 
 // The host frame the world switch pushes on SP_EL2 while a guest runs:
-// x29, x30 (the return address), x19, x20, then the context pointer. The
+// x29, x30 (the return address), x19, x20, x21, then the context pointer. The
 // exit vector finds the context there. Other host registers are the
 // caller's to keep (see axvcpu_aarch64_run_guest in world_switch.hpp).
 #define AXVCPU_A64_HOST_FRAME_SIZE 48

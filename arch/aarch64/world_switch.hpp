@@ -5,15 +5,16 @@
 // (the guest's SP_EL0 and SP_EL1 are switched by bind/unbind, see El1State). The next exception from the guest lands in the lower-EL
 // half of axvcpu_aarch64_vectors, which saves the guest state back into
 // `ctx` (found in the host frame on SP_EL2, which the guest cannot touch)
-// and returns from run_guest with the exit kind in x0. No other register is
+// and returns from run_guest with the exit in x0 (see is_sync_exit). No other register is
 // touched, so the host's view of a guest is exactly its GuestContext.
 //
 // run_guest does not follow the C calling convention: it returns with
-// x1..x18, x21..x28 and x30 holding guest values, and keeps only x19, x20,
+// x1..x18, x22..x28 and x30 holding guest values, and keeps only x19..x21,
 // x29 and SP. Its C++ caller, enter_guest() below, says so in an asm
 // clobber list, so the compiler saves the other callee-saved registers
-// once per function, not once per guest entry, and keeps two values (the
-// vCPU, say) in registers across the switch.
+// once per function, not once per guest entry, and keeps three values (a
+// VMM loop's vCPU, result slot and exit kind) in registers across the
+// switch; x21 costs one load, as it pairs with the context pointer on entry.
 // axvcpu_aarch64_enter_guest is the same switch behind the C ABI.
 //
 // Exceptions taken at EL2 itself (current-EL half) are the host's: they are
@@ -76,8 +77,9 @@ void axvcpu_aarch64_host_exception(std::uint64_t kind, axvcpu::aarch64::HostTrap
 namespace axvcpu::aarch64 {
 
 // Runs the guest until its next exception to EL2; returns ESR_EL2 or an
-// inverted ExitKind (see is_sync_exit). The call clobbers every register but x19, x20, x29 and SP (see the header
-// comment), so the compiler saves only values live across it.
+// inverted ExitKind (see is_sync_exit). The call clobbers every register
+// but x19..x21, x29 and SP (see the header comment), so the compiler saves
+// only values live across it.
 inline std::uint64_t enter_guest(GuestContext* ctx) noexcept {
     register std::uint64_t x0 asm("x0") = reinterpret_cast<std::uint64_t>(ctx);
     asm volatile("bl axvcpu_aarch64_run_guest"
@@ -187,7 +189,7 @@ axvcpu_aarch64_guest_exit:
     .globl  axvcpu_aarch64_run_guest
     .type   axvcpu_aarch64_run_guest, %function
 axvcpu_aarch64_run_guest:
-    // Host frame: x29, x30, x19, x20, then ctx (for the exit path).
+    // Host frame: x29, x30, x19, x20, x21, then ctx (for the exit path).
     stp     x29, x30, [sp, #-)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_SIZE) R"(]!
     stp     x19, x20, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X19) R"(]
     stp     x21, x0, [sp, #)" AXVCPU_A64_STR(AXVCPU_A64_HOST_FRAME_X21) R"(]
@@ -205,7 +207,8 @@ axvcpu_aarch64_run_guest:
     .globl  axvcpu_aarch64_enter_guest
     .type   axvcpu_aarch64_enter_guest, %function
 axvcpu_aarch64_enter_guest:
-    // The C ABI wrapper: keep x21..x28 and x30, which run_guest hands back clobbered.
+    // The C ABI wrapper: keep x22..x28 and x30, which run_guest hands back
+    // clobbered (x21 rides along in the first pair).
     stp     x29, x30, [sp, #-80]!
     stp     x21, x22, [sp, #16]
     stp     x23, x24, [sp, #32]
