@@ -202,8 +202,20 @@ public:
     // (call these on its CPU then), saved in El1State while it is not.
     [[nodiscard]] std::uint64_t sp_el0() const noexcept { return bound() ? reg::read_sp_el0() : el1_.sp_el0; }
     [[nodiscard]] std::uint64_t sp_el1() const noexcept { return bound() ? reg::read_sp_el1() : el1_.sp_el1; }
-    void set_sp_el0(std::uint64_t value) noexcept { bound() ? reg::write_sp_el0(value) : void(el1_.sp_el0 = value); }
-    void set_sp_el1(std::uint64_t value) noexcept { bound() ? reg::write_sp_el1(value) : void(el1_.sp_el1 = value); }
+    void set_sp_el0(std::uint64_t value) noexcept {
+        if (bound()) {
+            reg::write_sp_el0(value);
+        } else {
+            el1_.sp_el0 = value;
+        }
+    }
+    void set_sp_el1(std::uint64_t value) noexcept {
+        if (bound()) {
+            reg::write_sp_el1(value);
+        } else {
+            el1_.sp_el1 = value;
+        }
+    }
     [[nodiscard]] VCpuId vcpu_id() const noexcept { return vcpu_; }
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vmid_; }
     [[nodiscard]] std::uint64_t mpidr() const noexcept { return mpidr_; }
