@@ -25,9 +25,7 @@ asm(R"(
 .pushsection .text.entry, "ax", @progbits
 .globl _start
 _start:
-    la sp, __stacks_top
-    slli t0, a0, 14
-    sub sp, sp, t0
+    )" EXAMPLE_RV_HART_STACK R"(
     mv tp, a0
     call raw_main
 .popsection

@@ -57,26 +57,22 @@ void host_trap_entry();
 // (see hart_id() below).
 asm(R"(
 .pushsection .text.entry, "ax", @progbits
-.globl _start
-_start:
-    la sp, __stacks_top
-    slli t0, a0, 14
-    sub sp, sp, t0
+.macro hyp_hart_entry main
+    )" EXAMPLE_RV_HART_STACK R"(
     la tp, hart_slots
     slli t0, a0, 3
     add tp, tp, t0
-    call hyp_main
+    call \main
+.endm
+.globl _start
+_start:
+    hyp_hart_entry hyp_main
     # SBI hart_start takes a 4-byte aligned start address.
 .balign 4
 .globl _secondary_start
 _secondary_start:
-    la sp, __stacks_top
-    slli t0, a0, 14
-    sub sp, sp, t0
-    la tp, hart_slots
-    slli t0, a0, 3
-    add tp, tp, t0
-    call hyp_secondary
+    hyp_hart_entry hyp_secondary
+.purgem hyp_hart_entry
 .popsection
 
 .pushsection .text.host_trap, "ax", @progbits

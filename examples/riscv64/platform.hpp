@@ -9,6 +9,10 @@
 #include "arch/riscv64/sbi.hpp"
 #include "axvcpu/fmt.hpp"
 
+// The hypervisors' entry: a 16 KiB stack per hart id (a0) below
+// __stacks_top (hyp.ld), as assembler text for their _start.
+#define EXAMPLE_RV_HART_STACK "la sp, __stacks_top\n    slli t0, a0, 14\n    sub sp, sp, t0\n"
+
 namespace example {
 
 inline constexpr std::uintptr_t uart_base = 0x10000000;
