@@ -98,8 +98,9 @@ namespace detail {
 // A 32-bit LOAD from its funct3 and rd. funct3: lb lh lw ld lbu lhu lwu
 // (0..6); bits 1:0 are log2 of the width, and the three below ld
 // sign-extend; 7 is reserved. Branch-free but for that: this is the
-// MMIO-read hot path.
-[[nodiscard]] constexpr std::optional<LoadStore> plain_load(unsigned funct3, usize rd) noexcept {
+// MMIO-read hot path. funct3 is 64-bit so no 32-bit value gets re-extended
+// on the way to the width (measured: one sext.w per MMIO read).
+[[nodiscard]] constexpr std::optional<LoadStore> plain_load(std::uint64_t funct3, usize rd) noexcept {
     if (funct3 == 7) return std::nullopt;
     return LoadStore{false, static_cast<AccessWidth>(funct3 & 3), rd, funct3 < 3, 4};
 }
@@ -171,7 +172,7 @@ namespace detail {
 // the parcel was read into (as a 32-bit value GCC spent a sign extension).
 [[nodiscard]] constexpr std::optional<LoadStore> decode_load_low_half(std::uint64_t low) noexcept {
     if ((low & 0x7f) != 0x03) return std::nullopt;
-    return detail::plain_load(static_cast<unsigned>((low >> 12) & 7), static_cast<usize>((low >> 7) & 31));
+    return detail::plain_load((low >> 12) & 7, static_cast<usize>((low >> 7) & 31));
 }
 
 // Decodes htinst after a guest page fault. A transformed instruction has
