@@ -228,3 +228,120 @@ TEST_CASE("each host thread (a physical CPU) has its own slot") {
     CHECK(outer.arch_vcpu().slot_after_other_cpu != nullptr);
     CHECK(Host::current_vcpu_slot() == nullptr);
 }
+
+namespace {
+// A policy that publishes its vCPU itself (RunPublisher): its run() has a
+// "fast" exit that reaches nothing and a "slow" one that publishes, asks for
+// the current vCPU and tries nested calls, as a host callback might.
+struct PublishingArch;
+using PublishingVCpu = AxVCpu<PublishingArch, Host>;
+struct PublishingArch {
+    struct CreateConfig {
+        PublishingVCpu* other = nullptr;  // nested calls go to this vCPU
+    };
+    struct SetupConfig {};
+    enum class Exit : std::uint8_t { Fast, Slow, SlowFailing, SlowBlocking };
+    static AxResult<PublishingArch> create(VMId, VCpuId, CreateConfig c) { return PublishingArch(c); }
+    AxResult<void> set_entry(GuestPhysAddr) { return ax_ok(); }
+    AxResult<void> set_ept_root(HostPhysAddr) { return ax_ok(); }
+    AxResult<void> setup(SetupConfig) { return ax_ok(); }
+    AxResult<void> bind() { return ax_ok(); }
+    AxResult<void> unbind() { return ax_ok(); }
+    AxResult<AxVCpuExitReason> run(RunPublisher<PublishingArch, Host> publisher) {
+        ++runs;
+        self = current_vcpu<PublishingArch, Host>();  // unpublished: nothing
+        if (next == Exit::Fast) return AxVCpuExitReason(exit::Nothing{});
+        {
+            const auto published = publisher.publish();
+            self = current_vcpu<PublishingArch, Host>();
+            if (self == nullptr) return ax_err(AxError::NotFound);
+            state_seen = self->state();
+            if (config.other != nullptr) {
+                nested_run = config.other->run().has_value() ? ax_ok() : AxResult<void>(ax_err(AxError::BadState));
+                nested_inject = config.other->inject_interrupt(5);
+            }
+            if (next == Exit::SlowBlocking) self->set_state_unchecked(VCpuState::Blocked);
+        }
+        slot_after = Host::current_vcpu_slot();
+        state_after = self->state();
+        if (next == Exit::SlowFailing) return ax_err(AxError::Io);
+        return AxVCpuExitReason(exit::Halt{});
+    }
+    AxResult<void> set_gpr(usize, usize) { return ax_ok(); }
+    AxResult<void> inject_interrupt(usize) { return ax_ok(); }
+    void set_return_value(usize) {}
+
+    explicit PublishingArch(CreateConfig c) : config(c) {}
+    CreateConfig config;
+    Exit next = Exit::Fast;
+    int runs = 0;
+    PublishingVCpu* self = nullptr;
+    VCpuState state_seen = VCpuState::Invalid, state_after = VCpuState::Invalid;
+    void* slot_after = &runs;  // anything but null until a slow exit ends
+    AxResult<void> nested_run = ax_ok(), nested_inject = ax_ok();
+};
+static_assert(api::publishing_run<PublishingArch, Host>);
+static_assert(!api::publishing_run<Arch, Host>);
+
+PublishingVCpu make_ready(PublishingArch::CreateConfig config = {}) {
+    PublishingVCpu vcpu = PublishingVCpu::create(0, 0, 0, std::nullopt, config).value();
+    REQUIRE(vcpu.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
+    REQUIRE(vcpu.bind().has_value());
+    return vcpu;
+}
+}  // namespace
+
+TEST_CASE("a publishing policy's unpublished exit leaves no trace; its published stretch is seen") {
+    Host::reset();
+    PublishingVCpu vcpu = make_ready();
+    auto& arch = vcpu.arch_vcpu();
+    arch.next = PublishingArch::Exit::Fast;
+    REQUIRE(vcpu.run().has_value());
+    CHECK(arch.self == nullptr);
+    CHECK(vcpu.state() == VCpuState::Ready);
+    CHECK(Host::current_vcpu_slot() == nullptr);
+
+    arch.next = PublishingArch::Exit::Slow;
+    const auto slow = vcpu.run();
+    REQUIRE(slow.has_value());
+    CHECK(slow.value() == AxVCpuExitReason(exit::Halt{}));
+    CHECK(arch.self == &vcpu);
+    CHECK(arch.state_seen == VCpuState::Running);
+    CHECK(arch.slot_after == nullptr);  // the guard's end cleared it, inside run()
+    CHECK(arch.state_after == VCpuState::Ready);
+    CHECK(vcpu.state() == VCpuState::Ready);
+    CHECK(Host::current_vcpu_slot() == nullptr);
+}
+
+TEST_CASE("a publishing policy's failed run leaves the vCPU Invalid; a host that changed the state is overruled") {
+    Host::reset();
+    PublishingVCpu failing = make_ready();
+    failing.arch_vcpu().next = PublishingArch::Exit::SlowFailing;
+    CHECK(failing.run().error() == AxError::Io);
+    CHECK(failing.state() == VCpuState::Invalid);
+    CHECK(Host::current_vcpu_slot() == nullptr);
+    CHECK(failing.run().error() == AxError::BadState);  // Invalid is terminal
+    CHECK(failing.arch_vcpu().runs == 1);
+
+    PublishingVCpu blocking = make_ready();
+    blocking.arch_vcpu().next = PublishingArch::Exit::SlowBlocking;
+    REQUIRE(blocking.run().has_value());
+    CHECK(blocking.state() == VCpuState::Ready);  // run() ends Ready, like every successful step
+}
+
+TEST_CASE("a publishing policy gets no run while another vCPU is current, or in a wrong state") {
+    Host::reset();
+    PublishingVCpu target = make_ready();
+    PublishingVCpu outer = make_ready({&target});
+    outer.arch_vcpu().next = PublishingArch::Exit::Slow;
+    REQUIRE(outer.run().has_value());
+    CHECK(outer.arch_vcpu().nested_run.error() == AxError::BadState);
+    CHECK(outer.arch_vcpu().nested_inject.error() == AxError::BadState);
+    CHECK(target.arch_vcpu().runs == 0);
+    CHECK(target.state() == VCpuState::Ready);  // nesting is the caller's fault, not the target's
+
+    PublishingVCpu unbound = PublishingVCpu::create(0, 1, 0, std::nullopt, {}).value();
+    CHECK(unbound.run().error() == AxError::BadState);
+    CHECK(unbound.state() == VCpuState::Invalid);
+    CHECK(unbound.arch_vcpu().runs == 0);
+}

@@ -33,6 +33,7 @@
 #include "axvcpu/exit_reason.hpp"
 #include "axvcpu/host_api.hpp"
 #include "axvcpu/irq_queue.hpp"
+#include "axvcpu/run_publisher.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::aarch64 {
@@ -153,7 +154,10 @@ public:
         return ax_ok();
     }
 
-    AxResult<AxVCpuExitReason> run() {
+    // Publishes the vCPU (RunPublisher) only where an exit reaches the host
+    // API: a physical IRQ (fetch_irq) and the PSCI/SMC decoding
+    // (affinity_is_on). The hypercall and MMIO paths decode and return.
+    AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
         // One byte tests both rare cases. Nothing queued and nothing left to
         // retract: the list registers (or HCR_EL2.VI) already say what the
         // guest should see.
@@ -174,9 +178,9 @@ public:
                 return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
                                                   std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
             }
-            return handle_sync();
+            return handle_sync(publisher);
         }
-        return handle_async(exit_kind(exit));
+        return handle_async(exit_kind(exit), publisher);
     }
 
     AxResult<void> set_gpr(usize index, usize value) {
@@ -246,8 +250,11 @@ private:
         return config::gic_version == 3 && !setup_.passthrough_interrupt;
     }
 
-    [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_async(ExitKind kind) {
-        if (kind == ExitKind::Irq) return AxVCpuExitReason{exit::ExternalInterrupt{H::fetch_irq()}};
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_async(ExitKind kind, RunPublisher<VCpu, H> publisher) {
+        if (kind == ExitKind::Irq) {
+            const auto published = publisher.publish();
+            return AxVCpuExitReason{exit::ExternalInterrupt{H::fetch_irq()}};
+        }
         last_trap_ = TrapSyndrome{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
         return ax_err(AxError::Unsupported);
     }
@@ -276,7 +283,7 @@ private:
     // keeps a small frame.
     // Takes the syndrome from last_exit_ rather than as an argument, which
     // would cost run()'s fast path a register move.
-    [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync() {
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync(RunPublisher<VCpu, H> publisher) {
         const std::uint64_t esr = last_exit_;
         last_trap_.esr = esr;
         const std::uint32_t ec = esr::ec(esr);
@@ -296,6 +303,8 @@ private:
             return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
                                               std::in_place_type<exit::MmioRead>, mmio_read_from(iss, gpa));
         }
+        // From here on an exit may reach the host API (affinity_is_on).
+        const auto published = publisher.publish();
         const bool abort = ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower;
         // FAR and HPFAR mean something for aborts only; other exits skip the reads.
         last_trap_.far = abort ? reg::read_far_el2() : 0;

@@ -42,6 +42,7 @@
 #include "axvcpu/error.hpp"
 #include "axvcpu/exit_reason.hpp"
 #include "axvcpu/host_api.hpp"
+#include "axvcpu/run_publisher.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::riscv64 {
@@ -194,7 +195,11 @@ public:
     // function, so once AxVCpu::run is inlined into the VMM's loop (it is
     // always_inline) GCC can keep most of the reason in registers (bench.sh:
     // MMIO read round trip 318 -> 280 instructions when this was done).
-    [[gnu::always_inline]] AxResult<AxVCpuExitReason> run() {
+    //
+    // It publishes the vCPU (RunPublisher) only in exit_slow, the one path
+    // that reaches the host API: the fast paths and page_fault_slow decode
+    // and return, and host interrupts stay off throughout (enter_guest).
+    [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
         // No bound_ test here: an unbound vCPU's enter_ refuses the entry,
         // which the slow side below turns into BadState.
         const std::uint64_t scause = enter_guest();
@@ -240,7 +245,7 @@ public:
         } else {
             // Not passed: the CSR still holds it, and as an argument it
             // cost a register copy on every exit.
-            outcome = exit_slow();
+            outcome = exit_slow(publisher);
         }
         if (outcome == TrapOutcome::Fail) return ax_err(error_);
         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
@@ -394,8 +399,10 @@ private:
     [[gnu::noinline]] TrapOutcome page_fault_slow() { return handle_guest_page_fault(exit_); }
 
     // Every other exit, resuming the guest as long as the policy handles
-    // the traps itself.
-    [[gnu::noinline]] TrapOutcome exit_slow() {
+    // the traps itself. Published throughout: SBI calls reach the host API
+    // (timers, console, VmmIf), which may ask for the current vCPU.
+    [[gnu::noinline]] TrapOutcome exit_slow(RunPublisher<VCpu, H> publisher) {
+        const auto published = publisher.publish();
         std::uint64_t scause = csr::read<csr::scause>();
         for (;;) {
             record_trap(scause);

@@ -7,7 +7,7 @@
 //   AxResult<void> set_entry(GuestPhysAddr), set_ept_root(HostPhysAddr),
 //                  setup(A::SetupConfig), bind(), unbind(),
 //                  set_gpr(usize index, usize value), inject_interrupt(usize vector)
-//   AxResult<AxVCpuExitReason> run()
+//   AxResult<AxVCpuExitReason> run()  or  run(RunPublisher<A, H>)
 //   void set_return_value(usize)
 // inject_interrupt may be called while the vCPU is not running: the policy
 // queues the vector until the next entry.
@@ -22,6 +22,11 @@
 // answers nearly every exit with one of them, so that is a slot set, clear
 // and nesting check saved per exit.
 //
+// Optional: run(RunPublisher<A, H>) instead of run() lets the policy publish its
+// vCPU as current and Running only where its run() reaches code that could
+// look (run_publisher.hpp): an exit decided without such code then costs no
+// slot or state stores.
+//
 // The per-CPU half (ArchPerCpu) is in percpu_contract.hpp.
 #pragma once
 
@@ -30,6 +35,7 @@
 #include "axvcpu/addr.hpp"
 #include "axvcpu/error.hpp"
 #include "axvcpu/exit_reason.hpp"
+#include "axvcpu/run_publisher.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::api {
@@ -54,8 +60,13 @@ template <class A>
 concept has_setup = has_setup_config<A> && requires(A& a, typename A::SetupConfig config) {
     { a.setup(config) } -> std::same_as<AxResult<void>>;
 };
-template <class A>
-concept has_run = requires(A& a) {
+// run() or, publishing lazily, run(RunPublisher<A, H>).
+template <class A, class H>
+concept publishing_run = requires(A& a, RunPublisher<A, H> publisher) {
+    { a.run(publisher) } -> std::same_as<AxResult<AxVCpuExitReason>>;
+};
+template <class A, class H>
+concept has_run = publishing_run<A, H> || requires(A& a) {
     { a.run() } -> std::same_as<AxResult<AxVCpuExitReason>>;
 };
 template <class A>
@@ -84,12 +95,13 @@ concept plain_vcpu_updates = requires {
     requires A::plain_vcpu_updates;
 };
 
-template <class A>
+// H: the host API policy the AxVCpu around it uses.
+template <class A, class H>
 concept ArchVCpu = std::move_constructible<A> && has_create_config<A> && has_setup_config<A> && has_create<A> &&
-                   has_set_entry<A> && has_set_ept_root<A> && has_setup<A> && has_run<A> && has_bind<A> &&
+                   has_set_entry<A> && has_set_ept_root<A> && has_setup<A> && has_run<A, H> && has_bind<A> &&
                    has_unbind<A> && has_set_gpr<A> && has_arch_inject_interrupt<A> && has_set_return_value<A>;
 
-template <class A>
+template <class A, class H>
 consteval bool check_arch_vcpu() {
     static_assert(has_create_config<A>, "ArchVCpu: arch policy lacks the type `CreateConfig`");
     static_assert(has_setup_config<A>, "ArchVCpu: arch policy lacks the type `SetupConfig`");
@@ -97,14 +109,14 @@ consteval bool check_arch_vcpu() {
     static_assert(has_set_entry<A>, "ArchVCpu: arch policy lacks `AxResult<void> set_entry(GuestPhysAddr)`");
     static_assert(has_set_ept_root<A>, "ArchVCpu: arch policy lacks `AxResult<void> set_ept_root(HostPhysAddr)`");
     static_assert(has_setup<A>, "ArchVCpu: arch policy lacks `AxResult<void> setup(SetupConfig)`");
-    static_assert(has_run<A>, "ArchVCpu: arch policy lacks `AxResult<AxVCpuExitReason> run()`");
+    static_assert(has_run<A, H>, "ArchVCpu: arch policy lacks `AxResult<AxVCpuExitReason> run()` (or run(RunPublisher<A, H>))");
     static_assert(has_bind<A>, "ArchVCpu: arch policy lacks `AxResult<void> bind()`");
     static_assert(has_unbind<A>, "ArchVCpu: arch policy lacks `AxResult<void> unbind()`");
     static_assert(has_set_gpr<A>, "ArchVCpu: arch policy lacks `AxResult<void> set_gpr(usize index, usize value)`");
     static_assert(has_arch_inject_interrupt<A>, "ArchVCpu: arch policy lacks `AxResult<void> inject_interrupt(usize)`");
     static_assert(has_set_return_value<A>, "ArchVCpu: arch policy lacks `void set_return_value(usize)`");
     static_assert(std::move_constructible<A>, "ArchVCpu: arch policy must be move-constructible (create returns it)");
-    static_assert(ArchVCpu<A>, "ArchVCpu: the concept and the per-member checks above disagree (library bug)");
+    static_assert(ArchVCpu<A, H>, "ArchVCpu: the concept and the per-member checks above disagree (library bug)");
     return true;
 }
 

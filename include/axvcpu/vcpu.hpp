@@ -4,7 +4,9 @@
 // per-CPU "current vCPU" around every arch call, so arch code can reach its
 // wrapper (current_vcpu<A, H>()) and through it the host API. (Register
 // writes and injection skip that when the policy promises
-// plain_vcpu_updates, see arch_contract.hpp: they never look.)
+// plain_vcpu_updates, see arch_contract.hpp: they never look. And a
+// policy whose run takes a RunPublisher publishes the vCPU itself, only
+// where something could look, see run_publisher.hpp.)
 //
 //   create ──> Created ──setup──> Free ──bind──> Ready ──run──> Running ──> Ready
 //                                  ^               │  └──block──> Blocked ──unblock──┘
@@ -24,10 +26,8 @@
 // current-vCPU slot is set and cleared on the same CPU).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -38,24 +38,11 @@
 #include "axvcpu/exit_reason.hpp"
 #include "axvcpu/fmt.hpp"
 #include "axvcpu/host_api.hpp"
+#include "axvcpu/run_publisher.hpp"
 #include "axvcpu/types.hpp"
+#include "axvcpu/vcpu_state.hpp"
 
 namespace axvcpu {
-
-// Ready is 0: run() tests for it and stores it on every exit, and a zero is
-// the cheapest value to test and store. The values are not part of the API.
-enum class VCpuState : std::uint8_t { Ready, Running, Invalid, Created, Free, Blocked };
-
-[[nodiscard]] constexpr std::string_view name(VCpuState state) noexcept {
-    constexpr std::array<std::string_view, 6> names{"Ready", "Running", "Invalid", "Created", "Free", "Blocked"};
-    const auto index = static_cast<usize>(state);
-    return index < names.size() ? names[index] : "?"sv;
-}
-
-template <fmt::Sink S>
-constexpr void print_to(S& out, VCpuState state) {
-    out.write(name(state));
-}
 
 // The states an operation is allowed in, as a bit set over VCpuState.
 class VCpuStates {
@@ -92,7 +79,7 @@ template <class A, class H>
 class AxVCpu : private detail::ArchVCpuHolder<A>, private detail::CurrentVCpuHeader {
     using detail::ArchVCpuHolder<A>::arch_;
 
-    static_assert(api::check_arch_vcpu<A>());
+    static_assert(api::check_arch_vcpu<A, H>());
     static_assert(api::check_host_api<H>());
 
 public:
@@ -147,16 +134,22 @@ public:
     }
 
     // Ready -> Running until the guest exits -> Ready. The state reads
-    // Running while the arch code runs the guest. Always inlined, down to
-    // the arch call: a policy's inline exit fast paths pay off only where
-    // they meet the VMM's own tests, and GCC's inliner gives up on this chain
-    // once the policy's run() is large (measured: riscv64 MMIO read round
-    // trip 297 -> 263 instructions).
+    // Running while the arch code runs the guest (with a publishing policy:
+    // wherever anything could see it). Always inlined, down to the arch
+    // call: a policy's inline exit fast paths pay off only where they meet
+    // the VMM's own tests, and GCC's inliner gives up on this chain once the
+    // policy's run() is large (measured: riscv64 MMIO read round trip 297 ->
+    // 263 instructions).
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run() {
-        return transition(VCpuState::Ready, VCpuState::Ready, [this](A& arch) __attribute__((always_inline)) {
-            state_ = VCpuState::Running;
-            return arch.run();
-        });
+        if constexpr (api::publishing_run<A, H>) {
+            if (!may_start(VCpuState::Ready)) return ax_err(AxError::BadState);
+            return run_publishing();
+        } else {
+            return transition(VCpuState::Ready, VCpuState::Ready, [this](A& arch) __attribute__((always_inline)) {
+                state_ = VCpuState::Running;
+                return arch.run();
+            });
+        }
     }
 
     // Ready <-> Blocked: the VMM parks a vCPU (e.g. after Halt) and wakes it.
@@ -209,6 +202,11 @@ public:
     }
 
 private:
+    friend class RunPublisher<A, H>;
+
+    // What the current-vCPU slot holds while this vCPU is current.
+    [[nodiscard]] detail::CurrentVCpuHeader* current_header() noexcept { return this; }
+
     AxVCpu(VMId vm_id, VCpuId vcpu_id, usize favor_phys_cpu, std::optional<VCpuSet> phys_cpu_set, A&& arch)
         : detail::ArchVCpuHolder<A>{std::move(arch)},
           detail::CurrentVCpuHeader{&detail::vcpu_type_tag<A, H>},
@@ -226,7 +224,7 @@ private:
     class CurrentScope {
     public:
         explicit CurrentScope(AxVCpu* vcpu) noexcept {
-            H::set_current_vcpu_slot(static_cast<detail::CurrentVCpuHeader*>(vcpu));
+            H::set_current_vcpu_slot(vcpu->current_header());
         }
         ~CurrentScope() {
             if (armed_) H::set_current_vcpu_slot(nullptr);
@@ -249,13 +247,21 @@ private:
         return step(arch_);
     }
 
-    template <class Step>
-    [[gnu::always_inline]] auto transition(VCpuState from, VCpuState to, Step&& step) -> std::invoke_result_t<Step&, A&> {
-        if (H::current_vcpu_slot() != nullptr) return ax_err(AxError::BadState);
+    // Whether a life-cycle step from `from` may start: no vCPU is current
+    // on this CPU (nesting changes nothing), and this one is in `from` (if
+    // not, it is now Invalid).
+    [[gnu::always_inline]] bool may_start(VCpuState from) noexcept {
+        if (H::current_vcpu_slot() != nullptr) return false;
         if (state_ != from) {
             state_ = VCpuState::Invalid;
-            return ax_err(AxError::BadState);
+            return false;
         }
+        return true;
+    }
+
+    template <class Step>
+    [[gnu::always_inline]] auto transition(VCpuState from, VCpuState to, Step&& step) -> std::invoke_result_t<Step&, A&> {
+        if (!may_start(from)) return ax_err(AxError::BadState);
         return step_then_enter(to, step);
     }
 
@@ -276,6 +282,24 @@ private:
             state_ = to;
         } else {
             scope.leave();
+            state_ = VCpuState::Invalid;
+        }
+        return result;
+    }
+
+    // The arch run of a publishing policy; like step_then_enter, one named
+    // result and one return.
+    [[gnu::always_inline]] AxResult<AxVCpuExitReason> run_publishing() {
+        auto result = arch_.run(RunPublisher<A, H>(*this));
+        // Ready again even if a published stretch let the host change it, as
+        // the other life-cycle steps do; and so GCC knows it is Ready for the
+        // state tests of the VMM's replies. An if/else: GCC threads the VMM's
+        // own success test through it (measured, aarch64 hypercall round
+        // trip: 87 instructions; 91 as a conditional expression, 93 as a
+        // Ready store corrected on failure).
+        if (result) [[likely]] {
+            state_ = VCpuState::Ready;
+        } else {
             state_ = VCpuState::Invalid;
         }
         return result;

@@ -1,0 +1,65 @@
+// RunPublisher<A, H>: what AxVCpu hands a policy whose run() decides itself
+// when its vCPU must be visible as current and Running.
+//
+// AxVCpu makes itself the current vCPU, and reads Running, around every arch
+// call, so that whatever the call reaches (host API callbacks, anything that
+// asks current_vcpu()) sees it. Most guest exits reach nothing: the policy
+// decodes them and returns. For those, setting and clearing the slot and the
+// state is work nobody can observe: on this CPU only the arch code runs, and
+// no other CPU may look (an AxVCpu is driven by one CPU at a time). A policy
+// that knows where its run() reaches out declares
+//     AxResult<AxVCpuExitReason> run(RunPublisher<A, H> publisher)
+// and holds `publisher.publish()`'s guard over every stretch that could
+// look: host API calls, current_vcpu(), host interrupt handlers it lets in.
+// AxVCpu still refuses nesting and requires Ready before the call, and
+// leaves the vCPU Ready (or Invalid, if the run failed) after it.
+#pragma once
+
+#include "axvcpu/vcpu_state.hpp"
+
+namespace axvcpu {
+
+template <class A, class H>
+class AxVCpu;
+
+template <class A, class H>
+class RunPublisher {
+public:
+    // While it lives, the vCPU is this CPU's current vCPU and reads Running;
+    // at its end no vCPU is current and the vCPU reads Ready.
+    class [[nodiscard]] Published {
+    public:
+        ~Published() { RunPublisher::unpublish(*vcpu_); }
+        Published(const Published&) = delete;
+        Published& operator=(const Published&) = delete;
+
+    private:
+        friend class RunPublisher;
+        explicit Published(AxVCpu<A, H>& vcpu) noexcept : vcpu_(&vcpu) {}
+        AxVCpu<A, H>* vcpu_;
+    };
+
+    // Once per stretch, never nested: the vCPU is not current when called.
+    [[nodiscard]] Published publish() const noexcept {
+        H::set_current_vcpu_slot(vcpu_->current_header());
+        vcpu_->state_ = VCpuState::Running;
+        return Published(*vcpu_);
+    }
+
+private:
+    // Only AxVCpu makes one, once per run(). It holds the AxVCpu, whose
+    // address is the arch vCPU's own (the arch vCPU sits at offset 0), so
+    // passing it on to a policy's out-of-line exit handler costs no more
+    // than its `this`.
+    friend class AxVCpu<A, H>;
+    explicit RunPublisher(AxVCpu<A, H>& vcpu) noexcept : vcpu_(&vcpu) {}
+
+    static void unpublish(AxVCpu<A, H>& vcpu) noexcept {
+        H::set_current_vcpu_slot(nullptr);
+        vcpu.state_ = VCpuState::Ready;
+    }
+
+    AxVCpu<A, H>* vcpu_;
+};
+
+}  // namespace axvcpu
