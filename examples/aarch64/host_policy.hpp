@@ -47,16 +47,24 @@ inline axvcpu::usize frames_used = 0;
 
 inline axvcpu::usize cpu_index() { return static_cast<axvcpu::usize>(current_mpidr() & 0xFF); }
 
+// The policy calls the host from inside its run(), in the stretches it
+// publishes (RunPublisher): there the vCPU must be this CPU's current vCPU
+// and read Running, as a kernel's host API would find it (hyp_main.cpp
+// checks, and fails the test otherwise).
+void expect_published(const char* where);
+
 struct Host {
     // --- VmmIf ---
     static axvcpu::VMId current_vm_id() { return host_state.running_vm[cpu_index()]; }
     static axvcpu::VCpuId current_vcpu_id() { return cpu_index(); }
     static std::optional<axvcpu::usize> vcpu_num(axvcpu::VMId vm) {
+        expect_published("vcpu_num");
         if (vm == 1 && host_state.second_vm) return 1;
         if (vm != 0) return std::nullopt;
         return host_state.vcpu_count;
     }
     static std::optional<axvcpu::VCpuSet> active_vcpus(axvcpu::VMId vm) {
+        expect_published("active_vcpus");
         if (vm == 1 && host_state.second_vm) {
             return axvcpu::VCpuSet::from_bits(host_state.second_vm_active.load(std::memory_order_acquire));
         }
@@ -131,7 +139,10 @@ struct Host {
     static std::uint32_t read_vgicd_iidr() { return mmio32(gicd_base + 0x8); }
     static axvcpu::HostPhysAddr get_host_gicd_base() { return axvcpu::HostPhysAddr(gicd_base); }
     static axvcpu::HostPhysAddr get_host_gicr_base() { return axvcpu::HostPhysAddr(gicr_base); }
-    static std::uint64_t fetch_irq() { return gic_ack_irq(); }
+    static std::uint64_t fetch_irq() {
+        expect_published("fetch_irq");
+        return gic_ack_irq();
+    }
     static void handle_irq() {}
 };
 

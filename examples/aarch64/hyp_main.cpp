@@ -79,6 +79,16 @@ void vmm_fail(const char* what, u64 value = 0) {
     println("hyp: CHECK FAILED: ", what, " ", value);
     seen.failures++;
 }
+}  // namespace
+
+void hyp::expect_published(const char* where) {
+    const VCpu* vcpu = current_vcpu<Arch, hyp::Host>();
+    if (vcpu != nullptr && vcpu->state() == VCpuState::Running) return;
+    println("hyp: ", where, " called while the vCPU is not published as current and Running");
+    vmm_fail("host API called outside a published stretch");
+}
+
+namespace {
 
 template <class T>
 constexpr u64 kind_bit() {

@@ -238,6 +238,11 @@ void kick_hart(usize hart) {
 // --- The HostApiPolicy --------------------------------------------------------
 std::uintptr_t heap_next = 0;
 
+// The policy calls the host from inside its run(), in the stretches it
+// publishes (RunPublisher): there the vCPU must be this hart's current vCPU
+// and read Running, as a kernel's host API would find it.
+void expect_published(const char* where);
+
 struct Host {
     // VmmIf
     static axvcpu::VMId current_vm_id() { return 0; }
@@ -289,6 +294,7 @@ struct Host {
     static std::uint64_t nanos_to_ticks(std::uint64_t nanos) { return nanos / 100; }
     static axvcpu::CancelToken register_timer(std::uint64_t deadline_nanos, axvcpu::TimerCallback callback,
                                               void* context) {
+        expect_published("register_timer: the vCPU is not published as current and Running");
         timer_lock.lock();
         axvcpu::CancelToken token = 0;
         for (TimerSlot& slot : timer_slots) {
@@ -304,6 +310,7 @@ struct Host {
     }
     // Cancelling a timer that already fired is a no-op.
     static void cancel_timer(axvcpu::CancelToken token) {
+        expect_published("cancel_timer: the vCPU is not published as current and Running");
         timer_lock.lock();
         for (TimerSlot& slot : timer_slots)
             if (slot.active && slot.token == token) slot.active = false;
@@ -320,6 +327,11 @@ struct Host {
 };
 
 using VCpu = axvcpu::AxVCpu<rv::VCpu<Host>, Host>;
+
+void expect_published(const char* where) {
+    const VCpu* vcpu = axvcpu::current_vcpu<rv::VCpu<Host>, Host>();
+    if (vcpu == nullptr || vcpu->state() != axvcpu::VCpuState::Running) fail(24, where);
+}
 Uninit<VCpu> vcpus[max_harts];
 Uninit<axvcpu::AxPerCpu<rv::PerCpu>> percpu[max_harts];
 
