@@ -63,6 +63,7 @@ public:
 private:
     std::uint64_t bits_;
 };
+static_assert(sizeof(WideBool) == sizeof(std::uint64_t));
 
 template <fmt::Sink S>
 constexpr void print_to(S& out, WideBool value) {
