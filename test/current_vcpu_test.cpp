@@ -260,6 +260,12 @@ struct PublishingArch {
                 nested_run = config.other->run().has_value() ? ax_ok() : AxResult<void>(ax_err(AxError::BadState));
                 nested_inject = config.other->inject_interrupt(5);
             }
+            {
+                // A helper that publishes too, called from the stretch: no change, and
+                // its end does not end the outer stretch.
+                const auto inner = publisher.publish();
+            }
+            inner_left_current = current_vcpu<PublishingArch, Host>() == self && self->state() == VCpuState::Running;
             if (next == Exit::SlowBlocking) self->set_state_unchecked(VCpuState::Blocked);
         }
         slot_after = Host::current_vcpu_slot();
@@ -277,6 +283,7 @@ struct PublishingArch {
     int runs = 0;
     PublishingVCpu* self = nullptr;
     VCpuState state_seen = VCpuState::Invalid, state_after = VCpuState::Invalid;
+    bool inner_left_current = false;
     void* slot_after = &runs;  // anything but null until a slow exit ends
     AxResult<void> nested_run = ax_ok(), nested_inject = ax_ok();
 };
@@ -307,6 +314,7 @@ TEST_CASE("a publishing policy's unpublished exit leaves no trace; its published
     CHECK(slow.value() == AxVCpuExitReason(exit::Halt{}));
     CHECK(arch.self == &vcpu);
     CHECK(arch.state_seen == VCpuState::Running);
+    CHECK(arch.inner_left_current);
     CHECK(arch.slot_after == nullptr);  // the guard's end cleared it, inside run()
     CHECK(arch.state_after == VCpuState::Ready);
     CHECK(vcpu.state() == VCpuState::Ready);

@@ -29,21 +29,25 @@ public:
     // at its end no vCPU is current and the vCPU reads Ready.
     class [[nodiscard]] Published {
     public:
-        ~Published() { RunPublisher::unpublish(*vcpu_); }
+        ~Published() {
+            if (vcpu_ != nullptr) RunPublisher::unpublish(*vcpu_);
+        }
         Published(const Published&) = delete;
         Published& operator=(const Published&) = delete;
 
     private:
         friend class RunPublisher;
-        explicit Published(AxVCpu<A, H>& vcpu) noexcept : vcpu_(&vcpu) {}
-        AxVCpu<A, H>* vcpu_;
+        explicit Published(AxVCpu<A, H>* vcpu) noexcept : vcpu_(vcpu) {}
+        AxVCpu<A, H>* vcpu_;  // null: an outer guard published it and will end it
     };
 
-    // Once per stretch, never nested: the vCPU is not current when called.
+    // A guard taken while another is alive (a helper that publishes, called
+    // from a published stretch) changes nothing: the outer guard ends it.
     [[nodiscard]] Published publish() const noexcept {
+        if (H::current_vcpu_slot() == vcpu_->current_header()) return Published(nullptr);
         H::set_current_vcpu_slot(vcpu_->current_header());
         vcpu_->state_ = VCpuState::Running;
-        return Published(*vcpu_);
+        return Published(vcpu_);
     }
 
 private:
