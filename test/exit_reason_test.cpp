@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 using namespace axvcpu;
 
@@ -84,4 +85,26 @@ TEST_CASE("exit reasons stream for hosted logs") {
     std::ostringstream os;
     os << AxVCpuExitReason(exit::Halt{}) << " / " << exit::CpuDown{1};
     CHECK(os.str() == "Halt / CpuDown { state: 0x1 }");
+}
+
+// MmioRead::signed_ext is eight bytes wide (see WideBool) but behaves as a
+// bool; nothing else converts to it, so nothing else prints as a flag.
+static_assert(sizeof(WideBool) == 8);
+static_assert(std::is_convertible_v<bool, WideBool> && std::is_convertible_v<WideBool, bool>);
+static_assert(!std::is_convertible_v<int, WideBool> && !std::is_convertible_v<const exit::MmioRead*, WideBool>);
+static_assert(!fmt::Printable<const exit::MmioRead*>);
+
+TEST_CASE("signed_ext reads, compares and prints like a bool") {
+    exit::MmioRead read{GuestPhysAddr(0x10), AccessWidth::Byte, 1, AccessWidth::Qword, true};
+    CHECK(read.signed_ext);
+    CHECK(read.signed_ext == true);
+    CHECK_FALSE(!read.signed_ext);
+    read.signed_ext = false;
+    CHECK(read.signed_ext == false);
+    CHECK(read == exit::MmioRead{GuestPhysAddr(0x10), AccessWidth::Byte, 1, AccessWidth::Qword, false});
+    CHECK(read != exit::MmioRead{GuestPhysAddr(0x10), AccessWidth::Byte, 1, AccessWidth::Qword, true});
+    CHECK(std::string(fmt::to_text(WideBool(true)).view()) == "true");
+    std::ostringstream pointer;
+    pointer << &read;  // an address, not a flag
+    CHECK(pointer.str().rfind("0x", 0) == 0);
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -55,18 +56,22 @@ constexpr void print_to(S& out, AccessWidth width) {
 // reason as AccessWidth (measured on MmioRead::signed_ext: riscv64 MMIO read
 // round trip 257 -> 255 instructions, hypercall 174 -> 172). It converts to
 // and from bool, so it reads and compares like one.
+// Made from a bool only: a pointer or an integer is not silently a flag.
 class WideBool {
 public:
-    constexpr WideBool(bool value = false) noexcept : bits_(value ? 1 : 0) {}
+    constexpr WideBool() noexcept = default;
+    template <std::same_as<bool> B>
+    constexpr WideBool(B value) noexcept : bits_(value ? 1 : 0) {}
     constexpr operator bool() const noexcept { return bits_ != 0; }
 
 private:
-    std::uint64_t bits_;
+    std::uint64_t bits_ = 0;
 };
 static_assert(sizeof(WideBool) == sizeof(std::uint64_t));
 
-template <fmt::Sink S>
-constexpr void print_to(S& out, WideBool value) {
+// A template, so that nothing converts to WideBool to be printed by it.
+template <fmt::Sink S, std::same_as<WideBool> T>
+constexpr void print_to(S& out, T value) {
     fmt::write_bool(out, value);
 }
 
