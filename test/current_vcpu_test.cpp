@@ -230,11 +230,21 @@ TEST_CASE("each host thread (a physical CPU) has its own slot") {
 }
 
 namespace {
+// Counts the current-vCPU slot writes, to show what an unpublished exit costs.
+struct CountingTag {};
+struct CountingHost : policies::RecordingHost<CountingTag> {
+    static inline int slot_writes = 0;
+    static void set_current_vcpu_slot(void* vcpu) noexcept {
+        ++slot_writes;
+        RecordingHost::set_current_vcpu_slot(vcpu);
+    }
+};
+
 // A policy that publishes its vCPU itself (RunPublisher): its run() has a
 // "fast" exit that reaches nothing and a "slow" one that publishes, asks for
 // the current vCPU and tries nested calls, as a host callback might.
 struct PublishingArch;
-using PublishingVCpu = AxVCpu<PublishingArch, Host>;
+using PublishingVCpu = AxVCpu<PublishingArch, CountingHost>;
 struct PublishingArch {
     struct CreateConfig {
         PublishingVCpu* other = nullptr;  // nested calls go to this vCPU
@@ -247,13 +257,13 @@ struct PublishingArch {
     AxResult<void> setup(SetupConfig) { return ax_ok(); }
     AxResult<void> bind() { return ax_ok(); }
     AxResult<void> unbind() { return ax_ok(); }
-    AxResult<AxVCpuExitReason> run(RunPublisher<PublishingArch, Host> publisher) {
+    AxResult<AxVCpuExitReason> run(RunPublisher<PublishingArch, CountingHost> publisher) {
         ++runs;
-        self = current_vcpu<PublishingArch, Host>();  // unpublished: nothing
+        self = current_vcpu<PublishingArch, CountingHost>();  // unpublished: nothing
         if (next == Exit::Fast) return AxVCpuExitReason(exit::Nothing{});
         {
             const auto published = publisher.publish();
-            self = current_vcpu<PublishingArch, Host>();
+            self = current_vcpu<PublishingArch, CountingHost>();
             if (self == nullptr) return ax_err(AxError::NotFound);
             state_seen = self->state();
             if (config.other != nullptr) {
@@ -265,10 +275,10 @@ struct PublishingArch {
                 // its end does not end the outer stretch.
                 const auto inner = publisher.publish();
             }
-            inner_left_current = current_vcpu<PublishingArch, Host>() == self && self->state() == VCpuState::Running;
+            inner_left_current = current_vcpu<PublishingArch, CountingHost>() == self && self->state() == VCpuState::Running;
             if (next == Exit::SlowBlocking) self->set_state_unchecked(VCpuState::Blocked);
         }
-        slot_after = Host::current_vcpu_slot();
+        slot_after = CountingHost::current_vcpu_slot();
         state_after = self->state();
         if (next == Exit::SlowFailing) return ax_err(AxError::Io);
         return AxVCpuExitReason(exit::Halt{});
@@ -287,8 +297,8 @@ struct PublishingArch {
     void* slot_after = &runs;  // anything but null until a slow exit ends
     AxResult<void> nested_run = ax_ok(), nested_inject = ax_ok();
 };
-static_assert(api::publishing_run<PublishingArch, Host>);
-static_assert(!api::publishing_run<Arch, Host>);
+static_assert(api::publishing_run<PublishingArch, CountingHost>);
+static_assert(!api::publishing_run<Arch, CountingHost>);
 
 PublishingVCpu make_ready(PublishingArch::CreateConfig config = {}) {
     PublishingVCpu vcpu = PublishingVCpu::create(0, 0, 0, std::nullopt, config).value();
@@ -299,17 +309,21 @@ PublishingVCpu make_ready(PublishingArch::CreateConfig config = {}) {
 }  // namespace
 
 TEST_CASE("a publishing policy's unpublished exit leaves no trace; its published stretch is seen") {
-    Host::reset();
+    CountingHost::reset();
     PublishingVCpu vcpu = make_ready();
     auto& arch = vcpu.arch_vcpu();
     arch.next = PublishingArch::Exit::Fast;
+    CountingHost::slot_writes = 0;
     REQUIRE(vcpu.run().has_value());
+    CHECK(CountingHost::slot_writes == 0);
     CHECK(arch.self == nullptr);
     CHECK(vcpu.state() == VCpuState::Ready);
-    CHECK(Host::current_vcpu_slot() == nullptr);
+    CHECK(CountingHost::current_vcpu_slot() == nullptr);
 
     arch.next = PublishingArch::Exit::Slow;
+    CountingHost::slot_writes = 0;
     const auto slow = vcpu.run();
+    CHECK(CountingHost::slot_writes == 2);  // set and clear, once: the nested guard wrote nothing
     REQUIRE(slow.has_value());
     CHECK(slow.value() == AxVCpuExitReason(exit::Halt{}));
     CHECK(arch.self == &vcpu);
@@ -318,16 +332,16 @@ TEST_CASE("a publishing policy's unpublished exit leaves no trace; its published
     CHECK(arch.slot_after == nullptr);  // the guard's end cleared it, inside run()
     CHECK(arch.state_after == VCpuState::Ready);
     CHECK(vcpu.state() == VCpuState::Ready);
-    CHECK(Host::current_vcpu_slot() == nullptr);
+    CHECK(CountingHost::current_vcpu_slot() == nullptr);
 }
 
 TEST_CASE("a publishing policy's failed run leaves the vCPU Invalid; a host that changed the state is overruled") {
-    Host::reset();
+    CountingHost::reset();
     PublishingVCpu failing = make_ready();
     failing.arch_vcpu().next = PublishingArch::Exit::SlowFailing;
     CHECK(failing.run().error() == AxError::Io);
     CHECK(failing.state() == VCpuState::Invalid);
-    CHECK(Host::current_vcpu_slot() == nullptr);
+    CHECK(CountingHost::current_vcpu_slot() == nullptr);
     CHECK(failing.run().error() == AxError::BadState);  // Invalid is terminal
     CHECK(failing.arch_vcpu().runs == 1);
 
@@ -338,7 +352,7 @@ TEST_CASE("a publishing policy's failed run leaves the vCPU Invalid; a host that
 }
 
 TEST_CASE("a publishing policy gets no run while another vCPU is current, or in a wrong state") {
-    Host::reset();
+    CountingHost::reset();
     PublishingVCpu target = make_ready();
     PublishingVCpu outer = make_ready({&target});
     outer.arch_vcpu().next = PublishingArch::Exit::Slow;

@@ -8,8 +8,9 @@
 //   HCR_EL2, timers and VTTBR_EL2; TLB maintenance by VMID only when this
 //   vCPU's stage-2 root or VMID is new to it (tlbi vmalls12e1is) or it moved
 //   to another CPU (local stage-1 flush). unbind saves that state back.
-// - run: drains queued interrupts into list registers (or HCR_EL2.VI), runs
-//   the guest through the world switch, and decodes the exit (exit_decode.hpp).
+// - run (called with IRQs masked at EL2): drains queued interrupts into list
+//   registers (or HCR_EL2.VI), runs the guest through the world switch, and
+//   decodes the exit (exit_decode.hpp).
 //   A physical IRQ becomes ExternalInterrupt with H::fetch_irq(). Unmodelled
 //   exceptions, FIQ, SError and AArch32 guests are errors; last_trap() keeps
 //   the syndrome for the VMM's report.
@@ -154,9 +155,11 @@ public:
         return ax_ok();
     }
 
-    // Publishes the vCPU (RunPublisher) only where an exit reaches the host
-    // API: a physical IRQ (fetch_irq) and the PSCI/SMC decoding
-    // (affinity_is_on). The hypercall and MMIO paths decode and return.
+    // Publishes the vCPU (RunPublisher) for a physical IRQ (fetch_irq) and
+    // every synchronous exit but the hypercall and MMIO fast paths (PSCI
+    // asks the host, affinity_is_on); those decode and return unpublished.
+    // Call it with IRQs masked at EL2 (PSTATE.I), as the example does: a
+    // host IRQ handler taken inside run() would not find the vCPU current.
     AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
         // One byte tests both rare cases. Nothing queued and nothing left to
         // retract: the list registers (or HCR_EL2.VI) already say what the

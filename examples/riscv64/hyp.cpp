@@ -252,9 +252,11 @@ struct Host {
         return 0;
     }
     static std::optional<usize> vcpu_num(axvcpu::VMId id) {
+        expect_published("vcpu_num: the vCPU is not published as current and Running");
         return id == 0 ? std::optional<usize>(vm.vcpu_count) : std::nullopt;
     }
     static std::optional<axvcpu::VCpuSet> active_vcpus(axvcpu::VMId id) {
+        expect_published("active_vcpus: the vCPU is not published as current and Running");
         if (id != 0) return std::nullopt;
         return axvcpu::VCpuSet::from_bits(vm.active.load());
     }

@@ -12,7 +12,10 @@
 // and holds `publisher.publish()`'s guard over every stretch that could
 // look: host API calls, current_vcpu(), host interrupt handlers it lets in.
 // AxVCpu still refuses nesting and requires Ready before the call, and
-// leaves the vCPU Ready (or Invalid, if the run failed) after it.
+// leaves the vCPU Ready (or Invalid, if the run failed) after it. So
+// "Running" now means "inside run(), where someone could look", not "the
+// guest is executing". A publisher is good for the run() call it was handed
+// to only: a policy must not keep it.
 #pragma once
 
 #include "axvcpu/vcpu_state.hpp"
@@ -52,9 +55,9 @@ public:
 
 private:
     // Only AxVCpu makes one, once per run(). It holds the AxVCpu, whose
-    // address is the arch vCPU's own (the arch vCPU sits at offset 0), so
-    // passing it on to a policy's out-of-line exit handler costs no more
-    // than its `this`.
+    // address is in practice the arch vCPU's own (the arch vCPU is its first
+    // base), so passing it on to a policy's out-of-line exit handler costs
+    // no more than its `this`.
     friend class AxVCpu<A, H>;
     explicit RunPublisher(AxVCpu<A, H>& vcpu) noexcept : vcpu_(&vcpu) {}
 

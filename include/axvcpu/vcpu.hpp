@@ -175,17 +175,19 @@ public:
     }
 
     // Interrupts may be queued whenever the guest is not executing; the arch
-    // policy delivers them at the next entry. Running is refused: on the
-    // owning CPU it only exists inside run() (where nesting is refused
-    // anyway), and from another CPU it would race with the world switch. A
-    // VMM reaches a running vCPU on another CPU through
-    // VmmIf::inject_interrupt (an IPI to the owning CPU), as upstream does.
+    // policy delivers them at the next entry. Only the owning CPU may call
+    // this (as every AxVCpu call): Running is refused, and it is visible
+    // only inside run(), where nesting is refused anyway. A VMM reaches a
+    // vCPU running on another CPU through VmmIf::inject_interrupt (an IPI to
+    // the owning CPU), as upstream does.
     AxResult<void> inject_interrupt(usize vector) {
         return update_stopped([&](A& arch) { return arch.inject_interrupt(vector); });
     }
 
     // Direct access to the arch vCPU for arch-specific set-up by the VMM.
-    // It bypasses the state machine and the current-vCPU slot.
+    // It bypasses the state machine and the current-vCPU slot. (A policy
+    // whose run takes a RunPublisher can only be run through run() above:
+    // only AxVCpu makes publishers.)
     [[nodiscard]] A& arch_vcpu() noexcept { return arch_; }
     [[nodiscard]] const A& arch_vcpu() const noexcept { return arch_; }
 
@@ -194,7 +196,8 @@ public:
     void set_state_unchecked(VCpuState state) noexcept { state_ = state; }
 
     // The vCPU whose arch call is in progress on this CPU, if it is of this
-    // type; null outside arch calls.
+    // type; null outside arch calls, and inside a publishing policy's run()
+    // outside the stretches it publishes.
     [[nodiscard]] static AxVCpu* current() noexcept {
         auto* header = static_cast<detail::CurrentVCpuHeader*>(H::current_vcpu_slot());
         if (header == nullptr || header->type_tag != &detail::vcpu_type_tag<A, H>) return nullptr;
@@ -347,7 +350,8 @@ private:
 };
 
 // The AxVCpu whose arch call is in progress on this CPU (null if none, or if
-// it is of another instantiation). Arch code calls this to reach its wrapper.
+// it is of another instantiation; see AxVCpu::current()). Arch code calls
+// this to reach its wrapper.
 template <class A, class H>
 [[nodiscard]] AxVCpu<A, H>* current_vcpu() noexcept {
     return AxVCpu<A, H>::current();
