@@ -114,31 +114,33 @@ inline void hfence_vvma_all() noexcept {
 }
 inline void fence_i() noexcept { asm volatile("fence.i" ::: "memory"); }
 
-// Moves f0..f31 and fcsr between the hart and memory. The host is built
-// without F/D, so D is enabled for these lines only, and sstatus.FS is
-// switched on around them (the caller's FS is restored).
-inline void fp_save(std::uint64_t* f, std::uint64_t& fcsr) noexcept {
+// fp_save/fp_restore move f0..f31 and fcsr between the hart and memory. The
+// host is built without F/D, so D is enabled for their asm only, and
+// with_fp_on switches sstatus.FS on around them (the caller's FS is restored).
+template <class Move>
+inline void with_fp_on(Move move) noexcept {
     const std::uint64_t status = read<sstatus>();
     set<sstatus>(sstatus_bits::fs_clean);
-    asm volatile(
-        ".option push\n.option arch, +d\n"
-        ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
-        "fsd f\\r, \\r*8(%0)\n.endr\n.option pop" ::"r"(f)
-        : "memory");
-    fcsr = read<0x003>();
+    move();
     write<sstatus>(status);
+}
+#define AXVCPU_RV64_EACH_FP_REG(insn)                                                                           \
+    ".option push\n.option arch, +d\n"                                                                         \
+    ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n" insn \
+    " f\\r, \\r*8(%0)\n.endr\n.option pop"
+inline void fp_save(std::uint64_t* f, std::uint64_t& fcsr) noexcept {
+    with_fp_on([&] {
+        asm volatile(AXVCPU_RV64_EACH_FP_REG("fsd")::"r"(f) : "memory");
+        fcsr = read<0x003>();
+    });
 }
 inline void fp_restore(const std::uint64_t* f, std::uint64_t fcsr) noexcept {
-    const std::uint64_t status = read<sstatus>();
-    set<sstatus>(sstatus_bits::fs_clean);
-    asm volatile(
-        ".option push\n.option arch, +d\n"
-        ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
-        "fld f\\r, \\r*8(%0)\n.endr\n.option pop" ::"r"(f)
-        : "memory");
-    write<0x003>(fcsr);
-    write<sstatus>(status);
+    with_fp_on([&] {
+        asm volatile(AXVCPU_RV64_EACH_FP_REG("fld")::"r"(f) : "memory");
+        write<0x003>(fcsr);
+    });
 }
+#undef AXVCPU_RV64_EACH_FP_REG
 #endif
 
 }  // namespace axvcpu::riscv64::csr
