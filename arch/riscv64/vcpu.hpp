@@ -422,7 +422,7 @@ private:
     // (A plain struct, not std::optional: GCC kept the optional in memory
     // on the MMIO-read path.)
     template <GuestAccessOp Op>
-    GuestAccess guest_access(std::uint64_t addr, std::uint64_t value = 0) {
+    [[gnu::always_inline]] GuestAccess guest_access(std::uint64_t addr, std::uint64_t value = 0) {
         return riscv64::guest_access<Op>(ctx_.guest.hstatus, addr, value);
     }
 

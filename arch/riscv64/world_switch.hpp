@@ -208,7 +208,7 @@ struct GuestAccess {
 // save registers and pass the fault flag through memory, and with the
 // hstatus swap as a separate statement GCC kept the result in memory.
 template <GuestAccessOp Op>
-inline GuestAccess guest_access(std::uint64_t guest_hstatus, std::uint64_t addr, std::uint64_t store_value = 0) noexcept {
+[[gnu::always_inline]] inline GuestAccess guest_access(std::uint64_t guest_hstatus, std::uint64_t addr, std::uint64_t store_value = 0) noexcept {
     std::uint64_t value, fault, saved_stvec;
     asm volatile(
         ".option push\n.option arch, +h\n"

@@ -11,6 +11,7 @@
 #include "arch/riscv64/sbi.hpp"
 #include "arch/riscv64/sysregs.hpp"
 #include "arch/riscv64/world_switch.hpp"
+#include "examples/vmm/hypercalls.hpp"
 #include "platform.hpp"
 
 namespace rv = axvcpu::riscv64;
@@ -39,7 +40,7 @@ std::uint8_t echo[16];
 rv::SwitchContext ctx;
 
 [[noreturn]] void finish(bool pass) {
-    example::print(pass ? "axvcpu-riscv64: PASS\n" : "axvcpu-riscv64: FAIL (bench_raw)\n");
+    example::Out::print(pass ? "RESULT: PASS\n" : "RESULT: FAIL (bench_raw)\n");
     example::qemu_exit(pass ? 0 : 1);
 }
 }  // namespace
@@ -69,10 +70,10 @@ extern "C" void raw_main(std::uint64_t, std::uint64_t) {
         if (scause == rv::cause::ecall_from_vs) {
             ctx.guest.sepc += 4;
             if (x[17] == rv::sbi::eid::axvisor_hypercall) {
-                if (x[16] == 1) {
-                    x[10] = x[10] + x[11] + x[12] + x[13] + x[14] + x[15];  // echo_sum
-                } else if (x[16] == 2) {
-                    csr::set<csr::hvip>(csr::hvip_bits::vssip);  // inject_self(1)
+                if (x[16] == vmm::hypercall::sum) {
+                    x[10] = x[10] + x[11] + x[12] + x[13] + x[14] + x[15];  // sum
+                } else if (x[16] == vmm::hypercall::inject) {
+                    csr::set<csr::hvip>(csr::hvip_bits::vssip);  // inject(1)
                     x[10] = 0;
                 } else {
                     x[10] = 0;  // set_quiet, bench_begin, bench_end
@@ -81,7 +82,7 @@ extern "C" void raw_main(std::uint64_t, std::uint64_t) {
             } else if (x[17] == rv::sbi::eid::dbcn && x[16] == rv::sbi::fid::dbcn_write) {
                 // Guest RAM is identity-mapped: the GPA is the host address.
                 const auto* text = reinterpret_cast<const char*>(x[11]);
-                example::print(std::string_view(text, x[10]));
+                example::Out::print(std::string_view(text, x[10]));
                 x[11] = x[10];
                 x[10] = 0;
             } else if (x[17] == rv::sbi::eid::srst) {
@@ -98,13 +99,13 @@ extern "C" void raw_main(std::uint64_t, std::uint64_t) {
             for (unsigned i = 0; i < 8; ++i) value |= std::uint64_t{echo[(gpa - echo_device + i) & 15]} << (8 * i);
             const unsigned rd = (lo >> 7) & 31;
             if (insn.fault || (lo & 0x707f) != 0x3003) {
-                example::print("bench_raw: not an ld at ", example::Hex{ctx.guest.sepc}, "\n");
+                example::Out::print("bench_raw: not an ld at ", vmm::Hex{ctx.guest.sepc}, "\n");
                 finish(false);
             }
             if (rd != 0) x[rd] = value;
             ctx.guest.sepc += 4;
         } else {
-            example::print("bench_raw: unexpected scause ", example::Hex{scause}, " at ", example::Hex{ctx.guest.sepc}, "\n");
+            example::Out::print("bench_raw: unexpected scause ", vmm::Hex{scause}, " at ", vmm::Hex{ctx.guest.sepc}, "\n");
             finish(false);
         }
     }

@@ -13,7 +13,6 @@ using namespace guest;
 GUEST_RUNTIME_SUPPORT
 
 namespace {
-constexpr std::uint64_t bench_begin = 9, bench_end = 10;
 constexpr int rounds = 32;
 volatile std::uint64_t soft_irqs = 0;
 
@@ -46,18 +45,18 @@ extern "C" void guest_trap(TrapFrame& frame) {
 }
 
 extern "C" void guest_main(std::uint64_t, std::uint64_t) {
-    hypercall(bench_begin);
+    hypercall(hc::bench_begin);
     const std::uint64_t empty = measure([] {});
-    const std::uint64_t hcall = measure([] { hypercall(hc::echo_sum, 1, 2); });
+    const std::uint64_t hcall = measure([] { hypercall(hc::sum, 1, 2); });
     // A 32-bit `ld`, the one form the hand-written baseline decodes.
     const std::uint64_t mmio = measure([] {
         std::uint64_t value;
         asm volatile(".option push\n.option norvc\nld %0, 8(%1)\n.option pop" : "=r"(value) : "r"(echo_device) : "memory");
     });
     asm volatile("csrs sie, %0\n csrsi sstatus, 2" ::"r"(2));
-    const std::uint64_t irq = measure([] { hypercall(hc::inject_self, 1); });
+    const std::uint64_t irq = measure([] { hypercall(hc::inject, 1); });
     asm volatile("csrci sstatus, 2");
-    hypercall(bench_end);
+    hypercall(hc::bench_end);
     check(soft_irqs == rounds, "one interrupt per round", soft_irqs);
     print("bench: hypercall ", Dec{hcall - empty}, "\nbench: mmio_read ", Dec{mmio - empty}, "\nbench: irq ",
           Dec{irq - empty}, "\n");

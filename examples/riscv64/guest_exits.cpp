@@ -96,7 +96,7 @@ void test_fp() {
         ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
         "fld f\\r, \\r*8(%0)\n.endr\n csrw fcsr, %1\n.option pop" ::"r"(fp_in), "r"(0x3fu)
         : "memory");
-    hypercall(hc::echo_sum);
+    hypercall(hc::sum);
     asm volatile(
         ".option push\n.option arch, +d\n"
         ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
@@ -171,7 +171,7 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t dtb) {
     check(ecall(sbi::eid::rfence, 5, 1, 0, 0, ~0ull, 0).error == sbi::err::not_supported, "hfence refused");
 
     // Hypercall: the VMM answers the sum of the arguments.
-    const auto sum = ecall(sbi::eid::axvisor_hypercall, hc::echo_sum, 1, 2, 3, 4, 5, 6);
+    const auto sum = ecall(sbi::eid::axvisor_hypercall, hc::sum, 1, 2, 3, 4, 5, 6);
     check(sum.error == 21, "hypercall return value", static_cast<std::uint64_t>(sum.error));
 
     test_mmio();
@@ -179,7 +179,7 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t dtb) {
 
     // Software interrupt: injected while the vCPU is stopped, pending
     // across a WFI (Halt), taken once enabled, cleared by the guest.
-    hypercall(hc::inject_self, 1);
+    hypercall(hc::inject, 1);
     asm volatile("csrs sie, %0" ::"r"(sie_ssie));
     asm volatile("wfi");
     check(soft_irqs == 0, "no interrupt while disabled");
@@ -196,7 +196,7 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t dtb) {
     check((sip & sie_ssie) == 0, "SSIP cleared by the guest's acknowledgement", sip);
 
     // External interrupt: pending until the guest acknowledges through the VMM.
-    hypercall(hc::inject_self, 9);
+    hypercall(hc::inject, 9);
     interrupts_on(sie_seie);
     for (int i = 0; i < 100 && external_irqs == 0; ++i) asm volatile("nop");
     interrupts_off();

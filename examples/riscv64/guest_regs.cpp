@@ -89,7 +89,7 @@ extern "C" void guest_main(std::uint64_t, std::uint64_t) {
             case 0:
             case 4:
                 reg_pattern[17] = kind == 0 ? sbi::eid::axvisor_hypercall : sbi::eid::base;
-                reg_pattern[16] = kind == 0 ? hc::echo_sum : sbi::fid::base_probe_extension;
+                reg_pattern[16] = kind == 0 ? hc::sum : sbi::fid::base_probe_extension;
                 if (kind == 4) reg_pattern[10] = sbi::eid::hsm;
                 break;
             case 1:

@@ -12,6 +12,7 @@
 
 #include "arch/riscv64/sbi.hpp"
 #include "axvcpu/fmt.hpp"
+#include "examples/vmm/hypercalls.hpp"
 
 namespace guest {
 
@@ -19,10 +20,7 @@ namespace sbi = axvcpu::riscv64::sbi;
 
 inline constexpr std::uint64_t echo_device = 0x0a000000;
 
-namespace hc {
-inline constexpr std::uint64_t echo_sum = 1, inject_self = 2, check_exits = 3, report_failure = 4, set_quiet = 5,
-                               timer_fires = 6, ack_external = 7, interleave = 8;
-}
+namespace hc = vmm::hypercall;
 
 // Exit kinds, as bits of the VMM's exit tally (AxVCpuExitReason's order).
 namespace exit_bit {
@@ -70,7 +68,7 @@ inline void check(bool ok, std::string_view what, std::uint64_t detail = 0) {
     if (ok) return;
     ++failures;
     print("guest: CHECK FAILED: ", what, " (", Hex{detail}, ")\n");
-    hypercall(hc::report_failure, failures, detail);
+    hypercall(hc::result, failures, detail);
 }
 
 [[noreturn]] inline void shutdown() {

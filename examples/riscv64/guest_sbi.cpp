@@ -34,9 +34,6 @@ guest_resume:
 )");
 
 namespace {
-namespace hc_sbi {
-inline constexpr std::uint64_t console_bytes = 11, expect_resume = 12, resumes_seen = 13;
-}
 
 // What qemu-run.sh types (meson.build passes the same string): the first
 // byte goes through legacy getchar, the rest through DBCN read.
@@ -106,7 +103,7 @@ void console_tests() {
           "' through legacy getchar and DBCN read\n");
 
     // The VMM compares with what the policy counted (no exits carry it).
-    const std::uint64_t mismatch = hypercall(hc_sbi::console_bytes, bytes_read);
+    const std::uint64_t mismatch = hypercall(hc::console_bytes, bytes_read);
     check(mismatch == 0, "VMM counted the same console bytes", bytes_read);
 }
 
@@ -123,7 +120,7 @@ void console_tests() {
     asm volatile("csrw sie, zero\n csrs sstatus, %0" ::"r"(sstatus_sie));
     ecall(sbi::eid::time, sbi::fid::time_set_timer, rdtime() + 10'000);
     const auto resume = reinterpret_cast<std::uint64_t>(&guest_resume);
-    hypercall(hc_sbi::expect_resume, resume, opaque);
+    hypercall(hc::expect_resume, resume, opaque);
     const auto ret = ecall(sbi::eid::hsm, sbi::fid::hsm_hart_suspend, sbi::suspend_type::default_non_retentive, resume,
                            opaque);
     check(false, "non-retentive suspend returned", static_cast<std::uint64_t>(ret.error));
@@ -144,7 +141,7 @@ extern "C" void guest_resumed(std::uint64_t hartid, std::uint64_t arg) {
     const std::uint64_t fires = hypercall(hc::timer_fires);
     check(fires == 1, "woken by the timer", fires);
     ecall(sbi::eid::time, sbi::fid::time_set_timer, ~0ull);
-    check(hypercall(hc_sbi::resumes_seen) == 1, "VMM saw one non-retentive suspend");
+    check(hypercall(hc::resumes_seen) == 1, "VMM saw one non-retentive suspend");
     const std::uint64_t missing = hypercall(hc::check_exits, exit_bit::hypercall | exit_bit::halt);
     check(missing == 0, "VMM saw Hypercall and Halt", missing);
     shutdown();

@@ -1,21 +1,25 @@
-// The riscv64 example hypervisor: boots from OpenSBI in HS-mode, runs one
-// VM whose image QEMU's generic loader placed at guest-physical 0x88000000,
-// with one vCPU per hart (up to EXAMPLE_VCPUS), and prints every exit.
-//
-// It uses the library only through its public API: AxPerCpu<riscv64::PerCpu>
-// per hart, AxVCpu<riscv64::VCpu<Host>, Host> per vCPU, and a HostApiPolicy
-// (Host, below) that supplies time, memory, the VMM queries and the
-// current-vCPU slot. The guest-visible contract is in README.md.
+// The riscv64 board of the example VMM: boots from OpenSBI in HS-mode on
+// QEMU virt, runs VM 0 (one vCPU per hart, up to EXAMPLE_VCPUS) with the
+// image QEMU's generic loader placed at guest-physical 0x88000000, through
+// the shared VMM core (examples/vmm/). This file holds only what is
+// riscv64's: hart entry and host trap handling, host timers over the SBI
+// TIME extension, the host policy's time and current-vCPU slot, SBI error
+// codes, access faults reflected to the guest, and the checks and
+// hypercalls only the riscv64 test guests use. The guest-visible contract
+// is in README.md.
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <optional>
 
 #include "arch/riscv64/percpu.hpp"
 #include "arch/riscv64/stage2.hpp"
 #include "arch/riscv64/vcpu.hpp"
-#include "axvcpu/axvcpu.hpp"
+#include "axvcpu/percpu.hpp"
+#include "examples/vmm/devices.hpp"
+#include "examples/vmm/test_devices.hpp"
+#include "examples/vmm/vmm.hpp"
 #include "platform.hpp"
 
 #ifndef EXAMPLE_VCPUS
@@ -35,9 +39,9 @@ using axvcpu::AxVCpuExitReason;
 using axvcpu::GuestPhysAddr;
 using axvcpu::HostPhysAddr;
 using axvcpu::usize;
-using example::Dec;
-using example::Hex;
-using example::print;
+using example::Out;
+using vmm::Dec;
+using vmm::Hex;
 
 extern "C" {
 extern char __bss_start[], __bss_end[], __heap_start[];
@@ -131,47 +135,47 @@ void*& hart_slot() {
     return *slot;
 }
 usize hart_id() { return static_cast<usize>(&hart_slot() - hart_slots); }
+
+// The VMM numbers CPUs densely from the boot hart; OpenSBI may boot any hart.
+usize host_harts = 1;
+usize hart_of_cpu[max_harts]{};
+usize cpu_of_hart[max_harts]{};
+
 constexpr std::uint64_t guest_ram_base = 0x88000000;
 constexpr std::uint64_t guest_ram_size = 64 << 20;
-constexpr std::uint64_t guest_entry = guest_ram_base;
 constexpr std::uint64_t guest_dtb = guest_ram_base + guest_ram_size - (1 << 20);
 constexpr std::uint64_t echo_device = 0x0a000000;  // emulated, see README.md
-constexpr std::uint64_t echo_size = 16;
+constexpr std::uint64_t frame_pool_end = 0x80800000;
 constexpr rv::SetupConfig vcpu_setup{false, EXAMPLE_PASSTHROUGH_TIMER != 0};
 
-// Objects with destructors must not be static in a kernel without atexit:
-// placement-new them into raw storage that is never torn down.
-template <class T>
-class Uninit {
-public:
-    template <class... Args>
-    T& emplace(Args&&... args) {
-        return *new (storage_) T(static_cast<Args&&>(args)...);
-    }
-    T& operator*() { return *std::launder(reinterpret_cast<T*>(storage_)); }
-    T* operator->() { return &**this; }
-
-private:
-    alignas(T) unsigned char storage_[sizeof(T)];
-};
+// VM 0, as data.
+constexpr axvcpu::VmMemConfig vm0_memory[] = {
+    {guest_ram_base, guest_ram_size, 0x7, axvcpu::VmMemMappingType::MapIdentical}};
+constexpr axvcpu::PassThroughDeviceConfig vm0_passthrough[] = {
+    {"uart", example::uart_base, example::uart_base, 0x1000, 10}};
+constexpr axvcpu::EmulatedDeviceConfig vm0_emulated[] = {
+    {"echo", echo_device, vmm::EchoDevice::size, 0, axvcpu::EmulatedDeviceType::Dummy, {}}};
+vmm::VmDescription vm0{0,  "riscv64-test", axvcpu::VMType::VMTRTOS, 1, GuestPhysAddr(guest_ram_base),
+                       GuestPhysAddr(guest_dtb), vm0_memory, 0, vm0_passthrough, vm0_emulated};
 
 [[noreturn]] void fail(std::uint32_t code, const char* why) {
-    print("axvcpu-riscv64: FAIL (", why, ")\n");
+    Out::println("RESULT: FAIL (", why, ")");
     example::qemu_exit(code);
 }
 
 // --- Host timers (TimeIf) -----------------------------------------------------
 struct TimerSlot {
     std::uint64_t deadline_ticks = 0;
-    axvcpu::TimerCallback callback = nullptr;
+    axvcpu::TimerCallback callback = nullptr;  // none: a wake-up for a halted vCPU
     void* context = nullptr;
     axvcpu::CancelToken token = 0;
     usize hart = 0;
     bool active = false;
 };
-example::SpinLock timer_lock;
+vmm::SpinLock timer_lock;
 TimerSlot timer_slots[16];
 axvcpu::CancelToken next_token = 1;
+std::atomic<std::uint64_t> guest_timer_fires{0};
 
 std::uint64_t rdtime() {
     std::uint64_t t;
@@ -187,106 +191,62 @@ void reprogram_timer_locked() {
     rv::sbi::ecall(rv::sbi::eid::time, rv::sbi::fid::time_set_timer, next);
 }
 
+axvcpu::CancelToken add_timer(std::uint64_t deadline_ticks, axvcpu::TimerCallback callback, void* context) {
+    vmm::LockGuard guard(timer_lock);
+    for (TimerSlot& slot : timer_slots) {
+        if (slot.active) continue;
+        const axvcpu::CancelToken token = next_token++;
+        slot = TimerSlot{deadline_ticks, callback, context, token, hart_id(), true};
+        reprogram_timer_locked();
+        return token;
+    }
+    fail(20, "out of host timer slots");
+}
+
+// Cancelling a timer that already fired is a no-op.
+void remove_timer(axvcpu::CancelToken token) {
+    vmm::LockGuard guard(timer_lock);
+    for (TimerSlot& slot : timer_slots)
+        if (slot.active && slot.token == token) slot.active = false;
+    reprogram_timer_locked();
+}
+
 void fire_expired_timers() {
     for (;;) {
         axvcpu::TimerCallback callback = nullptr;
         void* context = nullptr;
-        timer_lock.lock();
-        const std::uint64_t now = rdtime();
-        for (TimerSlot& slot : timer_slots) {
-            if (slot.active && slot.hart == hart_id() && slot.deadline_ticks <= now) {
-                slot.active = false;
-                callback = slot.callback;
-                context = slot.context;
-                break;
+        bool expired = false;
+        {
+            vmm::LockGuard guard(timer_lock);
+            const std::uint64_t now = rdtime();
+            for (TimerSlot& slot : timer_slots) {
+                if (slot.active && slot.hart == hart_id() && slot.deadline_ticks <= now) {
+                    slot.active = false;
+                    callback = slot.callback;
+                    context = slot.context;
+                    expired = true;
+                    break;
+                }
             }
+            if (!expired) reprogram_timer_locked();
         }
-        if (callback == nullptr) reprogram_timer_locked();
-        timer_lock.unlock();
-        if (callback == nullptr) return;
-        callback(context, now * 100);
+        if (!expired) return;
+        if (callback != nullptr) callback(context, rdtime() * 100);
     }
 }
 
-// --- The VM -----------------------------------------------------------------
-struct VmState {
-    usize vcpu_count = 1;
-    usize vcpu_hart[max_harts]{};
-    std::atomic<std::uint64_t> active{0};         // vCPUs started (HSM "started")
-    std::atomic<std::uint64_t> pending[max_harts]{};  // interrupt vectors to inject, one bit each
-    std::atomic<std::uint32_t> start_request[max_harts]{};  // word-sized: no byte AMOs
-    std::atomic<std::uint64_t> exit_kinds{0};     // bit i: exit alternative i seen
-    std::atomic<std::uint64_t> failures{0};
-    std::atomic<std::uint64_t> timer_fires{0};
-    std::atomic<std::uint32_t> quiet{0};
-    // hc::expect_resume: the next Halt must be a non-retentive suspend
-    // that resumes at resume_addr with this opaque.
-    bool expect_resume = false;
-    std::uint64_t resume_addr = 0, resume_opaque = 0, resumes_seen = 0;
-    std::uint8_t echo[echo_size]{};
-    example::SpinLock echo_lock;
-    HostPhysAddr s2_root;
-};
-VmState vm;
-usize host_harts = 1;
+// A halted Sstc vCPU's timer fires in vstimecmp, which the host does not
+// see: one host timer per hart wakes the hart at that deadline.
+axvcpu::CancelToken wake_up_token[max_harts]{};
 
-void kick_hart(usize hart) {
-    if (hart == hart_id()) return;
-    rv::sbi::ecall(rv::sbi::eid::ipi, rv::sbi::fid::ipi_send_ipi, std::uint64_t{1} << hart, 0);
-}
-
-// --- The HostApiPolicy --------------------------------------------------------
-std::uintptr_t heap_next = 0;
-
-// The policy calls the host from inside its run(), in the stretches it
-// publishes (RunPublisher): there the vCPU must be this hart's current vCPU
-// and read Running, as a kernel's host API would find it.
+// --- The host policy --------------------------------------------------------------
+struct Board;
+using Vmm = vmm::Vmm<Board>;
+// Vmm::expect_published, once Board is complete.
 void expect_published(const char* where);
 
-struct Host {
-    // VmmIf
-    static axvcpu::VMId current_vm_id() { return 0; }
-    static axvcpu::VCpuId current_vcpu_id() {
-        for (usize i = 0; i < vm.vcpu_count; ++i)
-            if (vm.vcpu_hart[i] == hart_id()) return i;
-        return 0;
-    }
-    static std::optional<usize> vcpu_num(axvcpu::VMId id) {
-        expect_published("vcpu_num: the vCPU is not published as current and Running");
-        return id == 0 ? std::optional<usize>(vm.vcpu_count) : std::nullopt;
-    }
-    static std::optional<axvcpu::VCpuSet> active_vcpus(axvcpu::VMId id) {
-        expect_published("active_vcpus: the vCPU is not published as current and Running");
-        if (id != 0) return std::nullopt;
-        return axvcpu::VCpuSet::from_bits(vm.active.load());
-    }
-    // Queued per vCPU and delivered by its own hart before its next entry.
-    static void inject_interrupt(axvcpu::VMId id, axvcpu::VCpuId vcpu, axvcpu::InterruptVector vector) {
-        if (id != 0 || vcpu >= vm.vcpu_count || vector >= 64) return;
-        vm.pending[vcpu].fetch_or(std::uint64_t{1} << vector);
-        kick_hart(vm.vcpu_hart[vcpu]);
-    }
-    static void inject_interrupt_to_cpus(axvcpu::VMId id, axvcpu::VCpuSet set, axvcpu::InterruptVector vector) {
-        for (axvcpu::VCpuId vcpu : set) inject_interrupt(id, vcpu, vector);
-    }
-    static void notify_vcpu_timer_expired(axvcpu::VMId, axvcpu::VCpuId) { vm.timer_fires.fetch_add(1); }
-
-    // MemoryIf: a bump allocator over the memory after the stacks; the
-    // example never frees page tables.
-    static std::optional<HostPhysAddr> alloc_contiguous_frames(usize count, usize align_log2) {
-        const std::uintptr_t align = std::uintptr_t{1} << (align_log2 < 12 ? 12 : align_log2);
-        if (heap_next == 0) heap_next = reinterpret_cast<std::uintptr_t>(__heap_start);
-        const std::uintptr_t start = (heap_next + align - 1) & ~(align - 1);
-        if (start + count * 4096 > 0x80800000) return std::nullopt;
-        heap_next = start + count * 4096;
-        for (std::uintptr_t p = start; p < heap_next; p += 8) *reinterpret_cast<std::uint64_t*>(p) = 0;
-        return HostPhysAddr(start);
-    }
-    static std::optional<HostPhysAddr> alloc_frame() { return alloc_contiguous_frames(1, 12); }
-    static void dealloc_frame(HostPhysAddr) {}
-    static void dealloc_contiguous_frames(HostPhysAddr, usize) {}
-    static axvcpu::HostVirtAddr phys_to_virt(HostPhysAddr pa) { return axvcpu::HostVirtAddr(pa.value()); }
-    static HostPhysAddr virt_to_phys(axvcpu::HostVirtAddr va) { return HostPhysAddr(va.value()); }
+struct Host : vmm::HostApi<Board> {
+    static void notify_vcpu_timer_expired(axvcpu::VMId, axvcpu::VCpuId) { guest_timer_fires.fetch_add(1); }
 
     // TimeIf: the time CSR at QEMU virt's 10 MHz.
     static std::uint64_t current_ticks() { return rdtime(); }
@@ -296,32 +256,13 @@ struct Host {
     static std::uint64_t nanos_to_ticks(std::uint64_t nanos) { return nanos / 100; }
     static axvcpu::CancelToken register_timer(std::uint64_t deadline_nanos, axvcpu::TimerCallback callback,
                                               void* context) {
-        expect_published("register_timer: the vCPU is not published as current and Running");
-        timer_lock.lock();
-        axvcpu::CancelToken token = 0;
-        for (TimerSlot& slot : timer_slots) {
-            if (slot.active) continue;
-            token = next_token++;
-            slot = TimerSlot{nanos_to_ticks(deadline_nanos), callback, context, token, hart_id(), true};
-            break;
-        }
-        if (token != 0) reprogram_timer_locked();
-        timer_lock.unlock();
-        if (token == 0) fail(20, "out of host timer slots");
-        return token;
+        expect_published("register_timer");
+        return add_timer(nanos_to_ticks(deadline_nanos), callback, context);
     }
-    // Cancelling a timer that already fired is a no-op.
     static void cancel_timer(axvcpu::CancelToken token) {
-        expect_published("cancel_timer: the vCPU is not published as current and Running");
-        timer_lock.lock();
-        for (TimerSlot& slot : timer_slots)
-            if (slot.active && slot.token == token) slot.active = false;
-        reprogram_timer_locked();
-        timer_lock.unlock();
+        expect_published("cancel_timer");
+        remove_timer(token);
     }
-
-    // HostIf
-    static usize get_host_cpu_num() { return host_harts; }
 
     // CurrentVCpuSlot: one per hart, at tp.
     static void* current_vcpu_slot() { return hart_slot(); }
@@ -330,126 +271,190 @@ struct Host {
 
 using VCpu = axvcpu::AxVCpu<rv::VCpu<Host>, Host>;
 
-void expect_published(const char* where) {
-    const VCpu* vcpu = axvcpu::current_vcpu<rv::VCpu<Host>, Host>();
-    if (vcpu == nullptr || vcpu->state() != axvcpu::VCpuState::Running) fail(24, where);
-}
-Uninit<VCpu> vcpus[max_harts];
-Uninit<axvcpu::AxPerCpu<rv::PerCpu>> percpu[max_harts];
-
-// --- Stage 2: identity map of guest RAM (2 MiB pages) and the UART page ------
-HostPhysAddr build_stage2() {
-    const rv::stage2::Layout layout{EXAMPLE_S2_LEVELS};
-    const auto root = Host::alloc_contiguous_frames(layout.root_pages, layout.root_align_log2);
-    if (!root) fail(21, "no memory for the stage-2 root");
-    auto alloc = []() -> std::optional<std::uint64_t> {
-        const auto frame = Host::alloc_frame();
-        if (!frame) return std::nullopt;
-        return frame->value();
-    };
-    auto table = [](std::uint64_t pa) { return reinterpret_cast<std::uint64_t*>(pa); };
-    rv::stage2::Mapper mapper(layout, root->value(), alloc, table);
-    if (!mapper.map(guest_ram_base, guest_ram_base, guest_ram_size, rv::stage2::MemType::Normal) ||
-        !mapper.map(example::uart_base, example::uart_base, 0x1000, rv::stage2::MemType::Device))
-        fail(21, "stage-2 mapping failed");
-    return *root;
-}
-
-// --- The emulated echo device -------------------------------------------------
-// Offsets 0..7 are a scratch register any width can write and read back;
-// 8..15 read as 0x8877665544332211 (for sign-extension checks).
-std::optional<std::uint64_t> echo_read(std::uint64_t offset, usize bytes) {
-    if (offset + bytes > echo_size || offset % bytes != 0) return std::nullopt;
-    vm.echo_lock.lock();
-    std::uint64_t value = 0;
-    for (usize i = 0; i < bytes; ++i) value |= std::uint64_t{vm.echo[offset + i]} << (8 * i);
-    vm.echo_lock.unlock();
-    return value;
-}
-bool echo_write(std::uint64_t offset, usize bytes, std::uint64_t value) {
-    if (offset + bytes > 8 || offset % bytes != 0) return false;
-    vm.echo_lock.lock();
-    for (usize i = 0; i < bytes; ++i) vm.echo[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
-    vm.echo_lock.unlock();
-    return true;
-}
-
-// --- Hypercalls (the test protocol; README.md) ----------------------------------
-namespace hc {
-constexpr std::uint64_t echo_sum = 1, inject_self = 2, check_exits = 3, report_failure = 4, set_quiet = 5,
-                        timer_fires = 6, ack_external = 7, interleave = 8,
-                        bench_begin = 9, bench_end = 10, console_bytes = 11, expect_resume = 12,
-                        resumes_seen = 13;
-}
-
-constexpr usize exit_index(const AxVCpuExitReason& reason) { return reason.index(); }
-
-// --- The per-vCPU loop ------------------------------------------------------------
-void enable_interrupt_window() {
-    // Let the host's own handler take what is pending (timers, IPIs).
+// Let the host's own handler take what is pending (timers, IPIs).
+void open_interrupt_window() {
     rv::csr::set<rv::csr::sstatus>(rv::csr::sstatus_bits::sie);
     asm volatile("nop");
     rv::csr::clear<rv::csr::sstatus>(rv::csr::sstatus_bits::sie);
 }
 
-void deliver_pending(VCpu& vcpu) {
-    std::uint64_t bits = vm.pending[vcpu.id()].exchange(0);
-    while (bits != 0) {
-        const usize vector = static_cast<usize>(__builtin_ctzll(bits));
-        bits &= bits - 1;
-        if (!vcpu.inject_interrupt(vector)) {
-            print("[vcpu ", Dec{vcpu.id()}, "] inject_interrupt(", Dec{vector}, ") refused\n");
-            vm.failures.fetch_add(1);
-        }
-    }
-}
+// --- What only the riscv64 test guests ask for ----------------------------------
+struct TestProbes {
+    // hc::expect_resume: the next Halt must be a non-retentive suspend that
+    // resumes at resume_addr with this opaque.
+    bool expect_resume = false;
+    std::uint64_t resume_addr = 0, resume_opaque = 0, resumes_seen = 0;
+    // hc::interleave: a vCPU of another VM takes the hart between two runs.
+    bool interleave = false;
+    std::uint64_t hart_shares = 0;
+};
+TestProbes probes;
 
-// A Halt (guest WFI or suspend) parks the hart until this vCPU has an
-// interrupt to take: queued by the VMM or already pending in hvip.
-void wait_for_interrupt(VCpu& vcpu) {
-    for (;;) {
-        if (vm.pending[vcpu.id()].load() != 0) return;
-        if ((rv::csr::read<rv::csr::hvip>() & rv::csr::hvip_bits::all) != 0) return;
+void check_non_retentive_resume(VCpu& vcpu);
+void check_last_trap(VCpu& vcpu, const AxVCpuExitReason& reason);
+void share_hart_with_other_vm(VCpu& vcpu);
+void run_bench_loop(VCpu& vcpu, const std::array<std::uint8_t, vmm::EchoDevice::size>& echo);
+
+struct Board {
+    using Host = ::Host;
+    using Arch = rv::VCpu<Host>;
+    using Devices = vmm::DeviceTable<2, vmm::EchoDevice>;
+    static constexpr usize max_cpus = max_harts;
+    static constexpr usize max_vcpus_per_vm = max_harts;
+    static constexpr bool trace_exits = true;
+
+    static void putc(char c) { example::Uart::putc(c); }
+    static usize cpu_index() { return cpu_of_hart[hart_id()]; }
+    static void kick(usize cpu) {
+        rv::sbi::ecall(rv::sbi::eid::ipi, rv::sbi::fid::ipi_send_ipi, std::uint64_t{1} << hart_of_cpu[cpu], 0);
+    }
+    static void idle() {
         asm volatile("wfi");
-        enable_interrupt_window();
+        open_interrupt_window();
+    }
+    [[noreturn]] static void exit(std::uint32_t code) { example::qemu_exit(code); }
+
+    static std::optional<HostPhysAddr> build_stage2(const vmm::VmDescription& vm) {
+        const rv::stage2::Layout layout{EXAMPLE_S2_LEVELS};
+        const auto root = Host::alloc_contiguous_frames(layout.root_pages, layout.root_align_log2);
+        if (!root) return std::nullopt;
+        auto alloc = []() -> std::optional<std::uint64_t> {
+            const auto frame = Host::alloc_frame();
+            if (!frame) return std::nullopt;
+            return frame->value();
+        };
+        auto table = [](std::uint64_t pa) { return reinterpret_cast<std::uint64_t*>(pa); };
+        rv::stage2::Mapper mapper(layout, root->value(), alloc, table);
+        const bool ram = vmm::for_each_ram_region(vm, [&](const vmm::RamBacking& region) {
+            return mapper.map(region.gpa, region.hpa, region.size, rv::stage2::MemType::Normal).has_value();
+        });
+        for (const auto& device : vm.passthrough)
+            if (!mapper.map(device.base_gpa, device.base_hpa, device.length, rv::stage2::MemType::Device)) return std::nullopt;
+        if (!ram) return std::nullopt;
+        return *root;
+    }
+    static bool add_device(Devices& devices, const axvcpu::EmulatedDeviceConfig& config) {
+        return config.name == "echo" && devices.add<vmm::EchoDevice>(GuestPhysAddr(config.base_gpa), config.length);
+    }
+    static rv::CreateConfig create_config(const vmm::VmDescription& vm, usize id) {
+        return rv::CreateConfig{id, vm.dtb, EXAMPLE_S2_LEVELS};
+    }
+    static rv::SetupConfig setup_config(const vmm::VmDescription&) { return vcpu_setup; }
+    // A hart started with hart_start: a0 = its hart id, a1 = opaque.
+    static bool set_boot_arguments(VCpu& vcpu, std::uint64_t opaque) {
+        return vcpu.set_gpr(10, vcpu.id()) && vcpu.set_gpr(11, opaque);
+    }
+    static std::uint64_t cpu_up_status(vmm::CpuUpStatus status) {
+        switch (status) {
+            case vmm::CpuUpStatus::Started: return 0;
+            case vmm::CpuUpStatus::AlreadyOn: return static_cast<std::uint64_t>(rv::sbi::err::already_available);
+            case vmm::CpuUpStatus::InvalidTarget: return static_cast<std::uint64_t>(rv::sbi::err::invalid_param);
+            case vmm::CpuUpStatus::Failed: break;
+        }
+        return static_cast<std::uint64_t>(rv::sbi::err::failed);
+    }
+    static std::uint64_t loaded_value(const axvcpu::exit::MmioRead& read, std::uint64_t raw) {
+        return rv::extend_loaded_value(raw, read.width, read.signed_ext);
+    }
+    // The guest gets an access fault at the instruction, with stval = the
+    // GPA, as on a machine with nothing there.
+    static bool reflect_fault(VCpu& vcpu, std::uint32_t access, GuestPhysAddr gpa) {
+        const std::uint64_t cause = (access & axvcpu::MappingFlags::WRITE) != 0     ? rv::cause::store_access_fault
+                                    : (access & axvcpu::MappingFlags::EXECUTE) != 0 ? rv::cause::instruction_access_fault
+                                                                                   : rv::cause::load_access_fault;
+        return vcpu.arch_vcpu().inject_exception(cause, gpa.value()).has_value();
+    }
+    // riscv64 guests trap no system registers to the VMM.
+    static std::optional<std::uint64_t> sysreg_read(VCpu&, axvcpu::SysRegAddr) { return std::nullopt; }
+    static bool sysreg_write(VCpu&, axvcpu::SysRegAddr, std::uint64_t) { return false; }
+    // The host handler takes it (a timer or a kick) in the window.
+    static void external_interrupt(VCpu&, usize) { open_interrupt_window(); }
+    static bool interrupt_pending(VCpu& vcpu) {
+        if ((rv::csr::read<rv::csr::hip>() & rv::csr::hvip_bits::all) != 0) return true;
+        if constexpr (EXAMPLE_PASSTHROUGH_TIMER != 0) {
+            const std::uint64_t deadline = rv::csr::read<rv::csr::vstimecmp>();
+            if (rdtime() + rv::csr::read<rv::csr::htimedelta>() >= deadline) return true;
+            const usize hart = hart_id();
+            if (wake_up_token[hart] != 0) remove_timer(wake_up_token[hart]);
+            wake_up_token[hart] = deadline == ~std::uint64_t{0} ? 0 : add_timer(deadline, nullptr, nullptr);
+        }
+        (void)vcpu;
+        return false;
+    }
+    // SBI system_reset: type shutdown with reason "no reason" is success.
+    static std::optional<std::uint64_t> power_off_status(VCpu& vcpu) {
+        const std::uint64_t type = vcpu.arch_vcpu().gpr(10), reason = vcpu.arch_vcpu().gpr(11);
+        if (type == rv::sbi::reset_type::shutdown && reason == 0) return 0;
+        return type << 32 | reason | 1;
+    }
+    static vmm::HypercallAnswer hypercall(VCpu& vcpu, const axvcpu::exit::Hypercall& call);
+    static std::uint64_t timer_fires() {
+        return EXAMPLE_PASSTHROUGH_TIMER ? ~std::uint64_t{0} : guest_timer_fires.load();
+    }
+    // The riscv64 test guests check themselves and name no test.
+    static const char* test_name(std::uint64_t) { return "unknown"; }
+    static bool test_checks(std::uint64_t) { return true; }
+    static void run_failed(VCpu& vcpu, axvcpu::AxError) {
+        Out::println("vmm: riscv64 trap at the failed run: ", vcpu.arch_vcpu().last_trap());
+    }
+    static void before_entry(VCpu& vcpu) {
+        if (probes.interleave) share_hart_with_other_vm(vcpu);
+    }
+    static void after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
+        check_last_trap(vcpu, reason);
+        if (reason.is<axvcpu::exit::Halt>() && probes.expect_resume) check_non_retentive_resume(vcpu);
+    }
+};
+
+vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
+    namespace hc = vmm::hypercall;
+    switch (call.nr) {
+        case hc::interleave: probes.interleave = call.args[0] != 0; return vmm::HypercallAnswer::of(0);
+        case hc::bench_begin:
+            run_bench_loop(vcpu, Vmm::vm(0)->devices.find_model<vmm::EchoDevice>(GuestPhysAddr(echo_device))->bytes());
+            return vmm::HypercallAnswer::of(0);
+        // Console input never exits: compare the guest's count with what
+        // the policy delivered.
+        case hc::console_bytes: {
+            const std::uint64_t seen = vcpu.arch_vcpu().console_bytes_read();
+            Out::println("vmm: console bytes read: guest ", Dec{call.args[0]}, ", policy ", Dec{seen});
+            const bool same = seen == call.args[0] && seen != 0;
+            if (!same) Vmm::failed("console byte counts differ");
+            return vmm::HypercallAnswer::of(same ? 0 : 1);
+        }
+        case hc::expect_resume:
+            probes.expect_resume = true;
+            probes.resume_addr = call.args[0];
+            probes.resume_opaque = call.args[1];
+            return vmm::HypercallAnswer::of(0);
+        case hc::resumes_seen: return vmm::HypercallAnswer::of(probes.resumes_seen);
+        // The guest claims its external interrupt (what a virtual PLIC's
+        // claim register would do).
+        case hc::ack_external:
+            return vmm::HypercallAnswer::of(vcpu.arch_vcpu().clear_interrupt(rv::irq::supervisor_external) ? 0 : 1);
+        default: return vmm::HypercallAnswer::unknown();
     }
 }
 
-std::uint64_t hart_shares = 0;  // how often interleave mode switched VMs
+static_assert(axvcpu::api::check_host_api<Host>());
 
-void finish(VCpu& vcpu, std::uint64_t type, std::uint64_t reason) {
-    print("[vcpu ", Dec{vcpu.id()}, "] system reset: type ", Dec{type}, ", reason ", Dec{reason}, "; exits seen ",
-          Hex{vm.exit_kinds.load()}, ", failures ", Dec{vm.failures.load()}, ", hart shared with VM 1 ",
-          Dec{hart_shares}, " times\n");
-    if (type != rv::sbi::reset_type::shutdown || reason != 0) fail(2, "guest reported failure");
-    if (vm.expect_resume) vm.failures.fetch_add(1);  // a suspend announced but never made
-    if (vm.failures.load() != 0) fail(3, "hypervisor-side checks failed");
-    print("axvcpu-riscv64: PASS\n");
-    example::qemu_exit(0);
-}
-
-void inject_access_fault(VCpu& vcpu, std::uint32_t flags, std::uint64_t gpa) {
-    const std::uint64_t cause = (flags & axvcpu::MappingFlags::WRITE) != 0 ? rv::cause::store_access_fault
-                                : (flags & axvcpu::MappingFlags::EXECUTE) != 0 ? rv::cause::instruction_access_fault
-                                                                               : rv::cause::load_access_fault;
-    if (!vcpu.arch_vcpu().inject_exception(cause, gpa)) fail(4, "could not reflect a fault to the guest");
-}
+void expect_published(const char* where) { Vmm::expect_published(where); }
 
 // A vCPU of a second VM (its own VMID, all-zero VS CSRs) that takes this
 // hart between two runs of the guest's vCPU, the way a scheduler would:
 // the guest only keeps working if unbind/bind saved and restored its VS
-// CSRs, pending virtual interrupts and stage-2 context.
-Uninit<VCpu> other_vm_vcpu;
-bool other_vm_ready = false;
-// Out of line: creating a VCpu needs a large stack frame, which run_vcpu's
-// hot loop should not carry.
+// CSRs, pending virtual interrupts and stage-2 context. It never runs a
+// guest, so it is not in the VMM's VM table.
+vmm::StaticSlot<VCpu> other_vm_vcpu;
+// Out of line: creating a VCpu needs a large stack frame, which the run
+// loop should not carry.
 [[gnu::noinline]] void share_hart_with_other_vm(VCpu& vcpu) {
-    if (!other_vm_ready) {
-        auto created = VCpu::create(1, 0, hart_id(), std::nullopt, rv::CreateConfig{0, GuestPhysAddr(0), 3});
+    if (other_vm_vcpu.get() == nullptr) {
+        auto created = VCpu::create(1, 0, hart_id(), std::nullopt, rv::CreateConfig{0, GuestPhysAddr(0), EXAMPLE_S2_LEVELS});
         if (!created) fail(18, "second VM vCPU create failed");
         VCpu& other = other_vm_vcpu.emplace(std::move(created).value());
-        if (!other.setup(GuestPhysAddr(guest_entry), vm.s2_root, vcpu_setup)) fail(18, "second VM vCPU setup failed");
-        other_vm_ready = true;
+        if (!other.setup(GuestPhysAddr(guest_ram_base), Vmm::vm(0)->stage2_root, vcpu_setup))
+            fail(18, "second VM vCPU setup failed");
     }
     VCpu& other = *other_vm_vcpu;
     if (!vcpu.unbind()) fail(19, "switching to the second VM failed");
@@ -463,7 +468,7 @@ bool other_vm_ready = false;
     if (rv::csr::read<rv::csr::vstvec>() != 0 || (rv::csr::read<rv::csr::hgatp>() >> 44 & 0x3fff) != 1)
         fail(19, "second VM's context not loaded");
     if (!other.unbind() || !vcpu.bind()) fail(19, "switching back failed");
-    ++hart_shares;
+    ++probes.hart_shares;
 }
 
 // After a hypercall or MMIO exit, last_trap() must describe that exit's
@@ -485,25 +490,25 @@ void check_last_trap(VCpu& vcpu, const AxVCpuExitReason& reason) {
         ok = access_ok(rv::cause::store_guest_page_fault, write->addr);
     }
     if (!ok) {
-        print("[vcpu ", Dec{vcpu.id()}, "] last_trap() does not match ", reason, ": ", trap, "\n");
-        vm.failures.fetch_add(1);
+        Out::println("vmm: last_trap() does not match ", reason, ": ", trap);
+        Vmm::failed("last_trap() record");
     }
 }
 
 // The Halt of a non-retentive suspend must already hold the fresh-start
 // state the guest resumes with (README.md).
 void check_non_retentive_resume(VCpu& vcpu) {
-    vm.expect_resume = false;
+    probes.expect_resume = false;
     const auto& arch = vcpu.arch_vcpu();
-    const bool ok = arch.guest_context().sepc == vm.resume_addr && arch.gpr(10) == vcpu.id() &&
-                    arch.gpr(11) == vm.resume_opaque && rv::csr::read<rv::csr::vsatp>() == 0 &&
+    const bool ok = arch.guest_context().sepc == probes.resume_addr && arch.gpr(10) == vcpu.id() &&
+                    arch.gpr(11) == probes.resume_opaque && rv::csr::read<rv::csr::vsatp>() == 0 &&
                     (rv::csr::read<rv::csr::vsstatus>() & rv::csr::sstatus_bits::sie) == 0;
-    print("[vcpu ", Dec{vcpu.id()}, "] non-retentive suspend: resumes at ", Hex{arch.guest_context().sepc}, ", a1 ",
-          Hex{arch.gpr(11)}, ok ? "" : " (WRONG)", "\n");
+    Out::println("vmm: non-retentive suspend: resumes at ", Hex{arch.guest_context().sepc}, ", a1 ",
+                 Hex{arch.gpr(11)}, ok ? "" : " (WRONG)");
     if (ok) {
-        ++vm.resumes_seen;
+        ++probes.resumes_seen;
     } else {
-        vm.failures.fetch_add(1);
+        Vmm::failed("non-retentive suspend state");
     }
 }
 
@@ -511,30 +516,30 @@ void check_non_retentive_resume(VCpu& vcpu) {
 // loop in bench_raw.cpp, done through the public API, so the difference in
 // instructions is what the library costs. Out of line, like raw_main's
 // loop, so it has a frame of its own.
-[[gnu::noinline]] void run_bench_loop(VCpu& vcpu) {
+[[gnu::noinline]] void run_bench_loop(VCpu& vcpu, const std::array<std::uint8_t, vmm::EchoDevice::size>& echo) {
     (void)vcpu.set_return_value(0);
     for (;;) {
         auto result = vcpu.run();
         if (!result) fail(22, "run failed in the benchmark loop");
         const AxVCpuExitReason& reason = result.value();
         if (const auto* call = reason.get_if<axvcpu::exit::Hypercall>()) {
-            if (call->nr == hc::echo_sum) {
+            if (call->nr == vmm::hypercall::sum) {
                 const auto& a = call->args;
                 (void)vcpu.set_return_value(a[0] + a[1] + a[2] + a[3] + a[4] + a[5]);
                 continue;
             }
-            if (call->nr == hc::inject_self) {
+            if (call->nr == vmm::hypercall::inject) {
                 (void)vcpu.set_return_value(0);
                 (void)vcpu.inject_interrupt(call->args[0]);
                 continue;
             }
-            if (call->nr == hc::bench_end) return;
+            if (call->nr == vmm::hypercall::bench_end) return;
         } else if (const auto* read = reason.get_if<axvcpu::exit::MmioRead>()) {
             // The device read exactly as bench_raw.cpp does it (8 bytes);
             // extend_loaded_value keeps the bytes the access width asks for.
             std::uint64_t raw = 0;
             for (unsigned i = 0; i < 8; ++i)
-                raw |= std::uint64_t{vm.echo[(read->addr.value() - echo_device + i) & (echo_size - 1)]} << (8 * i);
+                raw |= std::uint64_t{echo[(read->addr.value() - echo_device + i) & (vmm::EchoDevice::size - 1)]} << (8 * i);
             (void)vcpu.set_gpr(read->reg, rv::extend_loaded_value(raw, read->width, read->signed_ext));
             continue;
         }
@@ -542,135 +547,10 @@ void check_non_retentive_resume(VCpu& vcpu) {
     }
 }
 
-// Returns when the vCPU stops (CpuDown).
-void run_vcpu(VCpu& vcpu) {
-    const usize id = vcpu.id();
-    if (!vcpu.bind()) fail(5, "bind failed");
-    std::uint64_t count = 0;
-    bool interleave = false;
-    for (;;) {
-        if (interleave) share_hart_with_other_vm(vcpu);
-        deliver_pending(vcpu);
-        auto result = vcpu.run();
-        if (!result) {
-            print("[vcpu ", Dec{id}, "] run failed: ", result.error(), " at ", vcpu.arch_vcpu().last_trap(), "\n");
-            fail(6, "vCPU run error");
-        }
-        const AxVCpuExitReason& reason = result.value();
-        ++count;
-        check_last_trap(vcpu, reason);
-        vm.exit_kinds.fetch_or(std::uint64_t{1} << exit_index(reason));
-        if (vm.quiet.load() == 0) print("[vcpu ", Dec{id}, "] exit ", Dec{count}, ": ", reason, "\n");
-
-        if (const auto* hcall = reason.get_if<axvcpu::exit::Hypercall>()) {
-            std::uint64_t ret = 0;
-            switch (hcall->nr) {
-                case hc::echo_sum:
-                    for (std::uint64_t arg : hcall->args) ret += arg;
-                    break;
-                case hc::inject_self: Host::inject_interrupt(0, id, static_cast<axvcpu::InterruptVector>(hcall->args[0])); break;
-                case hc::check_exits: {
-                    ret = hcall->args[0] & ~vm.exit_kinds.load();
-                    if (ret != 0) {
-                        print("[vcpu ", Dec{id}, "] exits the guest caused but the VMM never saw: ", Hex{ret}, "\n");
-                        vm.failures.fetch_add(1);
-                    }
-                    break;
-                }
-                case hc::report_failure:
-                    print("[vcpu ", Dec{id}, "] guest reports failure ", Hex{hcall->args[0]}, " (", Hex{hcall->args[1]},
-                          ")\n");
-                    vm.failures.fetch_add(1);
-                    break;
-                case hc::set_quiet: vm.quiet.store(hcall->args[0] != 0 ? 1 : 0); break;
-                case hc::interleave: interleave = hcall->args[0] != 0; break;
-                case hc::bench_begin: run_bench_loop(vcpu); break;
-                // Console input never exits: compare the guest's count with
-                // what the policy delivered.
-                case hc::console_bytes: {
-                    const std::uint64_t seen = vcpu.arch_vcpu().console_bytes_read();
-                    print("[vcpu ", Dec{id}, "] console bytes read: guest ", Dec{hcall->args[0]}, ", policy ",
-                          Dec{seen}, "\n");
-                    ret = seen == hcall->args[0] && seen != 0 ? 0 : 1;
-                    if (ret != 0) vm.failures.fetch_add(1);
-                    break;
-                }
-                case hc::expect_resume:
-                    vm.expect_resume = true;
-                    vm.resume_addr = hcall->args[0];
-                    vm.resume_opaque = hcall->args[1];
-                    break;
-                case hc::resumes_seen: ret = vm.resumes_seen; break;
-                // ~0: guest timers do not go through host timers here.
-                case hc::timer_fires: ret = EXAMPLE_PASSTHROUGH_TIMER ? ~std::uint64_t{0} : vm.timer_fires.load(); break;
-                // The guest claims its external interrupt (what a virtual
-                // PLIC's claim register would do).
-                case hc::ack_external: ret = vcpu.arch_vcpu().clear_interrupt(rv::irq::supervisor_external) ? 0 : 1; break;
-                default: ret = static_cast<std::uint64_t>(rv::sbi::err::not_supported);
-            }
-            (void)vcpu.set_return_value(ret);
-        } else if (const auto* read = reason.get_if<axvcpu::exit::MmioRead>()) {
-            const auto value = read->addr.value() >= echo_device
-                                   ? echo_read(read->addr.value() - echo_device, axvcpu::size_in_bytes(read->width))
-                                   : std::nullopt;
-            if (value) {
-                (void)vcpu.set_gpr(read->reg, rv::extend_loaded_value(*value, read->width, read->signed_ext));
-            } else {
-                inject_access_fault(vcpu, axvcpu::MappingFlags::READ, read->addr.value());
-            }
-        } else if (const auto* write = reason.get_if<axvcpu::exit::MmioWrite>()) {
-            if (write->addr.value() < echo_device ||
-                !echo_write(write->addr.value() - echo_device, axvcpu::size_in_bytes(write->width), write->data))
-                inject_access_fault(vcpu, axvcpu::MappingFlags::WRITE, write->addr.value());
-        } else if (const auto* npf = reason.get_if<axvcpu::exit::NestedPageFault>()) {
-            // Nothing is mapped or emulated there: the guest gets an access
-            // fault at the instruction, as on a machine with no device.
-            inject_access_fault(vcpu, npf->access_flags.bits, npf->addr.value());
-        } else if (reason.is<axvcpu::exit::Halt>()) {
-            if (vm.expect_resume) check_non_retentive_resume(vcpu);
-            wait_for_interrupt(vcpu);
-        } else if (reason.is<axvcpu::exit::ExternalInterrupt>()) {
-            enable_interrupt_window();
-        } else if (const auto* ipi = reason.get_if<axvcpu::exit::SendIPI>()) {
-            axvcpu::VCpuSet targets;
-            if (ipi->send_to_all) {
-                targets = axvcpu::VCpuSet::first_n(vm.vcpu_count);
-            } else {
-                for (usize bit = 0; bit < 64; ++bit)
-                    if ((ipi->target_cpu_aux >> bit & 1) != 0) targets.insert(ipi->target_cpu + bit);
-            }
-            Host::inject_interrupt_to_cpus(0, targets, static_cast<axvcpu::InterruptVector>(ipi->vector));
-        } else if (const auto* up = reason.get_if<axvcpu::exit::CpuUp>()) {
-            const usize target = up->target_cpu;
-            if (target >= vm.vcpu_count) {
-                (void)vcpu.set_return_value(static_cast<std::uint64_t>(rv::sbi::err::invalid_param));
-            } else if ((vm.active.load() >> target & 1) != 0) {
-                (void)vcpu.set_return_value(static_cast<std::uint64_t>(rv::sbi::err::already_available));
-            } else {
-                VCpu& other = *vcpus[target];
-                const bool ok = other.state() == axvcpu::VCpuState::Created
-                                    ? bool(other.setup(up->entry_point, vm.s2_root, vcpu_setup))
-                                    : bool(other.set_entry(up->entry_point));
-                if (!ok || !other.set_gpr(10, target) || !other.set_gpr(11, up->arg)) fail(7, "CpuUp set-up failed");
-                vm.active.fetch_or(std::uint64_t{1} << target);
-                vm.start_request[target].store(1, std::memory_order_release);
-                kick_hart(vm.vcpu_hart[target]);
-            }
-        } else if (reason.is<axvcpu::exit::CpuDown>()) {
-            vm.active.fetch_and(~(std::uint64_t{1} << id));
-            if (!vcpu.unbind()) fail(8, "unbind failed");
-            return;
-        } else if (reason.is<axvcpu::exit::SystemDown>()) {
-            finish(vcpu, vcpu.arch_vcpu().gpr(10), vcpu.arch_vcpu().gpr(11));
-        } else {
-            print("[vcpu ", Dec{id}, "] unexpected exit\n");
-            fail(9, "unexpected exit");
-        }
-    }
-}
-
 // Bad input to the policy gets a clear error, on the real hart too, and
-// leaves the vCPU usable where the state machine says so.
+// leaves the vCPU usable where the state machine says so. On a vCPU of its
+// own, which no VM owns.
+vmm::StaticSlot<VCpu> probe_vcpu;
 void check_policy_input_errors() {
     const auto expect = [](bool refused, const char* what) {
         if (!refused) fail(23, what);
@@ -678,22 +558,28 @@ void check_policy_input_errors() {
     expect(VCpu::create(0, 9, 0, std::nullopt, rv::CreateConfig{0, GuestPhysAddr(0), 5}).error() ==
                axvcpu::AxError::InvalidInput,
            "create accepted 5 page-table levels");
-    auto& arch = vcpus[0]->arch_vcpu();
-    expect(arch.set_ept_root(HostPhysAddr(vm.s2_root.value() + 4096)).error() == axvcpu::AxError::InvalidInput,
+    auto created = VCpu::create(9, 0, 0, std::nullopt, rv::CreateConfig{0, GuestPhysAddr(0), EXAMPLE_S2_LEVELS});
+    if (!created) fail(23, "probe vCPU create failed");
+    VCpu& probe = probe_vcpu.emplace(std::move(created).value());
+    auto& arch = probe.arch_vcpu();
+    const HostPhysAddr root = Vmm::vm(0)->stage2_root;
+    expect(arch.set_ept_root(HostPhysAddr(root.value() + 4096)).error() == axvcpu::AxError::InvalidInput,
            "set_ept_root accepted a root that is not 16 KiB aligned");
-    expect(arch.set_entry(GuestPhysAddr(guest_entry + 1)).error() == axvcpu::AxError::InvalidInput,
+    expect(arch.set_entry(GuestPhysAddr(guest_ram_base + 1)).error() == axvcpu::AxError::InvalidInput,
            "set_entry accepted an odd entry point");
     expect(arch.setup(rv::SetupConfig{true, false}).error() == axvcpu::AxError::Unsupported,
            "setup accepted interrupt passthrough");
-    vcpus[0]->set_state_unchecked(axvcpu::VCpuState::Ready);  // past the state machine: the policy's own check
-    expect(vcpus[0]->run().error() == axvcpu::AxError::BadState, "run on an unbound vCPU");
-    vcpus[0]->set_state_unchecked(axvcpu::VCpuState::Created);
+    probe.set_state_unchecked(axvcpu::VCpuState::Ready);  // past the state machine: the policy's own check
+    expect(probe.run().error() == axvcpu::AxError::BadState, "run on an unbound vCPU");
+    probe.set_state_unchecked(axvcpu::VCpuState::Created);
     expect(arch.unbind().error() == axvcpu::AxError::BadState, "unbind of an unbound vCPU");
-    expect(vcpus[0]->inject_interrupt(3).error() == axvcpu::AxError::InvalidInput, "inject of vector 3");
-    expect(vcpus[0]->set_gpr(32, 0).error() == axvcpu::AxError::InvalidInput, "set_gpr(32)");
-    expect(vcpus[0]->state() == axvcpu::VCpuState::Created, "vCPU 0 not left Created by refused calls");
-    print("policy input checks: every bad request refused\n");
+    expect(probe.inject_interrupt(3).error() == axvcpu::AxError::InvalidInput, "inject of vector 3");
+    expect(probe.set_gpr(32, 0).error() == axvcpu::AxError::InvalidInput, "set_gpr(32)");
+    expect(probe.state() == axvcpu::VCpuState::Created, "probe vCPU not left Created by refused calls");
+    Out::println("vmm: policy input checks: every bad request refused");
 }
+
+vmm::StaticSlot<axvcpu::AxPerCpu<rv::PerCpu>> percpu[max_harts];
 
 void enable_virtualization(usize hart) {
     auto& cpu = percpu[hart].emplace();
@@ -702,8 +588,8 @@ void enable_virtualization(usize hart) {
     if (!cpu.hardware_disable() || cpu.is_enabled() || rv::csr::read<rv::csr::hideleg>() != 0)
         fail(11, "hardware_disable did not disable");
     if (!cpu.hardware_enable() || !cpu.is_enabled()) fail(12, "hardware_enable failed again");
-    print("[hart ", Dec{hart}, "] virtualization on (hedeleg ", Hex{rv::csr::read<rv::csr::hedeleg>()}, ", hideleg ",
-          Hex{rv::csr::read<rv::csr::hideleg>()}, ")\n");
+    Out::println("[hart ", Dec{hart}, "] virtualization on (hedeleg ", Hex{rv::csr::read<rv::csr::hedeleg>()},
+                 ", hideleg ", Hex{rv::csr::read<rv::csr::hideleg>()}, ")");
 }
 
 void host_trap_setup() {
@@ -712,17 +598,7 @@ void host_trap_setup() {
     rv::csr::write<rv::csr::sie>((1u << 1) | (1u << 5));
 }
 
-// Waits for this hart's vCPU to be started (CpuUp), runs it until CpuDown.
-[[noreturn]] void serve_vcpu(usize id) {
-    for (;;) {
-        while (vm.start_request[id].exchange(0, std::memory_order_acquire) == 0) {
-            asm volatile("wfi");
-            enable_interrupt_window();
-        }
-        run_vcpu(*vcpus[id]);
-        print("[vcpu ", Dec{id}, "] stopped\n");
-    }
-}
+std::atomic<std::uint32_t> harts_ready{0};
 
 }  // namespace
 
@@ -734,8 +610,8 @@ extern "C" void host_trap() {
     } else if (trap.interrupt && trap.code == rv::irq::supervisor_software) {
         rv::csr::clear<rv::csr::sip>(1u << 1);  // the kick itself carries no data
     } else {
-        print("[hart ", Dec{hart_id()}, "] host trap scause=", Hex{scause}, " sepc=",
-              Hex{rv::csr::read<rv::csr::sepc>()}, " stval=", Hex{rv::csr::read<rv::csr::stval>()}, "\n");
+        Out::println("[hart ", Dec{hart_id()}, "] host trap scause=", Hex{scause}, " sepc=",
+                     Hex{rv::csr::read<rv::csr::sepc>()}, " stval=", Hex{rv::csr::read<rv::csr::stval>()});
         fail(13, "unexpected host trap");
     }
 }
@@ -743,21 +619,21 @@ extern "C" void host_trap() {
 extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
     for (char* p = __bss_start; p < __bss_end; ++p) *p = 0;
     host_trap_setup();
-    print("axvcpu-riscv64 example hypervisor on hart ", Dec{hartid}, ", fdt ", Hex{fdt}, "\n");
+    Out::println("axvcpu-riscv64 example hypervisor on hart ", Dec{hartid}, ", fdt ", Hex{fdt}, ", timer ",
+                 EXAMPLE_PASSTHROUGH_TIMER ? "Sstc passthrough" : "SBI via host timers", ", stage 2 Sv",
+                 Dec{EXAMPLE_S2_LEVELS == 4 ? 48 : 39}, "x4");
     enable_virtualization(hartid);
 
     // The harts that exist: HSM answers for them, errors for the others.
-    usize harts[max_harts]{};
     host_harts = 0;
-    harts[host_harts++] = hartid;
+    hart_of_cpu[host_harts++] = hartid;
     for (usize h = 0; h < max_harts; ++h)
         if (h != hartid && rv::sbi::ecall(rv::sbi::eid::hsm, rv::sbi::fid::hsm_hart_get_status, h).error == 0)
-            harts[host_harts++] = h;
-    vm.vcpu_count = host_harts < EXAMPLE_VCPUS ? host_harts : EXAMPLE_VCPUS;
-    for (usize i = 0; i < vm.vcpu_count; ++i) vm.vcpu_hart[i] = harts[i];
+            hart_of_cpu[host_harts++] = h;
+    for (usize cpu = 0; cpu < host_harts; ++cpu) cpu_of_hart[hart_of_cpu[cpu]] = cpu;
+    Vmm::init(reinterpret_cast<std::uintptr_t>(__heap_start), frame_pool_end - reinterpret_cast<std::uintptr_t>(__heap_start),
+              host_harts);
 
-    vm.s2_root = build_stage2();
-    for (usize i = 8; i < echo_size; ++i) vm.echo[i] = static_cast<std::uint8_t>(0x11 * (i - 7));
     // The guest gets a copy of the host's device tree (README.md).
     const auto* header = reinterpret_cast<const std::uint8_t*>(fdt);
     const std::uint32_t fdt_size = std::uint32_t{header[4]} << 24 | std::uint32_t{header[5]} << 16 |
@@ -765,40 +641,33 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
     if (fdt_size > (1u << 20)) fail(14, "device tree too large");
     for (std::uint32_t i = 0; i < fdt_size; ++i) reinterpret_cast<std::uint8_t*>(guest_dtb)[i] = header[i];
 
-    for (usize i = 0; i < vm.vcpu_count; ++i) {
-        rv::CreateConfig config{i, GuestPhysAddr(guest_dtb), EXAMPLE_S2_LEVELS};
-        auto created = VCpu::create(0, i, i, axvcpu::VCpuSet::only(vm.vcpu_hart[i]), config);
-        if (!created) fail(15, "vCPU create failed");
-        vcpus[i].emplace(std::move(created).value());
-    }
-    print("VM 0: ", Dec{vm.vcpu_count}, " vCPU(s), guest RAM ", GuestPhysAddr(guest_ram_base), "+", Hex{guest_ram_size},
-          ", entry ", GuestPhysAddr(guest_entry), ", dtb ", GuestPhysAddr(guest_dtb), ", timer ", EXAMPLE_PASSTHROUGH_TIMER ? "Sstc passthrough" : "SBI via host timers", ", stage 2 Sv",
-          Dec{EXAMPLE_S2_LEVELS == 4 ? 48 : 39}, "x4 root ", vm.s2_root, "\n");
+    vm0.vcpus = host_harts < EXAMPLE_VCPUS ? host_harts : EXAMPLE_VCPUS;
+    auto* vm = Vmm::create_vm(vm0);
+    if (vm == nullptr) fail(15, "VM 0 cannot be created");
+    check_policy_input_errors();
 
-    for (usize i = 1; i < vm.vcpu_count; ++i) {
-        const auto started = rv::sbi::ecall(rv::sbi::eid::hsm, rv::sbi::fid::hsm_hart_start, vm.vcpu_hart[i],
-                                                    reinterpret_cast<std::uint64_t>(&_secondary_start), 0);
+    for (usize cpu = 1; cpu < host_harts; ++cpu) {
+        const auto started = rv::sbi::ecall(rv::sbi::eid::hsm, rv::sbi::fid::hsm_hart_start, hart_of_cpu[cpu],
+                                            reinterpret_cast<std::uint64_t>(&_secondary_start), 0);
         if (started.error != 0) fail(16, "could not start a secondary hart");
     }
-
-    check_policy_input_errors();
-    if (!vcpus[0]->setup(GuestPhysAddr(guest_entry), vm.s2_root, vcpu_setup)) fail(17, "vCPU 0 setup failed");
-    vm.active.fetch_or(1);
-    vm.start_request[0].store(1);
-    serve_vcpu(0);
+    // Secondary harts must be serving before a CpuUp kicks them.
+    while (harts_ready.load() + 1 < host_harts) {
+    }
+    Vmm::start(*vm, 0);
+    Vmm::serve();
 }
 
 extern "C" void hyp_secondary(std::uint64_t hartid) {
     host_trap_setup();
     enable_virtualization(hartid);
-    for (usize i = 0; i < vm.vcpu_count; ++i)
-        if (vm.vcpu_hart[i] == hartid) serve_vcpu(i);
-    for (;;) asm volatile("wfi");
+    harts_ready.fetch_add(1);
+    Vmm::serve();
 }
 
 // What Boost.Outcome's terminate policy and assert() call on misuse.
 extern "C" [[noreturn]] void abort() { fail(98, "abort"); }
 extern "C" [[noreturn]] void __assert_fail(const char* expr, const char* file, unsigned line, const char*) {
-    print("assertion failed: ", expr, " at ", file, ":", Dec{line}, "\n");
+    Out::println("assertion failed: ", expr, " at ", file, ":", Dec{line});
     example::qemu_exit(97);
 }

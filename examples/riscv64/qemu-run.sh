@@ -50,7 +50,7 @@ if [ "$status" -ne 0 ]; then
     echo "qemu-run: QEMU exit status $status" >&2
     exit 1
 fi
-if ! grep -q '^axvcpu-riscv64: PASS' "$log"; then
+if ! grep -q '^RESULT: PASS' "$log"; then
     echo "qemu-run: no success line" >&2
     exit 1
 fi

@@ -164,10 +164,10 @@ public:
     }
 
     // Guest registers can be written whenever the guest is not executing.
-    AxResult<void> set_gpr(usize index, usize value) {
+    [[gnu::always_inline]] AxResult<void> set_gpr(usize index, usize value) {
         return update_stopped([&](A& arch) { return arch.set_gpr(index, value); });
     }
-    AxResult<void> set_return_value(usize value) {
+    [[gnu::always_inline]] AxResult<void> set_return_value(usize value) {
         return update_stopped([&](A& arch) -> AxResult<void> {
             arch.set_return_value(value);
             return ax_ok();
@@ -180,7 +180,7 @@ public:
     // only inside run(), where nesting is refused anyway. A VMM reaches a
     // vCPU running on another CPU through VmmIf::inject_interrupt (an IPI to
     // the owning CPU), as upstream does.
-    AxResult<void> inject_interrupt(usize vector) {
+    [[gnu::always_inline]] AxResult<void> inject_interrupt(usize vector) {
         return update_stopped([&](A& arch) { return arch.inject_interrupt(vector); });
     }
 
@@ -333,7 +333,7 @@ private:
     // current-vCPU slot when the arch policy promises these calls never look
     // at it (api::plain_vcpu_updates).
     template <class Step>
-    auto update_stopped(Step&& step) -> std::invoke_result_t<Step&, A&> {
+    [[gnu::always_inline]] auto update_stopped(Step&& step) -> std::invoke_result_t<Step&, A&> {
         if constexpr (api::plain_vcpu_updates<A>) {
             if (!still_in(guest_stopped)) return ax_err(AxError::BadState);
             return step(arch_);

@@ -1,0 +1,127 @@
+// The two emulated devices the test guests exercise MMIO with. Both are
+// DeviceModels (devices.hpp); a VM description names the one it wants.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include <axvcpu/exit_reason.hpp>
+#include <axvcpu/types.hpp>
+
+#include "spinlock.hpp"
+
+namespace vmm {
+
+namespace detail {
+// The `bytes` bytes of `reg` from byte `at` on (little-endian, as both arches).
+constexpr std::uint64_t register_bytes(std::uint64_t reg, std::uint64_t at, std::uint64_t bytes) noexcept {
+    const std::uint64_t value = reg >> (8 * at);
+    return bytes == 8 ? value : value & ((std::uint64_t{1} << (8 * bytes)) - 1);
+}
+constexpr std::uint64_t merge_bytes(std::uint64_t reg, std::uint64_t at, std::uint64_t bytes, std::uint64_t value) noexcept {
+    const std::uint64_t mask = (bytes == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1) << (8 * at);
+    return (reg & ~mask) | ((value << (8 * at)) & mask);
+}
+constexpr bool naturally_aligned(std::uint64_t offset, axvcpu::AccessWidth width) noexcept {
+    return offset % axvcpu::size_in_bytes(width) == 0;
+}
+}  // namespace detail
+
+// Four 64-bit registers (aarch64 guests; README "Test device"):
+//   0x00 scratch   RW: reads return what was written
+//   0x08 magic     RO: magic_value
+//   0x10 negative  RO: negative_value (sign-extension tests)
+//   0x18 sink      WO: every write is logged (the exits test checks the log)
+// Any width, naturally aligned, inside one register: a read returns those
+// bytes of the register, a write to scratch replaces those bytes. A write to
+// a read-only register, a read of the sink and anything past 0x20 are refused.
+class TestDevice {
+public:
+    static constexpr std::uint64_t scratch = 0x00, magic = 0x08, negative = 0x10, sink = 0x18, size = 0x20;
+    static constexpr std::uint64_t magic_value = 0x0A64'C0DE'1234'5678;
+    static constexpr std::uint64_t negative_value = 0xFFFF'FFFF'8000'8080;
+
+    struct SinkWrite {
+        axvcpu::AccessWidth width = axvcpu::AccessWidth::Byte;
+        std::uint64_t value = 0;
+    };
+    static constexpr axvcpu::usize sink_log_size = 8;
+
+    std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
+        if (offset >= size || !detail::naturally_aligned(offset, width)) return std::nullopt;
+        const std::uint64_t reg = offset & ~std::uint64_t{7};
+        std::uint64_t value = 0;
+        if (reg == scratch) {
+            LockGuard guard(lock_);
+            value = scratch_;
+        } else if (reg == magic) {
+            value = magic_value;
+        } else if (reg == negative) {
+            value = negative_value;
+        } else {
+            return std::nullopt;
+        }
+        return detail::register_bytes(value, offset & 7, axvcpu::size_in_bytes(width));
+    }
+
+    bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
+        if (offset >= size || !detail::naturally_aligned(offset, width)) return false;
+        const std::uint64_t reg = offset & ~std::uint64_t{7};
+        LockGuard guard(lock_);
+        if (reg == scratch) {
+            scratch_ = detail::merge_bytes(scratch_, offset & 7, axvcpu::size_in_bytes(width), value);
+            return true;
+        }
+        if (reg != sink) return false;
+        if (sink_writes_ < sink_log_size) sink_log_[sink_writes_] = SinkWrite{width, value};
+        ++sink_writes_;
+        return true;
+    }
+
+    [[nodiscard]] axvcpu::usize sink_writes() const noexcept { return sink_writes_; }
+    [[nodiscard]] const std::array<SinkWrite, sink_log_size>& sink_log() const noexcept { return sink_log_; }
+
+private:
+    SpinLock lock_;
+    std::uint64_t scratch_ = 0;
+    axvcpu::usize sink_writes_ = 0;
+    std::array<SinkWrite, sink_log_size> sink_log_{};
+};
+
+// Sixteen bytes (riscv64 guests; README "Devices"): bytes 0..7 read back
+// what was written at any width, bytes 8..15 read 0x8877665544332211 and
+// refuse writes. Naturally aligned accesses only.
+class EchoDevice {
+public:
+    static constexpr std::uint64_t size = 16;
+
+    EchoDevice() noexcept {
+        for (std::uint64_t i = 8; i < size; ++i) bytes_[i] = static_cast<std::uint8_t>(0x11 * (i - 7));
+    }
+
+    std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
+        if (offset >= size || !detail::naturally_aligned(offset, width)) return std::nullopt;
+        LockGuard guard(lock_);
+        std::uint64_t value = 0;
+        for (std::uint64_t i = 0; i < axvcpu::size_in_bytes(width); ++i) value |= std::uint64_t{bytes_[offset + i]} << (8 * i);
+        return value;
+    }
+
+    bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
+        if (offset >= 8 || !detail::naturally_aligned(offset, width)) return false;
+        LockGuard guard(lock_);
+        for (std::uint64_t i = 0; i < axvcpu::size_in_bytes(width); ++i) bytes_[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
+        return true;
+    }
+
+    // The raw bytes, for the benchmark loop, which reads the device the way
+    // the hand-written baseline does (no lock: one vCPU runs then).
+    [[nodiscard]] const std::array<std::uint8_t, size>& bytes() const noexcept { return bytes_; }
+
+private:
+    SpinLock lock_;
+    std::array<std::uint8_t, size> bytes_{};
+};
+
+}  // namespace vmm

@@ -1,0 +1,572 @@
+// The example VMM core, shared by every arch: the VM table, the per-CPU
+// run queues, the mailboxes that carry interrupts between CPUs, and the one
+// run loop that answers every exit. What differs between arches comes from
+// a Board (board.hpp lists what it provides): boot code, console, timers,
+// the interrupt controller, firmware codes and the few hypercalls and
+// registers only one arch has.
+//
+// Everything here is plain C++ over the library's public API (AxVCpu,
+// AxVCpuExitReason): it builds freestanding for the boards and hosted for
+// its doctest suite (test/vmm/), which drives it over the mock arch policy.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+#include <axvcpu/exit_reason.hpp>
+#include <axvcpu/host_api.hpp>
+#include <axvcpu/types.hpp>
+#include <axvcpu/vcpu.hpp>
+
+#include "board.hpp"
+#include "console.hpp"
+#include "frame_pool.hpp"
+#include "hypercalls.hpp"
+#include "mailbox.hpp"
+#include "spinlock.hpp"
+#include "static_slot.hpp"
+#include "vm_description.hpp"
+
+namespace vmm {
+
+using axvcpu::usize;
+using u64 = std::uint64_t;
+
+// What the scheduler does after an exit.
+enum class Step : std::uint8_t {
+    Continue,  // run this vCPU again
+    Yield,     // give the CPU to the next runnable vCPU on it (the guest idles)
+    Off,       // this vCPU stopped (CPU_OFF / hart_stop, or its VM powered off)
+};
+
+template <class Board>
+class Vmm {
+    static_assert(check_board<Board>());
+
+public:
+    using Host = typename Board::Host;
+    using Arch = typename Board::Arch;
+    using VCpu = axvcpu::AxVCpu<Arch, Host>;
+    using Devices = typename Board::Devices;
+    using Out = Console<Board>;
+    static constexpr usize max_cpus = Board::max_cpus;
+    static constexpr usize max_vcpus = Board::max_vcpus_per_vm;
+    static constexpr usize max_vms = 2;
+    static constexpr usize mailbox_depth = 32;
+    static constexpr usize exit_kinds = std::variant_size_v<axvcpu::detail::ExitReasonVariant>;
+
+    struct VCpuEntry {
+        StaticSlot<VCpu> vcpu;
+        Mailbox<mailbox_depth> mailbox;
+        usize cpu = 0;  // the physical CPU it runs on
+    };
+
+    struct Vm {
+        const VmDescription* description = nullptr;
+        axvcpu::HostPhysAddr stage2_root;
+        Devices devices;
+        std::array<VCpuEntry, max_vcpus> vcpus;
+        std::atomic<u64> active{0};   // started vCPUs (PSCI AFFINITY_INFO, SBI hart_get_status)
+        std::atomic<std::uint32_t> down{0};  // powered off: its vCPUs stop at their next exit
+        std::optional<u64> reported;  // the guest's last `result` hypercall
+        std::atomic<u64> failures_reported{0};  // `result` calls with a failure code
+        std::optional<u64> status;    // what it powered off with (0: success)
+
+        [[nodiscard]] axvcpu::VMId id() const noexcept { return description->id; }
+        [[nodiscard]] usize vcpu_count() const noexcept { return description->vcpus; }
+        VCpu& vcpu(usize index) noexcept { return *vcpus[index].vcpu; }
+    };
+
+    // --- Set-up -----------------------------------------------------------------
+
+    // Once, on the boot CPU, before any VM exists: where stage-2 tables come
+    // from and how many physical CPUs there are.
+    static void init(std::uintptr_t pool_base, u64 pool_bytes, usize host_cpus) noexcept {
+        frames_.init(pool_base, pool_bytes);
+        host_cpus_ = host_cpus;
+    }
+
+    // Builds a VM from its description: stage 2 (RAM and pass-through
+    // devices), the device table (emulated devices), and its vCPUs, set up
+    // and Free. Nothing on failure, with the reason printed.
+    static Vm* create_vm(const VmDescription& description) {
+        if (description.vcpus == 0 || description.vcpus > max_vcpus ||
+            description.first_cpu + description.vcpus > host_cpus_) {
+            return refuse_vm(description, "more vCPUs than CPUs to run them");
+        }
+        usize slot = 0;
+        while (slot < max_vms && vms_[slot].get() != nullptr) ++slot;
+        if (slot == max_vms) return refuse_vm(description, "the VM table is full");
+        Vm& vm = vms_[slot].emplace();
+        vm.description = &description;
+        Vm* built = build_vm(vm, description);
+        if (built == nullptr) vms_[slot].reset();
+        return built;
+    }
+
+private:
+    static Vm* build_vm(Vm& vm, const VmDescription& description) {
+        const std::optional<axvcpu::HostPhysAddr> root = Board::build_stage2(description);
+        if (!root) return refuse_vm(description, "its memory cannot be mapped");
+        vm.stage2_root = *root;
+        for (const axvcpu::EmulatedDeviceConfig& device : description.emulated) {
+            if (!Board::add_device(vm.devices, device)) {
+                return refuse_vm(description, "an emulated device is unknown or overlaps another");
+            }
+        }
+        for (usize id = 0; id < description.vcpus; ++id) {
+            VCpuEntry& entry = vm.vcpus[id];
+            entry.cpu = description.first_cpu + id;
+            auto created = VCpu::create(description.id, id, entry.cpu, axvcpu::VCpuSet::only(entry.cpu),
+                                        Board::create_config(description, id));
+            if (!created) return refuse_vm(description, "a vCPU cannot be created");
+            VCpu& vcpu = entry.vcpu.emplace(std::move(created).value());
+            if (auto ready = vcpu.setup(description.entry, vm.stage2_root, Board::setup_config(description)); !ready) {
+                return refuse_vm(description, "a vCPU cannot be set up");
+            }
+        }
+        Out::println("vmm: VM ", Dec{description.id}, " '", description.name, "': ", Dec{description.vcpus},
+                     " vCPU(s), entry ", description.entry, ", stage 2 at ", vm.stage2_root, ", ",
+                     Dec{vm.devices.size()}, " emulated device(s)");
+        return &vm;
+    }
+
+public:
+    // Makes vCPU `index` runnable on its CPU (vCPU 0 at boot; others on CpuUp).
+    static void start(Vm& vm, usize index) {
+        vm.active.fetch_or(u64{1} << index);
+        CpuState& cpu = cpus_[vm.vcpus[index].cpu];
+        {
+            LockGuard guard(cpu.lock);
+            cpu.runnable[cpu.count++] = VCpuRef{&vm, index};
+        }
+        if (vm.vcpus[index].cpu != Board::cpu_index()) Board::kick(vm.vcpus[index].cpu);
+    }
+
+    // Runs this CPU's vCPUs, round-robin, for ever; idles while it has none.
+    [[noreturn]] static void serve() {
+        CpuState& cpu = cpus_[Board::cpu_index()];
+        for (;;) {
+            std::optional<VCpuRef> next;
+            {
+                LockGuard guard(cpu.lock);
+                if (cpu.count != 0) next = cpu.runnable[cpu.next % cpu.count];
+            }
+            if (!next) {
+                Board::idle();
+                continue;
+            }
+            const Step step = run_slice(*next);
+            LockGuard guard(cpu.lock);
+            if (step == Step::Off) {
+                // Only now, unbound, may another CPU start it again.
+                usize at = 0;
+                while (!(cpu.runnable[at] == *next)) ++at;
+                for (; at + 1 < cpu.count; ++at) cpu.runnable[at] = cpu.runnable[at + 1];
+                --cpu.count;
+                next->vm->active.fetch_and(~(u64{1} << next->index));
+                Out::println("vmm: VM ", Dec{next->vm->id()}, " vCPU ", Dec{next->index}, " is off");
+            } else {
+                cpu.next = cpu.count == 0 ? 0 : (cpu.next + 1) % cpu.count;
+            }
+        }
+    }
+
+    // --- What boards and the host policy ask -----------------------------------
+
+    static Vm* vm(axvcpu::VMId id) noexcept {
+        for (auto& slot : vms_)
+            if (slot.get() != nullptr && slot->id() == id) return slot.get();
+        return nullptr;
+    }
+    // The VM and vCPU this CPU is running (between bind and unbind).
+    static Vm* running_vm() noexcept { return cpus_[Board::cpu_index()].running_vm; }
+    static usize running_vcpu() noexcept { return cpus_[Board::cpu_index()].running_vcpu; }
+    static FramePool& frames() noexcept { return frames_; }
+    static usize host_cpus() noexcept { return host_cpus_; }
+
+    // Queues `vector` for a vCPU and kicks the CPU it runs on: the only way
+    // to reach a vCPU from another CPU (VmmIf::inject_interrupt).
+    static void post_interrupt(axvcpu::VMId id, usize vcpu, usize vector) {
+        Vm* target = vm(id);
+        if (target == nullptr || vcpu >= target->vcpu_count()) return;
+        VCpuEntry& entry = target->vcpus[vcpu];
+        if (!entry.mailbox.post(vector)) failed("mailbox full, interrupt dropped for vCPU", vcpu);
+        if (entry.cpu != Board::cpu_index()) Board::kick(entry.cpu);
+    }
+
+    // The policy calls the host API only while it has published its vCPU
+    // (RunPublisher): then the vCPU must be this CPU's current vCPU and read
+    // Running, as a kernel's host API would find it. The boards' host
+    // callbacks check it, and a miss fails the run.
+    static void expect_published(const char* where) {
+        const VCpu* current = axvcpu::current_vcpu<Arch, Host>();
+        if (current != nullptr && current->state() == axvcpu::VCpuState::Running) return;
+        Out::println("vmm: ", where, " called while no vCPU is published as current and Running");
+        failed("host API called outside a published stretch");
+    }
+
+    // A VMM-side check failed: the run ends in FAIL.
+    static void failed(const char* what, u64 value = 0) {
+        Out::println("vmm: CHECK FAILED: ", what, " ", Hex{value});
+        failures_.fetch_add(1);
+    }
+
+    static u64 test_id() noexcept { return test_id_; }
+    static u64 exits() noexcept { return exit_count_.load(); }
+    static u64 exits_of(usize kind) noexcept { return exit_counts_[kind].load(); }
+    template <class Payload>
+    static u64 exits_of() noexcept {
+        return exits_of(axvcpu::AxVCpuExitReason(Payload{}).index());
+    }
+    static void set_quiet(bool quiet) noexcept { quiet_.store(quiet ? 1 : 0); }
+
+    // Prints the exits by kind and the verdict, then stops the machine:
+    // PASS needs every VM to have powered off with status 0 (its own, or
+    // the `result` it reported when the power-off carries none), no failed
+    // VMM-side check, and, for a guest that named a test, that test's checks.
+    [[noreturn]] static void finish() {
+        LockGuard guard(finish_lock_);
+        bool pass = failures_.load() == 0;
+        for (auto& slot : vms_) {
+            if (slot.get() == nullptr) continue;
+            Vm& vm = *slot;
+            const std::optional<u64> status = vm.status ? vm.status : vm.reported;
+            if (!status) {
+                Out::println("vmm: VM ", Dec{vm.id()}, " ended without a status (no result reported, no power-off status)");
+                pass = false;
+            } else if (*status != 0 || vm.failures_reported.load() != 0) {
+                Out::println("vmm: VM ", Dec{vm.id()}, " failed: status ", Hex{*status}, ", ",
+                             Dec{vm.failures_reported.load()}, " failure(s) reported");
+                pass = false;
+            }
+        }
+        if (test_id_ != 0 && !Board::test_checks(test_id_)) pass = false;
+        if (failures_.load() != 0) pass = false;
+        print_exit_summary();
+        Out::println(pass ? "RESULT: PASS" : "RESULT: FAIL");
+        Board::exit(pass ? 0 : 1);
+    }
+
+private:
+    struct VCpuRef {
+        Vm* vm = nullptr;
+        usize index = 0;
+        bool operator==(const VCpuRef&) const = default;
+    };
+    struct CpuState {
+        SpinLock lock;
+        std::array<VCpuRef, max_vms * 2> runnable{};
+        usize count = 0;
+        usize next = 0;
+        Vm* running_vm = nullptr;
+        usize running_vcpu = 0;
+    };
+
+    static Vm* refuse_vm(const VmDescription& description, const char* why) {
+        Out::println("vmm: cannot create VM ", Dec{description.id}, " '", description.name, "': ", why);
+        return nullptr;
+    }
+
+    // Binds the vCPU and runs it until it yields or stops.
+    static Step run_slice(VCpuRef ref) {
+        Vm& vm = *ref.vm;
+        VCpuEntry& entry = vm.vcpus[ref.index];
+        VCpu& vcpu = *entry.vcpu;
+        CpuState& cpu = cpus_[Board::cpu_index()];
+        cpu.running_vm = &vm;
+        cpu.running_vcpu = ref.index;
+        if (auto bound = vcpu.bind(); !bound) {
+            Out::println("vmm: bind of VM ", Dec{vm.id()}, " vCPU ", Dec{ref.index}, " failed: ", bound.error());
+            failed("bind failed");
+            finish();
+        }
+        Step step = Step::Continue;
+        while (step == Step::Continue) {
+            if (vm.down.load(std::memory_order_acquire) != 0) {
+                step = Step::Off;
+                break;
+            }
+            entry.mailbox.drain([&](usize vector) {
+                if (!vcpu.inject_interrupt(vector)) failed("inject_interrupt refused vector", vector);
+            });
+            if constexpr (requires { Board::before_entry(vcpu); }) Board::before_entry(vcpu);
+            auto result = vcpu.run();
+            if (!result) {
+                Board::run_failed(vcpu, result.error());
+                Out::println("vmm: VM ", Dec{vm.id()}, " vCPU ", Dec{ref.index}, " cannot run on: ", result.error(),
+                             ", vCPU state ", vcpu.state());
+                failed("run failed");
+                finish();
+            }
+            const axvcpu::AxVCpuExitReason& reason = result.value();
+            count_exit(vm, vcpu, reason);
+            if constexpr (requires { Board::after_exit(vcpu, reason); }) Board::after_exit(vcpu, reason);
+            step = handle_exit(vm, entry, vcpu, reason);
+        }
+        if (auto unbound = vcpu.unbind(); !unbound) {
+            Out::println("vmm: unbind failed: ", unbound.error());
+            failed("unbind failed");
+        }
+        cpu.running_vm = nullptr;
+        return step;
+    }
+
+    static void count_exit(Vm& vm, VCpu& vcpu, const axvcpu::AxVCpuExitReason& reason) {
+        const u64 number = exit_count_.fetch_add(1) + 1;
+        exit_counts_[reason.index()].fetch_add(1);
+        if (quiet_.load() != 0 || !Board::trace_exits) return;
+        if (number <= trace_limit) {
+            Out::println("exit[vm ", Dec{vm.id()}, " vcpu ", Dec{vcpu.id()}, "] #", Dec{number}, ": ", reason);
+        } else if (number == trace_limit + 1) {
+            Out::println("vmm: more than ", Dec{trace_limit}, " exits: tracing stops (the summary counts them all)");
+        }
+    }
+
+    static void print_exit_summary() {
+        Out::print("vmm: ", Dec{exit_count_.load()}, " exits:");
+        for (usize kind = 0; kind < exit_kinds; ++kind) {
+            if (exit_counts_[kind].load() != 0) {
+                Out::print(" ", axvcpu::exit::reason_names[kind], " ", Dec{exit_counts_[kind].load()});
+            }
+        }
+        Out::println("");
+    }
+
+    static u64 kinds_seen() noexcept {
+        u64 bits = 0;
+        for (usize kind = 0; kind < exit_kinds; ++kind)
+            if (exit_counts_[kind].load() != 0) bits |= u64{1} << kind;
+        return bits;
+    }
+
+    static Step handle_exit(Vm& vm, VCpuEntry& entry, VCpu& vcpu, const axvcpu::AxVCpuExitReason& reason) {
+        namespace exit = axvcpu::exit;
+        if (const auto* call = reason.get_if<exit::Hypercall>()) {
+            if (const std::optional<u64> answer = hypercall(vm, vcpu, *call)) (void)vcpu.set_return_value(*answer);
+        } else if (const auto* read = reason.get_if<exit::MmioRead>()) {
+            if (const std::optional<u64> value = vm.devices.read(read->addr, read->width)) {
+                (void)vcpu.set_gpr(read->reg, Board::loaded_value(*read, *value));
+            } else {
+                refuse(vcpu, axvcpu::MappingFlags::READ, read->addr);
+            }
+        } else if (const auto* write = reason.get_if<exit::MmioWrite>()) {
+            if (!vm.devices.write(write->addr, write->width, write->data)) {
+                refuse(vcpu, axvcpu::MappingFlags::WRITE, write->addr);
+            }
+        } else if (const auto* fault = reason.get_if<exit::NestedPageFault>()) {
+            refuse(vcpu, fault->access_flags.bits, fault->addr);
+        } else if (const auto* sysreg = reason.get_if<exit::SysRegRead>()) {
+            std::optional<u64> value = Board::sysreg_read(vcpu, sysreg->addr);
+            if (!value) {
+                Out::println("vmm: unknown system register read ", sysreg->addr, ": reads as zero");
+                value = 0;
+            }
+            (void)vcpu.set_gpr(sysreg->reg, *value);
+        } else if (const auto* sysreg_write = reason.get_if<exit::SysRegWrite>()) {
+            if (!Board::sysreg_write(vcpu, sysreg_write->addr, sysreg_write->value)) {
+                Out::println("vmm: unknown system register write ", sysreg_write->addr, " = ", Hex{sysreg_write->value},
+                             ": ignored");
+            }
+        } else if (const auto* ipi = reason.get_if<exit::SendIPI>()) {
+            send_ipi(vm, vcpu, *ipi);
+        } else if (const auto* irq = reason.get_if<exit::ExternalInterrupt>()) {
+            Board::external_interrupt(vcpu, irq->vector);
+        } else if (const auto* up = reason.get_if<exit::CpuUp>()) {
+            (void)vcpu.set_return_value(Board::cpu_up_status(cpu_up(vm, vcpu, *up)));
+        } else if (reason.is<exit::CpuDown>()) {
+            return Step::Off;
+        } else if (reason.is<exit::Halt>()) {
+            return halt(vm, entry, vcpu);
+        } else if (reason.is<exit::SystemDown>()) {
+            return power_off(vm, vcpu);
+        } else if (!reason.is<exit::Nothing>()) {
+            Out::println("vmm: VM ", Dec{vm.id()}, " vCPU ", Dec{vcpu.id()}, ": no handler for ", reason);
+            failed("unhandled exit kind", reason.index());
+            finish();
+        }
+        return Step::Continue;
+    }
+
+    // Nothing when the answer is already in the guest's registers.
+    static std::optional<u64> hypercall(Vm& vm, VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
+        namespace hc = hypercall;
+        switch (call.nr) {
+            case hc::hello:
+                if (vm.id() == 0) {
+                    test_id_ = call.args[0];
+                    Out::println("vmm: the guest runs test '", Board::test_name(test_id_), "': its VMM-side checks are on");
+                }
+                return vm.id();
+            case hc::result:
+                vm.reported = call.args[0];
+                if (call.args[0] != 0) vm.failures_reported.fetch_add(1);
+                if (call.args[0] == 0) {
+                    Out::println("vmm: VM ", Dec{vm.id()}, " reports pass");
+                } else {
+                    Out::println("vmm: VM ", Dec{vm.id()}, " reports FAILURE ", Hex{call.args[0]}, " (",
+                                 Hex{call.args[1]}, ")");
+                }
+                return 0;
+            case hc::sum: {
+                u64 sum = 0;
+                for (u64 arg : call.args) sum += arg;
+                return sum;
+            }
+            case hc::inject: {
+                const u64 count = call.args[1] == 0 ? 1 : call.args[1];
+                u64 refused = 0;
+                for (u64 i = 0; i < count; ++i) refused += vcpu.inject_interrupt(call.args[0] + i) ? 0 : 1;
+                return refused;
+            }
+            case hc::nop: return 0;
+            case hc::check_exits: {
+                const u64 missing = call.args[0] & ~kinds_seen();
+                if (missing != 0) failed("exit kinds the guest caused but the VMM never saw", missing);
+                return missing;
+            }
+            case hc::set_quiet: set_quiet(call.args[0] != 0); return 0;
+            case hc::timer_fires: return Board::timer_fires();
+            default: {
+                const HypercallAnswer answer = Board::hypercall(vcpu, call);
+                if (answer.kind == HypercallAnswer::Kind::Value) return answer.value;
+                if (answer.kind == HypercallAnswer::Kind::InRegisters) return std::nullopt;
+                Out::println("vmm: unknown hypercall ", Hex{call.nr}, ": answered -1");
+                return hc::unknown;
+            }
+        }
+    }
+
+    // An access nothing answers: the guest takes the fault a bus error would
+    // give it, at the instruction.
+    static void refuse(VCpu& vcpu, std::uint32_t access, axvcpu::GuestPhysAddr addr) {
+        Out::println("vmm: VM ", Dec{vcpu.vm_id()}, " vCPU ", Dec{vcpu.id()}, ": ", axvcpu::MappingFlags{access},
+                     " access to ", addr, " refused: fault reflected to the guest");
+        if (!Board::reflect_fault(vcpu, access, addr)) {
+            failed("could not reflect a fault to the guest", addr.value());
+            finish();
+        }
+    }
+
+    // target_cpu is the first vCPU the target_cpu_aux bits count from (a
+    // vCPU id outside the VM names nobody).
+    static void send_ipi(Vm& vm, VCpu& self, const axvcpu::exit::SendIPI& ipi) {
+        for (usize target = 0; target < vm.vcpu_count(); ++target) {
+            bool hit = false;
+            if (ipi.send_to_all) {
+                hit = target != self.id() || ipi.send_to_self;
+            } else if (target >= ipi.target_cpu && target - ipi.target_cpu < 64) {
+                hit = (ipi.target_cpu_aux >> (target - ipi.target_cpu) & 1) != 0;
+            }
+            if (!hit) continue;
+            ipis_.fetch_add(1);
+            if (target == self.id()) {
+                if (!self.inject_interrupt(ipi.vector)) failed("inject_interrupt refused IPI vector", ipi.vector);
+            } else {
+                post_interrupt(vm.id(), target, ipi.vector);
+            }
+        }
+    }
+
+    static CpuUpStatus cpu_up(Vm& vm, VCpu& self, const axvcpu::exit::CpuUp& up) {
+        const u64 target = up.target_cpu;
+        if (target >= vm.vcpu_count() || target == self.id()) return CpuUpStatus::InvalidTarget;
+        if ((vm.active.load() >> target & 1) != 0) return CpuUpStatus::AlreadyOn;
+        // Inactive means Free and bound nowhere: this CPU may set it up.
+        VCpu& other = vm.vcpu(target);
+        if (!other.set_entry(up.entry_point) || !Board::set_boot_arguments(other, up.arg)) return CpuUpStatus::Failed;
+        start(vm, target);
+        return CpuUpStatus::Started;
+    }
+
+    // A halted vCPU gives its CPU to another runnable one, or waits until it
+    // has an interrupt to take.
+    static Step halt(Vm& vm, VCpuEntry& entry, VCpu& vcpu) {
+        CpuState& cpu = cpus_[Board::cpu_index()];
+        {
+            LockGuard guard(cpu.lock);
+            if (cpu.count > 1) return Step::Yield;
+        }
+        while (entry.mailbox.empty() && !Board::interrupt_pending(vcpu) && vm.down.load() == 0) Board::idle();
+        return Step::Continue;
+    }
+
+    static Step power_off(Vm& vm, VCpu& vcpu) {
+        vm.status = Board::power_off_status(vcpu);
+        vm.down.store(1, std::memory_order_release);
+        Out::println("vmm: VM ", Dec{vm.id()}, " powered off",
+                     vm.status ? (*vm.status == 0 ? " (success)" : " (failure status)") : "");
+        for (usize i = 0; i < vm.vcpu_count(); ++i)
+            if (i != vcpu.id() && (vm.active.load() >> i & 1) != 0) Board::kick(vm.vcpus[i].cpu);
+        for (auto& slot : vms_)
+            if (slot.get() != nullptr && slot->down.load() == 0) return Step::Off;
+        finish();
+    }
+
+    static constexpr u64 trace_limit = 300;
+
+    static inline std::array<StaticSlot<Vm>, max_vms> vms_{};
+    static inline std::array<CpuState, max_cpus> cpus_{};
+    static inline FramePool frames_;
+    static inline usize host_cpus_ = 1;
+    static inline u64 test_id_ = 0;
+    static inline std::atomic<u64> failures_{0};
+    static inline std::atomic<u64> ipis_{0};
+    static inline std::atomic<u64> exit_count_{0};
+    static inline std::array<std::atomic<u64>, exit_kinds> exit_counts_{};
+    static inline std::atomic<std::uint32_t> quiet_{0};
+    static inline SpinLock finish_lock_;
+
+public:
+    static u64 ipis() noexcept { return ipis_.load(); }
+};
+
+// The half of a HostApiPolicy every board shares (VmmIf, MemoryIf, HostIf):
+// a board's host policy derives from it and adds time, the current-vCPU
+// slot and, on aarch64, ArchIf.
+template <class Board>
+struct HostApi {
+    using V = Vmm<Board>;
+
+    static axvcpu::VMId current_vm_id() {
+        const auto* vm = V::running_vm();
+        return vm != nullptr ? vm->id() : 0;
+    }
+    static axvcpu::VCpuId current_vcpu_id() { return V::running_vcpu(); }
+    static std::optional<usize> vcpu_num(axvcpu::VMId id) {
+        V::expect_published("vcpu_num");
+        const auto* vm = V::vm(id);
+        return vm != nullptr ? std::optional<usize>(vm->vcpu_count()) : std::nullopt;
+    }
+    static std::optional<axvcpu::VCpuSet> active_vcpus(axvcpu::VMId id) {
+        V::expect_published("active_vcpus");
+        const auto* vm = V::vm(id);
+        if (vm == nullptr) return std::nullopt;
+        return axvcpu::VCpuSet::from_bits(vm->active.load(std::memory_order_acquire));
+    }
+    static void inject_interrupt(axvcpu::VMId vm, axvcpu::VCpuId vcpu, axvcpu::InterruptVector vector) {
+        V::post_interrupt(vm, vcpu, vector);
+    }
+    static void inject_interrupt_to_cpus(axvcpu::VMId vm, axvcpu::VCpuSet vcpus, axvcpu::InterruptVector vector) {
+        for (axvcpu::VCpuId id : vcpus) V::post_interrupt(vm, id, vector);
+    }
+    static void notify_vcpu_timer_expired(axvcpu::VMId, axvcpu::VCpuId) {}
+
+    // MemoryIf: identity-mapped frames from the VMM's pool, never returned.
+    static std::optional<axvcpu::HostPhysAddr> alloc_frame() { return V::frames().alloc(1, 12); }
+    static std::optional<axvcpu::HostPhysAddr> alloc_contiguous_frames(usize count, usize align_log2) {
+        return V::frames().alloc(count, align_log2);
+    }
+    static void dealloc_frame(axvcpu::HostPhysAddr) {}
+    static void dealloc_contiguous_frames(axvcpu::HostPhysAddr, usize) {}
+    static axvcpu::HostVirtAddr phys_to_virt(axvcpu::HostPhysAddr pa) { return axvcpu::HostVirtAddr(pa.value()); }
+    static axvcpu::HostPhysAddr virt_to_phys(axvcpu::HostVirtAddr va) { return axvcpu::HostPhysAddr(va.value()); }
+
+    // HostIf
+    static usize get_host_cpu_num() { return V::host_cpus(); }
+};
+
+}  // namespace vmm

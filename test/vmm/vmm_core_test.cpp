@@ -1,0 +1,338 @@
+// The example VMM core (examples/vmm/) on the host: its run loop, VM table,
+// mailboxes, device dispatch and verdict, driven over the scripted mock
+// arch policy by a board that records what the core asked of it. Each test
+// case uses its own board type, so each gets a fresh, static VMM.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include <axvcpu/current_vcpu_slots.hpp>
+#include <policies/mock_arch.hpp>
+
+#include "examples/vmm/devices.hpp"
+#include "examples/vmm/test_devices.hpp"
+#include "examples/vmm/vmm.hpp"
+
+using namespace axvcpu;
+namespace hc = vmm::hypercall;
+
+namespace {
+
+// The machine stopped: Board::exit's status.
+struct Stopped {
+    std::uint32_t code;
+};
+// Board::idle on a one-CPU host test: nothing else could wake the CPU.
+struct IdleForever {};
+
+constexpr std::uint64_t testdev_base = 0x0b00'0000;
+constexpr std::uint64_t echo_base = 0x0a00'0000;
+
+template <int N>
+struct MockBoard;
+
+template <int N>
+struct MockHost : vmm::HostApi<MockBoard<N>>, ThreadLocalCurrentVCpu {
+    static std::uint64_t current_ticks() { return 0; }
+    static std::uint64_t ticks_to_nanos(std::uint64_t ticks) { return ticks; }
+    static std::uint64_t nanos_to_ticks(std::uint64_t nanos) { return nanos; }
+    static CancelToken register_timer(std::uint64_t, TimerCallback, void*) { return 1; }
+    static void cancel_timer(CancelToken) {}
+};
+
+struct Refusal {
+    std::uint32_t access;
+    std::uint64_t gpa;
+    bool operator==(const Refusal&) const = default;
+};
+
+template <int N>
+struct MockBoard {
+    using Host = MockHost<N>;
+    using Arch = policies::MockArchVCpu<Host>;
+    using VCpu = AxVCpu<Arch, Host>;
+    using Devices = vmm::DeviceTable<4, vmm::TestDevice, vmm::EchoDevice>;
+    static constexpr usize max_cpus = 2;
+    static constexpr usize max_vcpus_per_vm = 2;
+    static constexpr bool trace_exits = true;
+
+    // What the test sets.
+    static inline std::array<std::vector<AxVCpuExitReason>, 2> scripts;  // per vCPU of VM 0
+    static inline bool pending = false;
+    static inline bool checks_pass = true;
+    static inline std::optional<std::uint64_t> off_status;
+
+    // What the board saw.
+    static inline std::string console;
+    static inline std::vector<usize> kicks;
+    static inline std::vector<Refusal> refusals;
+    static inline std::vector<std::uint64_t> host_irqs;
+    static inline usize checks_run = 0;
+
+    static void putc(char c) {
+        if (c != '\r') console += c;
+    }
+    static usize cpu_index() { return 0; }
+    static void kick(usize cpu) { kicks.push_back(cpu); }
+    static void idle() { throw IdleForever{}; }
+    [[noreturn]] static void exit(std::uint32_t code) { throw Stopped{code}; }
+    static std::optional<HostPhysAddr> build_stage2(const vmm::VmDescription& vm) {
+        const bool mapped = vmm::for_each_ram_region(vm, [](const vmm::RamBacking&) { return true; });
+        if (!mapped) return std::nullopt;
+        return HostPhysAddr(0x9000'0000);
+    }
+    static bool add_device(Devices& table, const EmulatedDeviceConfig& config) {
+        const GuestPhysAddr base(config.base_gpa);
+        if (config.name == "testdev") return table.template add<vmm::TestDevice>(base, config.length);
+        if (config.name == "echo") return table.template add<vmm::EchoDevice>(base, config.length);
+        return false;
+    }
+    static typename Arch::CreateConfig create_config(const vmm::VmDescription&, usize id) {
+        return Arch::CreateConfig::scripted(scripts[id]);
+    }
+    static typename Arch::SetupConfig setup_config(const vmm::VmDescription& vm) { return {vm.id + 100}; }
+    static bool set_boot_arguments(VCpu& vcpu, std::uint64_t arg) { return vcpu.set_gpr(0, arg).has_value(); }
+    static std::uint64_t cpu_up_status(vmm::CpuUpStatus status) { return 10 + static_cast<std::uint64_t>(status); }
+    static std::uint64_t loaded_value(const exit::MmioRead&, std::uint64_t raw) { return raw; }
+    static bool reflect_fault(VCpu&, std::uint32_t access, GuestPhysAddr gpa) {
+        refusals.push_back({access, gpa.value()});
+        return true;
+    }
+    static std::optional<std::uint64_t> sysreg_read(VCpu&, SysRegAddr addr) {
+        if (addr == SysRegAddr{0x1234}) return 42;
+        return std::nullopt;
+    }
+    static bool sysreg_write(VCpu&, SysRegAddr, std::uint64_t) { return false; }
+    static void external_interrupt(VCpu&, usize vector) { host_irqs.push_back(vector); }
+    static bool interrupt_pending(VCpu&) { return pending; }
+    static std::optional<std::uint64_t> power_off_status(VCpu&) { return off_status; }
+    static vmm::HypercallAnswer hypercall(VCpu&, const exit::Hypercall& call) {
+        if (call.nr == hc::base + 0x40) return vmm::HypercallAnswer::of(7);
+        return vmm::HypercallAnswer::unknown();
+    }
+    static std::uint64_t timer_fires() { return 3; }
+    static std::string_view test_name(std::uint64_t) { return "mock"; }
+    static bool test_checks(std::uint64_t) {
+        ++checks_run;
+        return checks_pass;
+    }
+    static void run_failed(VCpu&, AxError) {}
+};
+
+constexpr VmMemConfig ram[] = {{0x4000'0000, 0x100'0000, 7, VmMemMappingType::MapIdentical}};
+constexpr EmulatedDeviceConfig devices[] = {
+    {"testdev", testdev_base, 0x1000, 0, EmulatedDeviceType::Dummy, {}},
+    {"echo", echo_base, 16, 0, EmulatedDeviceType::Dummy, {}},
+};
+
+vmm::VmDescription description(usize vcpus) {
+    vmm::VmDescription vm;
+    vm.name = "test";
+    vm.vcpus = vcpus;
+    vm.entry = GuestPhysAddr(0x4000'0000);
+    vm.memory = ram;
+    vm.emulated = devices;
+    return vm;
+}
+
+AxVCpuExitReason call(std::uint64_t nr, std::uint64_t a0 = 0, std::uint64_t a1 = 0) {
+    return AxVCpuExitReason(exit::Hypercall{nr, {a0, a1, 0, 0, 0, 0}});
+}
+AxVCpuExitReason read(std::uint64_t gpa, AccessWidth width, usize reg) {
+    return AxVCpuExitReason(exit::MmioRead{GuestPhysAddr(gpa), width, reg, AccessWidth::Qword, false});
+}
+AxVCpuExitReason write(std::uint64_t gpa, AccessWidth width, std::uint64_t data) {
+    return AxVCpuExitReason(exit::MmioWrite{GuestPhysAddr(gpa), width, data});
+}
+const AxVCpuExitReason power_off = AxVCpuExitReason(exit::SystemDown{});
+
+// Boots VM 0 with the scripts set, serves CPU 0 until the machine stops,
+// and returns the status it stopped with.
+template <int N>
+std::uint32_t boot(usize vcpus = 1) {
+    using V = vmm::Vmm<MockBoard<N>>;
+    static const vmm::VmDescription vm_description = description(vcpus);
+    V::init(0, 0, 2);
+    auto* vm = V::create_vm(vm_description);
+    REQUIRE(vm != nullptr);
+    V::start(*vm, 0);
+    try {
+        V::serve();
+    } catch (const Stopped& stopped) {
+        return stopped.code;
+    }
+}
+
+template <int N>
+bool console_has(std::string_view text) {
+    return MockBoard<N>::console.find(text) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a guest that never says hello passes on its own result and power-off") {
+    MockBoard<1>::scripts[0] = {call(hc::sum, 1, 2), call(hc::result, 0), power_off};
+    CHECK(boot<1>() == 0);
+    CHECK(console_has<1>("RESULT: PASS"));
+    CHECK(console_has<1>("vmm: 3 exits: Hypercall 2 SystemDown 1"));
+    CHECK(MockBoard<1>::checks_run == 0);
+}
+
+TEST_CASE("a power-off status decides without a result; a failing status or result fails") {
+    MockBoard<2>::scripts[0] = {power_off};
+    MockBoard<2>::off_status = 0;
+    CHECK(boot<2>() == 0);
+
+    MockBoard<3>::scripts[0] = {power_off};
+    CHECK(boot<3>() == 1);
+    CHECK(console_has<3>("ended without a status"));
+
+    MockBoard<4>::scripts[0] = {call(hc::result, 5, 9), call(hc::result, 0), power_off};
+    CHECK(boot<4>() == 1);
+    CHECK(console_has<4>("reports FAILURE 0x5 (0x9)"));
+
+    MockBoard<5>::scripts[0] = {call(hc::result, 0), power_off};
+    MockBoard<5>::off_status = 1;
+    CHECK(boot<5>() == 1);
+}
+
+TEST_CASE("a test's VMM-side checks run only when the guest names the test") {
+    MockBoard<6>::scripts[0] = {call(hc::hello, 3), call(hc::result, 0), power_off};
+    MockBoard<6>::checks_pass = false;
+    CHECK(boot<6>() == 1);
+    CHECK(MockBoard<6>::checks_run == 1);
+    CHECK(console_has<6>("runs test 'mock'"));
+
+    MockBoard<7>::scripts[0] = {call(hc::result, 0), power_off};
+    MockBoard<7>::checks_pass = false;
+    CHECK(boot<7>() == 0);
+    CHECK(MockBoard<7>::checks_run == 0);
+}
+
+TEST_CASE("hypercalls: the core's, the board's, and unknown numbers") {
+    MockBoard<8>::scripts[0] = {call(hc::hello, 0), call(hc::sum, 40, 2), call(hc::base + 0x40), call(0x777),
+                                call(hc::timer_fires), call(hc::result, 0), power_off};
+    CHECK(boot<8>() == 0);
+    CHECK(console_has<8>("unknown hypercall 0x777: answered -1"));
+    // The mock keeps the last answer only: re-run each call on its own.
+    MockBoard<9>::scripts[0] = {call(hc::base + 0x40)};
+    MockBoard<9>::off_status = 0;
+    CHECK(boot<9>() == 0);
+    CHECK(vmm::Vmm<MockBoard<9>>::vm(0)->vcpu(0).arch_vcpu().return_value == 7);
+}
+
+TEST_CASE("MMIO goes to the device that claims it; anything else is reflected to the guest") {
+    MockBoard<10>::scripts[0] = {
+        write(testdev_base, AccessWidth::Qword, 0x1122'3344'5566'7788),
+        read(testdev_base + 4, AccessWidth::Dword, 5),      // upper half of scratch
+        read(testdev_base + 0x12, AccessWidth::Word, 6),    // inside the negative register
+        read(testdev_base + 0x20, AccessWidth::Byte, 7),    // past the registers: refused by the device
+        read(0x3000'0000, AccessWidth::Qword, 8),           // nothing there
+        write(echo_base + 8, AccessWidth::Byte, 1),         // echo's read-only half
+        read(echo_base + 8, AccessWidth::Word, 9),
+        AxVCpuExitReason(exit::NestedPageFault{GuestPhysAddr(0x5000), MappingFlags{MappingFlags::EXECUTE}}),
+        call(hc::result, 0),
+        power_off};
+    CHECK(boot<10>() == 0);
+    const auto& gprs = vmm::Vmm<MockBoard<10>>::vm(0)->vcpu(0).arch_vcpu().gprs;
+    CHECK(gprs[5] == 0x1122'3344);
+    CHECK(gprs[6] == 0x8000);
+    CHECK(gprs[9] == 0x2211);
+    CHECK(MockBoard<10>::refusals == std::vector<Refusal>{{MappingFlags::READ, testdev_base + 0x20},
+                                                          {MappingFlags::READ, 0x3000'0000},
+                                                          {MappingFlags::WRITE, echo_base + 8},
+                                                          {MappingFlags::EXECUTE, 0x5000}});
+}
+
+TEST_CASE("system registers: the board's answer, or zero with a report") {
+    MockBoard<11>::scripts[0] = {AxVCpuExitReason(exit::SysRegRead{SysRegAddr{0x1234}, 3}),
+                                 AxVCpuExitReason(exit::SysRegRead{SysRegAddr{0x99}, 4}),
+                                 AxVCpuExitReason(exit::SysRegWrite{SysRegAddr{0x99}, 1}), call(hc::result, 0), power_off};
+    CHECK(boot<11>() == 0);
+    const auto& gprs = vmm::Vmm<MockBoard<11>>::vm(0)->vcpu(0).arch_vcpu().gprs;
+    CHECK(gprs[3] == 42);
+    CHECK(gprs[4] == 0);
+    CHECK(console_has<11>("unknown system register read"));
+    CHECK(console_has<11>("unknown system register write"));
+}
+
+TEST_CASE("CpuUp starts a vCPU on its own CPU once; IPIs reach the mailbox of a vCPU elsewhere") {
+    MockBoard<12>::scripts[0] = {
+        AxVCpuExitReason(exit::CpuUp{7, GuestPhysAddr(0x4000'1000), 0}),       // no such vCPU
+        AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(0x4000'1000), 0x55}),  // started
+        AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(0x4000'1000), 0x66}),  // already on
+        AxVCpuExitReason(exit::SendIPI{0, 0b10, false, false, 3}),            // vCPU 1
+        AxVCpuExitReason(exit::SendIPI{0, 0, true, false, 4}),                // all but self
+        AxVCpuExitReason(exit::SendIPI{0, 0b01, false, false, 5}),            // self: injected at once
+        call(hc::result, 0),
+        power_off};
+    CHECK(boot<12>(2) == 0);
+    auto& vm = *vmm::Vmm<MockBoard<12>>::vm(0);
+    const auto& other = vm.vcpu(1).arch_vcpu();
+    CHECK(other.entry == GuestPhysAddr(0x4000'1000));
+    CHECK(other.gprs[0] == 0x55);
+    CHECK(MockBoard<12>::kicks.size() >= 3);  // the start and two IPIs, to CPU 1
+    for (usize cpu : MockBoard<12>::kicks) CHECK(cpu == 1);
+    std::vector<usize> posted;
+    vm.vcpus[1].mailbox.drain([&](usize vector) { posted.push_back(vector); });
+    CHECK(posted == std::vector<usize>{3, 4});
+    CHECK(vm.vcpu(0).arch_vcpu().delivered == std::vector<usize>{5});
+    CHECK(console_has<12>("SendIPI 3"));
+}
+
+TEST_CASE("interrupts posted from elsewhere are injected before the next entry") {
+    using V = vmm::Vmm<MockBoard<13>>;
+    MockBoard<13>::scripts[0] = {call(hc::nop), call(hc::result, 0), power_off};
+    static const vmm::VmDescription vm_description = description(1);
+    V::init(0, 0, 2);
+    auto* vm = V::create_vm(vm_description);
+    REQUIRE(vm != nullptr);
+    V::post_interrupt(0, 0, 27);
+    V::start(*vm, 0);
+    CHECK_THROWS_AS(V::serve(), Stopped);
+    CHECK(vm->vcpu(0).arch_vcpu().delivered == std::vector<usize>{27});
+}
+
+TEST_CASE("a halted vCPU waits for an interrupt, and runs on once one is pending") {
+    MockBoard<14>::scripts[0] = {AxVCpuExitReason(exit::Halt{}), call(hc::result, 0), power_off};
+    CHECK_THROWS_AS(boot<14>(), IdleForever);
+
+    MockBoard<15>::scripts[0] = {AxVCpuExitReason(exit::Halt{}), call(hc::result, 0), power_off};
+    MockBoard<15>::pending = true;
+    CHECK(boot<15>() == 0);
+}
+
+TEST_CASE("check_exits fails the run for an exit kind the VMM never saw") {
+    MockBoard<16>::scripts[0] = {call(hc::check_exits, 1u << 0), call(hc::check_exits, 1u << 9), call(hc::result, 0),
+                                 power_off};
+    CHECK(boot<16>() == 1);
+    CHECK(console_has<16>("never saw 0x200"));
+}
+
+TEST_CASE("a VM the machine cannot hold is refused with the reason") {
+    using V = vmm::Vmm<MockBoard<17>>;
+    V::init(0, 0, 1);
+    static const vmm::VmDescription two = description(2);
+    CHECK(V::create_vm(two) == nullptr);
+    CHECK(console_has<17>("more vCPUs than CPUs"));
+
+    static constexpr EmulatedDeviceConfig overlapping[] = {
+        {"testdev", testdev_base, 0x1000, 0, EmulatedDeviceType::Dummy, {}},
+        {"echo", testdev_base + 0x800, 16, 0, EmulatedDeviceType::Dummy, {}},
+    };
+    vmm::VmDescription bad = description(1);
+    bad.emulated = overlapping;
+    static const vmm::VmDescription bad_devices = bad;
+    CHECK(V::create_vm(bad_devices) == nullptr);
+    CHECK(console_has<17>("overlaps"));
+
+    static constexpr VmMemConfig allocated[] = {{0x4000'0000, 0x1000, 7, VmMemMappingType::MapAlloc}};
+    vmm::VmDescription alloc = description(1);
+    alloc.memory = allocated;
+    alloc.id = 1;
+    static const vmm::VmDescription alloc_ram = alloc;
+    CHECK(V::create_vm(alloc_ram) == nullptr);
+    CHECK(console_has<17>("memory cannot be mapped"));
+}
