@@ -1,7 +1,7 @@
 // The benchmark's baseline: a minimal hand-written world switch with
 // nothing but what a hypercall round trip needs (x0-x30, ELR_EL2,
 // SPSR_EL2), its own vector table, no decoding. Offsets: GuestContext
-// (arch/aarch64/context.hpp), checked by a static_assert in hyp_main.cpp. hyp_main.cpp drives it in
+// (arch/aarch64/context.hpp), checked by a static_assert in hyp.cpp. hyp.cpp drives it in
 // run_raw_hypercalls() and compares its cost with AxVCpu::run.
 //
 // u64 bench_enter_guest(GuestContext*): 0 = synchronous exit, 1 = IRQ.

@@ -4,6 +4,9 @@
 
 #include <cstdint>
 
+#include "examples/vmm/hypercalls.hpp"
+#include "examples/vmm/test_devices.hpp"
+
 namespace abi {
 
 // Guest RAM, identity-mapped (GPA == HPA); the image is loaded at its start
@@ -22,25 +25,29 @@ inline constexpr std::uint64_t testdev_base = 0x0B00'0000;
 // Never mapped: touching it is a stage-2 fault the hypervisor reports.
 inline constexpr std::uint64_t unmapped_base = 0x3000'0000;
 
-// Test device registers (offsets).
-inline constexpr std::uint64_t dev_scratch = 0x00;   // RW, any width: reads return what was written
-inline constexpr std::uint64_t dev_magic = 0x08;     // RO: magic_value
-inline constexpr std::uint64_t dev_negative = 0x10;  // RO: 0xFFFF'FFFF'8000'8080 (sign-extension tests)
-inline constexpr std::uint64_t dev_sink = 0x18;      // WO: written values are logged and checked
-inline constexpr std::uint64_t magic_value = 0x0A64'C0DE'1234'5678;
-inline constexpr std::uint64_t negative_value = 0xFFFF'FFFF'8000'8080;
+// Test device registers (offsets): vmm::TestDevice (examples/vmm/test_devices.hpp).
+inline constexpr std::uint64_t dev_scratch = vmm::TestDevice::scratch;    // RW: reads return what was written
+inline constexpr std::uint64_t dev_magic = vmm::TestDevice::magic;        // RO: magic_value
+inline constexpr std::uint64_t dev_negative = vmm::TestDevice::negative;  // RO: sign-extension tests
+inline constexpr std::uint64_t dev_sink = vmm::TestDevice::sink;          // WO: written values are logged and checked
+inline constexpr std::uint64_t magic_value = vmm::TestDevice::magic_value;
+inline constexpr std::uint64_t negative_value = vmm::TestDevice::negative_value;
 
-// Hypercalls: hvc #0 with the number in x0, arguments in x1..x6, result in x0.
-inline constexpr std::uint64_t hc_hello = 0x4856'0000;   // x1 = test id; returns the VM id
-inline constexpr std::uint64_t hc_result = 0x4856'0001;  // x1 = 0: pass, else a failure code
-inline constexpr std::uint64_t hc_sum = 0x4856'0002;     // returns x1 + ... + x6
-inline constexpr std::uint64_t hc_check = 0x4856'0003;   // register-integrity round (see regs guest)
-inline constexpr std::uint64_t hc_inject = 0x4856'0004;  // injects interrupts x1 .. x1 + x2 - 1 (x2 = 0: one) into the caller
-inline constexpr std::uint64_t hc_timer = 0x4856'0005;   // x1 != 0: fire a host timer IRQ in x1 ticks; returns how many fired
-inline constexpr std::uint64_t hc_nop = 0x4856'0006;     // returns 0 (benchmark round trip)
-inline constexpr std::uint64_t hc_bench = 0x4856'0007;   // x1 = measurement id, x2 = instructions
-inline constexpr std::uint64_t hc_bench_raw = 0x4856'0008;  // next hc_nops go through the minimal switch
-inline constexpr std::uint64_t hc_ack = 0x4856'0009;     // HCR_EL2.VI delivery: returns the vector taken (1023: none)
+// Hypercalls: hvc #0 with the number in x0, arguments in x1..x6, result in
+// x0; the numbers are the example VMM's (examples/vmm/hypercalls.hpp).
+inline constexpr std::uint64_t hc_hello = vmm::hypercall::hello;          // x1 = test id; returns the VM id
+inline constexpr std::uint64_t hc_result = vmm::hypercall::result;        // x1 = 0: pass, else a failure code
+inline constexpr std::uint64_t hc_sum = vmm::hypercall::sum;              // returns x1 + ... + x6
+inline constexpr std::uint64_t hc_check = vmm::hypercall::check_regs;     // register-integrity round (see regs guest)
+inline constexpr std::uint64_t hc_inject = vmm::hypercall::inject;        // injects x1 .. x1 + x2 - 1 (x2 = 0: one) into the caller
+inline constexpr std::uint64_t hc_timer = vmm::hypercall::host_timer;     // x1 != 0: fire a host timer IRQ in x1 ticks; returns how many fired
+inline constexpr std::uint64_t hc_nop = vmm::hypercall::nop;              // returns 0 (benchmark round trip)
+inline constexpr std::uint64_t hc_bench = vmm::hypercall::bench;          // x1 = measurement id, x2 = instructions
+inline constexpr std::uint64_t hc_bench_raw = vmm::hypercall::bench_raw;  // next hc_nops go through the minimal switch
+inline constexpr std::uint64_t hc_bench_begin = vmm::hypercall::bench_begin;  // the VMM answers from its benchmark loop...
+inline constexpr std::uint64_t hc_bench_end = vmm::hypercall::bench_end;      // ...until this call
+inline constexpr std::uint64_t hc_ack = vmm::hypercall::ack_vi;           // HCR_EL2.VI delivery: returns the vector taken (1023: none)
+inline constexpr std::uint64_t hc_set_quiet = vmm::hypercall::set_quiet;  // x1 != 0: the VMM stops tracing each exit
 
 // Value the hypervisor returns for a trapped ID_AA64MMFR0_EL1 read.
 inline constexpr std::uint64_t fake_mmfr0 = 0x0000'0000'0000'1122;

@@ -1,15 +1,12 @@
-// The example hypervisor's bare-metal runtime on QEMU virt: PL011 output,
-// a spin lock, semihosting exit, PSCI calls to QEMU, and the host GICv3.
+// The QEMU `virt` machine as the aarch64 hypervisor uses it: the PL011
+// console, semihosting exit, PSCI calls to QEMU, the host GICv3 and the EL2
+// timer.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <string_view>
-#include <type_traits>
-
-#include <axvcpu/fmt.hpp>
 
 #include "arch/aarch64/psci.hpp"
+#include "examples/vmm/console.hpp"
 
 namespace hyp {
 
@@ -23,65 +20,12 @@ inline volatile u64& mmio64(u64 addr) { return *reinterpret_cast<volatile u64*>(
 inline constexpr u64 pl011_base = 0x0900'0000;
 
 struct Uart {
-    void write(std::string_view text) {
-        for (char c : text) {
-            if (c == '\n') put('\r');
-            put(c);
-        }
-    }
-    static void put(char c) {
+    static void putc(char c) {
         while ((mmio32(pl011_base + 0x18) & (1u << 5)) != 0) {}  // TXFF
         mmio32(pl011_base) = static_cast<unsigned char>(c);
     }
 };
-
-class SpinLock {
-public:
-    void lock() {
-        while (locked_.exchange(true, std::memory_order_acquire)) {}
-    }
-    void unlock() { locked_.store(false, std::memory_order_release); }
-
-private:
-    std::atomic<bool> locked_{false};
-};
-
-inline SpinLock console_lock;
-
-// An integer printed in decimal (println prints bare integers in hex).
-struct Dec {
-    u64 value;
-};
-inline Dec dec(u64 value) { return Dec{value}; }
-template <axvcpu::fmt::Sink S>
-void print_to(S& out, Dec number) {
-    axvcpu::fmt::write_dec(out, number.value);
-}
-
-// Prints its arguments as one line: strings as text, integers in hex,
-// everything else through its print_to (exit reasons, addresses, errors).
-template <class T>
-void print_one(Uart& out, const T& value) {
-    if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-        out.write(std::string_view(value));
-    } else if constexpr (std::is_same_v<T, bool>) {
-        axvcpu::fmt::write_bool(out, value);
-    } else if constexpr (requires { print_to(out, value); }) {
-        print_to(out, value);
-    } else {
-        static_assert(std::is_integral_v<T> || std::is_enum_v<T>, "println: no way to print this type");
-        axvcpu::fmt::write_hex(out, static_cast<u64>(value));
-    }
-}
-
-template <class... Args>
-void println(const Args&... args) {
-    Uart out;
-    console_lock.lock();
-    (print_one(out, args), ...);
-    out.write("\n");
-    console_lock.unlock();
-}
+using Out = vmm::Console<Uart>;
 
 // --- Exit ----------------------------------------------------------------------
 // Semihosting SYS_EXIT with ADP_Stopped_ApplicationExit: QEMU exits with `code`.
