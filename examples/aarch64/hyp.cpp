@@ -158,20 +158,8 @@ struct Board {
         while ((u64{1} << align_log2) < layout.root_bytes()) ++align_log2;
         const auto root = Host::alloc_contiguous_frames(layout.root_pages, align_log2);
         if (!root) return std::nullopt;
-        auto alloc = []() -> std::optional<u64> {
-            const auto frame = Host::alloc_frame();
-            if (!frame) return std::nullopt;
-            return frame->value();
-        };
-        auto table = [](u64 pa) { return reinterpret_cast<u64*>(pa); };
-        aarch64::stage2::Mapper mapper(layout, root->value(), alloc, table);
-        const bool ram = vmm::for_each_ram_region(vm, [&](const vmm::RamBacking& region) {
-            return mapper.map(region.gpa, region.hpa, region.size, aarch64::stage2::MemType::Normal).has_value();
-        });
-        for (const auto& device : vm.passthrough)
-            if (!mapper.map(device.base_gpa, device.base_hpa, device.length, aarch64::stage2::MemType::Device))
-                return std::nullopt;
-        if (!ram) return std::nullopt;
+        aarch64::stage2::Mapper mapper(layout, root->value(), &Host::alloc_table, &Host::table_at);
+        if (!vmm::map_guest_memory(mapper, vm)) return std::nullopt;
         return *root;
     }
     static bool add_device(Devices& devices, const EmulatedDeviceConfig& config) {

@@ -318,19 +318,8 @@ struct Board {
         const rv::stage2::Layout layout{EXAMPLE_S2_LEVELS};
         const auto root = Host::alloc_contiguous_frames(layout.root_pages, layout.root_align_log2);
         if (!root) return std::nullopt;
-        auto alloc = []() -> std::optional<std::uint64_t> {
-            const auto frame = Host::alloc_frame();
-            if (!frame) return std::nullopt;
-            return frame->value();
-        };
-        auto table = [](std::uint64_t pa) { return reinterpret_cast<std::uint64_t*>(pa); };
-        rv::stage2::Mapper mapper(layout, root->value(), alloc, table);
-        const bool ram = vmm::for_each_ram_region(vm, [&](const vmm::RamBacking& region) {
-            return mapper.map(region.gpa, region.hpa, region.size, rv::stage2::MemType::Normal).has_value();
-        });
-        for (const auto& device : vm.passthrough)
-            if (!mapper.map(device.base_gpa, device.base_hpa, device.length, rv::stage2::MemType::Device)) return std::nullopt;
-        if (!ram) return std::nullopt;
+        rv::stage2::Mapper mapper(layout, root->value(), &Host::alloc_table, &Host::table_at);
+        if (!vmm::map_guest_memory(mapper, vm)) return std::nullopt;
         return *root;
     }
     static bool add_device(Devices& devices, const axvcpu::EmulatedDeviceConfig& config) {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include <axvcpu/addr.hpp>
+#include <axvcpu/stage2_mapper.hpp>
 #include <axvcpu/types.hpp>
 #include <axvcpu/vm_config.hpp>
 
@@ -60,6 +61,19 @@ bool for_each_ram_region(const VmDescription& vm, Map&& map) {
         }
         if (!map(backing)) return false;
     }
+    return true;
+}
+
+// Maps a VM's RAM (normal memory) and pass-through devices (device memory)
+// with an arch's stage-2 mapper; false at the first failure.
+template <class Mapper>
+bool map_guest_memory(Mapper& mapper, const VmDescription& vm) {
+    const bool ram = for_each_ram_region(vm, [&](const RamBacking& region) {
+        return mapper.map(region.gpa, region.hpa, region.size, axvcpu::stage2::MemType::Normal).has_value();
+    });
+    if (!ram) return false;
+    for (const axvcpu::PassThroughDeviceConfig& device : vm.passthrough)
+        if (!mapper.map(device.base_gpa, device.base_hpa, device.length, axvcpu::stage2::MemType::Device)) return false;
     return true;
 }
 

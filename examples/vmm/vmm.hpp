@@ -565,6 +565,13 @@ struct HostApi {
     static axvcpu::HostVirtAddr phys_to_virt(axvcpu::HostPhysAddr pa) { return axvcpu::HostVirtAddr(pa.value()); }
     static axvcpu::HostPhysAddr virt_to_phys(axvcpu::HostVirtAddr va) { return axvcpu::HostPhysAddr(va.value()); }
 
+    // What a stage-2 mapper needs: a zeroed table page, and its entries.
+    static std::optional<u64> alloc_table() {
+        const auto frame = alloc_frame();
+        return frame ? std::optional<u64>(frame->value()) : std::nullopt;
+    }
+    static u64* table_at(u64 pa) { return reinterpret_cast<u64*>(pa); }
+
     // HostIf
     static usize get_host_cpu_num() { return V::host_cpus(); }
 };
