@@ -25,6 +25,10 @@
 #ifndef EXAMPLE_VCPUS
 #define EXAMPLE_VCPUS 2
 #endif
+// 0: no per-exit trace (-Dexample_trace=false); the summary stays.
+#ifndef EXAMPLE_TRACE
+#define EXAMPLE_TRACE 1
+#endif
 
 namespace {
 
@@ -142,7 +146,7 @@ struct Board {
     using Devices = vmm::DeviceTable<2, vmm::TestDevice>;
     static constexpr usize max_cpus = ::max_cpus;
     static constexpr usize max_vcpus_per_vm = ::max_cpus;
-    static constexpr bool trace_exits = true;
+    static constexpr bool trace_exits = EXAMPLE_TRACE != 0;
 
     static void putc(char c) { hyp::Uart::putc(c); }
     static usize cpu_index() { return ::cpu_index(); }

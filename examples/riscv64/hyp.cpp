@@ -25,6 +25,10 @@
 #ifndef EXAMPLE_VCPUS
 #define EXAMPLE_VCPUS 2
 #endif
+// 0: no per-exit trace (-Dexample_trace=false); the summary stays.
+#ifndef EXAMPLE_TRACE
+#define EXAMPLE_TRACE 1
+#endif
 #ifndef EXAMPLE_S2_LEVELS
 #define EXAMPLE_S2_LEVELS 3
 #endif
@@ -301,7 +305,7 @@ struct Board {
     using Devices = vmm::DeviceTable<2, vmm::EchoDevice>;
     static constexpr usize max_cpus = max_harts;
     static constexpr usize max_vcpus_per_vm = max_harts;
-    static constexpr bool trace_exits = true;
+    static constexpr bool trace_exits = EXAMPLE_TRACE != 0;
 
     static void putc(char c) { example::Uart::putc(c); }
     static usize cpu_index() { return cpu_of_hart[hart_id()]; }

@@ -1,5 +1,5 @@
 // Two translation units that both include world_switch.hpp, linked
-// together by the single_world_switch test: the COMDAT group must leave
+// together by test/world_switch_two_tu.sh: the COMDAT group must leave
 // exactly one copy of the world switch and vectors in the final image.
 #include <arch/aarch64/world_switch.hpp>
 
