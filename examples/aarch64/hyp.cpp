@@ -17,6 +17,7 @@
 #include <axvcpu/vcpu.hpp>
 
 #include "examples/vmm/devices.hpp"
+#include "examples/vmm/pl011.hpp"
 #include "examples/vmm/test_devices.hpp"
 #include "examples/vmm/vmm.hpp"
 #include "guest_abi.hpp"
@@ -46,13 +47,15 @@ alignas(65536) unsigned char frame_pool[frame_pool_frames * 4096];
 // image at the same guest-physical addresses, backed by its own RAM.
 constexpr VmMemConfig vm0_memory[] = {{abi::guest_ram_base, abi::guest_ram_size, 0x7, VmMemMappingType::MapIdentical}};
 constexpr VmMemConfig vm1_memory[] = {{abi::guest_ram_base, abi::guest_ram_size, 0x7, VmMemMappingType::MapReserved}};
-constexpr PassThroughDeviceConfig passthrough[] = {{"pl011", abi::uart_base, abi::uart_base, 0x1000, 33}};
+// The PL011 is emulated (vmm::Pl011) so that the guest's lines reach the
+// console whole, never split by the VMM's own messages.
 constexpr EmulatedDeviceConfig emulated[] = {
+    {"pl011", abi::uart_base, 0x1000, 33, EmulatedDeviceType::Console, {}},
     {"testdev", abi::testdev_base, 0x1000, 0, EmulatedDeviceType::Dummy, {}}};
 vmm::VmDescription vm0{0,           "aarch64-test", VMType::VMTRTOS, 1, GuestPhysAddr(abi::guest_ram_base),
-                       GuestPhysAddr(abi::dtb_gpa), vm0_memory, 0, passthrough, emulated};
+                       GuestPhysAddr(abi::dtb_gpa), vm0_memory, 0, {}, emulated};
 const vmm::VmDescription vm1{1,           "aarch64-share", VMType::VMTRTOS, 1, GuestPhysAddr(abi::guest_ram_base),
-                             GuestPhysAddr(abi::dtb_gpa), vm1_memory, abi::second_vm_ram_base, passthrough, emulated};
+                             GuestPhysAddr(abi::dtb_gpa), vm1_memory, abi::second_vm_ram_base, {}, emulated};
 
 usize cpu_index() { return static_cast<usize>(hyp::current_mpidr() & 0xFF); }
 
@@ -143,7 +146,7 @@ const char* test_name(u64 id) {
 struct Board {
     using Host = ::Host;
     using Arch = ::Arch;
-    using Devices = vmm::DeviceTable<2, vmm::TestDevice>;
+    using Devices = vmm::DeviceTable<2, vmm::TestDevice, vmm::Pl011<Out>>;
     static constexpr usize max_cpus = ::max_cpus;
     static constexpr usize max_vcpus_per_vm = ::max_cpus;
     static constexpr bool trace_exits = EXAMPLE_TRACE != 0;
@@ -167,7 +170,10 @@ struct Board {
         return *root;
     }
     static bool add_device(Devices& devices, const EmulatedDeviceConfig& config) {
-        return config.name == "testdev" && devices.add<vmm::TestDevice>(GuestPhysAddr(config.base_gpa), config.length);
+        const GuestPhysAddr base(config.base_gpa);
+        if (config.name == "testdev") return devices.add<vmm::TestDevice>(base, config.length);
+        if (config.emu_type == EmulatedDeviceType::Console) return devices.add<vmm::Pl011<Out>>(base, config.length);
+        return false;
     }
     // MPIDR Aff0 = the vCPU id; x0 = the device tree for vCPU 0.
     static Arch::CreateConfig create_config(const vmm::VmDescription& vm, usize id) { return {id, vm.dtb}; }

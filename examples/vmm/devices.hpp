@@ -15,6 +15,7 @@
 #include <concepts>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <variant>
 
 #include <axvcpu/addr.hpp>
@@ -72,6 +73,33 @@ public:
         return entry != nullptr ? std::get_if<M>(&entry->model) : nullptr;
     }
     [[nodiscard]] axvcpu::usize size() const noexcept { return count_; }
+
+    // Whether the VMM traces each access to `addr` (a model that declares
+    // `static constexpr bool traced = false`, a console, is left out).
+    bool traced(axvcpu::GuestPhysAddr addr) {
+        Entry* entry = find(addr, axvcpu::AccessWidth::Byte);
+        if (entry == nullptr) return true;
+        return std::visit(
+            [](auto& model) {
+                if constexpr (requires { std::remove_reference_t<decltype(model)>::traced; }) {
+                    return std::remove_reference_t<decltype(model)>::traced;
+                } else {
+                    return true;
+                }
+            },
+            entry->model);
+    }
+
+    // Lets every model that buffers (a console line) hand out what it holds.
+    void flush() {
+        for (axvcpu::usize i = 0; i < count_; ++i) {
+            std::visit(
+                [](auto& model) {
+                    if constexpr (requires { model.flush(); }) model.flush();
+                },
+                entries_[i].model);
+        }
+    }
 
 private:
     struct Entry {

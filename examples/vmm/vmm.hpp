@@ -318,12 +318,20 @@ private:
     static void count_exit(Vm& vm, VCpu& vcpu, const axvcpu::AxVCpuExitReason& reason) {
         const u64 number = exit_count_.fetch_add(1) + 1;
         exit_counts_[reason.index()].fetch_add(1);
-        if (quiet_.load() != 0 || !Board::trace_exits) return;
-        if (number <= trace_limit) {
+        if (quiet_.load() != 0 || !Board::trace_exits || !traced(vm, reason)) return;
+        const u64 traced_number = traced_count_.fetch_add(1) + 1;
+        if (traced_number <= trace_limit) {
             Out::println("exit[vm ", Dec{vm.id()}, " vcpu ", Dec{vcpu.id()}, "] #", Dec{number}, ": ", reason);
-        } else if (number == trace_limit + 1) {
+        } else if (traced_number == trace_limit + 1) {
             Out::println("vmm: more than ", Dec{trace_limit}, " exits: tracing stops (the summary counts them all)");
         }
+    }
+
+    // Accesses to a console device are the guest's output, not news.
+    static bool traced(Vm& vm, const axvcpu::AxVCpuExitReason& reason) {
+        if (const auto* read = reason.get_if<axvcpu::exit::MmioRead>()) return vm.devices.traced(read->addr);
+        if (const auto* write = reason.get_if<axvcpu::exit::MmioWrite>()) return vm.devices.traced(write->addr);
+        return true;
     }
 
     static void print_exit_summary() {
@@ -495,6 +503,7 @@ private:
     }
 
     static Step power_off(Vm& vm, VCpu& vcpu) {
+        vm.devices.flush();
         vm.status = Board::power_off_status(vcpu);
         vm.down.store(1, std::memory_order_release);
         Out::println("vmm: VM ", Dec{vm.id()}, " powered off",
@@ -516,6 +525,7 @@ private:
     static inline std::atomic<u64> failures_{0};
     static inline std::atomic<u64> ipis_{0};
     static inline std::atomic<u64> exit_count_{0};
+    static inline std::atomic<u64> traced_count_{0};
     static inline std::array<std::atomic<u64>, exit_kinds> exit_counts_{};
     static inline std::atomic<std::uint32_t> quiet_{0};
     static inline SpinLock finish_lock_;
