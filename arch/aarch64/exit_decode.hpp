@@ -14,7 +14,8 @@
 //   access kind, with the PC left on the faulting instruction, and
 //   classify_abort() names the reason. An access is never guessed.
 // - MMIO loads carry SSE (sign extension) and SF (register width);
-//   mmio_load_value() applies them, so a VMM need not.
+//   mmio_load_value() (and VCpu::complete_mmio_read) applies them, so a VMM
+//   need not.
 // - The PC is advanced exactly for what the VMM is expected to emulate
 //   (MMIO, system registers, WFI/WFE, trapped SMC); an HVC has already moved
 //   ELR_EL2 past itself; faults leave it on the instruction.
@@ -73,15 +74,25 @@ inline constexpr std::uint32_t wnr = 1u << 6;
 [[nodiscard]] constexpr std::uint32_t fsc(std::uint32_t iss) noexcept { return iss & 0x3F; }
 }  // namespace esr
 
-// The raw words an exit leaves in EL2 registers.
-struct TrapSyndrome {
+// The EL2 trap registers of the last exit, for decoding and diagnostics.
+struct TrapRecord {
     std::uint64_t esr = 0;
     std::uint64_t far = 0;    // faulting guest VA (aborts only)
     std::uint64_t hpfar = 0;  // faulting IPA page: FIPA, bits [43:4] = IPA[51:12]
 };
 
+template <fmt::Sink S>
+constexpr void print_to(S& out, const TrapRecord& trap) {
+    out.write("esr="sv);
+    fmt::write_hex(out, trap.esr);
+    out.write(" far="sv);
+    fmt::write_hex(out, trap.far);
+    out.write(" hpfar="sv);
+    fmt::write_hex(out, trap.hpfar);
+}
+
 // GPA = HPFAR_EL2.FIPA page | FAR_EL2's offset within the page.
-[[nodiscard]] constexpr GuestPhysAddr fault_gpa(const TrapSyndrome& trap) noexcept {
+[[nodiscard]] constexpr GuestPhysAddr fault_gpa(const TrapRecord& trap) noexcept {
     const std::uint64_t page = ((trap.hpfar >> 4) & 0xFF'FFFF'FFFF) << 12;
     return GuestPhysAddr(static_cast<usize>(page | (trap.far & 0xFFF)));
 }
@@ -325,7 +336,7 @@ template <class AffinityQuery>
 
 // A synchronous exception from AArch64 EL0/EL1. `gpa` is used for aborts only.
 template <class AffinityQuery>
-[[nodiscard]] constexpr DecodeResult decode_sync(const TrapSyndrome& trap, GuestPhysAddr gpa, const Gprs& x,
+[[nodiscard]] constexpr DecodeResult decode_sync(const TrapRecord& trap, GuestPhysAddr gpa, const Gprs& x,
                                                  AffinityQuery&& affinity_is_on) {
     switch (esr::ec(trap.esr)) {
         case esr::ec_wfx: return Decoded{exit::Halt{}, PcAction::Advance, std::nullopt};  // WFI, WFE, WFIT, WFET

@@ -67,6 +67,25 @@ inline void load_fp(const FpState& fp) noexcept {
 static_assert(offsetof(FpState, fpcr) == 512 && offsetof(FpState, fpsr) == 520);
 }  // namespace detail
 
+struct CreateConfig {
+    // The guest's MPIDR_EL1 affinity (Aff3.Aff2.Aff1.Aff0); by this
+    // policy's convention Aff1:Aff0 is the vCPU id (see AFFINITY_INFO).
+    std::uint64_t mpidr_el1 = 0;
+    // Passed in x0 at entry: where the VMM put the guest's device tree.
+    GuestPhysAddr dtb_addr{};
+};
+
+struct SetupConfig {
+    // The guest owns the physical GIC CPU interface: IRQs are not routed
+    // to EL2 and inject_interrupt is Unsupported.
+    bool passthrough_interrupt = false;
+    // The guest may use the EL1 physical timer directly; otherwise its
+    // accesses trap as SysRegRead/SysRegWrite (the virtual timer is always the guest's).
+    bool passthrough_timer = false;
+    // Trap ID register reads (HCR_EL2.TID3) so the VMM can hide features.
+    bool trap_id_registers = false;
+};
+
 template <class H>
 class VCpu {
     static_assert(api::check_arch_if<H>());
@@ -77,25 +96,8 @@ public:
     // the queue (see arch_contract.hpp).
     static constexpr bool plain_vcpu_updates = true;
 
-    struct CreateConfig {
-        // The guest's MPIDR_EL1 affinity (Aff3.Aff2.Aff1.Aff0); by this
-        // policy's convention Aff1:Aff0 is the vCPU id (see AFFINITY_INFO).
-        std::uint64_t mpidr_el1 = 0;
-        // Passed in x0 at entry: where the VMM put the guest's device tree.
-        GuestPhysAddr dtb_addr{};
-    };
-
-    struct SetupConfig {
-        // The guest owns the physical GIC CPU interface: IRQs are not routed
-        // to EL2 and inject_interrupt is Unsupported.
-        bool passthrough_interrupt = false;
-        // The guest may use the EL1 physical timer directly; otherwise its
-        // accesses trap as SysRegRead/SysRegWrite (the virtual timer is always the guest's).
-        bool passthrough_timer = false;
-        // Trap ID register reads (HCR_EL2.TID3) so the VMM can hide features.
-        bool trap_id_registers = false;
-    };
-
+    using CreateConfig = aarch64::CreateConfig;
+    using SetupConfig = aarch64::SetupConfig;
     static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
         if (vm >= 255) return ax_err(AxError::InvalidInput);  // VMIDs 1..255
         VCpu cpu(vm, vcpu, config);
@@ -113,7 +115,7 @@ public:
     AxResult<void> set_ept_root(HostPhysAddr root) {
         if (!root.is_aligned(stage2::page_size) || root.value() >> 48 != 0) return ax_err(AxError::InvalidInput);
         root_ = root.value();
-        if (bound()) load_stage2();
+        if (is_bound()) load_stage2();
         return ax_ok();
     }
 
@@ -131,7 +133,7 @@ public:
     }
 
     AxResult<void> bind() {
-        if (bound()) return ax_err(AxError::BadState);
+        if (is_bound()) return ax_err(AxError::BadState);
         lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
         load_el1();
         detail::load_fp(fp_);
@@ -147,7 +149,7 @@ public:
     }
 
     AxResult<void> unbind() {
-        if (!bound()) return ax_err(AxError::BadState);
+        if (!is_bound()) return ax_err(AxError::BadState);
         save_el1();
         detail::save_fp(fp_);
         if (use_list_registers()) save_vgic();
@@ -165,7 +167,7 @@ public:
         // retract: the list registers (or HCR_EL2.VI) already say what the
         // guest should see.
         if (entry_work_ != 0) [[unlikely]] {
-            if (!bound()) return ax_err(AxError::BadState);
+            if (!is_bound()) return ax_err(AxError::BadState);
             deliver_interrupts();
         }
         const std::uint64_t exit = enter_guest(&ctx_);
@@ -203,21 +205,22 @@ public:
     void set_return_value(usize value) { ctx_.x[0] = value; }
 
     // --- aarch64-specific, for the VMM ----------------------------------------
-    [[nodiscard]] GuestContext& context() noexcept { return ctx_; }
-    [[nodiscard]] const GuestContext& context() const noexcept { return ctx_; }
+    [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return read_gpr(ctx_.x, index); }
+    [[nodiscard]] GuestContext& guest_context() noexcept { return ctx_; }
+    [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_; }
     // The guest's stack pointers: live in the CPU while the vCPU is bound
     // (call these on its CPU then), saved in El1State while it is not.
-    [[nodiscard]] std::uint64_t sp_el0() const noexcept { return bound() ? reg::read_sp_el0() : el1_.sp_el0; }
-    [[nodiscard]] std::uint64_t sp_el1() const noexcept { return bound() ? reg::read_sp_el1() : el1_.sp_el1; }
+    [[nodiscard]] std::uint64_t sp_el0() const noexcept { return is_bound() ? reg::read_sp_el0() : el1_.sp_el0; }
+    [[nodiscard]] std::uint64_t sp_el1() const noexcept { return is_bound() ? reg::read_sp_el1() : el1_.sp_el1; }
     void set_sp_el0(std::uint64_t value) noexcept {
-        if (bound()) {
+        if (is_bound()) {
             reg::write_sp_el0(value);
         } else {
             el1_.sp_el0 = value;
         }
     }
     void set_sp_el1(std::uint64_t value) noexcept {
-        if (bound()) {
+        if (is_bound()) {
             reg::write_sp_el1(value);
         } else {
             el1_.sp_el1 = value;
@@ -226,10 +229,11 @@ public:
     [[nodiscard]] VCpuId vcpu_id() const noexcept { return vcpu_; }
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vmid_; }
     [[nodiscard]] std::uint64_t mpidr() const noexcept { return mpidr_; }
+    [[nodiscard]] bool is_bound() const noexcept { return (entry_work_ & not_bound) == 0; }
     // The raw syndrome of the last synchronous exit (or failed exit). FAR
     // and HPFAR read 0 unless it was an abort, the only exits that set them.
-    [[nodiscard]] TrapSyndrome last_trap() const noexcept {
-        TrapSyndrome trap = last_trap_;
+    [[nodiscard]] TrapRecord last_trap() const noexcept {
+        TrapRecord trap = last_trap_;
         if (is_sync_exit(last_exit_)) trap.esr = last_exit_;
         const std::uint32_t ec = esr::ec(trap.esr);
         if (ec != esr::ec_dabt_lower && ec != esr::ec_iabt_lower) trap.far = trap.hpfar = 0;
@@ -241,6 +245,12 @@ public:
     // to acknowledge through, so the VMM answers its acknowledge hypercall
     // with this; VI drops at the next entry when nothing is left.
     std::optional<usize> acknowledge_virtual_irq() noexcept { return irqs_.pop(); }
+
+    // Completes an MmioRead exit: writes the loaded value to the destination
+    // register as the load instruction specifies (ELR is already past it).
+    AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
+        return set_gpr(read.reg, mmio_load_value(read, raw));
+    }
 
 private:
     VCpu(VMId vm, VCpuId vcpu, const CreateConfig& config)
@@ -258,7 +268,7 @@ private:
             const auto published = publisher.publish();
             return AxVCpuExitReason{exit::ExternalInterrupt{H::fetch_irq()}};
         }
-        last_trap_ = TrapSyndrome{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
+        last_trap_ = TrapRecord{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
         return ax_err(AxError::Unsupported);
     }
 
@@ -457,10 +467,9 @@ private:
     std::uint64_t flushed_vttbr_ = 0;
     std::optional<std::uint64_t> last_pcpu_;
     SetupConfig setup_{};
-    [[nodiscard]] bool bound() const noexcept { return (entry_work_ & not_bound) == 0; }
     unsigned lr_count_ = 0;
     std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind)
-    TrapSyndrome last_trap_{};
+    TrapRecord last_trap_{};
     El1State el1_{};
     VGicState vgic_{};
     IrqQueue<> irqs_{};

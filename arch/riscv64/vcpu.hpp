@@ -63,25 +63,6 @@ struct SetupConfig {
     bool passthrough_timer = false;
 };
 
-// The HS-level trap registers of the last exit, for diagnostics.
-struct TrapRecord {
-    std::uint64_t scause = 0, stval = 0, htval = 0, htinst = 0, sepc = 0;
-};
-
-template <fmt::Sink S>
-constexpr void print_to(S& out, const TrapRecord& trap) {
-    out.write("scause=");
-    fmt::write_hex(out, trap.scause);
-    out.write(" sepc=");
-    fmt::write_hex(out, trap.sepc);
-    out.write(" stval=");
-    fmt::write_hex(out, trap.stval);
-    out.write(" htval=");
-    fmt::write_hex(out, trap.htval);
-    out.write(" htinst=");
-    fmt::write_hex(out, trap.htinst);
-}
-
 template <class H>
 class VCpu {
     static_assert(api::check_time_if<H>());
@@ -278,6 +259,13 @@ public:
 
     // --- riscv64-specific, for the VMM -----------------------------------
     [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return index < 32 ? ctx_.guest.x[index] : 0; }
+    // Writable, as on bare hardware a debugger could: the trap record is
+    // made whole first, so last_trap() still names the instruction that
+    // trapped if the VMM moves sepc.
+    [[nodiscard]] GuestContext& guest_context() noexcept {
+        settle_trap();
+        return ctx_.guest;
+    }
     [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_.guest; }
     [[nodiscard]] TrapRecord last_trap() const noexcept {
         TrapRecord trap = trap_;
@@ -295,6 +283,7 @@ public:
         return trap;
     }
     [[nodiscard]] std::uint64_t hgatp() const noexcept { return hgatp_; }
+    [[nodiscard]] VCpuId vcpu_id() const noexcept { return vcpu_; }
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vm_ & 0x3fff; }
     [[nodiscard]] bool is_bound() const noexcept { return bound_; }
     // Bytes the guest has received through SBI console input (legacy
@@ -305,7 +294,7 @@ public:
     // Completes an MmioRead exit: writes the loaded value to rd extended as
     // the load instruction specifies (sepc is already past the load).
     AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
-        return set_gpr(read.reg, extend_loaded_value(raw, read.width, read.signed_ext));
+        return set_gpr(read.reg, mmio_load_value(read, raw));
     }
 
     // Withdraws a pending virtual interrupt: for the VMM's interrupt

@@ -211,7 +211,7 @@ void testdev_write(u64 offset, AccessWidth width, u64 data) {
 u64 reg_pattern(u64 seed, unsigned i) { return seed + i + (u64{i} << 12); }
 
 void register_round(VCpu& vcpu) {
-    aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
+    aarch64::GuestContext& ctx = vcpu.arch_vcpu().guest_context();
     const u64 seed = ctx.x[1];
     bool ok = vcpu.arch_vcpu().sp_el0() == (seed ^ 0x5555'5555'5555'5555);
     for (unsigned i = 2; i <= 30; ++i) ok = ok && ctx.x[i] == reg_pattern(seed, i);
@@ -265,7 +265,7 @@ extern "C" const char bench_vectors[];
 // minimal hand-written switch, answering hc_nop, until the guest makes any
 // other call, which is then re-executed under AxVCpu::run.
 void run_raw_hypercalls(VCpu& vcpu) {
-    aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
+    aarch64::GuestContext& ctx = vcpu.arch_vcpu().guest_context();
     u64 library_vbar;
     asm volatile("mrs %0, vbar_el2" : "=r"(library_vbar));
     asm volatile("msr vbar_el2, %0\n\tisb" : : "r"(reinterpret_cast<u64>(bench_vectors)));
@@ -411,7 +411,7 @@ Step handle_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
         }
         finish();
     } else if (const auto* fault = reason.get_if<exit::NestedPageFault>()) {
-        aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
+        aarch64::GuestContext& ctx = vcpu.arch_vcpu().guest_context();
         const aarch64::AbortKind kind = aarch64::classify_abort(vcpu.arch_vcpu().last_trap().esr);
         seen.abort_kinds |= u64{1} << static_cast<unsigned>(kind);
         println("hyp: guest fault at ", fault->addr, " (", kind, ", ESR_EL2 ", vcpu.arch_vcpu().last_trap().esr,
@@ -467,10 +467,10 @@ Step run_slice(VCpu& vcpu) {
         if (!bench) drain_mailbox(vcpu);
         auto result = bench ? run_answering_nops(vcpu) : vcpu.run();
         if (!result) {
-            const aarch64::TrapSyndrome& trap = vcpu.arch_vcpu().last_trap();
+            const aarch64::TrapRecord& trap = vcpu.arch_vcpu().last_trap();
             println("hyp: vCPU ", vcpu.id(), " exit not handled: ", result.error(), " (kind ",
                     static_cast<u64>(vcpu.arch_vcpu().last_exit_kind()), ", ESR_EL2 ", trap.esr, ", FAR_EL2 ", trap.far,
-                    ", PC ", vcpu.arch_vcpu().context().elr, "), vCPU state ", vcpu.state());
+                    ", PC ", vcpu.arch_vcpu().guest_context().elr, "), vCPU state ", vcpu.state());
             if (seen.test_id == abi::test_unmodelled) {
                 // Expected: the SVE trap (EC 0x19) is refused, never resumed.
                 const bool refused = aarch64::esr::ec(trap.esr) == 0x19 && vcpu.state() == VCpuState::Invalid &&

@@ -531,11 +531,11 @@ void check_non_retentive_resume(VCpu& vcpu) {
             if (call->nr == hc::bench_end) return;
         } else if (const auto* read = reason.get_if<axvcpu::exit::MmioRead>()) {
             // The device read exactly as bench_raw.cpp does it (8 bytes);
-            // extend_loaded_value keeps the bytes the access width asks for.
+            // mmio_load_value keeps the bytes the access width asks for.
             std::uint64_t raw = 0;
             for (unsigned i = 0; i < 8; ++i)
                 raw |= std::uint64_t{vm.echo[(read->addr.value() - echo_device + i) & (echo_size - 1)]} << (8 * i);
-            (void)vcpu.set_gpr(read->reg, rv::extend_loaded_value(raw, read->width, read->signed_ext));
+            (void)vcpu.set_gpr(read->reg, rv::mmio_load_value(*read, raw));
             continue;
         }
         fail(22, "unexpected exit in the benchmark loop");
@@ -614,7 +614,7 @@ void run_vcpu(VCpu& vcpu) {
                                    ? echo_read(read->addr.value() - echo_device, axvcpu::size_in_bytes(read->width))
                                    : std::nullopt;
             if (value) {
-                (void)vcpu.set_gpr(read->reg, rv::extend_loaded_value(*value, read->width, read->signed_ext));
+                (void)vcpu.set_gpr(read->reg, rv::mmio_load_value(*read, *value));
             } else {
                 inject_access_fault(vcpu, axvcpu::MappingFlags::READ, read->addr.value());
             }

@@ -33,7 +33,7 @@ constexpr auto two_cpus = [](std::uint64_t mpidr) -> std::optional<bool> {
 };
 
 Decoded decode(std::uint64_t esr, const Gprs& x = pattern(), GuestPhysAddr gpa = device) {
-    auto result = decode_sync(TrapSyndrome{esr, 0, 0}, gpa, x, two_cpus);
+    auto result = decode_sync(TrapRecord{esr, 0, 0}, gpa, x, two_cpus);
     REQUIRE(result.has_value());
     return result.value();
 }
@@ -47,9 +47,9 @@ std::string text(const T& value) {
 
 TEST_CASE("fault_gpa joins HPFAR's page with FAR's offset") {
     // ldr w1, [x0] with x0 = VA 0xffff000009000abc mapped to IPA 0x09000000
-    CHECK(fault_gpa(TrapSyndrome{0x93810006, 0xffff'0000'0900'0abc, 0x0009'0000}) == GuestPhysAddr(0x0900'0abc));
+    CHECK(fault_gpa(TrapRecord{0x93810006, 0xffff'0000'0900'0abc, 0x0009'0000}) == GuestPhysAddr(0x0900'0abc));
     // The highest IPA bits (52-bit) survive; HPFAR's NS bit (63) does not leak in.
-    CHECK(fault_gpa(TrapSyndrome{0, 0x123, (1ull << 63) | (0xF'FFFF'FFFF'FFull << 4)}) ==
+    CHECK(fault_gpa(TrapRecord{0, 0x123, (1ull << 63) | (0xF'FFFF'FFFF'FFull << 4)}) ==
           GuestPhysAddr(0xF'FFFF'FFFF'F123ull));
 }
 
@@ -178,7 +178,7 @@ TEST_CASE("aborts the policy does not model are a DecodeError") {
     for (std::uint64_t esr : {0x92000010ull /* synchronous external abort */, 0x92000021ull /* alignment */,
                               0x92000030ull /* TLB conflict */, 0x82000010ull}) {
         CAPTURE(esr);
-        auto result = decode_sync(TrapSyndrome{esr, 0, 0}, device, pattern(), two_cpus);
+        auto result = decode_sync(TrapRecord{esr, 0, 0}, device, pattern(), two_cpus);
         REQUIRE(result.has_error());
         CHECK(result.error() == DecodeError::UnsupportedAbort);
         CHECK(to_ax_error(result.error()) == AxError::Unsupported);
@@ -189,7 +189,7 @@ TEST_CASE("unknown exception classes are a DecodeError") {
     for (std::uint64_t esr : {0x02000000ull /* EC 0 */, 0x1E000000ull /* EC 7, FP trap */,
                               0xF2000000ull /* BRK */, 0x4E000000ull /* SMC32 */}) {
         CAPTURE(esr);
-        auto result = decode_sync(TrapSyndrome{esr, 0, 0}, device, pattern(), two_cpus);
+        auto result = decode_sync(TrapRecord{esr, 0, 0}, device, pattern(), two_cpus);
         REQUIRE(result.has_error());
         CHECK(result.error() == DecodeError::UnknownException);
     }
