@@ -39,34 +39,6 @@
 
 namespace axvcpu::aarch64 {
 
-namespace detail {
-inline void save_fp(FpState& fp) noexcept {
-    asm volatile(
-        "stp q0, q1, [%0, #0]\n\tstp q2, q3, [%0, #32]\n\tstp q4, q5, [%0, #64]\n\tstp q6, q7, [%0, #96]\n\t"
-        "stp q8, q9, [%0, #128]\n\tstp q10, q11, [%0, #160]\n\tstp q12, q13, [%0, #192]\n\t"
-        "stp q14, q15, [%0, #224]\n\tstp q16, q17, [%0, #256]\n\tstp q18, q19, [%0, #288]\n\t"
-        "stp q20, q21, [%0, #320]\n\tstp q22, q23, [%0, #352]\n\tstp q24, q25, [%0, #384]\n\t"
-        "stp q26, q27, [%0, #416]\n\tstp q28, q29, [%0, #448]\n\tstp q30, q31, [%0, #480]\n\t"
-        "mrs x9, fpcr\n\tmrs x10, fpsr\n\tstr x9, [%0, #512]\n\tstr x10, [%0, #520]"
-        :
-        : "r"(&fp)
-        : "x9", "x10", "memory");
-}
-inline void load_fp(const FpState& fp) noexcept {
-    asm volatile(
-        "ldp q0, q1, [%0, #0]\n\tldp q2, q3, [%0, #32]\n\tldp q4, q5, [%0, #64]\n\tldp q6, q7, [%0, #96]\n\t"
-        "ldp q8, q9, [%0, #128]\n\tldp q10, q11, [%0, #160]\n\tldp q12, q13, [%0, #192]\n\t"
-        "ldp q14, q15, [%0, #224]\n\tldp q16, q17, [%0, #256]\n\tldp q18, q19, [%0, #288]\n\t"
-        "ldp q20, q21, [%0, #320]\n\tldp q22, q23, [%0, #352]\n\tldp q24, q25, [%0, #384]\n\t"
-        "ldp q26, q27, [%0, #416]\n\tldp q28, q29, [%0, #448]\n\tldp q30, q31, [%0, #480]\n\t"
-        "ldr x9, [%0, #512]\n\tldr x10, [%0, #520]\n\tmsr fpcr, x9\n\tmsr fpsr, x10"
-        :
-        : "r"(&fp)
-        : "x9", "x10", "memory");
-}
-static_assert(offsetof(FpState, fpcr) == 512 && offsetof(FpState, fpsr) == 520);
-}  // namespace detail
-
 struct CreateConfig {
     // The guest's MPIDR_EL1 affinity (Aff3.Aff2.Aff1.Aff0); by this
     // policy's convention Aff1:Aff0 is the vCPU id (see AFFINITY_INFO).
@@ -125,23 +97,21 @@ public:
         if (!config.passthrough_interrupt) hcr_ |= hcr::imo | hcr::fmo;
         if (config::trap_wfi) hcr_ |= hcr::twi | hcr::twe;
         if (config.trap_id_registers) hcr_ |= hcr::tid3;
-        // EL1PCTEN: the physical counter is always readable; EL1PCEN per config.
-        cnthctl_ = config.passthrough_timer ? 3 : 1;
+        timer_.cnthctl = config.passthrough_timer ? 3 : 1;
         ctx_.spsr = spsr_el1h_masked;
-        vgic_.hcr = use_list_registers() ? vgic::ich_hcr_en : 0;
+        interrupts_.hcr = use_list_registers() ? vgic::ich_hcr_en : 0;
         return ax_ok();
     }
 
     AxResult<void> bind() {
         if (is_bound()) return ax_err(AxError::BadState);
         lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
-        load_el1();
-        detail::load_fp(fp_);
-        if (use_list_registers()) load_vgic();
+        sysregs_.load();
+        fp_.load();
+        timer_.load();
+        if (use_list_registers()) interrupts_.load(lr_count_);
         reg::write_vmpidr_el2(mpidr_ | (std::uint64_t{1} << 31));
         reg::write_vpidr_el2(reg::read_midr_el1());
-        reg::write_cnthctl_el2(cnthctl_);
-        reg::write_cntvoff_el2(0);
         reg::write_hcr_el2(hcr_);
         load_stage2();
         entry_work_ &= ~not_bound;
@@ -150,9 +120,10 @@ public:
 
     AxResult<void> unbind() {
         if (!is_bound()) return ax_err(AxError::BadState);
-        save_el1();
-        detail::save_fp(fp_);
-        if (use_list_registers()) save_vgic();
+        sysregs_.save();
+        fp_.save();
+        timer_.save();
+        if (use_list_registers()) interrupts_.save(lr_count_);
         entry_work_ |= not_bound;
         return ax_ok();
     }
@@ -210,20 +181,20 @@ public:
     [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_; }
     // The guest's stack pointers: live in the CPU while the vCPU is bound
     // (call these on its CPU then), saved in El1State while it is not.
-    [[nodiscard]] std::uint64_t sp_el0() const noexcept { return is_bound() ? reg::read_sp_el0() : el1_.sp_el0; }
-    [[nodiscard]] std::uint64_t sp_el1() const noexcept { return is_bound() ? reg::read_sp_el1() : el1_.sp_el1; }
+    [[nodiscard]] std::uint64_t sp_el0() const noexcept { return is_bound() ? reg::read_sp_el0() : sysregs_.sp_el0; }
+    [[nodiscard]] std::uint64_t sp_el1() const noexcept { return is_bound() ? reg::read_sp_el1() : sysregs_.sp_el1; }
     void set_sp_el0(std::uint64_t value) noexcept {
         if (is_bound()) {
             reg::write_sp_el0(value);
         } else {
-            el1_.sp_el0 = value;
+            sysregs_.sp_el0 = value;
         }
     }
     void set_sp_el1(std::uint64_t value) noexcept {
         if (is_bound()) {
             reg::write_sp_el1(value);
         } else {
-            el1_.sp_el1 = value;
+            sysregs_.sp_el1 = value;
         }
     }
     [[nodiscard]] VCpuId vcpu_id() const noexcept { return vcpu_; }
@@ -275,13 +246,13 @@ private:
     // Whether the last delivery left a request that an empty queue must
     // undo: ICH_HCR_EL2.UIE with list registers, HCR_EL2.VI without.
     [[nodiscard]] bool irq_delivery_armed() const noexcept {
-        if constexpr (config::gic_version == 3) return (vgic_.hcr & vgic::ich_hcr_uie) != 0;
+        if constexpr (config::gic_version == 3) return (interrupts_.hcr & vgic::ich_hcr_uie) != 0;
         return (hcr_ & hcr::vi) != 0;
     }
 
     [[gnu::noinline]] void deliver_interrupts() {
         if (use_list_registers()) {
-            vgic::flush_queue(irqs_, lr_count_, vgic_.hcr);
+            vgic::flush_queue(irqs_, lr_count_, interrupts_.hcr);
         } else if (!setup_.passthrough_interrupt) {
             const std::uint64_t wanted = irqs_.empty() ? (hcr_ & ~hcr::vi) : (hcr_ | hcr::vi);
             if (wanted != hcr_) {
@@ -374,88 +345,6 @@ private:
         last_pcpu_ = pcpu;
     }
 
-    void load_el1() {
-        namespace s = reg;
-        s::write_sp_el0(el1_.sp_el0);
-        s::write_sp_el1(el1_.sp_el1);
-        s::write_sctlr_el1(el1_.sctlr);
-        s::write_cpacr_el1(el1_.cpacr);
-        s::write_ttbr0_el1(el1_.ttbr0);
-        s::write_ttbr1_el1(el1_.ttbr1);
-        s::write_tcr_el1(el1_.tcr);
-        s::write_esr_el1(el1_.esr);
-        s::write_far_el1(el1_.far);
-        s::write_afsr0_el1(el1_.afsr0);
-        s::write_afsr1_el1(el1_.afsr1);
-        s::write_mair_el1(el1_.mair);
-        s::write_amair_el1(el1_.amair);
-        s::write_vbar_el1(el1_.vbar);
-        s::write_contextidr_el1(el1_.contextidr);
-        s::write_tpidr_el1(el1_.tpidr_el1);
-        s::write_tpidr_el0(el1_.tpidr_el0);
-        s::write_tpidrro_el0(el1_.tpidrro_el0);
-        s::write_par_el1(el1_.par);
-        s::write_elr_el1(el1_.elr_el1);
-        s::write_spsr_el1(el1_.spsr_el1);
-        s::write_cntkctl_el1(el1_.cntkctl);
-        s::write_csselr_el1(el1_.csselr);
-        s::write_mdscr_el1(el1_.mdscr);
-        s::write_cntv_cval_el0(el1_.cntv_cval);
-        s::write_cntv_ctl_el0(el1_.cntv_ctl);
-    }
-
-    void save_el1() {
-        namespace s = reg;
-        el1_.sp_el0 = s::read_sp_el0();
-        el1_.sp_el1 = s::read_sp_el1();
-        el1_.sctlr = s::read_sctlr_el1();
-        el1_.cpacr = s::read_cpacr_el1();
-        el1_.ttbr0 = s::read_ttbr0_el1();
-        el1_.ttbr1 = s::read_ttbr1_el1();
-        el1_.tcr = s::read_tcr_el1();
-        el1_.esr = s::read_esr_el1();
-        el1_.far = s::read_far_el1();
-        el1_.afsr0 = s::read_afsr0_el1();
-        el1_.afsr1 = s::read_afsr1_el1();
-        el1_.mair = s::read_mair_el1();
-        el1_.amair = s::read_amair_el1();
-        el1_.vbar = s::read_vbar_el1();
-        el1_.contextidr = s::read_contextidr_el1();
-        el1_.tpidr_el1 = s::read_tpidr_el1();
-        el1_.tpidr_el0 = s::read_tpidr_el0();
-        el1_.tpidrro_el0 = s::read_tpidrro_el0();
-        el1_.par = s::read_par_el1();
-        el1_.elr_el1 = s::read_elr_el1();
-        el1_.spsr_el1 = s::read_spsr_el1();
-        el1_.cntkctl = s::read_cntkctl_el1();
-        el1_.csselr = s::read_csselr_el1();
-        el1_.mdscr = s::read_mdscr_el1();
-        el1_.cntv_ctl = s::read_cntv_ctl_el0();
-        el1_.cntv_cval = s::read_cntv_cval_el0();
-        // Stop the guest's virtual timer from firing into whatever runs next.
-        s::write_cntv_ctl_el0(0);
-    }
-
-    void load_vgic() {
-        reg::write_ich_vmcr_el2(vgic_.vmcr);
-        reg::write_ich_ap0r0_el2(vgic_.ap0r0);
-        reg::write_ich_ap1r0_el2(vgic_.ap1r0);
-        for (unsigned i = 0; i < lr_count_; ++i) reg::access_ich_lr(i, true, vgic_.lr[i]);
-        reg::write_ich_hcr_el2(vgic_.hcr);
-    }
-
-    void save_vgic() {
-        vgic_.vmcr = reg::read_ich_vmcr_el2();
-        vgic_.ap0r0 = reg::read_ich_ap0r0_el2();
-        vgic_.ap1r0 = reg::read_ich_ap1r0_el2();
-        for (unsigned i = 0; i < lr_count_; ++i) {
-            vgic_.lr[i] = reg::access_ich_lr(i, false);
-            reg::access_ich_lr(i, true, 0);
-        }
-        // The interface is off until the next vCPU binds.
-        reg::write_ich_hcr_el2(0);
-    }
-
     GuestContext ctx_{};
     VMId vm_;
     VCpuId vcpu_;
@@ -463,15 +352,15 @@ private:
     std::uint64_t mpidr_;
     std::uint64_t root_ = 0;
     std::uint64_t hcr_ = hcr::vm | hcr::rw;
-    std::uint64_t cnthctl_ = 1;
     std::uint64_t flushed_vttbr_ = 0;
     std::optional<std::uint64_t> last_pcpu_;
     SetupConfig setup_{};
     unsigned lr_count_ = 0;
     std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind)
     TrapRecord last_trap_{};
-    El1State el1_{};
-    VGicState vgic_{};
+    SysRegState sysregs_{};
+    TimerState timer_{};
+    InterruptState interrupts_{};
     IrqQueue<> irqs_{};
     // What run() must look at before entering the guest, tested as one
     // byte. not_bound: bind has not run (or unbind has). irq_work: the next

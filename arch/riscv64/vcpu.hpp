@@ -113,27 +113,20 @@ public:
         // FP on (Initial) for the guest: its own vsstatus.FS still decides
         // whether it uses FP, as on bare hardware.
         ctx_.guest.sstatus = csr::sstatus_bits::spp | csr::sstatus_bits::fs_initial;
-        vs_ = VsCsrs{};
-        if (passthrough_timer_) vs_.henvcfg |= csr::henvcfg_bits::stce;
+        sysregs_ = SysRegState{};
+        timer_ = TimerState{};
+        interrupts_ = InterruptState{};
+        if (passthrough_timer_) sysregs_.henvcfg |= csr::henvcfg_bits::stce;
         return ax_ok();
     }
 
     AxResult<void> bind() {
         if (bound_) return ax_err(AxError::BadState);
-        csr::write<csr::vsstatus>(vs_.vsstatus);
-        csr::write<csr::vsie>(vs_.vsie);
-        csr::write<csr::vstvec>(vs_.vstvec);
-        csr::write<csr::vsscratch>(vs_.vsscratch);
-        csr::write<csr::vsepc>(vs_.vsepc);
-        csr::write<csr::vscause>(vs_.vscause);
-        csr::write<csr::vstval>(vs_.vstval);
-        csr::write<csr::vsatp>(vs_.vsatp);
-        csr::write<csr::hvip>(vs_.hvip);
-        csr::write<csr::htimedelta>(vs_.htimedelta);
-        csr::write<csr::henvcfg>(vs_.henvcfg);
-        if (passthrough_timer_) csr::write<csr::vstimecmp>(vs_.vstimecmp);
+        sysregs_.load();
+        timer_.load(passthrough_timer_);
+        interrupts_.load();
         // Whatever FP state the hart holds belongs to the vCPU bound before.
-        csr::fp_restore(fp_.f.data(), fp_.fcsr);
+        fp_.load();
         bound_ = true;
         enter_ = &axvcpu_rv64_enter_guest;
         load_hgatp();
@@ -142,26 +135,16 @@ public:
 
     AxResult<void> unbind() {
         if (!bound_) return ax_err(AxError::BadState);
-        vs_.vsstatus = csr::read<csr::vsstatus>();
-        vs_.vsie = csr::read<csr::vsie>();
-        vs_.vstvec = csr::read<csr::vstvec>();
-        vs_.vsscratch = csr::read<csr::vsscratch>();
-        vs_.vsepc = csr::read<csr::vsepc>();
-        vs_.vscause = csr::read<csr::vscause>();
-        vs_.vstval = csr::read<csr::vstval>();
-        vs_.vsatp = csr::read<csr::vsatp>();
-        vs_.hvip = csr::read<csr::hvip>();
-        vs_.htimedelta = csr::read<csr::htimedelta>();
-        vs_.henvcfg = csr::read<csr::henvcfg>();
-        if (passthrough_timer_) vs_.vstimecmp = csr::read<csr::vstimecmp>();
+        sysregs_.save();
+        timer_.save(passthrough_timer_);
+        interrupts_.save();
         // The hardware marks FS Dirty when the guest wrote FP registers;
         // only then do they need saving.
         if ((ctx_.guest.sstatus & csr::sstatus_bits::fs) == csr::sstatus_bits::fs_dirty) {
-            csr::fp_save(fp_.f.data(), fp_.fcsr);
+            fp_.save();
             ctx_.guest.sstatus = (ctx_.guest.sstatus & ~csr::sstatus_bits::fs) | csr::sstatus_bits::fs_clean;
         }
         // Nothing of this guest stays live on the hart.
-        csr::write<csr::hvip>(0);
         csr::write<csr::hgatp>(0);
         bound_ = false;
         enter_ = &refuse_entry;
@@ -245,12 +228,12 @@ public:
         const std::uint64_t bit = hvip_bit(vector);
         if (bit == 0) return ax_err(AxError::InvalidInput);
         if constexpr (config::interrupt_queue_depth < 3) {
-            if (!interrupt_fits(bound_ ? csr::read<csr::hvip>() : vs_.hvip, bit)) return ax_err(AxError::ResourceBusy);
+            if (!interrupt_fits(bound_ ? csr::read<csr::hvip>() : interrupts_.hvip, bit)) return ax_err(AxError::ResourceBusy);
         }
         if (bound_) {
             csr::set<csr::hvip>(bit);
         } else {
-            vs_.hvip |= bit;
+            interrupts_.hvip |= bit;
         }
         return ax_ok();
     }
@@ -305,7 +288,7 @@ public:
         if (bound_) {
             csr::clear<csr::hvip>(bit);
         } else {
-            vs_.hvip &= ~bit;
+            interrupts_.hvip &= ~bit;
         }
         return ax_ok();
     }
@@ -698,8 +681,10 @@ private:
     SwitchContext ctx_{};
     AxError error_ = AxError::Unsupported;
     AxVCpuExitReason exit_{};  // handle_trap's exit reason, returned by run()
-    VsCsrs vs_{};
-    FpContext fp_{};
+    SysRegState sysregs_{};
+    FpState fp_{};
+    TimerState timer_{};
+    InterruptState interrupts_{};
     TrapRecord trap_{};  // the last trap, but see fast_exit_
     // Nonzero: the last exit was decided by a fast path in run(), this is
     // its scause, and trap_ holds only its stval and htval (last_trap()
