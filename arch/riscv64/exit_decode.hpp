@@ -74,6 +74,10 @@ constexpr void print_to(S& out, const TrapRecord& trap) {
     fmt::write_hex(out, trap.htinst);
 }
 
+// What the policy does after handling a trap: resume the guest inside
+// run(), leave run() with an exit reason, or fail it with an error.
+enum class TrapOutcome : std::uint8_t { Resume, Leave, Fail };
+
 struct Trap {
     bool interrupt = false;
     std::uint64_t code = 0;

@@ -7,19 +7,18 @@
 //   set_entry(gpa), set_ept_root(hpa), setup({passthrough_interrupt,
 //       passthrough_timer}): guest sstatus.SPP = VS, hstatus SPV/SPVP/VSXL
 //       (and VTW when WFI traps); hgatp = Sv39x4 or Sv48x4 | VMID | root.
-//   bind(): loads the VS CSRs, hvip and hgatp on this hart and flushes this
-//       VMID's stage-2 TLB entries; unbind() saves them back. vCPUs of
-//       different VMs can therefore take turns on one hart.
-//   run(): enters the guest and handles what it can without the VMM (SBI
-//       base/TIME/console/RFENCE, redirected illegal instructions); returns
-//       every other trap as an exit reason, or an error for a trap this
-//       policy cannot interpret (last_trap() tells which).
+//   bind(): loads the guest's state groups (context.hpp) and hgatp on this
+//       hart and flushes this VMID's stage-2 TLB entries; unbind() saves
+//       them back. vCPUs of different VMs can therefore take turns on one
+//       hart.
+//   run(): enters the guest and handles what needs no VMM decision itself
+//       (the SBI calls sbi_service.hpp answers, redirected illegal
+//       instructions), resuming the guest; returns every other trap as an
+//       exit reason, or an error for a trap this policy cannot interpret
+//       (last_trap() tells which).
 //
-// The host policy H supplies time (register_timer/cancel_timer: the guest's
-// SBI timer never reprograms the host's) and the VmmIf queries used for HSM
-// status; when a guest timer fires, its callback calls
-// H::inject_interrupt(vm, vcpu, 5) and H::notify_vcpu_timer_expired(vm, vcpu),
-// and the VMM passes the vector on to AxVCpu::inject_interrupt.
+// The host policy H supplies time and the VmmIf queries the SBI service
+// uses (see sbi_service.hpp).
 //
 // Not thread-safe, like AxVCpu: inject_interrupt must not race run() from
 // another hart. A VMM kicks the owning hart (IPI) and injects from there.
@@ -34,6 +33,7 @@
 #include "arch/riscv64/exit_decode.hpp"
 #include "arch/riscv64/interrupts.hpp"
 #include "arch/riscv64/sbi.hpp"
+#include "arch/riscv64/sbi_service.hpp"
 #include "arch/riscv64/stage2.hpp"
 #include "arch/riscv64/sysregs.hpp"
 #include "arch/riscv64/world_switch.hpp"
@@ -272,7 +272,7 @@ public:
     // Bytes the guest has received through SBI console input (legacy
     // getchar, DBCN read). Those calls are answered without an exit, so
     // this is how a VMM can account for or audit the guest's input.
-    [[nodiscard]] std::uint64_t console_bytes_read() const noexcept { return console_bytes_read_; }
+    [[nodiscard]] std::uint64_t console_bytes_read() const noexcept { return sbi_.console_bytes_read(); }
 
     // Completes an MmioRead exit: writes the loaded value to rd extended as
     // the load instruction specifies (sepc is already past the load).
@@ -337,9 +337,8 @@ private:
         return result;
     }
 
-    // What a trap handler decided; the exit reason or error is left in
+    // A trap handler's TrapOutcome; the exit reason or error is left in
     // `out` (exit_) or error_.
-    enum class TrapOutcome : std::uint8_t { Resume, Leave, Fail };
     static TrapOutcome resume() { return TrapOutcome::Resume; }
     template <class Reason>
     static TrapOutcome leave(AxVCpuExitReason& out, Reason&& reason) {
@@ -398,16 +397,6 @@ private:
         return riscv64::guest_access<Op>(ctx_.guest.hstatus, addr, value);
     }
 
-    // Guest-physical access (SBI passes physical addresses): the guest's
-    // own paging is switched off for the access.
-    template <GuestAccessOp Op>
-    GuestAccess guest_phys_access(std::uint64_t gpa, std::uint64_t value = 0) {
-        const std::uint64_t vsatp = csr::swap<csr::vsatp>(0);
-        auto result = guest_access<Op>(gpa, value);
-        csr::write<csr::vsatp>(vsatp);
-        return result;
-    }
-
     // The trapping instruction, read through the guest's own translation
     // with execute permission (hlvx). A 32-bit load or AMO is fully
     // classified by its low half (opcode, funct3, rd); only stores and
@@ -446,7 +435,7 @@ private:
         const Trap trap = classify_scause(trap_.scause);
         if (trap.interrupt) return leave(out, exit::ExternalInterrupt{trap.code});
         switch (trap.code) {
-            case cause::ecall_from_vs: return handle_sbi(out);
+            case cause::ecall_from_vs: return sbi_.handle(ctx_.guest, {vm_, vcpu_, passthrough_timer_}, out);
             case cause::load_guest_page_fault:
             case cause::store_guest_page_fault:
             case cause::instruction_guest_page_fault: return handle_guest_page_fault(out);
@@ -494,181 +483,6 @@ private:
         return resume();
     }
 
-    void set_sbi_return(const sbi::SbiRet& ret) {
-        ctx_.guest.x[10] = static_cast<std::uint64_t>(ret.error);
-        ctx_.guest.x[11] = ret.value;
-    }
-
-    TrapOutcome handle_sbi(AxVCpuExitReason& out) {
-        auto& x = ctx_.guest.x;
-        const sbi::SbiCall call{x[17], x[16], {x[10], x[11], x[12], x[13], x[14], x[15]}};
-        // ecall has no compressed form.
-        ctx_.guest.sepc += 4;
-        return std::visit([&](auto&& action) { return perform(action, out); }, sbi::decode_call(call, out));
-    }
-
-    TrapOutcome perform(const sbi::action::Answer& answer, AxVCpuExitReason&) {
-        set_sbi_return(answer.ret);
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::Exit& request, AxVCpuExitReason&) {
-        if (request.sets_return) set_sbi_return(request.ret);
-        return TrapOutcome::Leave;
-    }
-
-    TrapOutcome perform(const sbi::action::SetTimer& timer, AxVCpuExitReason&) {
-        csr::clear<csr::hvip>(csr::hvip_bits::vstip);
-        if (passthrough_timer_) {
-            csr::write<csr::vstimecmp>(timer.stime);
-        } else {
-            if (timer_token_) H::cancel_timer(*timer_token_);
-            timer_token_.reset();
-            if (timer.stime != ~std::uint64_t{0})
-                timer_token_ = H::register_timer(H::ticks_to_nanos(timer.stime), &timer_expired, timer_context());
-        }
-        set_sbi_return({});
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ClearIpi&, AxVCpuExitReason&) {
-        csr::clear<csr::hvip>(csr::hvip_bits::vssip);
-        ctx_.guest.x[10] = 0;
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ConsolePutchar& put, AxVCpuExitReason&) {
-        sbi::ecall(sbi::eid::legacy_console_putchar, 0, put.ch);
-        if (put.legacy) {
-            ctx_.guest.x[10] = 0;
-        } else {
-            set_sbi_return({});
-        }
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ConsoleGetchar&, AxVCpuExitReason&) {
-        const std::int64_t got = sbi::ecall(sbi::eid::legacy_console_getchar, 0).error;
-        if (got >= 0) ++console_bytes_read_;
-        ctx_.guest.x[10] = static_cast<std::uint64_t>(got);
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ConsoleWrite& write, AxVCpuExitReason&) {
-        std::uint64_t done = 0;
-        for (; done < write.length; ++done) {
-            const GuestAccess byte = guest_phys_access<GuestAccessOp::hlv_bu>(write.addr.value() + done);
-            if (byte.fault) {
-                set_sbi_return({done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
-                return resume();
-            }
-            sbi::ecall(sbi::eid::legacy_console_putchar, 0, byte.value);
-        }
-        set_sbi_return({sbi::err::success, done});
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ConsoleRead& read, AxVCpuExitReason&) {
-        std::uint64_t done = 0;
-        for (; done < read.length; ++done) {
-            // Check the byte can be stored before taking it from the
-            // firmware: a byte read and then refused would be lost to the
-            // guest, and a bad buffer would pass unnoticed while no input
-            // is waiting. The probe writes back what is already there.
-            const std::uint64_t gpa = read.addr.value() + done;
-            const GuestAccess old = guest_phys_access<GuestAccessOp::hlv_bu>(gpa);
-            if (old.fault || guest_phys_access<GuestAccessOp::hsv_b>(gpa, old.value).fault) {
-                set_sbi_return({done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
-                return resume();
-            }
-            const auto got = sbi::ecall(sbi::eid::legacy_console_getchar, 0).error;
-            if (got < 0) break;
-            (void)guest_phys_access<GuestAccessOp::hsv_b>(gpa, static_cast<std::uint64_t>(got));
-            ++console_bytes_read_;
-        }
-        set_sbi_return({sbi::err::success, done});
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::LegacyMask& call, AxVCpuExitReason& out) {
-        const GuestAccess mask = guest_access<GuestAccessOp::hlv_d>(call.mask_addr.value());
-        if (mask.fault) {
-            ctx_.guest.x[10] = static_cast<std::uint64_t>(sbi::err::invalid_address);
-            return resume();
-        }
-        ctx_.guest.x[10] = 0;
-        if (call.eid == sbi::eid::legacy_send_ipi)
-            return leave(out, exit::SendIPI{0, mask.value, false, false, irq::supervisor_software});
-        const auto kind =
-            call.eid == sbi::eid::legacy_remote_fence_i ? sbi::action::FenceKind::FenceI : sbi::action::FenceKind::SfenceVma;
-        ctx_.guest.x[10] = static_cast<std::uint64_t>(fence(kind));
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::RemoteFence& request, AxVCpuExitReason&) {
-        set_sbi_return({fence(request.kind), 0});
-        return resume();
-    }
-
-    // Remote fences are widened to every hart: which harts run this VM's
-    // other vCPUs is the VMM's knowledge, and an extra flush of another
-    // guest's VS-stage TLB is harmless. hfence.vvma on each hart applies
-    // to the VMID live there.
-    // Returns the firmware's error, which the guest gets back.
-    std::int64_t fence(sbi::action::FenceKind kind) {
-        constexpr std::uint64_t all_harts = ~std::uint64_t{0};
-        if (kind == sbi::action::FenceKind::FenceI) {
-            csr::fence_i();
-            return sbi::ecall(sbi::eid::rfence, sbi::fid::rfence_remote_fence_i, 0, all_harts).error;
-        }
-        csr::hfence_vvma_all();
-        // remote_hfence_vvma over the whole address space.
-        constexpr std::uint64_t remote_hfence_vvma = 6;
-        return sbi::ecall(sbi::eid::rfence, remote_hfence_vvma, 0, all_harts, 0, 0).error;
-    }
-
-    TrapOutcome perform(const sbi::action::HartGetStatus& query, AxVCpuExitReason&) {
-        const std::optional<usize> count = H::vcpu_num(vm_);
-        const std::optional<VCpuSet> active = H::active_vcpus(vm_);
-        if (!count || !active) {
-            set_sbi_return({sbi::err::failed, 0});
-        } else if (query.hartid >= *count) {
-            set_sbi_return({sbi::err::invalid_param, 0});
-        } else {
-            set_sbi_return({sbi::err::success,
-                            active->contains(query.hartid) ? sbi::hsm_state::started : sbi::hsm_state::stopped});
-        }
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::Suspend& suspend, AxVCpuExitReason& out) {
-        set_sbi_return({});
-        if (!suspend.retentive) {
-            // Resumes like a fresh start: a0 = hart id, a1 = opaque, paging
-            // and interrupts off (SBI HSM non-retentive suspend).
-            ctx_.guest.sepc = suspend.resume_addr.value();
-            ctx_.guest.x[10] = vcpu_;
-            ctx_.guest.x[11] = suspend.opaque;
-            csr::write<csr::vsatp>(0);
-            csr::clear<csr::vsstatus>(csr::sstatus_bits::sie);
-        }
-        return leave(out, exit::Halt{});
-    }
-
-    void* timer_context() const noexcept {
-        // The timer outlives no VM id/vCPU id pair, but may outlive this
-        // object's address (AxVCpu can be moved): carry ids, not `this`.
-        return reinterpret_cast<void*>((static_cast<std::uintptr_t>(vm_) << 32) | (vcpu_ & 0xffffffff));
-    }
-
-    static void timer_expired(void* context, std::uint64_t) {
-        const auto packed = reinterpret_cast<std::uintptr_t>(context);
-        const VMId vm = packed >> 32;
-        const VCpuId vcpu = packed & 0xffffffff;
-        H::inject_interrupt(vm, vcpu, static_cast<InterruptVector>(irq::supervisor_timer));
-        H::notify_vcpu_timer_expired(vm, vcpu);
-    }
-
     // The world switch while bound; otherwise refuse_entry, which returns
     // not_entered without touching the hart. run() thus needs no bound_
     // test before the switch (two instructions per exit, bench.sh): the
@@ -691,9 +505,8 @@ private:
     // derives the rest). Saves the stores of what is derivable per exit.
     std::uint64_t fast_exit_ = 0;
     static constexpr std::uint64_t fast_exit_length = 4;
-    std::optional<CancelToken> timer_token_;
+    SbiService<H> sbi_{};
     std::uint64_t hgatp_ = 0;
-    std::uint64_t console_bytes_read_ = 0;
     VMId vm_ = 0;
     VCpuId vcpu_ = 0;
     usize levels_ = 3;
