@@ -159,6 +159,11 @@ struct Decoded {
     constexpr Decoded(Reason r, PcAction action, std::optional<std::uint64_t> answer) noexcept
         : reason(std::move(r)), pc(action), x0(answer) {}
 
+    // Answered in place (a PSCI query, a refused SMC): nothing for the VMM
+    // to decide, so the policy writes x0 and resumes the guest without an
+    // exit (psci_service.hpp states the rule).
+    [[nodiscard]] constexpr bool answered() const noexcept { return reason.is<exit::Nothing>(); }
+
     AxVCpuExitReason reason;
     PcAction pc = PcAction::Keep;
     std::optional<std::uint64_t> x0;  // an answer the policy writes into x0 (PSCI, SMCCC)
@@ -282,7 +287,8 @@ inline constexpr SysRegAddr id_aa64mmfr0_el1 = sysreg_addr(3, 0, 0, 7, 0);
 
 // `affinity_is_on(mpidr) -> std::optional<bool>` answers AFFINITY_INFO
 // (no value: no such CPU). `pc` is what the instruction needs (HVC: Keep,
-// trapped SMC: Advance).
+// trapped SMC: Advance). Queries come back answered() (exit::Nothing with
+// x0); what the VMM must decide comes back as its exit.
 template <class AffinityQuery>
 [[nodiscard]] constexpr Decoded decode_psci(const Gprs& x, PcAction pc, AffinityQuery&& affinity_is_on) {
     auto answer = [&](std::uint64_t value) { return Decoded{exit::Nothing{}, pc, value}; };

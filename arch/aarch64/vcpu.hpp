@@ -4,13 +4,15 @@
 // - create: EL1h entry with interrupts masked, SCTLR_EL1 at its reset value,
 //   the guest's MPIDR (VMPIDR_EL2) and x0 = the DTB address (Linux's boot
 //   protocol) from CreateConfig; VMID = VM id + 1 (8-bit VMIDs).
-// - bind: loads the guest's EL1, FP/SIMD and GICv3 virtual-interface state,
-//   HCR_EL2, timers and VTTBR_EL2; TLB maintenance by VMID only when this
-//   vCPU's stage-2 root or VMID is new to it (tlbi vmalls12e1is) or it moved
-//   to another CPU (local stage-1 flush). unbind saves that state back.
+// - bind: loads the guest's state groups (context.hpp: EL1 system
+//   registers, FP/SIMD, timers, GICv3 virtual interface), HCR_EL2 and
+//   VTTBR_EL2; TLB maintenance by VMID only when this vCPU's stage-2 root or
+//   VMID is new to it (tlbi vmalls12e1is) or it moved to another CPU (local
+//   stage-1 flush). unbind saves that state back.
 // - run (called with IRQs masked at EL2): drains queued interrupts into list
 //   registers (or HCR_EL2.VI), runs the guest through the world switch, and
-//   decodes the exit (exit_decode.hpp).
+//   decodes the exit (exit_decode.hpp). What needs no VMM decision (the
+//   PSCI calls psci_service.hpp answers) resumes the guest inside run().
 //   A physical IRQ becomes ExternalInterrupt with H::fetch_irq(). Unmodelled
 //   exceptions, FIQ, SError and AArch32 guests are errors; last_trap() keeps
 //   the syndrome for the VMM's report.
@@ -26,6 +28,7 @@
 #include "arch/aarch64/exit_decode.hpp"
 #include "arch/aarch64/interrupts.hpp"
 #include "arch/aarch64/percpu.hpp"
+#include "arch/aarch64/psci_service.hpp"
 #include "arch/aarch64/sysregs.hpp"
 #include "arch/aarch64/world_switch.hpp"
 #include "axvcpu/addr.hpp"
@@ -130,7 +133,7 @@ public:
 
     // Publishes the vCPU (RunPublisher) for a physical IRQ (fetch_irq) and
     // every synchronous exit but the hypercall and MMIO fast paths (PSCI
-    // asks the host, affinity_is_on); those decode and return unpublished.
+    // asks the host, psci_service.hpp); those decode and return unpublished.
     // Call it with IRQs masked at EL2 (PSTATE.I), as the example does: a
     // host IRQ handler taken inside run() would not find the vCPU current.
     AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
@@ -264,7 +267,8 @@ private:
     }
 
     // Everything but the common hypercall: out of line, so run()'s fast path
-    // keeps a small frame.
+    // keeps a small frame. MMIO is decided here; the rest goes on to
+    // exit_slow.
     // Takes the syndrome from last_exit_ rather than as an argument, which
     // would cost run()'s fast path a register move.
     [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync(RunPublisher<VCpu, H> publisher) {
@@ -287,44 +291,54 @@ private:
             return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
                                               std::in_place_type<exit::MmioRead>, mmio_read_from(iss, gpa));
         }
-        // From here on an exit may reach the host API (affinity_is_on).
-        const auto published = publisher.publish();
-        const bool abort = ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower;
-        // FAR and HPFAR mean something for aborts only; other exits skip the reads.
-        last_trap_.far = abort ? reg::read_far_el2() : 0;
-        last_trap_.hpfar = abort ? reg::read_hpfar_el2() : 0;
-        GuestPhysAddr gpa = fault_gpa(last_trap_);
-        if (abort && !hpfar_valid(last_trap_.esr)) {
-            const std::uint64_t par = reg::translate_el1_read(last_trap_.far);
-            // The guest changed its page tables under us: let it retry.
-            if ((par & 1) != 0) return AxVCpuExitReason{exit::Nothing{}};
-            gpa = GuestPhysAddr(static_cast<usize>((par & stage2::addr_mask) | (last_trap_.far & 0xFFF)));
-        }
-        DecodeResult decoded = decode_sync(last_trap_, gpa, ctx_.x, [this](std::uint64_t mpidr) {
-            return affinity_is_on(mpidr);
-        });
-        if (!decoded) return ax_err(to_ax_error(decoded.error()));
-        Decoded& d = decoded.value();
-        if (d.x0) ctx_.x[0] = *d.x0;
-        if (d.pc == PcAction::Advance) ctx_.elr += 4;
-        // Copies the active alternative only, into the caller's result: a
-        // whole-variant copy is a 64-byte memcpy call under -mstrict-align.
-        return std::visit(
-            [](auto& alt) {
-                return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
-                                                  std::in_place_type<std::remove_reference_t<decltype(alt)>>, alt);
-            },
-            static_cast<axvcpu::detail::ExitReasonVariant&>(d.reason));
+        return exit_slow(publisher);
     }
 
-    // AFFINITY_INFO: vCPU id = Aff1:Aff0 of the target; on = in the VM's active set.
-    std::optional<bool> affinity_is_on(std::uint64_t mpidr) const {
-        if ((mpidr >> 16) != 0) return std::nullopt;
-        const usize id = static_cast<usize>((mpidr >> 8 & 0xFF) << 8 | (mpidr & 0xFF));
-        const std::optional<usize> count = H::vcpu_num(vm_);
-        if (!count || id >= *count) return std::nullopt;
-        const std::optional<VCpuSet> active = H::active_vcpus(vm_);
-        return active && active->contains(id);
+    // Every other synchronous exit, published throughout: PSCI reaches the
+    // host API (AFFINITY_INFO, psci_service.hpp). What needs no VMM decision
+    // (Decoded::answered, or an abort whose address the guest's own tables
+    // no longer map) resumes the guest here, as riscv64's exit_slow does,
+    // until an exit the VMM must see.
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> exit_slow(RunPublisher<VCpu, H> publisher) {
+        const auto published = publisher.publish();
+        for (;;) {
+            const std::uint64_t esr = last_exit_;
+            last_trap_.esr = esr;
+            const std::uint32_t ec = esr::ec(esr);
+            const bool abort = ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower;
+            // FAR and HPFAR mean something for aborts only; other exits skip the reads.
+            last_trap_.far = abort ? reg::read_far_el2() : 0;
+            last_trap_.hpfar = abort ? reg::read_hpfar_el2() : 0;
+            GuestPhysAddr gpa = fault_gpa(last_trap_);
+            bool retry = false;
+            if (abort && !hpfar_valid(esr)) {
+                const std::uint64_t par = reg::translate_el1_read(last_trap_.far);
+                // The guest changed its page tables under us: let it retry.
+                retry = (par & 1) != 0;
+                gpa = GuestPhysAddr(static_cast<usize>((par & stage2::addr_mask) | (last_trap_.far & 0xFFF)));
+            }
+            if (!retry) {
+                DecodeResult decoded = decode_sync(last_trap_, gpa, ctx_.x, PsciService<H>::affinity_query(vm_));
+                if (!decoded) return ax_err(to_ax_error(decoded.error()));
+                Decoded& d = decoded.value();
+                if (d.x0) ctx_.x[0] = *d.x0;
+                if (d.pc == PcAction::Advance) ctx_.elr += 4;
+                if (!d.answered()) {
+                    // Copies the active alternative only, into the caller's
+                    // result: a whole-variant copy is a 64-byte memcpy call
+                    // under -mstrict-align.
+                    return std::visit(
+                        [](auto& alt) {
+                            return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
+                                                              std::in_place_type<std::remove_reference_t<decltype(alt)>>,
+                                                              alt);
+                        },
+                        static_cast<axvcpu::detail::ExitReasonVariant&>(d.reason));
+                }
+            }
+            last_exit_ = enter_guest(&ctx_);
+            if (!is_sync_exit(last_exit_)) return handle_async(exit_kind(last_exit_), publisher);
+        }
     }
 
     void load_stage2() {

@@ -117,7 +117,7 @@ bool vmm_checks_pass() {
         case abi::test_exits:
             required |= kind_bit<exit::MmioRead>() | kind_bit<exit::MmioWrite>() | kind_bit<exit::SysRegRead>() |
                         kind_bit<exit::SysRegWrite>() | kind_bit<exit::SendIPI>() | kind_bit<exit::Halt>() |
-                        kind_bit<exit::Nothing>() | kind_bit<exit::ExternalInterrupt>();
+                        kind_bit<exit::ExternalInterrupt>();
             if (seen.sink_writes != 5) vmm_fail("test device sink writes", seen.sink_writes);
             if (seen.timer_irqs != 1) vmm_fail("host timer interrupts", seen.timer_irqs);
             if (seen.maintenance_irqs == 0) vmm_fail("no maintenance interrupt while list registers overflowed");
@@ -134,7 +134,7 @@ bool vmm_checks_pass() {
             if (seen.ipis < 2) vmm_fail("SGIs routed", seen.ipis);
             break;
         case abi::test_bad: {
-            required |= kind_bit<exit::NestedPageFault>() | kind_bit<exit::SysRegWrite>() | kind_bit<exit::Nothing>();
+            required |= kind_bit<exit::NestedPageFault>() | kind_bit<exit::SysRegWrite>();
             const u64 kinds = u64{1} << static_cast<unsigned>(aarch64::AbortKind::NoSyndrome) |
                               u64{1} << static_cast<unsigned>(aarch64::AbortKind::InstructionFetch);
             if ((seen.abort_kinds & kinds) != kinds) vmm_fail("abort kinds reported", seen.abort_kinds);

@@ -251,7 +251,7 @@ TEST_CASE("ICC_SGI1R_EL1 writes are SendIPI") {
     CHECK(all.target_cpu == ((0x12ull << 32) | (0x34ull << 16) | 16));
 }
 
-TEST_CASE("HVC: PSCI power requests, answered queries, other hypercalls") {
+TEST_CASE("HVC: PSCI power requests exit, queries are answered in place, other HVCs are hypercalls") {
     Gprs x = pattern();
     x[0] = psci::fn_cpu_on_64;
     x[1] = 1;
@@ -276,12 +276,20 @@ TEST_CASE("HVC: PSCI power requests, answered queries, other hypercalls") {
     d = decode(0x5A000000, x);
     CHECK(d.reason.is<exit::Halt>());
     CHECK(d.x0 == 0u);
+    // What the VMM must decide is never answered in place.
+    for (std::uint32_t fn : {psci::fn_cpu_on_64, psci::fn_cpu_off, psci::fn_cpu_suspend_32, psci::fn_system_off,
+                             psci::fn_system_reset, psci::fn_system_reset2_32}) {
+        x[0] = fn;
+        CAPTURE(fn);
+        CHECK_FALSE(decode(0x5A000000, x).answered());
+    }
 
     auto answered = [&](std::uint64_t fn, std::uint64_t x1, std::uint64_t x2) {
         x[0] = fn;
         x[1] = x1;
         x[2] = x2;
         const Decoded r = decode(0x5A000000, x);
+        CHECK(r.answered());  // the policy resumes the guest: no exit
         CHECK(r.reason.is<exit::Nothing>());
         REQUIRE(r.x0.has_value());
         return *r.x0;
@@ -308,9 +316,10 @@ TEST_CASE("HVC: PSCI power requests, answered queries, other hypercalls") {
     CHECK(call->nr == 0x1234);
     for (usize i = 0; i < 6; ++i) CHECK(call->args[i] == x[i + 1]);
     CHECK(d.pc == PcAction::Keep);
+    CHECK_FALSE(d.answered());
 }
 
-TEST_CASE("SMC: PSCI steps over the smc; anything else is refused with NOT_SUPPORTED") {
+TEST_CASE("SMC: PSCI steps over the smc; anything else is answered NOT_SUPPORTED in place") {
     Gprs x = pattern();
     x[0] = psci::fn_system_off;
     Decoded d = decode(0x5E000000, x);
@@ -318,6 +327,7 @@ TEST_CASE("SMC: PSCI steps over the smc; anything else is refused with NOT_SUPPO
     CHECK(d.pc == PcAction::Advance);
     x[0] = 0xC200'0000;  // an SiP service call nobody answers
     d = decode(0x5E000000, x);
+    CHECK(d.answered());
     CHECK(d.reason.is<exit::Nothing>());
     CHECK(d.pc == PcAction::Advance);
     CHECK(d.x0 == static_cast<std::uint64_t>(psci::not_supported));
