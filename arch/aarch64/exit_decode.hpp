@@ -79,16 +79,26 @@ struct TrapRecord {
     std::uint64_t esr = 0;
     std::uint64_t far = 0;    // faulting guest VA (aborts only)
     std::uint64_t hpfar = 0;  // faulting IPA page: FIPA, bits [43:4] = IPA[51:12]
+    std::uint64_t elr = 0;    // ELR_EL2 as the exit left it (see trap_pc)
 };
 
 template <fmt::Sink S>
 constexpr void print_to(S& out, const TrapRecord& trap) {
     out.write("esr="sv);
     fmt::write_hex(out, trap.esr);
+    out.write(" elr="sv);
+    fmt::write_hex(out, trap.elr);
     out.write(" far="sv);
     fmt::write_hex(out, trap.far);
     out.write(" hpfar="sv);
     fmt::write_hex(out, trap.hpfar);
+}
+
+// The address of the instruction that trapped: ELR_EL2 holds the preferred
+// return address, which for an exception-generating HVC is the instruction
+// after it, and for every other trap the instruction itself.
+[[nodiscard]] constexpr std::uint64_t trap_pc(const TrapRecord& trap) noexcept {
+    return trap.elr - (esr::ec(trap.esr) == esr::ec_hvc64 ? 4 : 0);
 }
 
 // GPA = HPFAR_EL2.FIPA page | FAR_EL2's offset within the page.
@@ -339,6 +349,20 @@ template <class AffinityQuery>
 }
 
 // --- The whole synchronous exit -------------------------------------------------
+
+// How far the policy moves ELR past the instruction of a synchronous exit
+// once decoded (decode_sync's PcAction::Advance): over what the VMM emulates
+// (MMIO, system registers, WFI/WFE) and a trapped SMC, never over an HVC
+// (ELR_EL2 is already past it) or a fault. last_trap() undoes it.
+[[nodiscard]] constexpr std::uint64_t elr_advance(std::uint64_t esr_value) noexcept {
+    switch (esr::ec(esr_value)) {
+        case esr::ec_wfx:
+        case esr::ec_smc64:
+        case esr::ec_sysreg: return 4;
+        case esr::ec_dabt_lower: return classify_abort(esr_value) == AbortKind::Mmio ? 4 : 0;
+        default: return 0;
+    }
+}
 
 // A synchronous exception from AArch64 EL0/EL1. `gpa` is used for aborts only.
 template <class AffinityQuery>

@@ -25,6 +25,7 @@
 #include <variant>
 
 #include "arch/aarch64/context.hpp"
+#include "arch/aarch64/exceptions.hpp"
 #include "arch/aarch64/exit_decode.hpp"
 #include "arch/aarch64/interrupts.hpp"
 #include "arch/aarch64/percpu.hpp"
@@ -83,6 +84,7 @@ public:
     VCpu& operator=(VCpu&&) noexcept = default;
 
     AxResult<void> set_entry(GuestPhysAddr entry) {
+        settle_trap();
         ctx_.elr = entry.value();
         return ax_ok();
     }
@@ -180,7 +182,13 @@ public:
 
     // --- aarch64-specific, for the VMM ----------------------------------------
     [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return read_gpr(ctx_.x, index); }
-    [[nodiscard]] GuestContext& guest_context() noexcept { return ctx_; }
+    // Writable, as on bare hardware a debugger could: the trap record is
+    // made whole first, so last_trap() still names the instruction that
+    // trapped if the VMM moves ELR.
+    [[nodiscard]] GuestContext& guest_context() noexcept {
+        settle_trap();
+        return ctx_;
+    }
     [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_; }
     // The guest's stack pointers: live in the CPU while the vCPU is bound
     // (call these on its CPU then), saved in El1State while it is not.
@@ -204,21 +212,60 @@ public:
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vmid_; }
     [[nodiscard]] std::uint64_t mpidr() const noexcept { return mpidr_; }
     [[nodiscard]] bool is_bound() const noexcept { return (entry_work_ & not_bound) == 0; }
-    // The raw syndrome of the last synchronous exit (or failed exit). FAR
-    // and HPFAR read 0 unless it was an abort, the only exits that set them.
+    // The EL2 trap registers of the last synchronous exit (or failed exit).
+    // FAR and HPFAR read 0 unless it was an abort, the only exits that set
+    // them. run() stores only what it cannot derive: the ESR is what the
+    // world switch returned and ELR is the guest's, less what the policy
+    // advanced it by (elr_advance).
     [[nodiscard]] TrapRecord last_trap() const noexcept {
+        if (last_exit_ == trap_settled) return last_trap_;
         TrapRecord trap = last_trap_;
-        if (is_sync_exit(last_exit_)) trap.esr = last_exit_;
+        const bool sync = is_sync_exit(last_exit_);
+        if (sync) trap.esr = last_exit_;
         const std::uint32_t ec = esr::ec(trap.esr);
         if (ec != esr::ec_dabt_lower && ec != esr::ec_iabt_lower) trap.far = trap.hpfar = 0;
+        trap.elr = ctx_.elr - (sync ? elr_advance(trap.esr) : 0);
         return trap;
     }
-    [[nodiscard]] ExitKind last_exit_kind() const noexcept { return exit_kind(last_exit_); }
+    [[nodiscard]] ExitKind last_exit_kind() const noexcept {
+        return last_exit_ == trap_settled ? settled_kind_ : exit_kind(last_exit_);
+    }
     [[nodiscard]] usize pending_interrupts() const noexcept { return irqs_.size(); }
     // GIC-less delivery (HCR_EL2.VI): the guest has no interrupt controller
     // to acknowledge through, so the VMM answers its acknowledge hypercall
     // with this; VI drops at the next entry when nothing is left.
     std::optional<usize> acknowledge_virtual_irq() noexcept { return irqs_.pop(); }
+
+    // Makes the guest take `kind` at its own VBAR_EL1, as if the hardware
+    // had raised it at the instruction that caused the last exit (even if
+    // an MMIO exit already moved ELR past it), with that exit's syndrome
+    // (exceptions.hpp): DataAbort for an access the VMM refuses to emulate
+    // (NestedPageFault, MMIO to no device), Undefined for an instruction it
+    // will not emulate. Once per exit, between run() calls, bound or not:
+    // the EL1 registers it writes live in the CPU while the vCPU is bound
+    // (call it on the vCPU's CPU then) and in SysRegState otherwise.
+    AxResult<void> inject_exception(GuestException kind) {
+        settle_trap();
+        const bool bound = is_bound();
+        const ExceptionSource from{trap_pc(last_trap_), ctx_.spsr, bound ? reg::read_vbar_el1() : sysregs_.vbar,
+                                   bound ? reg::read_sctlr_el1() : sysregs_.sctlr};
+        const std::optional<ExceptionEntry> entry = exception_entry(kind, last_trap_, from);
+        if (!entry) return ax_err(AxError::BadState);
+        if (bound) {
+            reg::write_esr_el1(entry->esr_el1);
+            if (entry->far_el1) reg::write_far_el1(*entry->far_el1);
+            reg::write_elr_el1(entry->elr_el1);
+            reg::write_spsr_el1(entry->spsr_el1);
+        } else {
+            sysregs_.esr = entry->esr_el1;
+            if (entry->far_el1) sysregs_.far = *entry->far_el1;
+            sysregs_.elr_el1 = entry->elr_el1;
+            sysregs_.spsr_el1 = entry->spsr_el1;
+        }
+        ctx_.elr = entry->pc;
+        ctx_.spsr = entry->pstate;
+        return ax_ok();
+    }
 
     // Completes an MmioRead exit: writes the loaded value to the destination
     // register as the load instruction specifies (ELR is already past it).
@@ -244,6 +291,16 @@ private:
         }
         last_trap_ = TrapRecord{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
         return ax_err(AxError::Unsupported);
+    }
+
+    // Makes last_trap_ the whole record before ELR moves outside run() (the
+    // VMM's guest_context(), set_entry, inject_exception), as last_trap()
+    // would derive it from the moved ELR.
+    void settle_trap() noexcept {
+        if (last_exit_ == trap_settled) return;
+        settled_kind_ = exit_kind(last_exit_);
+        last_trap_ = last_trap();
+        last_exit_ = trap_settled;
     }
 
     // Whether the last delivery left a request that an empty queue must
@@ -370,8 +427,12 @@ private:
     std::optional<std::uint64_t> last_pcpu_;
     SetupConfig setup_{};
     unsigned lr_count_ = 0;
-    std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind)
+    std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind), or trap_settled
     TrapRecord last_trap_{};
+    // last_exit_ after settle_trap(): last_trap_ is whole and settled_kind_
+    // holds the exit's kind. Bit 63 clear, yet no exit: ESR_EL2[63:56] are RES0.
+    static constexpr std::uint64_t trap_settled = std::uint64_t{1} << 62;
+    ExitKind settled_kind_ = ExitKind::Sync;
     SysRegState sysregs_{};
     TimerState timer_{};
     InterruptState interrupts_{};

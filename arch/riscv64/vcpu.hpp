@@ -30,6 +30,7 @@
 #include <variant>
 
 #include "arch/riscv64/context.hpp"
+#include "arch/riscv64/exceptions.hpp"
 #include "arch/riscv64/exit_decode.hpp"
 #include "arch/riscv64/interrupts.hpp"
 #include "arch/riscv64/sbi.hpp"
@@ -297,15 +298,12 @@ public:
     // hardware had delegated it, at the instruction that caused the last
     // exit (even if an MMIO exit already moved sepc past it): for accesses
     // the VMM refuses to emulate (NestedPageFault, MMIO to no device ->
-    // load/store access fault). Only while bound, between run() calls.
+    // load/store access fault). Only injectable() causes (exceptions.hpp).
+    // Once per exit, between run() calls, bound or not: the VS CSRs it
+    // writes live on the hart while the vCPU is bound (call it on the
+    // vCPU's hart then) and in SysRegState otherwise.
     AxResult<void> inject_exception(std::uint64_t cause, std::uint64_t tval) {
-        constexpr std::uint64_t allowed = csr::hedeleg_guest | (1u << riscv64::cause::instruction_access_fault) |
-                                          (1u << riscv64::cause::load_misaligned) |
-                                          (1u << riscv64::cause::load_access_fault) |
-                                          (1u << riscv64::cause::store_misaligned) |
-                                          (1u << riscv64::cause::store_access_fault);
-        // Other causes (ecalls, guest page faults) would confuse the guest.
-        if (!bound_ || cause >= 64 || (allowed >> cause & 1) == 0) return ax_err(AxError::InvalidInput);
+        if (!injectable(cause)) return ax_err(AxError::InvalidInput);
         settle_trap();
         redirect_to_guest(cause, tval, trap_.sepc);
         return ax_ok();
@@ -412,21 +410,28 @@ private:
         return static_cast<std::uint32_t>(low.value | (high.value << 16));
     }
 
+    // Enters the guest's trap vector for an injectable() `cause` taken at
+    // `epc` (exceptions.hpp). hstatus.SPVP says which privilege the guest
+    // trapped from; it then runs its handler in VS-mode.
     void redirect_to_guest(std::uint64_t cause, std::uint64_t tval, std::uint64_t epc) {
-        using namespace csr::sstatus_bits;
-        std::uint64_t vsstatus = csr::read<csr::vsstatus>();
-        // The guest's sstatus.SPP records the privilege it trapped from;
-        // SPIE takes SIE and interrupts are off in its handler.
-        const bool from_vs = (ctx_.guest.hstatus & csr::hstatus_bits::spvp) != 0;
-        vsstatus = from_vs ? (vsstatus | spp) : (vsstatus & ~spp);
-        vsstatus = (vsstatus & sie) != 0 ? (vsstatus | spie) : (vsstatus & ~spie);
-        vsstatus &= ~sie;
-        csr::write<csr::vsstatus>(vsstatus);
-        csr::write<csr::vscause>(cause);
-        csr::write<csr::vstval>(tval);
-        csr::write<csr::vsepc>(epc);
-        ctx_.guest.sepc = csr::read<csr::vstvec>() & ~std::uint64_t{3};
-        ctx_.guest.sstatus |= spp;
+        const ExceptionSource from{epc, (ctx_.guest.hstatus & csr::hstatus_bits::spvp) != 0,
+                                   bound_ ? csr::read<csr::vsstatus>() : sysregs_.vsstatus,
+                                   bound_ ? csr::read<csr::vstvec>() : sysregs_.vstvec};
+        const std::optional<ExceptionEntry> entry = exception_entry(cause, tval, from);
+        if (!entry) return;  // callers pass injectable causes only
+        if (bound_) {
+            csr::write<csr::vsstatus>(entry->vsstatus);
+            csr::write<csr::vscause>(entry->vscause);
+            csr::write<csr::vstval>(entry->vstval);
+            csr::write<csr::vsepc>(entry->vsepc);
+        } else {
+            sysregs_.vsstatus = entry->vsstatus;
+            sysregs_.vscause = entry->vscause;
+            sysregs_.vstval = entry->vstval;
+            sysregs_.vsepc = entry->vsepc;
+        }
+        ctx_.guest.sepc = entry->pc;
+        ctx_.guest.sstatus |= csr::sstatus_bits::spp;
         ctx_.guest.hstatus |= csr::hstatus_bits::spvp;
     }
 

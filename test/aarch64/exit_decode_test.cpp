@@ -397,3 +397,20 @@ TEST_CASE("syndromes recorded under QEMU 7.2 from the exits guest") {
     CHECK(text(decode(0x623a3016, x).reason) ==
           "SendIPI { target_cpu: 0x0, target_cpu_aux: 0x1, send_to_all: false, send_to_self: false, vector: 0x3 }");
 }
+
+TEST_CASE("elr_advance says exactly what decode_sync advances the PC by") {
+    Gprs x = pattern();
+    for (std::uint64_t esr : {0x93C2'0006ull /* MMIO ldr */, 0x93C2'8046ull /* MMIO str */, 0x92000006ull /* ldp */,
+                              0x9381004Full /* permission */, 0x82000006ull /* fetch */, 0x06000000ull /* wfi */,
+                              0x62300089ull /* mrs */, 0x623A3036ull /* msr icc_sgi1r_el1 */}) {
+        CAPTURE(esr);
+        CHECK(elr_advance(esr) == (decode(esr, x).pc == PcAction::Advance ? 4u : 0u));
+    }
+    for (std::uint64_t fn : {std::uint64_t{psci::fn_version}, std::uint64_t{psci::fn_cpu_on_64}, std::uint64_t{0x1234},
+                             std::uint64_t{0xC200'0000}}) {
+        x[0] = fn;
+        CAPTURE(fn);
+        CHECK(elr_advance(0x5A00'0000) == (decode(0x5A00'0000, x).pc == PcAction::Advance ? 4u : 0u));  // hvc
+        CHECK(elr_advance(0x5E00'0000) == (decode(0x5E00'0000, x).pc == PcAction::Advance ? 4u : 0u));  // smc
+    }
+}
