@@ -123,7 +123,7 @@ namespace detail {
 // (0..6); bits 1:0 are log2 of the width, and the three below ld
 // sign-extend; 7 is reserved. Branch-free but for that: this is the
 // MMIO-read hot path. funct3 is 64-bit so no 32-bit value gets re-extended
-// on the way to the width (measured: one sext.w per MMIO read).
+// on the way to the width.
 [[nodiscard]] constexpr std::optional<LoadStore> plain_load(std::uint64_t funct3, usize rd) noexcept {
     if (funct3 == 7) return std::nullopt;
     return LoadStore{false, static_cast<AccessWidth>(funct3 & 3), rd, funct3 < 3, 4};
@@ -193,7 +193,7 @@ namespace detail {
 // one guest access reads enough. Same answer as decode_load_store for every
 // 32-bit load; nothing for anything else (compressed instructions, stores,
 // AMOs). For the MMIO-read fast path, so it works on the 64-bit register
-// the parcel was read into (as a 32-bit value GCC spent a sign extension).
+// the parcel was read into: a 32-bit parameter would be sign-extended first.
 [[nodiscard]] constexpr std::optional<LoadStore> decode_load_low_half(std::uint64_t low) noexcept {
     if ((low & 0x7f) != 0x03) return std::nullopt;
     return detail::plain_load((low >> 12) & 7, static_cast<usize>((low >> 7) & 31));

@@ -158,8 +158,7 @@ public:
     // (exit_slow, page_fault_slow), which leaves its reason in exit_ for
     // run() to copy. The caller's result therefore never escapes to another
     // function, so once AxVCpu::run is inlined into the VMM's loop (it is
-    // always_inline) GCC can keep most of the reason in registers (bench.sh:
-    // MMIO read round trip 318 -> 280 instructions when this was done).
+    // always_inline) the compiler can keep most of the reason in registers.
     //
     // It publishes the vCPU (RunPublisher) only in exit_slow, the one path
     // that reaches the host API: the fast paths and page_fault_slow decode
@@ -187,8 +186,8 @@ public:
             // one parcel read from guest memory (decode_load_low_half).
             // Anything else takes the general decoder.
             if (htinst == 0) {
-                // In a local: the access's asm may write memory, and GCC
-                // would load sepc again after it.
+                // In a local: the access's asm may write memory, and the
+                // compiler would load sepc again after it.
                 const std::uint64_t pc = ctx_.guest.sepc;
                 const GuestAccess low = guest_access<GuestAccessOp::hlvx_hu>(pc);
                 if (!low.fault) {
@@ -388,8 +387,8 @@ private:
     }
 
     // One load/store as the guest sees it, using the guest's privilege.
-    // (A plain struct, not std::optional: GCC kept the optional in memory
-    // on the MMIO-read path.)
+    // (A plain struct, not std::optional, so the MMIO-read path keeps the
+    // result in registers.)
     template <GuestAccessOp Op>
     GuestAccess guest_access(std::uint64_t addr, std::uint64_t value = 0) {
         return riscv64::guest_access<Op>(ctx_.guest.hstatus, addr, value);
@@ -490,8 +489,8 @@ private:
 
     // The world switch while bound; otherwise refuse_entry, which returns
     // not_entered without touching the hart. run() thus needs no bound_
-    // test before the switch (two instructions per exit, bench.sh): the
-    // pointer is loaded instead of the call's address being formed.
+    // test before the switch on any exit: the pointer is loaded instead of
+    // the call's address being formed.
     using EnterFn = std::uint64_t (*)(SwitchContext*);
     static constexpr std::uint64_t not_entered = ~std::uint64_t{0};  // no real scause
     static std::uint64_t refuse_entry(SwitchContext*) noexcept { return not_entered; }
