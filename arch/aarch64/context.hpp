@@ -32,7 +32,7 @@ namespace axvcpu::aarch64 {
 // Everything a guest can change without trapping that the host's EL2 code
 // would clobber: x0..x30 and the state an exception to EL2 overwrites. The
 // guest's stack pointers are not here: EL2 code runs on SP_EL2 and never
-// touches SP_EL0 or SP_EL1, so they live in El1State, switched by
+// touches SP_EL0 or SP_EL1, so they live in SysRegState, switched by
 // bind/unbind instead of on every exit.
 struct GuestContext {
     std::array<std::uint64_t, 31> x{};

@@ -191,7 +191,7 @@ public:
     }
     [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_; }
     // The guest's stack pointers: live in the CPU while the vCPU is bound
-    // (call these on its CPU then), saved in El1State while it is not.
+    // (call these on its CPU then), saved in SysRegState while it is not.
     [[nodiscard]] std::uint64_t sp_el0() const noexcept { return is_bound() ? reg::read_sp_el0() : sysregs_.sp_el0; }
     [[nodiscard]] std::uint64_t sp_el1() const noexcept { return is_bound() ? reg::read_sp_el1() : sysregs_.sp_el1; }
     void set_sp_el0(std::uint64_t value) noexcept {
