@@ -1,11 +1,16 @@
-// The guest register context the world switch saves and restores, and the
-// EL1 state bind/unbind switch. Offsets used by the assembly are macros (the
-// assembler needs literals) checked against the struct layout here.
+// The guest state the policy switches: GuestContext, which the world switch
+// saves and restores on every exit, and the groups bind/unbind move between
+// the CPU and memory, each a type that loads and saves itself (SysRegState,
+// FpState, TimerState, InterruptState). Offsets used by the assembly are
+// macros (the assembler needs literals) checked against the struct layout
+// here.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+
+#include "arch/aarch64/sysregs.hpp"
 
 #define AXVCPU_A64_CTX_X0 0
 #define AXVCPU_A64_CTX_ELR 248
@@ -27,7 +32,7 @@ namespace axvcpu::aarch64 {
 // Everything a guest can change without trapping that the host's EL2 code
 // would clobber: x0..x30 and the state an exception to EL2 overwrites. The
 // guest's stack pointers are not here: EL2 code runs on SP_EL2 and never
-// touches SP_EL0 or SP_EL1, so they live in El1State, switched by
+// touches SP_EL0 or SP_EL1, so they live in SysRegState, switched by
 // bind/unbind instead of on every exit.
 struct GuestContext {
     std::array<std::uint64_t, 31> x{};
@@ -53,7 +58,7 @@ inline constexpr std::uint64_t sctlr_el1_reset = 0x30D0'0800;
 // while the vCPU is bound, since EL2 code never uses them (a host running
 // at EL2 with SPSel = 0, on SP_EL0, would break this); bind loads them and
 // unbind saves them, so vCPUs of different VMs can share a CPU.
-struct El1State {
+struct SysRegState {
     std::uint64_t sp_el0 = 0;
     std::uint64_t sp_el1 = 0;
     std::uint64_t sctlr = sctlr_el1_reset;
@@ -75,11 +80,62 @@ struct El1State {
     std::uint64_t par = 0;
     std::uint64_t elr_el1 = 0;
     std::uint64_t spsr_el1 = 0;
-    std::uint64_t cntkctl = 0;
     std::uint64_t csselr = 0;
     std::uint64_t mdscr = 0;
-    std::uint64_t cntv_ctl = 0;
-    std::uint64_t cntv_cval = 0;
+
+    void load() const noexcept {
+        namespace r = reg;
+        r::write_sp_el0(sp_el0);
+        r::write_sp_el1(sp_el1);
+        r::write_sctlr_el1(sctlr);
+        r::write_cpacr_el1(cpacr);
+        r::write_ttbr0_el1(ttbr0);
+        r::write_ttbr1_el1(ttbr1);
+        r::write_tcr_el1(tcr);
+        r::write_esr_el1(esr);
+        r::write_far_el1(far);
+        r::write_afsr0_el1(afsr0);
+        r::write_afsr1_el1(afsr1);
+        r::write_mair_el1(mair);
+        r::write_amair_el1(amair);
+        r::write_vbar_el1(vbar);
+        r::write_contextidr_el1(contextidr);
+        r::write_tpidr_el1(tpidr_el1);
+        r::write_tpidr_el0(tpidr_el0);
+        r::write_tpidrro_el0(tpidrro_el0);
+        r::write_par_el1(par);
+        r::write_elr_el1(elr_el1);
+        r::write_spsr_el1(spsr_el1);
+        r::write_csselr_el1(csselr);
+        r::write_mdscr_el1(mdscr);
+    }
+
+    void save() noexcept {
+        namespace r = reg;
+        sp_el0 = r::read_sp_el0();
+        sp_el1 = r::read_sp_el1();
+        sctlr = r::read_sctlr_el1();
+        cpacr = r::read_cpacr_el1();
+        ttbr0 = r::read_ttbr0_el1();
+        ttbr1 = r::read_ttbr1_el1();
+        tcr = r::read_tcr_el1();
+        esr = r::read_esr_el1();
+        far = r::read_far_el1();
+        afsr0 = r::read_afsr0_el1();
+        afsr1 = r::read_afsr1_el1();
+        mair = r::read_mair_el1();
+        amair = r::read_amair_el1();
+        vbar = r::read_vbar_el1();
+        contextidr = r::read_contextidr_el1();
+        tpidr_el1 = r::read_tpidr_el1();
+        tpidr_el0 = r::read_tpidr_el0();
+        tpidrro_el0 = r::read_tpidrro_el0();
+        par = r::read_par_el1();
+        elr_el1 = r::read_elr_el1();
+        spsr_el1 = r::read_spsr_el1();
+        csselr = r::read_csselr_el1();
+        mdscr = r::read_mdscr_el1();
+    }
 };
 
 // FP/SIMD registers: the host's EL2 code is built without them
@@ -88,15 +144,93 @@ struct alignas(16) FpState {
     std::array<std::uint64_t, 64> v{};  // q0..q31
     std::uint64_t fpcr = 0;
     std::uint64_t fpsr = 0;
+
+    void load() const noexcept {
+        asm volatile(
+            "ldp q0, q1, [%0, #0]\n\tldp q2, q3, [%0, #32]\n\tldp q4, q5, [%0, #64]\n\tldp q6, q7, [%0, #96]\n\t"
+            "ldp q8, q9, [%0, #128]\n\tldp q10, q11, [%0, #160]\n\tldp q12, q13, [%0, #192]\n\t"
+            "ldp q14, q15, [%0, #224]\n\tldp q16, q17, [%0, #256]\n\tldp q18, q19, [%0, #288]\n\t"
+            "ldp q20, q21, [%0, #320]\n\tldp q22, q23, [%0, #352]\n\tldp q24, q25, [%0, #384]\n\t"
+            "ldp q26, q27, [%0, #416]\n\tldp q28, q29, [%0, #448]\n\tldp q30, q31, [%0, #480]\n\t"
+            "ldr x9, [%0, #512]\n\tldr x10, [%0, #520]\n\tmsr fpcr, x9\n\tmsr fpsr, x10"
+            :
+            : "r"(this)
+            : "x9", "x10", "memory");
+    }
+
+    void save() noexcept {
+        asm volatile(
+            "stp q0, q1, [%0, #0]\n\tstp q2, q3, [%0, #32]\n\tstp q4, q5, [%0, #64]\n\tstp q6, q7, [%0, #96]\n\t"
+            "stp q8, q9, [%0, #128]\n\tstp q10, q11, [%0, #160]\n\tstp q12, q13, [%0, #192]\n\t"
+            "stp q14, q15, [%0, #224]\n\tstp q16, q17, [%0, #256]\n\tstp q18, q19, [%0, #288]\n\t"
+            "stp q20, q21, [%0, #320]\n\tstp q22, q23, [%0, #352]\n\tstp q24, q25, [%0, #384]\n\t"
+            "stp q26, q27, [%0, #416]\n\tstp q28, q29, [%0, #448]\n\tstp q30, q31, [%0, #480]\n\t"
+            "mrs x9, fpcr\n\tmrs x10, fpsr\n\tstr x9, [%0, #512]\n\tstr x10, [%0, #520]"
+            :
+            : "r"(this)
+            : "x9", "x10", "memory");
+    }
+};
+// The asm above addresses the registers from the object's start.
+static_assert(offsetof(FpState, v) == 0 && offsetof(FpState, fpcr) == 512 && offsetof(FpState, fpsr) == 520);
+
+// The guest's timers: its own virtual timer and EL1 timer control, and the
+// EL2 controls bind installs for it (CNTHCTL_EL2, CNTVOFF_EL2).
+struct TimerState {
+    // EL1PCTEN: the physical counter is always readable; EL1PCEN (the EL1
+    // physical timer) only when SetupConfig::passthrough_timer.
+    std::uint64_t cnthctl = 1;
+    std::uint64_t cntkctl = 0;
+    std::uint64_t cntv_ctl = 0;
+    std::uint64_t cntv_cval = 0;
+
+    void load() const noexcept {
+        reg::write_cnthctl_el2(cnthctl);
+        // The virtual counter is the physical one: no offset to keep per VM.
+        reg::write_cntvoff_el2(0);
+        reg::write_cntkctl_el1(cntkctl);
+        reg::write_cntv_cval_el0(cntv_cval);
+        reg::write_cntv_ctl_el0(cntv_ctl);
+    }
+
+    void save() noexcept {
+        cntkctl = reg::read_cntkctl_el1();
+        cntv_ctl = reg::read_cntv_ctl_el0();
+        cntv_cval = reg::read_cntv_cval_el0();
+        // Stop the guest's virtual timer from firing into whatever runs next.
+        reg::write_cntv_ctl_el0(0);
+    }
 };
 
-// The guest's GICv3 virtual CPU interface state.
-struct VGicState {
+// The guest's GICv3 virtual CPU interface state (ICH_*_EL2): what it has
+// pending and active in the list registers, its priority mask and groups.
+struct InterruptState {
     std::uint64_t hcr = 0;
     std::uint64_t vmcr = 0;
     std::uint64_t ap0r0 = 0;
     std::uint64_t ap1r0 = 0;
     std::array<std::uint64_t, 16> lr{};
+
+    // `lr_count`: the list registers this CPU has (vgic::list_register_count).
+    void load(unsigned lr_count) const noexcept {
+        reg::write_ich_vmcr_el2(vmcr);
+        reg::write_ich_ap0r0_el2(ap0r0);
+        reg::write_ich_ap1r0_el2(ap1r0);
+        for (unsigned i = 0; i < lr_count; ++i) reg::access_ich_lr(i, true, lr[i]);
+        reg::write_ich_hcr_el2(hcr);
+    }
+
+    void save(unsigned lr_count) noexcept {
+        vmcr = reg::read_ich_vmcr_el2();
+        ap0r0 = reg::read_ich_ap0r0_el2();
+        ap1r0 = reg::read_ich_ap1r0_el2();
+        for (unsigned i = 0; i < lr_count; ++i) {
+            lr[i] = reg::access_ich_lr(i, false);
+            reg::access_ich_lr(i, true, 0);
+        }
+        // The interface is off until the next vCPU binds.
+        reg::write_ich_hcr_el2(0);
+    }
 };
 
 }  // namespace axvcpu::aarch64

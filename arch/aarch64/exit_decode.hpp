@@ -14,7 +14,8 @@
 //   access kind, with the PC left on the faulting instruction, and
 //   classify_abort() names the reason. An access is never guessed.
 // - MMIO loads carry SSE (sign extension) and SF (register width);
-//   mmio_load_value() applies them, so a VMM need not.
+//   mmio_load_value() (and VCpu::complete_mmio_read) applies them, so a VMM
+//   need not.
 // - The PC is advanced exactly for what the VMM is expected to emulate
 //   (MMIO, system registers, WFI/WFE, trapped SMC); an HVC has already moved
 //   ELR_EL2 past itself; faults leave it on the instruction.
@@ -73,15 +74,35 @@ inline constexpr std::uint32_t wnr = 1u << 6;
 [[nodiscard]] constexpr std::uint32_t fsc(std::uint32_t iss) noexcept { return iss & 0x3F; }
 }  // namespace esr
 
-// The raw words an exit leaves in EL2 registers.
-struct TrapSyndrome {
+// The EL2 trap registers of the last exit, for decoding and diagnostics.
+struct TrapRecord {
     std::uint64_t esr = 0;
     std::uint64_t far = 0;    // faulting guest VA (aborts only)
     std::uint64_t hpfar = 0;  // faulting IPA page: FIPA, bits [43:4] = IPA[51:12]
+    std::uint64_t elr = 0;    // ELR_EL2 as the exit left it (see trap_pc)
 };
 
+template <fmt::Sink S>
+constexpr void print_to(S& out, const TrapRecord& trap) {
+    out.write("esr="sv);
+    fmt::write_hex(out, trap.esr);
+    out.write(" elr="sv);
+    fmt::write_hex(out, trap.elr);
+    out.write(" far="sv);
+    fmt::write_hex(out, trap.far);
+    out.write(" hpfar="sv);
+    fmt::write_hex(out, trap.hpfar);
+}
+
+// The address of the instruction that trapped: ELR_EL2 holds the preferred
+// return address, which for an exception-generating HVC is the instruction
+// after it, and for every other trap the instruction itself.
+[[nodiscard]] constexpr std::uint64_t trap_pc(const TrapRecord& trap) noexcept {
+    return trap.elr - (esr::ec(trap.esr) == esr::ec_hvc64 ? 4 : 0);
+}
+
 // GPA = HPFAR_EL2.FIPA page | FAR_EL2's offset within the page.
-[[nodiscard]] constexpr GuestPhysAddr fault_gpa(const TrapSyndrome& trap) noexcept {
+[[nodiscard]] constexpr GuestPhysAddr fault_gpa(const TrapRecord& trap) noexcept {
     const std::uint64_t page = ((trap.hpfar >> 4) & 0xFF'FFFF'FFFF) << 12;
     return GuestPhysAddr(static_cast<usize>(page | (trap.far & 0xFFF)));
 }
@@ -147,6 +168,11 @@ struct Decoded {
     template <class Reason>
     constexpr Decoded(Reason r, PcAction action, std::optional<std::uint64_t> answer) noexcept
         : reason(std::move(r)), pc(action), x0(answer) {}
+
+    // Answered in place (a PSCI query, a refused SMC): nothing for the VMM
+    // to decide, so the policy writes x0 and resumes the guest without an
+    // exit (psci_service.hpp states the rule).
+    [[nodiscard]] constexpr bool answered() const noexcept { return reason.is<exit::Nothing>(); }
 
     AxVCpuExitReason reason;
     PcAction pc = PcAction::Keep;
@@ -271,7 +297,8 @@ inline constexpr SysRegAddr id_aa64mmfr0_el1 = sysreg_addr(3, 0, 0, 7, 0);
 
 // `affinity_is_on(mpidr) -> std::optional<bool>` answers AFFINITY_INFO
 // (no value: no such CPU). `pc` is what the instruction needs (HVC: Keep,
-// trapped SMC: Advance).
+// trapped SMC: Advance). Queries come back answered() (exit::Nothing with
+// x0); what the VMM must decide comes back as its exit.
 template <class AffinityQuery>
 [[nodiscard]] constexpr Decoded decode_psci(const Gprs& x, PcAction pc, AffinityQuery&& affinity_is_on) {
     auto answer = [&](std::uint64_t value) { return Decoded{exit::Nothing{}, pc, value}; };
@@ -323,9 +350,23 @@ template <class AffinityQuery>
 
 // --- The whole synchronous exit -------------------------------------------------
 
+// How far the policy moves ELR past the instruction of a synchronous exit
+// once decoded (decode_sync's PcAction::Advance): over what the VMM emulates
+// (MMIO, system registers, WFI/WFE) and a trapped SMC, never over an HVC
+// (ELR_EL2 is already past it) or a fault. last_trap() undoes it.
+[[nodiscard]] constexpr std::uint64_t elr_advance(std::uint64_t esr_value) noexcept {
+    switch (esr::ec(esr_value)) {
+        case esr::ec_wfx:
+        case esr::ec_smc64:
+        case esr::ec_sysreg: return 4;
+        case esr::ec_dabt_lower: return classify_abort(esr_value) == AbortKind::Mmio ? 4 : 0;
+        default: return 0;
+    }
+}
+
 // A synchronous exception from AArch64 EL0/EL1. `gpa` is used for aborts only.
 template <class AffinityQuery>
-[[nodiscard]] constexpr DecodeResult decode_sync(const TrapSyndrome& trap, GuestPhysAddr gpa, const Gprs& x,
+[[nodiscard]] constexpr DecodeResult decode_sync(const TrapRecord& trap, GuestPhysAddr gpa, const Gprs& x,
                                                  AffinityQuery&& affinity_is_on) {
     switch (esr::ec(trap.esr)) {
         case esr::ec_wfx: return Decoded{exit::Halt{}, PcAction::Advance, std::nullopt};  // WFI, WFE, WFIT, WFET

@@ -4,13 +4,15 @@
 // - create: EL1h entry with interrupts masked, SCTLR_EL1 at its reset value,
 //   the guest's MPIDR (VMPIDR_EL2) and x0 = the DTB address (Linux's boot
 //   protocol) from CreateConfig; VMID = VM id + 1 (8-bit VMIDs).
-// - bind: loads the guest's EL1, FP/SIMD and GICv3 virtual-interface state,
-//   HCR_EL2, timers and VTTBR_EL2; TLB maintenance by VMID only when this
-//   vCPU's stage-2 root or VMID is new to it (tlbi vmalls12e1is) or it moved
-//   to another CPU (local stage-1 flush). unbind saves that state back.
+// - bind: loads the guest's state groups (context.hpp: EL1 system
+//   registers, FP/SIMD, timers, GICv3 virtual interface), HCR_EL2 and
+//   VTTBR_EL2; TLB maintenance by VMID only when this vCPU's stage-2 root or
+//   VMID is new to it (tlbi vmalls12e1is) or it moved to another CPU (local
+//   stage-1 flush). unbind saves that state back.
 // - run (called with IRQs masked at EL2): drains queued interrupts into list
 //   registers (or HCR_EL2.VI), runs the guest through the world switch, and
-//   decodes the exit (exit_decode.hpp).
+//   decodes the exit (exit_decode.hpp). What needs no VMM decision (the
+//   PSCI calls psci_service.hpp answers) resumes the guest inside run().
 //   A physical IRQ becomes ExternalInterrupt with H::fetch_irq(). Unmodelled
 //   exceptions, FIQ, SError and AArch32 guests are errors; last_trap() keeps
 //   the syndrome for the VMM's report.
@@ -23,9 +25,11 @@
 #include <variant>
 
 #include "arch/aarch64/context.hpp"
+#include "arch/aarch64/exceptions.hpp"
 #include "arch/aarch64/exit_decode.hpp"
 #include "arch/aarch64/interrupts.hpp"
 #include "arch/aarch64/percpu.hpp"
+#include "arch/aarch64/psci_service.hpp"
 #include "arch/aarch64/sysregs.hpp"
 #include "arch/aarch64/world_switch.hpp"
 #include "axvcpu/addr.hpp"
@@ -39,33 +43,24 @@
 
 namespace axvcpu::aarch64 {
 
-namespace detail {
-inline void save_fp(FpState& fp) noexcept {
-    asm volatile(
-        "stp q0, q1, [%0, #0]\n\tstp q2, q3, [%0, #32]\n\tstp q4, q5, [%0, #64]\n\tstp q6, q7, [%0, #96]\n\t"
-        "stp q8, q9, [%0, #128]\n\tstp q10, q11, [%0, #160]\n\tstp q12, q13, [%0, #192]\n\t"
-        "stp q14, q15, [%0, #224]\n\tstp q16, q17, [%0, #256]\n\tstp q18, q19, [%0, #288]\n\t"
-        "stp q20, q21, [%0, #320]\n\tstp q22, q23, [%0, #352]\n\tstp q24, q25, [%0, #384]\n\t"
-        "stp q26, q27, [%0, #416]\n\tstp q28, q29, [%0, #448]\n\tstp q30, q31, [%0, #480]\n\t"
-        "mrs x9, fpcr\n\tmrs x10, fpsr\n\tstr x9, [%0, #512]\n\tstr x10, [%0, #520]"
-        :
-        : "r"(&fp)
-        : "x9", "x10", "memory");
-}
-inline void load_fp(const FpState& fp) noexcept {
-    asm volatile(
-        "ldp q0, q1, [%0, #0]\n\tldp q2, q3, [%0, #32]\n\tldp q4, q5, [%0, #64]\n\tldp q6, q7, [%0, #96]\n\t"
-        "ldp q8, q9, [%0, #128]\n\tldp q10, q11, [%0, #160]\n\tldp q12, q13, [%0, #192]\n\t"
-        "ldp q14, q15, [%0, #224]\n\tldp q16, q17, [%0, #256]\n\tldp q18, q19, [%0, #288]\n\t"
-        "ldp q20, q21, [%0, #320]\n\tldp q22, q23, [%0, #352]\n\tldp q24, q25, [%0, #384]\n\t"
-        "ldp q26, q27, [%0, #416]\n\tldp q28, q29, [%0, #448]\n\tldp q30, q31, [%0, #480]\n\t"
-        "ldr x9, [%0, #512]\n\tldr x10, [%0, #520]\n\tmsr fpcr, x9\n\tmsr fpsr, x10"
-        :
-        : "r"(&fp)
-        : "x9", "x10", "memory");
-}
-static_assert(offsetof(FpState, fpcr) == 512 && offsetof(FpState, fpsr) == 520);
-}  // namespace detail
+struct CreateConfig {
+    // The guest's MPIDR_EL1 affinity (Aff3.Aff2.Aff1.Aff0); by this
+    // policy's convention Aff1:Aff0 is the vCPU id (see AFFINITY_INFO).
+    std::uint64_t mpidr_el1 = 0;
+    // Passed in x0 at entry: where the VMM put the guest's device tree.
+    GuestPhysAddr dtb_addr{};
+};
+
+struct SetupConfig {
+    // The guest owns the physical GIC CPU interface: IRQs are not routed
+    // to EL2 and inject_interrupt is Unsupported.
+    bool passthrough_interrupt = false;
+    // The guest may use the EL1 physical timer directly; otherwise its
+    // accesses trap as SysRegRead/SysRegWrite (the virtual timer is always the guest's).
+    bool passthrough_timer = false;
+    // Trap ID register reads (HCR_EL2.TID3) so the VMM can hide features.
+    bool trap_id_registers = false;
+};
 
 template <class H>
 class VCpu {
@@ -77,25 +72,8 @@ public:
     // the queue (see arch_contract.hpp).
     static constexpr bool plain_vcpu_updates = true;
 
-    struct CreateConfig {
-        // The guest's MPIDR_EL1 affinity (Aff3.Aff2.Aff1.Aff0); by this
-        // policy's convention Aff1:Aff0 is the vCPU id (see AFFINITY_INFO).
-        std::uint64_t mpidr_el1 = 0;
-        // Passed in x0 at entry: where the VMM put the guest's device tree.
-        GuestPhysAddr dtb_addr{};
-    };
-
-    struct SetupConfig {
-        // The guest owns the physical GIC CPU interface: IRQs are not routed
-        // to EL2 and inject_interrupt is Unsupported.
-        bool passthrough_interrupt = false;
-        // The guest may use the EL1 physical timer directly; otherwise its
-        // accesses trap as SysRegRead/SysRegWrite (the virtual timer is always the guest's).
-        bool passthrough_timer = false;
-        // Trap ID register reads (HCR_EL2.TID3) so the VMM can hide features.
-        bool trap_id_registers = false;
-    };
-
+    using CreateConfig = aarch64::CreateConfig;
+    using SetupConfig = aarch64::SetupConfig;
     static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
         if (vm >= 255) return ax_err(AxError::InvalidInput);  // VMIDs 1..255
         VCpu cpu(vm, vcpu, config);
@@ -106,6 +84,7 @@ public:
     VCpu& operator=(VCpu&&) noexcept = default;
 
     AxResult<void> set_entry(GuestPhysAddr entry) {
+        settle_trap();
         ctx_.elr = entry.value();
         return ax_ok();
     }
@@ -113,7 +92,7 @@ public:
     AxResult<void> set_ept_root(HostPhysAddr root) {
         if (!root.is_aligned(stage2::page_size) || root.value() >> 48 != 0) return ax_err(AxError::InvalidInput);
         root_ = root.value();
-        if (bound()) load_stage2();
+        if (is_bound()) load_stage2();
         return ax_ok();
     }
 
@@ -123,23 +102,21 @@ public:
         if (!config.passthrough_interrupt) hcr_ |= hcr::imo | hcr::fmo;
         if (config::trap_wfi) hcr_ |= hcr::twi | hcr::twe;
         if (config.trap_id_registers) hcr_ |= hcr::tid3;
-        // EL1PCTEN: the physical counter is always readable; EL1PCEN per config.
-        cnthctl_ = config.passthrough_timer ? 3 : 1;
+        timer_.cnthctl = config.passthrough_timer ? 3 : 1;
         ctx_.spsr = spsr_el1h_masked;
-        vgic_.hcr = use_list_registers() ? vgic::ich_hcr_en : 0;
+        interrupts_.hcr = use_list_registers() ? vgic::ich_hcr_en : 0;
         return ax_ok();
     }
 
     AxResult<void> bind() {
-        if (bound()) return ax_err(AxError::BadState);
+        if (is_bound()) return ax_err(AxError::BadState);
         lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
-        load_el1();
-        detail::load_fp(fp_);
-        if (use_list_registers()) load_vgic();
+        sysregs_.load();
+        fp_.load();
+        timer_.load();
+        if (use_list_registers()) interrupts_.load(lr_count_);
         reg::write_vmpidr_el2(mpidr_ | (std::uint64_t{1} << 31));
         reg::write_vpidr_el2(reg::read_midr_el1());
-        reg::write_cnthctl_el2(cnthctl_);
-        reg::write_cntvoff_el2(0);
         reg::write_hcr_el2(hcr_);
         load_stage2();
         entry_work_ &= ~not_bound;
@@ -147,17 +124,18 @@ public:
     }
 
     AxResult<void> unbind() {
-        if (!bound()) return ax_err(AxError::BadState);
-        save_el1();
-        detail::save_fp(fp_);
-        if (use_list_registers()) save_vgic();
+        if (!is_bound()) return ax_err(AxError::BadState);
+        sysregs_.save();
+        fp_.save();
+        timer_.save();
+        if (use_list_registers()) interrupts_.save(lr_count_);
         entry_work_ |= not_bound;
         return ax_ok();
     }
 
     // Publishes the vCPU (RunPublisher) for a physical IRQ (fetch_irq) and
     // every synchronous exit but the hypercall and MMIO fast paths (PSCI
-    // asks the host, affinity_is_on); those decode and return unpublished.
+    // asks the host, psci_service.hpp); those decode and return unpublished.
     // Call it with IRQs masked at EL2 (PSTATE.I), as the example does: a
     // host IRQ handler taken inside run() would not find the vCPU current.
     AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
@@ -165,7 +143,7 @@ public:
         // retract: the list registers (or HCR_EL2.VI) already say what the
         // guest should see.
         if (entry_work_ != 0) [[unlikely]] {
-            if (!bound()) return ax_err(AxError::BadState);
+            if (!is_bound()) return ax_err(AxError::BadState);
             deliver_interrupts();
         }
         const std::uint64_t exit = enter_guest(&ctx_);
@@ -203,44 +181,97 @@ public:
     void set_return_value(usize value) { ctx_.x[0] = value; }
 
     // --- aarch64-specific, for the VMM ----------------------------------------
-    [[nodiscard]] GuestContext& context() noexcept { return ctx_; }
-    [[nodiscard]] const GuestContext& context() const noexcept { return ctx_; }
+    [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return read_gpr(ctx_.x, index); }
+    // Writable, as on bare hardware a debugger could: the trap record is
+    // made whole first, so last_trap() still names the instruction that
+    // trapped if the VMM moves ELR.
+    [[nodiscard]] GuestContext& guest_context() noexcept {
+        settle_trap();
+        return ctx_;
+    }
+    [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_; }
     // The guest's stack pointers: live in the CPU while the vCPU is bound
-    // (call these on its CPU then), saved in El1State while it is not.
-    [[nodiscard]] std::uint64_t sp_el0() const noexcept { return bound() ? reg::read_sp_el0() : el1_.sp_el0; }
-    [[nodiscard]] std::uint64_t sp_el1() const noexcept { return bound() ? reg::read_sp_el1() : el1_.sp_el1; }
+    // (call these on its CPU then), saved in SysRegState while it is not.
+    [[nodiscard]] std::uint64_t sp_el0() const noexcept { return is_bound() ? reg::read_sp_el0() : sysregs_.sp_el0; }
+    [[nodiscard]] std::uint64_t sp_el1() const noexcept { return is_bound() ? reg::read_sp_el1() : sysregs_.sp_el1; }
     void set_sp_el0(std::uint64_t value) noexcept {
-        if (bound()) {
+        if (is_bound()) {
             reg::write_sp_el0(value);
         } else {
-            el1_.sp_el0 = value;
+            sysregs_.sp_el0 = value;
         }
     }
     void set_sp_el1(std::uint64_t value) noexcept {
-        if (bound()) {
+        if (is_bound()) {
             reg::write_sp_el1(value);
         } else {
-            el1_.sp_el1 = value;
+            sysregs_.sp_el1 = value;
         }
     }
     [[nodiscard]] VCpuId vcpu_id() const noexcept { return vcpu_; }
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vmid_; }
     [[nodiscard]] std::uint64_t mpidr() const noexcept { return mpidr_; }
-    // The raw syndrome of the last synchronous exit (or failed exit). FAR
-    // and HPFAR read 0 unless it was an abort, the only exits that set them.
-    [[nodiscard]] TrapSyndrome last_trap() const noexcept {
-        TrapSyndrome trap = last_trap_;
-        if (is_sync_exit(last_exit_)) trap.esr = last_exit_;
+    [[nodiscard]] bool is_bound() const noexcept { return (entry_work_ & not_bound) == 0; }
+    // The EL2 trap registers of the last synchronous exit (or failed exit).
+    // FAR and HPFAR read 0 unless it was an abort, the only exits that set
+    // them. run() stores only what it cannot derive: the ESR is what the
+    // world switch returned and ELR is the guest's, less what the policy
+    // advanced it by (elr_advance).
+    [[nodiscard]] TrapRecord last_trap() const noexcept {
+        if (last_exit_ == trap_settled) return last_trap_;
+        TrapRecord trap = last_trap_;
+        const bool sync = is_sync_exit(last_exit_);
+        if (sync) trap.esr = last_exit_;
         const std::uint32_t ec = esr::ec(trap.esr);
         if (ec != esr::ec_dabt_lower && ec != esr::ec_iabt_lower) trap.far = trap.hpfar = 0;
+        trap.elr = ctx_.elr - (sync ? elr_advance(trap.esr) : 0);
         return trap;
     }
-    [[nodiscard]] ExitKind last_exit_kind() const noexcept { return exit_kind(last_exit_); }
+    [[nodiscard]] ExitKind last_exit_kind() const noexcept {
+        return last_exit_ == trap_settled ? settled_kind_ : exit_kind(last_exit_);
+    }
     [[nodiscard]] usize pending_interrupts() const noexcept { return irqs_.size(); }
     // GIC-less delivery (HCR_EL2.VI): the guest has no interrupt controller
     // to acknowledge through, so the VMM answers its acknowledge hypercall
     // with this; VI drops at the next entry when nothing is left.
     std::optional<usize> acknowledge_virtual_irq() noexcept { return irqs_.pop(); }
+
+    // Makes the guest take `kind` at its own VBAR_EL1, as if the hardware
+    // had raised it at the instruction that caused the last exit (even if
+    // an MMIO exit already moved ELR past it), with that exit's syndrome
+    // (exceptions.hpp): DataAbort for an access the VMM refuses to emulate
+    // (NestedPageFault, MMIO to no device), Undefined for an instruction it
+    // will not emulate. Once per exit, between run() calls, bound or not:
+    // the EL1 registers it writes live in the CPU while the vCPU is bound
+    // (call it on the vCPU's CPU then) and in SysRegState otherwise.
+    AxResult<void> inject_exception(GuestException kind) {
+        settle_trap();
+        const bool bound = is_bound();
+        const ExceptionSource from{trap_pc(last_trap_), ctx_.spsr, bound ? reg::read_vbar_el1() : sysregs_.vbar,
+                                   bound ? reg::read_sctlr_el1() : sysregs_.sctlr};
+        const std::optional<ExceptionEntry> entry = exception_entry(kind, last_trap_, from);
+        if (!entry) return ax_err(AxError::BadState);
+        if (bound) {
+            reg::write_esr_el1(entry->esr_el1);
+            if (entry->far_el1) reg::write_far_el1(*entry->far_el1);
+            reg::write_elr_el1(entry->elr_el1);
+            reg::write_spsr_el1(entry->spsr_el1);
+        } else {
+            sysregs_.esr = entry->esr_el1;
+            if (entry->far_el1) sysregs_.far = *entry->far_el1;
+            sysregs_.elr_el1 = entry->elr_el1;
+            sysregs_.spsr_el1 = entry->spsr_el1;
+        }
+        ctx_.elr = entry->pc;
+        ctx_.spsr = entry->pstate;
+        return ax_ok();
+    }
+
+    // Completes an MmioRead exit: writes the loaded value to the destination
+    // register as the load instruction specifies (ELR is already past it).
+    AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
+        return set_gpr(read.reg, mmio_load_value(read, raw));
+    }
 
 private:
     VCpu(VMId vm, VCpuId vcpu, const CreateConfig& config)
@@ -258,20 +289,30 @@ private:
             const auto published = publisher.publish();
             return AxVCpuExitReason{exit::ExternalInterrupt{H::fetch_irq()}};
         }
-        last_trap_ = TrapSyndrome{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
+        last_trap_ = TrapRecord{reg::read_esr_el2(), reg::read_far_el2(), reg::read_hpfar_el2()};
         return ax_err(AxError::Unsupported);
+    }
+
+    // Makes last_trap_ the whole record before ELR moves outside run() (the
+    // VMM's guest_context(), set_entry, inject_exception), as last_trap()
+    // would derive it from the moved ELR.
+    void settle_trap() noexcept {
+        if (last_exit_ == trap_settled) return;
+        settled_kind_ = exit_kind(last_exit_);
+        last_trap_ = last_trap();
+        last_exit_ = trap_settled;
     }
 
     // Whether the last delivery left a request that an empty queue must
     // undo: ICH_HCR_EL2.UIE with list registers, HCR_EL2.VI without.
     [[nodiscard]] bool irq_delivery_armed() const noexcept {
-        if constexpr (config::gic_version == 3) return (vgic_.hcr & vgic::ich_hcr_uie) != 0;
+        if constexpr (config::gic_version == 3) return (interrupts_.hcr & vgic::ich_hcr_uie) != 0;
         return (hcr_ & hcr::vi) != 0;
     }
 
     [[gnu::noinline]] void deliver_interrupts() {
         if (use_list_registers()) {
-            vgic::flush_queue(irqs_, lr_count_, vgic_.hcr);
+            vgic::flush_queue(irqs_, lr_count_, interrupts_.hcr);
         } else if (!setup_.passthrough_interrupt) {
             const std::uint64_t wanted = irqs_.empty() ? (hcr_ & ~hcr::vi) : (hcr_ | hcr::vi);
             if (wanted != hcr_) {
@@ -283,7 +324,8 @@ private:
     }
 
     // Everything but the common hypercall: out of line, so run()'s fast path
-    // keeps a small frame.
+    // keeps a small frame. MMIO is decided here; the rest goes on to
+    // exit_slow.
     // Takes the syndrome from last_exit_ rather than as an argument, which
     // would cost run()'s fast path a register move.
     [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync(RunPublisher<VCpu, H> publisher) {
@@ -306,44 +348,54 @@ private:
             return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
                                               std::in_place_type<exit::MmioRead>, mmio_read_from(iss, gpa));
         }
-        // From here on an exit may reach the host API (affinity_is_on).
-        const auto published = publisher.publish();
-        const bool abort = ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower;
-        // FAR and HPFAR mean something for aborts only; other exits skip the reads.
-        last_trap_.far = abort ? reg::read_far_el2() : 0;
-        last_trap_.hpfar = abort ? reg::read_hpfar_el2() : 0;
-        GuestPhysAddr gpa = fault_gpa(last_trap_);
-        if (abort && !hpfar_valid(last_trap_.esr)) {
-            const std::uint64_t par = reg::translate_el1_read(last_trap_.far);
-            // The guest changed its page tables under us: let it retry.
-            if ((par & 1) != 0) return AxVCpuExitReason{exit::Nothing{}};
-            gpa = GuestPhysAddr(static_cast<usize>((par & stage2::addr_mask) | (last_trap_.far & 0xFFF)));
-        }
-        DecodeResult decoded = decode_sync(last_trap_, gpa, ctx_.x, [this](std::uint64_t mpidr) {
-            return affinity_is_on(mpidr);
-        });
-        if (!decoded) return ax_err(to_ax_error(decoded.error()));
-        Decoded& d = decoded.value();
-        if (d.x0) ctx_.x[0] = *d.x0;
-        if (d.pc == PcAction::Advance) ctx_.elr += 4;
-        // Copies the active alternative only, into the caller's result: a
-        // whole-variant copy is a 64-byte memcpy call under -mstrict-align.
-        return std::visit(
-            [](auto& alt) {
-                return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
-                                                  std::in_place_type<std::remove_reference_t<decltype(alt)>>, alt);
-            },
-            static_cast<axvcpu::detail::ExitReasonVariant&>(d.reason));
+        return exit_slow(publisher);
     }
 
-    // AFFINITY_INFO: vCPU id = Aff1:Aff0 of the target; on = in the VM's active set.
-    std::optional<bool> affinity_is_on(std::uint64_t mpidr) const {
-        if ((mpidr >> 16) != 0) return std::nullopt;
-        const usize id = static_cast<usize>((mpidr >> 8 & 0xFF) << 8 | (mpidr & 0xFF));
-        const std::optional<usize> count = H::vcpu_num(vm_);
-        if (!count || id >= *count) return std::nullopt;
-        const std::optional<VCpuSet> active = H::active_vcpus(vm_);
-        return active && active->contains(id);
+    // Every other synchronous exit, published throughout: PSCI reaches the
+    // host API (AFFINITY_INFO, psci_service.hpp). What needs no VMM decision
+    // (Decoded::answered, or an abort whose address the guest's own tables
+    // no longer map) resumes the guest here, as riscv64's exit_slow does,
+    // until an exit the VMM must see.
+    [[gnu::noinline]] AxResult<AxVCpuExitReason> exit_slow(RunPublisher<VCpu, H> publisher) {
+        const auto published = publisher.publish();
+        for (;;) {
+            const std::uint64_t esr = last_exit_;
+            last_trap_.esr = esr;
+            const std::uint32_t ec = esr::ec(esr);
+            const bool abort = ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower;
+            // FAR and HPFAR mean something for aborts only; other exits skip the reads.
+            last_trap_.far = abort ? reg::read_far_el2() : 0;
+            last_trap_.hpfar = abort ? reg::read_hpfar_el2() : 0;
+            GuestPhysAddr gpa = fault_gpa(last_trap_);
+            bool retry = false;
+            if (abort && !hpfar_valid(esr)) {
+                const std::uint64_t par = reg::translate_el1_read(last_trap_.far);
+                // The guest changed its page tables under us: let it retry.
+                retry = (par & 1) != 0;
+                gpa = GuestPhysAddr(static_cast<usize>((par & stage2::addr_mask) | (last_trap_.far & 0xFFF)));
+            }
+            if (!retry) {
+                DecodeResult decoded = decode_sync(last_trap_, gpa, ctx_.x, PsciService<H>::affinity_query(vm_));
+                if (!decoded) return ax_err(to_ax_error(decoded.error()));
+                Decoded& d = decoded.value();
+                if (d.x0) ctx_.x[0] = *d.x0;
+                if (d.pc == PcAction::Advance) ctx_.elr += 4;
+                if (!d.answered()) {
+                    // Copies the active alternative only, into the caller's
+                    // result: a whole-variant copy is a 64-byte memcpy call
+                    // under -mstrict-align.
+                    return std::visit(
+                        [](auto& alt) {
+                            return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
+                                                              std::in_place_type<std::remove_reference_t<decltype(alt)>>,
+                                                              alt);
+                        },
+                        static_cast<axvcpu::detail::ExitReasonVariant&>(d.reason));
+                }
+            }
+            last_exit_ = enter_guest(&ctx_);
+            if (!is_sync_exit(last_exit_)) return handle_async(exit_kind(last_exit_), publisher);
+        }
     }
 
     void load_stage2() {
@@ -364,88 +416,6 @@ private:
         last_pcpu_ = pcpu;
     }
 
-    void load_el1() {
-        namespace s = reg;
-        s::write_sp_el0(el1_.sp_el0);
-        s::write_sp_el1(el1_.sp_el1);
-        s::write_sctlr_el1(el1_.sctlr);
-        s::write_cpacr_el1(el1_.cpacr);
-        s::write_ttbr0_el1(el1_.ttbr0);
-        s::write_ttbr1_el1(el1_.ttbr1);
-        s::write_tcr_el1(el1_.tcr);
-        s::write_esr_el1(el1_.esr);
-        s::write_far_el1(el1_.far);
-        s::write_afsr0_el1(el1_.afsr0);
-        s::write_afsr1_el1(el1_.afsr1);
-        s::write_mair_el1(el1_.mair);
-        s::write_amair_el1(el1_.amair);
-        s::write_vbar_el1(el1_.vbar);
-        s::write_contextidr_el1(el1_.contextidr);
-        s::write_tpidr_el1(el1_.tpidr_el1);
-        s::write_tpidr_el0(el1_.tpidr_el0);
-        s::write_tpidrro_el0(el1_.tpidrro_el0);
-        s::write_par_el1(el1_.par);
-        s::write_elr_el1(el1_.elr_el1);
-        s::write_spsr_el1(el1_.spsr_el1);
-        s::write_cntkctl_el1(el1_.cntkctl);
-        s::write_csselr_el1(el1_.csselr);
-        s::write_mdscr_el1(el1_.mdscr);
-        s::write_cntv_cval_el0(el1_.cntv_cval);
-        s::write_cntv_ctl_el0(el1_.cntv_ctl);
-    }
-
-    void save_el1() {
-        namespace s = reg;
-        el1_.sp_el0 = s::read_sp_el0();
-        el1_.sp_el1 = s::read_sp_el1();
-        el1_.sctlr = s::read_sctlr_el1();
-        el1_.cpacr = s::read_cpacr_el1();
-        el1_.ttbr0 = s::read_ttbr0_el1();
-        el1_.ttbr1 = s::read_ttbr1_el1();
-        el1_.tcr = s::read_tcr_el1();
-        el1_.esr = s::read_esr_el1();
-        el1_.far = s::read_far_el1();
-        el1_.afsr0 = s::read_afsr0_el1();
-        el1_.afsr1 = s::read_afsr1_el1();
-        el1_.mair = s::read_mair_el1();
-        el1_.amair = s::read_amair_el1();
-        el1_.vbar = s::read_vbar_el1();
-        el1_.contextidr = s::read_contextidr_el1();
-        el1_.tpidr_el1 = s::read_tpidr_el1();
-        el1_.tpidr_el0 = s::read_tpidr_el0();
-        el1_.tpidrro_el0 = s::read_tpidrro_el0();
-        el1_.par = s::read_par_el1();
-        el1_.elr_el1 = s::read_elr_el1();
-        el1_.spsr_el1 = s::read_spsr_el1();
-        el1_.cntkctl = s::read_cntkctl_el1();
-        el1_.csselr = s::read_csselr_el1();
-        el1_.mdscr = s::read_mdscr_el1();
-        el1_.cntv_ctl = s::read_cntv_ctl_el0();
-        el1_.cntv_cval = s::read_cntv_cval_el0();
-        // Stop the guest's virtual timer from firing into whatever runs next.
-        s::write_cntv_ctl_el0(0);
-    }
-
-    void load_vgic() {
-        reg::write_ich_vmcr_el2(vgic_.vmcr);
-        reg::write_ich_ap0r0_el2(vgic_.ap0r0);
-        reg::write_ich_ap1r0_el2(vgic_.ap1r0);
-        for (unsigned i = 0; i < lr_count_; ++i) reg::access_ich_lr(i, true, vgic_.lr[i]);
-        reg::write_ich_hcr_el2(vgic_.hcr);
-    }
-
-    void save_vgic() {
-        vgic_.vmcr = reg::read_ich_vmcr_el2();
-        vgic_.ap0r0 = reg::read_ich_ap0r0_el2();
-        vgic_.ap1r0 = reg::read_ich_ap1r0_el2();
-        for (unsigned i = 0; i < lr_count_; ++i) {
-            vgic_.lr[i] = reg::access_ich_lr(i, false);
-            reg::access_ich_lr(i, true, 0);
-        }
-        // The interface is off until the next vCPU binds.
-        reg::write_ich_hcr_el2(0);
-    }
-
     GuestContext ctx_{};
     VMId vm_;
     VCpuId vcpu_;
@@ -453,16 +423,19 @@ private:
     std::uint64_t mpidr_;
     std::uint64_t root_ = 0;
     std::uint64_t hcr_ = hcr::vm | hcr::rw;
-    std::uint64_t cnthctl_ = 1;
     std::uint64_t flushed_vttbr_ = 0;
     std::optional<std::uint64_t> last_pcpu_;
     SetupConfig setup_{};
-    [[nodiscard]] bool bound() const noexcept { return (entry_work_ & not_bound) == 0; }
     unsigned lr_count_ = 0;
-    std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind)
-    TrapSyndrome last_trap_{};
-    El1State el1_{};
-    VGicState vgic_{};
+    std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind), or trap_settled
+    TrapRecord last_trap_{};
+    // last_exit_ after settle_trap(): last_trap_ is whole and settled_kind_
+    // holds the exit's kind. Bit 63 clear, yet no exit: ESR_EL2[63:56] are RES0.
+    static constexpr std::uint64_t trap_settled = std::uint64_t{1} << 62;
+    ExitKind settled_kind_ = ExitKind::Sync;
+    SysRegState sysregs_{};
+    TimerState timer_{};
+    InterruptState interrupts_{};
     IrqQueue<> irqs_{};
     // What run() must look at before entering the guest, tested as one
     // byte. not_bound: bind has not run (or unbind has). irq_work: the next

@@ -2,11 +2,13 @@
 //
 // axvcpu_aarch64_run_guest (x0 = ctx) pushes x29, x30 and `ctx` on SP_EL2,
 // loads the guest's x0..x30, ELR_EL2 and SPSR_EL2 from `ctx` and erets
-// (the guest's SP_EL0 and SP_EL1 are switched by bind/unbind, see El1State). The next exception from the guest lands in the lower-EL
+// (the guest's SP_EL0 and SP_EL1 are switched by bind/unbind, see
+// SysRegState). The next exception from the guest lands in the lower-EL
 // half of axvcpu_aarch64_vectors, which saves the guest state back into
 // `ctx` (found in the host frame on SP_EL2, which the guest cannot touch)
-// and returns from run_guest with the exit in x0 (see is_sync_exit). No other register is
-// touched, so the host's view of a guest is exactly its GuestContext.
+// and returns from run_guest with the exit in x0 (see is_sync_exit). No
+// other register is touched, so the host's view of a guest is exactly its
+// GuestContext.
 //
 // run_guest does not follow the C calling convention: it returns with
 // x1..x18, x22..x28 and x30 holding guest values, and keeps only x19..x21,

@@ -1,11 +1,19 @@
-// The register context the world switch saves and restores, and the byte
-// offsets the assembly in world_switch.hpp uses for each field. Every
-// offset is checked against the struct layout here, so the two cannot drift.
+// The guest state the policy switches: GuestContext, which the world switch
+// saves and restores on every exit (with the byte offsets its assembly uses,
+// each checked against the struct layout here, so the two cannot drift), and
+// the groups bind/unbind move between the hart and memory, each a type that
+// loads and saves itself (SysRegState, FpState, TimerState, InterruptState).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+
+#include "arch/riscv64/sysregs.hpp"
+
+#if !(defined(__riscv) && __riscv_xlen == 64)
+#error "arch/riscv64/context.hpp is for riscv64 targets only"
+#endif
 
 namespace axvcpu::riscv64 {
 
@@ -86,20 +94,96 @@ static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, stvec) == of
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sscratch) == offset::host_sscratch);
 static_assert(sizeof(SwitchContext) == offset::size);
 
-// The VS-level CSRs a guest owns while bound to a hart; bind/unbind move
-// them between the hart and this structure, so vCPUs of different VMs can
-// take turns on one hart.
-// The guest's floating-point registers, kept on the hart while the vCPU is
-// bound (the host never touches FP) and moved here by unbind when the guest
-// dirtied them.
-struct FpContext {
-    std::array<std::uint64_t, 32> f{};
-    std::uint64_t fcsr = 0;
+// The guest's own supervisor CSRs (the VS-level copies the hart uses while
+// it runs) and its henvcfg. They stay on the hart while the vCPU is bound,
+// since the host never uses them; bind loads them and unbind saves them, so
+// vCPUs of different VMs can take turns on one hart.
+struct SysRegState {
+    std::uint64_t vsstatus = 0, vsie = 0, vstvec = 0, vsscratch = 0, vsepc = 0, vscause = 0, vstval = 0, vsatp = 0;
+    std::uint64_t henvcfg = 0;
+
+    void load() const noexcept {
+        csr::write<csr::vsstatus>(vsstatus);
+        csr::write<csr::vsie>(vsie);
+        csr::write<csr::vstvec>(vstvec);
+        csr::write<csr::vsscratch>(vsscratch);
+        csr::write<csr::vsepc>(vsepc);
+        csr::write<csr::vscause>(vscause);
+        csr::write<csr::vstval>(vstval);
+        csr::write<csr::vsatp>(vsatp);
+        csr::write<csr::henvcfg>(henvcfg);
+    }
+
+    void save() noexcept {
+        vsstatus = csr::read<csr::vsstatus>();
+        vsie = csr::read<csr::vsie>();
+        vstvec = csr::read<csr::vstvec>();
+        vsscratch = csr::read<csr::vsscratch>();
+        vsepc = csr::read<csr::vsepc>();
+        vscause = csr::read<csr::vscause>();
+        vstval = csr::read<csr::vstval>();
+        vsatp = csr::read<csr::vsatp>();
+        henvcfg = csr::read<csr::henvcfg>();
+    }
 };
 
-struct VsCsrs {
-    std::uint64_t vsstatus = 0, vsie = 0, vstvec = 0, vsscratch = 0, vsepc = 0, vscause = 0, vstval = 0, vsatp = 0;
-    std::uint64_t hvip = 0, htimedelta = 0, henvcfg = 0, vstimecmp = ~std::uint64_t{0};
+// The host is built without F/D, so D is enabled for this asm only.
+#define AXVCPU_RV64_EACH_FP_REG(insn)                                                                           \
+    ".option push\n.option arch, +d\n"                                                                         \
+    ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n" insn \
+    " f\\r, \\r*8(%0)\n.endr\n.option pop"
+// The guest's floating-point registers, kept on the hart while the vCPU is
+// bound (the host never touches FP).
+struct FpState {
+    std::array<std::uint64_t, 32> f{};
+    std::uint64_t fcsr = 0;
+
+    void load() const noexcept {
+        csr::with_fp_on([&] {
+            asm volatile(AXVCPU_RV64_EACH_FP_REG("fld")::"r"(f.data()) : "memory");
+            csr::write<csr::fcsr>(fcsr);
+        });
+    }
+    void save() noexcept {
+        csr::with_fp_on([&] {
+            asm volatile(AXVCPU_RV64_EACH_FP_REG("fsd")::"r"(f.data()) : "memory");
+            fcsr = csr::read<csr::fcsr>();
+        });
+    }
+#undef AXVCPU_RV64_EACH_FP_REG
+};
+
+// The guest's time base and, with Sstc, its own timer compare register.
+// Without Sstc the guest's timer is a host timer the SBI service arms, and
+// vstimecmp is not the guest's to keep.
+struct TimerState {
+    std::uint64_t htimedelta = 0;
+    std::uint64_t vstimecmp = ~std::uint64_t{0};
+
+    // `sstc`: SetupConfig::passthrough_timer (henvcfg.STCE is set).
+    void load(bool sstc) const noexcept {
+        csr::write<csr::htimedelta>(htimedelta);
+        if (sstc) csr::write<csr::vstimecmp>(vstimecmp);
+    }
+
+    void save(bool sstc) noexcept {
+        htimedelta = csr::read<csr::htimedelta>();
+        if (sstc) vstimecmp = csr::read<csr::vstimecmp>();
+    }
+};
+
+// The guest's pending virtual interrupts: exactly its hvip bits
+// (interrupts.hpp), in the CSR while bound, here otherwise.
+struct InterruptState {
+    std::uint64_t hvip = 0;
+
+    void load() const noexcept { csr::write<csr::hvip>(hvip); }
+
+    void save() noexcept {
+        hvip = csr::read<csr::hvip>();
+        // None of them may reach whatever runs on the hart next.
+        csr::write<csr::hvip>(0);
+    }
 };
 
 }  // namespace axvcpu::riscv64

@@ -12,6 +12,7 @@
 
 #include "axvcpu/addr.hpp"
 #include "axvcpu/exit_reason.hpp"
+#include "axvcpu/fmt.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::riscv64 {
@@ -53,6 +54,29 @@ inline constexpr std::uint64_t supervisor_external = 9;
 inline constexpr std::uint64_t vs_external = 10;
 inline constexpr std::uint64_t supervisor_guest_external = 12;
 }  // namespace irq
+
+// The HS-level trap registers of the last exit, for decoding and diagnostics.
+struct TrapRecord {
+    std::uint64_t scause = 0, stval = 0, htval = 0, htinst = 0, sepc = 0;
+};
+
+template <fmt::Sink S>
+constexpr void print_to(S& out, const TrapRecord& trap) {
+    out.write("scause="sv);
+    fmt::write_hex(out, trap.scause);
+    out.write(" sepc="sv);
+    fmt::write_hex(out, trap.sepc);
+    out.write(" stval="sv);
+    fmt::write_hex(out, trap.stval);
+    out.write(" htval="sv);
+    fmt::write_hex(out, trap.htval);
+    out.write(" htinst="sv);
+    fmt::write_hex(out, trap.htinst);
+}
+
+// What the policy does after handling a trap: resume the guest inside
+// run(), leave run() with an exit reason, or fail it with an error.
+enum class TrapOutcome : std::uint8_t { Resume, Leave, Fail };
 
 struct Trap {
     bool interrupt = false;
@@ -99,7 +123,7 @@ namespace detail {
 // (0..6); bits 1:0 are log2 of the width, and the three below ld
 // sign-extend; 7 is reserved. Branch-free but for that: this is the
 // MMIO-read hot path. funct3 is 64-bit so no 32-bit value gets re-extended
-// on the way to the width (measured: one sext.w per MMIO read).
+// on the way to the width.
 [[nodiscard]] constexpr std::optional<LoadStore> plain_load(std::uint64_t funct3, usize rd) noexcept {
     if (funct3 == 7) return std::nullopt;
     return LoadStore{false, static_cast<AccessWidth>(funct3 & 3), rd, funct3 < 3, 4};
@@ -169,7 +193,7 @@ namespace detail {
 // one guest access reads enough. Same answer as decode_load_store for every
 // 32-bit load; nothing for anything else (compressed instructions, stores,
 // AMOs). For the MMIO-read fast path, so it works on the 64-bit register
-// the parcel was read into (as a 32-bit value GCC spent a sign extension).
+// the parcel was read into: a 32-bit parameter would be sign-extended first.
 [[nodiscard]] constexpr std::optional<LoadStore> decode_load_low_half(std::uint64_t low) noexcept {
     if ((low & 0x7f) != 0x03) return std::nullopt;
     return detail::plain_load((low >> 12) & 7, static_cast<usize>((low >> 7) & 31));
@@ -274,15 +298,17 @@ struct GuestPageFaultInfo {
     return load_exit(mmio);
 }
 
-// The register value a completed MMIO read leaves in rd: the loaded bytes,
-// sign- or zero-extended to 64 bits as the instruction would have done.
-// The loaded bytes are shifted to the top and back, arithmetically for a
-// signed load: branch-free but for the full width (every MMIO read).
-[[nodiscard]] constexpr std::uint64_t extend_loaded_value(std::uint64_t raw, AccessWidth width, bool signed_ext) noexcept {
-    if (width == AccessWidth::Qword) return raw;
-    const auto shift = static_cast<unsigned>(64 - size_in_bits(width));
+// The value a VMM writes into the destination register of an MmioRead, from
+// the `raw` bytes the device returned: truncated to the access width and
+// sign- or zero-extended to 64 bits as the load would have done. Every RV64
+// load writes the whole of rd, so reg_width is always Qword here and is not
+// looked at. The bytes are shifted to the top and back, arithmetically for
+// a signed load: branch-free but for the full width (every MMIO read).
+[[nodiscard]] constexpr std::uint64_t mmio_load_value(const exit::MmioRead& read, std::uint64_t raw) noexcept {
+    if (read.width == AccessWidth::Qword) return raw;
+    const auto shift = static_cast<unsigned>(64 - size_in_bits(read.width));
     const std::uint64_t top = raw << shift;
-    return signed_ext ? static_cast<std::uint64_t>(static_cast<std::int64_t>(top) >> shift) : top >> shift;
+    return read.signed_ext ? static_cast<std::uint64_t>(static_cast<std::int64_t>(top) >> shift) : top >> shift;
 }
 
 // --- Virtual-instruction exceptions (scause 22) -----------------------------

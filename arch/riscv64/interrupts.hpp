@@ -27,8 +27,8 @@ namespace axvcpu::riscv64 {
 // The hvip bit that raises guest-visible interrupt `vector`, 0 if there is
 // none: each supervisor cause's VS bit sits one above it (1 -> VSSIP,
 // 5 -> VSTIP, 9 -> VSEIP), and no other vector below 16 lands on one of
-// those bits. Branch-free and a plain word (GCC kept a std::optional here
-// in memory): every injection goes through it.
+// those bits. Branch-free and a plain word, not an optional, so it stays in
+// a register: every injection goes through it.
 [[nodiscard]] constexpr std::uint64_t hvip_bit(usize vector) noexcept {
     if (vector >= 16) return 0;
     return (std::uint64_t{2} << vector) & csr::hvip_bits::all;

@@ -18,6 +18,7 @@ inline constexpr unsigned vsstatus = 0x200, vsie = 0x204, vstvec = 0x205, vsscra
 inline constexpr unsigned hstatus = 0x600, hedeleg = 0x602, hideleg = 0x603, hie = 0x604, htimedelta = 0x605,
                           hcounteren = 0x606, hgeie = 0x607, henvcfg = 0x60a, htval = 0x643, hip = 0x644,
                           hvip = 0x645, htinst = 0x64a, hgatp = 0x680;
+inline constexpr unsigned fcsr = 0x003;
 inline constexpr unsigned cycle = 0xc00, time = 0xc01, instret = 0xc02;
 
 // --- Fields ----------------------------------------------------------------
@@ -114,9 +115,9 @@ inline void hfence_vvma_all() noexcept {
 }
 inline void fence_i() noexcept { asm volatile("fence.i" ::: "memory"); }
 
-// fp_save/fp_restore move f0..f31 and fcsr between the hart and memory. The
-// host is built without F/D, so D is enabled for their asm only, and
-// with_fp_on switches sstatus.FS on around them (the caller's FS is restored).
+// Runs `move` with sstatus.FS on, then restores the caller's FS: the host
+// runs with FP off, and FP registers (FpState in context.hpp) can only be
+// moved while it is on.
 template <class Move>
 inline void with_fp_on(Move move) noexcept {
     const std::uint64_t status = read<sstatus>();
@@ -124,23 +125,6 @@ inline void with_fp_on(Move move) noexcept {
     move();
     write<sstatus>(status);
 }
-#define AXVCPU_RV64_EACH_FP_REG(insn)                                                                           \
-    ".option push\n.option arch, +d\n"                                                                         \
-    ".irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n" insn \
-    " f\\r, \\r*8(%0)\n.endr\n.option pop"
-inline void fp_save(std::uint64_t* f, std::uint64_t& fcsr) noexcept {
-    with_fp_on([&] {
-        asm volatile(AXVCPU_RV64_EACH_FP_REG("fsd")::"r"(f) : "memory");
-        fcsr = read<0x003>();
-    });
-}
-inline void fp_restore(const std::uint64_t* f, std::uint64_t fcsr) noexcept {
-    with_fp_on([&] {
-        asm volatile(AXVCPU_RV64_EACH_FP_REG("fld")::"r"(f) : "memory");
-        write<0x003>(fcsr);
-    });
-}
-#undef AXVCPU_RV64_EACH_FP_REG
 #endif
 
 }  // namespace axvcpu::riscv64::csr

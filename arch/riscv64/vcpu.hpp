@@ -7,19 +7,18 @@
 //   set_entry(gpa), set_ept_root(hpa), setup({passthrough_interrupt,
 //       passthrough_timer}): guest sstatus.SPP = VS, hstatus SPV/SPVP/VSXL
 //       (and VTW when WFI traps); hgatp = Sv39x4 or Sv48x4 | VMID | root.
-//   bind(): loads the VS CSRs, hvip and hgatp on this hart and flushes this
-//       VMID's stage-2 TLB entries; unbind() saves them back. vCPUs of
-//       different VMs can therefore take turns on one hart.
-//   run(): enters the guest and handles what it can without the VMM (SBI
-//       base/TIME/console/RFENCE, redirected illegal instructions); returns
-//       every other trap as an exit reason, or an error for a trap this
-//       policy cannot interpret (last_trap() tells which).
+//   bind(): loads the guest's state groups (context.hpp) and hgatp on this
+//       hart and flushes this VMID's stage-2 TLB entries; unbind() saves
+//       them back. vCPUs of different VMs can therefore take turns on one
+//       hart.
+//   run(): enters the guest and handles what needs no VMM decision itself
+//       (the SBI calls sbi_service.hpp answers, redirected illegal
+//       instructions), resuming the guest; returns every other trap as an
+//       exit reason, or an error for a trap this policy cannot interpret
+//       (last_trap() tells which).
 //
-// The host policy H supplies time (register_timer/cancel_timer: the guest's
-// SBI timer never reprograms the host's) and the VmmIf queries used for HSM
-// status; when a guest timer fires, its callback calls
-// H::inject_interrupt(vm, vcpu, 5) and H::notify_vcpu_timer_expired(vm, vcpu),
-// and the VMM passes the vector on to AxVCpu::inject_interrupt.
+// The host policy H supplies time and the VmmIf queries the SBI service
+// uses (see sbi_service.hpp).
 //
 // Not thread-safe, like AxVCpu: inject_interrupt must not race run() from
 // another hart. A VMM kicks the owning hart (IPI) and injects from there.
@@ -31,9 +30,11 @@
 #include <variant>
 
 #include "arch/riscv64/context.hpp"
+#include "arch/riscv64/exceptions.hpp"
 #include "arch/riscv64/exit_decode.hpp"
 #include "arch/riscv64/interrupts.hpp"
 #include "arch/riscv64/sbi.hpp"
+#include "arch/riscv64/sbi_service.hpp"
 #include "arch/riscv64/stage2.hpp"
 #include "arch/riscv64/sysregs.hpp"
 #include "arch/riscv64/world_switch.hpp"
@@ -62,25 +63,6 @@ struct SetupConfig {
     // host timer.
     bool passthrough_timer = false;
 };
-
-// The HS-level trap registers of the last exit, for diagnostics.
-struct TrapRecord {
-    std::uint64_t scause = 0, stval = 0, htval = 0, htinst = 0, sepc = 0;
-};
-
-template <fmt::Sink S>
-constexpr void print_to(S& out, const TrapRecord& trap) {
-    out.write("scause=");
-    fmt::write_hex(out, trap.scause);
-    out.write(" sepc=");
-    fmt::write_hex(out, trap.sepc);
-    out.write(" stval=");
-    fmt::write_hex(out, trap.stval);
-    out.write(" htval=");
-    fmt::write_hex(out, trap.htval);
-    out.write(" htinst=");
-    fmt::write_hex(out, trap.htinst);
-}
 
 template <class H>
 class VCpu {
@@ -132,27 +114,20 @@ public:
         // FP on (Initial) for the guest: its own vsstatus.FS still decides
         // whether it uses FP, as on bare hardware.
         ctx_.guest.sstatus = csr::sstatus_bits::spp | csr::sstatus_bits::fs_initial;
-        vs_ = VsCsrs{};
-        if (passthrough_timer_) vs_.henvcfg |= csr::henvcfg_bits::stce;
+        sysregs_ = SysRegState{};
+        timer_ = TimerState{};
+        interrupts_ = InterruptState{};
+        if (passthrough_timer_) sysregs_.henvcfg |= csr::henvcfg_bits::stce;
         return ax_ok();
     }
 
     AxResult<void> bind() {
         if (bound_) return ax_err(AxError::BadState);
-        csr::write<csr::vsstatus>(vs_.vsstatus);
-        csr::write<csr::vsie>(vs_.vsie);
-        csr::write<csr::vstvec>(vs_.vstvec);
-        csr::write<csr::vsscratch>(vs_.vsscratch);
-        csr::write<csr::vsepc>(vs_.vsepc);
-        csr::write<csr::vscause>(vs_.vscause);
-        csr::write<csr::vstval>(vs_.vstval);
-        csr::write<csr::vsatp>(vs_.vsatp);
-        csr::write<csr::hvip>(vs_.hvip);
-        csr::write<csr::htimedelta>(vs_.htimedelta);
-        csr::write<csr::henvcfg>(vs_.henvcfg);
-        if (passthrough_timer_) csr::write<csr::vstimecmp>(vs_.vstimecmp);
+        sysregs_.load();
+        timer_.load(passthrough_timer_);
+        interrupts_.load();
         // Whatever FP state the hart holds belongs to the vCPU bound before.
-        csr::fp_restore(fp_.f.data(), fp_.fcsr);
+        fp_.load();
         bound_ = true;
         enter_ = &axvcpu_rv64_enter_guest;
         load_hgatp();
@@ -161,26 +136,16 @@ public:
 
     AxResult<void> unbind() {
         if (!bound_) return ax_err(AxError::BadState);
-        vs_.vsstatus = csr::read<csr::vsstatus>();
-        vs_.vsie = csr::read<csr::vsie>();
-        vs_.vstvec = csr::read<csr::vstvec>();
-        vs_.vsscratch = csr::read<csr::vsscratch>();
-        vs_.vsepc = csr::read<csr::vsepc>();
-        vs_.vscause = csr::read<csr::vscause>();
-        vs_.vstval = csr::read<csr::vstval>();
-        vs_.vsatp = csr::read<csr::vsatp>();
-        vs_.hvip = csr::read<csr::hvip>();
-        vs_.htimedelta = csr::read<csr::htimedelta>();
-        vs_.henvcfg = csr::read<csr::henvcfg>();
-        if (passthrough_timer_) vs_.vstimecmp = csr::read<csr::vstimecmp>();
+        sysregs_.save();
+        timer_.save(passthrough_timer_);
+        interrupts_.save();
         // The hardware marks FS Dirty when the guest wrote FP registers;
         // only then do they need saving.
         if ((ctx_.guest.sstatus & csr::sstatus_bits::fs) == csr::sstatus_bits::fs_dirty) {
-            csr::fp_save(fp_.f.data(), fp_.fcsr);
+            fp_.save();
             ctx_.guest.sstatus = (ctx_.guest.sstatus & ~csr::sstatus_bits::fs) | csr::sstatus_bits::fs_clean;
         }
         // Nothing of this guest stays live on the hart.
-        csr::write<csr::hvip>(0);
         csr::write<csr::hgatp>(0);
         bound_ = false;
         enter_ = &refuse_entry;
@@ -193,8 +158,7 @@ public:
     // (exit_slow, page_fault_slow), which leaves its reason in exit_ for
     // run() to copy. The caller's result therefore never escapes to another
     // function, so once AxVCpu::run is inlined into the VMM's loop (it is
-    // always_inline) GCC can keep most of the reason in registers (bench.sh:
-    // MMIO read round trip 318 -> 280 instructions when this was done).
+    // always_inline) the compiler can keep most of the reason in registers.
     //
     // It publishes the vCPU (RunPublisher) only in exit_slow, the one path
     // that reaches the host API: the fast paths and page_fault_slow decode
@@ -222,8 +186,8 @@ public:
             // one parcel read from guest memory (decode_load_low_half).
             // Anything else takes the general decoder.
             if (htinst == 0) {
-                // In a local: the access's asm may write memory, and GCC
-                // would load sepc again after it.
+                // In a local: the access's asm may write memory, and the
+                // compiler would load sepc again after it.
                 const std::uint64_t pc = ctx_.guest.sepc;
                 const GuestAccess low = guest_access<GuestAccessOp::hlvx_hu>(pc);
                 if (!low.fault) {
@@ -264,12 +228,12 @@ public:
         const std::uint64_t bit = hvip_bit(vector);
         if (bit == 0) return ax_err(AxError::InvalidInput);
         if constexpr (config::interrupt_queue_depth < 3) {
-            if (!interrupt_fits(bound_ ? csr::read<csr::hvip>() : vs_.hvip, bit)) return ax_err(AxError::ResourceBusy);
+            if (!interrupt_fits(bound_ ? csr::read<csr::hvip>() : interrupts_.hvip, bit)) return ax_err(AxError::ResourceBusy);
         }
         if (bound_) {
             csr::set<csr::hvip>(bit);
         } else {
-            vs_.hvip |= bit;
+            interrupts_.hvip |= bit;
         }
         return ax_ok();
     }
@@ -278,6 +242,13 @@ public:
 
     // --- riscv64-specific, for the VMM -----------------------------------
     [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return index < 32 ? ctx_.guest.x[index] : 0; }
+    // Writable, as on bare hardware a debugger could: the trap record is
+    // made whole first, so last_trap() still names the instruction that
+    // trapped if the VMM moves sepc.
+    [[nodiscard]] GuestContext& guest_context() noexcept {
+        settle_trap();
+        return ctx_.guest;
+    }
     [[nodiscard]] const GuestContext& guest_context() const noexcept { return ctx_.guest; }
     [[nodiscard]] TrapRecord last_trap() const noexcept {
         TrapRecord trap = trap_;
@@ -295,17 +266,18 @@ public:
         return trap;
     }
     [[nodiscard]] std::uint64_t hgatp() const noexcept { return hgatp_; }
+    [[nodiscard]] VCpuId vcpu_id() const noexcept { return vcpu_; }
     [[nodiscard]] std::uint64_t vmid() const noexcept { return vm_ & 0x3fff; }
     [[nodiscard]] bool is_bound() const noexcept { return bound_; }
     // Bytes the guest has received through SBI console input (legacy
     // getchar, DBCN read). Those calls are answered without an exit, so
     // this is how a VMM can account for or audit the guest's input.
-    [[nodiscard]] std::uint64_t console_bytes_read() const noexcept { return console_bytes_read_; }
+    [[nodiscard]] std::uint64_t console_bytes_read() const noexcept { return sbi_.console_bytes_read(); }
 
     // Completes an MmioRead exit: writes the loaded value to rd extended as
     // the load instruction specifies (sepc is already past the load).
     AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
-        return set_gpr(read.reg, extend_loaded_value(raw, read.width, read.signed_ext));
+        return set_gpr(read.reg, mmio_load_value(read, raw));
     }
 
     // Withdraws a pending virtual interrupt: for the VMM's interrupt
@@ -316,7 +288,7 @@ public:
         if (bound_) {
             csr::clear<csr::hvip>(bit);
         } else {
-            vs_.hvip &= ~bit;
+            interrupts_.hvip &= ~bit;
         }
         return ax_ok();
     }
@@ -325,15 +297,12 @@ public:
     // hardware had delegated it, at the instruction that caused the last
     // exit (even if an MMIO exit already moved sepc past it): for accesses
     // the VMM refuses to emulate (NestedPageFault, MMIO to no device ->
-    // load/store access fault). Only while bound, between run() calls.
+    // load/store access fault). Only injectable() causes (exceptions.hpp).
+    // Once per exit, between run() calls, bound or not: the VS CSRs it
+    // writes live on the hart while the vCPU is bound (call it on the
+    // vCPU's hart then) and in SysRegState otherwise.
     AxResult<void> inject_exception(std::uint64_t cause, std::uint64_t tval) {
-        constexpr std::uint64_t allowed = csr::hedeleg_guest | (1u << riscv64::cause::instruction_access_fault) |
-                                          (1u << riscv64::cause::load_misaligned) |
-                                          (1u << riscv64::cause::load_access_fault) |
-                                          (1u << riscv64::cause::store_misaligned) |
-                                          (1u << riscv64::cause::store_access_fault);
-        // Other causes (ecalls, guest page faults) would confuse the guest.
-        if (!bound_ || cause >= 64 || (allowed >> cause & 1) == 0) return ax_err(AxError::InvalidInput);
+        if (!injectable(cause)) return ax_err(AxError::InvalidInput);
         settle_trap();
         redirect_to_guest(cause, tval, trap_.sepc);
         return ax_ok();
@@ -365,9 +334,8 @@ private:
         return result;
     }
 
-    // What a trap handler decided; the exit reason or error is left in
+    // A trap handler's TrapOutcome; the exit reason or error is left in
     // `out` (exit_) or error_.
-    enum class TrapOutcome : std::uint8_t { Resume, Leave, Fail };
     static TrapOutcome resume() { return TrapOutcome::Resume; }
     template <class Reason>
     static TrapOutcome leave(AxVCpuExitReason& out, Reason&& reason) {
@@ -419,21 +387,11 @@ private:
     }
 
     // One load/store as the guest sees it, using the guest's privilege.
-    // (A plain struct, not std::optional: GCC kept the optional in memory
-    // on the MMIO-read path.)
+    // (A plain struct, not std::optional, so the MMIO-read path keeps the
+    // result in registers.)
     template <GuestAccessOp Op>
     [[gnu::always_inline]] GuestAccess guest_access(std::uint64_t addr, std::uint64_t value = 0) {
         return riscv64::guest_access<Op>(ctx_.guest.hstatus, addr, value);
-    }
-
-    // Guest-physical access (SBI passes physical addresses): the guest's
-    // own paging is switched off for the access.
-    template <GuestAccessOp Op>
-    GuestAccess guest_phys_access(std::uint64_t gpa, std::uint64_t value = 0) {
-        const std::uint64_t vsatp = csr::swap<csr::vsatp>(0);
-        auto result = guest_access<Op>(gpa, value);
-        csr::write<csr::vsatp>(vsatp);
-        return result;
     }
 
     // The trapping instruction, read through the guest's own translation
@@ -451,21 +409,28 @@ private:
         return static_cast<std::uint32_t>(low.value | (high.value << 16));
     }
 
+    // Enters the guest's trap vector for an injectable() `cause` taken at
+    // `epc` (exceptions.hpp). hstatus.SPVP says which privilege the guest
+    // trapped from; it then runs its handler in VS-mode.
     void redirect_to_guest(std::uint64_t cause, std::uint64_t tval, std::uint64_t epc) {
-        using namespace csr::sstatus_bits;
-        std::uint64_t vsstatus = csr::read<csr::vsstatus>();
-        // The guest's sstatus.SPP records the privilege it trapped from;
-        // SPIE takes SIE and interrupts are off in its handler.
-        const bool from_vs = (ctx_.guest.hstatus & csr::hstatus_bits::spvp) != 0;
-        vsstatus = from_vs ? (vsstatus | spp) : (vsstatus & ~spp);
-        vsstatus = (vsstatus & sie) != 0 ? (vsstatus | spie) : (vsstatus & ~spie);
-        vsstatus &= ~sie;
-        csr::write<csr::vsstatus>(vsstatus);
-        csr::write<csr::vscause>(cause);
-        csr::write<csr::vstval>(tval);
-        csr::write<csr::vsepc>(epc);
-        ctx_.guest.sepc = csr::read<csr::vstvec>() & ~std::uint64_t{3};
-        ctx_.guest.sstatus |= spp;
+        const ExceptionSource from{epc, (ctx_.guest.hstatus & csr::hstatus_bits::spvp) != 0,
+                                   bound_ ? csr::read<csr::vsstatus>() : sysregs_.vsstatus,
+                                   bound_ ? csr::read<csr::vstvec>() : sysregs_.vstvec};
+        const std::optional<ExceptionEntry> entry = exception_entry(cause, tval, from);
+        if (!entry) return;  // callers pass injectable causes only
+        if (bound_) {
+            csr::write<csr::vsstatus>(entry->vsstatus);
+            csr::write<csr::vscause>(entry->vscause);
+            csr::write<csr::vstval>(entry->vstval);
+            csr::write<csr::vsepc>(entry->vsepc);
+        } else {
+            sysregs_.vsstatus = entry->vsstatus;
+            sysregs_.vscause = entry->vscause;
+            sysregs_.vstval = entry->vstval;
+            sysregs_.vsepc = entry->vsepc;
+        }
+        ctx_.guest.sepc = entry->pc;
+        ctx_.guest.sstatus |= csr::sstatus_bits::spp;
         ctx_.guest.hstatus |= csr::hstatus_bits::spvp;
     }
 
@@ -474,7 +439,7 @@ private:
         const Trap trap = classify_scause(trap_.scause);
         if (trap.interrupt) return leave(out, exit::ExternalInterrupt{trap.code});
         switch (trap.code) {
-            case cause::ecall_from_vs: return handle_sbi(out);
+            case cause::ecall_from_vs: return sbi_.handle(ctx_.guest, {vm_, vcpu_, passthrough_timer_}, out);
             case cause::load_guest_page_fault:
             case cause::store_guest_page_fault:
             case cause::instruction_guest_page_fault: return handle_guest_page_fault(out);
@@ -522,185 +487,10 @@ private:
         return resume();
     }
 
-    void set_sbi_return(const sbi::SbiRet& ret) {
-        ctx_.guest.x[10] = static_cast<std::uint64_t>(ret.error);
-        ctx_.guest.x[11] = ret.value;
-    }
-
-    TrapOutcome handle_sbi(AxVCpuExitReason& out) {
-        auto& x = ctx_.guest.x;
-        const sbi::SbiCall call{x[17], x[16], {x[10], x[11], x[12], x[13], x[14], x[15]}};
-        // ecall has no compressed form.
-        ctx_.guest.sepc += 4;
-        return std::visit([&](auto&& action) { return perform(action, out); }, sbi::decode_call(call, out));
-    }
-
-    TrapOutcome perform(const sbi::action::Answer& answer, AxVCpuExitReason&) {
-        set_sbi_return(answer.ret);
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::Exit& request, AxVCpuExitReason&) {
-        if (request.sets_return) set_sbi_return(request.ret);
-        return TrapOutcome::Leave;
-    }
-
-    TrapOutcome perform(const sbi::action::SetTimer& timer, AxVCpuExitReason&) {
-        csr::clear<csr::hvip>(csr::hvip_bits::vstip);
-        if (passthrough_timer_) {
-            csr::write<csr::vstimecmp>(timer.stime);
-        } else {
-            if (timer_token_) H::cancel_timer(*timer_token_);
-            timer_token_.reset();
-            if (timer.stime != ~std::uint64_t{0})
-                timer_token_ = H::register_timer(H::ticks_to_nanos(timer.stime), &timer_expired, timer_context());
-        }
-        set_sbi_return({});
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ClearIpi&, AxVCpuExitReason&) {
-        csr::clear<csr::hvip>(csr::hvip_bits::vssip);
-        ctx_.guest.x[10] = 0;
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ConsolePutchar& put, AxVCpuExitReason&) {
-        sbi::ecall(sbi::eid::legacy_console_putchar, 0, put.ch);
-        if (put.legacy) {
-            ctx_.guest.x[10] = 0;
-        } else {
-            set_sbi_return({});
-        }
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ConsoleGetchar&, AxVCpuExitReason&) {
-        const std::int64_t got = sbi::ecall(sbi::eid::legacy_console_getchar, 0).error;
-        if (got >= 0) ++console_bytes_read_;
-        ctx_.guest.x[10] = static_cast<std::uint64_t>(got);
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ConsoleWrite& write, AxVCpuExitReason&) {
-        std::uint64_t done = 0;
-        for (; done < write.length; ++done) {
-            const GuestAccess byte = guest_phys_access<GuestAccessOp::hlv_bu>(write.addr.value() + done);
-            if (byte.fault) {
-                set_sbi_return({done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
-                return resume();
-            }
-            sbi::ecall(sbi::eid::legacy_console_putchar, 0, byte.value);
-        }
-        set_sbi_return({sbi::err::success, done});
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::ConsoleRead& read, AxVCpuExitReason&) {
-        std::uint64_t done = 0;
-        for (; done < read.length; ++done) {
-            // Check the byte can be stored before taking it from the
-            // firmware: a byte read and then refused would be lost to the
-            // guest, and a bad buffer would pass unnoticed while no input
-            // is waiting. The probe writes back what is already there.
-            const std::uint64_t gpa = read.addr.value() + done;
-            const GuestAccess old = guest_phys_access<GuestAccessOp::hlv_bu>(gpa);
-            if (old.fault || guest_phys_access<GuestAccessOp::hsv_b>(gpa, old.value).fault) {
-                set_sbi_return({done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
-                return resume();
-            }
-            const auto got = sbi::ecall(sbi::eid::legacy_console_getchar, 0).error;
-            if (got < 0) break;
-            (void)guest_phys_access<GuestAccessOp::hsv_b>(gpa, static_cast<std::uint64_t>(got));
-            ++console_bytes_read_;
-        }
-        set_sbi_return({sbi::err::success, done});
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::LegacyMask& call, AxVCpuExitReason& out) {
-        const GuestAccess mask = guest_access<GuestAccessOp::hlv_d>(call.mask_addr.value());
-        if (mask.fault) {
-            ctx_.guest.x[10] = static_cast<std::uint64_t>(sbi::err::invalid_address);
-            return resume();
-        }
-        ctx_.guest.x[10] = 0;
-        if (call.eid == sbi::eid::legacy_send_ipi)
-            return leave(out, exit::SendIPI{0, mask.value, false, false, irq::supervisor_software});
-        const auto kind =
-            call.eid == sbi::eid::legacy_remote_fence_i ? sbi::action::FenceKind::FenceI : sbi::action::FenceKind::SfenceVma;
-        ctx_.guest.x[10] = static_cast<std::uint64_t>(fence(kind));
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::RemoteFence& request, AxVCpuExitReason&) {
-        set_sbi_return({fence(request.kind), 0});
-        return resume();
-    }
-
-    // Remote fences are widened to every hart: which harts run this VM's
-    // other vCPUs is the VMM's knowledge, and an extra flush of another
-    // guest's VS-stage TLB is harmless. hfence.vvma on each hart applies
-    // to the VMID live there.
-    // Returns the firmware's error, which the guest gets back.
-    std::int64_t fence(sbi::action::FenceKind kind) {
-        constexpr std::uint64_t all_harts = ~std::uint64_t{0};
-        if (kind == sbi::action::FenceKind::FenceI) {
-            csr::fence_i();
-            return sbi::ecall(sbi::eid::rfence, sbi::fid::rfence_remote_fence_i, 0, all_harts).error;
-        }
-        csr::hfence_vvma_all();
-        // remote_hfence_vvma over the whole address space.
-        constexpr std::uint64_t remote_hfence_vvma = 6;
-        return sbi::ecall(sbi::eid::rfence, remote_hfence_vvma, 0, all_harts, 0, 0).error;
-    }
-
-    TrapOutcome perform(const sbi::action::HartGetStatus& query, AxVCpuExitReason&) {
-        const std::optional<usize> count = H::vcpu_num(vm_);
-        const std::optional<VCpuSet> active = H::active_vcpus(vm_);
-        if (!count || !active) {
-            set_sbi_return({sbi::err::failed, 0});
-        } else if (query.hartid >= *count) {
-            set_sbi_return({sbi::err::invalid_param, 0});
-        } else {
-            set_sbi_return({sbi::err::success,
-                            active->contains(query.hartid) ? sbi::hsm_state::started : sbi::hsm_state::stopped});
-        }
-        return resume();
-    }
-
-    TrapOutcome perform(const sbi::action::Suspend& suspend, AxVCpuExitReason& out) {
-        set_sbi_return({});
-        if (!suspend.retentive) {
-            // Resumes like a fresh start: a0 = hart id, a1 = opaque, paging
-            // and interrupts off (SBI HSM non-retentive suspend).
-            ctx_.guest.sepc = suspend.resume_addr.value();
-            ctx_.guest.x[10] = vcpu_;
-            ctx_.guest.x[11] = suspend.opaque;
-            csr::write<csr::vsatp>(0);
-            csr::clear<csr::vsstatus>(csr::sstatus_bits::sie);
-        }
-        return leave(out, exit::Halt{});
-    }
-
-    void* timer_context() const noexcept {
-        // The timer outlives no VM id/vCPU id pair, but may outlive this
-        // object's address (AxVCpu can be moved): carry ids, not `this`.
-        return reinterpret_cast<void*>((static_cast<std::uintptr_t>(vm_) << 32) | (vcpu_ & 0xffffffff));
-    }
-
-    static void timer_expired(void* context, std::uint64_t) {
-        const auto packed = reinterpret_cast<std::uintptr_t>(context);
-        const VMId vm = packed >> 32;
-        const VCpuId vcpu = packed & 0xffffffff;
-        H::inject_interrupt(vm, vcpu, static_cast<InterruptVector>(irq::supervisor_timer));
-        H::notify_vcpu_timer_expired(vm, vcpu);
-    }
-
     // The world switch while bound; otherwise refuse_entry, which returns
     // not_entered without touching the hart. run() thus needs no bound_
-    // test before the switch (two instructions per exit, bench.sh): the
-    // pointer is loaded instead of the call's address being formed.
+    // test before the switch on any exit: the pointer is loaded instead of
+    // the call's address being formed.
     using EnterFn = std::uint64_t (*)(SwitchContext*);
     static constexpr std::uint64_t not_entered = ~std::uint64_t{0};  // no real scause
     static std::uint64_t refuse_entry(SwitchContext*) noexcept { return not_entered; }
@@ -709,17 +499,18 @@ private:
     SwitchContext ctx_{};
     AxError error_ = AxError::Unsupported;
     AxVCpuExitReason exit_{};  // handle_trap's exit reason, returned by run()
-    VsCsrs vs_{};
-    FpContext fp_{};
+    SysRegState sysregs_{};
+    FpState fp_{};
+    TimerState timer_{};
+    InterruptState interrupts_{};
     TrapRecord trap_{};  // the last trap, but see fast_exit_
     // Nonzero: the last exit was decided by a fast path in run(), this is
     // its scause, and trap_ holds only its stval and htval (last_trap()
     // derives the rest). Saves the stores of what is derivable per exit.
     std::uint64_t fast_exit_ = 0;
     static constexpr std::uint64_t fast_exit_length = 4;
-    std::optional<CancelToken> timer_token_;
+    SbiService<H> sbi_{};
     std::uint64_t hgatp_ = 0;
-    std::uint64_t console_bytes_read_ = 0;
     VMId vm_ = 0;
     VCpuId vcpu_ = 0;
     usize levels_ = 3;

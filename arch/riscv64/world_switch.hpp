@@ -190,8 +190,8 @@ enum class GuestAccessOp : std::uint8_t { hlvx_hu, hlv_bu, hlv_d, hsv_b };
 
 struct GuestAccess {
     std::uint64_t value = 0;  // what a load read (zero-extended); 0 after a fault
-    std::uint64_t fault = 0;  // nonzero: the access faulted (a word, not a bool:
-                              // GCC spilled the bool to the stack)
+    std::uint64_t fault = 0;  // nonzero: the access faulted (a word, not a bool,
+                              // so it stays in a register)
 };
 
 // One hypervisor load or store as the guest would see it: hlvx.hu (an
@@ -203,10 +203,9 @@ struct GuestAccess {
 // says `fault`. The fault trap overwrites sepc, scause, stval, htval,
 // htinst and sstatus.SPP/SPIE/SIE, so read those first.
 //
-// Inline asm rather than a call, with both CSR swaps inside: every MMIO
-// exit reads the faulting instruction with it; as a call it made the caller
-// save registers and pass the fault flag through memory, and with the
-// hstatus swap as a separate statement GCC kept the result in memory.
+// Inline asm rather than a call, with both CSR swaps inside, so the caller
+// saves no registers and the value and fault flag stay in registers: every
+// MMIO exit reads the faulting instruction with it.
 template <GuestAccessOp Op>
 [[gnu::always_inline]] inline GuestAccess guest_access(std::uint64_t guest_hstatus, std::uint64_t addr, std::uint64_t store_value = 0) noexcept {
     std::uint64_t value, fault, saved_stvec;
@@ -232,8 +231,8 @@ template <GuestAccessOp Op>
         : [value] "=&r"(value), [fault] "=&r"(fault), [stvec] "=&r"(saved_stvec), [hstatus] "+&r"(guest_hstatus)
         : [addr] "r"(addr), [store] "r"(store_value), [op] "i"(static_cast<unsigned>(Op))
         : "memory");
-    // The loads zero-extend: saying so lets GCC drop its own masking of a
-    // read instruction parcel.
+    // The loads zero-extend: saying so lets the compiler drop its own
+    // masking of a read instruction parcel.
     if constexpr (Op == GuestAccessOp::hlvx_hu) {
         if (value > 0xffff) __builtin_unreachable();
     } else if constexpr (Op == GuestAccessOp::hlv_bu) {

@@ -190,20 +190,15 @@ struct Board {
         return static_cast<u64>(aarch64::psci::internal_failure);
     }
     static u64 loaded_value(const exit::MmioRead& read, u64 raw) { return aarch64::mmio_load_value(read, raw); }
-    // Until the policy can make the guest take the abort itself, the
-    // refused instruction is skipped, and a call into unmapped memory
-    // returns to its caller.
-    static bool reflect_fault(VCpu& vcpu, std::uint32_t, GuestPhysAddr) {
-        aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
+    // The guest takes a synchronous external abort at its own VBAR_EL1, as
+    // from a bus with nothing there: a data abort (FAR_EL1 = the address,
+    // WnR for a write) or, for a fetch, an instruction abort.
+    static bool reflect_fault(VCpu& vcpu, std::uint32_t access, GuestPhysAddr) {
         const aarch64::AbortKind kind = aarch64::classify_abort(vcpu.arch_vcpu().last_trap().esr);
         probes.abort_kinds.fetch_or(u64{1} << static_cast<unsigned>(kind));
-        Out::println("vmm: ", kind, " (ESR_EL2 ", Hex{vcpu.arch_vcpu().last_trap().esr}, ", PC ", Hex{ctx.elr}, ")");
-        if (kind == aarch64::AbortKind::InstructionFetch) {
-            ctx.elr = ctx.x[30];
-        } else {
-            ctx.elr += 4;
-        }
-        return true;
+        const auto exception = (access & MappingFlags::EXECUTE) != 0 ? aarch64::GuestException::InstructionAbort
+                                                                     : aarch64::GuestException::DataAbort;
+        return vcpu.arch_vcpu().inject_exception(exception).has_value();
     }
     // ID_AA64MMFR0_EL1 reads a value the exits guest checks; the other ID
     // registers trapped by TID3 are not emulated.
@@ -231,7 +226,7 @@ struct Board {
     // PSCI SYSTEM_OFF carries no status (the guest's `result` decides); a
     // reset is not a clean power-off (a kernel with panic=-1 resets).
     static std::optional<u64> power_off_status(VCpu& vcpu) {
-        const u64 function = vcpu.arch_vcpu().context().x[0] & 0xFFFF'FFFF;
+        const u64 function = vcpu.arch_vcpu().guest_context().x[0] & 0xFFFF'FFFF;
         if (function == aarch64::psci::fn_system_off) return std::nullopt;
         return 1;
     }
@@ -299,9 +294,9 @@ void Board::after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
 // An exit the policy refused. The unmodelled test expects exactly one:
 // the SVE trap (EC 0x19), refused and never resumed.
 void Board::run_failed(VCpu& vcpu, AxError error) {
-    const aarch64::TrapSyndrome& trap = vcpu.arch_vcpu().last_trap();
+    const aarch64::TrapRecord trap = vcpu.arch_vcpu().last_trap();
     Out::println("vmm: exit not handled (kind ", static_cast<u64>(vcpu.arch_vcpu().last_exit_kind()), ", ESR_EL2 ",
-                 Hex{trap.esr}, ", FAR_EL2 ", Hex{trap.far}, ", PC ", Hex{vcpu.arch_vcpu().context().elr}, ")");
+                 Hex{trap.esr}, ", FAR_EL2 ", Hex{trap.far}, ", PC ", Hex{vcpu.arch_vcpu().guest_context().elr}, ")");
     if (Vmm::test_id() != abi::test_unmodelled) return;
     const bool refused = aarch64::esr::ec(trap.esr) == 0x19 && vcpu.state() == VCpuState::Invalid &&
                          error == AxError::Unsupported;
@@ -326,7 +321,7 @@ bool test_checks(u64 test) {
     switch (test) {
         case abi::test_exits: {
             expect(seen<exit::MmioRead>() && seen<exit::MmioWrite>() && seen<exit::SysRegRead>() &&
-                       seen<exit::SysRegWrite>() && seen<exit::SendIPI>() && seen<exit::Halt>() && seen<exit::Nothing>() &&
+                       seen<exit::SysRegWrite>() && seen<exit::SendIPI>() && seen<exit::Halt>() &&
                        seen<exit::ExternalInterrupt>(),
                    "exit kinds missing");
             const vmm::TestDevice& device =
@@ -358,8 +353,9 @@ bool test_checks(u64 test) {
             expect(Vmm::ipis() >= 2, "SGIs routed", Vmm::ipis());
             break;
         case abi::test_bad: {
-            expect(seen<exit::NestedPageFault>() && seen<exit::SysRegWrite>() && seen<exit::Nothing>(), "exit kinds missing");
-            const u64 kinds = u64{1} << static_cast<unsigned>(aarch64::AbortKind::NoSyndrome) |
+            expect(seen<exit::NestedPageFault>() && seen<exit::MmioRead>() && seen<exit::SysRegWrite>(), "exit kinds missing");
+            const u64 kinds = u64{1} << static_cast<unsigned>(aarch64::AbortKind::Mmio) |
+                              u64{1} << static_cast<unsigned>(aarch64::AbortKind::NoSyndrome) |
                               u64{1} << static_cast<unsigned>(aarch64::AbortKind::InstructionFetch);
             expect((probes.abort_kinds.load() & kinds) == kinds, "abort kinds reflected", probes.abort_kinds.load());
             expect(probes.unknown_sysregs.load() >= 2, "unknown sysregs reported", probes.unknown_sysregs.load());
@@ -387,7 +383,7 @@ bool test_checks(u64 test) {
 u64 reg_pattern(u64 seed, unsigned i) { return seed + i + (u64{i} << 12); }
 
 void register_round(VCpu& vcpu) {
-    aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
+    aarch64::GuestContext& ctx = vcpu.arch_vcpu().guest_context();
     const u64 seed = ctx.x[1];
     bool ok = vcpu.arch_vcpu().sp_el0() == (seed ^ 0x5555'5555'5555'5555);
     for (unsigned i = 2; i <= 30; ++i) ok = ok && ctx.x[i] == reg_pattern(seed, i);
@@ -454,7 +450,7 @@ extern "C" const char bench_vectors[];
 // minimal hand-written switch, answering hc_nop, until the guest makes any
 // other call, which is then re-executed under AxVCpu::run.
 void run_raw_hypercalls(VCpu& vcpu) {
-    aarch64::GuestContext& ctx = vcpu.arch_vcpu().context();
+    aarch64::GuestContext& ctx = vcpu.arch_vcpu().guest_context();
     u64 library_vbar;
     asm volatile("mrs %0, vbar_el2" : "=r"(library_vbar));
     asm volatile("msr vbar_el2, %0\n\tisb" : : "r"(reinterpret_cast<u64>(bench_vectors)));

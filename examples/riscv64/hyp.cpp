@@ -347,7 +347,7 @@ struct Board {
         return static_cast<std::uint64_t>(rv::sbi::err::failed);
     }
     static std::uint64_t loaded_value(const axvcpu::exit::MmioRead& read, std::uint64_t raw) {
-        return rv::extend_loaded_value(raw, read.width, read.signed_ext);
+        return rv::mmio_load_value(read, raw);
     }
     // The guest gets an access fault at the instruction, with stval = the
     // GPA, as on a machine with nothing there.
@@ -529,11 +529,11 @@ void check_non_retentive_resume(VCpu& vcpu) {
             if (call->nr == vmm::hypercall::bench_end) return;
         } else if (const auto* read = reason.get_if<axvcpu::exit::MmioRead>()) {
             // The device read exactly as bench_raw.cpp does it (8 bytes);
-            // extend_loaded_value keeps the bytes the access width asks for.
+            // mmio_load_value keeps the bytes the access width asks for.
             std::uint64_t raw = 0;
             for (unsigned i = 0; i < 8; ++i)
                 raw |= std::uint64_t{echo[(read->addr.value() - echo_device + i) & (vmm::EchoDevice::size - 1)]} << (8 * i);
-            (void)vcpu.set_gpr(read->reg, rv::extend_loaded_value(raw, read->width, read->signed_ext));
+            (void)vcpu.set_gpr(read->reg, rv::mmio_load_value(*read, raw));
             continue;
         }
         fail(22, "unexpected exit in the benchmark loop");

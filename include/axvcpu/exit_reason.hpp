@@ -26,10 +26,8 @@ namespace axvcpu {
 
 // Width of a guest memory, port or register access. Eight bytes wide on
 // purpose: in the exit-reason variant a width shares its offset with a
-// Hypercall argument, and GCC keeps a variant's fields in registers only
-// where the alternatives agree on the size at each offset (measured: the
-// aarch64 MMIO read round trip 267 -> 256 instructions, riscv64 hypercall
-// 180 -> 178).
+// Hypercall argument, and the compiler keeps a variant's fields in
+// registers only where the alternatives agree on the size at each offset.
 enum class AccessWidth : std::uint64_t { Byte, Word, Dword, Qword };
 
 [[nodiscard]] constexpr usize size_in_bytes(AccessWidth width) noexcept { return usize{1} << static_cast<unsigned>(width); }
@@ -53,8 +51,7 @@ constexpr void print_to(S& out, AccessWidth width) {
 }
 
 // A bool that is eight bytes wide, for flags in exit reasons, for the same
-// reason as AccessWidth (measured on MmioRead::signed_ext: riscv64 MMIO read
-// round trip 257 -> 255 instructions, hypercall 174 -> 172). It converts to
+// reason as AccessWidth. It converts to
 // and from bool, so it reads and compares like one.
 // Made from a bool only: a pointer or an integer is not silently a flag.
 class WideBool {

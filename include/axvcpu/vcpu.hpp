@@ -137,9 +137,8 @@ public:
     // Running while the arch code runs the guest (with a publishing policy:
     // wherever anything could see it). Always inlined, down to the arch
     // call: a policy's inline exit fast paths pay off only where they meet
-    // the VMM's own tests, and GCC's inliner gives up on this chain once the
-    // policy's run() is large (measured: riscv64 MMIO read round trip 297 ->
-    // 263 instructions).
+    // the VMM's own tests, and the compiler's inliner gives up on this chain
+    // once the policy's run() is large.
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run() {
         if constexpr (api::publishing_run<A, H>) {
             if (!may_start(VCpuState::Ready)) return ax_err(AxError::BadState);
@@ -268,14 +267,12 @@ private:
         return step_then_enter(to, step);
     }
 
-    // A single named result and a single return, so GCC builds the (large)
-    // exit reason in the caller's slot instead of copying it out: measured
-    // 31 instructions per aarch64 hypercall round trip. The slot is cleared
-    // in each branch, not after them: a host's slot write may be a volatile
-    // asm, which GCC will not copy to thread a path through, so a branch
-    // after it could not be resolved for the arch call's inlined fast path
-    // (whose success is a constant): measured 5 instructions per aarch64
-    // hypercall round trip.
+    // A single named result and a single return, so the compiler builds the
+    // (large) exit reason in the caller's slot instead of copying it out.
+    // The slot is cleared in each branch, not after them: a host's slot
+    // write may be a volatile asm, which the compiler will not copy to
+    // thread a path through, so a branch after it could not be resolved for
+    // the arch call's inlined fast path (whose success is a constant).
     template <class Step>
     [[gnu::always_inline]] auto step_then_enter(VCpuState to, Step& step) -> std::invoke_result_t<Step&, A&> {
         CurrentScope scope(this);
@@ -295,11 +292,9 @@ private:
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run_publishing() {
         auto result = arch_.run(RunPublisher<A, H>(*this));
         // Ready again even if a published stretch let the host change it, as
-        // the other life-cycle steps do; and so GCC knows it is Ready for the
-        // state tests of the VMM's replies. An if/else: GCC threads the VMM's
-        // own success test through it (measured, aarch64 hypercall round
-        // trip: 87 instructions; 91 as a conditional expression, 93 as a
-        // Ready store corrected on failure).
+        // the other life-cycle steps do; and so the compiler knows it is
+        // Ready for the state tests of the VMM's replies. An if/else, which
+        // the compiler threads the VMM's own success test through.
         if (result) [[likely]] {
             state_ = VCpuState::Ready;
         } else {

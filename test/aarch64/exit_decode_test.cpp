@@ -33,7 +33,7 @@ constexpr auto two_cpus = [](std::uint64_t mpidr) -> std::optional<bool> {
 };
 
 Decoded decode(std::uint64_t esr, const Gprs& x = pattern(), GuestPhysAddr gpa = device) {
-    auto result = decode_sync(TrapSyndrome{esr, 0, 0}, gpa, x, two_cpus);
+    auto result = decode_sync(TrapRecord{esr, 0, 0}, gpa, x, two_cpus);
     REQUIRE(result.has_value());
     return result.value();
 }
@@ -47,9 +47,9 @@ std::string text(const T& value) {
 
 TEST_CASE("fault_gpa joins HPFAR's page with FAR's offset") {
     // ldr w1, [x0] with x0 = VA 0xffff000009000abc mapped to IPA 0x09000000
-    CHECK(fault_gpa(TrapSyndrome{0x93810006, 0xffff'0000'0900'0abc, 0x0009'0000}) == GuestPhysAddr(0x0900'0abc));
+    CHECK(fault_gpa(TrapRecord{0x93810006, 0xffff'0000'0900'0abc, 0x0009'0000}) == GuestPhysAddr(0x0900'0abc));
     // The highest IPA bits (52-bit) survive; HPFAR's NS bit (63) does not leak in.
-    CHECK(fault_gpa(TrapSyndrome{0, 0x123, (1ull << 63) | (0xF'FFFF'FFFF'FFull << 4)}) ==
+    CHECK(fault_gpa(TrapRecord{0, 0x123, (1ull << 63) | (0xF'FFFF'FFFF'FFull << 4)}) ==
           GuestPhysAddr(0xF'FFFF'FFFF'F123ull));
 }
 
@@ -178,7 +178,7 @@ TEST_CASE("aborts the policy does not model are a DecodeError") {
     for (std::uint64_t esr : {0x92000010ull /* synchronous external abort */, 0x92000021ull /* alignment */,
                               0x92000030ull /* TLB conflict */, 0x82000010ull}) {
         CAPTURE(esr);
-        auto result = decode_sync(TrapSyndrome{esr, 0, 0}, device, pattern(), two_cpus);
+        auto result = decode_sync(TrapRecord{esr, 0, 0}, device, pattern(), two_cpus);
         REQUIRE(result.has_error());
         CHECK(result.error() == DecodeError::UnsupportedAbort);
         CHECK(to_ax_error(result.error()) == AxError::Unsupported);
@@ -189,7 +189,7 @@ TEST_CASE("unknown exception classes are a DecodeError") {
     for (std::uint64_t esr : {0x02000000ull /* EC 0 */, 0x1E000000ull /* EC 7, FP trap */,
                               0xF2000000ull /* BRK */, 0x4E000000ull /* SMC32 */}) {
         CAPTURE(esr);
-        auto result = decode_sync(TrapSyndrome{esr, 0, 0}, device, pattern(), two_cpus);
+        auto result = decode_sync(TrapRecord{esr, 0, 0}, device, pattern(), two_cpus);
         REQUIRE(result.has_error());
         CHECK(result.error() == DecodeError::UnknownException);
     }
@@ -251,7 +251,7 @@ TEST_CASE("ICC_SGI1R_EL1 writes are SendIPI") {
     CHECK(all.target_cpu == ((0x12ull << 32) | (0x34ull << 16) | 16));
 }
 
-TEST_CASE("HVC: PSCI power requests, answered queries, other hypercalls") {
+TEST_CASE("HVC: PSCI power requests exit, queries are answered in place, other HVCs are hypercalls") {
     Gprs x = pattern();
     x[0] = psci::fn_cpu_on_64;
     x[1] = 1;
@@ -276,12 +276,20 @@ TEST_CASE("HVC: PSCI power requests, answered queries, other hypercalls") {
     d = decode(0x5A000000, x);
     CHECK(d.reason.is<exit::Halt>());
     CHECK(d.x0 == 0u);
+    // What the VMM must decide is never answered in place.
+    for (std::uint32_t fn : {psci::fn_cpu_on_64, psci::fn_cpu_off, psci::fn_cpu_suspend_32, psci::fn_system_off,
+                             psci::fn_system_reset, psci::fn_system_reset2_32}) {
+        x[0] = fn;
+        CAPTURE(fn);
+        CHECK_FALSE(decode(0x5A000000, x).answered());
+    }
 
     auto answered = [&](std::uint64_t fn, std::uint64_t x1, std::uint64_t x2) {
         x[0] = fn;
         x[1] = x1;
         x[2] = x2;
         const Decoded r = decode(0x5A000000, x);
+        CHECK(r.answered());  // the policy resumes the guest: no exit
         CHECK(r.reason.is<exit::Nothing>());
         REQUIRE(r.x0.has_value());
         return *r.x0;
@@ -308,9 +316,10 @@ TEST_CASE("HVC: PSCI power requests, answered queries, other hypercalls") {
     CHECK(call->nr == 0x1234);
     for (usize i = 0; i < 6; ++i) CHECK(call->args[i] == x[i + 1]);
     CHECK(d.pc == PcAction::Keep);
+    CHECK_FALSE(d.answered());
 }
 
-TEST_CASE("SMC: PSCI steps over the smc; anything else is refused with NOT_SUPPORTED") {
+TEST_CASE("SMC: PSCI steps over the smc; anything else is answered NOT_SUPPORTED in place") {
     Gprs x = pattern();
     x[0] = psci::fn_system_off;
     Decoded d = decode(0x5E000000, x);
@@ -318,6 +327,7 @@ TEST_CASE("SMC: PSCI steps over the smc; anything else is refused with NOT_SUPPO
     CHECK(d.pc == PcAction::Advance);
     x[0] = 0xC200'0000;  // an SiP service call nobody answers
     d = decode(0x5E000000, x);
+    CHECK(d.answered());
     CHECK(d.reason.is<exit::Nothing>());
     CHECK(d.pc == PcAction::Advance);
     CHECK(d.x0 == static_cast<std::uint64_t>(psci::not_supported));
@@ -386,4 +396,21 @@ TEST_CASE("syndromes recorded under QEMU 7.2 from the exits guest") {
     x[0] = (3ull << 24) | 1;
     CHECK(text(decode(0x623a3016, x).reason) ==
           "SendIPI { target_cpu: 0x0, target_cpu_aux: 0x1, send_to_all: false, send_to_self: false, vector: 0x3 }");
+}
+
+TEST_CASE("elr_advance says exactly what decode_sync advances the PC by") {
+    Gprs x = pattern();
+    for (std::uint64_t esr : {0x93C2'0006ull /* MMIO ldr */, 0x93C2'8046ull /* MMIO str */, 0x92000006ull /* ldp */,
+                              0x9381004Full /* permission */, 0x82000006ull /* fetch */, 0x06000000ull /* wfi */,
+                              0x62300089ull /* mrs */, 0x623A3036ull /* msr icc_sgi1r_el1 */}) {
+        CAPTURE(esr);
+        CHECK(elr_advance(esr) == (decode(esr, x).pc == PcAction::Advance ? 4u : 0u));
+    }
+    for (std::uint64_t fn : {std::uint64_t{psci::fn_version}, std::uint64_t{psci::fn_cpu_on_64}, std::uint64_t{0x1234},
+                             std::uint64_t{0xC200'0000}}) {
+        x[0] = fn;
+        CAPTURE(fn);
+        CHECK(elr_advance(0x5A00'0000) == (decode(0x5A00'0000, x).pc == PcAction::Advance ? 4u : 0u));  // hvc
+        CHECK(elr_advance(0x5E00'0000) == (decode(0x5E00'0000, x).pc == PcAction::Advance ? 4u : 0u));  // smc
+    }
 }

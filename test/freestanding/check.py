@@ -13,6 +13,9 @@ __assert_fail).
 2. instantiate.cpp (AxVCpu + AxPerCpu over trivial policies) compiles to an
    object whose undefined symbols are at most memcpy/memset/memmove/memcmp/abort,
    and links into a static image with the project's libc.cpp and a stub _start.
+   On aarch64 and riscv64, every header of the target's own arch policy
+   compiles on its own, and instantiate_arch.cpp (every member of its VCpu,
+   explicitly instantiated) needs no other symbol either.
 3. No object contains a vtable, typeinfo or typeinfo-name symbol; on x86_64
    the same user is also built hosted (RTTI and exceptions on) and must not
    produce any for the library's types. A canary with a virtual function
@@ -91,6 +94,22 @@ def check(arch, root, work, defines) -> int:
         print(f"{arch}: instantiate.o needs symbols a kernel does not have: {sorted(extra)}")
         return 1
     print(f"{arch}: undefined symbols of an AxVCpu user: {sorted(undefined) or 'none'}")
+
+    if (root / "arch" / arch).is_dir():
+        arch_headers = sorted((root / "arch" / arch).glob("*.hpp"))
+        for header in arch_headers:
+            tu = work / f"arch_{header.stem}.cpp"
+            tu.write_text(f"#include <arch/{arch}/{header.name}>\n")
+            run([compiler] + cflags + ["-c", str(tu), "-o", str(work / f"arch_{header.stem}.o")])
+        arch_obj = work / "instantiate_arch.o"
+        run([compiler] + cflags + ["-c", str(root / "test" / "freestanding" / "instantiate_arch.cpp"),
+                                   "-o", str(arch_obj)])
+        objects.append(arch_obj)
+        extra = set(run([nm, "-u", "--format=just-symbols", str(arch_obj)]).split()) - ALLOWED_UNDEFINED
+        if extra:
+            print(f"{arch}: instantiate_arch.o needs symbols a kernel does not have: {sorted(extra)}")
+            return 1
+        print(f"{arch}: {len(arch_headers)} arch/{arch} headers and every member of its VCpu compile freestanding")
 
     runtime = []
     for name, src in (("libc", root / "examples" / "common" / "libc.cpp"),

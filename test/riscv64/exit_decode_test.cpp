@@ -193,13 +193,16 @@ TEST_CASE("faults that are not plain MMIO become NestedPageFault with the access
     nested({23, 0x90000000, 0x24000000, 0, 0x00058503});
 }
 
-TEST_CASE("loaded values are extended as the instruction would") {
-    CHECK(extend_loaded_value(0xff, AccessWidth::Byte, true) == ~0ull);
-    CHECK(extend_loaded_value(0x1ff, AccessWidth::Byte, false) == 0xff);
-    CHECK(extend_loaded_value(0x8000, AccessWidth::Word, true) == 0xffffffffffff8000ull);
-    CHECK(extend_loaded_value(0x80000000, AccessWidth::Dword, true) == 0xffffffff80000000ull);
-    CHECK(extend_loaded_value(0x80000000, AccessWidth::Dword, false) == 0x80000000ull);
-    CHECK(extend_loaded_value(0x8000000000000000ull, AccessWidth::Qword, false) == 0x8000000000000000ull);
+TEST_CASE("mmio_load_value extends the loaded bytes as the instruction would") {
+    const auto load = [](AccessWidth width, bool signed_ext, std::uint64_t raw) {
+        return mmio_load_value(exit::MmioRead{GuestPhysAddr(0x0a000000), width, 10, AccessWidth::Qword, signed_ext}, raw);
+    };
+    CHECK(load(AccessWidth::Byte, true, 0xff) == ~0ull);
+    CHECK(load(AccessWidth::Byte, false, 0x1ff) == 0xff);
+    CHECK(load(AccessWidth::Word, true, 0x8000) == 0xffffffffffff8000ull);
+    CHECK(load(AccessWidth::Dword, true, 0x80000000) == 0xffffffff80000000ull);
+    CHECK(load(AccessWidth::Dword, false, 0x80000000) == 0x80000000ull);
+    CHECK(load(AccessWidth::Qword, false, 0x8000000000000000ull) == 0x8000000000000000ull);
 }
 
 TEST_CASE("wfi is recognised exactly") {

@@ -62,7 +62,7 @@ extern "C" void guest_main(u64, u64 x0_at_entry) {
     // WFI: a Halt exit; the example hypervisor resumes at once.
     asm volatile("wfi");
 
-    // PSCI answered inside the policy (Nothing exits), through HVC and SMC.
+    // PSCI answered inside the policy (no exit), through HVC and SMC.
     check(hvc(0x8400'0000) == 0x10001, 13);
     check(hvc(0x8400'000A, 0xC400'0003) == 0, 14);
     check(hvc(0x8400'000A, 0x8400'0005) == ~u64{0}, 15);

@@ -54,7 +54,7 @@ guest_vectors:
     guest_vector 1, guest_trap
     guest_vector 2, guest_trap
     guest_vector 3, guest_trap
-    guest_vector 4, guest_trap
+    guest_vector 4, guest_sync_entry
     guest_vector 5, guest_irq_entry
     guest_vector 6, guest_trap
     guest_vector 7, guest_trap
@@ -71,8 +71,18 @@ guest_trap:
     bl      guest_unexpected_exception
     b       .
 
+// A synchronous exception at EL1 goes to guest_sync(frame), which returns
+// non-zero when it handled it (and set ELR_EL1 where to resume).
+guest_sync_entry:
+    mov     x0, sp
+    bl      guest_sync
+    cbnz    x0, guest_return
+    mov     x0, #4
+    b       guest_trap
+
 guest_irq_entry:
     bl      guest_irq
+guest_return:
     ldp     x0, x1, [sp, #16]
     ldp     x2, x3, [sp, #32]
     ldp     x4, x5, [sp, #48]
