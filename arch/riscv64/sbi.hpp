@@ -302,8 +302,9 @@ constexpr Action decode_dbcn(const SbiCall& call) {
         case eid::time: return call.fid == fid::time_set_timer ? Action(action::SetTimer{a[0]}) : Action(not_supported);
         case eid::ipi:
             if (call.fid != fid::ipi_send_ipi) return not_supported;
-            // hart_mask_base = -1 means "all harts"; the mask is then ignored.
-            return leave(exit, exit::SendIPI{a[1], a[0], a[1] == ~std::uint64_t{0}, false, 1});
+            // hart_mask_base = -1 names every hart, the caller's included,
+            // and the mask is ignored (SBI v2.0, "Hart list parameter").
+            return leave(exit, exit::SendIPI{a[1], a[0], a[1] == ~std::uint64_t{0}, a[1] == ~std::uint64_t{0}, 1});
         case eid::rfence: return decode_rfence(call);
         case eid::hsm: return decode_hsm(call, exit);
         case eid::srst:

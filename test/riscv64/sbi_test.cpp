@@ -53,7 +53,9 @@ TEST_CASE("IPI becomes SendIPI with the hart mask") {
     CHECK(ipi.target_cpu_aux == 0b110);
     CHECK_FALSE(ipi.send_to_all);
     CHECK(ipi.vector == 1);
-    CHECK(exit_of(decode_call(call(eid::ipi, 0, {0, ~0ull}))).get_if<exit::SendIPI>()->send_to_all);
+    const exit::SendIPI all = *exit_of(decode_call(call(eid::ipi, 0, {0, ~0ull}))).get_if<exit::SendIPI>();
+    CHECK(all.send_to_all);
+    CHECK(all.send_to_self);  // -1 names every hart, the caller's too
 }
 
 TEST_CASE("HSM start/stop/suspend/status") {
