@@ -11,14 +11,14 @@ fi
 dir=$1/examples/aarch64
 cpu=${2:-max}
 here=$(cd "$(dirname "$0")" && pwd)
-for f in hyp.elf guest_exits.bin guest_smp.bin; do
+for f in hyp.elf guest_plain.bin guest_exits.bin guest_smp.bin; do
     if [ ! -f "$dir/$f" ]; then
         echo "$0: $dir/$f is missing: configure with -Dexamples=host,aarch64 and build first" >&2
         exit 2
     fi
 done
 status=0
-for demo in "exits 1" "smp 2"; do
+for demo in "plain 1" "exits 1" "smp 2"; do
     set -- $demo
     echo "=== aarch64 demo: guest '$1' on $2 vCPU(s), -cpu $cpu ==="
     if ! "$here/qemu_test.sh" "$dir/hyp.elf" "$dir/guest_$1.bin" "$cpu" "$2" 60; then

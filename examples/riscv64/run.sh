@@ -12,18 +12,22 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1/examples/riscv64
 qemu=${QEMU:-qemu-system-riscv64}
-for file in hyp.elf guest_exits.bin guest_smp.bin guest_sbi.bin; do
+for file in hyp.elf guest_plain.bin guest_exits.bin guest_smp.bin guest_sbi.bin guest_timer_wfi.bin; do
     if [ ! -f "$out/$file" ]; then
         echo "run.sh: $out/$file missing: configure with -Dexamples=...,riscv64 and build first" >&2
         exit 2
     fi
 done
 status=0
+echo "=== riscv64: a guest written from the README alone (1 hart) ==="
+"$here/qemu-run.sh" "$qemu" "$out/hyp.elf" "$out/guest_plain.bin" 1 60 || status=1
 echo "=== riscv64: exits guest (1 hart) ==="
 "$here/qemu-run.sh" "$qemu" "$out/hyp.elf" "$out/guest_exits.bin" 1 60 || status=1
 echo "=== riscv64: SMP guest (2 harts) ==="
 "$here/qemu-run.sh" "$qemu" "$out/hyp.elf" "$out/guest_smp.bin" 2 60 || status=1
 echo "=== riscv64: SBI console input and non-retentive suspend (1 hart) ==="
 QEMU_RUN_INPUT=Gaxvcpu-dbcn "$here/qemu-run.sh" "$qemu" "$out/hyp.elf" "$out/guest_sbi.bin" 1 60 || status=1
+echo "=== riscv64: timer and wfi on the Sstc build (1 hart) ==="
+"$here/qemu-run.sh" "$qemu" "$out/hyp-sstc.elf" "$out/guest_timer_wfi.bin" 1 60 || status=1
 if [ "$status" -eq 0 ]; then echo "run.sh: all riscv64 demo guests passed"; else echo "run.sh: FAILED" >&2; fi
 exit "$status"
