@@ -36,6 +36,7 @@
 #include "axvcpu/error.hpp"
 #include "axvcpu/exit_reason.hpp"
 #include "axvcpu/fmt.hpp"
+#include "axvcpu/reflect.hpp"
 
 namespace axvcpu::aarch64 {
 
@@ -76,23 +77,16 @@ inline constexpr std::uint32_t wnr = 1u << 6;
 
 // The EL2 trap registers of the last exit, for decoding and diagnostics.
 struct TrapRecord {
+    static constexpr std::string_view type_name = "TrapRecord";
     std::uint64_t esr = 0;
     std::uint64_t far = 0;    // faulting guest VA (aborts only)
     std::uint64_t hpfar = 0;  // faulting IPA page: FIPA, bits [43:4] = IPA[51:12]
     std::uint64_t elr = 0;    // ELR_EL2 as the exit left it (see trap_pc)
 };
 
-template <fmt::Sink S>
-constexpr void print_to(S& out, const TrapRecord& trap) {
-    out.write("esr="sv);
-    fmt::write_hex(out, trap.esr);
-    out.write(" elr="sv);
-    fmt::write_hex(out, trap.elr);
-    out.write(" far="sv);
-    fmt::write_hex(out, trap.far);
-    out.write(" hpfar="sv);
-    fmt::write_hex(out, trap.hpfar);
-}
+// Prints as `TrapRecord { field: value, ... }` through its Hana member
+// list (below), like every exit payload.
+using axvcpu::print_to;
 
 // The address of the instruction that trapped: ELR_EL2 holds the preferred
 // return address, which for an exception-generating HVC is the instruction
@@ -380,3 +374,5 @@ template <class AffinityQuery>
 }
 
 }  // namespace axvcpu::aarch64
+
+BOOST_HANA_ADAPT_STRUCT(axvcpu::aarch64::TrapRecord, esr, far, hpfar, elr);

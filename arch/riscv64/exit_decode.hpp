@@ -8,11 +8,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <variant>
 
 #include "axvcpu/addr.hpp"
 #include "axvcpu/exit_reason.hpp"
 #include "axvcpu/fmt.hpp"
+#include "axvcpu/reflect.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::riscv64 {
@@ -57,22 +59,13 @@ inline constexpr std::uint64_t supervisor_guest_external = 12;
 
 // The HS-level trap registers of the last exit, for decoding and diagnostics.
 struct TrapRecord {
+    static constexpr std::string_view type_name = "TrapRecord";
     std::uint64_t scause = 0, stval = 0, htval = 0, htinst = 0, sepc = 0;
 };
 
-template <fmt::Sink S>
-constexpr void print_to(S& out, const TrapRecord& trap) {
-    out.write("scause="sv);
-    fmt::write_hex(out, trap.scause);
-    out.write(" sepc="sv);
-    fmt::write_hex(out, trap.sepc);
-    out.write(" stval="sv);
-    fmt::write_hex(out, trap.stval);
-    out.write(" htval="sv);
-    fmt::write_hex(out, trap.htval);
-    out.write(" htinst="sv);
-    fmt::write_hex(out, trap.htinst);
-}
+// Prints as `TrapRecord { field: value, ... }` through its Hana member
+// list (below), like every exit payload.
+using axvcpu::print_to;
 
 // What the policy does after handling a trap: resume the guest inside
 // run(), leave run() with an exit reason, or fail it with an error.
@@ -315,3 +308,5 @@ struct GuestPageFaultInfo {
 [[nodiscard]] constexpr bool is_wfi(std::uint32_t insn) noexcept { return insn == 0x10500073u; }
 
 }  // namespace axvcpu::riscv64
+
+BOOST_HANA_ADAPT_STRUCT(axvcpu::riscv64::TrapRecord, scause, stval, htval, htinst, sepc);

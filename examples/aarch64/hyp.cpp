@@ -17,19 +17,13 @@
 #include <axvcpu/vcpu.hpp>
 
 #include "examples/vmm/devices.hpp"
+#include "examples/vmm/options.hpp"
 #include "examples/vmm/pl011.hpp"
 #include "examples/vmm/test_devices.hpp"
 #include "examples/vmm/vmm.hpp"
 #include "guest_abi.hpp"
 #include "platform.hpp"
 
-#ifndef EXAMPLE_VCPUS
-#define EXAMPLE_VCPUS 2
-#endif
-// 0: no per-exit trace (-Dexample_trace=false); the summary stays.
-#ifndef EXAMPLE_TRACE
-#define EXAMPLE_TRACE 1
-#endif
 
 namespace {
 
@@ -149,7 +143,7 @@ struct Board {
     using Devices = vmm::DeviceTable<2, vmm::TestDevice, vmm::Pl011<Out>>;
     static constexpr usize max_cpus = ::max_cpus;
     static constexpr usize max_vcpus_per_vm = ::max_cpus;
-    static constexpr bool trace_exits = EXAMPLE_TRACE != 0;
+    static constexpr bool trace_exits = vmm::options::trace;
 
     static void putc(char c) { hyp::Uart::putc(c); }
     static usize cpu_index() { return ::cpu_index(); }
@@ -532,7 +526,7 @@ extern "C" [[noreturn]] void hyp_main() {
     Vmm::init(reinterpret_cast<std::uintptr_t>(frame_pool), sizeof(frame_pool), cpus);
     if (!enable_this_cpu(0)) hyp::semihost_exit(2);
 
-    vm0.vcpus = cpus < EXAMPLE_VCPUS ? cpus : EXAMPLE_VCPUS;
+    vm0.vcpus = cpus < vmm::options::vcpus ? cpus : vmm::options::vcpus;
     auto* vm = Vmm::create_vm(vm0);
     if (vm == nullptr) hyp::semihost_exit(2);
     for (usize cpu = 1; cpu < cpus; ++cpu) {

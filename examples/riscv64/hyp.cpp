@@ -18,17 +18,11 @@
 #include "arch/riscv64/vcpu.hpp"
 #include "axvcpu/percpu.hpp"
 #include "examples/vmm/devices.hpp"
+#include "examples/vmm/options.hpp"
 #include "examples/vmm/test_devices.hpp"
 #include "examples/vmm/vmm.hpp"
 #include "platform.hpp"
 
-#ifndef EXAMPLE_VCPUS
-#define EXAMPLE_VCPUS 2
-#endif
-// 0: no per-exit trace (-Dexample_trace=false); the summary stays.
-#ifndef EXAMPLE_TRACE
-#define EXAMPLE_TRACE 1
-#endif
 #ifndef EXAMPLE_S2_LEVELS
 #define EXAMPLE_S2_LEVELS 3
 #endif
@@ -305,7 +299,7 @@ struct Board {
     using Devices = vmm::DeviceTable<2, vmm::EchoDevice>;
     static constexpr usize max_cpus = max_harts;
     static constexpr usize max_vcpus_per_vm = max_harts;
-    static constexpr bool trace_exits = EXAMPLE_TRACE != 0;
+    static constexpr bool trace_exits = vmm::options::trace;
 
     static void putc(char c) { example::Uart::putc(c); }
     static usize cpu_index() { return cpu_of_hart[hart_id()]; }
@@ -634,7 +628,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
     if (fdt_size > (1u << 20)) fail(14, "device tree too large");
     for (std::uint32_t i = 0; i < fdt_size; ++i) reinterpret_cast<std::uint8_t*>(guest_dtb)[i] = header[i];
 
-    vm0.vcpus = host_harts < EXAMPLE_VCPUS ? host_harts : EXAMPLE_VCPUS;
+    vm0.vcpus = host_harts < vmm::options::vcpus ? host_harts : vmm::options::vcpus;
     auto* vm = Vmm::create_vm(vm0);
     if (vm == nullptr) fail(15, "VM 0 cannot be created");
     check_policy_input_errors();

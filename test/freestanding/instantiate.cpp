@@ -3,6 +3,8 @@
 // freestanding. check.py links it and inspects its symbols.
 #include <axvcpu/axvcpu.hpp>
 
+#include "kernel_host.hpp"
+
 namespace {
 using namespace axvcpu;
 
@@ -51,27 +53,7 @@ struct TrivialPerCpu {
     bool on = false;
 };
 
-struct KernelHost : GlobalCurrentVCpu<> {
-    static VMId current_vm_id() { return 0; }
-    static VCpuId current_vcpu_id() { return 0; }
-    static std::optional<usize> vcpu_num(VMId) { return 1; }
-    static std::optional<VCpuSet> active_vcpus(VMId) { return VCpuSet::only(0); }
-    static void inject_interrupt(VMId, VCpuId, InterruptVector) {}
-    static void inject_interrupt_to_cpus(VMId, VCpuSet, InterruptVector) {}
-    static void notify_vcpu_timer_expired(VMId, VCpuId) {}
-    static std::optional<HostPhysAddr> alloc_frame() { return std::nullopt; }
-    static std::optional<HostPhysAddr> alloc_contiguous_frames(usize, usize) { return std::nullopt; }
-    static void dealloc_frame(HostPhysAddr) {}
-    static void dealloc_contiguous_frames(HostPhysAddr, usize) {}
-    static HostVirtAddr phys_to_virt(HostPhysAddr pa) { return HostVirtAddr(pa.value()); }
-    static HostPhysAddr virt_to_phys(HostVirtAddr va) { return HostPhysAddr(va.value()); }
-    static std::uint64_t current_ticks() { return 0; }
-    static std::uint64_t ticks_to_nanos(std::uint64_t t) { return t; }
-    static std::uint64_t nanos_to_ticks(std::uint64_t n) { return n; }
-    static CancelToken register_timer(std::uint64_t, TimerCallback, void*) { return 0; }
-    static void cancel_timer(CancelToken) {}
-    static usize get_host_cpu_num() { return 1; }
-};
+using axvcpu_test::KernelHost;
 
 // Where a kernel would send its log.
 struct DiscardSink {
