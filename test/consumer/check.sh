@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Consumption paths a downstream user has:
-#   1. as a meson subproject (dependency('axvcpu') with fallback), options passed down;
+#   1. as a meson subproject (dependency('axvcpu') with fallback), options passed down, from a
+#      project() that sets no cpp_std (the dependency carries -std=c++20);
 #   2. installed with `meson install`, found through pkg-config.
 # Usage: check.sh SOURCE_ROOT BUILD_DIR WORK_DIR
 set -euo pipefail
