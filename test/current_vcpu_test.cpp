@@ -367,3 +367,120 @@ TEST_CASE("a publishing policy gets no run while another vCPU is current, or in 
     CHECK(unbound.state() == VCpuState::Invalid);
     CHECK(unbound.arch_vcpu().runs == 0);
 }
+
+namespace {
+// Policies whose run() makes a wrong-state call on its own vCPU, as a buggy
+// host callback might: a register write while the vCPU reads Running. With
+// plain_vcpu_updates that write is only state-checked, so it is refused and
+// invalidates the vCPU; the end of run() must not turn Invalid back into
+// Ready (Invalid is terminal).
+struct InvalidatingTag {};
+using InvalidatingHost = policies::RecordingHost<InvalidatingTag>;
+
+// Runs with the vCPU published for the whole call (no RunPublisher).
+struct PlainRunArch;
+using PlainRunVCpu = AxVCpu<PlainRunArch, InvalidatingHost>;
+struct PlainRunArch {
+    static constexpr bool plain_vcpu_updates = true;
+    struct CreateConfig {};
+    struct SetupConfig {};
+    static AxResult<PlainRunArch> create(VMId, VCpuId, CreateConfig) { return PlainRunArch(); }
+    AxResult<void> set_entry(GuestPhysAddr) { return ax_ok(); }
+    AxResult<void> set_ept_root(HostPhysAddr) { return ax_ok(); }
+    AxResult<void> setup(SetupConfig) { return ax_ok(); }
+    AxResult<void> bind() { return ax_ok(); }
+    AxResult<void> unbind() { return ax_ok(); }
+    AxResult<AxVCpuExitReason> run() {
+        if (misbehave) wrong_state_write = current_vcpu<PlainRunArch, InvalidatingHost>()->set_return_value(1);
+        return AxVCpuExitReason(exit::Nothing{});
+    }
+    AxResult<void> set_gpr(usize, usize) { return ax_ok(); }
+    AxResult<void> inject_interrupt(usize) { return ax_ok(); }
+    void set_return_value(usize) { ++writes; }
+    bool misbehave = false;
+    int writes = 0;
+    AxResult<void> wrong_state_write = ax_ok();
+};
+
+// Publishes its vCPU over one or two stretches (RunPublisher), and makes the
+// wrong-state write in the first.
+struct PublishingPlainArch;
+using PublishingPlainVCpu = AxVCpu<PublishingPlainArch, InvalidatingHost>;
+struct PublishingPlainArch {
+    static constexpr bool plain_vcpu_updates = true;
+    struct CreateConfig {};
+    struct SetupConfig {};
+    static AxResult<PublishingPlainArch> create(VMId, VCpuId, CreateConfig) { return PublishingPlainArch(); }
+    AxResult<void> set_entry(GuestPhysAddr) { return ax_ok(); }
+    AxResult<void> set_ept_root(HostPhysAddr) { return ax_ok(); }
+    AxResult<void> setup(SetupConfig) { return ax_ok(); }
+    AxResult<void> bind() { return ax_ok(); }
+    AxResult<void> unbind() { return ax_ok(); }
+    AxResult<AxVCpuExitReason> run(RunPublisher<PublishingPlainArch, InvalidatingHost> publisher) {
+        PublishingPlainVCpu* self = nullptr;
+        {
+            const auto published = publisher.publish();
+            self = current_vcpu<PublishingPlainArch, InvalidatingHost>();
+            wrong_state_write = self->set_return_value(1);
+        }
+        after_first_stretch = self->state();
+        if (second_stretch) {
+            const auto published = publisher.publish();
+            in_second_stretch = self->state();
+        }
+        return AxVCpuExitReason(exit::Nothing{});
+    }
+    AxResult<void> set_gpr(usize, usize) { return ax_ok(); }
+    AxResult<void> inject_interrupt(usize) { return ax_ok(); }
+    void set_return_value(usize) { ++writes; }
+    bool second_stretch = false;
+    int writes = 0;
+    AxResult<void> wrong_state_write = ax_ok();
+    VCpuState after_first_stretch = VCpuState::Ready, in_second_stretch = VCpuState::Ready;
+};
+static_assert(api::publishing_run<PublishingPlainArch, InvalidatingHost>);
+}  // namespace
+
+TEST_CASE("a wrong-state call inside run() leaves the vCPU Invalid after run() returns") {
+    InvalidatingHost::reset();
+    PlainRunVCpu vcpu = PlainRunVCpu::create(0, 0, 0, std::nullopt, {}).value();
+    REQUIRE(vcpu.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
+    REQUIRE(vcpu.bind().has_value());
+    REQUIRE(vcpu.run().has_value());  // a well-behaved run ends Ready
+    CHECK(vcpu.state() == VCpuState::Ready);
+
+    vcpu.arch_vcpu().misbehave = true;
+    const auto exit = vcpu.run();
+    CHECK(vcpu.arch_vcpu().wrong_state_write.error() == AxError::BadState);
+    CHECK(vcpu.arch_vcpu().writes == 0);
+    REQUIRE(exit.has_value());  // the guest did exit: the exit is still reported
+    CHECK(exit.value() == AxVCpuExitReason(exit::Nothing{}));
+    CHECK(vcpu.state() == VCpuState::Invalid);
+    const auto again = vcpu.run();  // and it stays so
+    REQUIRE(again.has_error());
+    CHECK(again.error() == AxError::BadState);
+    CHECK(vcpu.state() == VCpuState::Invalid);
+    CHECK(InvalidatingHost::current_vcpu_slot() == nullptr);
+}
+
+TEST_CASE("a wrong-state call inside a published stretch leaves the vCPU Invalid, through later stretches too") {
+    InvalidatingHost::reset();
+    for (const bool second_stretch : {false, true}) {
+        CAPTURE(second_stretch);
+        PublishingPlainVCpu vcpu = PublishingPlainVCpu::create(0, 0, 0, std::nullopt, {}).value();
+        REQUIRE(vcpu.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
+        REQUIRE(vcpu.bind().has_value());
+        vcpu.arch_vcpu().second_stretch = second_stretch;
+        const auto exit = vcpu.run();
+        CHECK(vcpu.arch_vcpu().wrong_state_write.error() == AxError::BadState);
+        CHECK(vcpu.arch_vcpu().writes == 0);
+        CHECK(vcpu.arch_vcpu().after_first_stretch == VCpuState::Invalid);  // the guard's end keeps it
+        if (second_stretch) CHECK(vcpu.arch_vcpu().in_second_stretch == VCpuState::Invalid);  // so does a new guard
+        REQUIRE(exit.has_value());
+        CHECK(vcpu.state() == VCpuState::Invalid);
+        const auto again = vcpu.run();
+        REQUIRE(again.has_error());
+        CHECK(again.error() == AxError::BadState);
+        CHECK(InvalidatingHost::current_vcpu_slot() == nullptr);
+    }
+}

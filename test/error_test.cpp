@@ -6,6 +6,7 @@
 
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 using namespace axvcpu;
 
@@ -35,6 +36,27 @@ AxResult<void> three_steps(bool first, bool second) {
     return ax_ok();
 }
 }  // namespace
+
+namespace {
+// Both orders of a conditional between ax_ok() and ax_err(): the two meet as
+// AxResult<void>, the Ok(()) of upstream.
+AxResult<void> positive(int x) { return x > 0 ? ax_ok() : ax_err(AxError::InvalidInput); }
+AxResult<void> even(int x) { return x % 2 != 0 ? ax_err(AxError::InvalidData) : ax_ok(); }
+}  // namespace
+
+TEST_CASE("cond ? ax_err(e) : ax_ok() compiles, as AxResult<void>, and picks the right side") {
+    static_assert(std::is_same_v<decltype(true ? ax_err(AxError::Io) : ax_ok()), AxResult<void>>);
+    static_assert(std::is_same_v<decltype(true ? ax_ok() : ax_err(AxError::Io)), AxResult<void>>);
+    CHECK(positive(3).has_value());
+    REQUIRE(positive(0).has_error());
+    CHECK(positive(0).error() == AxError::InvalidInput);
+    CHECK(even(4).has_value());
+    REQUIRE(even(5).has_error());
+    CHECK(even(5).error() == AxError::InvalidData);
+    // ax_err() still converts to a result of any value type.
+    const AxResult<int> failed = ax_err(AxError::NotFound);
+    CHECK(failed.error() == AxError::NotFound);
+}
 
 TEST_CASE("AXVCPU_TRY returns the first error and binds values otherwise") {
     CHECK(sum_of_two('3', '4').value() == 7);

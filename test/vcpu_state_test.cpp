@@ -116,6 +116,21 @@ TEST_CASE("every (state, operation) pair: valid ones move on, invalid ones are B
     }
 }
 
+TEST_CASE("every state prints its name; a value that is no state prints ?") {
+    CHECK(name(VCpuState::Ready) == "Ready");
+    CHECK(name(VCpuState::Created) == "Created");
+    CHECK(name(VCpuState::Free) == "Free");
+    CHECK(name(VCpuState::Blocked) == "Blocked");
+    CHECK(name(VCpuState::Running) == "Running");
+    CHECK(name(VCpuState::Invalid) == "Invalid");
+    // The encoding keeps an index in the low bits; neither an index without
+    // its state's top bit nor one past the end is a state.
+    for (unsigned raw : {0x04u, 0x05u, 0x06u, 0x80u, 0x86u, 0xffu}) {
+        CAPTURE(raw);
+        CHECK(name(static_cast<VCpuState>(raw)) == "?");
+    }
+}
+
 TEST_CASE("setup calls set_entry, set_ept_root, setup in that order with the given values") {
     Host::reset();
     VCpu vcpu = make_vcpu();

@@ -32,6 +32,11 @@
 
 #include "arch/aarch64/context.hpp"
 
+// EL2 code and A64 asm: on another target it would fail in the assembler.
+#if !defined(__aarch64__)
+#error "arch/aarch64/world_switch.hpp is for aarch64 targets only"
+#endif
+
 namespace axvcpu::aarch64 {
 
 // Which lower-EL vector an exit took, (group << 2) | type.

@@ -71,7 +71,10 @@ using AxResult = boost::outcome_v2::basic_result<T, AxError, boost::outcome_v2::
 
 // `return ax_err(AxError::BadState);` from any function returning AxResult<T>.
 [[nodiscard]] constexpr auto ax_err(AxError error) noexcept { return boost::outcome_v2::failure(error); }
-[[nodiscard]] constexpr auto ax_ok() noexcept { return boost::outcome_v2::success(); }
+// Upstream's Ok(()): an AxResult<void> itself, not Outcome's success_type,
+// so that `cond ? ax_err(e) : ax_ok()` has a type (ax_err's failure_type
+// converts to AxResult<void>; two unrelated tag types would not meet).
+[[nodiscard]] constexpr AxResult<void> ax_ok() noexcept { return boost::outcome_v2::success(); }
 
 }  // namespace axvcpu
 

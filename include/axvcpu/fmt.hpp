@@ -6,6 +6,13 @@
 // in by providing an ADL-visible `print_to(Sink&, const T&)`.
 #pragma once
 
+// Every header but current_vcpu_slots.hpp includes this one, so this is
+// where a translation unit built for an older standard learns why, instead
+// of meeting "'concept' does not name a type" further down.
+#if __cplusplus < 202002L
+#error "axvcpu needs C++20: compile with -std=c++20 (meson: cpp_std=c++20, or the axvcpu dependency; pkg-config --cflags axvcpu)"
+#endif
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -14,8 +14,11 @@
 // AxVCpu still refuses nesting and requires Ready before the call, and
 // leaves the vCPU Ready (or Invalid, if the run failed) after it. So
 // "Running" now means "inside run(), where someone could look", not "the
-// guest is executing". A publisher is good for the run() call it was handed
-// to only: a policy must not keep it.
+// guest is executing". A vCPU made Invalid inside a stretch (say, by a
+// register write that found it Running) stays Invalid: neither the guard's
+// end, nor a later guard, nor the end of run() stores over it. A publisher
+// is good for the run() call it was handed to only: a policy must not keep
+// it.
 #pragma once
 
 #include "axvcpu/vcpu_state.hpp"
@@ -29,7 +32,8 @@ template <class A, class H>
 class RunPublisher {
 public:
     // While it lives, the vCPU is this CPU's current vCPU and reads Running;
-    // at its end no vCPU is current and the vCPU reads Ready.
+    // at its end no vCPU is current and the vCPU reads Ready. (Invalid, if
+    // it was made so, reads Invalid throughout.)
     class [[nodiscard]] Published {
     public:
         ~Published() {
@@ -49,7 +53,7 @@ public:
     [[nodiscard]] Published publish() const noexcept {
         if (H::current_vcpu_slot() == vcpu_->current_header()) return Published(nullptr);
         H::set_current_vcpu_slot(vcpu_->current_header());
-        vcpu_->state_ = VCpuState::Running;
+        vcpu_->enter_running();
         return Published(vcpu_);
     }
 
@@ -63,7 +67,7 @@ private:
 
     static void unpublish(AxVCpu<A, H>& vcpu) noexcept {
         H::set_current_vcpu_slot(nullptr);
-        vcpu.state_ = VCpuState::Ready;
+        vcpu.leave_running();
     }
 
     AxVCpu<A, H>* vcpu_;

@@ -16,7 +16,11 @@
 // and leaves the vCPU Invalid; a life-cycle step (setup, bind, run, unbind)
 // whose arch call fails leaves it Invalid and returns that call's error. An
 // operation that keeps the state (set_gpr, inject_interrupt, ...) reports an
-// arch error without invalidating: nothing was half-done. Invalid is terminal. A call made while another
+// arch error without invalidating: nothing was half-done. Invalid is
+// terminal: nothing in the library stores another state over it, not the
+// end of a step nor a RunPublisher stretch, even when the call that found
+// the state wrong was made inside that step (a host callback in run()
+// writing a register of its Running vCPU). A call made while another
 // vCPU (or this one) is already current on this CPU is refused with BadState
 // and changes nothing: it is the caller's nesting that is wrong, not this
 // vCPU's state.
@@ -52,11 +56,26 @@ public:
     [[nodiscard]] constexpr bool contains(VCpuState state) const noexcept { return (bits_ & bit(state)) != 0; }
 
 private:
-    static constexpr unsigned bit(VCpuState state) noexcept { return 1u << static_cast<unsigned>(state); }
+    // No bit for a value that is not a state (set_state_unchecked takes any).
+    static constexpr unsigned bit(VCpuState state) noexcept {
+        const usize index = detail::state_index(state);
+        return index < detail::vcpu_states.size() && detail::vcpu_states[index] == state ? 1u << index : 0u;
+    }
     unsigned bits_;
 };
 
 namespace detail {
+// The states in which the guest is not executing: register writes and
+// injection are accepted. update_stopped tests it as takes_updates, one
+// sign test; the two must agree.
+inline constexpr VCpuStates guest_stopped{VCpuState::Created, VCpuState::Free, VCpuState::Ready, VCpuState::Blocked};
+consteval bool guest_stopped_is_takes_updates() {
+    for (VCpuState state : vcpu_states)
+        if (guest_stopped.contains(state) != takes_updates(state)) return false;
+    return true;
+}
+static_assert(guest_stopped_is_takes_updates());
+
 // The current-vCPU slot holds a pointer to this header, which names the
 // AxVCpu instantiation it belongs to; current_vcpu<A, H>() hands out the
 // pointer only to that instantiation, never a wrongly typed one.
@@ -135,7 +154,9 @@ public:
 
     // Ready -> Running until the guest exits -> Ready. The state reads
     // Running while the arch code runs the guest (with a publishing policy:
-    // wherever anything could see it). Always inlined, down to the arch
+    // wherever anything could see it). A call made inside the run that
+    // found the state wrong leaves the vCPU Invalid; the exit is still
+    // returned, as the guest did exit. Always inlined, down to the arch
     // call: a policy's inline exit fast paths pay off only where they meet
     // the VMM's own tests, and the compiler's inliner gives up on this chain
     // once the policy's run() is large.
@@ -217,9 +238,6 @@ private:
           favor_phys_cpu_(favor_phys_cpu),
           phys_cpu_set_(phys_cpu_set) {}
 
-    static constexpr VCpuStates guest_stopped{VCpuState::Created, VCpuState::Free, VCpuState::Ready,
-                                              VCpuState::Blocked};
-
     // Makes this vCPU current on this CPU for its lifetime; the slot is
     // cleared on every way out (a hosted mock may even throw). Callers have
     // already refused nesting (the slot is empty).
@@ -279,7 +297,7 @@ private:
         auto result = step(arch_);
         if (result) [[likely]] {
             scope.leave();
-            state_ = to;
+            settle(to);
         } else {
             scope.leave();
             state_ = VCpuState::Invalid;
@@ -288,20 +306,31 @@ private:
     }
 
     // The arch run of a publishing policy; like step_then_enter, one named
-    // result and one return.
+    // result and one return. A successful run stores nothing: the vCPU is
+    // already Ready (may_start found it so, and every published stretch
+    // ends Ready), or Invalid if a call inside a stretch found it in a
+    // wrong state, which a Ready store here would undo. Without a store the
+    // compiler cannot fold the state test of the VMM's reply, so that test
+    // is one sign test (VCpuState's values; the cost is measured in the
+    // benchmark READMEs).
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run_publishing() {
         auto result = arch_.run(RunPublisher<A, H>(*this));
-        // Ready again even if a published stretch let the host change it, as
-        // the other life-cycle steps do; and so the compiler knows it is
-        // Ready for the state tests of the VMM's replies. An if/else, which
-        // the compiler threads the VMM's own success test through.
-        if (result) [[likely]] {
-            state_ = VCpuState::Ready;
-        } else {
-            state_ = VCpuState::Invalid;
-        }
+        if (!result) [[unlikely]] state_ = VCpuState::Invalid;
         return result;
     }
+
+    // A step's end state, unless something inside the step left the vCPU
+    // Invalid: a wrong-state call, or set_state_unchecked. Invalid is
+    // terminal, so no step's end may revive it.
+    [[gnu::always_inline]] void settle(VCpuState to) noexcept {
+        if (state_ != VCpuState::Invalid) state_ = to;
+    }
+    // A RunPublisher stretch: Running while it lasts, Ready after it (a host
+    // that changed the state inside it is overruled, as at the end of any
+    // step), Invalid throughout once invalidated. Only exits that reach the
+    // host publish, so these loads are off the fast paths.
+    void enter_running() noexcept { settle(VCpuState::Running); }
+    void leave_running() noexcept { settle(VCpuState::Ready); }
 
     AxResult<void> transition(VCpuState from, VCpuState to) {
         return transition(from, to, [](A&) -> AxResult<void> { return ax_ok(); });
@@ -326,14 +355,18 @@ private:
 
     // A register write or injection: stay_in(guest_stopped), minus the
     // current-vCPU slot when the arch policy promises these calls never look
-    // at it (api::plain_vcpu_updates).
+    // at it (api::plain_vcpu_updates). That is the VMM's reply to nearly
+    // every exit, so its state test is takes_updates, one sign test.
     template <class Step>
     [[gnu::always_inline]] auto update_stopped(Step&& step) -> std::invoke_result_t<Step&, A&> {
         if constexpr (api::plain_vcpu_updates<A>) {
-            if (!still_in(guest_stopped)) return ax_err(AxError::BadState);
+            if (!detail::takes_updates(state_)) [[unlikely]] {
+                state_ = VCpuState::Invalid;
+                return ax_err(AxError::BadState);
+            }
             return step(arch_);
         } else {
-            return stay_in(guest_stopped, step);
+            return stay_in(detail::guest_stopped, step);
         }
     }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Consumption paths a downstream user has:
-#   1. as a meson subproject (dependency('axvcpu') with fallback), options passed down;
+#   1. as a meson subproject (dependency('axvcpu') with fallback), options passed down, from a
+#      project() that sets no cpp_std (the dependency carries -std=c++20);
 #   2. installed with `meson install`, found through pkg-config.
 # Usage: check.sh SOURCE_ROOT BUILD_DIR WORK_DIR
 set -euo pipefail
@@ -19,8 +20,14 @@ echo "subproject: $out"
 
 meson install -C "$build" --destdir "$work/root" --no-rebuild >"$work/install.log" 2>&1 ||
   { cat "$work/install.log"; exit 1; }
-pc=$(find "$work/root" -name axvcpu.pc | head -1)
-[ -n "$pc" ] || { echo "no axvcpu.pc installed"; exit 1; }
+# README: the .pc lands in <destdir><prefix>/<libdir>/pkgconfig.
+where=$(meson introspect "$build" --buildoptions | python3 -c '
+import json, sys
+options = {o["name"]: o["value"] for o in json.load(sys.stdin)}
+print(options["prefix"] + "/" + options["libdir"] + "/pkgconfig")')
+pc="$work/root$where/axvcpu.pc"
+[ -f "$pc" ] || { echo "no axvcpu.pc at $pc; installed: $(find "$work/root" -name '*.pc')"; exit 1; }
+echo "installed .pc: ${pc#"$work/root"}"
 cflags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR="$work/root" pkg-config --cflags axvcpu)
 echo "pkg-config --cflags axvcpu: $cflags"
 # shellcheck disable=SC2086

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""README says which arch headers a host translation unit can include: each
+of those must compile alone, and every other arch header must stop with its
+own #error naming its target (not an assembler or register-name error).
+
+The list is read from README.md, between <!-- begin host-includable arch
+headers --> and <!-- end host-includable arch headers -->.
+
+Usage: arch_headers_on_host.py SOURCE_ROOT -- COMPILER [ARGS...]
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+
+
+def main() -> int:
+    sep = sys.argv.index("--")
+    root, compiler = sys.argv[1], sys.argv[sep + 1:]
+    readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+    begin = readme.index("<!-- begin host-includable arch headers -->")
+    block = readme[begin:readme.index("<!-- end host-includable arch headers -->")]
+    listed = set(re.findall(r"arch/(?:aarch64|riscv64)/[a-z0-9_]+\.hpp", block))
+    present = {os.path.relpath(path, root) for path in glob.glob(os.path.join(root, "arch", "*", "*.hpp"))}
+    failures = [f"README lists {name}, which does not exist" for name in sorted(listed - present)]
+    for name in sorted(present):
+        proc = subprocess.run(compiler + ["-x", "c++", "-c", "-o", os.devnull, "-"], input=f"#include <{name}>\n",
+                              capture_output=True, text=True)
+        output = proc.stdout + proc.stderr
+        first = next((line for line in output.splitlines() if "rror" in line), "")
+        if name in listed:
+            verdict = "compiles" if proc.returncode == 0 else f"FAILS: {first}"
+            if proc.returncode != 0:
+                failures.append(f"{name} is listed as host-includable but does not compile:\n{output}")
+        else:
+            own_error = proc.returncode != 0 and "is for" in first and "targets" in first
+            verdict = f"refused: {first}" if own_error else f"NOT REFUSED BY ITS OWN #error: {first or 'compiled'}"
+            if not own_error:
+                failures.append(f"{name} is not listed, but it does not stop with its own #error:\n{output}")
+        print(f"{name}: {verdict}")
+    for failure in failures:
+        print(failure)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
