@@ -107,7 +107,6 @@
 #pragma once
 
 #include <array>
-#include <bit>
 #include <cstdint>
 #include <optional>
 
@@ -160,6 +159,23 @@ inline constexpr usize max_contexts = 15872;
     if (context % 2 == 0) return std::nullopt;
     return context / 2;
 }
+
+namespace detail {
+// The index of the lowest set bit of a non-zero word. Not std::countr_zero:
+// without Zbb (rv64imac) GCC lowers that to libgcc's __ctzdi2, and a kernel
+// using this library provides only mem* and abort (README). A de Bruijn
+// multiply needs nothing.
+[[nodiscard]] constexpr usize lowest_bit(std::uint32_t word) noexcept {
+    constexpr unsigned char index[32] = {0,  1,  28, 2,  29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4,  8,
+                                         31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6,  11, 5,  10, 9};
+    return index[((word & (0u - word)) * 0x077CB531u) >> 27];
+}
+static_assert([] {
+    for (usize bit = 0; bit < 32; ++bit)
+        if (lowest_bit(std::uint32_t{1} << bit) != bit || lowest_bit(0xffffffffu << bit) != bit) return false;
+    return true;
+}());
+}  // namespace detail
 }  // namespace plic
 
 template <usize Sources, usize Contexts, unsigned PriorityBits = 3>
@@ -261,7 +277,7 @@ public:
         if (context >= Contexts) return false;
         for (usize word = 0; word < words; ++word) {
             for (std::uint32_t bits = pending_[word] & enable_[context][word]; bits != 0; bits &= bits - 1) {
-                const usize source = 32 * word + static_cast<usize>(std::countr_zero(bits));
+                const usize source = 32 * word + plic::detail::lowest_bit(bits);
                 if (priority_[source] > threshold_[context]) return true;
             }
         }
@@ -294,7 +310,7 @@ public:
         std::uint32_t best_priority = 0;  // priority 0 never interrupts
         for (usize word = 0; word < words; ++word) {
             for (std::uint32_t bits = pending_[word] & enable_[context][word]; bits != 0; bits &= bits - 1) {
-                const usize source = 32 * word + static_cast<usize>(std::countr_zero(bits));
+                const usize source = 32 * word + plic::detail::lowest_bit(bits);
                 // Ascending ids and a strict comparison: ties go to the lowest id.
                 if (priority_[source] > best_priority) {
                     best = source;

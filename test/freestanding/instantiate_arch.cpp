@@ -12,6 +12,7 @@
 #elif defined(__riscv)
 #include <arch/riscv64/percpu.hpp>
 #include <arch/riscv64/vcpu.hpp>
+#include <arch/riscv64/vplic.hpp>
 #endif
 
 #if defined(__aarch64__)
@@ -22,4 +23,14 @@ extern "C" void axvcpu_aarch64_host_exception(std::uint64_t, axvcpu::aarch64::Ho
 #elif defined(__riscv)
 template class axvcpu::riscv64::VCpu<axvcpu_test::KernelHost>;
 template class axvcpu::AxPerCpu<axvcpu::riscv64::PerCpu>;
+// The virtual PLIC at its largest source count, for the most vCPUs a VM
+// may have; update_lines is a member template, so one use instantiates it.
+template class axvcpu::riscv64::VPlic<axvcpu::riscv64::plic::max_sources,
+                                      axvcpu::riscv64::plic::contexts_for(axvcpu::config::max_vcpus_per_vm)>;
+axvcpu::usize axvcpu_test_vplic_lines(
+    axvcpu::riscv64::VPlic<axvcpu::riscv64::plic::max_sources,
+                           axvcpu::riscv64::plic::contexts_for(axvcpu::config::max_vcpus_per_vm)>& plic,
+    bool* lines) {
+    return plic.update_lines([lines](axvcpu::usize context, bool asserted) { lines[context] = asserted; });
+}
 #endif
