@@ -9,6 +9,7 @@
 #if defined(__aarch64__)
 #include <arch/aarch64/percpu.hpp>
 #include <arch/aarch64/vcpu.hpp>
+#include <arch/aarch64/vgic.hpp>
 #elif defined(__riscv)
 #include <arch/riscv64/percpu.hpp>
 #include <arch/riscv64/vcpu.hpp>
@@ -18,6 +19,10 @@
 #if defined(__aarch64__)
 template class axvcpu::aarch64::VCpu<axvcpu_test::KernelHost>;
 template class axvcpu::AxPerCpu<axvcpu::aarch64::PerCpu>;
+// The virtual GICv3 model a VMM would build for a Linux guest.
+template class axvcpu::aarch64::vgic::VGic<8, 64>;
+template class axvcpu::aarch64::vgic::VGic<8, 64>::DistributorFrame<axvcpu::aarch64::vgic::NoLock>;
+template class axvcpu::aarch64::vgic::VGic<8, 64>::RedistributorFrames<axvcpu::aarch64::vgic::NoLock>;
 // The host's EL2 exception handler the world switch calls.
 extern "C" void axvcpu_aarch64_host_exception(std::uint64_t, axvcpu::aarch64::HostTrapFrame*) {}
 #elif defined(__riscv)
