@@ -216,6 +216,7 @@ public:
     }
 
     static u64 test_id() noexcept { return test_id_; }
+    static u64 ipis() noexcept { return ipis_.load(); }
     static u64 exits() noexcept { return exit_count_.load(); }
     static u64 exits_of(usize kind) noexcept { return exit_counts_[kind].load(); }
     template <class Payload>
@@ -529,9 +530,6 @@ private:
     static inline std::array<std::atomic<u64>, exit_kinds> exit_counts_{};
     static inline std::atomic<std::uint32_t> quiet_{0};
     static inline SpinLock finish_lock_;
-
-public:
-    static u64 ipis() noexcept { return ipis_.load(); }
 };
 
 // The half of a HostApiPolicy every board shares (VmmIf, MemoryIf, HostIf):
