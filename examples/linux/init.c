@@ -176,8 +176,7 @@ int main(void) {
     console_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
     kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 
-    long long up = now_ns(CLOCK_BOOTTIME);
-    say("axvcpu-init: started at %lld.%03lld s of CLOCK_BOOTTIME", up / 1000000000, up / 1000000 % 1000);
+    say("axvcpu-init: started");
 
     char failed[64] = "";
     if (!check_cpus()) strcat(failed, " cpus");
