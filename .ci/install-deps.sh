@@ -3,8 +3,11 @@
 # need, if any is missing. Run by examples/run.sh and test/run.sh.
 set -euo pipefail
 
+# libc6-dev-*-cross link the Linux guests' static /init (examples/linux);
+# device-tree-compiler builds those guests' device trees.
 axvcpu_packages=(meson ninja-build g++ clang lld libclang-rt-14-dev python3 libboost-dev doctest-dev
-  g++-aarch64-linux-gnu g++-riscv64-linux-gnu qemu-system-arm qemu-system-misc qemu-system-x86)
+  g++-aarch64-linux-gnu g++-riscv64-linux-gnu qemu-system-arm qemu-system-misc qemu-system-x86
+  libc6-dev-arm64-cross libc6-dev-riscv64-cross device-tree-compiler)
 
 axvcpu_missing=()
 for pkg in "${axvcpu_packages[@]}"; do

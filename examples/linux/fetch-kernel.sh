@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# fetch-kernel.sh ARCH OUTDIR: puts Debian's stock kernel for ARCH (arm64 or
+# riscv64) at OUTDIR/Image, a raw Image a boot loader can jump into, and its
+# package version at OUTDIR/Image.version. Nothing happens when OUTDIR/Image
+# is already there.
+#
+# apt works in a private state directory under OUTDIR (its own sources,
+# lists, cache and architecture, all given as options), so the host's apt
+# configuration, package lists and dpkg architectures are never touched.
+set -euo pipefail
+
+usage() { echo "usage: $0 arm64|riscv64 OUTDIR" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+arch=$1
+outdir=$2
+# arm64 is in bookworm (6.1); riscv64 is not (apt would skip it silently),
+# so it comes from trixie (6.12), whose Release file bookworm's keyring verifies.
+case "$arch" in
+  arm64) suite=bookworm ;;
+  riscv64) suite=trixie ;;
+  *) usage ;;
+esac
+
+if [ -f "$outdir/Image" ] && [ -f "$outdir/Image.version" ]; then
+  echo "fetch-kernel: $arch: $outdir/Image is there ($(cat "$outdir/Image.version")), nothing to do"
+  exit 0
+fi
+
+# The machine's own Debian mirror: the first source that serves a release
+# under its bare codename (so not -security or -updates), in deb822 files
+# first, then one-line files. Whatever this machine can reach, we can.
+mirror_candidates() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk '
+      function flush() { if (deb && enabled && main && uri != "") print uri; deb = 0; enabled = 1; main = 0; uri = "" }
+      BEGIN { enabled = 1 }
+      /^[ \t]*#/ { next }
+      /^[ \t]*$/ { flush(); next }
+      tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+      tolower($1) == "enabled:" { enabled = ($2 != "no") }
+      tolower($1) == "uris:" { uri = $2 }
+      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i !~ /-/) main = 1 }
+      END { flush() }' "$f"
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    # deb [options] URI SUITE COMPONENTS...
+    [ -f "$f" ] || continue
+    awk '$1 == "deb" { sub(/^deb[ \t]+(\[[^]]*\][ \t]+)?/, ""); if ($2 !~ /-/) print $1 }' "$f"
+  done
+}
+# awk, not head: it reads everything, so no writer dies of SIGPIPE under pipefail.
+mirror=$(mirror_candidates | awk 'NR == 1')
+[ -n "$mirror" ] || { echo "fetch-kernel: no Debian mirror found in /etc/apt/sources.list{,.d}" >&2; exit 1; }
+
+state="$outdir/apt"
+rm -rf "$state"
+mkdir -p "$state/sources" "$state/lists/partial" "$state/cache/archives/partial" "$state/debs"
+# As root, apt downloads as its sandbox user _apt: let it write where
+# `apt-get download` puts the package (apt does the same for its partial dirs).
+if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$state/debs"; fi
+cat >"$state/sources/debian.sources" <<EOF
+Types: deb
+URIs: $mirror
+Suites: $suite
+Components: main
+Architectures: $arch
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+apt_opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$state/sources"
+  -o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache"
+  -o "APT::Architecture=$arch" -o "APT::Architectures::=$arch")
+
+echo "fetch-kernel: $arch: apt-get update ($mirror $suite main, private state in $state)"
+apt-get "${apt_opts[@]}" -qq update
+
+# linux-image-ARCH is a meta package; its dependency names the versioned
+# image package (linux-image-6.1.0-NN-arm64) whose files we want.
+meta=linux-image-$arch
+pkg=$(apt-cache "${apt_opts[@]}" depends "$meta" | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ && !p { p = $2 } END { print p }')
+[ -n "$pkg" ] || { echo "fetch-kernel: $meta names no versioned linux-image package" >&2; exit 1; }
+version=$(apt-cache "${apt_opts[@]}" show "$pkg" | awk '$1 == "Version:" && !v { v = $2 } END { print v }')
+echo "fetch-kernel: $arch: $meta -> $pkg $version, downloading"
+(cd "$state/debs" && apt-get "${apt_opts[@]}" -qq download "$pkg")
+
+deb=$(ls "$state/debs"/*.deb)
+tree="$state/tree"
+dpkg-deb -x "$deb" "$tree"
+# Both packages hold the raw Image (an EFI-stub header, not compressed,
+# despite the arm64 name): boot/vmlinuz-* on arm64, boot/vmlinux-* on
+# riscv64. Its header's magic (arm64: "ARM\x64" at 0x38; riscv64:
+# "RSC\x05" at 0x38) is checked, so a package that one day ships a
+# compressed or ELF kernel is refused here rather than hanging QEMU later.
+case "$arch" in
+  arm64) images=("$tree"/boot/vmlinuz-*) want=41524d64 ;;
+  riscv64) images=("$tree"/boot/vmlinux-*) want=52534305 ;;
+esac
+image=${images[0]}
+if [ ${#images[@]} -ne 1 ] || [ ! -f "$image" ]; then
+  echo "fetch-kernel: $pkg has no single ${image#"$tree"/}" >&2
+  exit 1
+fi
+magic=$(od -An -tx1 -j 56 -N 4 "$image" | tr -d ' \n')
+[ "$magic" = "$want" ] || { echo "fetch-kernel: ${image#"$tree"/} is not a raw $arch Image (magic $magic at 0x38)" >&2; exit 1; }
+
+mkdir -p "$outdir"
+cp "$image" "$outdir/Image.tmp"
+echo "$pkg $version" >"$outdir/Image.version"
+mv "$outdir/Image.tmp" "$outdir/Image"
+rm -rf "$state"
+echo "fetch-kernel: $arch: $outdir/Image <- ${image#"$tree"/} ($(stat -c %s "$outdir/Image") bytes, $pkg $version)"
