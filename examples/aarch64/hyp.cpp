@@ -282,7 +282,7 @@ void Board::after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
         Vmm::failed("VM 1 cannot be created");
         return;
     }
-    Vmm::start(*second, 0);
+    (void)Vmm::start(*second, 0);  // a full run queue is reported and fails the run
 }
 
 // An exit the policy refused. The unmodelled test expects exactly one:
@@ -539,7 +539,7 @@ extern "C" [[noreturn]] void hyp_main() {
     // Secondary CPUs must be serving before a CpuUp kicks them.
     while (cpus_ready.load() + 1 < cpus) {
     }
-    Vmm::start(*vm, 0);
+    if (!Vmm::start(*vm, 0)) hyp::semihost_exit(2);
     Vmm::serve();
 }
 

@@ -641,7 +641,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
     // Secondary harts must be serving before a CpuUp kicks them.
     while (harts_ready.load() + 1 < host_harts) {
     }
-    Vmm::start(*vm, 0);
+    if (!Vmm::start(*vm, 0)) fail(17, "vCPU 0 cannot be started");
     Vmm::serve();
 }
 

@@ -136,14 +136,20 @@ private:
 
 public:
     // Makes vCPU `index` runnable on its CPU (vCPU 0 at boot; others on CpuUp).
-    static void start(Vm& vm, usize index) {
-        vm.active.fetch_or(u64{1} << index);
+    // False when that CPU's run queue is full (the vCPU stays off).
+    static bool start(Vm& vm, usize index) {
         CpuState& cpu = cpus_[vm.vcpus[index].cpu];
         {
             LockGuard guard(cpu.lock);
+            if (cpu.count == cpu.runnable.size()) {
+                failed("run queue full on CPU", vm.vcpus[index].cpu);
+                return false;
+            }
+            vm.active.fetch_or(u64{1} << index);
             cpu.runnable[cpu.count++] = VCpuRef{&vm, index};
         }
         if (vm.vcpus[index].cpu != Board::cpu_index()) Board::kick(vm.vcpus[index].cpu);
+        return true;
     }
 
     // Runs this CPU's vCPUs, round-robin, for ever; idles while it has none.
@@ -487,8 +493,7 @@ private:
         // Inactive means Free and bound nowhere: this CPU may set it up.
         VCpu& other = vm.vcpu(target);
         if (!other.set_entry(up.entry_point) || !Board::set_boot_arguments(other, up.arg)) return CpuUpStatus::Failed;
-        start(vm, target);
-        return CpuUpStatus::Started;
+        return start(vm, target) ? CpuUpStatus::Started : CpuUpStatus::Failed;
     }
 
     // A halted vCPU gives its CPU to another runnable one, or waits until it

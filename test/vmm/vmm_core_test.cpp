@@ -157,7 +157,7 @@ std::uint32_t boot(usize vcpus = 1) {
     V::init(0, 0, 2);
     auto* vm = V::create_vm(vm_description);
     REQUIRE(vm != nullptr);
-    V::start(*vm, 0);
+    REQUIRE(V::start(*vm, 0));
     try {
         V::serve();
     } catch (const Stopped& stopped) {
@@ -290,7 +290,7 @@ TEST_CASE("interrupts posted from elsewhere are injected before the next entry")
     auto* vm = V::create_vm(vm_description);
     REQUIRE(vm != nullptr);
     V::post_interrupt(0, 0, 27);
-    V::start(*vm, 0);
+    REQUIRE(V::start(*vm, 0));
     CHECK_THROWS_AS(V::serve(), Stopped);
     CHECK(vm->vcpu(0).arch_vcpu().delivered == std::vector<usize>{27});
 }
@@ -335,4 +335,15 @@ TEST_CASE("a VM the machine cannot hold is refused with the reason") {
     static const vmm::VmDescription alloc_ram = alloc;
     CHECK(V::create_vm(alloc_ram) == nullptr);
     CHECK(console_has<17>("memory cannot be mapped"));
+}
+
+TEST_CASE("a CPU whose run queue is full refuses another vCPU, and says so") {
+    using V = vmm::Vmm<MockBoard<18>>;
+    static const vmm::VmDescription vm_description = description(1);
+    V::init(0, 0, 2);
+    auto* vm = V::create_vm(vm_description);
+    REQUIRE(vm != nullptr);
+    for (int i = 0; i < 4; ++i) CHECK(V::start(*vm, 0));
+    CHECK_FALSE(V::start(*vm, 0));
+    CHECK(console_has<18>("run queue full on CPU"));
 }
