@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus test/fuzz/corpus/<target>/ from the values the
+unit tests record (test/aarch64/exit_decode_test.cpp, test/riscv64/*_test.cpp,
+test/vmm). The files are committed; rerun after changing an input layout."""
+import pathlib
+import struct
+
+root = pathlib.Path(__file__).resolve().parent / "corpus"
+
+
+def u8(*v): return bytes(v)
+def u16(v): return struct.pack("<H", v)
+def u32(v): return struct.pack("<I", v)
+def u64(v): return struct.pack("<Q", v & 0xFFFFFFFFFFFFFFFF)
+
+
+def write(target, name, data):
+    d = root / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data)
+
+
+# aarch64_decode: mode, ESR, FAR, HPFAR, ELR, raw, affinity, x0..x30.
+def a64(esr, x=(), far=0xFFFF00000900_0ABC, hpfar=0x0009_0000, raw=0x80, mode=0):
+    regs = list(x) + [0x1111_1111_1111_1111 * (i % 15 + 1) for i in range(len(x), 31)]
+    return u8(mode) + u64(esr) + u64(far) + u64(hpfar) + u64(0x4008_0000) + u64(raw) + u8(2) + b"".join(map(u64, regs))
+
+write("aarch64_decode", "ldr_w1", a64(0x93810006))
+write("aarch64_decode", "ldrsb_x2", a64(0x93228006, raw=0xF0))
+write("aarch64_decode", "ldr_wzr", a64(0x939F0006))
+write("aarch64_decode", "str_x29", a64(0x93DD8046))
+write("aarch64_decode", "ldp_no_isv", a64(0x92000006))
+write("aarch64_decode", "iabt", a64(0x82000006))
+write("aarch64_decode", "wfi", a64(0x06000000))
+write("aarch64_decode", "hvc_psci_cpu_on", a64(0x5A000000, x=(0xC4000003, 1, 0x4008_0000, 7)))
+write("aarch64_decode", "hvc_psci_affinity", a64(0x5A000000, x=(0xC4000004, 1, 0)))
+write("aarch64_decode", "smc_other", a64(0x5E000000, x=(0x8200_0000,)))
+write("aarch64_decode", "msr_sgi1r", a64(0x62000000 | 0x3A3016 | (1 << 5), x=(0, 0x0500_0003)))
+write("aarch64_decode", "mrs_pfr0", a64(0x62000000 | 0x300008 | (2 << 5) | 1))
+
+# riscv64_decode: insn, htinst, scause, stval, htval, raw, flags.
+def rv(insn, htinst=0, scause=21, stval=0x1000_0004, htval=0x0400_0001, raw=0x8000, flags=8):
+    return u32(insn) + u64(htinst) + u64(scause) + u64(stval) + u64(htval) + u64(raw) + u8(flags)
+
+write("riscv64_decode", "lw_a0", rv(0x0005_2503))
+write("riscv64_decode", "sd_a1", rv(0x00B5_3023, scause=23))
+write("riscv64_decode", "c_lw", rv(0x41C8, flags=8 | 0x60))
+write("riscv64_decode", "c_sd", rv(0xE188, scause=23))
+write("riscv64_decode", "c_lwsp", rv(0x4502))
+write("riscv64_decode", "htinst_lw", rv(0, htinst=0x0000_2503, flags=0x50))
+write("riscv64_decode", "htinst_pseudo", rv(0, htinst=0x0000_3020))
+write("riscv64_decode", "amo", rv(0x0805_202F, scause=23, stval=0x9000_0000, htval=0x2400_0000))
+
+# riscv64_sbi: eid selector, fid selector, a0..a5 (selector indices: sbi.cpp's known_eids).
+def sbi(e, f, *a):
+    return u8(e) + u8(f) + b"".join(u64(v) for v in list(a) + [0] * (6 - len(a)))
+
+write("riscv64_sbi", "set_timer", sbi(10, 0, 12345))
+write("riscv64_sbi", "send_ipi", sbi(11, 0, 0b101, 0))
+write("riscv64_sbi", "send_ipi_all", sbi(11, 0, 0, 0xFFFFFFFFFFFFFFFF))
+write("riscv64_sbi", "hart_start", sbi(13, 0, 1, 0x8020_0000, 0x1234))
+write("riscv64_sbi", "hart_suspend", sbi(13, 3, 0x8000_0000, 0x8020_0000, 9))
+write("riscv64_sbi", "reset", sbi(14, 0, 1))
+write("riscv64_sbi", "dbcn_write", sbi(16, 0, 5, 0x8000_1000, 0))
+write("riscv64_sbi", "hypercall", sbi(17, 3, 1, 2, 3, 4, 5, 6))
+write("riscv64_sbi", "probe_ipi", sbi(9, 3, 0x735049))
+
+# riscv64_vplic: op (28 read / 29 write, 32-bit), kind, n (2 bytes), value;
+# 2 edge, 6 update_lines.
+def pw(kind, n, value): return u8(29, kind) + u16(n) + u64(value)
+def pr(kind, n): return u8(28, kind) + u16(n) + u64(0)
+
+write("riscv64_vplic", "claim_complete",
+      pw(0, 1, 1) + pw(2, 1, 0b10) + u8(2, 1) + u8(6) + pr(4, 1) + u8(6) + pw(4, 1, 1) + u8(6))
+write("riscv64_vplic", "level_threshold",
+      pw(0, 33, 5) + pw(2, 0x21, 0b10) + pw(3, 1, 4) + u8(3 | 0x80, 33) + u8(6) + pr(1, 33) + pr(4, 1) + u8(2, 33) +
+      pw(4, 1, 33) + u8(6))
+
+# aarch64_vgic: setup (vcpus-1 in bits 0-1, 32 SPIs if 0x10), then ops with
+# (op >> 4) % 4 == 3 for a 32-bit access: 0x31 dist write, 0x33 redist
+# write, 0x35 edge, 0x36 SGI, 0x37 next_for, 0x38 on_eoi.
+def dw(kind, n, v): return u8(0x31, kind, n) + u64(v)
+def rw(kind, n, v): return u8(0x33, kind, n) + u64(v)
+
+write("aarch64_vgic", "spi_and_sgi",
+      u8(1) + dw(0, 0, 3) + rw(0x00, 0, 0) + rw(0x14, 0, 0) + dw(1, 4, 0xFFFF_FFFF) + u8(0x35, 0, 40) +
+      u8(0x37, 0) + u8(0x37, 0) + u8(0x38, 0x82, 0) + rw(0x16, 0, 0xFFFF) + u8(0x36, 0) + u64(0x0500_0003) +
+      u8(0x37, 1) + u8(0x38, 0x81, 0) + u8(0x3B))
+
+# devices: op (bit 0 write; (op >> 1) % 3: 0 TestDevice, 1 Echo, 2 Pl011), offset, width, value.
+def dev(op, offset, width, value=0): return u8(op) + u16(offset) + u8(width) + u64(value)
+
+write("devices", "mixed",
+      dev(0, 8, 3) + dev(1, 0, 2, 0xDEAD_BEEF) + dev(0, 4, 2) + dev(1, 0x18, 0, 7) + dev(2, 8, 3) + dev(3, 2, 1, 0xABCD) +
+      dev(5, 0, 2, ord("h")) + dev(5, 0, 2, ord("\n")) + dev(4, 0x18, 2) + dev(5, 0x24, 2, 0x1A) + dev(4, 0xFE0, 2))
