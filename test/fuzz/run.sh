@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer harness of a Clang build directory for SECONDS each
+# (default 10), one after another, and prints the executions per target from
+# libFuzzer's final stats. New inputs go to BUILD_DIR/fuzz-run/<target>/corpus
+# (kept between runs, so a longer campaign continues where the last stopped),
+# crashes to BUILD_DIR/fuzz-run/<target>/crash-*. Exits non-zero if any
+# harness found a crash or a violated invariant.
+#   test/fuzz/run.sh build/clang 60
+# Set AXVCPU_FUZZ_KNOWN=1 to also check the known deviations listed in
+# README "Fuzzing" (which then stop the harness that has them).
+set -uo pipefail
+if [ $# -lt 1 ]; then
+  echo "usage: $0 BUILD_DIR [SECONDS]" >&2
+  exit 2
+fi
+build=$(cd "$1" && pwd) || exit 2
+seconds=${2:-10}
+here=$(cd "$(dirname "$0")" && pwd)
+targets=(aarch64_decode riscv64_decode riscv64_sbi riscv64_vplic aarch64_vgic devices)
+failed=0
+printf '%-16s %12s %10s %s\n' target executions exec/s result
+for t in "${targets[@]}"; do
+  exe=$build/test/fuzz/fuzz_$t
+  if [ ! -x "$exe" ]; then
+    echo "$exe is missing: configure BUILD_DIR with Clang (see README) and run ninja" >&2
+    exit 2
+  fi
+  work=$build/fuzz-run/$t
+  mkdir -p "$work/corpus"
+  log=$work/last.log
+  "$exe" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/" \
+    "$work/corpus" "$here/corpus/$t" >"$log" 2>&1
+  status=$?
+  runs=$(awk -F: '/stat::number_of_executed_units/{gsub(/ /,"",$NF); print $NF}' "$log")
+  rate=$(awk -F: '/stat::average_exec_per_sec/{gsub(/ /,"",$NF); print $NF}' "$log")
+  result=ok
+  if [ "$status" -ne 0 ]; then
+    result="FAILED (exit $status, log $log)"
+    grep -m1 -E 'invariant violated|ERROR: ' "$log" >&2
+    failed=1
+  fi
+  printf '%-16s %12s %10s %s\n' "$t" "${runs:-?}" "${rate:-?}" "$result"
+done
+exit "$failed"
