@@ -37,15 +37,11 @@ public:
                                    periph_id0 = 0xFE0;
     static constexpr std::uint32_t fr_txfe = 1u << 7, fr_rxfe = 1u << 4;
 
+    // A byte or halfword read returns the register's first bytes.
     std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
         if (!word_access(offset, width)) return std::nullopt;
-        if (offset == fr) return fr_txfe | fr_rxfe;
-        if (offset >= periph_id0) return ids[(offset - periph_id0) / 4];
-        if (offset >= ibrd && offset <= dmacr && offset != ris && offset != mis && offset != icr) {
-            LockGuard guard(lock_);
-            return config_[(offset - ibrd) / 4];
-        }
-        return 0;  // DR (nothing received), RSR, RIS, MIS: nothing pending
+        const std::uint64_t mask = (std::uint64_t{1} << axvcpu::size_in_bits(width)) - 1;
+        return register_value(offset) & mask;
     }
 
     bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
@@ -67,6 +63,16 @@ public:
 
 private:
     static constexpr std::array<std::uint32_t, 8> ids{0x11, 0x10, 0x34, 0x00, 0x0D, 0xF0, 0x05, 0xB1};
+
+    std::uint32_t register_value(std::uint64_t offset) {
+        if (offset == fr) return fr_txfe | fr_rxfe;
+        if (offset >= periph_id0) return ids[(offset - periph_id0) / 4];
+        if (offset >= ibrd && offset <= dmacr && offset != ris && offset != mis && offset != icr) {
+            LockGuard guard(lock_);
+            return config_[(offset - ibrd) / 4];
+        }
+        return 0;  // DR (nothing received), RSR, RIS, MIS: nothing pending
+    }
 
     // 8-, 16- and 32-bit accesses to a register's first bytes, as the bus
     // allows; anything past the ID registers is refused.

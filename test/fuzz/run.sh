@@ -6,8 +6,6 @@
 # crashes to BUILD_DIR/fuzz-run/<target>/crash-*. Exits non-zero if any
 # harness found a crash or a violated invariant.
 #   test/fuzz/run.sh build/clang 60
-# Set AXVCPU_FUZZ_KNOWN=1 to also check the known deviations listed in
-# README "Fuzzing" (which then stop the harness that has them).
 set -uo pipefail
 if [ $# -lt 1 ]; then
   echo "usage: $0 BUILD_DIR [SECONDS]" >&2
