@@ -406,20 +406,21 @@ public:
     // model), the lock the VMM also holds around its own calls, since the
     // vCPUs' MMIO exits reach the views from every CPU. A default-
     // constructed view refuses everything.
-    template <class Lock>
-    class DistributorFrame {
+    // Both views are one class: Read and Write pick the range's accessors.
+    template <class Lock, auto Read, auto Write>
+    class FrameView {
     public:
-        DistributorFrame() = default;
-        DistributorFrame(VGic& gic, Lock& lock) noexcept : gic_(&gic), lock_(&lock) {}
+        FrameView() = default;
+        FrameView(VGic& gic, Lock& lock) noexcept : gic_(&gic), lock_(&lock) {}
         std::optional<std::uint64_t> read(std::uint64_t offset, AccessWidth width) {
             if (gic_ == nullptr) return std::nullopt;
             const Held<Lock> held(*lock_);
-            return gic_->read_distributor(offset, width);
+            return (gic_->*Read)(offset, width);
         }
         bool write(std::uint64_t offset, AccessWidth width, std::uint64_t value) {
             if (gic_ == nullptr) return false;
             const Held<Lock> held(*lock_);
-            return gic_->write_distributor(offset, width, value);
+            return (gic_->*Write)(offset, width, value);
         }
 
     private:
@@ -427,25 +428,9 @@ public:
         Lock* lock_ = nullptr;
     };
     template <class Lock>
-    class RedistributorFrames {
-    public:
-        RedistributorFrames() = default;
-        RedistributorFrames(VGic& gic, Lock& lock) noexcept : gic_(&gic), lock_(&lock) {}
-        std::optional<std::uint64_t> read(std::uint64_t offset, AccessWidth width) {
-            if (gic_ == nullptr) return std::nullopt;
-            const Held<Lock> held(*lock_);
-            return gic_->read_redistributor(offset, width);
-        }
-        bool write(std::uint64_t offset, AccessWidth width, std::uint64_t value) {
-            if (gic_ == nullptr) return false;
-            const Held<Lock> held(*lock_);
-            return gic_->write_redistributor(offset, width, value);
-        }
-
-    private:
-        VGic* gic_ = nullptr;
-        Lock* lock_ = nullptr;
-    };
+    using DistributorFrame = FrameView<Lock, &VGic::read_distributor, &VGic::write_distributor>;
+    template <class Lock>
+    using RedistributorFrames = FrameView<Lock, &VGic::read_redistributor, &VGic::write_redistributor>;
 
     // --- Inputs from the VMM ----------------------------------------------------
     // InvalidInput for an INTID of the wrong kind or that this VM lacks, or

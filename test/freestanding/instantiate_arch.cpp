@@ -21,8 +21,12 @@ template class axvcpu::aarch64::VCpu<axvcpu_test::KernelHost>;
 template class axvcpu::AxPerCpu<axvcpu::aarch64::PerCpu>;
 // The virtual GICv3 model a VMM would build for a Linux guest.
 template class axvcpu::aarch64::vgic::VGic<8, 64>;
-template class axvcpu::aarch64::vgic::VGic<8, 64>::DistributorFrame<axvcpu::aarch64::vgic::NoLock>;
-template class axvcpu::aarch64::vgic::VGic<8, 64>::RedistributorFrames<axvcpu::aarch64::vgic::NoLock>;
+template class axvcpu::aarch64::vgic::VGic<8, 64>::FrameView<axvcpu::aarch64::vgic::NoLock,
+                                                              &axvcpu::aarch64::vgic::VGic<8, 64>::read_distributor,
+                                                              &axvcpu::aarch64::vgic::VGic<8, 64>::write_distributor>;
+template class axvcpu::aarch64::vgic::VGic<8, 64>::FrameView<axvcpu::aarch64::vgic::NoLock,
+                                                              &axvcpu::aarch64::vgic::VGic<8, 64>::read_redistributor,
+                                                              &axvcpu::aarch64::vgic::VGic<8, 64>::write_redistributor>;
 // The host's EL2 exception handler the world switch calls.
 extern "C" void axvcpu_aarch64_host_exception(std::uint64_t, axvcpu::aarch64::HostTrapFrame*) {}
 #elif defined(__riscv)
