@@ -24,6 +24,20 @@
 
 namespace vmm {
 
+// Helpers for models whose registers are wider than some accesses.
+// The `bytes` bytes of `reg` from byte `at` on (little-endian, as both arches).
+constexpr std::uint64_t register_bytes(std::uint64_t reg, std::uint64_t at, std::uint64_t bytes) noexcept {
+    const std::uint64_t value = reg >> (8 * at);
+    return bytes == 8 ? value : value & ((std::uint64_t{1} << (8 * bytes)) - 1);
+}
+constexpr std::uint64_t merge_bytes(std::uint64_t reg, std::uint64_t at, std::uint64_t bytes, std::uint64_t value) noexcept {
+    const std::uint64_t mask = (bytes == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1) << (8 * at);
+    return (reg & ~mask) | ((value << (8 * at)) & mask);
+}
+constexpr bool naturally_aligned(std::uint64_t offset, axvcpu::AccessWidth width) noexcept {
+    return offset % axvcpu::size_in_bytes(width) == 0;
+}
+
 template <class D>
 concept DeviceModel = requires(D& device, std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
     { device.read(offset, width) } -> std::same_as<std::optional<std::uint64_t>>;

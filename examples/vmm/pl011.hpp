@@ -19,6 +19,7 @@
 #include <axvcpu/exit_reason.hpp>
 #include <axvcpu/types.hpp>
 
+#include "devices.hpp"
 #include "spinlock.hpp"
 
 namespace vmm {
@@ -40,8 +41,7 @@ public:
     // A byte or halfword read returns the register's first bytes.
     std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
         if (!word_access(offset, width)) return std::nullopt;
-        const std::uint64_t mask = (std::uint64_t{1} << axvcpu::size_in_bits(width)) - 1;
-        return register_value(offset) & mask;
+        return register_bytes(register_value(offset), 0, axvcpu::size_in_bytes(width));
     }
 
     bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {

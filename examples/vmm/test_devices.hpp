@@ -9,24 +9,11 @@
 #include <axvcpu/exit_reason.hpp>
 #include <axvcpu/types.hpp>
 
+#include "devices.hpp"
 #include "spinlock.hpp"
 
 namespace vmm {
 
-namespace detail {
-// The `bytes` bytes of `reg` from byte `at` on (little-endian, as both arches).
-constexpr std::uint64_t register_bytes(std::uint64_t reg, std::uint64_t at, std::uint64_t bytes) noexcept {
-    const std::uint64_t value = reg >> (8 * at);
-    return bytes == 8 ? value : value & ((std::uint64_t{1} << (8 * bytes)) - 1);
-}
-constexpr std::uint64_t merge_bytes(std::uint64_t reg, std::uint64_t at, std::uint64_t bytes, std::uint64_t value) noexcept {
-    const std::uint64_t mask = (bytes == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1) << (8 * at);
-    return (reg & ~mask) | ((value << (8 * at)) & mask);
-}
-constexpr bool naturally_aligned(std::uint64_t offset, axvcpu::AccessWidth width) noexcept {
-    return offset % axvcpu::size_in_bytes(width) == 0;
-}
-}  // namespace detail
 
 // Four 64-bit registers (aarch64 guests; README "Test device"):
 //   0x00 scratch   RW: reads return what was written
@@ -49,7 +36,7 @@ public:
     static constexpr axvcpu::usize sink_log_size = 8;
 
     std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
-        if (offset >= size || !detail::naturally_aligned(offset, width)) return std::nullopt;
+        if (offset >= size || !naturally_aligned(offset, width)) return std::nullopt;
         const std::uint64_t reg = offset & ~std::uint64_t{7};
         std::uint64_t value = 0;
         if (reg == scratch) {
@@ -62,15 +49,15 @@ public:
         } else {
             return std::nullopt;
         }
-        return detail::register_bytes(value, offset & 7, axvcpu::size_in_bytes(width));
+        return register_bytes(value, offset & 7, axvcpu::size_in_bytes(width));
     }
 
     bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
-        if (offset >= size || !detail::naturally_aligned(offset, width)) return false;
+        if (offset >= size || !naturally_aligned(offset, width)) return false;
         const std::uint64_t reg = offset & ~std::uint64_t{7};
         LockGuard guard(lock_);
         if (reg == scratch) {
-            scratch_ = detail::merge_bytes(scratch_, offset & 7, axvcpu::size_in_bytes(width), value);
+            scratch_ = merge_bytes(scratch_, offset & 7, axvcpu::size_in_bytes(width), value);
             return true;
         }
         if (reg != sink) return false;
@@ -101,7 +88,7 @@ public:
     }
 
     std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
-        if (offset >= size || !detail::naturally_aligned(offset, width)) return std::nullopt;
+        if (offset >= size || !naturally_aligned(offset, width)) return std::nullopt;
         LockGuard guard(lock_);
         std::uint64_t value = 0;
         for (std::uint64_t i = 0; i < axvcpu::size_in_bytes(width); ++i) value |= std::uint64_t{bytes_[offset + i]} << (8 * i);
@@ -109,7 +96,7 @@ public:
     }
 
     bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
-        if (offset >= 8 || !detail::naturally_aligned(offset, width)) return false;
+        if (offset >= 8 || !naturally_aligned(offset, width)) return false;
         LockGuard guard(lock_);
         for (std::uint64_t i = 0; i < axvcpu::size_in_bytes(width); ++i) bytes_[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
         return true;
