@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "arch/aarch64/interrupts.hpp"
 #include "arch/aarch64/sysregs.hpp"
 
 #define AXVCPU_A64_CTX_X0 0
@@ -184,6 +185,10 @@ struct TimerState {
     std::uint64_t cntv_ctl = 0;
     std::uint64_t cntv_cval = 0;
 
+    static constexpr std::uint64_t ctl_enable = 1;
+    static constexpr std::uint64_t ctl_imask = 2;
+    static constexpr std::uint64_t ctl_istatus = 4;
+
     void load() const noexcept {
         reg::write_cnthctl_el2(cnthctl);
         // The virtual counter is the physical one: no offset to keep per VM.
@@ -191,6 +196,18 @@ struct TimerState {
         reg::write_cntkctl_el1(cntkctl);
         reg::write_cntv_cval_el0(cntv_cval);
         reg::write_cntv_ctl_el0(cntv_ctl);
+    }
+
+    // Whether the virtual timer drives its interrupt output: ENABLE set,
+    // IMASK clear and the condition met (Arm ARM D11.2.4, CNTV_CTL_EL0.
+    // ISTATUS). `bound`: the registers are live in the CPU, which computes
+    // ISTATUS; otherwise the saved compare value is checked against the
+    // counter (CNTVOFF_EL2 is 0, so the virtual count is the physical one).
+    [[nodiscard]] bool asserted(bool bound) const noexcept {
+        const std::uint64_t ctl = bound ? reg::read_cntv_ctl_el0() : cntv_ctl;
+        if ((ctl & (ctl_enable | ctl_imask)) != ctl_enable) return false;
+        if (bound) return (ctl & ctl_istatus) != 0;
+        return reg::read_cntpct_el0() >= cntv_cval;
     }
 
     void save() noexcept {
@@ -218,6 +235,16 @@ struct InterruptState {
         reg::write_ich_ap1r0_el2(ap1r0);
         for (unsigned i = 0; i < lr_count; ++i) reg::access_ich_lr(i, true, lr[i]);
         reg::write_ich_hcr_el2(hcr);
+    }
+
+    // Whether a list register holds a pending interrupt (state pending, or
+    // pending and active). `bound`: the list registers are live in the CPU.
+    [[nodiscard]] bool lr_pending(unsigned lr_count, bool bound) const noexcept {
+        for (unsigned i = 0; i < lr_count; ++i) {
+            const std::uint64_t value = bound ? reg::access_ich_lr(i, false) : lr[i];
+            if ((value & vgic::lr_state_pending) != 0) return true;
+        }
+        return false;
     }
 
     void save(unsigned lr_count) noexcept {

@@ -231,6 +231,19 @@ public:
         return last_exit_ == trap_settled ? settled_kind_ : exit_kind(last_exit_);
     }
     [[nodiscard]] usize pending_interrupts() const noexcept { return irqs_.size(); }
+    // Whether the guest's virtual timer asserts its interrupt (TimerState::
+    // asserted). Reads the CPU while the vCPU is bound (call it on its CPU then).
+    [[nodiscard]] bool virtual_timer_asserted() const noexcept { return timer_.asserted(is_bound()); }
+    // What would end a WFI on hardware (Arm ARM D1.6.2, "wait for
+    // interrupt"): an interrupt queued for delivery, pending in a list
+    // register or signalled through HCR_EL2.VI, or the virtual timer
+    // asserted, whatever PSTATE's masks. A VMM waits for this on a Halt exit.
+    // Reads the CPU while bound, as virtual_timer_asserted.
+    [[nodiscard]] bool interrupt_pending() const noexcept {
+        if (!irqs_.empty() || virtual_timer_asserted()) return true;
+        if (use_list_registers()) return interrupts_.lr_pending(lr_count_, is_bound());
+        return (hcr_ & hcr::vi) != 0;
+    }
     // GIC-less delivery (HCR_EL2.VI): the guest has no interrupt controller
     // to acknowledge through, so the VMM answers its acknowledge hypercall
     // with this; VI drops at the next entry when nothing is left.

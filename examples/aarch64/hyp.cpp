@@ -206,7 +206,10 @@ struct Board {
         return false;
     }
     static void external_interrupt(VCpu&, usize vector) {
-        if (vector == hyp::hyp_timer_ppi) {
+        if (vector == hyp::guest_vtimer_ppi) {
+            // Left enabled by a Halt wait that ended for another reason.
+            hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, false);
+        } else if (vector == hyp::hyp_timer_ppi) {
             hyp::hyp_timer_stop();
             probes.timer_irqs.fetch_add(1);
         } else if (vector == aarch64::vgic::maintenance_intid) {
@@ -214,9 +217,20 @@ struct Board {
         }
         // The kick SGI carries nothing: the mailbox is drained before the next entry.
     }
-    // WFI completes at once: the example does not model the guest's
-    // virtual timer deadline while it waits.
-    static bool interrupt_pending(VCpu&) { return true; }
+    // A halted vCPU waits for what would end its WFI on hardware
+    // (aarch64::VCpu::interrupt_pending), its virtual timer included: the
+    // timer's PPI is enabled at the host GIC only for the wait, so that it
+    // ends idle()'s WFI when the guest's deadline comes, and disabled again
+    // before the guest runs (it is not delivered to the guest as an
+    // interrupt; a level PPI left enabled would exit at every entry).
+    static bool interrupt_pending(VCpu& vcpu) {
+        if (vcpu.arch_vcpu().interrupt_pending()) {
+            hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, false);
+            return true;
+        }
+        hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, true);
+        return false;
+    }
     // PSCI SYSTEM_OFF carries no status (the guest's `result` decides); a
     // reset is not a clean power-off (a kernel with panic=-1 resets).
     static std::optional<u64> power_off_status(VCpu& vcpu) {
@@ -271,8 +285,11 @@ vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const exit::Hypercall& call) {
 // The CPU-sharing test: VM 1 joins VM 0's vCPU on CPU 0 once VM 0 has said
 // hello, with a copy of the guest image in its own RAM.
 void Board::after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
-    if (Vmm::test_id() != abi::test_share || probes.second_vm_started || vcpu.vm_id() != 0) return;
-    if (!reason.is<exit::Hypercall>()) return;
+    // after_exit runs before the core handles the exit: look at the hello
+    // itself, as the core has not recorded the test id yet.
+    const auto* call = reason.get_if<exit::Hypercall>();
+    if (call == nullptr || call->nr != vmm::hypercall::hello || call->args[0] != abi::test_share) return;
+    if (probes.second_vm_started || vcpu.vm_id() != 0) return;
     probes.second_vm_started = true;
     const auto* from = reinterpret_cast<const volatile unsigned char*>(abi::guest_ram_base);
     auto* to = reinterpret_cast<volatile unsigned char*>(abi::second_vm_ram_base);

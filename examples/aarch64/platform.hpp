@@ -48,6 +48,9 @@ inline constexpr u64 gicr_stride = 0x2'0000;
 inline constexpr u32 kick_sgi = 0;
 // The EL2 physical timer's PPI.
 inline constexpr u32 hyp_timer_ppi = 26;
+// The EL1 virtual timer's PPI: the guest's timer, live in the CPU while its
+// vCPU is bound.
+inline constexpr u32 guest_vtimer_ppi = 27;
 
 inline u64 current_mpidr() {
     u64 v;
@@ -66,6 +69,10 @@ inline u64 my_redistributor() {
     }
 }
 
+// Each CPU's redistributor, by Aff0, found once by gic_init_cpu.
+inline constexpr u64 max_redistributors = 8;
+inline u64 cpu_redistributor[max_redistributors] = {};
+
 // Distributor: affinity routing, group 1 enabled. Once, on CPU 0.
 inline void gic_init_distributor() {
     mmio32(gicd_base + 0x0) = (1u << 4) | (1u << 1) | 1u;  // ARE, EnableGrp1, EnableGrp0
@@ -76,7 +83,8 @@ inline void gic_init_distributor() {
 // masked at EL2 (PSTATE.I) and are taken only as guest exits.
 inline bool gic_init_cpu() {
     const u64 rd = my_redistributor();
-    if (rd == 0) return false;
+    if (rd == 0 || (current_mpidr() & 0xFF) >= max_redistributors) return false;
+    cpu_redistributor[current_mpidr() & 0xFF] = rd;
     mmio32(rd + 0x14) = mmio32(rd + 0x14) & ~(1u << 1);  // GICR_WAKER.ProcessorSleep
     while ((mmio32(rd + 0x14) & (1u << 2)) != 0) {}    // ChildrenAsleep
     const u64 sgi = rd + 0x1'0000;
@@ -90,6 +98,16 @@ inline bool gic_init_cpu() {
     asm volatile("msr S3_0_C12_C12_4, %0" : : "r"(u64{0}));            // ICC_CTLR_EL1: EOImode 0
     asm volatile("msr S3_0_C12_C12_7, %0\n\tisb" : : "r"(u64{1}));     // ICC_IGRPEN1_EL1
     return true;
+}
+
+// Enables or disables SGI/PPI `intid` at this CPU's redistributor
+// (GICR_ISENABLER0 / GICR_ICENABLER0). A disable has taken effect once
+// GICR_CTLR.RWP reads 0 (GICv3 spec 12.11.2).
+inline void gic_set_private_enabled(u32 intid, bool enabled) {
+    const u64 rd = cpu_redistributor[current_mpidr() & 0xFF];
+    mmio32(rd + 0x1'0000 + (enabled ? 0x100 : 0x180)) = 1u << intid;
+    if (!enabled)
+        while ((mmio32(rd) & (1u << 3)) != 0) {}
 }
 
 // Acknowledges and completes the highest-priority pending IRQ; 1023: none.

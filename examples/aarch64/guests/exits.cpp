@@ -59,8 +59,15 @@ extern "C" void guest_main(u64, u64 x0_at_entry) {
     // A trapped write the hypervisor does not emulate: reported and ignored.
     asm volatile("msr S3_0_C12_C11_7, %0" : : "r"(u64{0}));  // ICC_SGI0R_EL1
 
-    // WFI: a Halt exit; the example hypervisor resumes at once.
+    // WFI: a Halt exit. With nothing else pending the hypervisor waits, as
+    // hardware would, until the virtual timer (20 ms ahead, unmasked; DAIF
+    // still masks IRQs, which does not matter to WFI) asserts.
+    const u64 deadline = virtual_count() + counter_frequency() / 50;
+    arm_virtual_timer(deadline);
     asm volatile("wfi");
+    const u64 woke = virtual_count();
+    stop_virtual_timer();
+    check(woke >= deadline, 35, deadline - woke);
 
     // PSCI answered inside the policy (no exit), through HVC and SMC.
     check(hvc(0x8400'0000) == 0x10001, 13);

@@ -109,6 +109,23 @@ inline void send_sgi(u64 intid, u64 target_list) {
     asm volatile("msr S3_0_C12_C11_5, %0\n\tisb" : : "r"((intid << 24) | target_list) : "memory");  // ICC_SGI1R_EL1
 }
 
+// --- The EL1 virtual timer (CNTV_*_EL0) ---
+inline u64 virtual_count() {
+    u64 v;
+    asm volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v) : : "memory");
+    return v;
+}
+inline u64 counter_frequency() {
+    u64 v;
+    asm volatile("mrs %0, cntfrq_el0" : "=r"(v));
+    return v;
+}
+// Enabled and unmasked, firing at virtual count `deadline`.
+inline void arm_virtual_timer(u64 deadline) {
+    asm volatile("msr cntv_cval_el0, %0\n\tmsr cntv_ctl_el0, %1\n\tisb" : : "r"(deadline), "r"(u64{1}) : "memory");
+}
+inline void stop_virtual_timer() { asm volatile("msr cntv_ctl_el0, xzr\n\tisb" ::: "memory"); }
+
 // Set by a guest whose hypervisor injects through HCR_EL2.VI: the IRQ
 // handler then asks for the vector by hypercall instead of the GIC.
 inline volatile bool vi_mode = false;
