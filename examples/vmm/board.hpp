@@ -27,7 +27,10 @@
 //   timer_fires()                        guest timers fired through host timers
 //   test_name(id), test_checks(id)       the VMM-side checks of a test guest
 //   run_failed(vcpu, error)              report an exit the policy refused
-// Optional: before_entry(vcpu), after_exit(vcpu, reason).
+// Optional: before_entry(vcpu), after_exit(vcpu, reason); for a VM whose
+// device table has an interrupt controller model (devices.hpp):
+//   irq_output_vcpu(output) -> optional<usize>   the vCPU a controller output feeds
+//   set_irq_line(vcpu, level)            raise or lower that vCPU's external interrupt
 #pragma once
 
 #include <concepts>

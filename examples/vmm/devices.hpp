@@ -9,6 +9,20 @@
 // returning nothing / false to refuse it (the VMM then reflects a fault to
 // the guest, as a bus would). The table only passes accesses that lie whole
 // inside the range.
+//
+// Interrupts: a model that drives an interrupt line has
+//   bool irq_level() const;
+// and route_irq() names the source it drives on the VM's interrupt
+// controller: the table's one model with
+//   set_level(usize source, bool high);  update_lines(notify);
+// (riscv64::VPlic). After every access the table hands each routed level to
+// the controller, then lets the controller report its outputs that changed
+// (notify(output, asserted), an output being e.g. a PLIC context), which
+// the caller maps to vCPUs.
+//
+// The table is the VM's bus: one lock serialises every access to its
+// models, so a model needs no lock of its own and sees the accesses of all
+// the VM's vCPUs in one order.
 #pragma once
 
 #include <array>
@@ -21,6 +35,8 @@
 #include <axvcpu/addr.hpp>
 #include <axvcpu/exit_reason.hpp>
 #include <axvcpu/types.hpp>
+
+#include "spinlock.hpp"
 
 namespace vmm {
 
@@ -38,10 +54,26 @@ constexpr bool naturally_aligned(std::uint64_t offset, axvcpu::AccessWidth width
     return offset % axvcpu::size_in_bytes(width) == 0;
 }
 
+// What the table lets a controller report by default: nothing.
+struct IgnoreLines {
+    void operator()(axvcpu::usize, bool) const noexcept {}
+};
+
 template <class D>
 concept DeviceModel = requires(D& device, std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
     { device.read(offset, width) } -> std::same_as<std::optional<std::uint64_t>>;
     { device.write(offset, width, value) } -> std::same_as<bool>;
+};
+
+template <class D>
+concept DrivesInterrupt = requires(const D& device) {
+    { device.irq_level() } -> std::same_as<bool>;
+};
+
+template <class D>
+concept InterruptController = requires(D& controller, axvcpu::usize source, bool high) {
+    controller.set_level(source, high);
+    controller.update_lines(IgnoreLines{});
 };
 
 template <axvcpu::usize Capacity, DeviceModel... Models>
@@ -63,21 +95,61 @@ public:
         entry.base = base.value();
         entry.size = size;
         entry.model.template emplace<M>(static_cast<Args&&>(args)...);
+        if constexpr (InterruptController<M>) {
+            if (controller_ == no_controller) controller_ = count_ - 1;
+        }
         return true;
     }
 
+    // The model at `base` drives `source` of the interrupt controller. False
+    // when no model starts at `base`, it drives no line, or source is 0.
+    bool route_irq(axvcpu::GuestPhysAddr base, std::uint32_t source) {
+        for (axvcpu::usize i = 0; i < count_; ++i) {
+            Entry& entry = entries_[i];
+            if (entry.base != base.value()) continue;
+            const bool drives = std::visit([](auto& model) { return DrivesInterrupt<std::remove_cvref_t<decltype(model)>>; },
+                                           entry.model);
+            if (!drives || source == 0) return false;
+            entry.irq = source;
+            return true;
+        }
+        return false;
+    }
+
     // Nothing when no device claims the whole access or the device refuses.
-    std::optional<std::uint64_t> read(axvcpu::GuestPhysAddr addr, axvcpu::AccessWidth width) {
+    template <class OnLine = IgnoreLines>
+    std::optional<std::uint64_t> read(axvcpu::GuestPhysAddr addr, axvcpu::AccessWidth width, OnLine&& on_line = {}) {
+        LockGuard guard(lock_);
         Entry* entry = find(addr, width);
         if (entry == nullptr) return std::nullopt;
         const std::uint64_t offset = addr.value() - entry->base;
-        return std::visit([&](auto& model) { return model.read(offset, width); }, entry->model);
+        const auto value = std::visit([&](auto& model) { return model.read(offset, width); }, entry->model);
+        route_lines(on_line);
+        return value;
     }
-    bool write(axvcpu::GuestPhysAddr addr, axvcpu::AccessWidth width, std::uint64_t value) {
+    template <class OnLine = IgnoreLines>
+    bool write(axvcpu::GuestPhysAddr addr, axvcpu::AccessWidth width, std::uint64_t value, OnLine&& on_line = {}) {
+        LockGuard guard(lock_);
         Entry* entry = find(addr, width);
         if (entry == nullptr) return false;
         const std::uint64_t offset = addr.value() - entry->base;
-        return std::visit([&](auto& model) { return model.write(offset, width, value); }, entry->model);
+        const bool done = std::visit([&](auto& model) { return model.write(offset, width, value); }, entry->model);
+        route_lines(on_line);
+        return done;
+    }
+
+    // Runs `f(model)` on the model of type M at `addr` under the bus lock
+    // (input from the host: a console's received bytes), then routes the
+    // lines as an access does. False when there is no such model.
+    template <class M, class F, class OnLine = IgnoreLines>
+    bool with_model(axvcpu::GuestPhysAddr addr, F&& f, OnLine&& on_line = {}) {
+        LockGuard guard(lock_);
+        Entry* entry = find(addr, axvcpu::AccessWidth::Byte);
+        M* model = entry != nullptr ? std::get_if<M>(&entry->model) : nullptr;
+        if (model == nullptr) return false;
+        f(*model);
+        route_lines(on_line);
+        return true;
     }
 
     // The model of type M claiming `addr`, if any (for checks and tests).
@@ -106,6 +178,7 @@ public:
 
     // Lets every model that buffers (a console line) hand out what it holds.
     void flush() {
+        LockGuard guard(lock_);
         for (axvcpu::usize i = 0; i < count_; ++i) {
             std::visit(
                 [](auto& model) {
@@ -119,8 +192,30 @@ private:
     struct Entry {
         std::uint64_t base = 0;
         std::uint64_t size = 0;
+        std::uint32_t irq = 0;  // the controller source it drives, 0: none
         Model model;
     };
+
+    template <class OnLine>
+    void route_lines(OnLine& on_line) {
+        if (controller_ == no_controller) return;
+        std::visit(
+            [&](auto& controller) {
+                if constexpr (InterruptController<std::remove_cvref_t<decltype(controller)>>) {
+                    for (axvcpu::usize i = 0; i < count_; ++i) {
+                        if (entries_[i].irq == 0) continue;
+                        std::visit(
+                            [&](const auto& model) {
+                                if constexpr (DrivesInterrupt<std::remove_cvref_t<decltype(model)>>)
+                                    controller.set_level(entries_[i].irq, model.irq_level());
+                            },
+                            entries_[i].model);
+                    }
+                    controller.update_lines(on_line);
+                }
+            },
+            entries_[controller_].model);
+    }
 
     Entry* find(axvcpu::GuestPhysAddr addr, axvcpu::AccessWidth width) {
         const std::uint64_t bytes = axvcpu::size_in_bytes(width);
@@ -134,6 +229,9 @@ private:
 
     std::array<Entry, Capacity> entries_{};
     axvcpu::usize count_ = 0;
+    static constexpr axvcpu::usize no_controller = Capacity;
+    axvcpu::usize controller_ = no_controller;  // the first InterruptController added
+    SpinLock lock_;
 };
 
 }  // namespace vmm

@@ -1,5 +1,6 @@
 // The two emulated devices the test guests exercise MMIO with. Both are
-// DeviceModels (devices.hpp); a VM description names the one it wants.
+// DeviceModels (devices.hpp); a VM description names the one it wants. The
+// device table's lock serialises their accesses.
 #pragma once
 
 #include <array>
@@ -10,7 +11,6 @@
 #include <axvcpu/types.hpp>
 
 #include "devices.hpp"
-#include "spinlock.hpp"
 
 namespace vmm {
 
@@ -40,7 +40,6 @@ public:
         const std::uint64_t reg = offset & ~std::uint64_t{7};
         std::uint64_t value = 0;
         if (reg == scratch) {
-            LockGuard guard(lock_);
             value = scratch_;
         } else if (reg == magic) {
             value = magic_value;
@@ -55,7 +54,6 @@ public:
     bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
         if (offset >= size || !naturally_aligned(offset, width)) return false;
         const std::uint64_t reg = offset & ~std::uint64_t{7};
-        LockGuard guard(lock_);
         if (reg == scratch) {
             scratch_ = merge_bytes(scratch_, offset & 7, axvcpu::size_in_bytes(width), value);
             return true;
@@ -70,7 +68,6 @@ public:
     [[nodiscard]] const std::array<SinkWrite, sink_log_size>& sink_log() const noexcept { return sink_log_; }
 
 private:
-    SpinLock lock_;
     std::uint64_t scratch_ = 0;
     axvcpu::usize sink_writes_ = 0;
     std::array<SinkWrite, sink_log_size> sink_log_{};
@@ -89,7 +86,6 @@ public:
 
     std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
         if (offset >= size || !naturally_aligned(offset, width)) return std::nullopt;
-        LockGuard guard(lock_);
         std::uint64_t value = 0;
         for (std::uint64_t i = 0; i < axvcpu::size_in_bytes(width); ++i) value |= std::uint64_t{bytes_[offset + i]} << (8 * i);
         return value;
@@ -97,17 +93,15 @@ public:
 
     bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
         if (offset >= 8 || !naturally_aligned(offset, width)) return false;
-        LockGuard guard(lock_);
         for (std::uint64_t i = 0; i < axvcpu::size_in_bytes(width); ++i) bytes_[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
         return true;
     }
 
     // The raw bytes, for the benchmark loop, which reads the device the way
-    // the hand-written baseline does (no lock: one vCPU runs then).
+    // the hand-written baseline does (one vCPU runs then).
     [[nodiscard]] const std::array<std::uint8_t, size>& bytes() const noexcept { return bytes_; }
 
 private:
-    SpinLock lock_;
     std::array<std::uint8_t, size> bytes_{};
 };
 

@@ -62,6 +62,7 @@ public:
         StaticSlot<VCpu> vcpu;
         Mailbox<mailbox_depth> mailbox;
         usize cpu = 0;  // the physical CPU it runs on
+        bool irq_line_delivered = false;  // what the board last set (set_irq_line)
     };
 
     struct Vm {
@@ -70,6 +71,9 @@ public:
         Devices devices;
         std::array<VCpuEntry, max_vcpus> vcpus;
         std::atomic<u64> active{0};   // started vCPUs (PSCI AFFINITY_INFO, SBI hart_get_status)
+        // Bit n: vCPU n's line from the VM's interrupt controller model
+        // (devices.hpp), delivered before its next entry (set_irq_line).
+        std::atomic<u64> irq_lines{0};
         std::atomic<std::uint32_t> down{0};  // powered off: its vCPUs stop at their next exit
         std::optional<u64> reported;  // the guest's last `result` hypercall
         std::atomic<u64> failures_reported{0};  // `result` calls with a failure code
@@ -300,6 +304,7 @@ private:
             entry.mailbox.drain([&](usize vector) {
                 if (!vcpu.inject_interrupt(vector)) failed("inject_interrupt refused vector", vector);
             });
+            deliver_irq_line(vm, entry, vcpu);
             if constexpr (requires { Board::before_entry(vcpu); }) Board::before_entry(vcpu);
             auto result = vcpu.run();
             if (!result) {
@@ -363,13 +368,13 @@ private:
         if (const auto* call = reason.get_if<exit::Hypercall>()) {
             if (const std::optional<u64> answer = hypercall(vm, vcpu, *call)) (void)vcpu.set_return_value(*answer);
         } else if (const auto* read = reason.get_if<exit::MmioRead>()) {
-            if (const std::optional<u64> value = vm.devices.read(read->addr, read->width)) {
+            if (const std::optional<u64> value = vm.devices.read(read->addr, read->width, LineChanges{vm})) {
                 (void)vcpu.set_gpr(read->reg, Board::loaded_value(*read, *value));
             } else {
                 refuse(vcpu, axvcpu::MappingFlags::READ, read->addr);
             }
         } else if (const auto* write = reason.get_if<exit::MmioWrite>()) {
-            if (!vm.devices.write(write->addr, write->width, write->data)) {
+            if (!vm.devices.write(write->addr, write->width, write->data, LineChanges{vm})) {
                 refuse(vcpu, axvcpu::MappingFlags::WRITE, write->addr);
             }
         } else if (const auto* fault = reason.get_if<exit::NestedPageFault>()) {
@@ -496,6 +501,47 @@ private:
         return start(vm, target) ? CpuUpStatus::Started : CpuUpStatus::Failed;
     }
 
+    // What the VM's interrupt controller model reports (devices.hpp): an
+    // output that changed, which the board maps to a vCPU. The level is kept
+    // in the VM's irq_lines and delivered before that vCPU's next entry; a
+    // raised line kicks the vCPU's CPU if it is not this one, so that a
+    // running vCPU exits and a halted one wakes.
+    struct LineChanges {
+        Vm& vm;
+        void operator()(usize output, bool asserted) const {
+            if constexpr (requires { Board::irq_output_vcpu(output); }) {
+                const std::optional<usize> index = Board::irq_output_vcpu(output);
+                if (!index || *index >= vm.vcpu_count()) return;
+                const u64 bit = u64{1} << *index;
+                if (!asserted) {
+                    vm.irq_lines.fetch_and(~bit);
+                    return;
+                }
+                vm.irq_lines.fetch_or(bit);
+                if (vm.vcpus[*index].cpu != Board::cpu_index()) Board::kick(vm.vcpus[*index].cpu);
+            }
+        }
+    };
+    // Input from the host to a device model (a console's received bytes),
+    // with its interrupt routed like a guest access.
+public:
+    template <class Model, class F>
+    static bool device_input(Vm& vm, axvcpu::GuestPhysAddr addr, F&& f) {
+        return vm.devices.template with_model<Model>(addr, static_cast<F&&>(f), LineChanges{vm});
+    }
+
+private:
+    static bool irq_line(const Vm& vm, usize index) { return (vm.irq_lines.load() >> index & 1) != 0; }
+
+    static void deliver_irq_line(Vm& vm, VCpuEntry& entry, VCpu& vcpu) {
+        if constexpr (requires { Board::set_irq_line(vcpu, true); }) {
+            const bool line = irq_line(vm, vcpu.id());
+            if (line == entry.irq_line_delivered) return;
+            entry.irq_line_delivered = line;
+            Board::set_irq_line(vcpu, line);
+        }
+    }
+
     // A halted vCPU gives its CPU to another runnable one, or waits until it
     // has an interrupt to take.
     static Step halt(Vm& vm, VCpuEntry& entry, VCpu& vcpu) {
@@ -504,7 +550,9 @@ private:
             LockGuard guard(cpu.lock);
             if (cpu.count > 1) return Step::Yield;
         }
-        while (entry.mailbox.empty() && !Board::interrupt_pending(vcpu) && vm.down.load() == 0) Board::idle();
+        while (entry.mailbox.empty() && !irq_line(vm, vcpu.id()) && !Board::interrupt_pending(vcpu) &&
+               vm.down.load() == 0)
+            Board::idle();
         return Step::Continue;
     }
 

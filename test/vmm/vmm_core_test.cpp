@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <axvcpu/current_vcpu_slots.hpp>
@@ -48,12 +50,40 @@ struct Refusal {
     bool operator==(const Refusal&) const = default;
 };
 
+// A device whose interrupt output is the last value written to it.
+struct LineDevice {
+    bool level = false;
+    std::optional<std::uint64_t> read(std::uint64_t, AccessWidth) { return level ? 1 : 0; }
+    bool write(std::uint64_t, AccessWidth, std::uint64_t value) {
+        level = value != 0;
+        return true;
+    }
+    [[nodiscard]] bool irq_level() const { return level; }
+};
+// An interrupt controller whose output n follows source n + 1.
+struct MockController {
+    std::array<bool, 4> levels{}, reported{};
+    std::optional<std::uint64_t> read(std::uint64_t, AccessWidth) { return 0; }
+    bool write(std::uint64_t, AccessWidth, std::uint64_t) { return true; }
+    void set_level(usize source, bool high) { levels.at(source) = high; }
+    template <class Notify>
+    void update_lines(Notify&& notify) {
+        for (usize output = 0; output + 1 < levels.size(); ++output) {
+            if (reported[output] == levels[output + 1]) continue;
+            reported[output] = levels[output + 1];
+            notify(output, reported[output]);
+        }
+    }
+};
+static_assert(vmm::InterruptController<MockController> && vmm::DrivesInterrupt<LineDevice>);
+constexpr std::uint64_t line0_base = 0x0c00'0000, line1_base = 0x0c00'1000, controller_base = 0x0d00'0000;
+
 template <int N>
 struct MockBoard {
     using Host = MockHost<N>;
     using Arch = policies::MockArchVCpu<Host>;
     using VCpu = AxVCpu<Arch, Host>;
-    using Devices = vmm::DeviceTable<4, vmm::TestDevice, vmm::EchoDevice>;
+    using Devices = vmm::DeviceTable<6, vmm::TestDevice, vmm::EchoDevice, LineDevice, MockController>;
     static constexpr usize max_cpus = 2;
     static constexpr usize max_vcpus_per_vm = 2;
     static constexpr bool trace_exits = true;
@@ -69,6 +99,7 @@ struct MockBoard {
     static inline std::vector<usize> kicks;
     static inline std::vector<Refusal> refusals;
     static inline std::vector<std::uint64_t> host_irqs;
+    static inline std::vector<std::pair<usize, bool>> irq_lines_set;  // (vCPU, level)
     static inline usize checks_run = 0;
 
     static void putc(char c) {
@@ -87,8 +118,18 @@ struct MockBoard {
         const GuestPhysAddr base(config.base_gpa);
         if (config.name == "testdev") return table.template add<vmm::TestDevice>(base, config.length);
         if (config.name == "echo") return table.template add<vmm::EchoDevice>(base, config.length);
+        if (config.name == "line") {
+            return table.template add<LineDevice>(base, config.length) &&
+                   table.route_irq(base, static_cast<std::uint32_t>(config.irq_id));
+        }
+        if (config.name == "controller") return table.template add<MockController>(base, config.length);
         return false;
     }
+    static std::optional<usize> irq_output_vcpu(usize output) {
+        if (output < 2) return output;
+        return std::nullopt;
+    }
+    static void set_irq_line(VCpu& vcpu, bool level) { irq_lines_set.emplace_back(vcpu.id(), level); }
     static typename Arch::CreateConfig create_config(const vmm::VmDescription&, usize id) {
         return Arch::CreateConfig::scripted(scripts[id]);
     }
@@ -125,6 +166,9 @@ constexpr VmMemConfig ram[] = {{0x4000'0000, 0x100'0000, 7, VmMemMappingType::Ma
 constexpr EmulatedDeviceConfig devices[] = {
     {"testdev", testdev_base, 0x1000, 0, EmulatedDeviceType::Dummy, {}},
     {"echo", echo_base, 16, 0, EmulatedDeviceType::Dummy, {}},
+    {"controller", controller_base, 0x1000, 0, EmulatedDeviceType::Dummy, {}},
+    {"line", line0_base, 0x1000, 1, EmulatedDeviceType::Dummy, {}},
+    {"line", line1_base, 0x1000, 2, EmulatedDeviceType::Dummy, {}},
 };
 
 vmm::VmDescription description(usize vcpus) {
@@ -302,6 +346,25 @@ TEST_CASE("a halted vCPU waits for an interrupt, and runs on once one is pending
     MockBoard<15>::scripts[0] = {AxVCpuExitReason(exit::Halt{}), call(hc::result, 0), power_off};
     MockBoard<15>::pending = true;
     CHECK(boot<15>() == 0);
+}
+
+TEST_CASE("a device's interrupt reaches its vCPU through the controller: kicked elsewhere, set before entry") {
+    MockBoard<20>::scripts[0] = {
+        write(line1_base, AccessWidth::Byte, 1),  // source 2: vCPU 1's line, on CPU 1
+        write(line0_base, AccessWidth::Byte, 1),  // source 1: this vCPU's line
+        AxVCpuExitReason(exit::Halt{}),           // the line is up: no wait
+        write(line0_base, AccessWidth::Byte, 0),
+        call(hc::result, 0),
+        power_off};
+    CHECK(boot<20>(2) == 0);
+    auto& vm = *vmm::Vmm<MockBoard<20>>::vm(0);
+    CHECK(MockBoard<20>::kicks == std::vector<usize>{1});
+    CHECK(vm.irq_lines.load() == 0b10);
+    CHECK(MockBoard<20>::irq_lines_set == std::vector<std::pair<usize, bool>>{{0, true}, {0, false}});
+    // Routing needs a model that drives a line, and a real source.
+    CHECK_FALSE(vm.devices.route_irq(GuestPhysAddr(testdev_base), 3));
+    CHECK_FALSE(vm.devices.route_irq(GuestPhysAddr(line0_base), 0));
+    CHECK_FALSE(vm.devices.route_irq(GuestPhysAddr(0x1234'0000), 1));
 }
 
 TEST_CASE("check_exits fails the run for an exit kind the VMM never saw") {
