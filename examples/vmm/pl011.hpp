@@ -14,11 +14,11 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 
 #include <axvcpu/exit_reason.hpp>
 #include <axvcpu/types.hpp>
 
+#include "console_line.hpp"
 #include "devices.hpp"
 #include "spinlock.hpp"
 
@@ -48,7 +48,7 @@ public:
         if (!word_access(offset, width)) return false;
         LockGuard guard(lock_);
         if (offset == dr) {
-            put(static_cast<char>(value & 0xFF));
+            line_.put(static_cast<char>(value & 0xFF));
         } else if (offset >= ibrd && offset <= dmacr && offset != ris && offset != mis) {
             config_[(offset - ibrd) / 4] = static_cast<std::uint32_t>(value);
         }
@@ -58,7 +58,7 @@ public:
     // Prints what is left of a line (the VM powered off mid-line).
     void flush() {
         LockGuard guard(lock_);
-        flush_line();
+        line_.flush();
     }
 
 private:
@@ -80,26 +80,8 @@ private:
         return offset < size && offset % 4 == 0 && width != axvcpu::AccessWidth::Qword;
     }
 
-    void put(char c) {
-        if (c == '\r') return;  // the console adds its own before each newline
-        if (c == '\n') {
-            Out::println(std::string_view(line_.data(), length_));
-            length_ = 0;
-            return;
-        }
-        line_[length_++] = c;
-        if (length_ == line_.size()) flush_line();
-    }
-
-    void flush_line() {
-        if (length_ == 0) return;
-        Out::println(std::string_view(line_.data(), length_));
-        length_ = 0;
-    }
-
     SpinLock lock_;
-    std::array<char, 160> line_{};
-    axvcpu::usize length_ = 0;
+    ConsoleLine<Out> line_;
     std::array<std::uint32_t, 10> config_{};  // IBRD .. DMACR
 };
 

@@ -1,29 +1,157 @@
 // libFuzzer harness: the example VMM's device models TestDevice, EchoDevice
-// (examples/vmm/test_devices.hpp) and Pl011 (examples/vmm/pl011.hpp) under
-// random accesses, each against a shadow of its documented registers:
+// (examples/vmm/test_devices.hpp), Pl011 (examples/vmm/pl011.hpp) and
+// Uart16550 (examples/vmm/uart16550.hpp) under random accesses, each against
+// a shadow of its documented registers:
 // - refused iff the header says so (past the end, misaligned, a write to a
 //   read-only register, a read of the write-only sink; Pl011: not a 32-bit
-//   aligned register offset, or a 64-bit access);
+//   aligned register offset, or a 64-bit access; Uart16550: not a byte, or
+//   past register 7);
 // - a read returns at most the access width's bytes, and the bytes the
-//   shadow holds; the Pl011 prints exactly the lines written to DR.
-// Input: a sequence of (op, offset (2 bytes), width, value (8 bytes)).
+//   shadow holds; the UARTs print exactly the lines written to DR / THR
+//   (the 16550: with DLAB and loopback off), assembled as ConsoleLine does;
+// - Uart16550: irq_level() and interrupt_id() are the header's formula over
+//   the shadow after every step, and receive() takes a byte iff the shadow
+//   FIFO has room and loopback is off.
+// Input: a sequence of (op, offset (2 bytes), width, value (8 bytes)); op
+// bit 0: write, (op >> 1) % 4: the device, bit 7 on the 16550: receive the
+// value's low byte instead of an access.
 #include <array>
 #include <cstring>
 #include <string>
 
 #include "examples/vmm/pl011.hpp"
 #include "examples/vmm/test_devices.hpp"
+#include "examples/vmm/uart16550.hpp"
 #include "fuzz.hpp"
 
 using namespace axvcpu;
 
 namespace {
-// The Pl011's console: collects the lines it prints.
+// A UART's console: collects the lines it prints (one type per UART).
+template <int>
 struct Lines {
     static inline std::string printed;
     static void println(std::string_view line) {
         printed.append(line);
         printed.push_back('\n');
+    }
+};
+using Pl011Lines = Lines<0>;
+using UartLines = Lines<1>;
+
+// What ConsoleLine prints for one byte written.
+void expect_put(std::string& expected, std::string& line, char c) {
+    if (c == '\n') {
+        expected += line + '\n';
+        line.clear();
+    } else if (c != '\r') {
+        line.push_back(c);
+        if (line.size() == 160) {
+            expected += line + '\n';
+            line.clear();
+        }
+    }
+}
+
+// The 16550 as its header documents it, written from the datasheet's rules.
+struct Shadow16550 {
+    std::uint8_t ier = 0, lcr = 0, mcr = 0, scr = 0, dll = 1, dlm = 0, deltas = 0;
+    bool fifos = false, oe = false, thre = false;
+    std::string rx;  // oldest first
+    std::string expected, line;
+
+    [[nodiscard]] std::uint8_t inputs() const {
+        if ((mcr & 0x10) == 0) return 0xB0;  // CTS, DSR, DCD
+        return static_cast<std::uint8_t>(((mcr & 0x02) ? 0x10 : 0) | ((mcr & 0x01) ? 0x20 : 0) |
+                                         ((mcr & 0x04) ? 0x40 : 0) | ((mcr & 0x08) ? 0x80 : 0));
+    }
+    [[nodiscard]] std::uint8_t id() const {
+        if ((ier & 4) && oe) return 0x06;
+        if ((ier & 1) && !rx.empty()) return 0x04;
+        if ((ier & 2) && thre) return 0x02;
+        if ((ier & 8) && deltas != 0) return 0x00;
+        return 0x01;
+    }
+    bool push(std::uint8_t b) {
+        if (rx.size() == 16) {
+            oe = true;
+            return false;
+        }
+        rx.push_back(static_cast<char>(b));
+        return true;
+    }
+    std::uint8_t read(std::uint64_t o) {
+        const bool dlab = (lcr & 0x80) != 0;
+        switch (o) {
+            case 0: {
+                if (dlab) return dll;
+                if (rx.empty()) return 0;
+                const auto b = static_cast<std::uint8_t>(rx.front());
+                rx.erase(0, 1);
+                return b;
+            }
+            case 1: return dlab ? dlm : ier;
+            case 2: {
+                const std::uint8_t v = id();
+                if (v == 0x02) thre = false;
+                return static_cast<std::uint8_t>(v | (fifos ? 0xC0 : 0));
+            }
+            case 3: return lcr;
+            case 4: return mcr;
+            case 5: {
+                const auto v = static_cast<std::uint8_t>((rx.empty() ? 0 : 1) | (oe ? 2 : 0) | 0x60);
+                oe = false;
+                return v;
+            }
+            case 6: {
+                const auto v = static_cast<std::uint8_t>(inputs() | deltas);
+                deltas = 0;
+                return v;
+            }
+            default: return scr;
+        }
+    }
+    void write(std::uint64_t o, std::uint8_t v) {
+        const bool dlab = (lcr & 0x80) != 0;
+        switch (o) {
+            case 0:
+                if (dlab) {
+                    dll = v;
+                    break;
+                }
+                if (mcr & 0x10) {
+                    (void)push(v);
+                } else {
+                    expect_put(expected, line, static_cast<char>(v));
+                }
+                thre = true;
+                break;
+            case 1:
+                if (dlab) {
+                    dlm = v;
+                    break;
+                }
+                if ((v & 2) && !(ier & 2)) thre = true;
+                ier = v & 0x0F;
+                break;
+            case 2:
+                if ((v & 2) || ((v & 1) != 0) != fifos) rx.clear();
+                fifos = (v & 1) != 0;
+                break;
+            case 3: lcr = v; break;
+            case 4: {
+                const std::uint8_t before = inputs();
+                mcr = v & 0x1F;
+                const std::uint8_t after = inputs();
+                if ((before ^ after) & 0x10) deltas |= 0x01;
+                if ((before ^ after) & 0x20) deltas |= 0x02;
+                if ((before & 0x40) && !(after & 0x40)) deltas |= 0x04;
+                if ((before ^ after) & 0x80) deltas |= 0x08;
+                break;
+            }
+            case 7: scr = v; break;
+            default: break;  // LSR, MSR
+        }
     }
 };
 
@@ -37,9 +165,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::Bytes in(data, size);
     vmm::TestDevice test;
     vmm::EchoDevice echo;
-    vmm::Pl011<Lines> uart;
-    Lines::printed.clear();
+    vmm::Pl011<Pl011Lines> uart;
+    Pl011Lines::printed.clear();
     std::string expected_out, line;
+    vmm::Uart16550<UartLines> uart16550;
+    UartLines::printed.clear();
+    Shadow16550 shadow;
 
     std::uint64_t scratch = 0;
     usize sinks = 0;
@@ -55,7 +186,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::uint64_t n = size_in_bytes(width);
         const bool aligned = offset % n == 0;
         const bool write = (op & 1) != 0;
-        switch ((op >> 1) % 3) {
+        switch ((op >> 1) % 4) {
             case 0: {  // TestDevice: 0x00 scratch RW, 0x08 magic RO, 0x10 negative RO, 0x18 sink WO
                 const std::uint64_t o = offset % 0x28;
                 const std::uint64_t reg = o & ~std::uint64_t{7};
@@ -109,23 +240,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 FUZZ_CHECK(std::memcmp(echo.bytes().data(), echo_bytes.data(), 16) == 0);
                 break;
             }
-            default: {  // Pl011
-                const bool ok = offset < vmm::Pl011<Lines>::size && offset % 4 == 0 && width != AccessWidth::Qword;
+            case 2: {  // Pl011
+                const bool ok = offset < vmm::Pl011<Pl011Lines>::size && offset % 4 == 0 && width != AccessWidth::Qword;
                 (void)aligned;
                 if (write) {
                     FUZZ_CHECK(uart.write(offset, width, value) == ok);
-                    if (ok && offset == vmm::Pl011<Lines>::dr) {
-                        const char c = static_cast<char>(value & 0xFF);
-                        if (c == '\n') {
-                            expected_out += line + '\n';
-                            line.clear();
-                        } else if (c != '\r') {
-                            line.push_back(c);
-                            if (line.size() == 160) {
-                                expected_out += line + '\n';
-                                line.clear();
-                            }
-                        }
+                    if (ok && offset == vmm::Pl011<Pl011Lines>::dr) {
+                        expect_put(expected_out, line, static_cast<char>(value & 0xFF));
                     } else if (ok && offset >= 0x24 && offset <= 0x48 && offset != 0x3C && offset != 0x40) {
                         uart_regs[offset / 4] = static_cast<std::uint32_t>(value);
                     }
@@ -149,13 +270,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                         FUZZ_CHECK(*got == (want & fuzz::width_mask(static_cast<unsigned>(n))));
                     }
                 }
-                FUZZ_CHECK(Lines::printed == expected_out);
+                FUZZ_CHECK(Pl011Lines::printed == expected_out);
+                break;
+            }
+            default: {  // Uart16550
+                const std::uint64_t o = offset % 0x110;  // past the claimed 0x100 too
+                const bool ok = o < 8 && width == AccessWidth::Byte;
+                if ((op & 0x80) != 0) {
+                    const auto b = static_cast<std::uint8_t>(value & 0xFF);
+                    const bool taken = (shadow.mcr & 0x10) == 0 && shadow.push(b);
+                    FUZZ_CHECK(uart16550.receive(static_cast<char>(b)) == taken);
+                } else if (write) {
+                    FUZZ_CHECK(uart16550.write(o, width, value) == ok);
+                    if (ok) shadow.write(o, static_cast<std::uint8_t>(value & 0xFF));
+                } else {
+                    const auto got = uart16550.read(o, width);
+                    FUZZ_CHECK(got.has_value() == ok);
+                    if (got) FUZZ_CHECK(*got == shadow.read(o));
+                }
+                FUZZ_CHECK(uart16550.interrupt_id() == shadow.id());
+                FUZZ_CHECK(uart16550.irq_level() == (shadow.id() != 0x01));
+                FUZZ_CHECK(UartLines::printed == shadow.expected);
                 break;
             }
         }
     }
     uart.flush();
     if (!line.empty()) expected_out += line + '\n';
-    FUZZ_CHECK(Lines::printed == expected_out);
+    FUZZ_CHECK(Pl011Lines::printed == expected_out);
+    uart16550.flush();
+    if (!shadow.line.empty()) shadow.expected += shadow.line + '\n';
+    FUZZ_CHECK(UartLines::printed == shadow.expected);
     return 0;
 }

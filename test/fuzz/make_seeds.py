@@ -93,3 +93,22 @@ def dev(op, offset, width, value=0): return u8(op) + u16(offset) + u8(width) + u
 write("devices", "mixed",
       dev(0, 8, 3) + dev(1, 0, 2, 0xDEAD_BEEF) + dev(0, 4, 2) + dev(1, 0x18, 0, 7) + dev(2, 8, 3) + dev(3, 2, 1, 0xABCD) +
       dev(5, 0, 2, ord("h")) + dev(5, 0, 2, ord("\n")) + dev(4, 0x18, 2) + dev(5, 0x24, 2, 0x1A) + dev(4, 0xFE0, 2))
+
+# devices, Uart16550: op 6 read / 7 write ((op >> 1) % 4 == 3), 0x86 receive.
+def ur(offset, width=0): return dev(6, offset, width)
+def uw(offset, value, width=0): return dev(7, offset, width, value)
+def urx(c): return dev(0x86, 0, 0, c)
+
+write("devices", "uart16550_linux",
+      # startup: FIFOs cleared, THRE test, 8N1, OUT2|DTR|RTS; set_termios: divisor 2, FIFOs on, RX interrupts
+      uw(2, 0x01) + uw(2, 0x07) + uw(2, 0x00) + ur(5) + ur(0) + ur(2) + ur(6) +
+      uw(1, 0x02) + ur(3) + ur(2) + uw(1, 0x00) + uw(1, 0x02) + ur(2) + uw(1, 0x00) +
+      uw(3, 0x03) + uw(4, 0x0B) + uw(1, 0x05) + uw(3, 0x83) + uw(0, 2) + uw(1, 0) + ur(0) + uw(3, 0x03) +
+      uw(2, 0x01) + uw(2, 0x81) + ur(2) +
+      # console write, interrupt-driven write, input, overrun
+      b"".join(uw(0, ord(c)) for c in "hi\r\n") + uw(1, 0x07) + ur(2) + ur(5) + uw(0, ord("!")) + uw(1, 0x05) +
+      urx(ord("l")) + urx(ord("s")) + ur(2) + ur(5) + ur(0) + ur(0) + ur(0) + b"".join(urx(0x41 + i) for i in range(17)) +
+      ur(2) + ur(5) + ur(2) +
+      # loopback (autoconfig's test; transmitted bytes come back), scratch, refused accesses
+      uw(4, 0x1A) + ur(6) + uw(0, 0x55) + ur(0) + uw(4, 0x0B) + ur(6) + uw(7, 0xA5) + ur(7) +
+      ur(0, 1) + uw(0, 0x41, 2) + ur(8) + uw(0xFF, 1) + uw(0, ord("\n")))
