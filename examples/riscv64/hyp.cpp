@@ -16,10 +16,12 @@
 #include "arch/riscv64/percpu.hpp"
 #include "arch/riscv64/stage2.hpp"
 #include "arch/riscv64/vcpu.hpp"
+#include "arch/riscv64/vplic.hpp"
 #include "axvcpu/percpu.hpp"
 #include "examples/vmm/devices.hpp"
 #include "examples/vmm/options.hpp"
 #include "examples/vmm/test_devices.hpp"
+#include "examples/vmm/uart16550.hpp"
 #include "examples/vmm/vmm.hpp"
 #include "platform.hpp"
 
@@ -30,6 +32,10 @@
 // set_timer arming a host timer.
 #ifndef EXAMPLE_PASSTHROUGH_TIMER
 #define EXAMPLE_PASSTHROUGH_TIMER 0
+#endif
+// 1: VM 0 is the Linux VM (README.md, "Booting Linux") instead of the test VM.
+#ifndef EXAMPLE_VM_LINUX
+#define EXAMPLE_VM_LINUX 0
 #endif
 
 namespace rv = axvcpu::riscv64;
@@ -139,14 +145,36 @@ usize host_harts = 1;
 usize hart_of_cpu[max_harts]{};
 usize cpu_of_hart[max_harts]{};
 
-constexpr std::uint64_t guest_ram_base = 0x88000000;
-constexpr std::uint64_t guest_ram_size = 64 << 20;
-constexpr std::uint64_t guest_dtb = guest_ram_base + guest_ram_size - (1 << 20);
 constexpr std::uint64_t echo_device = 0x0a000000;  // emulated, see README.md
 constexpr std::uint64_t frame_pool_end = 0x80800000;
 constexpr rv::SetupConfig vcpu_setup{false, EXAMPLE_PASSTHROUGH_TIMER != 0};
 
-// VM 0, as data.
+// The Linux VM's interrupt controller: QEMU virt's PLIC, with two contexts
+// per vCPU (plic::contexts_for) and the sources below 32.
+using VirtualPlic = rv::VPlic<31, rv::plic::contexts_for(max_harts)>;
+
+#if EXAMPLE_VM_LINUX
+// VM 0 as data: the Linux VM. 256 MiB of RAM (a stock kernel needs at least
+// 128), the kernel Image at RAM + 2 MiB (its text_offset), the device tree
+// in the last 2 MiB; the user places both, and the initramfs, with QEMU's
+// loader. The 16550 and the PLIC are emulated where QEMU virt has them, so
+// the guest's tree can keep QEMU's shape.
+constexpr std::uint64_t guest_ram_base = 0x9000'0000;
+constexpr std::uint64_t guest_ram_size = 256 << 20;
+constexpr std::uint64_t guest_entry = guest_ram_base + 0x20'0000;
+constexpr std::uint64_t guest_dtb = guest_ram_base + guest_ram_size - (2 << 20);
+constexpr axvcpu::VmMemConfig vm0_memory[] = {
+    {guest_ram_base, guest_ram_size, 0x7, axvcpu::VmMemMappingType::MapIdentical}};
+constexpr axvcpu::EmulatedDeviceConfig vm0_emulated[] = {
+    {"plic", 0x0c00'0000, 0x60'0000, 0, axvcpu::EmulatedDeviceType::InterruptController, {}},
+    {"uart16550", example::uart_base, 0x100, 10, axvcpu::EmulatedDeviceType::Console, {}}};
+vmm::VmDescription vm0{0,  "riscv64-linux", axvcpu::VMType::VMTLinux, 1, GuestPhysAddr(guest_entry),
+                       GuestPhysAddr(guest_dtb), vm0_memory, 0, {}, vm0_emulated};
+#else
+// VM 0 as data: the test VM, which gets a copy of the host's device tree.
+constexpr std::uint64_t guest_ram_base = 0x88000000;
+constexpr std::uint64_t guest_ram_size = 64 << 20;
+constexpr std::uint64_t guest_dtb = guest_ram_base + guest_ram_size - (1 << 20);
 constexpr axvcpu::VmMemConfig vm0_memory[] = {
     {guest_ram_base, guest_ram_size, 0x7, axvcpu::VmMemMappingType::MapIdentical}};
 constexpr axvcpu::PassThroughDeviceConfig vm0_passthrough[] = {
@@ -155,6 +183,7 @@ constexpr axvcpu::EmulatedDeviceConfig vm0_emulated[] = {
     {"echo", echo_device, vmm::EchoDevice::size, 0, axvcpu::EmulatedDeviceType::Dummy, {}}};
 vmm::VmDescription vm0{0,  "riscv64-test", axvcpu::VMType::VMTRTOS, 1, GuestPhysAddr(guest_ram_base),
                        GuestPhysAddr(guest_dtb), vm0_memory, 0, vm0_passthrough, vm0_emulated};
+#endif
 
 [[noreturn]] void fail(std::uint32_t code, const char* why) {
     Out::println("RESULT: FAIL (", why, ")");
@@ -296,7 +325,7 @@ void run_bench_loop(VCpu& vcpu, const std::array<std::uint8_t, vmm::EchoDevice::
 struct Board {
     using Host = ::Host;
     using Arch = rv::VCpu<Host>;
-    using Devices = vmm::DeviceTable<2, vmm::EchoDevice>;
+    using Devices = vmm::DeviceTable<2, vmm::EchoDevice, vmm::Uart16550<Out>, VirtualPlic>;
     static constexpr usize max_cpus = max_harts;
     static constexpr usize max_vcpus_per_vm = max_harts;
     static constexpr bool trace_exits = vmm::options::trace;
@@ -321,7 +350,23 @@ struct Board {
         return *root;
     }
     static bool add_device(Devices& devices, const axvcpu::EmulatedDeviceConfig& config) {
-        return config.name == "echo" && devices.add<vmm::EchoDevice>(GuestPhysAddr(config.base_gpa), config.length);
+        const GuestPhysAddr base(config.base_gpa);
+        if (config.name == "echo") return devices.add<vmm::EchoDevice>(base, config.length);
+        if (config.name == "plic") return devices.add<VirtualPlic>(base, config.length);
+        if (config.name == "uart16550") {
+            return devices.add<vmm::Uart16550<Out>>(base, config.length) &&
+                   devices.route_irq(base, static_cast<std::uint32_t>(config.irq_id));
+        }
+        return false;
+    }
+    // PLIC context 2n+1 is vCPU n's supervisor external interrupt (VSEIP).
+    static std::optional<usize> irq_output_vcpu(usize context) { return rv::plic::vcpu_of_context(context); }
+    static void set_irq_line(VCpu& vcpu, bool level) {
+        if (level) {
+            (void)vcpu.inject_interrupt(rv::irq::supervisor_external);
+        } else {
+            (void)vcpu.arch_vcpu().clear_interrupt(rv::irq::supervisor_external);
+        }
     }
     static rv::CreateConfig create_config(const vmm::VmDescription& vm, usize id) {
         return rv::CreateConfig{id, vm.dtb, EXAMPLE_S2_LEVELS};
@@ -587,6 +632,21 @@ void host_trap_setup() {
 
 std::atomic<std::uint32_t> harts_ready{0};
 
+#if EXAMPLE_VM_LINUX
+// The user placed the guest's own device tree (README.md): it is never
+// overwritten.
+void prepare_guest_dtb(std::uint64_t) {}
+#else
+// The test guests get a copy of the host's device tree (README.md).
+void prepare_guest_dtb(std::uint64_t fdt) {
+    const auto* header = reinterpret_cast<const std::uint8_t*>(fdt);
+    const std::uint32_t fdt_size = std::uint32_t{header[4]} << 24 | std::uint32_t{header[5]} << 16 |
+                                   std::uint32_t{header[6]} << 8 | header[7];
+    if (fdt_size > (1u << 20)) fail(14, "device tree too large");
+    for (std::uint32_t i = 0; i < fdt_size; ++i) reinterpret_cast<std::uint8_t*>(guest_dtb)[i] = header[i];
+}
+#endif
+
 }  // namespace
 
 extern "C" void host_trap() {
@@ -621,12 +681,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
     Vmm::init(reinterpret_cast<std::uintptr_t>(__heap_start), frame_pool_end - reinterpret_cast<std::uintptr_t>(__heap_start),
               host_harts);
 
-    // The guest gets a copy of the host's device tree (README.md).
-    const auto* header = reinterpret_cast<const std::uint8_t*>(fdt);
-    const std::uint32_t fdt_size = std::uint32_t{header[4]} << 24 | std::uint32_t{header[5]} << 16 |
-                                   std::uint32_t{header[6]} << 8 | header[7];
-    if (fdt_size > (1u << 20)) fail(14, "device tree too large");
-    for (std::uint32_t i = 0; i < fdt_size; ++i) reinterpret_cast<std::uint8_t*>(guest_dtb)[i] = header[i];
+    prepare_guest_dtb(fdt);
 
     vm0.vcpus = host_harts < vmm::options::vcpus ? host_harts : vmm::options::vcpus;
     auto* vm = Vmm::create_vm(vm0);

@@ -29,5 +29,16 @@ echo "=== riscv64: SBI console input and non-retentive suspend (1 hart) ==="
 QEMU_RUN_INPUT=Gaxvcpu-dbcn "$here/qemu-run.sh" "$qemu" "$out/hyp.elf" "$out/guest_sbi.bin" 1 60 || status=1
 echo "=== riscv64: timer and wfi on the Sstc build (1 hart) ==="
 "$here/qemu-run.sh" "$qemu" "$out/hyp-sstc.elf" "$out/guest_timer_wfi.bin" 1 60 || status=1
+# Debian's kernel (fetched on first use) with the project's /init, shown
+# whole: the hypervisor's lines, the kernel's log and /init's verdict.
+initramfs=$1/examples/linux/initramfs-riscv64.cpio
+if [ -f "$initramfs" ] && [ -f "$out/hyp-linux.elf" ]; then
+    echo "=== riscv64: Debian's stock Linux kernel in the Linux VM (2 harts) ==="
+    BOOT_VMM_SHOW=1 "$here/../linux/boot-vmm.sh" riscv64 "$out/hyp-linux.elf" "$1/examples/linux/kernels/riscv64" \
+        "$initramfs" 2 240 || status=1
+else
+    echo "=== riscv64: Linux guest skipped: $initramfs or $out/hyp-linux.elf not built" >&2
+    status=1
+fi
 if [ "$status" -eq 0 ]; then echo "run.sh: all riscv64 demo guests passed"; else echo "run.sh: FAILED" >&2; fi
 exit "$status"

@@ -8,7 +8,8 @@
 // Registers from the PL011 TRM (ARM DDI 0183): DR 0x000, FR 0x018, the
 // configuration registers 0x024..0x048 keep what is written, and the
 // peripheral and PrimeCell IDs at 0xFE0..0xFFC identify a PL011 r1p5, as
-// the Linux amba-pl011 driver checks.
+// the Linux amba-pl011 driver checks. No lock: the device table serialises
+// every call.
 #pragma once
 
 #include <array>
@@ -20,7 +21,6 @@
 
 #include "console_line.hpp"
 #include "devices.hpp"
-#include "spinlock.hpp"
 
 namespace vmm {
 
@@ -46,7 +46,6 @@ public:
 
     bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
         if (!word_access(offset, width)) return false;
-        LockGuard guard(lock_);
         if (offset == dr) {
             line_.put(static_cast<char>(value & 0xFF));
         } else if (offset >= ibrd && offset <= dmacr && offset != ris && offset != mis) {
@@ -57,7 +56,6 @@ public:
 
     // Prints what is left of a line (the VM powered off mid-line).
     void flush() {
-        LockGuard guard(lock_);
         line_.flush();
     }
 
@@ -68,7 +66,6 @@ private:
         if (offset == fr) return fr_txfe | fr_rxfe;
         if (offset >= periph_id0) return ids[(offset - periph_id0) / 4];
         if (offset >= ibrd && offset <= dmacr && offset != ris && offset != mis && offset != icr) {
-            LockGuard guard(lock_);
             return config_[(offset - ibrd) / 4];
         }
         return 0;  // DR (nothing received), RSR, RIS, MIS: nothing pending
@@ -80,7 +77,6 @@ private:
         return offset < size && offset % 4 == 0 && width != axvcpu::AccessWidth::Qword;
     }
 
-    SpinLock lock_;
     ConsoleLine<Out> line_;
     std::array<std::uint32_t, 10> config_{};  // IBRD .. DMACR
 };

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# boot-vmm.sh ARCH HYP KERNELDIR INITRAMFS CPUS [TIMEOUT_S] [--sstc]: boots
+# Debian's stock kernel for ARCH as a guest of the example hypervisor HYP
+# (the Linux-VM build, e.g. examples/riscv64/hyp-linux.elf) on QEMU's virt
+# board with CPUS CPUs, one vCPU each, with INITRAMFS's /init (init.c) and a
+# device tree for that VM from guest-dtb.py (--sstc: its ISA names Sstc, for
+# the hypervisor's -sstc build). The kernel, the tree and the initramfs are
+# placed with QEMU's loader at the VM's addresses (the ARCH README's
+# "Booting Linux"). Passes (exit 0) only if the console shows /init's line
+# "axvcpu-init: PASS" exactly as written through the tty and the hypervisor's
+# "RESULT: PASS"; otherwise prints the last 40 console lines and fails.
+#
+# KERNELDIR is fetch-kernel.sh's OUTDIR: the kernel is fetched there first if
+# it is missing. With BOOT_VMM_SHOW=1 the whole console is printed too.
+set -euo pipefail
+
+if [ $# -lt 5 ]; then
+  echo "usage: $0 riscv64 HYP KERNELDIR INITRAMFS CPUS [TIMEOUT_S] [--sstc]" >&2
+  exit 2
+fi
+arch=$1 hyp=$2 kerneldir=$3 initramfs=$4 cpus=$5
+limit=${6:-120}
+dtb_args=()
+[ "${7:-}" = "--sstc" ] && dtb_args+=(--sstc)
+here=$(dirname "$0")
+
+# panic=-1: a panic resets, which the hypervisor reports as a failure.
+bootargs="console=ttyS0 earlycon=sbi panic=-1 axvcpu.cpus=$cpus"
+case "$arch" in
+  riscv64)
+    # The Linux VM (examples/riscv64/README.md): RAM 0x90000000 + 256 MiB,
+    # kernel at RAM + 2 MiB, initramfs at 0x9c000000, tree at 0x9fe00000.
+    kernel_at=0x90200000 initrd_at=0x9c000000 dtb_at=0x9fe00000
+    qemu=(qemu-system-riscv64 -M virt -cpu rv64,h=true -m 1G -bios default) ;;
+  *) echo "boot-vmm: unknown ARCH '$arch' (riscv64)" >&2; exit 2 ;;
+esac
+
+"$here/fetch-kernel.sh" "$arch" "$kerneldir"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$here/guest-dtb.py" "$arch" "$work/guest.dtb" --cpus "$cpus" --initrd "$initrd_at:$initramfs" \
+  --bootargs "$bootargs" "${dtb_args[@]}"
+
+log=$work/console.log
+start=$(date +%s%N)
+status=0
+timeout "$limit" "${qemu[@]}" -smp "$cpus" -nographic -monitor none -kernel "$hyp" \
+  -device "loader,file=$kerneldir/Image,addr=$kernel_at,force-raw=on" \
+  -device "loader,file=$initramfs,addr=$initrd_at,force-raw=on" \
+  -device "loader,file=$work/guest.dtb,addr=$dtb_at,force-raw=on" </dev/null >"$log" 2>&1 || status=$?
+elapsed=$((($(date +%s%N) - start) / 1000000))
+seconds=$(printf '%d.%03d' $((elapsed / 1000)) $((elapsed % 1000)))
+
+sed -i 's/\r//g' "$log"
+if [ "${BOOT_VMM_SHOW:-0}" = 1 ]; then cat "$log"; fi
+if [ "$status" -eq 0 ] && grep -qx 'axvcpu-init: PASS' "$log" && grep -qx 'RESULT: PASS' "$log"; then
+  grep -E '^axvcpu-init:|Run /init as init process|^vmm: [0-9]+ exits' "$log"
+  echo "boot-vmm: $arch ($(cat "$kerneldir/Image.version")), $cpus vCPU(s): PASS, QEMU ran ${seconds} s from start to power-off"
+  exit 0
+fi
+case "$status" in
+  0) why="no 'axvcpu-init: PASS' or 'RESULT: PASS' line on the console" ;;
+  124) why="timed out after $limit s" ;;
+  *) why="QEMU exited with status $status" ;;
+esac
+echo "boot-vmm: $arch: last 40 console lines:"
+tail -n 40 "$log"
+echo "boot-vmm: $arch ($(cat "$kerneldir/Image.version")), $cpus vCPU(s): FAIL ($why) after ${seconds} s"
+exit 1
