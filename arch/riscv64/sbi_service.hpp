@@ -183,7 +183,8 @@ private:
     // Remote fences are widened to every hart: which harts run this VM's
     // other vCPUs is the VMM's knowledge, and an extra flush of another
     // guest's VS-stage TLB is harmless. hfence.vvma on each hart applies
-    // to the VMID live there.
+    // to the VMID live there; a vCPU of this VM that was not on its hart
+    // then flushes its VMID when it binds again (VCpu::load_hgatp).
     // Returns the firmware's error, which the guest gets back.
     static std::int64_t fence(sbi::action::FenceKind kind) {
         constexpr std::uint64_t all_harts = ~std::uint64_t{0};

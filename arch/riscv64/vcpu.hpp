@@ -382,8 +382,12 @@ private:
     void load_hgatp() {
         csr::write<csr::hgatp>(hgatp_);
         // The root or the VMID on this hart may have changed: drop stale
-        // translations tagged with this VMID.
+        // translations tagged with this VMID. hfence.vvma too: a remote
+        // fence the guest asked for while this vCPU was not on this hart
+        // (sbi_service.hpp widens it to every hart) flushed the VMID live
+        // here then, not this one.
         csr::hfence_gvma_vmid(vmid());
+        csr::hfence_vvma_all();
     }
 
     // One load/store as the guest sees it, using the guest's privilege.
