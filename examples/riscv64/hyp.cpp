@@ -328,7 +328,8 @@ struct Board {
     using Devices = vmm::DeviceTable<2, vmm::EchoDevice, vmm::Uart16550<Out>, VirtualPlic>;
     static constexpr usize max_cpus = max_harts;
     static constexpr usize max_vcpus_per_vm = max_harts;
-    static constexpr bool trace_exits = vmm::options::trace;
+    // A Linux guest makes thousands of exits: only their summary is printed.
+    static constexpr bool trace_exits = vmm::options::trace && EXAMPLE_VM_LINUX == 0;
 
     static void putc(char c) { example::Uart::putc(c); }
     static usize cpu_index() { return cpu_of_hart[hart_id()]; }
