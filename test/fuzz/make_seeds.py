@@ -93,3 +93,22 @@ def dev(op, offset, width, value=0): return u8(op) + u16(offset) + u8(width) + u
 write("devices", "mixed",
       dev(0, 8, 3) + dev(1, 0, 2, 0xDEAD_BEEF) + dev(0, 4, 2) + dev(1, 0x18, 0, 7) + dev(2, 8, 3) + dev(3, 2, 1, 0xABCD) +
       dev(5, 0, 2, ord("h")) + dev(5, 0, 2, ord("\n")) + dev(4, 0x18, 2) + dev(5, 0x24, 2, 0x1A) + dev(4, 0xFE0, 2))
+
+# fdt: the blobs dtc builds from the fdt suite's trees (test/vmm/fdt/*.dts),
+# one also as a version 16 blob, and the smallest tree there is. Needs dtc
+# (device-tree-compiler); without it the committed seeds stay as they are.
+import shutil
+import subprocess
+
+def dtb(source, *args, text=None):
+    return subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", *args, source], input=text,
+                          capture_output=True, check=True).stdout
+
+if shutil.which("dtc"):
+    trees = pathlib.Path(__file__).resolve().parent.parent / "vmm" / "fdt"
+    write("fdt", "riscv64_virt.dtb", dtb(str(trees / "riscv64_virt.dts")))
+    write("fdt", "riscv64_virt_v16.dtb", dtb(str(trees / "riscv64_virt.dts"), "-V", "16"))
+    write("fdt", "arm64_virt.dtb", dtb(str(trees / "arm64_virt.dts")))
+    write("fdt", "empty_root.dtb", dtb("-", text=b"/dts-v1/; / { };"))
+else:
+    print("dtc not found: corpus/fdt left as it is")
