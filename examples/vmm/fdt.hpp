@@ -25,6 +25,10 @@
 
 namespace vmm::fdt {
 
+// Literal names as "..."sv: their length is known at compile time, where a
+// plain "..." converted to string_view may call strlen, even at -O0.
+using namespace std::string_view_literals;
+
 using Bytes = std::span<const std::uint8_t>;
 
 enum class Error : std::uint8_t {
@@ -35,7 +39,7 @@ enum class Error : std::uint8_t {
     TotalSizeTooSmall,
     VersionTooOld,
     VersionTooNew,
-    // Block placement (5.3 - 5.5).
+    // Block placement (5.3 - 5.6).
     ReservationMisaligned,
     ReservationOutOfBounds,
     ReservationUnterminated,
@@ -202,7 +206,7 @@ struct Header {
 };
 
 inline constexpr std::uint32_t magic = 0xd00dfeed;
-// Structure block tokens (5.4.1).
+// Structure block tokens (5.4.1, "Lexical structure").
 inline constexpr std::uint32_t token_begin_node = 1;
 inline constexpr std::uint32_t token_end_node = 2;
 inline constexpr std::uint32_t token_prop = 3;
@@ -283,10 +287,11 @@ struct Layout {
 };
 
 // One pass over the structure block (5.4): every token inside it, names
-// NUL-terminated inside it, property names inside the strings block, one
-// root node, balanced, properties before children (5.4.1: a node's
+// NUL-terminated inside it, property names inside the strings block (5.4.1),
+// one root node, balanced, properties before children (5.4.2: a node's
 // properties precede its subnodes; libfdt, and so Linux, cannot see a
-// property after a child), at most max_depth deep, FDT_END last (5.4.1.5).
+// property after a child), at most max_depth deep, and FDT_END the only and
+// last token after the root (5.4.1).
 // `exact_end`: the block's size is known (version 17), so FDT_END must end
 // it exactly. Returns the length through FDT_END.
 constexpr Result<std::size_t> walk_structure(Bytes s, Bytes strings, bool exact_end) noexcept {
@@ -359,8 +364,10 @@ constexpr Result<Layout> parse(Bytes blob) noexcept {
     if (blob.size() < 40) return Error::TooSmall;
     Header h{be32(blob, 0),  be32(blob, 4),  be32(blob, 8),  be32(blob, 12), be32(blob, 16),
              be32(blob, 20), be32(blob, 24), be32(blob, 28), be32(blob, 32), be32(blob, 36)};
-    // 5.2: this layout is version 17's, and a version 16 reader's
-    // (last_comp_version 16). Before 16 node names were full paths.
+    // 5.1, 5.2: a reader of version 17 accepts any blob backwards
+    // compatible with 17 (last_comp_version <= 17); this one also reads
+    // version 16 (same layout without size_dt_struct). Before 16, node
+    // names were full paths.
     if (h.version < 16) return Error::VersionTooOld;
     if (h.last_comp_version > 17) return Error::VersionTooNew;
     // Version 16's header ends before size_dt_struct.
@@ -389,7 +396,8 @@ constexpr Result<Layout> parse(Bytes blob) noexcept {
     } else if (!block_inside(header_size, h.totalsize, h.off_dt_struct, h.size_dt_struct)) {
         return Error::StructOutOfBounds;
     }
-    // 5.5: no alignment requirement.
+    // 5.5: no alignment requirement; placement after the header as libfdt's
+    // fdt_check_header asks of every block.
     if (!block_inside(header_size, h.totalsize, h.off_dt_strings, h.size_dt_strings)) {
         return Error::StringsOutOfBounds;
     }
@@ -467,13 +475,13 @@ public:
         return Node{static_cast<std::uint32_t>(at), node.parent};
     }
 
-    // The node at an absolute path ("/", "/chosen", "/soc/uart@10000000"),
+    // The node at an absolute path ("/", "/chosen"sv, "/soc/uart@10000000"),
     // the way libfdt's fdt_path_offset finds it: repeated and trailing '/'
     // are ignored; each component is compared with the children's names in
     // blob order and the first that matches wins, where a component matches
     // a name equal to it, or, if the component has no '@', a name that is
     // the component followed by '@' and a unit address ("/memory" finds
-    // "memory@80000000", or "memory" if that comes first). Nothing for a
+    // "memory@80000000", or "memory"sv if that comes first). Nothing for a
     // relative path (aliases are not looked up) or no match.
     [[nodiscard]] constexpr std::optional<Node> find(std::string_view path) const noexcept {
         if (path.empty() || path.front() != '/') return std::nullopt;
@@ -485,7 +493,7 @@ public:
             if (i == path.size()) return node;
             std::size_t j = i;
             while (j < path.size() && path[j] != '/') ++j;
-            const std::string_view component = path.substr(i, j - i);
+            const std::string_view component(path.data() + i, j - i);
             std::optional<Node> child = first_child(node);
             while (child && !matches(name(*child), component)) child = next_sibling(*child);
             if (!child) return std::nullopt;
@@ -495,10 +503,15 @@ public:
     }
 
     // Does a node named `name` match the path component `component` (find's rule)?
+    // (Plain loops and no substr: string_view's find and substr may call
+    // memchr or throw, which a kernel does not link.)
     static constexpr bool matches(std::string_view name, std::string_view component) noexcept {
         if (name == component) return true;
-        return component.find('@') == std::string_view::npos && name.size() > component.size() &&
-               name.substr(0, component.size()) == component && name[component.size()] == '@';
+        for (const char c : component) {
+            if (c == '@') return false;
+        }
+        return name.size() > component.size() && name[component.size()] == '@' &&
+               std::string_view(name.data(), component.size()) == component;
     }
 
     // Properties in blob order.
@@ -533,22 +546,22 @@ public:
         return Error::UnterminatedString;
     }
 
-    // status (2.3.4) absent, "okay" or (as Linux also accepts) "ok".
+    // status (2.3.4) absent, "okay"sv or (as Linux also accepts) "ok".
     [[nodiscard]] constexpr Result<bool> available(Node node) const noexcept {
-        const auto status = string(node, "status");
+        const auto status = string(node, "status"sv);
         if (!status) return status.error();
-        return !*status || **status == "okay" || **status == "ok";
+        return !*status || **status == "okay"sv || **status == "ok"sv;
     }
 
     // The #address-cells / #size-cells `node` gives its children (2.3.5):
     // 2 and 1 when absent; each, when present, exactly one cell.
     [[nodiscard]] constexpr Result<Cells> cells(Node node) const noexcept {
         Cells cells;
-        if (const auto address = property(node, "#address-cells")) {
+        if (const auto address = property(node, "#address-cells"sv)) {
             if (address->size() != 4) return Error::BadCellsProperty;
             cells.address = detail::be32(*address, 0);
         }
-        if (const auto size = property(node, "#size-cells")) {
+        if (const auto size = property(node, "#size-cells"sv)) {
             if (size->size() != 4) return Error::BadCellsProperty;
             cells.size = detail::be32(*size, 0);
         }
@@ -558,7 +571,7 @@ public:
     // The node's reg (2.3.6) in its parent's cells; empty if absent. Only
     // 1 or 2 address cells and 0 to 2 size cells are read (64-bit values).
     [[nodiscard]] constexpr Result<Reg> reg(Node node) const noexcept {
-        const std::optional<Bytes> value = property(node, "reg");
+        const std::optional<Bytes> value = property(node, "reg"sv);
         if (!value) return Reg{};
         const Result<Cells> c = node.parent == Node::no_parent ? Result<Cells>{Cells{}}
                                                                : cells(Node{node.parent, Node::no_parent});
@@ -572,10 +585,10 @@ public:
     // as Range{start, end - start}; each a 32- or 64-bit value, as Linux
     // reads them. Nothing if neither is there.
     [[nodiscard]] constexpr Result<std::optional<Range>> initrd() const noexcept {
-        const std::optional<Node> chosen = find("/chosen");
+        const std::optional<Node> chosen = find("/chosen"sv);
         if (!chosen) return std::optional<Range>{};
-        const std::optional<Bytes> start = property(*chosen, "linux,initrd-start");
-        const std::optional<Bytes> end = property(*chosen, "linux,initrd-end");
+        const std::optional<Bytes> start = property(*chosen, "linux,initrd-start"sv);
+        const std::optional<Bytes> end = property(*chosen, "linux,initrd-end"sv);
         if (!start && !end) return std::optional<Range>{};
         if (!start || !end) return Error::InitrdIncomplete;
         const std::optional<std::uint64_t> first = number(*start);
@@ -587,9 +600,9 @@ public:
 
     // /chosen's bootargs (the kernel command line); nothing if absent.
     [[nodiscard]] constexpr Result<std::optional<std::string_view>> bootargs() const noexcept {
-        const std::optional<Node> chosen = find("/chosen");
+        const std::optional<Node> chosen = find("/chosen"sv);
         if (!chosen) return std::optional<std::string_view>{};
-        return string(*chosen, "bootargs");
+        return string(*chosen, "bootargs"sv);
     }
 
 private:
@@ -678,7 +691,7 @@ private:
 // `blob`: the guest memory from the DTB's address to the end of its RAM
 // region; `ram`: the VM's RAM regions (guest-physical). Checks, in order:
 // - the blob is well formed (validate);
-// - each root child with device_type "memory" (Linux goes by device_type,
+// - each root child with device_type "memory"sv (Linux goes by device_type,
 //   not the name, 3.4) that is available (status) has a reg in the root's
 //   cells, and each non-empty range in it lies inside `ram`; at least one
 //   such range exists;
@@ -691,9 +704,9 @@ private:
     if (!tree) return tree;
     bool memory = false;
     for (std::optional<Node> node = tree->first_child(tree->root()); node; node = tree->next_sibling(*node)) {
-        const auto type = tree->string(*node, "device_type");
+        const auto type = tree->string(*node, "device_type"sv);
         if (!type) return type.error();
-        if (!*type || **type != "memory") continue;
+        if (!*type || **type != "memory"sv) continue;
         const Result<bool> available = tree->available(*node);
         if (!available) return available.error();
         if (!*available) continue;
