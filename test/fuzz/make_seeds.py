@@ -112,3 +112,22 @@ write("devices", "uart16550_linux",
       # loopback (autoconfig's test; transmitted bytes come back), scratch, refused accesses
       uw(4, 0x1A) + ur(6) + uw(0, 0x55) + ur(0) + uw(4, 0x0B) + ur(6) + uw(7, 0xA5) + ur(7) +
       ur(0, 1) + uw(0, 0x41, 2) + ur(8) + uw(0xFF, 1) + uw(0, ord("\n")))
+
+# fdt: the blobs dtc builds from the fdt suite's trees (test/vmm/fdt/*.dts),
+# one also as a version 16 blob, and the smallest tree there is. Needs dtc
+# (device-tree-compiler); without it the committed seeds stay as they are.
+import shutil
+import subprocess
+
+def dtb(source, *args, text=None):
+    return subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", *args, source], input=text,
+                          capture_output=True, check=True).stdout
+
+if shutil.which("dtc"):
+    trees = pathlib.Path(__file__).resolve().parent.parent / "vmm" / "fdt"
+    write("fdt", "riscv64_virt.dtb", dtb(str(trees / "riscv64_virt.dts")))
+    write("fdt", "riscv64_virt_v16.dtb", dtb(str(trees / "riscv64_virt.dts"), "-V", "16"))
+    write("fdt", "arm64_virt.dtb", dtb(str(trees / "arm64_virt.dts")))
+    write("fdt", "empty_root.dtb", dtb("-", text=b"/dts-v1/; / { };"))
+else:
+    print("dtc not found: corpus/fdt left as it is")
