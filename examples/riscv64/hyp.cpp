@@ -168,8 +168,20 @@ constexpr axvcpu::VmMemConfig vm0_memory[] = {
 constexpr axvcpu::EmulatedDeviceConfig vm0_emulated[] = {
     {"plic", 0x0c00'0000, 0x60'0000, 0, axvcpu::EmulatedDeviceType::InterruptController, {}},
     {"uart16550", example::uart_base, 0x100, 10, axvcpu::EmulatedDeviceType::Console, {}}};
-vmm::VmDescription vm0{0,  "riscv64-linux", axvcpu::VMType::VMTLinux, 1, GuestPhysAddr(guest_entry),
-                       GuestPhysAddr(guest_dtb), vm0_memory, 0, {}, vm0_emulated};
+vmm::VmDescription vm0{.id = 0,
+                       .name = "riscv64-linux",
+                       .type = axvcpu::VMType::VMTLinux,
+                       .vcpus = 1,
+                       .entry = GuestPhysAddr(guest_entry),
+                       .dtb = GuestPhysAddr(guest_dtb),
+                       .memory = vm0_memory,
+                       .reserved_base = 0,
+                       .passthrough = {},
+                       .emulated = vm0_emulated,
+                       .boot = axvcpu::VMBootProtocol::Direct,
+                       .interrupts = axvcpu::VMInterruptMode::Emulated,
+                       .first_cpu = 0,
+                       .user_dtb = true};
 #else
 // VM 0 as data: the test VM, which gets a copy of the host's device tree.
 constexpr std::uint64_t guest_ram_base = 0x88000000;

@@ -37,6 +37,10 @@ struct VmDescription {
     axvcpu::VMInterruptMode interrupts = axvcpu::VMInterruptMode::Emulated;
     // The physical CPU each vCPU runs on: `first_cpu + vcpu id`.
     axvcpu::usize first_cpu = 0;
+    // The guest's own device tree is at `dtb`, placed there by the user
+    // (QEMU's loader): the VMM checks it against this description before it
+    // builds the VM (fdt.hpp, check_guest_dtb) and never writes it.
+    bool user_dtb = false;
 };
 
 // Where a RAM region's host memory is; nothing for MapAlloc.

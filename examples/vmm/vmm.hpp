@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <variant>
 
 #include <axvcpu/exit_reason.hpp>
@@ -23,6 +24,7 @@
 
 #include "board.hpp"
 #include "console.hpp"
+#include "fdt.hpp"
 #include "frame_pool.hpp"
 #include "hypercalls.hpp"
 #include "mailbox.hpp"
@@ -113,6 +115,12 @@ public:
 
 private:
     static Vm* build_vm(Vm& vm, const VmDescription& description) {
+        if (description.user_dtb) {
+            if (const char* why = check_user_dtb(description)) {
+                Out::println("vmm: VM ", Dec{description.id}, ": the device tree at ", description.dtb, ": ", why);
+                return refuse_vm(description, "its device tree is missing or does not describe it");
+            }
+        }
         const std::optional<axvcpu::HostPhysAddr> root = Board::build_stage2(description);
         if (!root) return refuse_vm(description, "its memory cannot be mapped");
         vm.stage2_root = *root;
@@ -136,6 +144,32 @@ private:
                      " vCPU(s), entry ", description.entry, ", stage 2 at ", vm.stage2_root, ", ",
                      Dec{vm.devices.size()}, " emulated device(s)");
         return &vm;
+    }
+
+    // Why the user's device tree cannot boot this VM (fdt.hpp's message), or
+    // nullptr when it is well formed and its memory and initramfs lie in the
+    // VM's RAM. The blob is read through the host's view of the RAM region
+    // that holds `dtb`, up to that region's end.
+    static const char* check_user_dtb(const VmDescription& description) {
+        static constexpr usize max_regions = 8;
+        std::array<fdt::Range, max_regions> ram{};
+        usize regions = 0;
+        std::span<const std::uint8_t> blob;
+        const u64 dtb = description.dtb.value();
+        const bool described = for_each_ram_region(description, [&](const RamBacking& region) {
+            if (regions == max_regions) return false;
+            ram[regions++] = fdt::Range{region.gpa, region.size};
+            if (dtb >= region.gpa && dtb - region.gpa < region.size) {
+                const auto host = Host::phys_to_virt(axvcpu::HostPhysAddr(region.hpa + (dtb - region.gpa)));
+                blob = {reinterpret_cast<const std::uint8_t*>(host.value()), region.size - (dtb - region.gpa)};
+            }
+            return true;
+        });
+        if (!described) return "the VM's RAM cannot be described";
+        if (blob.empty()) return "it is not in the VM's RAM";
+        if (dtb % 8 != 0) return "it is not 8-byte aligned";
+        const auto checked = fdt::check_guest_dtb(blob, std::span<const fdt::Range>(ram.data(), regions));
+        return checked ? nullptr : fdt::describe(checked.error());
     }
 
 public:

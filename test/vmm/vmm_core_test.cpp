@@ -400,6 +400,27 @@ TEST_CASE("a VM the machine cannot hold is refused with the reason") {
     CHECK(console_has<17>("memory cannot be mapped"));
 }
 
+TEST_CASE("a VM whose user-supplied device tree is missing or outside its RAM is refused, with the reason") {
+    using V = vmm::Vmm<MockBoard<21>>;
+    V::init(0, 0, 2);
+    // RAM is a host buffer, identity-mapped (the mock's phys_to_virt is the identity).
+    alignas(8) static std::array<std::uint8_t, 4096> guest_ram{};
+    static const VmMemConfig buffer_ram[] = {
+        {reinterpret_cast<usize>(guest_ram.data()), guest_ram.size(), 7, VmMemMappingType::MapIdentical}};
+    static vmm::VmDescription no_tree = description(1);
+    no_tree.memory = buffer_ram;
+    no_tree.user_dtb = true;
+    no_tree.dtb = GuestPhysAddr(reinterpret_cast<usize>(guest_ram.data()) + 1024);
+    CHECK(V::create_vm(no_tree) == nullptr);
+    CHECK(console_has<21>("bad magic: not a device tree blob"));
+    CHECK(console_has<21>("its device tree is missing or does not describe it"));
+
+    static vmm::VmDescription elsewhere = no_tree;
+    elsewhere.dtb = GuestPhysAddr(0x7000'0000);
+    CHECK(V::create_vm(elsewhere) == nullptr);
+    CHECK(console_has<21>("it is not in the VM's RAM"));
+}
+
 TEST_CASE("a CPU whose run queue is full refuses another vCPU, and says so") {
     using V = vmm::Vmm<MockBoard<18>>;
     static const vmm::VmDescription vm_description = description(1);
