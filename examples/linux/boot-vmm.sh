@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# boot-vmm.sh ARCH HYP KERNELDIR INITRAMFS CPUS [TIMEOUT_S] [--sstc]: boots
+# boot-vmm.sh ARCH HYP KERNELDIR INITRAMFS CPUS [TIMEOUT_S] [--sstc] [--input WORD]: boots
 # Debian's stock kernel for ARCH as a guest of the example hypervisor HYP
 # (the Linux-VM build, e.g. examples/riscv64/hyp-linux.elf) on QEMU's virt
 # board with CPUS CPUs, one vCPU each, with INITRAMFS's /init (init.c) and a
@@ -9,23 +9,34 @@
 # "Booting Linux"). Passes (exit 0) only if the console shows /init's line
 # "axvcpu-init: PASS" exactly as written through the tty and the hypervisor's
 # "RESULT: PASS"; otherwise prints the last 40 console lines and fails.
+# --input WORD: /init also checks console input (axvcpu.input=WORD): WORD
+# and a carriage return are typed once it says it is waiting for them.
 #
 # KERNELDIR is fetch-kernel.sh's OUTDIR: the kernel is fetched there first if
 # it is missing. With BOOT_VMM_SHOW=1 the whole console is printed too.
 set -euo pipefail
 
-if [ $# -lt 5 ]; then
-  echo "usage: $0 riscv64 HYP KERNELDIR INITRAMFS CPUS [TIMEOUT_S] [--sstc]" >&2
+usage() {
+  echo "usage: $0 riscv64 HYP KERNELDIR INITRAMFS CPUS [TIMEOUT_S] [--sstc] [--input WORD]" >&2
   exit 2
-fi
+}
+[ $# -lt 5 ] && usage
 arch=$1 hyp=$2 kerneldir=$3 initramfs=$4 cpus=$5
-limit=${6:-120}
-dtb_args=()
-[ "${7:-}" = "--sstc" ] && dtb_args+=(--sstc)
+shift 5
+limit=120
+if [ $# -gt 0 ] && [[ $1 != --* ]]; then limit=$1; shift; fi
+dtb_args=() input=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sstc) dtb_args+=(--sstc); shift ;;
+    --input) [ $# -ge 2 ] || usage; input=$2; shift 2 ;;
+    *) usage ;;
+  esac
+done
 here=$(dirname "$0")
 
 # panic=-1: a panic resets, which the hypervisor reports as a failure.
-bootargs="console=ttyS0 earlycon=sbi panic=-1 axvcpu.cpus=$cpus"
+bootargs="console=ttyS0 earlycon=sbi panic=-1 axvcpu.cpus=$cpus${input:+ axvcpu.input=$input}"
 case "$arch" in
   riscv64)
     # The Linux VM (examples/riscv64/README.md): RAM 0x90000000 + 256 MiB,
@@ -38,17 +49,23 @@ esac
 "$here/fetch-kernel.sh" "$arch" "$kerneldir"
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$here/../common/console-input.sh"
+trap 'console_input_stop; rm -rf "$work"' EXIT
 "$here/guest-dtb.py" "$arch" "$work/guest.dtb" --cpus "$cpus" --initrd "$initrd_at:$initramfs" \
   --bootargs "$bootargs" "${dtb_args[@]}"
 
 log=$work/console.log
+: >"$log"
+typed=
+[ -n "$input" ] && typed=$input$'\r'
+console_input_start "$log" "axvcpu-init: waiting for console input" "$typed" "$limit"
 start=$(date +%s%N)
 status=0
 timeout "$limit" "${qemu[@]}" -smp "$cpus" -nographic -monitor none -kernel "$hyp" \
   -device "loader,file=$kerneldir/Image,addr=$kernel_at,force-raw=on" \
   -device "loader,file=$initramfs,addr=$initrd_at,force-raw=on" \
-  -device "loader,file=$work/guest.dtb,addr=$dtb_at,force-raw=on" </dev/null >"$log" 2>&1 || status=$?
+  -device "loader,file=$work/guest.dtb,addr=$dtb_at,force-raw=on" <&3 >"$log" 2>&1 || status=$?
+console_input_stop
 elapsed=$((($(date +%s%N) - start) / 1000000))
 seconds=$(printf '%d.%03d' $((elapsed / 1000)) $((elapsed % 1000)))
 

@@ -9,6 +9,10 @@
  *   console  /dev/console opens as a tty whose active console is a real
  *            device, not the dummy VT, and every line written to it is
  *            taken whole and sent out (the tty drains: its interrupt works)
+ *   input    only with `axvcpu.input=WORD` on the command line: after the
+ *            line "axvcpu-init: waiting for console input", a line typed on
+ *            the console reads back as WORD within 10 s (the UART's receive
+ *            interrupt works)
  *
  * Verdict: "axvcpu-init: PASS" or "axvcpu-init: FAIL (<checks>)", written
  * to /dev/console and to /dev/kmsg. A runner that wants to know the tty
@@ -109,15 +113,24 @@ static int count_cpu_list(const char* list) {
     return count;
 }
 
-static int check_cpus(void) {
-    char cmdline[4096], online[256];
-    if (read_line("/proc/cmdline", cmdline, sizeof cmdline) < 0) {
-        say("axvcpu-init: cpus: cannot read /proc/cmdline");
-        return 0;
+/* The value of `key=value` on the kernel command line, in out; 0 if absent
+ * (or /proc/cmdline cannot be read). */
+static int cmdline_value(const char* key, char* out, size_t size) {
+    char cmdline[4096];
+    if (read_line("/proc/cmdline", cmdline, sizeof cmdline) < 0) return 0;
+    size_t length = strlen(key);
+    for (char* word = strtok(cmdline, " "); word; word = strtok(NULL, " ")) {
+        if (strncmp(word, key, length) == 0 && word[length] == '=') {
+            snprintf(out, size, "%s", word + length + 1);
+            return 1;
+        }
     }
-    long expected = -1;
-    for (char* word = strtok(cmdline, " "); word; word = strtok(NULL, " "))
-        if (strncmp(word, "axvcpu.cpus=", 12) == 0) expected = strtol(word + 12, NULL, 10);
+    return 0;
+}
+
+static int check_cpus(void) {
+    char value[32], online[256];
+    long expected = cmdline_value("axvcpu.cpus", value, sizeof value) ? strtol(value, NULL, 10) : -1;
     if (expected < 1) {
         say("axvcpu-init: cpus: no axvcpu.cpus=N on the kernel command line");
         return 0;
@@ -171,6 +184,34 @@ static int check_console(void) {
     return ok;
 }
 
+/* A line typed on the console must read back as `expected`. */
+static int check_input(const char* expected) {
+    int fd = open("/dev/console", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        say("axvcpu-init: input: /dev/console does not open for reading: WRONG");
+        return 0;
+    }
+    say("axvcpu-init: waiting for console input");
+    char line[128];
+    size_t length = 0;
+    struct sigaction action = {.sa_handler = on_alarm}; /* no SA_RESTART: read gets EINTR */
+    sigaction(SIGALRM, &action, NULL);
+    alarm(10);
+    while (length < sizeof line - 1) {
+        ssize_t n = read(fd, line + length, sizeof line - 1 - length);
+        if (n <= 0) break;
+        length += (size_t)n;
+        if (memchr(line, '\n', length)) break;
+    }
+    alarm(0);
+    close(fd);
+    line[length] = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    int ok = strcmp(line, expected) == 0;
+    say("axvcpu-init: input: read '%s', expected '%s': %s", line, expected, ok ? "ok" : "WRONG");
+    return ok;
+}
+
 int main(void) {
     mount_filesystems();
     console_fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
@@ -182,6 +223,8 @@ int main(void) {
     if (!check_cpus()) strcat(failed, " cpus");
     if (!check_timer()) strcat(failed, " timer");
     if (!check_console()) strcat(failed, " console");
+    char input[64];
+    if (cmdline_value("axvcpu.input", input, sizeof input) && !check_input(input)) strcat(failed, " input");
 
     if (failed[0] == '\0')
         say("axvcpu-init: PASS");

@@ -639,8 +639,29 @@ void enable_virtualization(usize hart) {
 
 void host_trap_setup() {
     rv::csr::write<rv::csr::stvec>(reinterpret_cast<std::uint64_t>(&host_trap_entry));
-    // Timer and software interrupts; taken only in the idle windows.
-    rv::csr::write<rv::csr::sie>((1u << 1) | (1u << 5));
+    // Timer, software and (the Linux VM's console input) external
+    // interrupts; taken only in the idle windows.
+    rv::csr::write<rv::csr::sie>((1u << 1) | (1u << 5) | (EXAMPLE_VM_LINUX ? 1u << 9 : 0u));
+}
+
+// The Linux VM's console input: the host UART's received bytes, taken on
+// the boot hart through the host PLIC, go to the VM's emulated 16550, whose
+// interrupt the device table routes to the guest (README.md).
+void route_console_input(usize hart) {
+    if constexpr (EXAMPLE_VM_LINUX != 0) {
+        example::HostPlic::route_to(example::uart_irq, hart);
+        example::Uart::enable_receive_interrupt();
+    }
+    (void)hart;
+}
+
+void forward_console_input() {
+    auto* vm = Vmm::vm(0);
+    while (const std::optional<char> byte = example::Uart::getc()) {
+        if (vm == nullptr) continue;  // before the VM exists: dropped
+        (void)Vmm::device_input<vmm::Uart16550<Out>>(*vm, GuestPhysAddr(example::uart_base),
+                                                      [&](auto& uart) { (void)uart.receive(*byte); });
+    }
 }
 
 std::atomic<std::uint32_t> harts_ready{0};
@@ -669,6 +690,11 @@ extern "C" void host_trap() {
         fire_expired_timers();
     } else if (trap.interrupt && trap.code == rv::irq::supervisor_software) {
         rv::csr::clear<rv::csr::sip>(1u << 1);  // the kick itself carries no data
+    } else if (trap.interrupt && trap.code == rv::irq::supervisor_external) {
+        for (std::uint32_t source; (source = example::HostPlic::claim(hart_id())) != 0;) {
+            if (source == example::uart_irq) forward_console_input();
+            example::HostPlic::complete(hart_id(), source);
+        }
     } else {
         Out::println("[hart ", Dec{hart_id()}, "] host trap scause=", Hex{scause}, " sepc=",
                      Hex{rv::csr::read<rv::csr::sepc>()}, " stval=", Hex{rv::csr::read<rv::csr::stval>()});
@@ -695,6 +721,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
               host_harts);
 
     prepare_guest_dtb(fdt);
+    route_console_input(hartid);
 
     vm0.vcpus = host_harts < vmm::options::vcpus ? host_harts : vmm::options::vcpus;
     auto* vm = Vmm::create_vm(vm0);

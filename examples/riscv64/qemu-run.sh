@@ -13,34 +13,14 @@ limit=${5:-60}
 [ $# -ge 5 ] && shift 5 || shift 4
 input=${QEMU_RUN_INPUT:-}
 log=$(mktemp)
-fifo=
-feeder=
-cleanup() {
-    [ -n "$feeder" ] && kill "$feeder" 2>/dev/null
-    rm -f "$log" ${fifo:+"$fifo"}
-}
-trap cleanup EXIT
-if [ -n "$input" ]; then
-    fifo=$(mktemp -u) && mkfifo "$fifo" || exit 1
-    # Read-write: opening does not block, and QEMU never sees end of file.
-    exec 3<>"$fifo"
-    (
-        tries=$((limit * 10))
-        while [ "$tries" -gt 0 ] && ! grep -q '^guest: waiting for console input' "$log"; do
-            sleep 0.1
-            tries=$((tries - 1))
-        done
-        printf '%s' "$input" >&3
-    ) &
-    feeder=$!
-else
-    exec 3</dev/null
-fi
+. "$(dirname "$0")/../common/console-input.sh"
+trap 'console_input_stop; rm -f "$log"' EXIT
+console_input_start "$log" "guest: waiting for console input" "$input" "$limit" || exit 1
 timeout "$limit" "$qemu" -M virt -cpu rv64,h=true -smp "$smp" -m 256M -nographic -monitor none \
     -bios default -kernel "$hyp" \
     -device loader,file="$guest",addr=0x88000000,force-raw=on "$@" <&3 >"$log" 2>&1
 status=$?
-exec 3<&-
+console_input_stop
 cat "$log"
 if [ "$status" -eq 124 ]; then
     echo "qemu-run: TIMEOUT after ${limit}s" >&2

@@ -380,15 +380,21 @@ private:
         return true;
     }
 
-    static void print_exit_summary() {
-        Out::print("vmm: ", Dec{exit_count_.load()}, " exits:");
-        for (usize kind = 0; kind < exit_kinds; ++kind) {
-            if (exit_counts_[kind].load() != 0) {
-                Out::print(" ", axvcpu::exit::reason_names[kind], " ", Dec{exit_counts_[kind].load()});
+    // The exits by kind, printed as one console line (one lock), so that
+    // another CPU's message cannot land inside it.
+    struct ExitTally {
+        template <class Sink>
+        friend void print_to(Sink& sink, const ExitTally&) {
+            for (usize kind = 0; kind < exit_kinds; ++kind) {
+                if (exit_counts_[kind].load() == 0) continue;
+                sink.write(" ");
+                sink.write(axvcpu::exit::reason_names[kind]);
+                sink.write(" ");
+                axvcpu::fmt::write_dec(sink, exit_counts_[kind].load());
             }
         }
-        Out::println("");
-    }
+    };
+    static void print_exit_summary() { Out::println("vmm: ", Dec{exit_count_.load()}, " exits:", ExitTally{}); }
 
     static u64 kinds_seen() noexcept {
         u64 bits = 0;
