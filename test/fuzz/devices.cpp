@@ -12,9 +12,16 @@
 // - Uart16550: irq_level() and interrupt_id() are the header's formula over
 //   the shadow after every step, and receive() takes a byte iff the shadow
 //   FIFO has room and loopback is off.
+// - Pl011: the shadow follows the header's interrupt rules (TX set by DR
+//   writes; RX on reaching the IFLS level, cleared below it; RT set by
+//   every byte received, cleared when the FIFO empties; OE on a lost byte,
+//   marked on the next byte taken; ICR clears), its 32- or 1-entry FIFO,
+//   RSR and FR; after every step RIS equals the shadow's, irq_level() is
+//   RIS & IMSC != 0, only TX, RX, RT and OE are ever raised, RX and RT
+//   only with bytes waiting, and receive() takes a byte iff there is room.
 // Input: a sequence of (op, offset (2 bytes), width, value (8 bytes)); op
-// bit 0: write, (op >> 1) % 4: the device, bit 7 on the 16550: receive the
-// value's low byte instead of an access.
+// bit 0: write, (op >> 1) % 4: the device, bit 7 on either UART: receive
+// the value's low byte instead of an access.
 #include <array>
 #include <cstring>
 #include <string>
@@ -155,6 +162,92 @@ struct Shadow16550 {
     }
 };
 
+// The PL011 as its header documents it, written from the TRM's rules.
+struct ShadowPl011 {
+    std::uint32_t ibrd = 0, fbrd = 0, lcr_h = 0, cr = 0x300, ifls = 0x12, imsc = 0, dmacr = 0, ris = 0, rsr = 0;
+    bool lost = false;       // bytes lost since the FIFO last took one
+    std::u16string rx;       // oldest first: data | error bits
+    std::string expected, line;
+
+    [[nodiscard]] std::size_t depth() const { return (lcr_h & 0x10) != 0 ? 32 : 1; }
+    [[nodiscard]] std::size_t level() const {
+        if ((lcr_h & 0x10) == 0) return 1;
+        switch ((ifls >> 3) & 7) {
+            case 0: return 4;   // 1/8
+            case 1: return 8;   // 1/4
+            case 3: return 24;  // 3/4
+            case 4: return 28;  // 7/8
+            default: return 16; // 1/2, and the reserved 5..7
+        }
+    }
+    bool receive(std::uint8_t b) {
+        ris |= 0x40;  // RT
+        if (rx.size() == depth()) {
+            ris |= 0x400;  // OE
+            rsr |= 0x8;
+            lost = true;
+            return false;
+        }
+        rx.push_back(static_cast<char16_t>(b | (lost ? 0x800 : 0)));
+        lost = false;
+        if (rx.size() == level()) ris |= 0x10;  // RX
+        return true;
+    }
+    std::uint32_t read(std::uint64_t o) {
+        switch (o) {
+            case 0x00: {
+                if (rx.empty()) return 0;
+                const std::uint32_t v = rx.front();
+                rx.erase(0, 1);
+                if (rx.size() < level()) ris &= ~0x10u;
+                if (rx.empty()) ris &= ~0x40u;
+                return v;
+            }
+            case 0x04: return rsr;
+            case 0x18: return 0x80u | (rx.empty() ? 0x10u : 0u) | (rx.size() == depth() ? 0x40u : 0u);
+            case 0x24: return ibrd;
+            case 0x28: return fbrd;
+            case 0x2C: return lcr_h;
+            case 0x30: return cr;
+            case 0x34: return ifls;
+            case 0x38: return imsc;
+            case 0x3C: return ris;
+            case 0x40: return ris & imsc;
+            case 0x48: return dmacr;
+            default: break;
+        }
+        if (o >= 0xFE0) {
+            constexpr std::array<std::uint32_t, 8> ids{0x11, 0x10, 0x34, 0x00, 0x0D, 0xF0, 0x05, 0xB1};
+            return ids[(o - 0xFE0) / 4];
+        }
+        return 0;
+    }
+    void write(std::uint64_t o, std::uint32_t v) {
+        switch (o) {
+            case 0x00:
+                expect_put(expected, line, static_cast<char>(v & 0xFF));
+                ris |= 0x20;  // TX
+                break;
+            case 0x04: rsr = 0; break;
+            case 0x24: ibrd = v; break;
+            case 0x28: fbrd = v; break;
+            case 0x2C:
+                if (((lcr_h ^ v) & 0x10) != 0) {
+                    rx.clear();
+                    lost = false;
+                    ris &= ~0x50u;
+                }
+                lcr_h = v;
+                break;
+            case 0x30: cr = v; break;
+            case 0x34: ifls = v; break;
+            case 0x38: imsc = v & 0x7FF; break;
+            case 0x44: ris &= ~(v & 0x7FF); break;
+            case 0x48: dmacr = v; break;
+            default: break;
+        }
+    }
+};
 
 bool fits(std::uint64_t value, AccessWidth w) {
     return (value & ~fuzz::width_mask(static_cast<unsigned>(size_in_bytes(w)))) == 0;
@@ -167,7 +260,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     vmm::EchoDevice echo;
     vmm::Pl011<Pl011Lines> uart;
     Pl011Lines::printed.clear();
-    std::string expected_out, line;
+    ShadowPl011 pl011;
     vmm::Uart16550<UartLines> uart16550;
     UartLines::printed.clear();
     Shadow16550 shadow;
@@ -176,7 +269,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     usize sinks = 0;
     std::array<std::uint8_t, 16> echo_bytes{};
     for (unsigned i = 8; i < 16; ++i) echo_bytes[i] = static_cast<std::uint8_t>(0x11 * (i - 7));
-    std::array<std::uint32_t, 0x1000 / 4> uart_regs{};
 
     for (unsigned steps = 0; !in.empty() && steps < 256; ++steps) {
         const std::uint8_t op = in.u8();
@@ -243,34 +335,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             case 2: {  // Pl011
                 const bool ok = offset < vmm::Pl011<Pl011Lines>::size && offset % 4 == 0 && width != AccessWidth::Qword;
                 (void)aligned;
-                if (write) {
+                if ((op & 0x80) != 0) {
+                    const auto b = static_cast<std::uint8_t>(value & 0xFF);
+                    const bool taken = pl011.receive(b);
+                    FUZZ_CHECK(uart.receive(static_cast<char>(b)) == taken);
+                } else if (write) {
                     FUZZ_CHECK(uart.write(offset, width, value) == ok);
-                    if (ok && offset == vmm::Pl011<Pl011Lines>::dr) {
-                        expect_put(expected_out, line, static_cast<char>(value & 0xFF));
-                    } else if (ok && offset >= 0x24 && offset <= 0x48 && offset != 0x3C && offset != 0x40) {
-                        uart_regs[offset / 4] = static_cast<std::uint32_t>(value);
-                    }
+                    if (ok) pl011.write(offset, static_cast<std::uint32_t>(value));
                 } else {
                     const auto got = uart.read(offset, width);
                     FUZZ_CHECK(got.has_value() == ok);
                     if (got) {
                         FUZZ_CHECK(*got <= 0xFFFF'FFFF);
                         FUZZ_CHECK(fits(*got, width));
-                        std::uint64_t want = 0;
-                        if (offset == 0x18) want = 0x90;  // FR: TXFE | RXFE
-                        else if (offset >= 0xFE0) {
-                            constexpr std::array<std::uint32_t, 8> ids{0x11, 0x10, 0x34, 0x00, 0x0D, 0xF0, 0x05, 0xB1};
-                            want = ids[(offset - 0xFE0) / 4];
-                        } else if (offset >= 0x24 && offset <= 0x48 && offset != 0x3C && offset != 0x40 && offset != 0x44) {
-                            want = uart_regs[offset / 4];
-                        }
-                        // A narrow read is the register's first bytes.
-                        FUZZ_CHECK((*got & fuzz::width_mask(static_cast<unsigned>(n))) ==
-                                   (want & fuzz::width_mask(static_cast<unsigned>(n))));
-                        FUZZ_CHECK(*got == (want & fuzz::width_mask(static_cast<unsigned>(n))));
+                        // A narrow read is the register's first bytes (a DR
+                        // read takes the byte whatever the width).
+                        FUZZ_CHECK(*got == (pl011.read(offset) & fuzz::width_mask(static_cast<unsigned>(n))));
                     }
                 }
-                FUZZ_CHECK(Pl011Lines::printed == expected_out);
+                const auto ris = uart.read(vmm::Pl011<Pl011Lines>::ris, AccessWidth::Dword);
+                FUZZ_CHECK(ris.has_value() && *ris == pl011.ris);
+                FUZZ_CHECK((pl011.ris & ~0x470u) == 0);  // only RX, TX, RT and OE are ever raised
+                FUZZ_CHECK((pl011.ris & 0x50u) == 0 || !pl011.rx.empty());
+                FUZZ_CHECK(pl011.rx.size() <= pl011.depth());
+                FUZZ_CHECK(uart.rx_count() == pl011.rx.size());
+                FUZZ_CHECK(uart.irq_level() == ((pl011.ris & pl011.imsc) != 0));
+                FUZZ_CHECK(Pl011Lines::printed == pl011.expected);
                 break;
             }
             default: {  // Uart16550
@@ -296,8 +386,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
     }
     uart.flush();
-    if (!line.empty()) expected_out += line + '\n';
-    FUZZ_CHECK(Pl011Lines::printed == expected_out);
+    if (!pl011.line.empty()) pl011.expected += pl011.line + '\n';
+    FUZZ_CHECK(Pl011Lines::printed == pl011.expected);
     uart16550.flush();
     if (!shadow.line.empty()) shadow.expected += shadow.line + '\n';
     FUZZ_CHECK(UartLines::printed == shadow.expected);

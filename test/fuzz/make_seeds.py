@@ -87,12 +87,36 @@ write("aarch64_vgic", "spi_and_sgi",
       u8(0x37, 0) + u8(0x37, 0) + u8(0x38, 0x82, 0) + rw(0x16, 0, 0xFFFF) + u8(0x36, 0) + u64(0x0500_0003) +
       u8(0x37, 1) + u8(0x38, 0x81, 0) + u8(0x3B))
 
-# devices: op (bit 0 write; (op >> 1) % 3: 0 TestDevice, 1 Echo, 2 Pl011), offset, width, value.
+# devices: op (bit 0 write; (op >> 1) % 4: 0 TestDevice, 1 Echo, 2 Pl011, 3 Uart16550), offset, width, value.
 def dev(op, offset, width, value=0): return u8(op) + u16(offset) + u8(width) + u64(value)
 
 write("devices", "mixed",
       dev(0, 8, 3) + dev(1, 0, 2, 0xDEAD_BEEF) + dev(0, 4, 2) + dev(1, 0x18, 0, 7) + dev(2, 8, 3) + dev(3, 2, 1, 0xABCD) +
       dev(5, 0, 2, ord("h")) + dev(5, 0, 2, ord("\n")) + dev(4, 0x18, 2) + dev(5, 0x24, 2, 0x1A) + dev(4, 0xFE0, 2))
+
+# devices, Pl011: op 4 read / 5 write ((op >> 1) % 4 == 2), 0x84 receive; 16-bit accesses as Linux's.
+def pr_(offset, width=1): return dev(4, offset, width)
+def pw_(offset, value, width=1): return dev(5, offset, width, value)
+def prx(c): return dev(0x84, 0, 0, c)
+
+write("devices", "pl011_linux",
+      # register_port; console setup (CR) and set_termios 38400 with FEN; console write
+      pw_(0x38, 0) + pw_(0x44, 0xFFFF) + pr_(0x30) + pr_(0x30) + pw_(0x28, 0x3) + pw_(0x24, 0x27) +
+      pw_(0x2C, 0x70) + pw_(0x30, 0x300) + pr_(0x30) + pw_(0x30, 0x301) +
+      b"".join(pr_(0x18) + pw_(0, ord(c)) for c in "hi\r\n") + pr_(0x18) + pw_(0x30, 0x300) +
+      # startup: hwinit, allocate_irq, IFLS, CR, enable_interrupts (drain), set_termios 115200
+      prx(ord("z")) + pw_(0x44, 0x7F0) + pr_(0x38) + pw_(0x38, 0x50) + pw_(0x38, 0) + pw_(0x34, 0x12) +
+      pr_(0x30) + pw_(0x30, 0x301) + pr_(0x18) + pw_(0x44, 0x50) + pr_(0x18) + pr_(0) + pr_(0x18) +
+      pw_(0x38, 0x50) + pr_(0x30) + pw_(0x28, 0x1) + pw_(0x24, 0xD) + pw_(0x2C, 0x70) + pw_(0x30, 0x301) +
+      # input below and past the level, the handler; an overrun; interrupt-driven TX
+      prx(ord("l")) + pr_(0x3C) + pr_(0x18) + pr_(0) + pr_(0x18) + pr_(0x3C) +
+      b"".join(prx(0x30 + i) for i in range(40)) + pr_(0x3C) + b"".join(pr_(0) for _ in range(33)) +
+      prx(ord("q")) + pr_(0) + pr_(0x04) + pw_(0x04, 0) + pw_(0x38, 0x70) + pr_(0x3C) +
+      b"".join(pw_(0, 0x41 + i) for i in range(16)) + pw_(0x38, 0x50) + pr_(0x40) +
+      # IFLS levels, FIFO off (one byte), refused accesses, shutdown
+      pw_(0x34, 0x00) + b"".join(prx(0x61 + i) for i in range(5)) + pr_(0x3C) + pw_(0x2C, 0x60) + prx(1) +
+      prx(2) + pr_(0x3C) + pr_(0, 0) + pr_(0x3C, 3) + pw_(0x3A, 1) + pw_(0x38, 0) + pw_(0x44, 0xFFFF) +
+      pw_(0, ord("\n")))
 
 # devices, Uart16550: op 6 read / 7 write ((op >> 1) % 4 == 3), 0x86 receive.
 def ur(offset, width=0): return dev(6, offset, width)
