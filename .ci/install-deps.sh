@@ -4,8 +4,9 @@
 set -euo pipefail
 
 # libc6-dev-*-cross link the Linux guests' static /init (examples/linux);
-# device-tree-compiler builds those guests' device trees.
-axvcpu_packages=(meson ninja-build g++ clang lld libclang-rt-14-dev python3 libboost-dev doctest-dev
+# device-tree-compiler builds those guests' device trees. cmake builds the
+# consumer of the installed CMake package (test/consumer/cmake).
+axvcpu_packages=(meson ninja-build g++ clang lld libclang-rt-14-dev python3 libboost-dev doctest-dev cmake
   g++-aarch64-linux-gnu g++-riscv64-linux-gnu qemu-system-arm qemu-system-misc qemu-system-x86
   libc6-dev-arm64-cross libc6-dev-riscv64-cross device-tree-compiler)
 

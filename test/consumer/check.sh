@@ -2,7 +2,8 @@
 # Consumption paths a downstream user has:
 #   1. as a meson subproject (dependency('axvcpu') with fallback), options passed down, from a
 #      project() that sets no cpp_std (the dependency carries -std=c++20);
-#   2. installed with `meson install`, found through pkg-config.
+#   2. installed with `meson install`, found through pkg-config;
+#   3. the same install, found by CMake's find_package(axvcpu CONFIG) (needs cmake).
 # Usage: check.sh SOURCE_ROOT BUILD_DIR WORK_DIR
 set -euo pipefail
 src=$1 build=$2 work=$3
@@ -21,11 +22,12 @@ echo "subproject: $out"
 meson install -C "$build" --destdir "$work/root" --no-rebuild >"$work/install.log" 2>&1 ||
   { cat "$work/install.log"; exit 1; }
 # README: the .pc lands in <destdir><prefix>/<libdir>/pkgconfig.
-where=$(meson introspect "$build" --buildoptions | python3 -c '
+options=$(meson introspect "$build" --buildoptions | python3 -c '
 import json, sys
 options = {o["name"]: o["value"] for o in json.load(sys.stdin)}
-print(options["prefix"] + "/" + options["libdir"] + "/pkgconfig")')
-pc="$work/root$where/axvcpu.pc"
+print(options["prefix"]); print(options["libdir"]); print(options["max_vcpus_per_vm"])')
+{ read -r prefix; read -r libdir; read -r max_vcpus; } <<<"$options"
+pc="$work/root$prefix/$libdir/pkgconfig/axvcpu.pc"
 [ -f "$pc" ] || { echo "no axvcpu.pc at $pc; installed: $(find "$work/root" -name '*.pc')"; exit 1; }
 echo "installed .pc: ${pc#"$work/root"}"
 cflags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR="$work/root" pkg-config --cflags axvcpu)
@@ -35,3 +37,31 @@ c++ $cflags -Wall -Wextra -Wpedantic -Werror "$src/test/consumer/main.cpp" -o "$
 out=$("$work/installed-consumer")
 echo "installed: $out"
 case "$out" in *"consumer ok") ;; *) exit 1 ;; esac
+
+# README: the CMake package lands in <destdir><prefix>/<libdir>/cmake/axvcpu; CMake
+# finds it from CMAKE_PREFIX_PATH=<destdir><prefix>, and the target carries the
+# include directories, C++20 and the defines (cmake/main.cpp checks each).
+command -v cmake >/dev/null ||
+  { echo "cmake not found: the CMake package cannot be checked (.ci/install-deps.sh installs cmake)"; exit 1; }
+# wanted: the project's major.minor; newer: the next minor, which the version file
+# (axvcpuConfigVersion.cmake) must refuse.
+{ read -r wanted; read -r newer; } <<<"$(meson introspect "$build" --projectinfo | python3 -c '
+import json, sys
+major, minor = json.load(sys.stdin)["version"].split(".")[:2]
+print(f"{major}.{minor}"); print(f"{major}.{int(minor) + 1}")')"
+cmake -S "$work/consumer/cmake" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/root$prefix" \
+  -Daxvcpu_wanted="$wanted" >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log"; exit 1; }
+found=$(sed -n 's/^axvcpu_DIR:PATH=//p' "$work/cmake-build/CMakeCache.txt")
+echo "find_package(axvcpu $wanted CONFIG REQUIRED): ${found#"$work/root"}"
+[ "$found" = "$work/root$prefix/$libdir/cmake/axvcpu" ] || { echo "not the staged package"; exit 1; }
+cmake --build "$work/cmake-build" >"$work/cmake-build.log" 2>&1 || { cat "$work/cmake-build.log"; exit 1; }
+out=$("$work/cmake-build/consumer")
+echo "cmake: $out"
+[ "$out" = "max_vcpus_per_vm=$max_vcpus consumer ok" ]
+if cmake -S "$work/consumer/cmake" -B "$work/cmake-newer" -DCMAKE_PREFIX_PATH="$work/root$prefix" \
+  -Daxvcpu_wanted="$newer" >"$work/cmake-newer.log" 2>&1; then
+  echo "find_package(axvcpu $newer CONFIG REQUIRED) accepted the installed $wanted"; exit 1
+fi
+grep -q "requested version \"$newer\"" "$work/cmake-newer.log" ||
+  { cat "$work/cmake-newer.log"; exit 1; }
+echo "find_package(axvcpu $newer CONFIG REQUIRED): refused"
