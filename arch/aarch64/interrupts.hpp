@@ -41,16 +41,24 @@ inline constexpr usize max_intid = 1019;
     return static_cast<unsigned>(reg::read_ich_vtr_el2() & 0x1F) + 1;
 }
 
+// The list registers this CPU has, as a bit mask.
+[[nodiscard]] constexpr std::uint64_t present_lrs(unsigned lr_count) noexcept {
+    return lr_count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << lr_count) - 1;
+}
+
 // Moves queued vectors into list registers; returns how many it placed.
 // `hcr` is the vCPU's ICH_HCR_EL2 value, updated (UIE) and written only if
-// it changed.
+// it changed. `reserved`: list registers the queue must not take (those a
+// VMM's model fed, until their completion is collected); `refill`: keep UIE
+// on for the VMM even when the queue is empty.
 template <usize N>
-unsigned flush_queue(IrqQueue<N>& queue, unsigned lr_count, std::uint64_t& hcr) noexcept {
+unsigned flush_queue(IrqQueue<N>& queue, unsigned lr_count, std::uint64_t& hcr, std::uint64_t reserved = 0,
+                     bool refill = false) noexcept {
     unsigned placed = 0;
     if (!queue.empty()) {
         // Walk only the list registers in use (for merging) and take free
         // ones lowest first: an idle interface costs no LR reads at all.
-        const std::uint64_t present = lr_count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << lr_count) - 1;
+        const std::uint64_t present = present_lrs(lr_count) & ~reserved;
         std::uint64_t empty = reg::read_ich_elrsr_el2() & present;
         while (const std::optional<usize> vector = queue.front()) {
             bool merged = false;
@@ -73,7 +81,7 @@ unsigned flush_queue(IrqQueue<N>& queue, unsigned lr_count, std::uint64_t& hcr) 
             (void)queue.pop();
         }
     }
-    const std::uint64_t wanted = queue.empty() ? (hcr & ~ich_hcr_uie) : (hcr | ich_hcr_uie);
+    const std::uint64_t wanted = queue.empty() && !refill ? (hcr & ~ich_hcr_uie) : (hcr | ich_hcr_uie);
     if (wanted != hcr) {
         hcr = wanted;
         reg::write_ich_hcr_el2(hcr);

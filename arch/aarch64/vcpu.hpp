@@ -19,6 +19,8 @@
 // - inject_interrupt: queues; delivery happens at the next entry.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <type_traits>
@@ -280,6 +282,70 @@ public:
         return ax_ok();
     }
 
+    // --- List registers fed by a VMM's interrupt controller model ----------------
+    // For a VMM that emulates the distributor and redistributors itself
+    // (vgic.hpp): it gives the interrupts its model hands out
+    // (VGic::next_for) to free list registers, learns which ones the guest
+    // has finished with (VGic::on_eoi), and asks for a maintenance
+    // interrupt while its model holds more than the list registers take.
+    // Level-triggered interrupts carry the LR's EOI bit, so their
+    // deactivation raises the maintenance interrupt (ICH_MISR_EL2.EOI) and
+    // the VMM can re-sample the line at once. These live alongside
+    // inject_interrupt, whose queue never takes a list register fed here.
+    // Call them on the vCPU's CPU while it is bound, between run() calls.
+
+    // Empty list registers that may be fed (after collect_finished).
+    [[nodiscard]] unsigned free_list_registers() const noexcept {
+        if (!use_list_registers() || !is_bound()) return 0;
+        return static_cast<unsigned>(
+            std::popcount(reg::read_ich_elrsr_el2() & vgic::present_lrs(lr_count_) & ~fed_));
+    }
+    // Puts `lr` (an ICH_LR<n>_EL2 value with HW = 0, such as
+    // vgic::Pending::list_register()) in a free list register. BadState when
+    // unbound or without list registers, ResourceBusy when none is free.
+    AxResult<void> deliver_list_register(std::uint64_t lr) {
+        if (!use_list_registers() || !is_bound()) return ax_err(AxError::BadState);
+        const std::uint64_t free = reg::read_ich_elrsr_el2() & vgic::present_lrs(lr_count_) & ~fed_;
+        if (free == 0) return ax_err(AxError::ResourceBusy);
+        const auto index = static_cast<unsigned>(std::countr_zero(free));
+        reg::access_ich_lr(index, true, lr);
+        fed_ |= std::uint64_t{1} << index;
+        fed_intid_[index] = static_cast<std::uint32_t>(lr & vgic::lr_intid_mask);
+        return ax_ok();
+    }
+    // Calls finished(intid) for each fed list register the guest has done
+    // with, clears it and frees it; returns how many. Done is State 0b00:
+    // ICH_ELRSR_EL2 for an LR without the EOI bit, ICH_EISR_EL2 for one with
+    // it (GICv3 spec: ELRSR counts an invalid LR with EOI = 1 as not empty
+    // until software clears it); clearing also ends the EOI maintenance
+    // interrupt.
+    template <class Finished>
+    unsigned collect_finished(Finished&& finished) {
+        if (fed_ == 0 || !is_bound()) return 0;
+        unsigned count = 0;
+        const std::uint64_t done_lrs = (reg::read_ich_elrsr_el2() | reg::read_ich_eisr_el2()) & fed_;
+        for (std::uint64_t done = done_lrs; done != 0; done &= done - 1) {
+            const auto index = static_cast<unsigned>(std::countr_zero(done));
+            reg::access_ich_lr(index, true, 0);
+            fed_ &= ~(std::uint64_t{1} << index);
+            finished(fed_intid_[index]);
+            ++count;
+        }
+        return count;
+    }
+    // While on, ICH_HCR_EL2.UIE asks for a maintenance interrupt when at
+    // most one list register holds an interrupt: the VMM's model has more
+    // to hand out than fit.
+    void request_refill(bool on) noexcept {
+        if (refill_ == on || !use_list_registers()) return;
+        refill_ = on;
+        const std::uint64_t hcr = on ? (interrupts_.hcr | vgic::ich_hcr_uie)
+                                     : irqs_.empty() ? (interrupts_.hcr & ~vgic::ich_hcr_uie) : interrupts_.hcr;
+        if (hcr == interrupts_.hcr) return;
+        interrupts_.hcr = hcr;
+        if (is_bound()) reg::write_ich_hcr_el2(hcr);
+    }
+
     // Completes an MmioRead exit: writes the loaded value to the destination
     // register as the load instruction specifies (ELR is already past it).
     AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
@@ -325,7 +391,7 @@ private:
 
     [[gnu::noinline]] void deliver_interrupts() {
         if (use_list_registers()) {
-            vgic::flush_queue(irqs_, lr_count_, interrupts_.hcr);
+            vgic::flush_queue(irqs_, lr_count_, interrupts_.hcr, fed_, refill_);
         } else if (!setup_.passthrough_interrupt) {
             const std::uint64_t wanted = irqs_.empty() ? (hcr_ & ~hcr::vi) : (hcr_ | hcr::vi);
             if (wanted != hcr_) {
@@ -450,6 +516,11 @@ private:
     TimerState timer_{};
     InterruptState interrupts_{};
     IrqQueue<> irqs_{};
+    // List registers fed by the VMM (deliver_list_register) and not yet
+    // collected, with the vINTID each was given; refill_: UIE on its behalf.
+    std::uint64_t fed_ = 0;
+    std::array<std::uint32_t, 16> fed_intid_{};
+    bool refill_ = false;
     // What run() must look at before entering the guest, tested as one
     // byte. not_bound: bind has not run (or unbind has). irq_work: the next
     // entry must run deliver_interrupts(); set by every injection, cleared

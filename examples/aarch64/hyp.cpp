@@ -21,8 +21,14 @@
 #include "examples/vmm/pl011.hpp"
 #include "examples/vmm/test_devices.hpp"
 #include "examples/vmm/vmm.hpp"
+#include "gic_devices.hpp"
 #include "guest_abi.hpp"
 #include "platform.hpp"
+
+// 1: VM 0 is the Linux VM (README.md, "Booting Linux") instead of the test VM.
+#ifndef EXAMPLE_VM_LINUX
+#define EXAMPLE_VM_LINUX 0
+#endif
 
 
 namespace {
@@ -37,17 +43,56 @@ inline constexpr usize max_cpus = 4;
 inline constexpr usize frame_pool_frames = 64;
 alignas(65536) unsigned char frame_pool[frame_pool_frames * 4096];
 
-// VM 0, and VM 1 of the CPU-sharing test, as data. VM 1 runs the same
+#if EXAMPLE_VM_LINUX
+// VM 0 as data: the Linux VM. 256 MiB of RAM identity-mapped above the
+// hypervisor's (QEMU -m 1G), the kernel Image at its start (2 MiB aligned,
+// text_offset 0), the device tree in its last 2 MiB; the user places both,
+// and the initramfs, with QEMU's loader. The GICv3 distributor and
+// redistributors and the PL011 are emulated where QEMU virt has them.
+namespace linux_vm {
+constexpr u64 ram_base = 0x5000'0000;
+constexpr u64 ram_size = 256 << 20;
+constexpr u64 dtb = ram_base + ram_size - (2 << 20);
+constexpr u64 gicd_base = 0x0800'0000;
+constexpr u64 gicr_base = 0x080A'0000;
+constexpr std::uint32_t uart_spi = 33;
+}  // namespace linux_vm
+constexpr VmMemConfig vm0_memory[] = {{linux_vm::ram_base, linux_vm::ram_size, 0x7, VmMemMappingType::MapIdentical}};
+constexpr EmulatedDeviceConfig vm0_emulated[] = {
+    {"gicd", linux_vm::gicd_base, hyp::Gic::distributor_size(), 0, EmulatedDeviceType::InterruptController, {}},
+    {"gicr", linux_vm::gicr_base, max_cpus * 0x2'0000, 0, EmulatedDeviceType::InterruptController, {}},
+    {"pl011", abi::uart_base, 0x1000, linux_vm::uart_spi, EmulatedDeviceType::Console, {}}};
+vmm::VmDescription vm0{.id = 0,
+                       .name = "aarch64-linux",
+                       .type = VMType::VMTLinux,
+                       .vcpus = 1,
+                       .entry = GuestPhysAddr(linux_vm::ram_base),
+                       .dtb = GuestPhysAddr(linux_vm::dtb),
+                       .memory = vm0_memory,
+                       .reserved_base = 0,
+                       .passthrough = {},
+                       .emulated = vm0_emulated,
+                       .boot = VMBootProtocol::Direct,
+                       .interrupts = VMInterruptMode::Emulated,
+                       .first_cpu = 0,
+                       .user_dtb = true};
+// Its virtual GIC, made for vm0.vcpus before the VM is.
+vmm::StaticSlot<hyp::Gic> linux_gic;
+#endif
+
+// The test VM, and VM 1 of the CPU-sharing test, as data. VM 1 runs the same
 // image at the same guest-physical addresses, backed by its own RAM.
-constexpr VmMemConfig vm0_memory[] = {{abi::guest_ram_base, abi::guest_ram_size, 0x7, VmMemMappingType::MapIdentical}};
+constexpr VmMemConfig test_memory[] = {{abi::guest_ram_base, abi::guest_ram_size, 0x7, VmMemMappingType::MapIdentical}};
 constexpr VmMemConfig vm1_memory[] = {{abi::guest_ram_base, abi::guest_ram_size, 0x7, VmMemMappingType::MapReserved}};
 // The PL011 is emulated (vmm::Pl011) so that the guest's lines reach the
 // console whole, never split by the VMM's own messages.
 constexpr EmulatedDeviceConfig emulated[] = {
     {"pl011", abi::uart_base, 0x1000, 33, EmulatedDeviceType::Console, {}},
     {"testdev", abi::testdev_base, 0x1000, 0, EmulatedDeviceType::Dummy, {}}};
+#if !EXAMPLE_VM_LINUX
 vmm::VmDescription vm0{0,           "aarch64-test", VMType::VMTRTOS, 1, GuestPhysAddr(abi::guest_ram_base),
-                       GuestPhysAddr(abi::dtb_gpa), vm0_memory, 0, {}, emulated};
+                       GuestPhysAddr(abi::dtb_gpa), test_memory, 0, {}, emulated};
+#endif
 const vmm::VmDescription vm1{1,           "aarch64-share", VMType::VMTRTOS, 1, GuestPhysAddr(abi::guest_ram_base),
                              GuestPhysAddr(abi::dtb_gpa), vm1_memory, abi::second_vm_ram_base, {}, emulated};
 
@@ -122,6 +167,10 @@ void run_raw_hypercalls(VCpu& vcpu);
 void run_bench_loop(VCpu& vcpu, vmm::TestDevice& device);
 void report_bench(u64 id, u64 instructions);
 bool test_checks(u64 test);
+#if EXAMPLE_VM_LINUX
+void raise_virtual_timer(VCpu& vcpu);
+void fill_list_registers(VCpu& vcpu);
+#endif
 
 const char* test_name(u64 id) {
     switch (id) {
@@ -140,10 +189,12 @@ const char* test_name(u64 id) {
 struct Board {
     using Host = ::Host;
     using Arch = ::Arch;
-    using Devices = vmm::DeviceTable<2, vmm::TestDevice, vmm::Pl011<Out>>;
+    using Devices =
+        vmm::DeviceTable<3, vmm::TestDevice, vmm::Pl011<Out>, hyp::GicDistributor, hyp::GicRedistributors>;
     static constexpr usize max_cpus = ::max_cpus;
     static constexpr usize max_vcpus_per_vm = ::max_cpus;
-    static constexpr bool trace_exits = vmm::options::trace;
+    // A Linux guest makes thousands of exits: only their summary is printed.
+    static constexpr bool trace_exits = vmm::options::trace && EXAMPLE_VM_LINUX == 0;
 
     static void putc(char c) { hyp::Uart::putc(c); }
     static usize cpu_index() { return ::cpu_index(); }
@@ -166,12 +217,25 @@ struct Board {
     static bool add_device(Devices& devices, const EmulatedDeviceConfig& config) {
         const GuestPhysAddr base(config.base_gpa);
         if (config.name == "testdev") return devices.add<vmm::TestDevice>(base, config.length);
+#if EXAMPLE_VM_LINUX
+        if (config.name == "gicd") return devices.add<hyp::GicDistributor>(base, config.length, *linux_gic);
+        if (config.name == "gicr") return devices.add<hyp::GicRedistributors>(base, config.length, *linux_gic);
+        if (config.name == "pl011") {
+            return devices.add<vmm::Pl011<Out>>(base, config.length) &&
+                   devices.route_irq(base, static_cast<std::uint32_t>(config.irq_id));
+        }
+#endif
         if (config.emu_type == EmulatedDeviceType::Console) return devices.add<vmm::Pl011<Out>>(base, config.length);
         return false;
     }
+    // The Linux VM's GIC: output n is vCPU n's (gic_devices.hpp); its list
+    // registers are filled before each entry (before_entry).
+    static std::optional<usize> irq_output_vcpu(usize output) { return output; }
     // MPIDR Aff0 = the vCPU id; x0 = the device tree for vCPU 0.
     static Arch::CreateConfig create_config(const vmm::VmDescription& vm, usize id) { return {id, vm.dtb}; }
-    static Arch::SetupConfig setup_config(const vmm::VmDescription&) { return {false, false, true}; }
+    // The test VM traps the ID registers (the exits guest checks one); the
+    // Linux VM reads the CPU's own.
+    static Arch::SetupConfig setup_config(const vmm::VmDescription&) { return {false, false, EXAMPLE_VM_LINUX == 0}; }
     // PSCI CPU_ON: the context argument arrives in x0.
     static bool set_boot_arguments(VCpu& vcpu, u64 context) { return vcpu.set_gpr(0, context).has_value(); }
     static u64 cpu_up_status(vmm::CpuUpStatus status) {
@@ -205,10 +269,16 @@ struct Board {
         probes.unknown_sysregs.fetch_add(1);
         return false;
     }
-    static void external_interrupt(VCpu&, usize vector) {
+    static void external_interrupt([[maybe_unused]] VCpu& vcpu, usize vector) {
         if (vector == hyp::guest_vtimer_ppi) {
-            // Left enabled by a Halt wait that ended for another reason.
+            // Test VM: left enabled by a Halt wait that ended for another
+            // reason. Linux VM: the guest's timer fired; it reaches the
+            // guest as its PPI 27 and stays masked here until the guest
+            // has finished with it (finish_interrupt).
             hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, false);
+#if EXAMPLE_VM_LINUX
+            raise_virtual_timer(vcpu);
+#endif
         } else if (vector == hyp::hyp_timer_ppi) {
             hyp::hyp_timer_stop();
             probes.timer_irqs.fetch_add(1);
@@ -224,6 +294,9 @@ struct Board {
     // before the guest runs (it is not delivered to the guest as an
     // interrupt; a level PPI left enabled would exit at every entry).
     static bool interrupt_pending(VCpu& vcpu) {
+        // The Linux VM keeps the timer's PPI enabled (but while the guest
+        // handles it): its WFI-wake is the interrupt itself.
+        if constexpr (EXAMPLE_VM_LINUX != 0) return vcpu.arch_vcpu().interrupt_pending();
         if (vcpu.arch_vcpu().interrupt_pending()) {
             hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, false);
             return true;
@@ -231,11 +304,15 @@ struct Board {
         hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, true);
         return false;
     }
-    // PSCI SYSTEM_OFF carries no status (the guest's `result` decides); a
+    // PSCI SYSTEM_OFF: for a test guest it carries no status (its `result`
+    // decides); for the Linux VM it is the clean power-off (success). A
     // reset is not a clean power-off (a kernel with panic=-1 resets).
     static std::optional<u64> power_off_status(VCpu& vcpu) {
         const u64 function = vcpu.arch_vcpu().guest_context().x[0] & 0xFFFF'FFFF;
-        if (function == aarch64::psci::fn_system_off) return std::nullopt;
+        if (function == aarch64::psci::fn_system_off) {
+            if constexpr (EXAMPLE_VM_LINUX != 0) return 0;
+            return std::nullopt;
+        }
         return 1;
     }
     static vmm::HypercallAnswer hypercall(VCpu& vcpu, const exit::Hypercall& call);
@@ -244,9 +321,57 @@ struct Board {
     static bool test_checks(u64 id) { return ::test_checks(id); }
     static void run_failed(VCpu& vcpu, AxError error);
     static void after_exit(VCpu&, const AxVCpuExitReason& reason);
+#if EXAMPLE_VM_LINUX
+    static void before_entry(VCpu& vcpu) { fill_list_registers(vcpu); }
+#endif
 };
 
 void expect_published(const char* where) { Vmm::expect_published(where); }
+
+#if EXAMPLE_VM_LINUX
+// Runs f(gic) under the VM's bus lock, then routes the GIC's lines.
+template <class F>
+void with_gic(VCpu& vcpu, F&& f) {
+    (void)Vmm::with_device<hyp::GicDistributor>(*Vmm::vm(vcpu.vm_id()), GuestPhysAddr(linux_vm::gicd_base),
+                                                [&](hyp::GicDistributor& gicd) { f(gicd.gic()); });
+}
+
+// The guest's virtual timer asserted (its PPI fired here): the VGic's PPI 27
+// line for this vCPU goes high.
+void raise_virtual_timer(VCpu& vcpu) {
+    with_gic(vcpu, [&](hyp::Gic& gic) { (void)gic.set_level(vcpu.id(), hyp::guest_vtimer_ppi, true); });
+}
+
+// The guest finished with `intid` (its list register went empty): the
+// model re-samples a level source. For the timer that is the timer itself,
+// whose PPI is enabled again here (it fires at once if still asserted).
+void finish_interrupt(hyp::Gic& gic, VCpu& vcpu, std::uint32_t intid) {
+    (void)gic.on_eoi(vcpu.id(), intid);
+    if (intid == hyp::guest_vtimer_ppi) {
+        (void)gic.set_level(vcpu.id(), intid, vcpu.arch_vcpu().virtual_timer_asserted());
+        hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, true);
+    }
+}
+
+// Before each entry: report what the guest finished, hand the model's
+// interrupts to free list registers, and ask for a maintenance interrupt
+// while more wait than fit.
+void fill_list_registers(VCpu& vcpu) {
+    with_gic(vcpu, [&](hyp::Gic& gic) {
+        auto& arch = vcpu.arch_vcpu();
+        arch.collect_finished([&](std::uint32_t intid) { finish_interrupt(gic, vcpu, intid); });
+        while (arch.free_list_registers() != 0) {
+            const std::optional<aarch64::vgic::Pending> next = gic.next_for(vcpu.id());
+            if (!next) break;
+            if (!arch.deliver_list_register(next->list_register())) {
+                (void)gic.retract(vcpu.id(), next->intid);
+                break;
+            }
+        }
+        arch.request_refill(gic.has_deliverable(vcpu.id()));
+    });
+}
+#endif
 
 void Host::hardware_inject_virtual_interrupt(InterruptVector vector) {
     Vmm::post_interrupt(current_vm_id(), current_vcpu_id(), vector);
@@ -497,6 +622,9 @@ bool enable_this_cpu(usize cpu) {
         Out::println("vmm: enabling/disabling virtualization on CPU ", Dec{cpu}, " misbehaved");
         return false;
     }
+    // The Linux VM's timer interrupts arrive through the guest's virtual
+    // timer PPI, taken here as exits (finish_interrupt).
+    if constexpr (EXAMPLE_VM_LINUX != 0) hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, true);
     return true;
 }
 
@@ -544,6 +672,11 @@ extern "C" [[noreturn]] void hyp_main() {
     if (!enable_this_cpu(0)) hyp::semihost_exit(2);
 
     vm0.vcpus = cpus < vmm::options::vcpus ? cpus : vmm::options::vcpus;
+#if EXAMPLE_VM_LINUX
+    auto gic = hyp::Gic::create(hyp::Gic::Config{.vcpus = vm0.vcpus});
+    if (!gic) hyp::semihost_exit(2);
+    linux_gic.emplace(std::move(gic).value());
+#endif
     auto* vm = Vmm::create_vm(vm0);
     if (vm == nullptr) hyp::semihost_exit(2);
     for (usize cpu = 1; cpu < cpus; ++cpu) {

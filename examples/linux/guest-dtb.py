@@ -25,7 +25,7 @@ QEMU's 0x40000000; examples/linux/README.md).
 Options:
   --cpus N                 cpu nodes (default 1)
   --ram BASE:SIZE          the memory node (default riscv64
-                           0x90000000:0x10000000, arm64 0x80000000:0x10000000)
+                           0x90000000:0x10000000, arm64 0x50000000:0x10000000)
   --initrd ADDR:FILE       linux,initrd-start/end for FILE placed at ADDR
                            (64-bit cells; both kernels accept them)
   --bootargs TEXT          /chosen bootargs (default console=ttyS0, arm64
@@ -61,7 +61,7 @@ A64_UART = 0x0900_0000
 A64_UART_SIZE = 0x1000
 A64_UART_SPI = 1  # INTID 33
 A64_APB_PCLK = 24_000_000
-A64_RAM = "0x80000000:0x10000000"
+A64_RAM = "0x50000000:0x10000000"
 # Interrupt specifier cells: type (0 SPI, 1 PPI), number, flags (4: level,
 # active high). A GICv3 tree carries no PPI CPU mask in the flags (bits
 # 15:8 are GICv2's): QEMU's virt sets them only with gic-version=2.

@@ -659,7 +659,7 @@ void forward_console_input() {
     auto* vm = Vmm::vm(0);
     while (const std::optional<char> byte = example::Uart::getc()) {
         if (vm == nullptr) continue;  // before the VM exists: dropped
-        (void)Vmm::device_input<vmm::Uart16550<Out>>(*vm, GuestPhysAddr(example::uart_base),
+        (void)Vmm::with_device<vmm::Uart16550<Out>>(*vm, GuestPhysAddr(example::uart_base),
                                                       [&](auto& uart) { (void)uart.receive(*byte); });
     }
 }

@@ -566,7 +566,7 @@ private:
     // with its interrupt routed like a guest access.
 public:
     template <class Model, class F>
-    static bool device_input(Vm& vm, axvcpu::GuestPhysAddr addr, F&& f) {
+    static bool with_device(Vm& vm, axvcpu::GuestPhysAddr addr, F&& f) {
         return vm.devices.template with_model<Model>(addr, static_cast<F&&>(f), LineChanges{vm});
     }
 
