@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 
+#include <arch/aarch64/id_registers.hpp>
 #include <arch/aarch64/percpu.hpp>
 #include <arch/aarch64/stage2.hpp>
 #include <arch/aarch64/vcpu.hpp>
@@ -233,9 +234,8 @@ struct Board {
     static std::optional<usize> irq_output_vcpu(usize output) { return output; }
     // MPIDR Aff0 = the vCPU id; x0 = the device tree for vCPU 0.
     static Arch::CreateConfig create_config(const vmm::VmDescription& vm, usize id) { return {id, vm.dtb}; }
-    // The test VM traps the ID registers (the exits guest checks one); the
-    // Linux VM reads the CPU's own.
-    static Arch::SetupConfig setup_config(const vmm::VmDescription&) { return {false, false, EXAMPLE_VM_LINUX == 0}; }
+    // Both VMs trap the ID registers (sysreg_read answers).
+    static Arch::SetupConfig setup_config(const vmm::VmDescription&) { return {false, false, true}; }
     // PSCI CPU_ON: the context argument arrives in x0.
     static bool set_boot_arguments(VCpu& vcpu, u64 context) { return vcpu.set_gpr(0, context).has_value(); }
     static u64 cpu_up_status(vmm::CpuUpStatus status) {
@@ -258,10 +258,16 @@ struct Board {
                                                                      : aarch64::GuestException::DataAbort;
         return vcpu.arch_vcpu().inject_exception(exception).has_value();
     }
-    // ID_AA64MMFR0_EL1 reads a value the exits guest checks; the other ID
-    // registers trapped by TID3 are not emulated.
+    // Test VM: ID_AA64MMFR0_EL1 reads a value the exits guest checks; the
+    // other ID registers trapped by TID3 are not emulated. Linux VM: the ID
+    // registers read the host's values without what the policy does not
+    // virtualise (arch/aarch64/id_registers.hpp).
     static std::optional<u64> sysreg_read(VCpu&, SysRegAddr addr) {
-        if (addr == aarch64::sysregs::id_aa64mmfr0_el1) return abi::fake_mmfr0;
+        if constexpr (EXAMPLE_VM_LINUX != 0) {
+            if (const std::optional<u64> value = aarch64::id_registers::guest_value(addr)) return value;
+        } else if (addr == aarch64::sysregs::id_aa64mmfr0_el1) {
+            return abi::fake_mmfr0;
+        }
         probes.unknown_sysregs.fetch_add(1);
         return std::nullopt;
     }
@@ -678,7 +684,10 @@ extern "C" [[noreturn]] void hyp_main() {
     linux_gic.emplace(std::move(gic).value());
 #endif
     auto* vm = Vmm::create_vm(vm0);
-    if (vm == nullptr) hyp::semihost_exit(2);
+    if (vm == nullptr) {
+        Out::println("RESULT: FAIL (VM 0 cannot be created)");
+        hyp::semihost_exit(2);
+    }
     for (usize cpu = 1; cpu < cpus; ++cpu) {
         const u64 rc = hyp::smc_call(aarch64::psci::fn_cpu_on_64, cpu, reinterpret_cast<u64>(&_secondary_start), cpu);
         if (rc != 0) {

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# refuse-dtb.sh riscv64 HYP: the Linux-VM hypervisor HYP must refuse to start
+# refuse-dtb.sh riscv64|arm64 HYP: the Linux-VM hypervisor HYP must refuse to start
 # a guest whose device tree is missing, or does not describe the VM (its
 # memory outside the VM's RAM), with the reason on the console and a failing
 # QEMU status, before any guest code runs (no kernel is loaded).
 set -euo pipefail
 if [ $# -ne 2 ]; then
-  echo "usage: $0 riscv64 HYP" >&2
+  echo "usage: $0 riscv64|arm64 HYP" >&2
   exit 2
 fi
 arch=$1 hyp=$2
@@ -13,7 +13,11 @@ case "$arch" in
   riscv64)
     dtb_at=0x9fe00000
     qemu=(qemu-system-riscv64 -M virt -cpu rv64,h=true -m 1G -smp 1 -nographic -monitor none -bios default) ;;
-  *) echo "refuse-dtb: unknown ARCH '$arch' (riscv64)" >&2; exit 2 ;;
+  arm64)
+    dtb_at=0x5fe00000
+    qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu cortex-a72 -m 1G -smp 1 -nographic
+          -monitor none -semihosting) ;;
+  *) echo "refuse-dtb: unknown ARCH '$arch' (riscv64 or arm64)" >&2; exit 2 ;;
 esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
