@@ -297,8 +297,13 @@ public:
     // Empty list registers that may be fed (after collect_finished).
     [[nodiscard]] unsigned free_list_registers() const noexcept {
         if (!use_list_registers() || !is_bound()) return 0;
-        return static_cast<unsigned>(
-            std::popcount(reg::read_ich_elrsr_el2() & vgic::present_lrs(lr_count_) & ~fed_));
+        // Counted by clearing bits: std::popcount would call libgcc's
+        // __popcountdi2 under -mgeneral-regs-only, which a kernel lacks.
+        unsigned count = 0;
+        for (std::uint64_t free = reg::read_ich_elrsr_el2() & vgic::present_lrs(lr_count_) & ~fed_; free != 0;
+             free &= free - 1)
+            ++count;
+        return count;
     }
     // Puts `lr` (an ICH_LR<n>_EL2 value with HW = 0, such as
     // vgic::Pending::list_register()) in a free list register. BadState when

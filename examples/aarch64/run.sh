@@ -8,7 +8,8 @@ if [ $# -lt 1 ]; then
     echo "usage: $0 BUILD_DIR [CPU]" >&2
     exit 2
 fi
-dir=$1/examples/aarch64
+build=$1
+dir=$build/examples/aarch64
 cpu=${2:-max}
 here=$(cd "$(dirname "$0")" && pwd)
 for f in hyp.elf guest_plain.bin guest_exits.bin guest_smp.bin; do
@@ -25,4 +26,16 @@ for demo in "plain 1" "exits 1" "smp 2"; do
         status=1
     fi
 done
+# Debian's kernel (fetched on first use) with the project's /init, shown
+# whole: the hypervisor's lines, the kernel's log and /init's verdict.
+initramfs=$build/examples/linux/initramfs-arm64.cpio
+if [ -f "$initramfs" ] && [ -f "$dir/hyp-linux.elf" ]; then
+    echo "=== aarch64: Debian's stock Linux kernel in the Linux VM (2 vCPUs, -cpu $cpu) ==="
+    [ "$cpu" = max ] && linux_cpu=max,pauth-impdef=on || linux_cpu=$cpu
+    BOOT_VMM_SHOW=1 BOOT_VMM_CPU=$linux_cpu "$here/../linux/boot-vmm.sh" arm64 "$dir/hyp-linux.elf" \
+        "$build/examples/linux/kernels/arm64" "$initramfs" 2 240 || status=1
+else
+    echo "=== aarch64: Linux guest skipped: $initramfs or $dir/hyp-linux.elf not built" >&2
+    status=1
+fi
 exit $status

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # boot-vmm.sh ARCH HYP KERNELDIR INITRAMFS CPUS [TIMEOUT_S] [--sstc] [--input WORD]: boots
-# Debian's stock kernel for ARCH as a guest of the example hypervisor HYP
-# (the Linux-VM build, e.g. examples/riscv64/hyp-linux.elf) on QEMU's virt
-# board with CPUS CPUs, one vCPU each, with INITRAMFS's /init (init.c) and a
+# Debian's stock kernel for ARCH (riscv64 or arm64) as a guest of the example
+# hypervisor HYP (the Linux-VM build: examples/riscv64/hyp-linux.elf,
+# examples/aarch64/hyp-linux.elf) on QEMU's virt board with CPUS CPUs, one
+# vCPU each (arm64: on QEMU's CPU $BOOT_VMM_CPU, default cortex-a72), with INITRAMFS's /init (init.c) and a
 # device tree for that VM from guest-dtb.py (--sstc: its ISA names Sstc, for
 # the hypervisor's -sstc build). The kernel, the tree and the initramfs are
 # placed with QEMU's loader at the VM's addresses (the ARCH README's
@@ -17,7 +18,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 riscv64 HYP KERNELDIR INITRAMFS CPUS [TIMEOUT_S] [--sstc] [--input WORD]" >&2
+  echo "usage: $0 riscv64|arm64 HYP KERNELDIR INITRAMFS CPUS [TIMEOUT_S] [--sstc] [--input WORD]" >&2
   exit 2
 }
 [ $# -lt 5 ] && usage
