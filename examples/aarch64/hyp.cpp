@@ -171,6 +171,7 @@ bool test_checks(u64 test);
 #if EXAMPLE_VM_LINUX
 void raise_virtual_timer(VCpu& vcpu);
 void fill_list_registers(VCpu& vcpu);
+bool send_sgi(VCpu& vcpu, const exit::SendIPI& ipi);
 #endif
 
 const char* test_name(u64 id) {
@@ -329,6 +330,9 @@ struct Board {
     static void after_exit(VCpu&, const AxVCpuExitReason& reason);
 #if EXAMPLE_VM_LINUX
     static void before_entry(VCpu& vcpu) { fill_list_registers(vcpu); }
+    // An ICC_SGI1R_EL1 write: the model pends the SGI at its targets
+    // (honouring their redistributors' enables and priorities).
+    static bool send_ipi(VCpu& vcpu, const exit::SendIPI& ipi) { return send_sgi(vcpu, ipi); }
 #endif
 };
 
@@ -346,6 +350,12 @@ void with_gic(VCpu& vcpu, F&& f) {
 // line for this vCPU goes high.
 void raise_virtual_timer(VCpu& vcpu) {
     with_gic(vcpu, [&](hyp::Gic& gic) { (void)gic.set_level(vcpu.id(), hyp::guest_vtimer_ppi, true); });
+}
+
+bool send_sgi(VCpu& vcpu, const exit::SendIPI& ipi) {
+    bool sent = false;
+    with_gic(vcpu, [&](hyp::Gic& gic) { sent = gic.send_sgi(vcpu.id(), ipi).has_value(); });
+    return sent;
 }
 
 // The guest finished with `intid` (its list register went empty): the

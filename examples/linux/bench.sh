@@ -10,7 +10,7 @@
 set -euo pipefail
 
 if [ $# -lt 4 ]; then
-  echo "usage: $0 riscv64 HYP KERNELDIR INITRAMFS [RUNS] [CPUS] [--sstc]" >&2
+  echo "usage: $0 riscv64|arm64 HYP KERNELDIR INITRAMFS [RUNS] [CPUS] [--sstc]" >&2
   exit 2
 fi
 arch=$1 hyp=$2 kerneldir=$3 initramfs=$4
@@ -18,6 +18,8 @@ runs=${5:-5}
 cpus=${6:-1}
 sstc=${7:-}
 here=$(dirname "$0")
+# The same CPU both ways: boot-bare.sh runs arm64 on max,pauth-impdef=on.
+[ "$arch" = arm64 ] && export BOOT_VMM_CPU=max,pauth-impdef=on
 
 seconds_of() {  # the "QEMU ran X s" figure of a boot script's output
   sed -n 's/.*QEMU ran \([0-9.]*\) s.*/\1/p' <<<"$1" | tail -n 1

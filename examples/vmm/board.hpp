@@ -31,6 +31,7 @@
 // device table has an interrupt controller model (devices.hpp):
 //   irq_output_vcpu(output) -> optional<usize>   the vCPU a controller output feeds
 //   set_irq_line(vcpu, level)            raise or lower that vCPU's external interrupt
+//   send_ipi(vcpu, ipi) -> bool          hand a SendIPI to that model (true: done)
 #pragma once
 
 #include <concepts>

@@ -514,6 +514,14 @@ private:
     // target_cpu is the first vCPU the target_cpu_aux bits count from (a
     // vCPU id outside the VM names nobody).
     static void send_ipi(Vm& vm, VCpu& self, const axvcpu::exit::SendIPI& ipi) {
+        // A VM whose interrupt controller model takes SGIs (the aarch64
+        // Linux VM's GIC) gets them there; the model's lines wake the targets.
+        if constexpr (requires { Board::send_ipi(self, ipi); }) {
+            if (Board::send_ipi(self, ipi)) {
+                ipis_.fetch_add(1);
+                return;
+            }
+        }
         for (usize target = 0; target < vm.vcpu_count(); ++target) {
             bool hit = false;
             if (ipi.send_to_all) {
