@@ -55,19 +55,8 @@ private:
     std::uint64_t reported_ = 0;
 };
 
-class GicRedistributors {
-public:
-    explicit GicRedistributors(Gic& gic) noexcept : gic_(&gic) {}
-
-    std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
-        return gic_->read_redistributor(offset, width);
-    }
-    bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
-        return gic_->write_redistributor(offset, width, value);
-    }
-
-private:
-    Gic* gic_;
-};
+// The redistributors: the VGic's own view, without a lock of its own.
+using GicRedistributors = Gic::RedistributorFrames<axvcpu::aarch64::vgic::NoLock>;
+inline axvcpu::aarch64::vgic::NoLock gic_no_lock;
 
 }  // namespace hyp

@@ -221,7 +221,9 @@ struct Board {
         if (config.name == "testdev") return devices.add<vmm::TestDevice>(base, config.length);
 #if EXAMPLE_VM_LINUX
         if (config.name == "gicd") return devices.add<hyp::GicDistributor>(base, config.length, *linux_gic);
-        if (config.name == "gicr") return devices.add<hyp::GicRedistributors>(base, config.length, *linux_gic);
+        if (config.name == "gicr") {
+            return devices.add<hyp::GicRedistributors>(base, config.length, *linux_gic, hyp::gic_no_lock);
+        }
         if (config.name == "pl011") {
             return devices.add<vmm::Pl011<Out>>(base, config.length) &&
                    devices.route_irq(base, static_cast<std::uint32_t>(config.irq_id));
@@ -371,7 +373,10 @@ void finish_interrupt(hyp::Gic& gic, VCpu& vcpu, std::uint32_t intid) {
 
 // Before each entry: report what the guest finished, hand the model's
 // interrupts to free list registers, and ask for a maintenance interrupt
-// while more wait than fit.
+// while more wait than fit. Every list register carries the EOI bit, edge
+// interrupts too: the model holds a second SGI of an INTID still in flight
+// until on_eoi, so the guest's deactivation must exit at once, not at the
+// next unrelated exit (a timer tick later).
 void fill_list_registers(VCpu& vcpu) {
     with_gic(vcpu, [&](hyp::Gic& gic) {
         auto& arch = vcpu.arch_vcpu();
@@ -379,7 +384,7 @@ void fill_list_registers(VCpu& vcpu) {
         while (arch.free_list_registers() != 0) {
             const std::optional<aarch64::vgic::Pending> next = gic.next_for(vcpu.id());
             if (!next) break;
-            if (!arch.deliver_list_register(next->list_register())) {
+            if (!arch.deliver_list_register(next->list_register() | aarch64::vgic::ich_lr::eoi)) {
                 (void)gic.retract(vcpu.id(), next->intid);
                 break;
             }

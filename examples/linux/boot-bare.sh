@@ -47,21 +47,5 @@ timeout "$limit" "${qemu[@]}" -smp "$cpus" -m 256M -nographic -no-reboot \
 elapsed=$((($(date +%s%N) - start) / 1000000))
 seconds=$(printf '%d.%03d' $((elapsed / 1000)) $((elapsed % 1000)))
 
-# The tty writes CR LF. The kernel-log copy of each /init line carries a
-# time stamp, so an exact match is the line that came through the tty.
-sed -i 's/\r//g' "$log"
-if [ "$status" -eq 0 ] && grep -qx 'axvcpu-init: PASS' "$log"; then
-  # The kernel's line gives its time to /init; then /init's own lines.
-  grep -E '^axvcpu-init:|Run /init as init process' "$log"
-  echo "boot-bare: $arch ($(cat "$kerneldir/Image.version")): PASS, QEMU ran ${seconds} s from start to power-off"
-  exit 0
-fi
-case "$status" in
-  0) why="no 'axvcpu-init: PASS' line on the console" ;;
-  124) why="timed out after $limit s" ;;
-  *) why="QEMU exited with status $status" ;;
-esac
-echo "boot-bare: $arch: last 40 console lines:"
-tail -n 40 "$log"
-echo "boot-bare: $arch ($(cat "$kerneldir/Image.version")): FAIL ($why) after ${seconds} s"
-exit 1
+. "$(dirname "$0")/boot-verdict.sh"
+boot_verdict boot-bare "$arch ($(cat "$kerneldir/Image.version"))" "$log" "$status" "$limit" "$seconds"

@@ -77,19 +77,7 @@ console_input_stop
 elapsed=$((($(date +%s%N) - start) / 1000000))
 seconds=$(printf '%d.%03d' $((elapsed / 1000)) $((elapsed % 1000)))
 
-sed -i 's/\r//g' "$log"
-if [ "${BOOT_VMM_SHOW:-0}" = 1 ]; then cat "$log"; fi
-if [ "$status" -eq 0 ] && grep -qx 'axvcpu-init: PASS' "$log" && grep -qx 'RESULT: PASS' "$log"; then
-  grep -E '^axvcpu-init:|Run /init as init process|^vmm: [0-9]+ exits' "$log"
-  echo "boot-vmm: $arch ($(cat "$kerneldir/Image.version")), $cpus vCPU(s): PASS, QEMU ran ${seconds} s from start to power-off"
-  exit 0
-fi
-case "$status" in
-  0) why="no 'axvcpu-init: PASS' or 'RESULT: PASS' line on the console" ;;
-  124) why="timed out after $limit s" ;;
-  *) why="QEMU exited with status $status" ;;
-esac
-echo "boot-vmm: $arch: last 40 console lines:"
-tail -n 40 "$log"
-echo "boot-vmm: $arch ($(cat "$kerneldir/Image.version")), $cpus vCPU(s): FAIL ($why) after ${seconds} s"
-exit 1
+if [ "${BOOT_VMM_SHOW:-0}" = 1 ]; then sed 's/\r//g' "$log"; fi
+. "$here/boot-verdict.sh"
+boot_verdict boot-vmm "$arch ($(cat "$kerneldir/Image.version")), $cpus vCPU(s)" "$log" "$status" "$limit" "$seconds" \
+  'RESULT: PASS'

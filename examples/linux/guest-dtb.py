@@ -91,6 +91,19 @@ def chosen_props(args, stdout_path):
     return "\n        ".join(chosen)
 
 
+def common_nodes(args, stdout_path, ram_base, ram_size):
+    """The /chosen and /memory nodes both trees have, indented for the root."""
+    chosen_text = chosen_props(args, stdout_path)
+    return f"""    chosen {{
+        {chosen_text}
+    }};
+
+    memory@{ram_base:x} {{
+        device_type = "memory";
+        reg = <{cells64(ram_base)} {cells64(ram_size)}>;
+    }};"""
+
+
 def riscv64_dts(args):
     ram_base, ram_size = (number(v) for v in pair(args.ram))
     isa = "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs" + ("_sstc" if args.sstc else "")
@@ -106,6 +119,7 @@ def riscv64_dts(args):
             riscv,isa = "{isa}";
             mmu-type = "riscv,sv48";
             cpu{n}_intc: interrupt-controller {{
+                #address-cells = <0>;
                 #interrupt-cells = <1>;
                 interrupt-controller;
                 compatible = "riscv,cpu-intc";
@@ -113,7 +127,7 @@ def riscv64_dts(args):
         }};""")
         # QEMU's shape: context 2n is hart n's M-mode (11), 2n+1 its S-mode (9).
         contexts.append(f"&cpu{n}_intc 11 &cpu{n}_intc 9")
-    chosen_text = chosen_props(args, f"/soc/serial@{RV_UART:x}")
+    common = common_nodes(args, f"/soc/serial@{RV_UART:x}", ram_base, ram_size)
     return f"""/dts-v1/;
 
 / {{
@@ -122,14 +136,7 @@ def riscv64_dts(args):
     compatible = "riscv-virtio";
     model = "axvcpu example VMM, riscv64 Linux VM";
 
-    chosen {{
-        {chosen_text}
-    }};
-
-    memory@{ram_base:x} {{
-        device_type = "memory";
-        reg = <{cells64(ram_base)} {cells64(ram_size)}>;
-    }};
+{common}
 
     cpus {{
         #address-cells = <1>;
@@ -178,7 +185,7 @@ def arm64_dts(args):
             enable-method = "psci";
         }};""" for n in range(args.cpus))
     timer = " ".join(f"{GIC_PPI} {ppi} {IRQ_LEVEL_HIGH}" for ppi in A64_TIMER_PPIS)
-    chosen_text = chosen_props(args, f"/pl011@{A64_UART:x}")
+    common = common_nodes(args, f"/pl011@{A64_UART:x}", ram_base, ram_size)
     return f"""/dts-v1/;
 
 / {{
@@ -188,14 +195,7 @@ def arm64_dts(args):
     model = "axvcpu example VMM, arm64 Linux VM";
     interrupt-parent = <&gic>;
 
-    chosen {{
-        {chosen_text}
-    }};
-
-    memory@{ram_base:x} {{
-        device_type = "memory";
-        reg = <{cells64(ram_base)} {cells64(ram_size)}>;
-    }};
+{common}
 
     cpus {{
         #address-cells = <1>;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "console_lines.hpp"
 #include "examples/vmm/devices.hpp"
 #include "examples/vmm/pl011.hpp"
 
@@ -21,11 +22,7 @@ using namespace axvcpu;
 
 namespace {
 
-// The console: the lines the UART printed.
-struct Lines {
-    static inline std::vector<std::string> printed;
-    static void println(std::string_view line) { printed.emplace_back(line); }
-};
+using test_console::Lines;
 
 using Uart = vmm::Pl011<Lines>;
 static_assert(vmm::DeviceModel<Uart>);
