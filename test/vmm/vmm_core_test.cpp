@@ -130,6 +130,16 @@ struct MockBoard {
         return std::nullopt;
     }
     static void set_irq_line(VCpu& vcpu, bool level) { irq_lines_set.emplace_back(vcpu.id(), level); }
+    // Board 22 has an interrupt controller model that takes SGIs: vector 9
+    // it takes, others it leaves to the core's mailboxes.
+    static inline std::vector<std::uint64_t> ipis_to_model;
+    static bool send_ipi(VCpu&, const exit::SendIPI& ipi)
+        requires(N == 22)
+    {
+        if (ipi.vector != 9) return false;
+        ipis_to_model.push_back(ipi.vector);
+        return true;
+    }
     static typename Arch::CreateConfig create_config(const vmm::VmDescription&, usize id) {
         return Arch::CreateConfig::scripted(scripts[id]);
     }
@@ -365,6 +375,19 @@ TEST_CASE("a device's interrupt reaches its vCPU through the controller: kicked 
     CHECK_FALSE(vm.devices.route_irq(GuestPhysAddr(testdev_base), 3));
     CHECK_FALSE(vm.devices.route_irq(GuestPhysAddr(line0_base), 0));
     CHECK_FALSE(vm.devices.route_irq(GuestPhysAddr(0x1234'0000), 1));
+}
+
+TEST_CASE("a board's send_ipi takes the IPIs its model handles; the rest reach the mailboxes") {
+    MockBoard<22>::scripts[0] = {AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(0x4000'1000), 0}),
+                                 AxVCpuExitReason(exit::SendIPI{0, 0b10, false, false, 9}),
+                                 AxVCpuExitReason(exit::SendIPI{0, 0b10, false, false, 4}), call(hc::result, 0),
+                                 power_off};
+    CHECK(boot<22>(2) == 0);
+    CHECK(MockBoard<22>::ipis_to_model == std::vector<std::uint64_t>{9});
+    std::vector<usize> posted;
+    vmm::Vmm<MockBoard<22>>::vm(0)->vcpus[1].mailbox.drain([&](usize vector) { posted.push_back(vector); });
+    CHECK(posted == std::vector<usize>{4});
+    CHECK(vmm::Vmm<MockBoard<22>>::ipis() == 2);
 }
 
 TEST_CASE("check_exits fails the run for an exit kind the VMM never saw") {
