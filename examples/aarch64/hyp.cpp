@@ -172,6 +172,7 @@ bool test_checks(u64 test);
 void raise_virtual_timer(VCpu& vcpu);
 void fill_list_registers(VCpu& vcpu);
 bool send_sgi(VCpu& vcpu, const exit::SendIPI& ipi);
+void forward_console_input(VCpu& vcpu);
 #endif
 
 const char* test_name(u64 id) {
@@ -291,6 +292,10 @@ struct Board {
         } else if (vector == hyp::hyp_timer_ppi) {
             hyp::hyp_timer_stop();
             probes.timer_irqs.fetch_add(1);
+#if EXAMPLE_VM_LINUX
+        } else if (vector == hyp::uart_intid) {
+            forward_console_input(vcpu);
+#endif
         } else if (vector == aarch64::vgic::maintenance_intid) {
             probes.maintenance_irqs.fetch_add(1);  // list registers ran dry: the next entry refills them
         }
@@ -304,8 +309,10 @@ struct Board {
     // interrupt; a level PPI left enabled would exit at every entry).
     static bool interrupt_pending(VCpu& vcpu) {
         // The Linux VM keeps the timer's PPI enabled (but while the guest
-        // handles it): its WFI-wake is the interrupt itself.
-        if constexpr (EXAMPLE_VM_LINUX != 0) return vcpu.arch_vcpu().interrupt_pending();
+        // handles it): its WFI-wake is the interrupt itself. A pending host
+        // interrupt (console input) also ends the wait: the guest resumes,
+        // as a WFI may, and the interrupt is taken as the entry's exit.
+        if constexpr (EXAMPLE_VM_LINUX != 0) return vcpu.arch_vcpu().interrupt_pending() || hyp::host_irq_pending();
         if (vcpu.arch_vcpu().interrupt_pending()) {
             hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, false);
             return true;
@@ -352,6 +359,15 @@ void with_gic(VCpu& vcpu, F&& f) {
 // line for this vCPU goes high.
 void raise_virtual_timer(VCpu& vcpu) {
     with_gic(vcpu, [&](hyp::Gic& gic) { (void)gic.set_level(vcpu.id(), hyp::guest_vtimer_ppi, true); });
+}
+
+// The host UART's received bytes go to the VM's PL011, whose line the
+// device table routes to the VGic's SPI 33.
+void forward_console_input(VCpu& vcpu) {
+    while (const std::optional<char> byte = hyp::Uart::getc()) {
+        (void)Vmm::with_device<vmm::Pl011<Out>>(*Vmm::vm(vcpu.vm_id()), GuestPhysAddr(abi::uart_base),
+                                                [&](vmm::Pl011<Out>& uart) { (void)uart.receive(*byte); });
+    }
 }
 
 bool send_sgi(VCpu& vcpu, const exit::SendIPI& ipi) {
@@ -697,6 +713,11 @@ extern "C" [[noreturn]] void hyp_main() {
     auto gic = hyp::Gic::create(hyp::Gic::Config{.vcpus = vm0.vcpus});
     if (!gic) hyp::semihost_exit(2);
     linux_gic.emplace(std::move(gic).value());
+#endif
+#if EXAMPLE_VM_LINUX
+    // Console input for the guest: the UART's interrupt, to CPU 0.
+    hyp::gic_enable_spi(hyp::uart_intid);
+    hyp::Uart::enable_receive_interrupt();
 #endif
     auto* vm = Vmm::create_vm(vm0);
     if (vm == nullptr) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "arch/aarch64/psci.hpp"
 #include "examples/vmm/console.hpp"
@@ -24,7 +25,16 @@ struct Uart {
         while ((mmio32(pl011_base + 0x18) & (1u << 5)) != 0) {}  // TXFF
         mmio32(pl011_base) = static_cast<unsigned char>(c);
     }
+    // A received byte, if one waits (FR.RXFE clear).
+    static std::optional<char> getc() {
+        if ((mmio32(pl011_base + 0x18) & (1u << 4)) != 0) return std::nullopt;
+        return static_cast<char>(mmio32(pl011_base) & 0xFF);
+    }
+    // UARTIMSC.RXIM and RTIM: a received byte raises the UART's interrupt
+    // (SPI 1, INTID 33, on QEMU virt).
+    static void enable_receive_interrupt() { mmio32(pl011_base + 0x38) = mmio32(pl011_base + 0x38) | (1u << 4) | (1u << 6); }
 };
+inline constexpr u32 uart_intid = 33;
 using Out = vmm::Console<Uart>;
 
 // --- Exit ----------------------------------------------------------------------
@@ -108,6 +118,23 @@ inline void gic_set_private_enabled(u32 intid, bool enabled) {
     mmio32(rd + 0x1'0000 + (enabled ? 0x100 : 0x180)) = 1u << intid;
     if (!enabled)
         while ((mmio32(rd) & (1u << 3)) != 0) {}
+}
+
+// SPI `intid` in group 1, routed to the CPU with affinity 0.0.0.0, enabled
+// at the distributor (GICD_IGROUPR, IPRIORITYR, IROUTER, ISENABLER).
+inline void gic_enable_spi(u32 intid) {
+    mmio32(gicd_base + 0x80 + 4 * (intid / 32)) = mmio32(gicd_base + 0x80 + 4 * (intid / 32)) | 1u << (intid % 32);
+    *reinterpret_cast<volatile unsigned char*>(gicd_base + 0x400 + intid) = 0x80;
+    mmio64(gicd_base + 0x6000 + 8 * intid) = 0;
+    mmio32(gicd_base + 0x100 + 4 * (intid / 32)) = 1u << (intid % 32);
+}
+
+// Whether a physical IRQ is pending at this CPU (ISR_EL1.I; IRQs stay
+// masked at EL2, so it waits to be taken as the next guest exit).
+inline bool host_irq_pending() {
+    u64 isr;
+    asm volatile("mrs %0, isr_el1" : "=r"(isr));
+    return (isr & (1u << 7)) != 0;
 }
 
 // Acknowledges and completes the highest-priority pending IRQ; 1023: none.
