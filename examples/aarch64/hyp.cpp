@@ -364,10 +364,7 @@ void raise_virtual_timer(VCpu& vcpu) {
 // The host UART's received bytes go to the VM's PL011, whose line the
 // device table routes to the VGic's SPI 33.
 void forward_console_input(VCpu& vcpu) {
-    while (const std::optional<char> byte = hyp::Uart::getc()) {
-        (void)Vmm::with_device<vmm::Pl011<Out>>(*Vmm::vm(vcpu.vm_id()), GuestPhysAddr(abi::uart_base),
-                                                [&](vmm::Pl011<Out>& uart) { (void)uart.receive(*byte); });
-    }
+    Vmm::receive_console_input<vmm::Pl011<Out>>(Vmm::vm(vcpu.vm_id()), GuestPhysAddr(abi::uart_base), &hyp::Uart::getc);
 }
 
 bool send_sgi(VCpu& vcpu, const exit::SendIPI& ipi) {

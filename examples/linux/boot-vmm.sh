@@ -36,23 +36,10 @@ while [ $# -gt 0 ]; do
 done
 here=$(dirname "$0")
 
+. "$here/vm-layout.sh"
+vm_layout "$arch" || { echo "boot-vmm: unknown ARCH '$arch' (riscv64 or arm64)" >&2; exit 2; }
 # panic=-1: a panic resets, which the hypervisor reports as a failure.
-bootargs="console=ttyS0 earlycon=sbi panic=-1 axvcpu.cpus=$cpus${input:+ axvcpu.input=$input}"
-case "$arch" in
-  riscv64)
-    # The Linux VM (examples/riscv64/README.md): RAM 0x90000000 + 256 MiB,
-    # kernel at RAM + 2 MiB, initramfs at 0x9c000000, tree at 0x9fe00000.
-    kernel_at=0x90200000 initrd_at=0x9c000000 dtb_at=0x9fe00000
-    qemu=(qemu-system-riscv64 -M virt -cpu rv64,h=true -m 1G -bios default) ;;
-  arm64)
-    # The Linux VM (examples/aarch64/README.md): RAM 0x50000000 + 256 MiB,
-    # kernel at its start, initramfs at 0x5c000000, tree at 0x5fe00000.
-    kernel_at=0x50000000 initrd_at=0x5c000000 dtb_at=0x5fe00000
-    bootargs=${bootargs/console=ttyS0 earlycon=sbi/console=ttyAMA0 earlycon=pl011,mmio32,0x09000000}
-    qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu "${BOOT_VMM_CPU:-cortex-a72}" -m 1G
-          -semihosting) ;;
-  *) echo "boot-vmm: unknown ARCH '$arch' (riscv64 or arm64)" >&2; exit 2 ;;
-esac
+bootargs="$console panic=-1 axvcpu.cpus=$cpus${input:+ axvcpu.input=$input}"
 
 "$here/fetch-kernel.sh" "$arch" "$kerneldir"
 

@@ -9,16 +9,9 @@ if [ $# -ne 2 ]; then
   exit 2
 fi
 arch=$1 hyp=$2
-case "$arch" in
-  riscv64)
-    dtb_at=0x9fe00000
-    qemu=(qemu-system-riscv64 -M virt -cpu rv64,h=true -m 1G -smp 1 -nographic -monitor none -bios default) ;;
-  arm64)
-    dtb_at=0x5fe00000
-    qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu cortex-a72 -m 1G -smp 1 -nographic
-          -monitor none -semihosting) ;;
-  *) echo "refuse-dtb: unknown ARCH '$arch' (riscv64 or arm64)" >&2; exit 2 ;;
-esac
+. "$(dirname "$0")/vm-layout.sh"
+vm_layout "$arch" || { echo "refuse-dtb: unknown ARCH '$arch' (riscv64 or arm64)" >&2; exit 2; }
+qemu+=(-smp 1 -nographic -monitor none)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$(dirname "$0")/guest-dtb.py" "$arch" "$work/elsewhere.dtb" --ram 0x80000000:0x40000000

@@ -656,12 +656,7 @@ void route_console_input(usize hart) {
 }
 
 void forward_console_input() {
-    auto* vm = Vmm::vm(0);
-    while (const std::optional<char> byte = example::Uart::getc()) {
-        if (vm == nullptr) continue;  // before the VM exists: dropped
-        (void)Vmm::with_device<vmm::Uart16550<Out>>(*vm, GuestPhysAddr(example::uart_base),
-                                                      [&](auto& uart) { (void)uart.receive(*byte); });
-    }
+    Vmm::receive_console_input<vmm::Uart16550<Out>>(Vmm::vm(0), GuestPhysAddr(example::uart_base), &example::Uart::getc);
 }
 
 std::atomic<std::uint32_t> harts_ready{0};

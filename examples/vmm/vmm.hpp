@@ -577,6 +577,15 @@ public:
     static bool with_device(Vm& vm, axvcpu::GuestPhysAddr addr, F&& f) {
         return vm.devices.template with_model<Model>(addr, static_cast<F&&>(f), LineChanges{vm});
     }
+    // Moves what the host console received (getc() until it has nothing)
+    // into the console model at `addr` (its receive), routing its
+    // interrupt; without a VM yet the bytes are dropped.
+    template <class Model, class GetC>
+    static void receive_console_input(Vm* vm, axvcpu::GuestPhysAddr addr, GetC&& getc) {
+        while (const std::optional<char> byte = getc()) {
+            if (vm != nullptr) (void)with_device<Model>(*vm, addr, [&](Model& model) { (void)model.receive(*byte); });
+        }
+    }
 
 private:
     static bool irq_line(const Vm& vm, usize index) { return (vm.irq_lines.load() >> index & 1) != 0; }
