@@ -17,12 +17,12 @@
 
 namespace axvcpu::riscv64 {
 
-// Host state the world switch must give back to the caller of run(): the
-// callee-saved registers of the psABI plus gp/tp (which a kernel may use
-// for globals and per-CPU data) and the trap set-up the guest run borrows.
+// Host state the world switch gives back to its caller: the registers it
+// keeps (ra, sp, gp and tp, which a kernel may use for globals and per-CPU
+// data, and s0; the compiler saves s1..s11 itself, see world_switch.hpp)
+// and the trap set-up the guest run borrows.
 struct HostContext {
-    std::uint64_t ra = 0, sp = 0, gp = 0, tp = 0;
-    std::array<std::uint64_t, 12> s{};  // s0..s11
+    std::uint64_t ra = 0, sp = 0, gp = 0, tp = 0, s0 = 0;
     std::uint64_t sstatus = 0, hstatus = 0, stvec = 0, sscratch = 0;
 };
 
@@ -53,12 +53,12 @@ struct SwitchContext {
 #define AXVCPU_RV64_HOST_SP 288
 #define AXVCPU_RV64_HOST_GP 296
 #define AXVCPU_RV64_HOST_TP 304
-#define AXVCPU_RV64_HOST_S 312
-#define AXVCPU_RV64_HOST_SSTATUS 408
-#define AXVCPU_RV64_HOST_HSTATUS 416
-#define AXVCPU_RV64_HOST_STVEC 424
-#define AXVCPU_RV64_HOST_SSCRATCH 432
-#define AXVCPU_RV64_CONTEXT_SIZE 440
+#define AXVCPU_RV64_HOST_S0 312
+#define AXVCPU_RV64_HOST_SSTATUS 320
+#define AXVCPU_RV64_HOST_HSTATUS 328
+#define AXVCPU_RV64_HOST_STVEC 336
+#define AXVCPU_RV64_HOST_SSCRATCH 344
+#define AXVCPU_RV64_CONTEXT_SIZE 352
 
 namespace offset {
 inline constexpr std::size_t guest_x = AXVCPU_RV64_GUEST_X;
@@ -70,7 +70,7 @@ inline constexpr std::size_t host_ra = AXVCPU_RV64_HOST_RA;
 inline constexpr std::size_t host_sp = AXVCPU_RV64_HOST_SP;
 inline constexpr std::size_t host_gp = AXVCPU_RV64_HOST_GP;
 inline constexpr std::size_t host_tp = AXVCPU_RV64_HOST_TP;
-inline constexpr std::size_t host_s = AXVCPU_RV64_HOST_S;
+inline constexpr std::size_t host_s0 = AXVCPU_RV64_HOST_S0;
 inline constexpr std::size_t host_sstatus = AXVCPU_RV64_HOST_SSTATUS;
 inline constexpr std::size_t host_hstatus = AXVCPU_RV64_HOST_HSTATUS;
 inline constexpr std::size_t host_stvec = AXVCPU_RV64_HOST_STVEC;
@@ -87,7 +87,7 @@ static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, ra) == offse
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sp) == offset::host_sp);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, gp) == offset::host_gp);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, tp) == offset::host_tp);
-static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, s) == offset::host_s);
+static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, s0) == offset::host_s0);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sstatus) == offset::host_sstatus);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, hstatus) == offset::host_hstatus);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, stvec) == offset::host_stvec);

@@ -129,7 +129,7 @@ public:
         // Whatever FP state the hart holds belongs to the vCPU bound before.
         fp_.load();
         bound_ = true;
-        enter_ = &axvcpu_rv64_enter_guest;
+        enter_ = &axvcpu_rv64_run_guest;
         load_hgatp();
         return ax_ok();
     }
@@ -148,7 +148,7 @@ public:
         // Nothing of this guest stays live on the hart.
         csr::write<csr::hgatp>(0);
         bound_ = false;
-        enter_ = &refuse_entry;
+        enter_ = &axvcpu_rv64_refuse_entry;
         return ax_ok();
     }
 
@@ -318,7 +318,7 @@ private:
         // Host interrupts are taken as exits while the guest runs; the
         // host must not take them itself in the middle of the switch.
         csr::clear<csr::sstatus>(csr::sstatus_bits::sie);
-        return enter_(&ctx_);
+        return riscv64::enter_guest(enter_, &ctx_);
     }
 
     // What decode_call and perform(action::Exit) do for the AxVisor
@@ -491,14 +491,12 @@ private:
         return resume();
     }
 
-    // The world switch while bound; otherwise refuse_entry, which returns
-    // not_entered without touching the hart. run() thus needs no bound_
-    // test before the switch on any exit: the pointer is loaded instead of
-    // the call's address being formed.
-    using EnterFn = std::uint64_t (*)(SwitchContext*);
+    // The world switch while bound; otherwise axvcpu_rv64_refuse_entry,
+    // which returns not_entered without touching the hart. run() thus
+    // needs no bound_ test before the switch on any exit: the pointer is
+    // loaded instead of the call's address being formed.
     static constexpr std::uint64_t not_entered = ~std::uint64_t{0};  // no real scause
-    static std::uint64_t refuse_entry(SwitchContext*) noexcept { return not_entered; }
-    EnterFn enter_ = &refuse_entry;
+    GuestEntry enter_ = &axvcpu_rv64_refuse_entry;
 
     SwitchContext ctx_{};
     AxError error_ = AxError::Unsupported;

@@ -4,16 +4,30 @@
 // translation unit that includes this header emits it and the linker keeps
 // exactly one copy per final link (test/riscv64/two_tu_*.cpp prove it).
 //
-//   std::uint64_t axvcpu_rv64_enter_guest(SwitchContext* ctx)
-//     Saves the host's callee-saved registers, trap vector and sscratch in
+//   axvcpu_rv64_run_guest (a0 = ctx)
+//     Saves the host's ra, sp, gp, tp, s0, trap vector and sscratch in
 //     ctx->host, swaps the guest's HS-level sstatus/hstatus in, loads all 31
 //     guest GPRs and sret's into the guest. Any trap from the guest lands at
 //     the exit label, which saves the 31 GPRs, sepc and the guest's
 //     sstatus/hstatus into ctx->guest, restores the host and returns the
-//     trap's scause (VCpu calls it through a pointer that, while unbound,
-//     points at a stub returning a cause no trap has).
+//     trap's scause in a0.
+//     It does not follow the C calling convention: it returns with every
+//     register but s0, sp, gp and tp holding guest values. Its C++ caller,
+//     enter_guest() below, says so in an asm clobber list, so the compiler
+//     saves s1..s11 once per function, not once per guest entry, and
+//     reloads a value it needs after the switch from its frame (one load,
+//     where a register the switch kept would cost a store and a load on
+//     every entry). s0 is kept because it may be the frame pointer, which
+//     an asm statement cannot clobber.
 //     Call with sstatus.SIE clear, on a hart whose hgatp/VS CSRs hold this
 //     guest.
+//
+//   axvcpu_rv64_refuse_entry: the same convention, returns ~0 (no scause
+//     has that value) without touching the hart; VCpu points at it while
+//     unbound.
+//
+//   std::uint64_t axvcpu_rv64_enter_guest(SwitchContext* ctx)
+//     run_guest behind the C ABI.
 //
 // guest_access<Op>(addr, value), below, is the other half: one hypervisor
 // load or store as the guest would see it.
@@ -32,31 +46,21 @@
 #define AXVCPU_RV64_OFF(name) AXVCPU_RV64_STR(AXVCPU_RV64_##name)
 
 static_assert(axvcpu::riscv64::offset::guest_x == 0, "the GPR save code below assumes x[] at offset 0");
-static_assert(axvcpu::riscv64::offset::host_s + 88 < axvcpu::riscv64::offset::host_sstatus);
 
 asm(R"(
 .pushsection .text.axvcpu_rv64_world_switch,"axG",@progbits,axvcpu_rv64_world_switch,comdat
-.globl axvcpu_rv64_enter_guest
-.type axvcpu_rv64_enter_guest, @function
+# Uncompressed, so the exit path after the jal is 4-byte aligned.
+.option push
+.option norvc
+.globl axvcpu_rv64_run_guest
+.type axvcpu_rv64_run_guest, @function
 .balign 4
-axvcpu_rv64_enter_guest:
+axvcpu_rv64_run_guest:
     sd ra, )" AXVCPU_RV64_OFF(HOST_RA) R"((a0)
     sd sp, )" AXVCPU_RV64_OFF(HOST_SP) R"((a0)
     sd gp, )" AXVCPU_RV64_OFF(HOST_GP) R"((a0)
     sd tp, )" AXVCPU_RV64_OFF(HOST_TP) R"((a0)
-    addi t0, a0, )" AXVCPU_RV64_OFF(HOST_S) R"(
-    sd s0, 0(t0)
-    sd s1, 8(t0)
-    sd s2, 16(t0)
-    sd s3, 24(t0)
-    sd s4, 32(t0)
-    sd s5, 40(t0)
-    sd s6, 48(t0)
-    sd s7, 56(t0)
-    sd s8, 64(t0)
-    sd s9, 72(t0)
-    sd s10, 80(t0)
-    sd s11, 88(t0)
+    sd s0, )" AXVCPU_RV64_OFF(HOST_S0) R"((a0)
     # The guest's SPP/SPIE and SPV/SPVP decide where sret goes.
     ld t0, )" AXVCPU_RV64_OFF(GUEST_SSTATUS) R"((a0)
     csrrw t0, sstatus, t0
@@ -66,8 +70,67 @@ axvcpu_rv64_enter_guest:
     sd t0, )" AXVCPU_RV64_OFF(HOST_HSTATUS) R"((a0)
     ld t0, )" AXVCPU_RV64_OFF(GUEST_SEPC) R"((a0)
     csrw sepc, t0
-    # Guest traps must come back here, not to the host's handler.
-    la t0, .Laxvcpu_rv64_guest_exit
+    # Guest traps must come back here, not to the host's handler: the exit
+    # path follows the jal, which leaves its address in t0 (one
+    # instruction where la takes two).
+    jal t0, .Laxvcpu_rv64_entry_tail
+    # stvec in direct mode needs 4-byte alignment, which norvc gives.
+.Laxvcpu_rv64_guest_exit:
+    # Swap: a0 = ctx, sscratch = the guest's a0.
+    csrrw a0, sscratch, a0
+    sd x1, 8(a0)
+    sd x2, 16(a0)
+    sd x3, 24(a0)
+    sd x4, 32(a0)
+    sd x5, 40(a0)
+    sd x6, 48(a0)
+    sd x7, 56(a0)
+    sd x8, 64(a0)
+    sd x9, 72(a0)
+    sd x11, 88(a0)
+    sd x12, 96(a0)
+    sd x13, 104(a0)
+    sd x14, 112(a0)
+    sd x15, 120(a0)
+    sd x16, 128(a0)
+    sd x17, 136(a0)
+    sd x18, 144(a0)
+    sd x19, 152(a0)
+    sd x20, 160(a0)
+    sd x21, 168(a0)
+    sd x22, 176(a0)
+    sd x23, 184(a0)
+    sd x24, 192(a0)
+    sd x25, 200(a0)
+    sd x26, 208(a0)
+    sd x27, 216(a0)
+    sd x28, 224(a0)
+    sd x29, 232(a0)
+    sd x30, 240(a0)
+    sd x31, 248(a0)
+    # The host's sscratch back, the guest's a0 out, in one swap.
+    ld t1, )" AXVCPU_RV64_OFF(HOST_SSCRATCH) R"((a0)
+    csrrw t0, sscratch, t1
+    sd t0, 80(a0)
+    ld t0, )" AXVCPU_RV64_OFF(HOST_STVEC) R"((a0)
+    csrw stvec, t0
+    csrr t0, sepc
+    sd t0, )" AXVCPU_RV64_OFF(GUEST_SEPC) R"((a0)
+    ld t0, )" AXVCPU_RV64_OFF(HOST_SSTATUS) R"((a0)
+    csrrw t0, sstatus, t0
+    sd t0, )" AXVCPU_RV64_OFF(GUEST_SSTATUS) R"((a0)
+    ld t0, )" AXVCPU_RV64_OFF(HOST_HSTATUS) R"((a0)
+    csrrw t0, hstatus, t0
+    sd t0, )" AXVCPU_RV64_OFF(GUEST_HSTATUS) R"((a0)
+    ld ra, )" AXVCPU_RV64_OFF(HOST_RA) R"((a0)
+    ld sp, )" AXVCPU_RV64_OFF(HOST_SP) R"((a0)
+    ld gp, )" AXVCPU_RV64_OFF(HOST_GP) R"((a0)
+    ld tp, )" AXVCPU_RV64_OFF(HOST_TP) R"((a0)
+    ld s0, )" AXVCPU_RV64_OFF(HOST_S0) R"((a0)
+    csrr a0, scause
+    ret
+
+.Laxvcpu_rv64_entry_tail:
     csrrw t0, stvec, t0
     sd t0, )" AXVCPU_RV64_OFF(HOST_STVEC) R"((a0)
     # sscratch carries ctx across the guest run to the exit path.
@@ -105,74 +168,50 @@ axvcpu_rv64_enter_guest:
     ld x31, 248(a0)
     ld x10, 80(a0)
     sret
+.size axvcpu_rv64_run_guest, . - axvcpu_rv64_run_guest
+.option pop
 
-    # stvec in direct mode needs 4-byte alignment.
+.globl axvcpu_rv64_refuse_entry
+.type axvcpu_rv64_refuse_entry, @function
 .balign 4
-.Laxvcpu_rv64_guest_exit:
-    # Swap: a0 = ctx, sscratch = the guest's a0.
-    csrrw a0, sscratch, a0
-    sd x1, 8(a0)
-    sd x2, 16(a0)
-    sd x3, 24(a0)
-    sd x4, 32(a0)
-    sd x5, 40(a0)
-    sd x6, 48(a0)
-    sd x7, 56(a0)
-    sd x8, 64(a0)
-    sd x9, 72(a0)
-    sd x11, 88(a0)
-    sd x12, 96(a0)
-    sd x13, 104(a0)
-    sd x14, 112(a0)
-    sd x15, 120(a0)
-    sd x16, 128(a0)
-    sd x17, 136(a0)
-    sd x18, 144(a0)
-    sd x19, 152(a0)
-    sd x20, 160(a0)
-    sd x21, 168(a0)
-    sd x22, 176(a0)
-    sd x23, 184(a0)
-    sd x24, 192(a0)
-    sd x25, 200(a0)
-    sd x26, 208(a0)
-    sd x27, 216(a0)
-    sd x28, 224(a0)
-    sd x29, 232(a0)
-    sd x30, 240(a0)
-    sd x31, 248(a0)
-    csrr t0, sscratch
-    sd t0, 80(a0)
-    ld t0, )" AXVCPU_RV64_OFF(HOST_SSCRATCH) R"((a0)
-    csrw sscratch, t0
-    ld t0, )" AXVCPU_RV64_OFF(HOST_STVEC) R"((a0)
-    csrw stvec, t0
-    csrr t0, sepc
-    sd t0, )" AXVCPU_RV64_OFF(GUEST_SEPC) R"((a0)
-    ld t0, )" AXVCPU_RV64_OFF(HOST_SSTATUS) R"((a0)
-    csrrw t0, sstatus, t0
-    sd t0, )" AXVCPU_RV64_OFF(GUEST_SSTATUS) R"((a0)
-    ld t0, )" AXVCPU_RV64_OFF(HOST_HSTATUS) R"((a0)
-    csrrw t0, hstatus, t0
-    sd t0, )" AXVCPU_RV64_OFF(GUEST_HSTATUS) R"((a0)
-    ld ra, )" AXVCPU_RV64_OFF(HOST_RA) R"((a0)
-    ld sp, )" AXVCPU_RV64_OFF(HOST_SP) R"((a0)
-    ld gp, )" AXVCPU_RV64_OFF(HOST_GP) R"((a0)
-    ld tp, )" AXVCPU_RV64_OFF(HOST_TP) R"((a0)
-    addi t0, a0, )" AXVCPU_RV64_OFF(HOST_S) R"(
-    ld s0, 0(t0)
-    ld s1, 8(t0)
-    ld s2, 16(t0)
-    ld s3, 24(t0)
-    ld s4, 32(t0)
-    ld s5, 40(t0)
-    ld s6, 48(t0)
-    ld s7, 56(t0)
-    ld s8, 64(t0)
-    ld s9, 72(t0)
-    ld s10, 80(t0)
-    ld s11, 88(t0)
-    csrr a0, scause
+axvcpu_rv64_refuse_entry:
+    li a0, -1
+    ret
+.size axvcpu_rv64_refuse_entry, . - axvcpu_rv64_refuse_entry
+
+# The C ABI wrapper: keeps ra and s1..s11, which run_guest hands back
+# clobbered, on the stack.
+.globl axvcpu_rv64_enter_guest
+.type axvcpu_rv64_enter_guest, @function
+.balign 4
+axvcpu_rv64_enter_guest:
+    addi sp, sp, -96
+    sd ra, 0(sp)
+    sd s1, 8(sp)
+    sd s2, 16(sp)
+    sd s3, 24(sp)
+    sd s4, 32(sp)
+    sd s5, 40(sp)
+    sd s6, 48(sp)
+    sd s7, 56(sp)
+    sd s8, 64(sp)
+    sd s9, 72(sp)
+    sd s10, 80(sp)
+    sd s11, 88(sp)
+    call axvcpu_rv64_run_guest
+    ld ra, 0(sp)
+    ld s1, 8(sp)
+    ld s2, 16(sp)
+    ld s3, 24(sp)
+    ld s4, 32(sp)
+    ld s5, 40(sp)
+    ld s6, 48(sp)
+    ld s7, 56(sp)
+    ld s8, 64(sp)
+    ld s9, 72(sp)
+    ld s10, 80(sp)
+    ld s11, 88(sp)
+    addi sp, sp, 96
     ret
 .size axvcpu_rv64_enter_guest, . - axvcpu_rv64_enter_guest
 
@@ -180,10 +219,36 @@ axvcpu_rv64_enter_guest:
 )");
 
 extern "C" {
+// Runs the guest until its next trap to HS-mode and returns scause. The C
+// ABI entry; library code uses axvcpu::riscv64::enter_guest().
 std::uint64_t axvcpu_rv64_enter_guest(axvcpu::riscv64::SwitchContext* ctx);
+// The two entries with run_guest's convention, for enter_guest() only.
+void axvcpu_rv64_run_guest();
+void axvcpu_rv64_refuse_entry();
 }
 
 namespace axvcpu::riscv64 {
+
+// Which switch enter_guest() calls: the world switch, or the refusal an
+// unbound vCPU gets.
+using GuestEntry = void (*)();
+
+// Calls `entry` (axvcpu_rv64_run_guest or axvcpu_rv64_refuse_entry) on
+// `ctx` and returns its a0. The call clobbers every register but s0, sp,
+// gp and tp (see the header comment), so the compiler saves only
+// values live across it.
+[[gnu::always_inline]] inline std::uint64_t enter_guest(GuestEntry entry, SwitchContext* ctx) noexcept {
+    register std::uint64_t a0 asm("a0") = reinterpret_cast<std::uint64_t>(ctx);
+    // In a register the call clobbers anyway, so the kept ones stay free
+    // for the caller's values.
+    register GuestEntry t0 asm("t0") = entry;
+    asm volatile("jalr ra, 0(t0)"
+                 : "+r"(a0), "+r"(t0)
+                 :
+                 : "ra", "t1", "t2", "t3", "t4", "t5", "t6", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
+                   "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "memory");
+    return a0;
+}
 
 // The hypervisor load/store instructions guest_access performs.
 enum class GuestAccessOp : std::uint8_t { hlvx_hu, hlv_bu, hlv_d, hsv_b };

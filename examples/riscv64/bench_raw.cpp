@@ -66,7 +66,7 @@ extern "C" void raw_main(std::uint64_t, std::uint64_t) {
     ctx.guest.hstatus = csr::hstatus_bits::spv | csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64;
     auto& x = ctx.guest.x;
     for (;;) {
-        const std::uint64_t scause = axvcpu_rv64_enter_guest(&ctx);
+        const std::uint64_t scause = rv::enter_guest(&axvcpu_rv64_run_guest, &ctx);
         if (scause == rv::cause::ecall_from_vs) {
             ctx.guest.sepc += 4;
             if (x[17] == rv::sbi::eid::axvisor_hypercall) {
