@@ -3,13 +3,17 @@
 
 Usage: check.py ARCH SOURCE_ROOT WORK_DIR [-D...]
 
-Each step runs at -O2 and -Os, and at -O0 with -DNDEBUG (Boost.Outcome keeps
-an assert(false) on a path it proves unreachable; optimised builds drop the
-reference, an unoptimised kernel build must define NDEBUG or provide
-__assert_fail).
+Steps 2 and 3 run at -O2 and -Os, and at -O0 with -DNDEBUG (Boost.Outcome
+keeps an assert(false) on a path it proves unreachable; optimised builds drop
+the reference, an unoptimised kernel build must define NDEBUG or provide
+__assert_fail). Independent compiler runs go in parallel, one per CPU.
 
 1. Every public header compiles on its own with kernel flags
-   (-ffreestanding -fno-exceptions -fno-rtti -nostdlib).
+   (-ffreestanding -fno-exceptions -fno-rtti -nostdlib), checked once, at
+   -O2 and with -fsyntax-only: a header alone instantiates nothing whose code
+   the optimisation level could change, and what generates code (the world
+   switches' top-level asm, every member of each VCpu) is compiled in full
+   by step 2 at every level.
 2. instantiate.cpp (AxVCpu + AxPerCpu over trivial policies) compiles to an
    object whose undefined symbols are at most memcpy/memset/memmove/memcmp/abort,
    and links into a static image with the project's libc.cpp and a stub _start.
@@ -21,7 +25,10 @@ __assert_fail).
    produce any for the library's types. A canary with a virtual function
    proves the scan sees such symbols at all.
 """
+import concurrent.futures
+import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +54,17 @@ def run(cmd):
     return proc.stdout
 
 
+def run_all(cmds):
+    """Runs independent compiler commands in parallel; fails like run()."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        failures = [r for r in pool.map(lambda c: subprocess.run(c, capture_output=True, text=True), cmds)
+                    if r.returncode != 0]
+    if failures:
+        r = failures[0]
+        print("$ " + " ".join(r.args) + "\n" + r.stdout + r.stderr)
+        raise SystemExit(1)
+
+
 def main() -> int:
     arch, root = sys.argv[1], pathlib.Path(sys.argv[2])
     defines = sys.argv[4:]
@@ -56,8 +74,12 @@ def main() -> int:
         # means this guarantee is unchecked, which must not pass quietly.
         print(f"{compiler} not installed: cannot check {arch} (run .ci/install-deps.sh)")
         return 1
+    work_root = pathlib.Path(sys.argv[3])
+    status = check_headers(arch, root, work_root / f"freestanding-{arch}-headers", defines + ["-O2"])
+    if status != 0:
+        return status
     for opt in (["-O2"], ["-Os"], ["-O0", "-DNDEBUG"]):
-        work = pathlib.Path(sys.argv[3]) / f"freestanding-{arch}{opt[0]}"
+        work = work_root / f"freestanding-{arch}{opt[0]}"
         print(f"--- {arch} {' '.join(opt)}")
         status = check(arch, root, work, defines + opt)
         if status != 0:
@@ -65,28 +87,67 @@ def main() -> int:
     return 0
 
 
-def check(arch, root, work, defines) -> int:
-    compiler, arch_flags, link_flags = ARCHES[arch]
+def kernel_flags(arch, root, work, defines):
     work.mkdir(parents=True, exist_ok=True)
     # Debian's cross libc lacks the lp64 stubs header that <cstdint> wants
     # under -mabi=lp64; the kernel build provides an empty one.
     (work / "gnu").mkdir(exist_ok=True)
     (work / "gnu" / "stubs-lp64.h").write_text("")
-    cflags = COMMON + arch_flags + defines + [f"-I{root / 'include'}", f"-I{root}", f"-I{work}"]
-    nm = "nm"
+    return COMMON + ARCHES[arch][1] + defines + [f"-I{root / 'include'}", f"-I{root}", f"-I{work}"]
 
-    objects = []
+
+def check_headers(arch, root, work, defines) -> int:
+    compiler = ARCHES[arch][0]
+    cflags = kernel_flags(arch, root, work, defines)
+    tus = []
     headers = sorted(p for p in (root / "include" / "axvcpu").glob("*.hpp") if p.name not in HOSTED_ONLY)
-    for header in headers:
-        tu = work / f"header_{header.stem}.cpp"
-        tu.write_text(f"#include <axvcpu/{header.name}>\n")
-        obj = work / f"header_{header.stem}.o"
-        run([compiler] + cflags + ["-c", str(tu), "-o", str(obj)])
-        objects.append(obj)
+    arch_headers = sorted((root / "arch" / arch).glob("*.hpp")) if (root / "arch" / arch).is_dir() else []
+    for include in [f"axvcpu/{h.name}" for h in headers] + [f"arch/{arch}/{h.name}" for h in arch_headers]:
+        tu = work / ("header_" + include.replace("/", "_").removesuffix(".hpp") + ".cpp")
+        tu.write_text(f"#include <{include}>\n")
+        tus.append(tu)
+    run_all([[compiler] + cflags + ["-fsyntax-only", str(tu)] for tu in tus])
     print(f"{arch}: {len(headers)} public headers compile freestanding")
+    if arch_headers:
+        print(f"{arch}: {len(arch_headers)} arch/{arch} headers compile freestanding")
+    # A header alone emits no vtable whatever it declares; the source says
+    # it: no virtual function, typeid or dynamic_cast in any of them.
+    for header in headers + arch_headers:
+        code = strip_comments_and_strings(header.read_text())
+        found = sorted(set(re.findall(r"\b(virtual|typeid|dynamic_cast)\b", code)))
+        if found:
+            print(f"{arch}: {header.relative_to(root)} uses {', '.join(found)}")
+            return 1
+    print(f"{arch}: no virtual, typeid or dynamic_cast in {len(headers) + len(arch_headers)} headers")
+    return 0
+
+
+def strip_comments_and_strings(code):
+    """C++ source without comments and string or character literals (raw
+    strings included), so prose about virtual timers does not count."""
+    pattern = re.compile(r'//[^\n]*|/\*.*?\*/|R"([^(]*)\(.*?\)\1"|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'',
+                         re.DOTALL)
+    return pattern.sub(" ", code)
+
+
+def check(arch, root, work, defines) -> int:
+    compiler, _, link_flags = ARCHES[arch]
+    cflags = kernel_flags(arch, root, work, defines)
+    nm = "nm"
+    objects = []
 
     main_obj = work / "instantiate.o"
-    run([compiler] + cflags + ["-c", str(root / "test" / "freestanding" / "instantiate.cpp"), "-o", str(main_obj)])
+    arch_obj = work / "instantiate_arch.o"
+    has_arch = (root / "arch" / arch).is_dir()
+    runtime = [work / "libc.o", work / "start.o"]
+    # Every object of this level, in parallel.
+    run_all([[compiler] + cflags + ["-c", str(root / "test" / "freestanding" / "instantiate.cpp"), "-o",
+                                    str(main_obj)]] +
+            ([[compiler] + cflags + ["-c", str(root / "test" / "freestanding" / "instantiate_arch.cpp"), "-o",
+                                     str(arch_obj)]] if has_arch else []) +
+            [[compiler] + cflags + ["-fno-tree-loop-distribute-patterns", "-c", str(src), "-o", str(obj)]
+             for src, obj in zip((root / "examples" / "common" / "libc.cpp",
+                                  root / "test" / "freestanding" / "start.cpp"), runtime)])
     objects.append(main_obj)
     undefined = set(run([nm, "-u", "--format=just-symbols", str(main_obj)]).split())
     extra = undefined - ALLOWED_UNDEFINED
@@ -95,28 +156,13 @@ def check(arch, root, work, defines) -> int:
         return 1
     print(f"{arch}: undefined symbols of an AxVCpu user: {sorted(undefined) or 'none'}")
 
-    if (root / "arch" / arch).is_dir():
-        arch_headers = sorted((root / "arch" / arch).glob("*.hpp"))
-        for header in arch_headers:
-            tu = work / f"arch_{header.stem}.cpp"
-            tu.write_text(f"#include <arch/{arch}/{header.name}>\n")
-            run([compiler] + cflags + ["-c", str(tu), "-o", str(work / f"arch_{header.stem}.o")])
-        arch_obj = work / "instantiate_arch.o"
-        run([compiler] + cflags + ["-c", str(root / "test" / "freestanding" / "instantiate_arch.cpp"),
-                                   "-o", str(arch_obj)])
+    if has_arch:
         objects.append(arch_obj)
         extra = set(run([nm, "-u", "--format=just-symbols", str(arch_obj)]).split()) - ALLOWED_UNDEFINED
         if extra:
             print(f"{arch}: instantiate_arch.o needs symbols a kernel does not have: {sorted(extra)}")
             return 1
-        print(f"{arch}: {len(arch_headers)} arch/{arch} headers and every member of its VCpu compile freestanding")
-
-    runtime = []
-    for name, src in (("libc", root / "examples" / "common" / "libc.cpp"),
-                      ("start", root / "test" / "freestanding" / "start.cpp")):
-        obj = work / f"{name}.o"
-        run([compiler] + cflags + ["-fno-tree-loop-distribute-patterns", "-c", str(src), "-o", str(obj)])
-        runtime.append(obj)
+        print(f"{arch}: every member of its VCpu compiles freestanding")
     image = work / "image.elf"
     run([compiler] + cflags + link_flags + ["-Wl,-e,_start", "-o", str(image)] +
         [str(o) for o in [main_obj] + runtime] + ["-lgcc"])
