@@ -40,7 +40,7 @@ check("meson.build axvcpu_headers", set(re.findall(r"'include/axvcpu/([^']+)'", 
       "include/axvcpu")
 
 readme = read("README.md")
-for arch in ("aarch64", "riscv64"):
+for arch in ("aarch64", "riscv64", "x86_64"):
     present = headers(f"arch/{arch}")
     example = os.path.join("examples", arch, "meson.build")
     if os.path.exists(os.path.join(root, example)):

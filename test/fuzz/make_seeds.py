@@ -137,6 +137,29 @@ write("devices", "uart16550_linux",
       uw(4, 0x1A) + ur(6) + uw(0, 0x55) + ur(0) + uw(4, 0x0B) + ur(6) + uw(7, 0xA5) + ur(7) +
       ur(0, 1) + uw(0, 0x41, 2) + ur(8) + uw(0xFF, 1) + uw(0, ord("\n")))
 
+# x86_64_decode: mode (0 16-bit, 1 32-bit, 2 64-bit), count, 15 instruction
+# bytes, selector (low nibble: SVM exit code index in x86_64_decode.cpp's
+# codes, bit 4: next RIP = RIP + length; high nibble: VMX reason index),
+# EXITINFO1/qualification, EXITINFO2/GPA, RIP, length, raw, RAX..R15.
+def x86(insn, selector, info1=0, info2=0xFEB0_0010, length=3, mode=2, rip=0x10_0040, raw=0x8000_00F0):
+    body = bytes(insn) + bytes(15 - len(insn))
+    regs = b"".join(u64(0x1111_1111_1111_1111 * (i % 15 + 1)) for i in range(16))
+    return u8(mode, len(insn)) + body + u8(selector) + u64(info1) + u64(info2) + u64(rip) + u64(length) + u64(raw) + regs
+
+write("x86_64_decode", "npf_mov_store", x86([0x89, 0x48, 0x10], 0x02, info1=(1 << 32) | 6))
+write("x86_64_decode", "npf_movzx_rip", x86([0x44, 0x0F, 0xB7, 0x15, 0, 1, 0, 0], 0x22, info1=1 << 32))
+write("x86_64_decode", "npf_mov_ah", x86([0x8A, 0x63, 0x30], 0x22, info1=1 << 32))
+write("x86_64_decode", "npf_movabs", x86([0x48, 0xA1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11], 0x02))
+write("x86_64_decode", "npf_imm32_bits32", x86([0xC6, 0x05, 0x10, 0x00, 0xB0, 0xFE, 0x5A], 0x02, info1=2, mode=1))
+write("x86_64_decode", "bits16_modrm", x86([0xC6, 0x86, 0x34, 0x12, 0x05], 0x02, info1=2, mode=0))
+write("x86_64_decode", "lock_add", x86([0xF0, 0x01, 0x08], 0x02, info1=2))
+write("x86_64_decode", "rep_movs", x86([0xF3, 0xA4], 0x02, info1=2))
+write("x86_64_decode", "ioio_out", x86([0xEE], 0x11, info1=0x03F8_0000 | 0x10 | 0x200, length=1))
+write("x86_64_decode", "ioio_rep_outs", x86([0xF3, 0x6E], 0x11, info1=0x03F8_0000 | 0x10 | 0x8 | 0x4, length=2))
+write("x86_64_decode", "vmx_ept_write", x86([0x48, 0x89, 0x13], 0x24, info1=0x182))
+write("x86_64_decode", "vmx_io_in", x86([0xE5, 0x60], 0x10, info1=0x0060_0000 | 3 | 8 | 0x40, length=2))
+write("x86_64_decode", "msr_write", x86([0x0F, 0x30], 0x04, info1=1, length=2))
+
 # fdt: the blobs dtc builds from the fdt suite's trees (test/vmm/fdt/*.dts),
 # one also as a version 16 blob, and the smallest tree there is. Needs dtc
 # (device-tree-compiler); without it the committed seeds stay as they are.
