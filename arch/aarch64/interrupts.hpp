@@ -60,12 +60,15 @@ unsigned flush_queue(IrqQueue<N>& queue, unsigned lr_count, std::uint64_t& hcr, 
         // ones lowest first: an idle interface costs no LR reads at all.
         const std::uint64_t present = present_lrs(lr_count) & ~reserved;
         std::uint64_t empty = reg::read_ich_elrsr_el2() & present;
-        while (const std::optional<usize> vector = queue.front()) {
+        // Tested with empty(), not through front()'s optional: GCC then
+        // keeps the loop in registers.
+        while (!queue.empty()) {
+            const usize vector = queue.front().value_or(0);
             bool merged = false;
             for (std::uint64_t busy = ~empty & present; busy != 0; busy &= busy - 1) {
                 const auto i = static_cast<unsigned>(std::countr_zero(busy));
                 const std::uint64_t lr = reg::access_ich_lr(i, false);
-                if ((lr & lr_intid_mask) == *vector) {
+                if ((lr & lr_intid_mask) == vector) {
                     // Already pending: nothing to add. Active: make it active and pending.
                     reg::access_ich_lr(i, true, lr | lr_state_pending);
                     merged = true;
@@ -74,7 +77,7 @@ unsigned flush_queue(IrqQueue<N>& queue, unsigned lr_count, std::uint64_t& hcr, 
             }
             if (!merged) {
                 if (empty == 0) break;  // all busy: wait for the maintenance interrupt
-                reg::access_ich_lr(static_cast<unsigned>(std::countr_zero(empty)), true, pending_lr(*vector));
+                reg::access_ich_lr(static_cast<unsigned>(std::countr_zero(empty)), true, pending_lr(vector));
                 empty &= empty - 1;
                 ++placed;
             }

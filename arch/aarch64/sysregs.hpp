@@ -110,7 +110,7 @@ AXVCPU_A64_SYSREG(ich_ap1r0_el2, "S3_4_C12_C9_0")
         return value;
 
 // Reads (write = false) or writes list register `index` (0..15).
-inline std::uint64_t access_ich_lr(unsigned index, bool write, std::uint64_t value = 0) noexcept {
+[[gnu::always_inline]] inline std::uint64_t access_ich_lr(unsigned index, bool write, std::uint64_t value = 0) noexcept {
     switch (index) {
         AXVCPU_A64_ICH_LR(0, "C12", "0")
         AXVCPU_A64_ICH_LR(1, "C12", "1")

@@ -43,7 +43,7 @@ inline constexpr std::uint64_t hc_inject = vmm::hypercall::inject;        // inj
 inline constexpr std::uint64_t hc_timer = vmm::hypercall::host_timer;     // x1 != 0: fire a host timer IRQ in x1 ticks; returns how many fired
 inline constexpr std::uint64_t hc_nop = vmm::hypercall::nop;              // returns 0 (benchmark round trip)
 inline constexpr std::uint64_t hc_bench = vmm::hypercall::bench;          // x1 = measurement id, x2 = instructions
-inline constexpr std::uint64_t hc_bench_raw = vmm::hypercall::bench_raw;  // next hc_nops go through the minimal switch
+inline constexpr std::uint64_t hc_bench_raw = vmm::hypercall::bench_raw;  // the VMM answers from its hand-written twin of the benchmark loop until hc_bench_end
 inline constexpr std::uint64_t hc_bench_begin = vmm::hypercall::bench_begin;  // the VMM answers from its benchmark loop...
 inline constexpr std::uint64_t hc_bench_end = vmm::hypercall::bench_end;      // ...until this call
 inline constexpr std::uint64_t hc_ack = vmm::hypercall::ack_vi;           // HCR_EL2.VI delivery: returns the vector taken (1023: none)
