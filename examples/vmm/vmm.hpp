@@ -88,9 +88,24 @@ public:
 
     // --- Set-up -----------------------------------------------------------------
 
-    // Once, on the boot CPU, before any VM exists: where stage-2 tables come
-    // from and how many physical CPUs there are.
+    // On the boot CPU, before any VM runs: where stage-2 tables come from and
+    // how many physical CPUs there are. It starts the VMM afresh (no VM,
+    // idle CPUs, every count zero), so a host test can boot one machine
+    // after another over the same board.
     static void init(std::uintptr_t pool_base, u64 pool_bytes, usize host_cpus) noexcept {
+        for (auto& slot : vms_) slot.reset();
+        for (CpuState& cpu : cpus_) {
+            cpu.runnable = {};
+            cpu.count = cpu.next = cpu.running_vcpu = 0;
+            cpu.running_vm = nullptr;
+        }
+        test_id_ = 0;
+        failures_.store(0);
+        ipis_.store(0);
+        exit_count_.store(0);
+        traced_count_.store(0);
+        for (std::atomic<u64>& count : exit_counts_) count.store(0);
+        quiet_.store(0);
         frames_.init(pool_base, pool_bytes);
         host_cpus_ = host_cpus;
     }

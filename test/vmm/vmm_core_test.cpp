@@ -1,7 +1,9 @@
 // The example VMM core (examples/vmm/) on the host: its run loop, VM table,
 // mailboxes, device dispatch and verdict, driven over the scripted mock
 // arch policy by a board that records what the core asked of it. Each test
-// case uses its own board type, so each gets a fresh, static VMM.
+// boots numbered machines, each made fresh (the board's reset, the core's
+// init) before the test sets it up; they share two board types, as every
+// board type instantiates the whole core.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -32,11 +34,11 @@ struct IdleForever {};
 constexpr std::uint64_t testdev_base = 0x0b00'0000;
 constexpr std::uint64_t echo_base = 0x0a00'0000;
 
-template <int N>
-struct MockBoard;
+template <bool TakesSgi>
+struct Board;
 
-template <int N>
-struct MockHost : vmm::HostApi<MockBoard<N>>, ThreadLocalCurrentVCpu {
+template <bool TakesSgi>
+struct MockHost : vmm::HostApi<Board<TakesSgi>>, ThreadLocalCurrentVCpu {
     static std::uint64_t current_ticks() { return 0; }
     static std::uint64_t ticks_to_nanos(std::uint64_t ticks) { return ticks; }
     static std::uint64_t nanos_to_ticks(std::uint64_t nanos) { return nanos; }
@@ -78,9 +80,11 @@ struct MockController {
 static_assert(vmm::InterruptController<MockController> && vmm::DrivesInterrupt<LineDevice>);
 constexpr std::uint64_t line0_base = 0x0c00'0000, line1_base = 0x0c00'1000, controller_base = 0x0d00'0000;
 
-template <int N>
-struct MockBoard {
-    using Host = MockHost<N>;
+// Two boards, so two instantiations of the core: one whose interrupt
+// controller model takes SGI 9 (send_ipi), one without that member.
+template <bool TakesSgi>
+struct Board {
+    using Host = MockHost<TakesSgi>;
     using Arch = policies::MockArchVCpu<Host>;
     using VCpu = AxVCpu<Arch, Host>;
     using Devices = vmm::DeviceTable<6, vmm::TestDevice, vmm::EchoDevice, LineDevice, MockController>;
@@ -101,6 +105,21 @@ struct MockBoard {
     static inline std::vector<std::uint64_t> host_irqs;
     static inline std::vector<std::pair<usize, bool>> irq_lines_set;  // (vCPU, level)
     static inline usize checks_run = 0;
+
+    // Every setting and record back to its start, before a test boots.
+    static void reset() {
+        scripts = {};
+        pending = false;
+        checks_pass = true;
+        off_status.reset();
+        console.clear();
+        kicks.clear();
+        refusals.clear();
+        host_irqs.clear();
+        irq_lines_set.clear();
+        checks_run = 0;
+        ipis_to_model.clear();
+    }
 
     static void putc(char c) {
         if (c != '\r') console += c;
@@ -130,11 +149,11 @@ struct MockBoard {
         return std::nullopt;
     }
     static void set_irq_line(VCpu& vcpu, bool level) { irq_lines_set.emplace_back(vcpu.id(), level); }
-    // Board 22 has an interrupt controller model that takes SGIs: vector 9
-    // it takes, others it leaves to the core's mailboxes.
+    // Board<true> has an interrupt controller model that takes SGIs:
+    // vector 9 it takes, others it leaves to the core's mailboxes.
     static inline std::vector<std::uint64_t> ipis_to_model;
     static bool send_ipi(VCpu&, const exit::SendIPI& ipi)
-        requires(N == 22)
+        requires(TakesSgi)
     {
         if (ipi.vector != 9) return false;
         ipis_to_model.push_back(ipi.vector);
@@ -202,6 +221,15 @@ AxVCpuExitReason write(std::uint64_t gpa, AccessWidth width, std::uint64_t data)
 }
 const AxVCpuExitReason power_off = AxVCpuExitReason(exit::SystemDown{});
 
+// The tests number their machines: machine N (22 takes SGIs) is one of
+// the two boards, made fresh by reset<N>() before the test sets it up.
+template <int N>
+using MockBoard = Board<N == 22>;
+template <int N>
+void reset() {
+    MockBoard<N>::reset();
+}
+
 // Boots VM 0 with the scripts set, serves CPU 0 until the machine stops,
 // and returns the status it stopped with.
 template <int N>
@@ -227,6 +255,7 @@ bool console_has(std::string_view text) {
 }  // namespace
 
 TEST_CASE("a guest that never says hello passes on its own result and power-off") {
+    reset<1>();
     MockBoard<1>::scripts[0] = {call(hc::sum, 1, 2), call(hc::result, 0), power_off};
     CHECK(boot<1>() == 0);
     CHECK(console_has<1>("RESULT: PASS"));
@@ -235,42 +264,58 @@ TEST_CASE("a guest that never says hello passes on its own result and power-off"
 }
 
 TEST_CASE("a power-off status decides without a result; a failing status or result fails") {
+    reset<2>();
     MockBoard<2>::scripts[0] = {power_off};
     MockBoard<2>::off_status = 0;
     CHECK(boot<2>() == 0);
 
+    reset<3>();
     MockBoard<3>::scripts[0] = {power_off};
     CHECK(boot<3>() == 1);
     CHECK(console_has<3>("ended without a status"));
 
+    reset<4>();
     MockBoard<4>::scripts[0] = {call(hc::result, 5, 9), call(hc::result, 0), power_off};
     CHECK(boot<4>() == 1);
     CHECK(console_has<4>("reports FAILURE 0x5 (0x9)"));
 
+    reset<5>();
     MockBoard<5>::scripts[0] = {call(hc::result, 0), power_off};
     MockBoard<5>::off_status = 1;
     CHECK(boot<5>() == 1);
 }
 
 TEST_CASE("a test's VMM-side checks run only when the guest names the test") {
+    reset<6>();
     MockBoard<6>::scripts[0] = {call(hc::hello, 3), call(hc::result, 0), power_off};
     MockBoard<6>::checks_pass = false;
     CHECK(boot<6>() == 1);
     CHECK(MockBoard<6>::checks_run == 1);
     CHECK(console_has<6>("runs test 'mock'"));
 
+    reset<7>();
     MockBoard<7>::scripts[0] = {call(hc::result, 0), power_off};
     MockBoard<7>::checks_pass = false;
     CHECK(boot<7>() == 0);
     CHECK(MockBoard<7>::checks_run == 0);
 }
 
+TEST_CASE("check_exits fails the run for an exit kind the VMM never saw") {
+    reset<16>();
+    MockBoard<16>::scripts[0] = {call(hc::check_exits, 1u << 0), call(hc::check_exits, 1u << 9), call(hc::result, 0),
+                                 power_off};
+    CHECK(boot<16>() == 1);
+    CHECK(console_has<16>("never saw 0x200"));
+}
+
 TEST_CASE("hypercalls: the core's, the board's, and unknown numbers") {
+    reset<8>();
     MockBoard<8>::scripts[0] = {call(hc::hello, 0), call(hc::sum, 40, 2), call(hc::base + 0x40), call(0x777),
                                 call(hc::timer_fires), call(hc::result, 0), power_off};
     CHECK(boot<8>() == 0);
     CHECK(console_has<8>("unknown hypercall 0x777: answered -1"));
     // The mock keeps the last answer only: re-run each call on its own.
+    reset<9>();
     MockBoard<9>::scripts[0] = {call(hc::base + 0x40)};
     MockBoard<9>::off_status = 0;
     CHECK(boot<9>() == 0);
@@ -278,6 +323,7 @@ TEST_CASE("hypercalls: the core's, the board's, and unknown numbers") {
 }
 
 TEST_CASE("MMIO goes to the device that claims it; anything else is reflected to the guest") {
+    reset<10>();
     MockBoard<10>::scripts[0] = {
         write(testdev_base, AccessWidth::Qword, 0x1122'3344'5566'7788),
         read(testdev_base + 4, AccessWidth::Dword, 5),      // upper half of scratch
@@ -301,6 +347,7 @@ TEST_CASE("MMIO goes to the device that claims it; anything else is reflected to
 }
 
 TEST_CASE("system registers: the board's answer, or zero with a report") {
+    reset<11>();
     MockBoard<11>::scripts[0] = {AxVCpuExitReason(exit::SysRegRead{SysRegAddr{0x1234}, 3}),
                                  AxVCpuExitReason(exit::SysRegRead{SysRegAddr{0x99}, 4}),
                                  AxVCpuExitReason(exit::SysRegWrite{SysRegAddr{0x99}, 1}), call(hc::result, 0), power_off};
@@ -313,6 +360,7 @@ TEST_CASE("system registers: the board's answer, or zero with a report") {
 }
 
 TEST_CASE("CpuUp starts a vCPU on its own CPU once; IPIs reach the mailbox of a vCPU elsewhere") {
+    reset<12>();
     MockBoard<12>::scripts[0] = {
         AxVCpuExitReason(exit::CpuUp{7, GuestPhysAddr(0x4000'1000), 0}),       // no such vCPU
         AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(0x4000'1000), 0x55}),  // started
@@ -337,6 +385,7 @@ TEST_CASE("CpuUp starts a vCPU on its own CPU once; IPIs reach the mailbox of a 
 }
 
 TEST_CASE("interrupts posted from elsewhere are injected before the next entry") {
+    reset<13>();
     using V = vmm::Vmm<MockBoard<13>>;
     MockBoard<13>::scripts[0] = {call(hc::nop), call(hc::result, 0), power_off};
     static const vmm::VmDescription vm_description = description(1);
@@ -350,15 +399,18 @@ TEST_CASE("interrupts posted from elsewhere are injected before the next entry")
 }
 
 TEST_CASE("a halted vCPU waits for an interrupt, and runs on once one is pending") {
+    reset<14>();
     MockBoard<14>::scripts[0] = {AxVCpuExitReason(exit::Halt{}), call(hc::result, 0), power_off};
     CHECK_THROWS_AS(boot<14>(), IdleForever);
 
+    reset<15>();
     MockBoard<15>::scripts[0] = {AxVCpuExitReason(exit::Halt{}), call(hc::result, 0), power_off};
     MockBoard<15>::pending = true;
     CHECK(boot<15>() == 0);
 }
 
 TEST_CASE("a device's interrupt reaches its vCPU through the controller: kicked elsewhere, set before entry") {
+    reset<20>();
     MockBoard<20>::scripts[0] = {
         write(line1_base, AccessWidth::Byte, 1),  // source 2: vCPU 1's line, on CPU 1
         write(line0_base, AccessWidth::Byte, 1),  // source 1: this vCPU's line
@@ -378,6 +430,7 @@ TEST_CASE("a device's interrupt reaches its vCPU through the controller: kicked 
 }
 
 TEST_CASE("a board's send_ipi takes the IPIs its model handles; the rest reach the mailboxes") {
+    reset<22>();
     MockBoard<22>::scripts[0] = {AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(0x4000'1000), 0}),
                                  AxVCpuExitReason(exit::SendIPI{0, 0b10, false, false, 9}),
                                  AxVCpuExitReason(exit::SendIPI{0, 0b10, false, false, 4}), call(hc::result, 0),
@@ -390,14 +443,8 @@ TEST_CASE("a board's send_ipi takes the IPIs its model handles; the rest reach t
     CHECK(vmm::Vmm<MockBoard<22>>::ipis() == 2);
 }
 
-TEST_CASE("check_exits fails the run for an exit kind the VMM never saw") {
-    MockBoard<16>::scripts[0] = {call(hc::check_exits, 1u << 0), call(hc::check_exits, 1u << 9), call(hc::result, 0),
-                                 power_off};
-    CHECK(boot<16>() == 1);
-    CHECK(console_has<16>("never saw 0x200"));
-}
-
 TEST_CASE("a VM the machine cannot hold is refused with the reason") {
+    reset<17>();
     using V = vmm::Vmm<MockBoard<17>>;
     V::init(0, 0, 1);
     static const vmm::VmDescription two = description(2);
@@ -424,6 +471,7 @@ TEST_CASE("a VM the machine cannot hold is refused with the reason") {
 }
 
 TEST_CASE("a VM whose user-supplied device tree is missing or outside its RAM is refused, with the reason") {
+    reset<21>();
     using V = vmm::Vmm<MockBoard<21>>;
     V::init(0, 0, 2);
     // RAM is a host buffer, identity-mapped (the mock's phys_to_virt is the identity).
@@ -445,6 +493,7 @@ TEST_CASE("a VM whose user-supplied device tree is missing or outside its RAM is
 }
 
 TEST_CASE("a CPU whose run queue is full refuses another vCPU, and says so") {
+    reset<18>();
     using V = vmm::Vmm<MockBoard<18>>;
     static const vmm::VmDescription vm_description = description(1);
     V::init(0, 0, 2);
