@@ -113,6 +113,7 @@ public:
     AxResult<void> bind() {
         if (is_bound()) return ax_err(AxError::BadState);
         lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
+        lr_present_ = vgic::present_lrs(lr_count_);
         sysregs_.load();
         fp_.load();
         timer_.load();
@@ -418,7 +419,7 @@ private:
 
     [[gnu::noinline]] void deliver_interrupts() {
         if (use_list_registers()) {
-            vgic::flush_queue(irqs_, lr_count_, interrupts_.hcr, fed_, refill_);
+            vgic::flush_queue(irqs_, lr_present_ & ~fed_, interrupts_.hcr, refill_);
         } else if (!setup_.passthrough_interrupt) {
             const std::uint64_t wanted = irqs_.empty() ? (hcr_ & ~hcr::vi) : (hcr_ | hcr::vi);
             if (wanted != hcr_) {
@@ -537,6 +538,9 @@ private:
     std::optional<std::uint64_t> last_pcpu_;
     SetupConfig setup_{};
     unsigned lr_count_ = 0;
+    // present_lrs(lr_count_), kept from bind: deliver_interrupts needs it on
+    // every entry with work.
+    std::uint64_t lr_present_ = 0;
     std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind), or trap_settled
     TrapRecord last_trap_{};
     // last_exit_ after settle_trap(): last_trap_ is whole and settled_kind_
