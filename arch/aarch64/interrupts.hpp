@@ -48,17 +48,17 @@ inline constexpr usize max_intid = 1019;
 
 // Moves queued vectors into list registers; returns how many it placed.
 // `hcr` is the vCPU's ICH_HCR_EL2 value, updated (UIE) and written only if
-// it changed. `reserved`: list registers the queue must not take (those a
-// VMM's model fed, until their completion is collected); `refill`: keep UIE
-// on for the VMM even when the queue is empty.
+// it changed. `usable`: the list registers the queue may take, present
+// (present_lrs(), which the caller keeps rather than rebuilding it on every
+// entry) and not fed by a VMM's model until their completion is collected;
+// `refill`: keep UIE on for the VMM even when the queue is empty.
 template <usize N>
-unsigned flush_queue(IrqQueue<N>& queue, unsigned lr_count, std::uint64_t& hcr, std::uint64_t reserved = 0,
-                     bool refill = false) noexcept {
+unsigned flush_queue(IrqQueue<N>& queue, std::uint64_t usable, std::uint64_t& hcr, bool refill = false) noexcept {
     unsigned placed = 0;
     if (!queue.empty()) {
         // Walk only the list registers in use (for merging) and take free
         // ones lowest first: an idle interface costs no LR reads at all.
-        const std::uint64_t present = present_lrs(lr_count) & ~reserved;
+        const std::uint64_t present = usable;
         std::uint64_t empty = reg::read_ich_elrsr_el2() & present;
         // Tested with empty(), not through front()'s optional: GCC then
         // keeps the loop in registers.
@@ -77,7 +77,7 @@ unsigned flush_queue(IrqQueue<N>& queue, unsigned lr_count, std::uint64_t& hcr, 
             }
             if (!merged) {
                 if (empty == 0) break;  // all busy: wait for the maintenance interrupt
-                reg::access_ich_lr(static_cast<unsigned>(std::countr_zero(empty)), true, pending_lr(vector));
+                reg::write_ich_lr(static_cast<unsigned>(std::countr_zero(empty)), pending_lr(vector));
                 empty &= empty - 1;
                 ++placed;
             }

@@ -99,39 +99,60 @@ AXVCPU_A64_SYSREG(ich_ap1r0_el2, "S3_4_C12_C9_0")
 
 #undef AXVCPU_A64_SYSREG
 
-// ICH_LR<n>_EL2: n is encoded in the instruction, so each has its own accessor.
-#define AXVCPU_A64_ICH_LR(n, crm, op2)                                                       \
-    case n:                                                                                  \
-        if (write) {                                                                         \
-            asm volatile("msr S3_4_C12_" crm "_" op2 ", %0" : : "r"(value) : "memory");      \
-        } else {                                                                             \
-            asm volatile("mrs %0, S3_4_C12_" crm "_" op2 : "=r"(value));                     \
-        }                                                                                    \
-        return value;
+// ICH_LR<n>_EL2: n is encoded in the instruction, so list register `index`
+// (0..15, taken modulo 16) is reached through a computed branch into a
+// table of one MRS or MSR each: a switch's jump table costs a bounds test,
+// a table load and the table's address on every use. With BTI code
+// (-mbranch-protection) each slot starts with its landing pad.
+#if defined(__ARM_FEATURE_BTI_DEFAULT)
+#define AXVCPU_A64_LR_SLOT(insn) "bti j\n\t" insn "\n\tb 2f\n\tnop\n\t"
+#define AXVCPU_A64_LR_SLOT_SHIFT "4"
+#else
+#define AXVCPU_A64_LR_SLOT(insn) insn "\n\tb 2f\n\t"
+#define AXVCPU_A64_LR_SLOT_SHIFT "3"
+#endif
+#define AXVCPU_A64_LR_TABLE(insn, operand)                                                         \
+    "adr %[t], 1f\n\t"                                                                             \
+    "add %[t], %[t], %[i], lsl #" AXVCPU_A64_LR_SLOT_SHIFT "\n\t"                                  \
+    "br %[t]\n"                                                                                    \
+    "1:\n\t" AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C12_0" operand) AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C12_1" operand) \
+        AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C12_2" operand) AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C12_3" operand)     \
+        AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C12_4" operand) AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C12_5" operand)     \
+        AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C12_6" operand) AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C12_7" operand)     \
+        AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C13_0" operand) AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C13_1" operand)     \
+        AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C13_2" operand) AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C13_3" operand)     \
+        AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C13_4" operand) AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C13_5" operand)     \
+        AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C13_6" operand) AXVCPU_A64_LR_SLOT(insn "S3_4_C12_C13_7" operand)     \
+    "2:"
 
-// Reads (write = false) or writes list register `index` (0..15).
-[[gnu::always_inline]] inline std::uint64_t access_ich_lr(unsigned index, bool write, std::uint64_t value = 0) noexcept {
-    switch (index) {
-        AXVCPU_A64_ICH_LR(0, "C12", "0")
-        AXVCPU_A64_ICH_LR(1, "C12", "1")
-        AXVCPU_A64_ICH_LR(2, "C12", "2")
-        AXVCPU_A64_ICH_LR(3, "C12", "3")
-        AXVCPU_A64_ICH_LR(4, "C12", "4")
-        AXVCPU_A64_ICH_LR(5, "C12", "5")
-        AXVCPU_A64_ICH_LR(6, "C12", "6")
-        AXVCPU_A64_ICH_LR(7, "C12", "7")
-        AXVCPU_A64_ICH_LR(8, "C13", "0")
-        AXVCPU_A64_ICH_LR(9, "C13", "1")
-        AXVCPU_A64_ICH_LR(10, "C13", "2")
-        AXVCPU_A64_ICH_LR(11, "C13", "3")
-        AXVCPU_A64_ICH_LR(12, "C13", "4")
-        AXVCPU_A64_ICH_LR(13, "C13", "5")
-        AXVCPU_A64_ICH_LR(14, "C13", "6")
-        AXVCPU_A64_ICH_LR(15, "C13", "7")
-        default: return 0;
-    }
+[[gnu::always_inline]] inline void write_ich_lr(unsigned index, std::uint64_t value) noexcept {
+    std::uint64_t target;
+    asm volatile(AXVCPU_A64_LR_TABLE("msr ", ", %[v]")
+                 : [t] "=&r"(target)
+                 : [i] "r"(std::uint64_t{index & 15}), [v] "r"(value)
+                 : "memory");
 }
-#undef AXVCPU_A64_ICH_LR
+
+[[gnu::always_inline]] inline std::uint64_t read_ich_lr(unsigned index) noexcept {
+    std::uint64_t target;
+    std::uint64_t value;
+    asm volatile(AXVCPU_A64_LR_TABLE("mrs %[v], ", "") : [t] "=&r"(target), [v] "=r"(value) : [i] "r"(std::uint64_t{index & 15}));
+    return value;
+}
+#undef AXVCPU_A64_LR_TABLE
+#undef AXVCPU_A64_LR_SLOT
+#undef AXVCPU_A64_LR_SLOT_SHIFT
+
+// Reads (write = false) or writes list register `index` (0..15; others read 0
+// and ignore writes).
+[[gnu::always_inline]] inline std::uint64_t access_ich_lr(unsigned index, bool write, std::uint64_t value = 0) noexcept {
+    if (index >= 16) return 0;
+    if (write) {
+        write_ich_lr(index, value);
+        return value;
+    }
+    return read_ich_lr(index);
+}
 
 inline void isb() noexcept { asm volatile("isb" ::: "memory"); }
 inline void dsb_ish() noexcept { asm volatile("dsb ish" ::: "memory"); }

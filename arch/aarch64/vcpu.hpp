@@ -113,6 +113,7 @@ public:
     AxResult<void> bind() {
         if (is_bound()) return ax_err(AxError::BadState);
         lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
+        lr_present_ = vgic::present_lrs(lr_count_);
         sysregs_.load();
         fp_.load();
         timer_.load();
@@ -135,12 +136,19 @@ public:
         return ax_ok();
     }
 
+    // The two hottest exits, the AxVisor hypercall and an MMIO read (a data
+    // abort with a valid syndrome on an unmapped address), are decided here,
+    // inline, and their reasons built straight into the result; everything
+    // else continues out of line (handle_sync, handle_async), as on riscv64.
+    // Once AxVCpu::run is inlined into the VMM's loop (it is always_inline)
+    // the compiler keeps the fast exits' fields in registers.
+    //
     // Publishes the vCPU (RunPublisher) for a physical IRQ (fetch_irq) and
-    // every synchronous exit but the hypercall and MMIO fast paths (PSCI
-    // asks the host, psci_service.hpp); those decode and return unpublished.
+    // every synchronous exit but the two fast paths (PSCI asks the host,
+    // psci_service.hpp); those decode and return unpublished.
     // Call it with IRQs masked at EL2 (PSTATE.I), as the example does: a
     // host IRQ handler taken inside run() would not find the vCPU current.
-    AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
+    [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
         // One byte tests both rare cases. Nothing queued and nothing left to
         // retract: the list registers (or HCR_EL2.VI) already say what the
         // guest should see.
@@ -149,20 +157,35 @@ public:
             deliver_interrupts();
         }
         const std::uint64_t exit = enter_guest(&ctx_);
+        // last_exit_ is the syndrome; the fast paths store only what
+        // last_trap() cannot derive from it.
         last_exit_ = exit;
-        if (is_sync_exit(exit)) [[likely]] {
-            // last_exit_ is the syndrome; handle_sync records the rest (see last_trap()).
-            const std::uint64_t esr = exit;
-            // Every PSCI function id has bit 31 set: one bit test keeps the
-            // common hypercall off the full range check (handle_sync does it).
-            if (esr::ec(esr) == esr::ec_hvc64 && (ctx_.x[0] & psci::function_id_bit31) == 0) [[likely]] {
-                // The most frequent exit, decoded inline and built straight
-                // into the caller's result (what decode_hvc would return).
-                return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
-                                                  std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
-            }
-            return handle_sync(publisher);
+        // The EC of a synchronous exit; a non-synchronous one has bit 63
+        // set, so no EC matches and one compare tests both. A syndrome with
+        // ISS2 (ESR_EL2[55:32]) set matches nothing either and is decoded
+        // by handle_sync instead.
+        const std::uint64_t ec = exit >> 26;
+        // Every PSCI function id has bit 31 set: one bit test keeps the
+        // common hypercall off the full range check (handle_sync does it).
+        if (ec == esr::ec_hvc64 && (ctx_.x[0] & psci::function_id_bit31) == 0) [[likely]] {
+            // What decode_hvc would return.
+            return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
+                                              std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
         }
+        // classify_abort's Mmio with WnR clear in one mask test: a
+        // translation fault (any level), not on the stage-1 walk, not cache
+        // maintenance, ISV set, a read.
+        if (ec == esr::ec_dabt_lower && (exit & mmio_read_mask) == mmio_read_bits) [[likely]] {
+            // What decode_abort would return. A translation fault: HPFAR
+            // holds the IPA.
+            last_trap_.far = reg::read_far_el2();
+            last_trap_.hpfar = reg::read_hpfar_el2();
+            ctx_.elr += 4;
+            return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
+                                              std::in_place_type<exit::MmioRead>,
+                                              mmio_read_from(esr::iss(exit), fault_gpa(last_trap_)));
+        }
+        if (is_sync_exit(exit)) return handle_sync(publisher);
         return handle_async(exit_kind(exit), publisher);
     }
 
@@ -396,7 +419,7 @@ private:
 
     [[gnu::noinline]] void deliver_interrupts() {
         if (use_list_registers()) {
-            vgic::flush_queue(irqs_, lr_count_, interrupts_.hcr, fed_, refill_);
+            vgic::flush_queue(irqs_, lr_present_ & ~fed_, interrupts_.hcr, refill_);
         } else if (!setup_.passthrough_interrupt) {
             const std::uint64_t wanted = irqs_.empty() ? (hcr_ & ~hcr::vi) : (hcr_ | hcr::vi);
             if (wanted != hcr_) {
@@ -407,9 +430,9 @@ private:
         if (irqs_.empty() && !irq_delivery_armed()) entry_work_ &= ~irq_work;
     }
 
-    // Everything but the common hypercall: out of line, so run()'s fast path
-    // keeps a small frame. MMIO is decided here; the rest goes on to
-    // exit_slow.
+    // The synchronous exits run() does not decide: out of line, so run()'s
+    // fast paths keep a small frame. MMIO is decided here (a write, or a read
+    // whose syndrome has ISS2 bits); the rest goes on to exit_slow.
     // Takes the syndrome from last_exit_ rather than as an argument, which
     // would cost run()'s fast path a register move.
     [[gnu::noinline]] AxResult<AxVCpuExitReason> handle_sync(RunPublisher<VCpu, H> publisher) {
@@ -417,9 +440,8 @@ private:
         last_trap_.esr = esr;
         const std::uint32_t ec = esr::ec(esr);
         if (ec == esr::ec_dabt_lower && classify_abort(esr) == AbortKind::Mmio) [[likely]] {
-            // The second most frequent exit, built straight into the result
-            // (what decode_abort would return). A translation fault: HPFAR
-            // holds the IPA.
+            // Built straight into the result (what decode_abort would
+            // return). A translation fault: HPFAR holds the IPA.
             last_trap_.far = reg::read_far_el2();
             last_trap_.hpfar = reg::read_hpfar_el2();
             const GuestPhysAddr gpa = fault_gpa(last_trap_);
@@ -434,6 +456,11 @@ private:
         }
         return exit_slow(publisher);
     }
+
+    // run()'s MMIO-read test over the whole syndrome: the ISS bits that
+    // classify_abort() and WnR look at.
+    static constexpr std::uint64_t mmio_read_mask = esr::isv | esr::s1ptw | esr::cm | esr::wnr | 0x3C;
+    static constexpr std::uint64_t mmio_read_bits = esr::isv | 0x04;  // translation fault, ISV
 
     // Every other synchronous exit, published throughout: PSCI reaches the
     // host API (AFFINITY_INFO, psci_service.hpp). What needs no VMM decision
@@ -511,6 +538,9 @@ private:
     std::optional<std::uint64_t> last_pcpu_;
     SetupConfig setup_{};
     unsigned lr_count_ = 0;
+    // present_lrs(lr_count_), kept from bind: deliver_interrupts needs it on
+    // every entry with work.
+    std::uint64_t lr_present_ = 0;
     std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind), or trap_settled
     TrapRecord last_trap_{};
     // last_exit_ after settle_trap(): last_trap_ is whole and settled_kind_
