@@ -93,7 +93,12 @@ public:
     // idle CPUs, every count zero), so a host test can boot one machine
     // after another over the same board.
     static void init(std::uintptr_t pool_base, u64 pool_bytes, usize host_cpus) noexcept {
-        for (auto& slot : vms_) slot.reset();
+        for (auto& slot : vms_) {
+            // A slot does not destroy what it holds: each vCPU first.
+            if (slot.get() != nullptr)
+                for (VCpuEntry& entry : slot->vcpus) entry.vcpu.reset();
+            slot.reset();
+        }
         for (CpuState& cpu : cpus_) {
             cpu.runnable = {};
             cpu.count = cpu.next = cpu.running_vcpu = 0;
