@@ -270,15 +270,13 @@ private:
     // Whether a life-cycle step from `from` may start: no vCPU is current
     // on this CPU (nesting changes nothing), and this one is in `from` (if
     // not, it is now Invalid).
-    // The state is tested before the slot is read (the outcomes are the
-    // same: nesting still changes nothing): in a VMM loop the compiler then
-    // merges this test with the state test of the VMM's reply before it.
     [[gnu::always_inline]] bool may_start(VCpuState from) noexcept {
-        if (state_ != from) [[unlikely]] {
-            if (H::current_vcpu_slot() == nullptr) state_ = VCpuState::Invalid;
+        if (H::current_vcpu_slot() != nullptr) return false;
+        if (state_ != from) {
+            state_ = VCpuState::Invalid;
             return false;
         }
-        return H::current_vcpu_slot() == nullptr;
+        return true;
     }
 
     template <class Step>
