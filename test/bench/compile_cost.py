@@ -9,13 +9,16 @@ Prints the median wall and CPU (user + system) time of each and the
 differences, then (with
 --headers) the same for a TU holding nothing but one public header.
 
-    test/bench/compile_cost.py [--runs N] [--headers] [--cxx g++] [-- EXTRA FLAGS]
+    test/bench/compile_cost.py [--runs N] [--headers] [--instructions] [--cxx g++] [-- EXTRA FLAGS]
 
-Timings are wall clock and move with the machine's load: read the medians,
-and compare figures taken on the same machine at the same time.
+Timings move with the machine's load: read the medians, and compare figures
+taken on the same machine at the same time. --instructions also counts the
+instructions the compiler proper executes (valgrind's cachegrind, one run
+each): the same on every run, so it shows small changes the times hide.
 """
 import argparse
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -50,6 +53,15 @@ def time_compile(cxx, source, args, runs, out):
     return statistics.median(wall), statistics.median(cpu)
 
 
+def instructions(cxx, source, args, out):
+    """Instructions the compiler proper (cc1plus) executes, in millions."""
+    run = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--trace-children=yes",
+                          "--cachegrind-out-file=/dev/null", cxx] + args + ["-c", str(source), "-o", out],
+                         check=True, capture_output=True, text=True)
+    counts = [int(n.replace(",", "")) for n in re.findall(r"I\s+refs:\s+([\d,]+)", run.stderr)]
+    return max(counts) / 1e6
+
+
 def row(label, t, base):
     return (f"{label:<34} {t[0]:6.2f} s {t[1]:6.2f} s" if base is None else
             f"{label:<34} {t[0]:6.2f} s {t[1]:6.2f} s   +{t[0] - base[0]:.2f} s wall, +{t[1] - base[1]:.2f} s CPU")
@@ -59,6 +71,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="compiles per TU (median taken; default 7)")
     parser.add_argument("--headers", action="store_true", help="also time each public header alone")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions (needs valgrind)")
     parser.add_argument("--cxx", default=os.environ.get("CXX", "g++"))
     parser.add_argument("extra", nargs="*", help="extra compiler flags (after --)")
     opts = parser.parse_args()
@@ -73,6 +86,10 @@ def main():
         print(f"compile time, median of {opts.runs} ({opts.cxx} {' '.join(args[:2])}), wall and CPU (user + sys)")
         print(row("empty TU", base, None))
         print(row("axvcpu.hpp + mock AxVCpu", vcpu, base))
+        if opts.instructions:
+            base_ir = instructions(opts.cxx, empty, args, out)
+            vcpu_ir = instructions(opts.cxx, HERE / "compile_cost_vcpu.cpp", args, out)
+            print(f"instructions: empty TU {base_ir:.0f} M, axvcpu.hpp + mock AxVCpu {vcpu_ir:.0f} M")
         if opts.headers:
             print("each public header alone, over the empty TU:")
             for header in sorted((ROOT / "include" / "axvcpu").glob("*.hpp")):
