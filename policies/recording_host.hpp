@@ -10,11 +10,11 @@
 // uses std::vector.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -104,7 +104,7 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
     static std::optional<HostPhysAddr> alloc_contiguous_frames(usize count, usize align_log2) {
         auto& used = state().frames_in_use;
         if (align_log2 >= 32) return std::nullopt;  // beyond any pool; also keeps the shift defined
-        const usize align = usize{1} << std::max<usize>(align_log2, 12);
+        const usize align = usize{1} << (align_log2 > 12 ? align_log2 : 12);
         for (usize first = 0; count != 0 && first + count <= pool_frames; ++first) {
             if (!HostPhysAddr(frame_address(first)).is_aligned(align)) continue;
             bool free = true;
@@ -112,7 +112,7 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
             if (!free) continue;
             for (usize i = first; i < first + count; ++i) used.set(i);
             // Zeroed, as page-table code (stage2::Mapper) expects fresh tables.
-            std::fill_n(&pool[first][0], count * frame_size, std::byte{0});
+            std::memset(&pool[first][0], 0, count * frame_size);
             return HostPhysAddr(frame_address(first));
         }
         return std::nullopt;
@@ -149,9 +149,9 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
         const std::uint64_t now = ticks_to_nanos(state().ticks);
         for (;;) {
             auto& timers = state().timers;
-            auto due = std::min_element(timers.begin(), timers.end(), [](const Timer& a, const Timer& b) {
-                return a.deadline_nanos < b.deadline_nanos;
-            });
+            auto due = timers.end();  // the first of the earliest deadlines
+            for (auto t = timers.begin(); t != timers.end(); ++t)
+                if (due == timers.end() || t->deadline_nanos < due->deadline_nanos) due = t;
             if (due == timers.end() || due->deadline_nanos > now) return;
             const Timer fired = *due;
             timers.erase(due);  // before the callback, which may re-arm

@@ -4,6 +4,13 @@
 #include <axvcpu/exit_reason.hpp>
 #include <axvcpu/ostream.hpp>
 
+#include <boost/hana/at.hpp>
+#include <boost/hana/equal.hpp>
+#include <boost/hana/keys.hpp>
+#include <boost/hana/length.hpp>
+#include <boost/hana/size.hpp>
+#include <boost/hana/type.hpp>
+
 #include <set>
 #include <sstream>
 #include <string>
@@ -17,6 +24,16 @@ std::string text(const AxVCpuExitReason& reason) { return std::string(fmt::to_te
 
 static_assert(std::variant_size_v<detail::ExitReasonVariant> == 19, "16 upstream reasons + Idle, PreemptionTimer, InterruptEnd");
 static_assert(exit::reason_names.size() == 19);
+static_assert(boost::hana::size(exit::reason_types) == boost::hana::size_c<19>);
+static_assert(boost::hana::at_c<18>(exit::reason_types) == boost::hana::type_c<exit::InterruptEnd>);
+
+// AXVCPU_ADAPT_STRUCT makes the payloads Hana Structs as BOOST_HANA_ADAPT_STRUCT
+// would: names as hana::strings, accessors in member order.
+static_assert(boost::hana::keys(exit::MmioWrite{}) ==
+              boost::hana::make_tuple(BOOST_HANA_STRING("addr"), BOOST_HANA_STRING("width"), BOOST_HANA_STRING("data")));
+static_assert(boost::hana::length(boost::hana::accessors<exit::Halt>()) == boost::hana::size_c<0>);
+static_assert(boost::hana::second(boost::hana::at_c<1>(boost::hana::accessors<exit::Hypercall>()))(
+                  exit::Hypercall{1, {2, 3}})[1] == 3);
 
 TEST_CASE("every exit reason prints as its name and fields") {
     const std::pair<AxVCpuExitReason, const char*> cases[] = {

@@ -7,6 +7,7 @@
 #include <axvcpu/types.hpp>
 #include <axvcpu/vm_config.hpp>
 
+#include <algorithm>
 #include <string>
 #include <type_traits>
 #include <vector>

@@ -1,8 +1,8 @@
 // AxVCpuExitReason: why AxVCpu::run returned, decoded by the arch policy into
 // an architecture-neutral value the VMM can act on.
 //
-// One Hana type list defines both the std::variant alternatives and their log
-// names, so the two cannot drift apart. Every payload prints as
+// One type list (exit::Reasons) defines both the std::variant alternatives and
+// their log names, so the two cannot drift apart. Every payload prints as
 // `Name { field: value }` through its Hana member list.
 #pragma once
 
@@ -15,7 +15,6 @@
 
 #include <boost/hana/basic_tuple.hpp>
 #include <boost/hana/type.hpp>
-#include <boost/hana/unpack.hpp>
 
 #include "axvcpu/addr.hpp"
 #include "axvcpu/fmt.hpp"
@@ -216,26 +215,29 @@ struct InterruptEnd {
     std::optional<std::uint64_t> vector;  // none when the hardware does not say which
 };
 
-// The table: alternative order here is the variant's index order.
-inline constexpr auto reason_types = boost::hana::make_basic_tuple(
-    boost::hana::type_c<Hypercall>, boost::hana::type_c<MmioRead>, boost::hana::type_c<MmioWrite>,
-    boost::hana::type_c<SysRegRead>, boost::hana::type_c<SysRegWrite>, boost::hana::type_c<IoRead>,
-    boost::hana::type_c<IoWrite>, boost::hana::type_c<ExternalInterrupt>, boost::hana::type_c<NestedPageFault>,
-    boost::hana::type_c<Halt>, boost::hana::type_c<CpuUp>, boost::hana::type_c<CpuDown>,
-    boost::hana::type_c<SystemDown>, boost::hana::type_c<Nothing>, boost::hana::type_c<FailEntry>,
-    boost::hana::type_c<SendIPI>, boost::hana::type_c<Idle>, boost::hana::type_c<PreemptionTimer>,
-    boost::hana::type_c<InterruptEnd>);
+// The table: alternative order here is the variant's index order. A plain
+// parameter pack, from which the variant, its names and the Hana type list
+// below all come: no Hana algorithm runs to build the variant.
+template <class... Reason>
+struct ReasonList {
+    using Variant = std::variant<Reason...>;
+    static constexpr std::array<std::string_view, sizeof...(Reason)> names{Reason::type_name...};
+    static constexpr auto hana_types() { return boost::hana::make_basic_tuple(boost::hana::type_c<Reason>...); }
+};
+using Reasons = ReasonList<Hypercall, MmioRead, MmioWrite, SysRegRead, SysRegWrite, IoRead, IoWrite, ExternalInterrupt,
+                           NestedPageFault, Halt, CpuUp, CpuDown, SystemDown, Nothing, FailEntry, SendIPI, Idle,
+                           PreemptionTimer, InterruptEnd>;
 
-inline constexpr auto reason_names = boost::hana::unpack(reason_types, [](auto... type) {
-    return std::array<std::string_view, sizeof...(type)>{decltype(type)::type::type_name...};
-});
+// The same list as Hana types (hana::basic_tuple of hana::type_c), for code
+// that walks the kinds with Hana.
+inline constexpr auto reason_types = Reasons::hana_types();
+
+inline constexpr auto reason_names = Reasons::names;
 
 }  // namespace exit
 
 namespace detail {
-using ExitReasonVariant = decltype(boost::hana::unpack(exit::reason_types, [](auto... type) {
-    return std::variant<typename decltype(type)::type...>{};
-}));
+using ExitReasonVariant = exit::Reasons::Variant;
 }  // namespace detail
 
 // A std::variant of the payloads above (usable with std::visit), plus the
@@ -264,22 +266,22 @@ constexpr void print_to(S& out, const AxVCpuExitReason& reason) {
 
 }  // namespace axvcpu
 
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::Hypercall, nr, args);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::MmioRead, addr, width, reg, reg_width, signed_ext);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::MmioWrite, addr, width, data);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::SysRegRead, addr, reg);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::SysRegWrite, addr, value);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::IoRead, port, width);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::IoWrite, port, width, data);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::ExternalInterrupt, vector);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::NestedPageFault, addr, access_flags);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::Halt);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::CpuUp, target_cpu, entry_point, arg);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::CpuDown, state);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::SystemDown);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::Nothing);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::FailEntry, hardware_entry_failure_reason);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::SendIPI, target_cpu, target_cpu_aux, send_to_all, send_to_self, vector);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::Idle);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::PreemptionTimer);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::exit::InterruptEnd, vector);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::Hypercall, nr, args);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::MmioRead, addr, width, reg, reg_width, signed_ext);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::MmioWrite, addr, width, data);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::SysRegRead, addr, reg);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::SysRegWrite, addr, value);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::IoRead, port, width);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::IoWrite, port, width, data);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::ExternalInterrupt, vector);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::NestedPageFault, addr, access_flags);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::Halt);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::CpuUp, target_cpu, entry_point, arg);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::CpuDown, state);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::SystemDown);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::Nothing);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::FailEntry, hardware_entry_failure_reason);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::SendIPI, target_cpu, target_cpu_aux, send_to_all, send_to_self, vector);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::Idle);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::PreemptionTimer);
+AXVCPU_ADAPT_STRUCT(axvcpu::exit::InterruptEnd, vector);

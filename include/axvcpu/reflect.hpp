@@ -1,13 +1,13 @@
 // Generic printing and comparison of Hana-adapted structs.
 //
 // Config structs and exit-reason payloads are adapted with
-// BOOST_HANA_ADAPT_STRUCT; this header turns that member list into
+// AXVCPU_ADAPT_STRUCT (below; the library's own structs) or
+// BOOST_HANA_ADAPT_STRUCT (anyone's); this header turns that member list into
 // `Name { field: value, ... }` log text and into field-wise equality (which
 // also compares span members element by element, something a defaulted
 // operator== cannot do).
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <concepts>
 #include <optional>
@@ -23,8 +23,10 @@
 #include <boost/hana/first.hpp>
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/length.hpp>
+#include <boost/hana/pair.hpp>
 #include <boost/hana/second.hpp>
 #include <boost/hana/string.hpp>
+#include <boost/hana/tuple.hpp>
 
 #include "axvcpu/fmt.hpp"
 
@@ -47,6 +49,16 @@ template <class T>
 struct is_optional : std::false_type {};
 template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
+
+// The accessor AXVCPU_ADAPT_STRUCT pairs with each member name: the member of
+// the object it is called with (Hana's own macro makes the same).
+template <class Member, Member member>
+struct MemberAccessor {
+    template <class T>
+    constexpr decltype(auto) operator()(T&& object) const {
+        return static_cast<T&&>(object).*member;
+    }
+};
 }  // namespace detail
 
 // How many members brace-initialising T takes: the largest N for which
@@ -155,8 +167,14 @@ constexpr bool values_equal(const T& a, const T& b) {
     if constexpr (Reflected<T>) {
         return struct_equal(a, b);
     } else if constexpr (detail::is_span<T>::value) {
-        return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                          [](const auto& x, const auto& y) { return values_equal(x, y); });
+        // std::equal's four-iterator form, without <algorithm>'s parse cost.
+        if (a.size() != b.size()) return false;
+        auto other = b.begin();
+        for (const auto& element : a) {
+            if (!values_equal(element, *other)) return false;
+            ++other;
+        }
+        return true;
     } else {
         return a == b;
     }
@@ -179,3 +197,42 @@ constexpr bool operator==(const T& a, const T& b) {
 }
 
 }  // namespace axvcpu
+
+// AXVCPU_ADAPT_STRUCT(Type, member...): makes Type a hana::Struct exactly as
+// BOOST_HANA_ADAPT_STRUCT(Type, member...) does (hana::accessors<Type>() is
+// a tuple of (hana::string name, accessor) pairs in member order), for at
+// most eight members. The difference is cost: Hana's macro builds the whole
+// member list (a tuple of pairs, a compile-time string per member) in every
+// translation unit that includes the struct, where this one builds it only in
+// those that print, compare or otherwise reflect the struct; about 35 ms of
+// GCC per struct otherwise. Use it at global scope, like Hana's.
+#define AXVCPU_ADAPT_STRUCT(...)                                                                            \
+    AXVCPU_ADAPT_STRUCT_I(AXVCPU_REFLECT_PP_CAT(AXVCPU_REFLECT_PAIRS_, AXVCPU_REFLECT_PP_MEMBERS(__VA_ARGS__)), \
+                          __VA_ARGS__)
+#define AXVCPU_ADAPT_STRUCT_I(PAIRS, TYPE, ...)                                 \
+    namespace boost::hana {                                                     \
+    template <>                                                                 \
+    struct accessors_impl<TYPE> {                                               \
+        template <class S = TYPE>                                               \
+        static constexpr auto apply() {                                         \
+            return ::boost::hana::make_tuple(PAIRS(S __VA_OPT__(, ) __VA_ARGS__)); \
+        }                                                                       \
+    };                                                                          \
+    }
+#define AXVCPU_REFLECT_PP_CAT(a, b) AXVCPU_REFLECT_PP_CAT_I(a, b)
+#define AXVCPU_REFLECT_PP_CAT_I(a, b) a##b
+// The member count: AXVCPU_REFLECT_PP_MEMBERS(T, a, b) is 2.
+#define AXVCPU_REFLECT_PP_MEMBERS(...) AXVCPU_REFLECT_PP_NTH(__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0, _)
+#define AXVCPU_REFLECT_PP_NTH(t, m1, m2, m3, m4, m5, m6, m7, m8, n, ...) n
+#define AXVCPU_REFLECT_PAIR(S, m)                                 \
+    ::boost::hana::make_pair(BOOST_HANA_STRING(#m),              \
+                             ::axvcpu::reflect::detail::MemberAccessor<decltype(&S::m), &S::m>{})
+#define AXVCPU_REFLECT_PAIRS_0(S)
+#define AXVCPU_REFLECT_PAIRS_1(S, m) AXVCPU_REFLECT_PAIR(S, m)
+#define AXVCPU_REFLECT_PAIRS_2(S, m, ...) AXVCPU_REFLECT_PAIR(S, m), AXVCPU_REFLECT_PAIRS_1(S, __VA_ARGS__)
+#define AXVCPU_REFLECT_PAIRS_3(S, m, ...) AXVCPU_REFLECT_PAIR(S, m), AXVCPU_REFLECT_PAIRS_2(S, __VA_ARGS__)
+#define AXVCPU_REFLECT_PAIRS_4(S, m, ...) AXVCPU_REFLECT_PAIR(S, m), AXVCPU_REFLECT_PAIRS_3(S, __VA_ARGS__)
+#define AXVCPU_REFLECT_PAIRS_5(S, m, ...) AXVCPU_REFLECT_PAIR(S, m), AXVCPU_REFLECT_PAIRS_4(S, __VA_ARGS__)
+#define AXVCPU_REFLECT_PAIRS_6(S, m, ...) AXVCPU_REFLECT_PAIR(S, m), AXVCPU_REFLECT_PAIRS_5(S, __VA_ARGS__)
+#define AXVCPU_REFLECT_PAIRS_7(S, m, ...) AXVCPU_REFLECT_PAIR(S, m), AXVCPU_REFLECT_PAIRS_6(S, __VA_ARGS__)
+#define AXVCPU_REFLECT_PAIRS_8(S, m, ...) AXVCPU_REFLECT_PAIR(S, m), AXVCPU_REFLECT_PAIRS_7(S, __VA_ARGS__)

@@ -4,7 +4,16 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+// For std::forward_iterator_tag alone, <iterator> would parse the stream
+// iterators, <streambuf> and the locale machinery: over a hundred headers,
+// more than the rest of the library's std includes. libstdc++ (the standard
+// library of every compiler the project builds with, GCC's and Clang's alike)
+// keeps the iterator tags in a header of their own.
+#if defined(__GLIBCXX__) && __has_include(<bits/stl_iterator_base_types.h>)
+#include <bits/stl_iterator_base_types.h>
+#else
 #include <iterator>
+#endif
 
 #include "axvcpu/fmt.hpp"
 

@@ -115,7 +115,7 @@ struct PassThroughAddressConfig {
 
 }  // namespace axvcpu
 
-BOOST_HANA_ADAPT_STRUCT(axvcpu::VmMemConfig, gpa, size, flags, map_type);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::EmulatedDeviceConfig, name, base_gpa, length, irq_id, emu_type, cfg_list);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::PassThroughDeviceConfig, name, base_gpa, base_hpa, length, irq_id);
-BOOST_HANA_ADAPT_STRUCT(axvcpu::PassThroughAddressConfig, base_gpa, length);
+AXVCPU_ADAPT_STRUCT(axvcpu::VmMemConfig, gpa, size, flags, map_type);
+AXVCPU_ADAPT_STRUCT(axvcpu::EmulatedDeviceConfig, name, base_gpa, length, irq_id, emu_type, cfg_list);
+AXVCPU_ADAPT_STRUCT(axvcpu::PassThroughDeviceConfig, name, base_gpa, base_hpa, length, irq_id);
+AXVCPU_ADAPT_STRUCT(axvcpu::PassThroughAddressConfig, base_gpa, length);
