@@ -4,6 +4,8 @@
 // with EXITINFO2 = next RIP, NPF with EXITINFO2 = GPA).
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "arch/x86_64/svm.hpp"
 
 using namespace axvcpu;
