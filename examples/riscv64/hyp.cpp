@@ -21,7 +21,6 @@
 #include "examples/vmm/devices.hpp"
 #include "examples/vmm/options.hpp"
 #include "examples/vmm/test_devices.hpp"
-#include "examples/vmm/uart16550.hpp"
 #include "examples/vmm/vmm.hpp"
 #include "platform.hpp"
 
@@ -160,21 +159,73 @@ constexpr rv::SetupConfig vcpu_setup{false, EXAMPLE_PASSTHROUGH_TIMER != 0};
 // per vCPU (plic::contexts_for) and the sources below 32.
 using VirtualPlic = rv::VPlic<31, rv::plic::contexts_for(max_harts)>;
 
+// The Linux VM's UART is the real one, passed through; its interrupt
+// (host PLIC source 10) is forwarded to the same source of the VM's PLIC.
+// The host claims it and does not complete it, so the physical PLIC sends
+// no other until the guest has handled this one: the level goes high on
+// the VM's PLIC, and when the guest completes the source there, the level
+// drops and the host completes the physical claim, after which the PLIC
+// raises it again if the UART still asks. (Completing at once would let
+// the still-asserted line interrupt the host on every entry, and keeping
+// the level high past the guest's completion would pend it again.)
+class ForwardingPlic {
+public:
+    static constexpr usize source = example::uart_irq;
+
+    std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
+        return plic_.read(offset, width);
+    }
+    bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
+        const bool completes = value == source && offset >= rv::plic::context_base &&
+                               (offset - rv::plic::context_base) % rv::plic::context_stride == rv::plic::claim_reg &&
+                               plic_.in_service(source);
+        if (completes) plic_.set_level(source, false);
+        const bool ok = plic_.write(offset, width, value);
+        if (completes) {
+            if (plic_.in_service(source)) {
+                plic_.set_level(source, true);  // not this context's claim: nothing completed
+            } else {
+                example::HostPlic::complete(claimed_on_, source);
+            }
+        }
+        return ok;
+    }
+    // The host claimed the source on `hart`: raise it for the guest.
+    void forward(usize hart) {
+        claimed_on_ = hart;
+        plic_.set_level(source, true);
+    }
+    // No model drives the forwarded source: the table's routing leaves it.
+    void set_level(usize from, bool high) {
+        if (from != source) plic_.set_level(from, high);
+    }
+    template <class Notify>
+    void update_lines(Notify&& notify) {
+        plic_.update_lines(static_cast<Notify&&>(notify));
+    }
+
+private:
+    VirtualPlic plic_;
+    usize claimed_on_ = 0;
+};
+
 #if EXAMPLE_VM_LINUX
 // VM 0 as data: the Linux VM. 256 MiB of RAM (a stock kernel needs at least
 // 128), the kernel Image at RAM + 2 MiB (its text_offset), the device tree
 // in the last 2 MiB; the user places both, and the initramfs, with QEMU's
-// loader. The 16550 and the PLIC are emulated where QEMU virt has them, so
-// the guest's tree can keep QEMU's shape.
+// loader. The PLIC is emulated and the 16550 passed through where QEMU virt
+// has them, so the guest's tree can keep QEMU's shape.
 constexpr std::uint64_t guest_ram_base = 0x9000'0000;
 constexpr std::uint64_t guest_ram_size = 256 << 20;
 constexpr std::uint64_t guest_entry = guest_ram_base + 0x20'0000;
 constexpr std::uint64_t guest_dtb = guest_ram_base + guest_ram_size - (2 << 20);
 constexpr axvcpu::VmMemConfig vm0_memory[] = {
     {guest_ram_base, guest_ram_size, 0x7, axvcpu::VmMemMappingType::MapIdentical}};
+constexpr std::uint64_t guest_plic_base = 0x0c00'0000;
 constexpr axvcpu::EmulatedDeviceConfig vm0_emulated[] = {
-    {"plic", 0x0c00'0000, 0x60'0000, 0, axvcpu::EmulatedDeviceType::InterruptController, {}},
-    {"uart16550", example::uart_base, 0x100, 10, axvcpu::EmulatedDeviceType::Console, {}}};
+    {"plic", guest_plic_base, 0x60'0000, 0, axvcpu::EmulatedDeviceType::InterruptController, {}}};
+constexpr axvcpu::PassThroughDeviceConfig vm0_passthrough[] = {
+    {"uart", example::uart_base, example::uart_base, 0x1000, example::uart_irq}};
 vmm::VmDescription vm0{.id = 0,
                        .name = "riscv64-linux",
                        .type = axvcpu::VMType::VMTLinux,
@@ -183,7 +234,7 @@ vmm::VmDescription vm0{.id = 0,
                        .dtb = GuestPhysAddr(guest_dtb),
                        .memory = vm0_memory,
                        .reserved_base = 0,
-                       .passthrough = {},
+                       .passthrough = vm0_passthrough,
                        .emulated = vm0_emulated,
                        .boot = axvcpu::VMBootProtocol::Direct,
                        .interrupts = axvcpu::VMInterruptMode::Emulated,
@@ -344,7 +395,7 @@ void run_bench_loop(VCpu& vcpu, const std::array<std::uint8_t, vmm::EchoDevice::
 struct Board {
     using Host = ::Host;
     using Arch = rv::VCpu<Host>;
-    using Devices = vmm::DeviceTable<2, vmm::EchoDevice, vmm::Uart16550<Out>, VirtualPlic>;
+    using Devices = vmm::DeviceTable<2, vmm::EchoDevice, ForwardingPlic>;
     static constexpr usize max_cpus = max_harts;
     static constexpr usize max_vcpus_per_vm = max_harts;
     // A Linux guest makes thousands of exits: only their summary is printed.
@@ -372,11 +423,7 @@ struct Board {
     static bool add_device(Devices& devices, const axvcpu::EmulatedDeviceConfig& config) {
         const GuestPhysAddr base(config.base_gpa);
         if (config.name == "echo") return devices.add<vmm::EchoDevice>(base, config.length);
-        if (config.name == "plic") return devices.add<VirtualPlic>(base, config.length);
-        if (config.name == "uart16550") {
-            return devices.add<vmm::Uart16550<Out>>(base, config.length) &&
-                   devices.route_irq(base, static_cast<std::uint32_t>(config.irq_id));
-        }
+        if (config.name == "plic") return devices.add<ForwardingPlic>(base, config.length);
         return false;
     }
     // PLIC context 2n+1 is vCPU n's supervisor external interrupt (VSEIP).
@@ -646,24 +693,29 @@ void enable_virtualization(usize hart) {
 
 void host_trap_setup() {
     rv::csr::write<rv::csr::stvec>(reinterpret_cast<std::uint64_t>(&host_trap_entry));
-    // Timer, software and (the Linux VM's console input) external
-    // interrupts; taken only in the idle windows.
+    // Timer, software and (the Linux VM's UART) external interrupts; taken
+    // only in the idle windows.
     rv::csr::write<rv::csr::sie>((1u << 1) | (1u << 5) | (EXAMPLE_VM_LINUX ? 1u << 9 : 0u));
 }
 
-// The Linux VM's console input: the host UART's received bytes, taken on
-// the boot hart through the host PLIC, go to the VM's emulated 16550, whose
-// interrupt the device table routes to the guest (README.md).
-void route_console_input(usize hart) {
-    if constexpr (EXAMPLE_VM_LINUX != 0) {
-        example::HostPlic::route_to(example::uart_irq, hart);
-        example::Uart::enable_receive_interrupt();
-    }
+// The Linux VM's UART interrupt, taken on the boot hart through the host
+// PLIC and forwarded to the VM's PLIC (ForwardingPlic; README.md). The
+// guest's driver programs the UART itself.
+void route_uart_interrupt(usize hart) {
+    if constexpr (EXAMPLE_VM_LINUX != 0) example::HostPlic::route_to(example::uart_irq, hart);
     (void)hart;
 }
 
-void forward_console_input() {
-    Vmm::receive_console_input<vmm::Uart16550<Out>>(Vmm::vm(0), GuestPhysAddr(example::uart_base), &example::Uart::getc);
+// Whether the source went to the guest, which completes it; if not (no VM
+// yet), the host completes it.
+bool forward_uart_interrupt() {
+#if EXAMPLE_VM_LINUX
+    Vmm::Vm* vm = Vmm::vm(0);
+    return vm != nullptr && Vmm::with_device<ForwardingPlic>(*vm, GuestPhysAddr(guest_plic_base),
+                                                             [](ForwardingPlic& plic) { plic.forward(hart_id()); });
+#else
+    return false;
+#endif
 }
 
 std::atomic<std::uint32_t> harts_ready{0};
@@ -694,7 +746,7 @@ extern "C" void host_trap() {
         rv::csr::clear<rv::csr::sip>(1u << 1);  // the kick itself carries no data
     } else if (trap.interrupt && trap.code == rv::irq::supervisor_external) {
         for (std::uint32_t source; (source = example::HostPlic::claim(hart_id())) != 0;) {
-            if (source == example::uart_irq) forward_console_input();
+            if (source == example::uart_irq && forward_uart_interrupt()) continue;
             example::HostPlic::complete(hart_id(), source);
         }
     } else {
@@ -723,7 +775,7 @@ extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
               host_harts);
 
     prepare_guest_dtb(fdt);
-    route_console_input(hartid);
+    route_uart_interrupt(hartid);
 
     vm0.vcpus = host_harts < vmm::options::vcpus ? host_harts : vmm::options::vcpus;
     auto* vm = Vmm::create_vm(vm0);
