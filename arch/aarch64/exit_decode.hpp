@@ -73,6 +73,13 @@ inline constexpr std::uint32_t wnr = 1u << 6;
 [[nodiscard]] constexpr std::uint32_t sas(std::uint32_t iss) noexcept { return (iss >> 22) & 3; }
 [[nodiscard]] constexpr usize srt(std::uint32_t iss) noexcept { return (iss >> 16) & 0x1F; }
 [[nodiscard]] constexpr std::uint32_t fsc(std::uint32_t iss) noexcept { return iss & 0x3F; }
+// The fault status code's type, without its level bits (ARM DDI 0487, ISS
+// encoding for a Data Abort, DFSC).
+inline constexpr std::uint32_t fsc_type = 0x3C;
+inline constexpr std::uint32_t fsc_address_size = 0x00;
+inline constexpr std::uint32_t fsc_translation = 0x04;
+inline constexpr std::uint32_t fsc_access_flag = 0x08;
+inline constexpr std::uint32_t fsc_permission = 0x0C;
 }  // namespace esr
 
 // The EL2 trap registers of the last exit, for decoding and diagnostics.
@@ -129,13 +136,13 @@ constexpr void print_to(S& out, AbortKind kind) {
 // Classifies a lower-EL data or instruction abort syndrome.
 [[nodiscard]] constexpr AbortKind classify_abort(std::uint64_t esr_value) noexcept {
     const std::uint32_t iss = esr::iss(esr_value);
-    const std::uint32_t status = esr::fsc(iss) & 0x3C;  // drop the level bits
+    const std::uint32_t status = esr::fsc(iss) & esr::fsc_type;
     const bool data = esr::ec(esr_value) == esr::ec_dabt_lower;
     switch (status) {
-        case 0x00: return AbortKind::AddressSize;
-        case 0x04: break;  // translation fault
-        case 0x08: return AbortKind::AccessFlag;
-        case 0x0C: return AbortKind::Permission;
+        case esr::fsc_address_size: return AbortKind::AddressSize;
+        case esr::fsc_translation: break;
+        case esr::fsc_access_flag: return AbortKind::AccessFlag;
+        case esr::fsc_permission: return AbortKind::Permission;
         default: return AbortKind::Unsupported;
     }
     if (!data) return AbortKind::InstructionFetch;
@@ -150,7 +157,7 @@ constexpr void print_to(S& out, AbortKind kind) {
 // must translate FAR_EL1 itself (AT S1E1R) before decoding.
 [[nodiscard]] constexpr bool hpfar_valid(std::uint64_t esr_value) noexcept {
     const std::uint32_t iss = esr::iss(esr_value);
-    return (esr::fsc(iss) & 0x3C) != 0x0C || (iss & esr::s1ptw) != 0;
+    return (esr::fsc(iss) & esr::fsc_type) != esr::fsc_permission || (iss & esr::s1ptw) != 0;
 }
 
 // What the policy does to the guest before returning the exit.

@@ -58,14 +58,13 @@ unsigned flush_queue(IrqQueue<N>& queue, std::uint64_t usable, std::uint64_t& hc
     if (!queue.empty()) {
         // Walk only the list registers in use (for merging) and take free
         // ones lowest first: an idle interface costs no LR reads at all.
-        const std::uint64_t present = usable;
-        std::uint64_t empty = reg::read_ich_elrsr_el2() & present;
+        std::uint64_t empty = reg::read_ich_elrsr_el2() & usable;
         // Tested with empty(), not through front()'s optional: GCC then
         // keeps the loop in registers.
         while (!queue.empty()) {
             const usize vector = queue.front().value_or(0);
             bool merged = false;
-            for (std::uint64_t busy = ~empty & present; busy != 0; busy &= busy - 1) {
+            for (std::uint64_t busy = ~empty & usable; busy != 0; busy &= busy - 1) {
                 const auto i = static_cast<unsigned>(std::countr_zero(busy));
                 const std::uint64_t lr = reg::access_ich_lr(i, false);
                 if ((lr & lr_intid_mask) == vector) {

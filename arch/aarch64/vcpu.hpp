@@ -176,14 +176,11 @@ public:
         // translation fault (any level), not on the stage-1 walk, not cache
         // maintenance, ISV set, a read.
         if (ec == esr::ec_dabt_lower && (exit & mmio_read_mask) == mmio_read_bits) [[likely]] {
-            // What decode_abort would return. A translation fault: HPFAR
-            // holds the IPA.
-            last_trap_.far = reg::read_far_el2();
-            last_trap_.hpfar = reg::read_hpfar_el2();
+            // What decode_abort would return.
+            const GuestPhysAddr gpa = record_fault_address();
             ctx_.elr += 4;
             return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
-                                              std::in_place_type<exit::MmioRead>,
-                                              mmio_read_from(esr::iss(exit), fault_gpa(last_trap_)));
+                                              std::in_place_type<exit::MmioRead>, mmio_read_from(esr::iss(exit), gpa));
         }
         if (is_sync_exit(exit)) return handle_sync(publisher);
         return handle_async(exit_kind(exit), publisher);
@@ -441,10 +438,8 @@ private:
         const std::uint32_t ec = esr::ec(esr);
         if (ec == esr::ec_dabt_lower && classify_abort(esr) == AbortKind::Mmio) [[likely]] {
             // Built straight into the result (what decode_abort would
-            // return). A translation fault: HPFAR holds the IPA.
-            last_trap_.far = reg::read_far_el2();
-            last_trap_.hpfar = reg::read_hpfar_el2();
-            const GuestPhysAddr gpa = fault_gpa(last_trap_);
+            // return).
+            const GuestPhysAddr gpa = record_fault_address();
             const std::uint32_t iss = esr::iss(esr);
             ctx_.elr += 4;
             if ((iss & esr::wnr) != 0) {
@@ -457,10 +452,19 @@ private:
         return exit_slow(publisher);
     }
 
+    // An MMIO abort's address registers, into the trap record for
+    // last_trap(), and the IPA they give: a translation fault, so HPFAR
+    // holds it.
+    [[gnu::always_inline]] GuestPhysAddr record_fault_address() noexcept {
+        last_trap_.far = reg::read_far_el2();
+        last_trap_.hpfar = reg::read_hpfar_el2();
+        return fault_gpa(last_trap_);
+    }
+
     // run()'s MMIO-read test over the whole syndrome: the ISS bits that
     // classify_abort() and WnR look at.
-    static constexpr std::uint64_t mmio_read_mask = esr::isv | esr::s1ptw | esr::cm | esr::wnr | 0x3C;
-    static constexpr std::uint64_t mmio_read_bits = esr::isv | 0x04;  // translation fault, ISV
+    static constexpr std::uint64_t mmio_read_mask = esr::isv | esr::s1ptw | esr::cm | esr::wnr | esr::fsc_type;
+    static constexpr std::uint64_t mmio_read_bits = esr::isv | esr::fsc_translation;
 
     // Every other synchronous exit, published throughout: PSCI reaches the
     // host API (AFFINITY_INFO, psci_service.hpp). What needs no VMM decision

@@ -162,12 +162,11 @@ using VirtualPlic = rv::VPlic<31, rv::plic::contexts_for(max_harts)>;
 // The Linux VM's UART is the real one, passed through; its interrupt
 // (host PLIC source 10) is forwarded to the same source of the VM's PLIC.
 // The host claims it and does not complete it, so the physical PLIC sends
-// no other until the guest has handled this one: the level goes high on
-// the VM's PLIC, and when the guest completes the source there, the level
-// drops and the host completes the physical claim, after which the PLIC
+// no other until the guest has handled this one: each host claim is one
+// edge on the VM's PLIC (VPlic::set_pending), and when the guest completes
+// the source there, the host completes its claim, after which the PLIC
 // raises it again if the UART still asks. (Completing at once would let
-// the still-asserted line interrupt the host on every entry, and keeping
-// the level high past the guest's completion would pend it again.)
+// the still-asserted line interrupt the host on every entry.)
 class ForwardingPlic {
 public:
     static constexpr usize source = example::uart_irq;
@@ -175,30 +174,19 @@ public:
     std::optional<std::uint64_t> read(std::uint64_t offset, axvcpu::AccessWidth width) {
         return plic_.read(offset, width);
     }
+    // A completion is the one write that ends the source's service.
     bool write(std::uint64_t offset, axvcpu::AccessWidth width, std::uint64_t value) {
-        const bool completes = value == source && offset >= rv::plic::context_base &&
-                               (offset - rv::plic::context_base) % rv::plic::context_stride == rv::plic::claim_reg &&
-                               plic_.in_service(source);
-        if (completes) plic_.set_level(source, false);
+        const bool was_in_service = plic_.in_service(source);
         const bool ok = plic_.write(offset, width, value);
-        if (completes) {
-            if (plic_.in_service(source)) {
-                plic_.set_level(source, true);  // not this context's claim: nothing completed
-            } else {
-                example::HostPlic::complete(claimed_on_, source);
-            }
-        }
+        if (was_in_service && !plic_.in_service(source)) example::HostPlic::complete(claimed_on_, source);
         return ok;
     }
-    // The host claimed the source on `hart`: raise it for the guest.
+    // The host claimed the source on `hart`: an edge for the guest.
     void forward(usize hart) {
         claimed_on_ = hart;
-        plic_.set_level(source, true);
+        (void)plic_.set_pending(source);
     }
-    // No model drives the forwarded source: the table's routing leaves it.
-    void set_level(usize from, bool high) {
-        if (from != source) plic_.set_level(from, high);
-    }
+    void set_level(usize from, bool high) { plic_.set_level(from, high); }
     template <class Notify>
     void update_lines(Notify&& notify) {
         plic_.update_lines(static_cast<Notify&&>(notify));
