@@ -4,6 +4,7 @@
 #   host      a mini-VMM driving AxVCpu over the mock arch policy
 #   aarch64   EL2 hypervisor under qemu-system-aarch64 (when present)
 #   riscv64   HS-mode hypervisor under qemu-system-riscv64 (when present)
+#   x86_64    SVM hypervisor under qemu-system-x86_64 (when present)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,7 +12,7 @@ bash .ci/install-deps.sh || { echo "could not install the build's packages"; exi
 
 examples=host
 arches=()
-for arch in aarch64 riscv64; do
+for arch in aarch64 riscv64 x86_64; do
   if [ -f "examples/$arch/meson.build" ]; then
     examples+=",$arch"
     arches+=("$arch")

@@ -12,7 +12,7 @@ cd "$root"
 bash .ci/install-deps.sh || { echo "could not install the build's packages"; exit 1; }
 
 examples=host
-for arch in aarch64 riscv64; do
+for arch in aarch64 riscv64 x86_64; do
   [ -f "examples/$arch/meson.build" ] && examples+=",$arch"
 done
 

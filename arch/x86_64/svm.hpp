@@ -86,6 +86,9 @@ inline constexpr std::uint64_t avic_noaccel = 0x402;
 inline constexpr std::uint64_t vmgexit = 0x403;
 // VMRUN found the guest state invalid (APM 15.5.1): -1 as a 64-bit value.
 inline constexpr std::uint64_t invalid = ~std::uint64_t{0};
+// QEMU 7.2 stores VMEXIT_INVALID as the 32-bit -1 (its exit code
+// parameter is 32 bits wide): the same failure.
+inline constexpr std::uint64_t invalid_32 = 0xFFFF'FFFF;
 // VMRUN of a VMSA already running elsewhere (SEV-ES): -2.
 inline constexpr std::uint64_t busy = ~std::uint64_t{0} - 1;
 }  // namespace exit_code
@@ -112,7 +115,8 @@ inline constexpr std::uint64_t busy = ~std::uint64_t{0} - 1;
         case exit_code::wbinvd: return "WBINVD";
         case exit_code::xsetbv: return "XSETBV";
         case exit_code::npf: return "NPF";
-        case exit_code::invalid: return "INVALID";
+        case exit_code::invalid:
+        case exit_code::invalid_32: return "INVALID";
         case exit_code::busy: return "BUSY";
         default: break;
     }
@@ -257,6 +261,7 @@ using axvcpu::print_to;
         case exit_code::intr: return Decoded{exit::ExternalInterrupt{trap.host_vector}, 0};
         case exit_code::shutdown: return Decoded{exit::SystemDown{}, 0};
         case exit_code::invalid:
+        case exit_code::invalid_32:
         case exit_code::busy: return Decoded{exit::FailEntry{trap.exit_code}, 0};
         default: return failure(DecodeError::UnknownExit);
     }

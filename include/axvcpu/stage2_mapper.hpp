@@ -44,6 +44,41 @@ concept EntryFormat = requires(std::uint64_t entry, std::uint64_t pa, unsigned h
 
 [[nodiscard]] constexpr unsigned index_shift(unsigned height) noexcept { return 12 + 9 * height; }
 
+[[nodiscard]] constexpr usize table_index(const Geometry& geometry, std::uint64_t gpa, unsigned height) noexcept {
+    const usize entries = height == geometry.root_height ? geometry.root_entries : 512;
+    return static_cast<usize>(gpa >> index_shift(height)) & (entries - 1);
+}
+
+// The entry that maps `gpa` in the tables at `root`, and its height.
+struct Leaf {
+    std::uint64_t entry = 0;
+    unsigned height = 0;
+};
+
+// Walks the tables at `root` (`table(pa)` gives the entries at `pa`).
+template <EntryFormat Format, class TableAt>
+[[nodiscard]] std::optional<Leaf> find_leaf(const Geometry& geometry, std::uint64_t root, TableAt table,
+                                            std::uint64_t gpa) {
+    if (gpa >= geometry.gpa_limit) return std::nullopt;
+    const std::uint64_t* entries = table(root);
+    for (unsigned height = geometry.root_height;; --height) {
+        const std::uint64_t entry = entries[table_index(geometry, gpa, height)];
+        if (!Format::is_valid(entry)) return std::nullopt;
+        if (height == 0 || Format::is_leaf(entry, height)) return Leaf{entry, height};
+        entries = table(Format::address(entry));
+    }
+}
+
+// The host-physical address `gpa` maps to, or nothing.
+template <EntryFormat Format, class TableAt>
+[[nodiscard]] std::optional<std::uint64_t> translate(const Geometry& geometry, std::uint64_t root, TableAt table,
+                                                     std::uint64_t gpa) {
+    const std::optional<Leaf> leaf = find_leaf<Format>(geometry, root, table, gpa);
+    if (!leaf) return std::nullopt;
+    const std::uint64_t span = std::uint64_t{1} << index_shift(leaf->height);
+    return Format::address(leaf->entry) + (gpa & (span - 1));
+}
+
 // Fills tables rooted at `root` (zeroed, aligned as the arch requires).
 // `alloc()` returns the physical address of a zeroed page or nothing;
 // `table(pa)` gives a pointer to the entries at `pa`.
@@ -73,20 +108,14 @@ public:
 
     // The leaf entry mapping `gpa`, if any (for tests and debugging).
     [[nodiscard]] std::optional<std::uint64_t> lookup(std::uint64_t gpa) const {
-        if (gpa >= geometry_.gpa_limit) return std::nullopt;
-        std::uint64_t* entries = table_(root_);
-        for (unsigned height = geometry_.root_height;; --height) {
-            const std::uint64_t entry = entries[index(gpa, height)];
-            if (!Format::is_valid(entry)) return std::nullopt;
-            if (height == 0 || Format::is_leaf(entry, height)) return entry;
-            entries = table_(Format::address(entry));
-        }
+        const std::optional<Leaf> leaf = find_leaf<Format>(geometry_, root_, table_, gpa);
+        if (!leaf) return std::nullopt;
+        return leaf->entry;
     }
 
 private:
     [[nodiscard]] usize index(std::uint64_t gpa, unsigned height) const noexcept {
-        const usize entries = height == geometry_.root_height ? geometry_.root_entries : 512;
-        return static_cast<usize>(gpa >> index_shift(height)) & (entries - 1);
+        return table_index(geometry_, gpa, height);
     }
 
     AxResult<void> map_one(std::uint64_t gpa, std::uint64_t hpa, unsigned leaf_height, MemType type) {

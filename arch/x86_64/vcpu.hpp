@@ -1,0 +1,526 @@
+// axvcpu::x86_64::svm::VCpu<H>: the ArchVCpu policy for AMD SVM, running a
+// guest with nested paging from a 64-bit host.
+//
+// Life cycle (driven by AxVCpu):
+//   create(vm, vcpu, {entry_mode, page_table_root, boot_argument})
+//       allocates the VMCB, a host save area for VMSAVE, and the I/O and
+//       MSR permission maps (H::alloc_frame / alloc_contiguous_frames).
+//   set_entry(gpa), set_ept_root(hpa) (the nested CR3), setup({}): the
+//       VMCB's intercepts and the guest state for the entry mode
+//       (vmcb.hpp): Long64 starts in 64-bit mode with CR3 = page_table_root
+//       and RDI = boot_argument; Protected32 is Multiboot's machine state
+//       (EAX = 0x2BADB002, EBX = boot_argument). ASID = VM id + 1 (ASID 0
+//       is the host's).
+//   bind(): loads the guest's FPU/SSE state and has the next VMRUN flush
+//       this ASID's TLB entries (the vCPU may come from another CPU, or
+//       its VM's nested tables may have changed); unbind() saves the
+//       FPU/SSE state. vCPUs can therefore take turns on one CPU. The host
+//       must not use x87/SSE registers while a vCPU is bound (kernel code
+//       built with -mgeneral-regs-only does not).
+//   run(): enters the guest and handles what needs no VMM decision itself,
+//       resuming the guest: CPUID (features.hpp), XSETBV (validated, the
+//       guest's XCR0 loaded around each VMRUN), EFER and PAT accesses (the
+//       VMCB's copies), the interrupt window (VINTR), the SVM and
+//       MONITOR/MWAIT instructions (#UD, as on a CPU without them),
+//       INVD/WBINVD (skipped), string and REP I/O (#GP(0): never emulated
+//       as one access; string_io_refused() counts them). Every other exit is decoded by
+//       svm::decode_exit into an exit reason with RIP advanced past an
+//       emulated instruction, or returns an error (Unsupported for an exit
+//       this policy does not model; last_trap() and last_decode_error()
+//       tell which).
+//
+// Interrupts: inject_interrupt(vector 32..255) queues the vector;
+// interrupts.hpp decides at each entry whether to inject it (EVENTINJ) or
+// to wait for the window. External interrupts of the host exit with INTR
+// and come back as ExternalInterrupt; SVM does not say which vector is
+// pending (APM 15.21.3), so the reason's vector is 0 and the host takes
+// the interrupt itself once it enables interrupts (world_switch.hpp).
+//
+// Not thread-safe, like AxVCpu: a VMM kicks the owning CPU and injects
+// from there.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "arch/x86_64/context.hpp"
+#include "arch/x86_64/exit_decode.hpp"
+#include "arch/x86_64/features.hpp"
+#include "arch/x86_64/guest_paging.hpp"
+#include "arch/x86_64/instructions.hpp"
+#include "arch/x86_64/interrupts.hpp"
+#include "arch/x86_64/stage2.hpp"
+#include "arch/x86_64/svm.hpp"
+#include "arch/x86_64/sysregs.hpp"
+#include "arch/x86_64/vmcb.hpp"
+#include "arch/x86_64/world_switch.hpp"
+#include "axvcpu/addr.hpp"
+#include "axvcpu/error.hpp"
+#include "axvcpu/exit_reason.hpp"
+#include "axvcpu/host_api.hpp"
+#include "axvcpu/irq_queue.hpp"
+#include "axvcpu/types.hpp"
+
+namespace axvcpu::x86_64::svm {
+
+struct CreateConfig {
+    EntryMode entry_mode = EntryMode::Long64;
+    // Long64: the guest's CR3, page tables the VMM built in guest memory
+    // that map at least the code at the entry point.
+    GuestPhysAddr page_table_root;
+    std::uint64_t boot_argument = 0;  // Long64: RDI; Protected32: EBX
+};
+
+// Nothing to choose yet: every guest gets the intercepts of vmcb.hpp.
+struct SetupConfig {};
+
+template <class H>
+class VCpu {
+    static_assert(api::check_memory_if<H>());
+
+public:
+    using CreateConfig = svm::CreateConfig;
+    using SetupConfig = svm::SetupConfig;
+    // set_gpr and set_return_value only write the saved registers and
+    // inject_interrupt only the queue (arch_contract.hpp).
+    static constexpr bool plain_vcpu_updates = true;
+
+    static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
+        // ASIDs are 32-bit and 0 is the host's.
+        if (vm >= 0xFFFF'FFFF) return ax_err(AxError::InvalidInput);
+        VCpu arch;
+        arch.vm_ = vm;
+        arch.vcpu_ = vcpu;
+        arch.config_ = config;
+        AXVCPU_TRYV(arch.allocate());
+        return AxResult<VCpu>(std::move(arch));
+    }
+
+    VCpu(VCpu&&) noexcept = default;
+    VCpu& operator=(VCpu&&) = delete;
+
+    AxResult<void> set_entry(GuestPhysAddr entry) {
+        entry_ = entry.value();
+        vmcb_->rip = entry_;
+        return ax_ok();
+    }
+
+    AxResult<void> set_ept_root(HostPhysAddr root) {
+        if (!root.is_aligned(stage2::page_size)) return ax_err(AxError::InvalidInput);
+        nested_root_ = root.value();
+        vmcb_->nested_cr3 = nested_root_;
+        flush_pending_ = true;
+        return ax_ok();
+    }
+
+    AxResult<void> setup(SetupConfig) {
+        const std::uint32_t asid = static_cast<std::uint32_t>(vm_ + 1);
+        // CPUID 8000_000A EBX: the number of ASIDs.
+        if (asid >= insn::cpuid(cpuid_leaf::svm_features).ebx) return ax_err(AxError::Unsupported);
+        set_controls(*vmcb_, pages_.iopm_pa(), pages_.msrpm_pa(), asid, nested_root_);
+        set_initial_state(*vmcb_, config_.entry_mode, entry_, config_.page_table_root.value());
+        ctx_.gprs = Gprs{};
+        if (config_.entry_mode == EntryMode::Long64) {
+            ctx_.gprs[gpr::rdi] = config_.boot_argument;
+        } else {
+            ctx_.gprs[gpr::rax] = multiboot_magic;
+            ctx_.gprs[gpr::rbx] = config_.boot_argument & 0xFFFF'FFFF;
+        }
+        guest_xcr0_ = xcr0::x87;
+        queue_ = IrqQueue<>{};
+        pending_exception_ = 0;
+        reinject_ = 0;
+        flush_pending_ = true;
+        // The guest's FPU/SSE state starts as FNINIT leaves it (FCW 0x37F)
+        // with MXCSR at its reset value 0x1F80 (SDM vol. 1, 8.1.5, 10.2.3.1).
+        for (auto& byte : guest_fpu_.bytes) byte = 0;
+        guest_fpu_.bytes[0] = 0x7F;
+        guest_fpu_.bytes[1] = 0x03;
+        guest_fpu_.bytes[24] = 0x80;
+        guest_fpu_.bytes[25] = 0x1F;
+        return ax_ok();
+    }
+
+    AxResult<void> bind() {
+        if (bound_) return ax_err(AxError::BadState);
+        insn::fxrstor(guest_fpu_);
+        host_xsave_ = (insn::read_cr4() & cr4::osxsave) != 0;
+        flush_pending_ = true;
+        bound_ = true;
+        return ax_ok();
+    }
+
+    AxResult<void> unbind() {
+        if (!bound_) return ax_err(AxError::BadState);
+        insn::fxsave(guest_fpu_);
+        bound_ = false;
+        return ax_ok();
+    }
+
+    AxResult<AxVCpuExitReason> run() {
+        if (!bound_) return ax_err(AxError::BadState);
+        for (;;) {
+            enter_guest();
+            if (handle_in_policy() == Handled::Resume) continue;
+            const InstructionBytes insn =
+                trap_.exit_code == exit_code::npf ? fetch_guest_instruction() : InstructionBytes{};
+            const DecodeResult decoded = decode_exit(trap_, ctx_.gprs, insn);
+            if (!decoded) {
+                decode_error_ = decoded.error();
+                return ax_err(to_ax_error(decoded.error()));
+            }
+            decode_error_.reset();
+            vmcb_->rip += decoded.value().rip_advance;
+            return AxResult<AxVCpuExitReason>(decoded.value().reason);
+        }
+    }
+
+    AxResult<void> set_gpr(usize index, usize value) {
+        if (index >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
+        ctx_.gprs[index] = value;
+        return ax_ok();
+    }
+
+    // Vectors 32..255; 0..31 are exceptions (InvalidInput). A full queue
+    // is ResourceBusy.
+    AxResult<void> inject_interrupt(usize vector) {
+        if (!is_injectable_vector(vector)) return ax_err(AxError::InvalidInput);
+        return queue_.push(vector);
+    }
+
+    // The hypercall's result, in RAX.
+    void set_return_value(usize value) { ctx_.gprs[gpr::rax] = value; }
+
+    // --- x86_64-specific, for the VMM ------------------------------------------
+    [[nodiscard]] const Gprs& gprs() const noexcept { return ctx_.gprs; }
+    [[nodiscard]] const Vmcb& vmcb() const noexcept { return *vmcb_; }
+    // The guest's RIP (after an emulated instruction: past it).
+    [[nodiscard]] std::uint64_t rip() const noexcept { return vmcb_->rip; }
+    [[nodiscard]] const TrapRecord& last_trap() const noexcept { return trap_; }
+    // Why the last run() returned an error, when an exit could not be decoded.
+    [[nodiscard]] std::optional<DecodeError> last_decode_error() const noexcept { return decode_error_; }
+    [[nodiscard]] std::uint32_t asid() const noexcept { return vmcb_->asid; }
+    // String and REP I/O instructions answered with #GP (run() never
+    // returns them).
+    [[nodiscard]] std::uint64_t string_io_refused() const noexcept { return string_io_refused_; }
+    [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return guest_xcr0_; }
+    [[nodiscard]] bool is_bound() const noexcept { return bound_; }
+
+    // Completes an MmioRead / IoRead exit: writes the device's `raw` value
+    // to the destination register as the instruction does (mmio_load_value).
+    AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
+        const usize reg = containing_gpr(read.reg);
+        if (reg >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
+        ctx_.gprs[reg] = mmio_load_value(read, raw, ctx_.gprs[reg]);
+        return ax_ok();
+    }
+    void complete_io_read(const exit::IoRead& read, std::uint64_t raw) {
+        ctx_.gprs[gpr::rax] = io_load_value(read, raw, ctx_.gprs[gpr::rax]);
+    }
+    // Completes a SysRegRead (RDMSR): EDX:EAX = value.
+    void complete_msr_read(std::uint64_t value) {
+        const MsrLoad load = msr_load_values(value);
+        ctx_.gprs[gpr::rax] = load.rax;
+        ctx_.gprs[gpr::rdx] = load.rdx;
+    }
+
+    // Makes the guest take exception `vector` (with `error_code` when
+    // has_error_code) at its current RIP on the next entry: for an MSR the
+    // VMM does not know (#GP), an access it refuses, ... An exit that
+    // advanced RIP past an emulated instruction must not be answered this
+    // way (the fault would point past the instruction).
+    AxResult<void> inject_exception(std::uint8_t vector, std::optional<std::uint32_t> error_code = std::nullopt) {
+        if (vector >= 32) return ax_err(AxError::InvalidInput);
+        pending_exception_ = error_code ? exception_event(vector, *error_code) : exception_event(vector);
+        return ax_ok();
+    }
+
+    // Moves RIP back over the instruction of the last exit, so that the
+    // VMM can answer a decoded access with an exception instead.
+    AxResult<void> rewind_instruction() {
+        vmcb_->rip = trap_.rip;
+        return ax_ok();
+    }
+
+private:
+    VCpu() = default;
+
+    enum class Handled : std::uint8_t { Resume, Decode };
+
+    // The pages the hardware reads: owned, given back on destruction, and
+    // moved with the vCPU (create returns it by value).
+    class Pages {
+    public:
+        Pages() = default;
+        Pages(Pages&& other) noexcept : frames_(std::exchange(other.frames_, Frames{})) {}
+        Pages& operator=(Pages&&) = delete;
+        ~Pages() {
+            if (frames_.vmcb != 0) H::dealloc_frame(HostPhysAddr(frames_.vmcb));
+            if (frames_.host_save != 0) H::dealloc_frame(HostPhysAddr(frames_.host_save));
+            if (frames_.iopm != 0) H::dealloc_contiguous_frames(HostPhysAddr(frames_.iopm), iopm_pages);
+            if (frames_.msrpm != 0) H::dealloc_contiguous_frames(HostPhysAddr(frames_.msrpm), msrpm_pages);
+        }
+
+        AxResult<void> allocate() {
+            frames_.vmcb = take(H::alloc_frame());
+            frames_.host_save = take(H::alloc_frame());
+            frames_.iopm = take(H::alloc_contiguous_frames(iopm_pages, 12));
+            frames_.msrpm = take(H::alloc_contiguous_frames(msrpm_pages, 12));
+            if (frames_.vmcb == 0 || frames_.host_save == 0 || frames_.iopm == 0 || frames_.msrpm == 0)
+                return ax_err(AxError::NoMemory);
+            __builtin_memset(bytes_at(frames_.vmcb), 0, sizeof(Vmcb));
+            fill_iopm(bytes_at(frames_.iopm));
+            fill_msrpm(bytes_at(frames_.msrpm));
+            return ax_ok();
+        }
+
+        [[nodiscard]] Vmcb* vmcb() const { return reinterpret_cast<Vmcb*>(bytes_at(frames_.vmcb)); }
+        [[nodiscard]] std::uint64_t vmcb_pa() const noexcept { return frames_.vmcb; }
+        [[nodiscard]] std::uint64_t host_save_pa() const noexcept { return frames_.host_save; }
+        [[nodiscard]] std::uint64_t iopm_pa() const noexcept { return frames_.iopm; }
+        [[nodiscard]] std::uint64_t msrpm_pa() const noexcept { return frames_.msrpm; }
+
+    private:
+        static constexpr usize iopm_pages = iopm_bytes / 4096;
+        static constexpr usize msrpm_pages = msrpm_bytes / 4096;
+        struct Frames {
+            std::uint64_t vmcb = 0, host_save = 0, iopm = 0, msrpm = 0;
+        };
+        static std::uint64_t take(std::optional<HostPhysAddr> frame) { return frame ? frame->value() : 0; }
+        Frames frames_{};
+    };
+
+    AxResult<void> allocate() {
+        AXVCPU_TRYV(pages_.allocate());
+        vmcb_ = pages_.vmcb();
+        ctx_.vmcb_pa = pages_.vmcb_pa();
+        ctx_.host_save_pa = pages_.host_save_pa();
+        return ax_ok();
+    }
+
+    static std::uint8_t* bytes_at(std::uint64_t pa) {
+        return reinterpret_cast<std::uint8_t*>(H::phys_to_virt(HostPhysAddr(pa)).value());
+    }
+
+    // One VMRUN, with this entry's event, window and XCR0, and the exit
+    // recorded in trap_.
+    void enter_guest() {
+        plan_events();
+        if (flush_pending_) {
+            // FlushByAsid (CPUID 8000_000A EDX[6]) limits the flush to this guest.
+            vmcb_->tlb_control = (insn::cpuid(cpuid_leaf::svm_features).edx & (1u << 6)) != 0 ? tlb_control::flush_guest
+                                                                                             : tlb_control::flush_all;
+            flush_pending_ = false;
+        }
+        vmcb_->rax = ctx_.gprs[gpr::rax];
+        vmcb_->rsp = ctx_.gprs[gpr::rsp];
+        const bool swap_xcr0 = host_xsave_ && guest_xcr0_ != xcr0::x87;
+        std::uint64_t host_xcr0 = 0;
+        if (swap_xcr0) {
+            host_xcr0 = insn::xgetbv(0);
+            insn::xsetbv(0, guest_xcr0_);
+        }
+        axvcpu_x86_svm_run_guest(&ctx_);
+        if (swap_xcr0) insn::xsetbv(0, host_xcr0);
+        ctx_.gprs[gpr::rax] = vmcb_->rax;
+        ctx_.gprs[gpr::rsp] = vmcb_->rsp;
+        vmcb_->tlb_control = tlb_control::nothing;
+        vmcb_->event_inj = 0;
+        trap_ = TrapRecord{vmcb_->exit_code, vmcb_->exit_info1, vmcb_->exit_info2, vmcb_->exit_int_info, vmcb_->rip,
+                           0};
+        // An event whose delivery the exit cut short goes again (its
+        // EXITINTINFO has EVENTINJ's layout, APM 15.7.2).
+        if ((trap_.exit_int_info & event::valid) != 0) reinject_ = trap_.exit_int_info;
+    }
+
+    // The event of the next entry and whether it must ask for a window.
+    void plan_events() {
+        std::uint64_t event = 0;
+        bool window = false;
+        if (pending_exception_ != 0) {
+            event = std::exchange(pending_exception_, 0);
+            window = !queue_.empty();
+        } else {
+            const Interruptibility guest{(vmcb_->rflags & rflags::if_) != 0, (vmcb_->int_state & int_state::shadow) != 0};
+            const EntryPlan plan = plan_entry(reinject_ != 0, queue_.front(), guest);
+            window = plan.request_window;
+            if (plan.source == EntryPlan::Source::Reinjected) event = std::exchange(reinject_, 0);
+            if (plan.source == EntryPlan::Source::Queued) {
+                event = external_interrupt_event(plan.vector);
+                (void)queue_.pop();
+            }
+        }
+        vmcb_->event_inj = event;
+        // A virtual interrupt (V_IRQ) that ignores the virtual TPR, with
+        // VINTR intercepted: the exit comes when the guest could take it.
+        constexpr std::uint32_t window_bits = int_ctl::v_irq | int_ctl::v_ign_tpr | (0xFu << int_ctl::v_intr_prio_shift);
+        if (window) {
+            vmcb_->int_ctl |= window_bits;
+            vmcb_->intercept3 |= intercept3::vintr;
+        } else {
+            vmcb_->int_ctl &= ~window_bits;
+            vmcb_->intercept3 &= ~intercept3::vintr;
+        }
+    }
+
+    void raise(std::uint8_t vector) { pending_exception_ = exception_event(vector); }
+    void raise_gp() { pending_exception_ = exception_event(vector::gp, 0); }
+
+    // The exits the policy answers itself.
+    Handled handle_in_policy() {
+        switch (trap_.exit_code) {
+            case exit_code::cpuid: {
+                const auto leaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rax]);
+                const auto subleaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
+                const CpuidResult r = guest_cpuid(leaf, insn::cpuid(leaf, subleaf), static_cast<std::uint32_t>(vcpu_),
+                                                  (vmcb_->cr4 & cr4::osxsave) != 0);
+                ctx_.gprs[gpr::rax] = r.eax;
+                ctx_.gprs[gpr::rbx] = r.ebx;
+                ctx_.gprs[gpr::rcx] = r.ecx;
+                ctx_.gprs[gpr::rdx] = r.edx;
+                vmcb_->rip += cpuid_length;
+                return Handled::Resume;
+            }
+            case exit_code::xsetbv: return handle_xsetbv();
+            case exit_code::ioio:
+                // INS/OUTS and REP IN/OUT move several values through guest
+                // memory: never emulated as one access. The guest gets
+                // #GP(0) at the instruction (a port it may not use).
+                if ((trap_.exit_info1 & (ioio::str | ioio::rep)) == 0) return Handled::Decode;
+                ++string_io_refused_;
+                raise_gp();
+                return Handled::Resume;
+            case exit_code::vintr:
+                // plan_events injects the interrupt now that IF allows it.
+                vmcb_->int_ctl &= ~int_ctl::v_irq;
+                vmcb_->intercept3 &= ~intercept3::vintr;
+                return Handled::Resume;
+            case exit_code::msr: return handle_own_msr();
+            case exit_code::vmrun:
+            case exit_code::vmload:
+            case exit_code::vmsave:
+            case exit_code::stgi:
+            case exit_code::clgi:
+            case exit_code::skinit:
+            case exit_code::invlpga:
+            case exit_code::monitor:
+            case exit_code::mwait:
+            case exit_code::mwait_conditional: raise(vector::ud); return Handled::Resume;
+            case exit_code::invd:
+            case exit_code::wbinvd:
+                // 0F 08 / 0F 09: the guest's caches are the host's; nothing to do.
+                vmcb_->rip += 2;
+                return Handled::Resume;
+            default: return Handled::Decode;
+        }
+    }
+
+    // XSETBV (0F 01 D1): #UD without the guest's CR4.OSXSAVE (or when the
+    // host cannot switch XCR0), #GP(0) from CPL > 0 or for a value
+    // xsetbv_valid refuses.
+    Handled handle_xsetbv() {
+        if ((vmcb_->cr4 & cr4::osxsave) == 0 || !host_xsave_) {
+            raise(vector::ud);
+            return Handled::Resume;
+        }
+        const CpuidResult leaf_d = insn::cpuid(cpuid_leaf::xsave, 0);
+        const std::uint64_t supported = (std::uint64_t{leaf_d.edx} << 32) | leaf_d.eax;
+        const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
+        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (ctx_.gprs[gpr::rax] & 0xFFFF'FFFF);
+        if (vmcb_->cpl != 0 || !xsetbv_valid(index, value, supported)) {
+            raise_gp();
+            return Handled::Resume;
+        }
+        guest_xcr0_ = value;
+        vmcb_->rip += xsetbv_length;
+        return Handled::Resume;
+    }
+
+    // EFER and PAT live in the VMCB; every other MSR goes to the VMM.
+    Handled handle_own_msr() {
+        const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
+        const bool write = trap_.exit_info1 == 1;
+        if (index != msr::ia32_efer && index != msr::ia32_pat) return Handled::Decode;
+        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (ctx_.gprs[gpr::rax] & 0xFFFF'FFFF);
+        if (index == msr::ia32_pat) {
+            if (!write) {
+                complete_msr_read(vmcb_->g_pat);
+            } else if (pat_valid(value)) {
+                vmcb_->g_pat = value;
+            } else {
+                raise_gp();
+                return Handled::Resume;
+            }
+        } else if (!write) {
+            // SVME is set for VMRUN's sake, not the guest's.
+            complete_msr_read(vmcb_->efer & ~msr::efer::svme);
+        } else {
+            if ((value & ~guest_efer_writable) != 0) {
+                raise_gp();
+                return Handled::Resume;
+            }
+            // LMA is the CPU's to set (when paging turns on with LME).
+            vmcb_->efer = (value & ~msr::efer::lma) | (vmcb_->efer & msr::efer::lma) | msr::efer::svme;
+        }
+        vmcb_->rip += msr_instruction_length;
+        return Handled::Resume;
+    }
+
+    // The bytes at the guest's RIP, through its own paging and this VM's
+    // nested tables.
+    InstructionBytes fetch_guest_instruction() const {
+        const PagingState paging{vmcb_->cr0, vmcb_->cr3, vmcb_->cr4, vmcb_->efer};
+        const bool long_mode = (vmcb_->efer & msr::efer::lma) != 0;
+        const CpuMode mode = long_mode && (vmcb_->cs.attrib & seg_attrib::l) != 0 ? CpuMode::Bits64
+                             : (vmcb_->cs.attrib & seg_attrib::db) != 0          ? CpuMode::Bits32
+                                                                                 : CpuMode::Bits16;
+        const std::uint64_t linear = mode == CpuMode::Bits64 ? vmcb_->rip : vmcb_->cs.base + vmcb_->rip;
+        const std::uint64_t root = nested_root_;
+        const auto table = [](std::uint64_t pa) {
+            return reinterpret_cast<const std::uint64_t*>(H::phys_to_virt(HostPhysAddr(pa)).value());
+        };
+        const auto host_byte = [&](std::uint64_t gpa) -> std::optional<std::uint8_t> {
+            const std::optional<std::uint64_t> hpa = stage2::translate(root, table, gpa);
+            if (!hpa) return std::nullopt;
+            return *reinterpret_cast<const volatile std::uint8_t*>(H::phys_to_virt(HostPhysAddr(*hpa)).value());
+        };
+        const auto read = [&](std::uint64_t gpa, unsigned bytes) -> std::optional<std::uint64_t> {
+            std::uint64_t value = 0;
+            for (unsigned i = 0; i < bytes; ++i) {
+                const std::optional<std::uint8_t> byte = host_byte(gpa + i);
+                if (!byte) return std::nullopt;
+                value |= std::uint64_t{*byte} << (8 * i);
+            }
+            return value;
+        };
+        return fetch_instruction(paging, linear, mode, read, host_byte);
+    }
+
+    static constexpr std::uint64_t cpuid_length = 2;   // 0F A2
+    static constexpr std::uint64_t xsetbv_length = 3;  // 0F 01 D1
+    static constexpr std::uint64_t guest_efer_writable =
+        msr::efer::sce | msr::efer::lme | msr::efer::lma | msr::efer::nxe;
+
+    SwitchContext ctx_{};
+    Pages pages_{};
+    Vmcb* vmcb_ = nullptr;
+    CreateConfig config_{};
+    std::uint64_t entry_ = 0;
+    std::uint64_t nested_root_ = 0;
+    TrapRecord trap_{};
+    std::optional<DecodeError> decode_error_;
+    IrqQueue<> queue_{};
+    std::uint64_t pending_exception_ = 0;  // an EVENTINJ word, 0: none
+    std::uint64_t reinject_ = 0;           // an interrupted event's EXITINTINFO, 0: none
+    std::uint64_t guest_xcr0_ = xcr0::x87;
+    std::uint64_t string_io_refused_ = 0;
+    insn::FxState guest_fpu_{};
+    VMId vm_ = 0;
+    VCpuId vcpu_ = 0;
+    bool bound_ = false;
+    bool flush_pending_ = true;
+    bool host_xsave_ = false;
+};
+
+}  // namespace axvcpu::x86_64::svm

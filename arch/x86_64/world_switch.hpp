@@ -1,0 +1,108 @@
+// The SVM world switch (top-level asm).
+//
+// The code sits in a COMDAT section group named after its symbol, so every
+// translation unit that includes this header emits it and the linker keeps
+// exactly one copy per final link (test/x86_64/two_tu_*.cpp prove it).
+//
+//   void axvcpu_x86_svm_run_guest(SwitchContext* ctx)   (C ABI)
+//     Keeps the host's callee-saved registers on its stack, swaps the
+//     VMLOAD/VMSAVE state (FS, GS, TR, LDTR with their hidden parts,
+//     KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_*) from the
+//     host's to the guest's, loads the guest's GPRs but RAX and RSP (the
+//     VMCB's), and VMRUNs the guest. After #VMEXIT, which has restored the
+//     host's RAX (the VMCB's address), RSP, RIP, RFLAGS, control and
+//     segment registers from the host save area (AMD APM vol. 2, 15.5 and
+//     15.6), it stores the guest's GPRs, swaps the VMLOAD/VMSAVE state
+//     back and returns; the exit is in the VMCB.
+//     Interrupts: the global interrupt flag is clear around the switch, and
+//     the host's RFLAGS.IF is set for VMRUN, so a physical interrupt during
+//     the guest's run exits with INTR (V_INTR_MASKING, vmcb.hpp) instead of
+//     being masked; the function returns with RFLAGS.IF clear and GIF set,
+//     the interrupt still pending for the host to take when it enables
+//     interrupts. Call it with RFLAGS.IF clear, EFER.SVME set and
+//     VM_HSAVE_PA programmed (PerCpu).
+#pragma once
+
+#include "arch/x86_64/context.hpp"
+
+#if !defined(__x86_64__)
+#error "arch/x86_64/world_switch.hpp is for x86_64 targets only"
+#endif
+
+#define AXVCPU_X86_STR2(x) #x
+#define AXVCPU_X86_STR(x) AXVCPU_X86_STR2(x)
+#define AXVCPU_X86_OFF(name) AXVCPU_X86_STR(AXVCPU_X86_##name)
+
+static_assert(axvcpu::x86_64::offset::gprs == 0, "the GPR code below addresses gprs[i] at 8 * i");
+
+asm(R"(
+.pushsection .text.axvcpu_x86_svm_world_switch,"axG",@progbits,axvcpu_x86_svm_world_switch,comdat
+.globl axvcpu_x86_svm_run_guest
+.type axvcpu_x86_svm_run_guest, @function
+.balign 16
+axvcpu_x86_svm_run_guest:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    # ctx, found again on the stack after the exit.
+    push %rdi
+    clgi
+    mov )" AXVCPU_X86_OFF(HOST_SAVE_PA) R"((%rdi), %rax
+    vmsave
+    mov )" AXVCPU_X86_OFF(VMCB_PA) R"((%rdi), %rax
+    vmload
+    # GIF is clear: nothing is taken between here and VMRUN.
+    sti
+    mov 8(%rdi), %rcx
+    mov 16(%rdi), %rdx
+    mov 24(%rdi), %rbx
+    mov 40(%rdi), %rbp
+    mov 48(%rdi), %rsi
+    mov 64(%rdi), %r8
+    mov 72(%rdi), %r9
+    mov 80(%rdi), %r10
+    mov 88(%rdi), %r11
+    mov 96(%rdi), %r12
+    mov 104(%rdi), %r13
+    mov 112(%rdi), %r14
+    mov 120(%rdi), %r15
+    mov 56(%rdi), %rdi
+    vmrun
+    # #VMEXIT: GIF clear, RAX = the VMCB's address, RSP as pushed above.
+    vmsave
+    cli
+    # The guest's RDI for ctx.
+    xchg %rdi, (%rsp)
+    mov %rcx, 8(%rdi)
+    mov %rdx, 16(%rdi)
+    mov %rbx, 24(%rdi)
+    mov %rbp, 40(%rdi)
+    mov %rsi, 48(%rdi)
+    mov %r8, 64(%rdi)
+    mov %r9, 72(%rdi)
+    mov %r10, 80(%rdi)
+    mov %r11, 88(%rdi)
+    mov %r12, 96(%rdi)
+    mov %r13, 104(%rdi)
+    mov %r14, 112(%rdi)
+    mov %r15, 120(%rdi)
+    pop %rcx
+    mov %rcx, 56(%rdi)
+    mov )" AXVCPU_X86_OFF(HOST_SAVE_PA) R"((%rdi), %rax
+    vmload
+    stgi
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+.size axvcpu_x86_svm_run_guest, . - axvcpu_x86_svm_run_guest
+.popsection
+)");
+
+extern "C" void axvcpu_x86_svm_run_guest(axvcpu::x86_64::SwitchContext* ctx);
