@@ -206,6 +206,8 @@ public:
     [[nodiscard]] std::uint64_t string_io_refused() const noexcept { return string_io_refused_; }
     [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return guest_xcr0_; }
     [[nodiscard]] bool is_bound() const noexcept { return bound_; }
+    // An interrupt waits for delivery (queued, or cut short by the last exit).
+    [[nodiscard]] bool interrupt_pending() const noexcept { return !queue_.empty() || reinject_ != 0; }
 
     // Completes an MmioRead / IoRead exit: writes the device's `raw` value
     // to the destination register as the instruction does (mmio_load_value).

@@ -17,7 +17,7 @@
 //   create_config / setup_config         the arch policy's configs for a VM
 //   set_boot_arguments(vcpu, arg)        registers of a vCPU started by the guest
 //   cpu_up_status(status)                the firmware's answer to the starter
-//   loaded_value(read, raw)              the register value of an emulated load
+//   loaded_value(read, raw)              the register value of an emulated load (or complete_load)
 //   reflect_fault(vcpu, access, gpa)     the guest takes an external abort / access fault
 //   sysreg_read / sysreg_write           trapped system registers it emulates
 //   external_interrupt(vcpu, vector)     a host interrupt that made the guest exit
@@ -27,7 +27,20 @@
 //   timer_fires()                        guest timers fired through host timers
 //   test_name(id), test_checks(id)       the VMM-side checks of a test guest
 //   run_failed(vcpu, error)              report an exit the policy refused
-// Optional: before_entry(vcpu), after_exit(vcpu, reason); for a VM whose
+// Optional: before_entry(vcpu), after_exit(vcpu, reason);
+//   complete_load(vcpu, read, raw)      instead of loaded_value: writes an emulated
+//                                        load itself (x86: 8/16-bit loads merge into
+//                                        the old register, AH..BH are parts of one)
+//   complete_sysreg_read(vcpu, read, v)  writes a trapped register read's value
+//                                        (x86 RDMSR: EDX:EAX), instead of set_gpr
+//   refuse_sysreg(vcpu, addr) -> bool   a register nobody emulates: true if the board
+//                                        raised a fault (x86: #GP), else it reads as
+//                                        zero / the write is ignored
+//   io_read(vcpu, in), io_write(vcpu, out) -> PortEffect, port_traced(port) -> bool
+//                                        port I/O (x86): the board answers or refuses
+//                                        each access; PowerOff ends the VM (ACPI S5);
+//                                        port_traced false for a console's ports
+// for a VM whose
 // device table has an interrupt controller model (devices.hpp):
 //   irq_output_vcpu(output) -> optional<usize>   the vCPU a controller output feeds
 //   set_irq_line(vcpu, level)            raise or lower that vCPU's external interrupt
@@ -63,6 +76,9 @@ struct HypercallAnswer {
 // What a CPU_ON / hart_start came to; the board encodes it as its firmware does.
 enum class CpuUpStatus : std::uint8_t { Started, AlreadyOn, InvalidTarget, Failed };
 
+// What a board's io_write did.
+enum class PortEffect : std::uint8_t { Done, PowerOff };
+
 template <class B>
 constexpr bool check_board() {
     using VCpu = axvcpu::AxVCpu<typename B::Arch, typename B::Host>;
@@ -91,7 +107,9 @@ constexpr bool check_board() {
                   "Board: lacks `static u64 cpu_up_status(CpuUpStatus)`");
     static_assert(requires(const axvcpu::exit::MmioRead& read, std::uint64_t raw) {
         { B::loaded_value(read, raw) } -> std::same_as<std::uint64_t>;
-    }, "Board: lacks `static u64 loaded_value(const MmioRead&, u64 raw)`");
+    } || requires(VCpu& vcpu, const axvcpu::exit::MmioRead& read, std::uint64_t raw) {
+        B::complete_load(vcpu, read, raw);
+    }, "Board: lacks `static u64 loaded_value(const MmioRead&, u64 raw)` (or `complete_load(VCpu&, const MmioRead&, u64)`)");
     static_assert(requires(VCpu& vcpu, std::uint32_t access, axvcpu::GuestPhysAddr gpa) {
         { B::reflect_fault(vcpu, access, gpa) } -> std::same_as<bool>;
     }, "Board: lacks `static bool reflect_fault(VCpu&, u32 access, GuestPhysAddr)`");

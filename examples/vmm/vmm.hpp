@@ -395,6 +395,10 @@ private:
 
     // Accesses to a console device are the guest's output, not news.
     static bool traced(Vm& vm, const axvcpu::AxVCpuExitReason& reason) {
+        if constexpr (has_ports) {
+            if (const auto* in = reason.get_if<axvcpu::exit::IoRead>()) return Board::port_traced(in->port);
+            if (const auto* out = reason.get_if<axvcpu::exit::IoWrite>()) return Board::port_traced(out->port);
+        }
         if (const auto* read = reason.get_if<axvcpu::exit::MmioRead>()) return vm.devices.traced(read->addr);
         if (const auto* write = reason.get_if<axvcpu::exit::MmioWrite>()) return vm.devices.traced(write->addr);
         return true;
@@ -429,7 +433,11 @@ private:
             if (const std::optional<u64> answer = hypercall(vm, vcpu, *call)) (void)vcpu.set_return_value(*answer);
         } else if (const auto* read = reason.get_if<exit::MmioRead>()) {
             if (const std::optional<u64> value = vm.devices.read(read->addr, read->width, LineChanges{vm})) {
-                (void)vcpu.set_gpr(read->reg, Board::loaded_value(*read, *value));
+                if constexpr (requires { Board::complete_load(vcpu, *read, *value); }) {
+                    Board::complete_load(vcpu, *read, *value);
+                } else {
+                    (void)vcpu.set_gpr(read->reg, Board::loaded_value(*read, *value));
+                }
             } else {
                 refuse(vcpu, axvcpu::MappingFlags::READ, read->addr);
             }
@@ -441,15 +449,27 @@ private:
             refuse(vcpu, fault->access_flags.bits, fault->addr);
         } else if (const auto* sysreg = reason.get_if<exit::SysRegRead>()) {
             std::optional<u64> value = Board::sysreg_read(vcpu, sysreg->addr);
+            if (!value && refuse_sysreg(vcpu, sysreg->addr)) return Step::Continue;
             if (!value) {
                 Out::println("vmm: unknown system register read ", sysreg->addr, ": reads as zero");
                 value = 0;
             }
-            (void)vcpu.set_gpr(sysreg->reg, *value);
+            if constexpr (requires { Board::complete_sysreg_read(vcpu, *sysreg, *value); }) {
+                Board::complete_sysreg_read(vcpu, *sysreg, *value);
+            } else {
+                (void)vcpu.set_gpr(sysreg->reg, *value);
+            }
         } else if (const auto* sysreg_write = reason.get_if<exit::SysRegWrite>()) {
-            if (!Board::sysreg_write(vcpu, sysreg_write->addr, sysreg_write->value)) {
+            if (!Board::sysreg_write(vcpu, sysreg_write->addr, sysreg_write->value) &&
+                !refuse_sysreg(vcpu, sysreg_write->addr)) {
                 Out::println("vmm: unknown system register write ", sysreg_write->addr, " = ", Hex{sysreg_write->value},
                              ": ignored");
+            }
+        } else if (const auto* in = reason.get_if<exit::IoRead>(); in != nullptr && has_ports) {
+            if constexpr (has_ports) Board::io_read(vcpu, *in);
+        } else if (const auto* out = reason.get_if<exit::IoWrite>(); out != nullptr && has_ports) {
+            if constexpr (has_ports) {
+                if (Board::io_write(vcpu, *out) == PortEffect::PowerOff) return power_off(vm, vcpu);
             }
         } else if (const auto* ipi = reason.get_if<exit::SendIPI>()) {
             send_ipi(vm, vcpu, *ipi);
@@ -469,6 +489,26 @@ private:
             finish();
         }
         return Step::Continue;
+    }
+
+    // A board with port I/O (x86) answers IN/OUT itself (board.hpp).
+    static constexpr bool has_ports = requires(VCpu& vcpu, const axvcpu::exit::IoRead& in,
+                                               const axvcpu::exit::IoWrite& out) {
+        Board::io_read(vcpu, in);
+        { Board::io_write(vcpu, out) } -> std::same_as<PortEffect>;
+        { Board::port_traced(in.port) } -> std::same_as<bool>;
+    };
+
+    // A register nobody emulates: the board's fault if it raises one (true),
+    // else the caller's default (reads as zero, writes ignored).
+    static bool refuse_sysreg(VCpu& vcpu, axvcpu::SysRegAddr addr) {
+        if constexpr (requires { { Board::refuse_sysreg(vcpu, addr) } -> std::same_as<bool>; }) {
+            if (Board::refuse_sysreg(vcpu, addr)) {
+                Out::println("vmm: unknown system register ", addr, ": fault raised in the guest");
+                return true;
+            }
+        }
+        return false;
     }
 
     // Nothing when the answer is already in the guest's registers.

@@ -30,6 +30,8 @@ extern "C" [[noreturn]] void guest_main(u64) {
     asm volatile(".byte 0x48, 0x8B, 0x18" ::"a"(0x2000'0000) : "rbx", "memory");
     GUEST_CHECK(exceptions_taken == 4, 0x904, exceptions_taken);
     print("guest_bad: four refusals taken; now a triple fault\n");
+    // The verdict first: nothing runs after the triple fault.
+    hypercall(vmm::hypercall::result, 0);
     // No IDT: UD2 cannot be delivered (#GP), nor that (#DF): shutdown.
     const DescriptorPointer empty{0, 0};
     asm volatile("lidt %0\n\tud2" ::"m"(empty));

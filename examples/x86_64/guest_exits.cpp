@@ -87,10 +87,9 @@ void check_interrupts() {
     GUEST_CHECK(interrupts_taken[0x41] == 0, 0x404, interrupts_taken[0x41]);
     asm volatile("sti; nop; nop");
     GUEST_CHECK(interrupts_taken[0x41] == 1, 0x405, interrupts_taken[0x41]);
-    // HLT: the VMM wakes the guest with vector 0x42.
-    asm volatile("hlt");
+    // HLT, woken by an interrupt queued just before it.
+    halt_for(0x42);
     GUEST_CHECK(interrupts_taken[0x42] == 1, 0x406, interrupts_taken[0x42]);
-    asm volatile("cli");
     // Vectors below 32 are refused.
     GUEST_CHECK(hypercall(vmm::hypercall::inject, 14) == 1, 0x407, 0);
 }

@@ -6,7 +6,8 @@
 // The guest contract (README.md): the hypervisor starts the guest in 64-bit
 // mode at guest-physical 0x200000 with paging on (CR3 = identity tables of
 // the first 4 GiB built by the VMM), RDI = its VM id, interrupts off, and no
-// IDT: the guest loads its own GDT and IDT before it takes any event.
+// IDT: the guest loads its own GDT and IDT before it takes any event. It
+// reports through the VMM's `result` hypercall and powers off through ACPI.
 #pragma once
 
 #include <cstdint>
@@ -60,9 +61,21 @@ inline void print_hex(u64 v) {
     print(buf);
 }
 
+// Reports the verdict, then powers the VM off through ACPI (S5 on the PM1a
+// control port, as on QEMU's PC).
 [[noreturn]] inline void finish(u64 code, u64 detail = 0) {
     hypercall(vmm::hypercall::result, code, detail);
+    outw(0x604, 0x2000);
     for (;;) asm volatile("cli; hlt");
+}
+
+// Waits for `vector`, which the VMM is asked to inject while interrupts
+// are off: STI's shadow covers the HLT, so the interrupt cannot slip in
+// before it; the HLT exits and the interrupt wakes the guest.
+inline void halt_for(u64 vector) {
+    asm volatile("cli");
+    hypercall(vmm::hypercall::inject, vector);
+    asm volatile("sti; hlt; cli");
 }
 
 // A failed check: reports `code` (nonzero) with `detail` and stops.

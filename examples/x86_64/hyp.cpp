@@ -1,12 +1,12 @@
-// The x86_64 example hypervisor: AxVCpu<svm::VCpu<Host>, Host> on QEMU's
-// SVM with nested paging. It runs one or two VMs of one vCPU each on one
-// CPU, taking turns through bind/unbind when there are two, and answers
-// their exits: the VMM hypercalls (examples/vmm/hypercalls.hpp), COM1 and a
-// test port through port I/O, the test device through MMIO, a test MSR, and
-// HLT (it wakes the guest with an interrupt). See README.md.
+// The x86_64 example hypervisor: the shared VMM core (examples/vmm) on
+// QEMU's AMD SVM with nested paging, through AxVCpu<svm::VCpu<Host>, Host>.
+// This file is the board: boot hand-off, the COM1 console, port I/O, the
+// guests' page tables, and what only x86 guests do (MSRs, #GP for what
+// nobody emulates, ACPI power-off). VMs are data (the tables below).
 //
-// Command line (-append): "vms=2" runs two VMs (guest images at host-
-// physical 0x4200000 and 0x5200000), default one.
+// One physical CPU; one VM, or two that take turns on it when the command
+// line (-append) says "vms=2" (guest images at host-physical 0x4200000 and
+// 0x5200000). See README.md.
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -17,16 +17,18 @@
 #include <axvcpu/axvcpu.hpp>
 #include <axvcpu/percpu.hpp>
 
-#include "../vmm/console.hpp"
-#include "../vmm/frame_pool.hpp"
 #include "../vmm/hypercalls.hpp"
+#include "../vmm/options.hpp"
 #include "../vmm/static_slot.hpp"
 #include "../vmm/test_devices.hpp"
+#include "../vmm/vmm.hpp"
 #include "guest_abi.hpp"
 #include "platform.hpp"
 
 namespace {
 
+using axvcpu::GuestPhysAddr;
+using axvcpu::HostPhysAddr;
 using axvcpu::usize;
 using u64 = std::uint64_t;
 namespace x86 = axvcpu::x86_64;
@@ -43,38 +45,31 @@ using Out = vmm::Console<Serial>;
     example::qemu_exit(code);
 }
 
-vmm::FramePool frames;
+// --- The VMs, as data --------------------------------------------------------------
+// Host-physical layout (QEMU -m 256M): the hypervisor at 1 MiB, the VMM's
+// frame pool at 16..48 MiB, VM i's 16 MiB of RAM at 64 + 16 i MiB, mapped
+// at guest-physical 0 (guest_abi.hpp).
+constexpr u64 frame_pool_base = 0x0100'0000, frame_pool_bytes = 0x0200'0000;
+constexpr u64 vm_ram_host_base = 0x0400'0000;
 
-// --- The host policy ----------------------------------------------------------------
-// One physical CPU; frames from the pool (identity-mapped); no host timers
-// (the SVM policy uses none).
-void* current_vcpu_slot = nullptr;
-axvcpu::VMId running_vm = 0;
-constexpr usize max_vms = 2;
-usize vm_count = 1;
+constexpr axvcpu::VmMemConfig vm_memory[] = {{0, guest_abi::ram_size, 0x7, axvcpu::VmMemMappingType::MapReserved}};
+constexpr axvcpu::EmulatedDeviceConfig vm_emulated[] = {
+    {"test", guest_abi::test_device, vmm::TestDevice::size, 0, axvcpu::EmulatedDeviceType::Dummy, {}}};
+constinit vmm::VmDescription vm_descriptions[2] = {
+    {0, "x86_64-test", axvcpu::VMType::VMTRTOS, 1, GuestPhysAddr(guest_abi::entry), GuestPhysAddr(0), vm_memory,
+     vm_ram_host_base, {}, vm_emulated},
+    {1, "x86_64-second", axvcpu::VMType::VMTRTOS, 1, GuestPhysAddr(guest_abi::entry), GuestPhysAddr(0), vm_memory,
+     vm_ram_host_base + guest_abi::ram_size, {}, vm_emulated},
+};
 
-struct Host {
-    static axvcpu::VMId current_vm_id() { return running_vm; }
-    static axvcpu::VCpuId current_vcpu_id() { return 0; }
-    static std::optional<usize> vcpu_num(axvcpu::VMId vm) {
-        return vm < vm_count ? std::optional<usize>(1) : std::nullopt;
-    }
-    static std::optional<axvcpu::VCpuSet> active_vcpus(axvcpu::VMId vm) {
-        return vm < vm_count ? std::optional<axvcpu::VCpuSet>(axvcpu::VCpuSet::from_bits(1)) : std::nullopt;
-    }
-    static void inject_interrupt(axvcpu::VMId, axvcpu::VCpuId, axvcpu::InterruptVector) {}
-    static void inject_interrupt_to_cpus(axvcpu::VMId, axvcpu::VCpuSet, axvcpu::InterruptVector) {}
-    static void notify_vcpu_timer_expired(axvcpu::VMId, axvcpu::VCpuId) {}
+// --- The host policy ------------------------------------------------------------------
+struct Board;
+using Vmm = vmm::Vmm<Board>;
 
-    static std::optional<axvcpu::HostPhysAddr> alloc_frame() { return frames.alloc(1, 12); }
-    static std::optional<axvcpu::HostPhysAddr> alloc_contiguous_frames(usize count, usize align_log2) {
-        return frames.alloc(count, align_log2);
-    }
-    static void dealloc_frame(axvcpu::HostPhysAddr) {}
-    static void dealloc_contiguous_frames(axvcpu::HostPhysAddr, usize) {}
-    static axvcpu::HostVirtAddr phys_to_virt(axvcpu::HostPhysAddr pa) { return axvcpu::HostVirtAddr(pa.value()); }
-    static axvcpu::HostPhysAddr virt_to_phys(axvcpu::HostVirtAddr va) { return axvcpu::HostPhysAddr(va.value()); }
+void* current_vcpu_slot = nullptr;  // one CPU
 
+struct Host : vmm::HostApi<Board> {
+    // TimeIf: the TSC (the SVM policy arms no host timer).
     static u64 current_ticks() {
         std::uint32_t lo, hi;
         asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
@@ -86,7 +81,6 @@ struct Host {
         fail(20, "the SVM policy registered a host timer");
     }
     static void cancel_timer(axvcpu::CancelToken) {}
-
     static usize get_host_cpu_num() { return 1; }
     static void* current_vcpu_slot() { return ::current_vcpu_slot; }
     static void set_current_vcpu_slot(void* vcpu) { ::current_vcpu_slot = vcpu; }
@@ -94,37 +88,30 @@ struct Host {
 
 using Arch = x86::svm::VCpu<Host>;
 using VCpu = axvcpu::AxVCpu<Arch, Host>;
+using axvcpu::AxVCpuExitReason;
 
-// --- Memory -------------------------------------------------------------------------
-// Host-physical layout (QEMU -m 256M): the hypervisor at 1 MiB, frames for
-// tables and VMCBs at 16..48 MiB, VM i's 16 MiB of RAM at 64 + 16 i MiB
-// (guest-physical 0), its image loaded at guest-physical 0x200000.
-constexpr u64 frame_pool_base = 0x0100'0000, frame_pool_bytes = 0x0200'0000;
-constexpr u64 vm_ram_base = 0x0400'0000, vm_ram_bytes = 0x0100'0000;
+// --- What the x86 test guests ask the board to check ----------------------------------
+struct TestState {
+    u64 test_msr = 0;
+    u64 refused = 0;  // accesses answered with #GP
+    bool triple_fault = false;
+};
+TestState tests[2];
 
-u64* table_at(u64 pa) { return reinterpret_cast<u64*>(pa); }
+TestState& test_of(const VCpu& vcpu) { return tests[vcpu.vm_id() < 2 ? vcpu.vm_id() : 0]; }
 
-std::optional<u64> alloc_table() {
-    const auto frame = frames.alloc(1, 12);
-    return frame ? std::optional<u64>(frame->value()) : std::nullopt;
+// The guest's #GP(0) at the instruction, as a machine with nothing there.
+bool raise_gp(VCpu& vcpu) {
+    ++test_of(vcpu).refused;
+    auto& arch = vcpu.arch_vcpu();
+    return arch.rewind_instruction().has_value() && arch.inject_exception(x86::vector::gp, 0u).has_value();
 }
 
-// Nested tables of VM `vm`: its RAM at guest-physical 0. The test device's
-// page stays unmapped, so the guest's accesses to it exit.
-u64 build_nested_tables(usize vm) {
-    const std::optional<u64> root = alloc_table();
-    if (!root) fail(21, "no frame for a nested page table");
-    x86::stage2::Mapper mapper(*root, alloc_table, table_at);
-    if (!mapper.map(0, vm_ram_base + vm * vm_ram_bytes, vm_ram_bytes, axvcpu::stage2::MemType::Normal))
-        fail(22, "cannot map guest RAM");
-    return *root;
-}
-
-// The guest's own identity tables of its first 4 GiB (2 MiB pages), at
-// guest_abi::page_tables: what a Long64 entry needs in CR3.
-void build_guest_page_tables(usize vm) {
-    const u64 ram = vm_ram_base + vm * vm_ram_bytes;
-    u64* pml4 = table_at(ram + guest_abi::page_tables);
+// The guests' own identity tables of their first 4 GiB (2 MiB pages) at
+// guest_abi::page_tables, written through the host's view of their RAM:
+// what a Long64 entry needs in CR3.
+void build_guest_page_tables(const vmm::VmDescription& vm) {
+    u64* pml4 = reinterpret_cast<u64*>(vm.reserved_base + guest_abi::page_tables);
     u64* pdpt = pml4 + 512;
     u64* pd = pdpt + 512;
     for (usize i = 0; i < 512 * 6; ++i) pml4[i] = 0;
@@ -133,237 +120,208 @@ void build_guest_page_tables(usize vm) {
     for (u64 i = 0; i < 4 * 512; ++i) pd[i] = (i << 21) | 0x83;
 }
 
-// --- Devices and checks -------------------------------------------------------------
-struct VmState {
-    vmm::TestDevice device;
-    u64 test = 0;  // the hello hypercall's test id
-    u64 port_latch = 0;
-    u64 test_msr = 0;
-    u64 exits = 0;
-    u64 kinds_seen = 0;  // bit i: AxVCpuExitReason alternative i
-    u64 halts = 0;
-    u64 refused = 0;  // accesses answered with #GP
-    bool done = false;
-    bool passed = false;
-};
-VmState vms[max_vms];
-vmm::StaticSlot<VCpu> vcpus[max_vms];
+struct Board {
+    using Host = ::Host;
+    using Arch = ::Arch;
+    using Devices = vmm::DeviceTable<1, vmm::TestDevice>;
+    static constexpr usize max_cpus = 1;
+    static constexpr usize max_vcpus_per_vm = 1;
+    static constexpr bool trace_exits = vmm::options::trace;
 
-constexpr u64 halt_wake_vector = 0x42;
+    static void putc(char c) { example::putc(c); }
+    static usize cpu_index() { return 0; }
+    static void kick(usize) {}
+    // Nothing interrupts the host (boot.S masks the PIC): a halted guest
+    // with nothing pending waits here for good.
+    static void idle() { asm volatile("sti; hlt; cli"); }
+    [[noreturn]] static void exit(std::uint32_t code) { example::qemu_exit(code); }
 
-// The VMM-side checks of a test, when its guest reports success.
-template <class Reason>
-usize kind() {
-    return axvcpu::AxVCpuExitReason(Reason{}).index();
-}
-
-bool vmm_checks_pass(usize vm) {
-    const VmState& state = vms[vm];
-    auto seen = [&](usize index) { return ((state.kinds_seen >> index) & 1) != 0; };
-    switch (state.test) {
-        case guest_abi::test_exits:
-            return seen(kind<axvcpu::exit::Hypercall>()) && seen(kind<axvcpu::exit::IoRead>()) &&
-                   seen(kind<axvcpu::exit::IoWrite>()) && seen(kind<axvcpu::exit::MmioRead>()) &&
-                   seen(kind<axvcpu::exit::MmioWrite>()) && seen(kind<axvcpu::exit::SysRegRead>()) &&
-                   seen(kind<axvcpu::exit::SysRegWrite>()) && seen(kind<axvcpu::exit::Halt>()) &&
-                   state.test_msr == guest_abi::msr_write_value && state.refused == 2;
-        case guest_abi::test_regs: return state.exits >= 1000;
-        default: return true;
+    static std::optional<HostPhysAddr> build_stage2(const vmm::VmDescription& vm) {
+        const auto root = Host::alloc_frame();
+        if (!root) return std::nullopt;
+        x86::stage2::Mapper mapper(root->value(), &Host::alloc_table, &Host::table_at);
+        if (!vmm::map_guest_memory(mapper, vm)) return std::nullopt;
+        build_guest_page_tables(vm);
+        return *root;
     }
-}
-
-// Answers one hypercall; false when the VM is done.
-void hypercall(usize vm, VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
-    VmState& state = vms[vm];
-    const auto& a = call.args;
-    u64 answer = vmm::hypercall::unknown;
-    switch (call.nr) {
-        case vmm::hypercall::hello:
-            state.test = a[0];
-            answer = vm;
-            break;
-        case vmm::hypercall::result:
-            state.done = true;
-            state.passed = a[0] == 0 && vmm_checks_pass(vm);
-            if (a[0] == 0) {
-                Out::println("vm", Dec{vm}, ": guest reports pass after ", Dec{state.exits}, " exits",
-                             state.passed ? "" : "; VMM-side checks FAILED");
-            } else {
-                Out::println("vm", Dec{vm}, ": guest reports failure ", Hex{a[0]}, " detail ", Hex{a[1]});
-            }
-            answer = 0;
-            break;
-        case vmm::hypercall::sum: answer = a[0] + a[1] + a[2] + a[3] + a[4] + a[5]; break;
-        case vmm::hypercall::nop: answer = 0; break;
-        case vmm::hypercall::inject: {
-            u64 refused = 0;
-            for (u64 i = 0; i < (a[1] == 0 ? 1 : a[1]); ++i)
-                if (!vcpu.inject_interrupt(a[0] + i)) ++refused;
-            answer = refused;
-            break;
-        }
-        case guest_abi::hypercall_regs_check:
-            // The guest's round: RDI..R9 carry the pattern the guest loaded.
-            answer = (a[0] == guest_abi::regs_pattern(7) && a[1] == guest_abi::regs_pattern(6) &&
-                      a[2] == guest_abi::regs_pattern(2) && a[3] == guest_abi::regs_pattern(1) &&
-                      a[4] == guest_abi::regs_pattern(8) && a[5] == guest_abi::regs_pattern(9))
-                         ? 0
-                         : 1;
-            break;
-        default: break;
+    static bool add_device(Devices& devices, const axvcpu::EmulatedDeviceConfig& config) {
+        if (config.name == "test") return devices.add<vmm::TestDevice>(GuestPhysAddr(config.base_gpa), config.length);
+        return false;
     }
-    (void)vcpu.set_return_value(answer);
-}
+    // 64-bit entry on the tables above; RDI = the VM id.
+    static x86::svm::CreateConfig create_config(const vmm::VmDescription& vm, usize) {
+        return {x86::svm::EntryMode::Long64, GuestPhysAddr(guest_abi::page_tables), vm.id};
+    }
+    static x86::svm::SetupConfig setup_config(const vmm::VmDescription&) { return {}; }
+    // One vCPU per VM: nothing starts a second.
+    static bool set_boot_arguments(VCpu&, u64) { return false; }
+    static u64 cpu_up_status(vmm::CpuUpStatus) { return ~u64{0}; }
 
-// The guest's MMIO and I/O accesses that go nowhere, and MSRs nobody
-// knows, get #GP at the instruction, as a machine check would not help.
-void refuse(usize vm, VCpu& vcpu) {
-    ++vms[vm].refused;
-    (void)vcpu.arch_vcpu().rewind_instruction();
-    (void)vcpu.arch_vcpu().inject_exception(x86::vector::gp, 0u);
-}
+    static void complete_load(VCpu& vcpu, const axvcpu::exit::MmioRead& read, u64 raw) {
+        (void)vcpu.arch_vcpu().complete_mmio_read(read, raw);
+    }
+    static bool reflect_fault(VCpu& vcpu, std::uint32_t, GuestPhysAddr) { return raise_gp(vcpu); }
 
-void handle_exit(usize vm, VCpu& vcpu, const axvcpu::AxVCpuExitReason& reason) {
-    VmState& state = vms[vm];
-    ++state.exits;
-    state.kinds_seen |= u64{1} << reason.index();
-    using namespace axvcpu::exit;
-    if (const auto* call = reason.get_if<Hypercall>()) return hypercall(vm, vcpu, *call);
-    if (const auto* out = reason.get_if<IoWrite>()) {
-        if (out->port == example::com1) return Serial::putc(static_cast<char>(out->data));
-        if (out->port == guest_abi::test_port) {
-            state.port_latch = out->data;
+    // MSRs: the test MSR reads back what was written; others get #GP.
+    static std::optional<u64> sysreg_read(VCpu& vcpu, axvcpu::SysRegAddr addr) {
+        if (addr.value != guest_abi::test_msr) return std::nullopt;
+        return test_of(vcpu).test_msr;
+    }
+    static bool sysreg_write(VCpu& vcpu, axvcpu::SysRegAddr addr, u64 value) {
+        if (addr.value != guest_abi::test_msr) return false;
+        test_of(vcpu).test_msr = value;
+        return true;
+    }
+    static void complete_sysreg_read(VCpu& vcpu, const axvcpu::exit::SysRegRead&, u64 value) {
+        vcpu.arch_vcpu().complete_msr_read(value);
+    }
+    static bool refuse_sysreg(VCpu& vcpu, axvcpu::SysRegAddr) { return raise_gp(vcpu); }
+
+    // Ports: COM1 (data and LSR), the test port and sink, ACPI power-off.
+    static void io_read(VCpu& vcpu, const axvcpu::exit::IoRead& in) {
+        u64 value = 0;
+        if (in.port == example::com1_lsr) {
+            value = 0x60;  // transmitter empty
+        } else if (in.port == guest_abi::test_port) {
+            value = ~port_latch;
+        } else {
+            (void)raise_gp(vcpu);
             return;
         }
-        if (out->port == guest_abi::sink_port) return;
-        return refuse(vm, vcpu);
+        vcpu.arch_vcpu().complete_io_read(in, value);
     }
-    if (const auto* in = reason.get_if<IoRead>()) {
-        u64 value = 0;
-        if (in->port == example::com1_lsr) {
-            value = 0x60;  // transmitter empty
-        } else if (in->port == guest_abi::test_port) {
-            value = ~state.port_latch;
-        } else {
-            return refuse(vm, vcpu);
+    static vmm::PortEffect io_write(VCpu& vcpu, const axvcpu::exit::IoWrite& out) {
+        if (out.port == example::com1) {
+            example::putc(static_cast<char>(out.data));
+        } else if (out.port == guest_abi::test_port) {
+            port_latch = out.data;
+        } else if (out.port == example::acpi_pm1a_control && out.data == example::acpi_sleep_s5) {
+            return vmm::PortEffect::PowerOff;
+        } else if (out.port != guest_abi::sink_port) {
+            (void)raise_gp(vcpu);
         }
-        vcpu.arch_vcpu().complete_io_read(*in, value);
-        return;
+        return vmm::PortEffect::Done;
     }
-    if (const auto* read = reason.get_if<MmioRead>()) {
-        const u64 offset = read->addr.value() - guest_abi::test_device;
-        const std::optional<u64> value =
-            read->addr.value() >= guest_abi::test_device ? state.device.read(offset, read->width) : std::nullopt;
-        if (!value) return refuse(vm, vcpu);
-        (void)vcpu.arch_vcpu().complete_mmio_read(*read, *value);
-        return;
+    static bool port_traced(axvcpu::Port port) { return port != example::com1 && port != example::com1_lsr; }
+
+    static void external_interrupt(VCpu&, usize) {}
+    static bool interrupt_pending(VCpu& vcpu) { return vcpu.arch_vcpu().interrupt_pending(); }
+    // ACPI S5 carries no status (the guest's `result` decides); a triple
+    // fault is a failure, unless the test is the one that causes it.
+    static std::optional<u64> power_off_status(VCpu& vcpu) {
+        if (vcpu.arch_vcpu().last_trap().exit_code != x86::svm::exit_code::shutdown) return std::nullopt;
+        test_of(vcpu).triple_fault = true;
+        Out::println("vmm: VM ", Dec{vcpu.vm_id()}, ": triple fault (SHUTDOWN)");
+        return Vmm::test_id() == guest_abi::test_bad ? std::nullopt : std::optional<u64>(0xDEAD);
     }
-    if (const auto* write = reason.get_if<MmioWrite>()) {
-        const u64 offset = write->addr.value() - guest_abi::test_device;
-        if (write->addr.value() < guest_abi::test_device || !state.device.write(offset, write->width, write->data))
-            refuse(vm, vcpu);
-        return;
+    static vmm::HypercallAnswer hypercall(VCpu& vcpu, const axvcpu::exit::Hypercall& call);
+    static u64 timer_fires() { return ~u64{0}; }
+
+    static const char* test_name(u64 id) {
+        switch (id) {
+            case guest_abi::test_exits: return "x86_64 exits";
+            case guest_abi::test_regs: return "x86_64 registers";
+            case guest_abi::test_bad: return "x86_64 misbehaving guest";
+            default: return "unknown";
+        }
     }
-    if (const auto* msr = reason.get_if<SysRegRead>()) {
-        if (msr->addr.value != guest_abi::test_msr) return refuse(vm, vcpu);
-        vcpu.arch_vcpu().complete_msr_read(state.test_msr);
-        return;
+    static bool test_checks(u64 id);
+    static void run_failed(VCpu& vcpu, axvcpu::AxError) {
+        const auto& trap = vcpu.arch_vcpu().last_trap();
+        const auto decode = vcpu.arch_vcpu().last_decode_error();
+        Out::println("vmm: SVM exit ", x86::svm::exit_code_name(trap.exit_code), " (", Hex{trap.exit_code},
+                     ") at rip ", Hex{trap.rip}, decode ? ": " : "", decode ? x86::name(*decode) : "");
     }
-    if (const auto* msr = reason.get_if<SysRegWrite>()) {
-        if (msr->addr.value != guest_abi::test_msr) return refuse(vm, vcpu);
-        state.test_msr = msr->value;
-        return;
-    }
-    if (reason.get_if<Halt>() != nullptr) {
-        // The guest waits for an interrupt: this is its "timer".
-        ++state.halts;
-        (void)vcpu.inject_interrupt(halt_wake_vector);
-        return;
-    }
-    if (reason.get_if<ExternalInterrupt>() != nullptr) return;
-    if (const auto* fault = reason.get_if<NestedPageFault>()) {
-        Out::println("vm", Dec{vm}, ": nested page fault at ", fault->addr, ", rip ", Hex{vcpu.arch_vcpu().rip()});
-        return refuse(vm, vcpu);
-    }
-    if (reason.get_if<SystemDown>() != nullptr) {
-        Out::println("vm", Dec{vm}, ": system down (", x86::svm::exit_code_name(vcpu.arch_vcpu().last_trap().exit_code),
-                     ")");
-        state.done = true;
-        // Only the misbehaving guest ends so, after its three refusals and
-        // the string I/O the policy refused.
-        state.passed = state.test == guest_abi::test_bad && state.refused == 3 &&
-                       vcpu.arch_vcpu().string_io_refused() == 1;
-        return;
-    }
-    Out::println("vm", Dec{vm}, ": unexpected exit ", reason);
-    fail(23, "unexpected exit");
+
+    static inline u64 port_latch = 0;
+};
+
+// The register test's argument check: RDI..R9 carry the pattern.
+vmm::HypercallAnswer Board::hypercall(VCpu&, const axvcpu::exit::Hypercall& call) {
+    if (call.nr != guest_abi::hypercall_regs_check) return vmm::HypercallAnswer::unknown();
+    const auto& a = call.args;
+    const bool intact = a[0] == guest_abi::regs_pattern(7) && a[1] == guest_abi::regs_pattern(6) &&
+                        a[2] == guest_abi::regs_pattern(2) && a[3] == guest_abi::regs_pattern(1) &&
+                        a[4] == guest_abi::regs_pattern(8) && a[5] == guest_abi::regs_pattern(9);
+    if (!intact) Vmm::failed("hypercall argument registers lost their pattern");
+    return vmm::HypercallAnswer::of(intact ? 0 : 1);
 }
 
-// run() refused an exit (the vCPU is now Invalid): print why and stop.
-[[noreturn]] void run_failed(usize vm, VCpu& vcpu, axvcpu::AxError error) {
-    const auto& trap = vcpu.arch_vcpu().last_trap();
-    const auto decode = vcpu.arch_vcpu().last_decode_error();
-    Out::println("vm", Dec{vm}, ": run refused exit ", x86::svm::exit_code_name(trap.exit_code), " (",
-                 Hex{trap.exit_code}, ") at rip ", Hex{trap.rip}, ": ", error, decode ? ", " : "",
-                 decode ? x86::name(*decode) : "");
-    fail(24, "run failed");
+// VM 0's test's VMM-side checks; a second VM must have run on its own ASID.
+bool Board::test_checks(u64 id) {
+    bool ok = true;
+    const auto expect = [&](bool condition, const char* what) {
+        if (!condition) {
+            Out::println("vmm: x86_64 check failed: ", what);
+            ok = false;
+        }
+    };
+    const TestState& state = tests[0];
+    switch (id) {
+        case guest_abi::test_exits:
+            expect(Vmm::exits_of<axvcpu::exit::Hypercall>() != 0 && Vmm::exits_of<axvcpu::exit::IoRead>() != 0 &&
+                       Vmm::exits_of<axvcpu::exit::IoWrite>() != 0 && Vmm::exits_of<axvcpu::exit::MmioRead>() != 0 &&
+                       Vmm::exits_of<axvcpu::exit::MmioWrite>() != 0 &&
+                       Vmm::exits_of<axvcpu::exit::SysRegRead>() != 0 &&
+                       Vmm::exits_of<axvcpu::exit::SysRegWrite>() != 0 && Vmm::exits_of<axvcpu::exit::Halt>() != 0,
+                   "an exit kind the guest causes was never seen");
+            expect(state.test_msr == guest_abi::msr_write_value, "the test MSR's last write");
+            expect(state.refused == 2, "two accesses refused (an MSR, a port)");
+            break;
+        case guest_abi::test_regs: expect(Vmm::exits() >= 1000, "1,000 exits"); break;
+        case guest_abi::test_bad: {
+            expect(state.refused == 3, "three accesses refused (MMIO, MSR, unmapped memory)");
+            expect(Vmm::vm(0)->vcpu(0).arch_vcpu().string_io_refused() == 1, "the string I/O refused by the policy");
+            expect(state.triple_fault, "the triple fault");
+            break;
+        }
+        default: break;
+    }
+    if (Vmm::vm(1) != nullptr)
+        expect(Vmm::vm(0)->vcpu(0).arch_vcpu().asid() != Vmm::vm(1)->vcpu(0).arch_vcpu().asid(),
+               "the two VMs' ASIDs differ");
+    return ok;
 }
 
-u64 parse_vms(const char* cmdline) {
+static_assert(axvcpu::api::check_host_api<Host>());
+
+usize parse_vms(const char* cmdline) {
     for (const char* p = cmdline; p != nullptr && *p != '\0'; ++p)
-        if (p[0] == 'v' && p[1] == 'm' && p[2] == 's' && p[3] == '=') return static_cast<u64>(p[4] - '0');
+        if (p[0] == 'v' && p[1] == 'm' && p[2] == 's' && p[3] == '=') return static_cast<usize>(p[4] - '0');
     return 1;
+}
+
+vmm::StaticSlot<axvcpu::AxPerCpu<x86::svm::PerCpu<Host>>> percpu;
+
+void enable_virtualization() {
+    auto& cpu = percpu.emplace();
+    if (!cpu.init(0) || !cpu.hardware_enable() || !cpu.is_enabled())
+        fail(10, "cannot enable SVM (is the CPU qemu64,+svm,+npt?)");
+    // Prove the off switch really turns it off, then turn it back on.
+    if (!cpu.hardware_disable() || cpu.is_enabled()) fail(11, "hardware_disable did not disable");
+    if (!cpu.hardware_enable() || !cpu.is_enabled()) fail(12, "hardware_enable failed again");
 }
 
 }  // namespace
 
 extern "C" [[noreturn]] void hyp_main(std::uint32_t multiboot_info) {
     // Multiboot information: flags bit 2 says cmdline (offset 16) is valid.
-    const auto* mbi = reinterpret_cast<const std::uint32_t*>(static_cast<uintptr_t>(multiboot_info));
-    const char* cmdline = (mbi[0] & 4) != 0 ? reinterpret_cast<const char*>(static_cast<uintptr_t>(mbi[4])) : nullptr;
-    vm_count = parse_vms(cmdline);
-    if (vm_count < 1 || vm_count > max_vms) fail(25, "vms= must be 1 or 2");
-    frames.init(frame_pool_base, frame_pool_bytes);
-    Out::println("axvcpu-x86_64 example hypervisor: SVM, nested paging, ", Dec{vm_count}, " VM(s)");
-
-    axvcpu::AxPerCpu<x86::svm::PerCpu<Host>> percpu;
-    if (!percpu.init(0) || !percpu.hardware_enable()) fail(26, "cannot enable SVM (is the CPU qemu64,+svm,+npt?)");
-
-    for (usize vm = 0; vm < vm_count; ++vm) {
-        build_guest_page_tables(vm);
-        const u64 root = build_nested_tables(vm);
-        auto created = VCpu::create(vm, 0, 0, std::nullopt,
-                                    x86::svm::CreateConfig{x86::svm::EntryMode::Long64,
-                                                           axvcpu::GuestPhysAddr(guest_abi::page_tables), vm});
-        if (!created) fail(27, "cannot create a vCPU");
-        VCpu& vcpu = vcpus[vm].emplace(std::move(created).value());
-        if (!vcpu.setup(axvcpu::GuestPhysAddr(guest_abi::entry), axvcpu::HostPhysAddr(root), {}))
-            fail(28, "cannot set up a vCPU");
-        Out::println("vm", Dec{vm}, ": ASID ", Dec{vcpu.arch_vcpu().asid()}, ", nested root ", Hex{root});
+    const auto* mbi = reinterpret_cast<const std::uint32_t*>(static_cast<std::uintptr_t>(multiboot_info));
+    const char* cmdline =
+        (mbi[0] & 4) != 0 ? reinterpret_cast<const char*>(static_cast<std::uintptr_t>(mbi[4])) : nullptr;
+    const usize vm_count = parse_vms(cmdline);
+    if (vm_count < 1 || vm_count > 2) fail(25, "vms= must be 1 or 2");
+    Out::println("axvcpu-x86_64 example hypervisor: SVM with nested paging, ", Dec{vm_count}, " VM(s)");
+    // The frame pool first: the host save area comes from it.
+    Vmm::init(frame_pool_base, frame_pool_bytes, 1);
+    enable_virtualization();
+    for (usize i = 0; i < vm_count; ++i) {
+        Vmm::Vm* vm = Vmm::create_vm(vm_descriptions[i]);
+        if (vm == nullptr) fail(13, "cannot create a VM");
+        Out::println("vmm: VM ", Dec{i}, " runs with ASID ", Dec{vm->vcpu(0).arch_vcpu().asid()});
+        if (!Vmm::start(*vm, 0)) fail(14, "cannot start a VM");
     }
-
-    // One vCPU at a time on this CPU; with two VMs they alternate after
-    // every exit, each bind flushing its ASID's translations.
-    usize done = 0;
-    for (usize turn = 0; done < vm_count; ++turn) {
-        const usize vm = turn % vm_count;
-        if (vms[vm].done) continue;
-        VCpu& vcpu = *vcpus[vm];
-        running_vm = vm;
-        if (!vcpu.bind()) fail(29, "bind failed");
-        for (usize burst = 0; burst < (vm_count > 1 ? 1 : ~usize{0}) && !vms[vm].done; ++burst) {
-            auto exit = vcpu.run();
-            if (!exit) run_failed(vm, vcpu, exit.error());
-            handle_exit(vm, vcpu, exit.value());
-        }
-        if (!vcpu.unbind()) fail(30, "unbind failed");
-        if (vms[vm].done) ++done;
-    }
-    bool all = true;
-    for (usize vm = 0; vm < vm_count; ++vm) all = all && vms[vm].passed;
-    if (vm_count > 1) all = all && vcpus[0]->arch_vcpu().asid() != vcpus[1]->arch_vcpu().asid();
-    Out::println(all ? "RESULT: PASS" : "RESULT: FAIL (a VM failed)");
-    example::qemu_exit(all ? 0 : 1);
+    Vmm::serve();
 }
 
 extern "C" [[noreturn]] void abort() { fail(31, "abort"); }
