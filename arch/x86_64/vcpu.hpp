@@ -195,6 +195,11 @@ public:
     // --- x86_64-specific, for the VMM ------------------------------------------
     [[nodiscard]] const Gprs& gprs() const noexcept { return ctx_.gprs; }
     [[nodiscard]] const Vmcb& vmcb() const noexcept { return *vmcb_; }
+    // The state the world switch and VMRUN use, writable: for a VMM's own
+    // loop around axvcpu_x86_svm_run_guest (the benchmark's hand-written
+    // twin) or a debugger. RAX and RSP are the VMCB's while the guest runs.
+    [[nodiscard]] Vmcb& vmcb() noexcept { return *vmcb_; }
+    [[nodiscard]] SwitchContext& switch_context() noexcept { return ctx_; }
     // The guest's RIP (after an emulated instruction: past it).
     [[nodiscard]] std::uint64_t rip() const noexcept { return vmcb_->rip; }
     [[nodiscard]] const TrapRecord& last_trap() const noexcept { return trap_; }

@@ -32,11 +32,11 @@ inline constexpr std::uint64_t timer_fires = base + 0x0c;  // returns how many g
 inline constexpr std::uint64_t check_regs = base + 0x03;     // aarch64: register-integrity round
 inline constexpr std::uint64_t host_timer = base + 0x05;     // aarch64: arg0 != 0 fires the EL2 timer in arg0 ticks; returns how many fired
 inline constexpr std::uint64_t bench = base + 0x07;          // aarch64: arg0 = measurement id, arg1 = instructions (printed)
-inline constexpr std::uint64_t bench_raw = base + 0x08;      // aarch64: the VMM answers from its hand-written benchmark loop until bench_end
+inline constexpr std::uint64_t bench_raw = base + 0x08;      // aarch64, x86_64: the VMM answers from its hand-written benchmark loop until bench_end
 inline constexpr std::uint64_t ack_vi = base + 0x09;         // aarch64 HCR_EL2.VI builds: returns the vector being delivered (1023: none)
 inline constexpr std::uint64_t ack_external = base + 0x0d;   // riscv64: withdraws the external interrupt, as a PLIC claim would
 inline constexpr std::uint64_t interleave = base + 0x0e;     // riscv64: arg0 != 0: another VM's vCPU takes the hart between two runs
-inline constexpr std::uint64_t bench_begin = base + 0x0f;    // both: the VMM answers from its benchmark loop until bench_end
+inline constexpr std::uint64_t bench_begin = base + 0x0f;    // all arches: the VMM answers from its benchmark loop until bench_end
 inline constexpr std::uint64_t bench_end = base + 0x10;
 inline constexpr std::uint64_t console_bytes = base + 0x11;  // riscv64: arg0 = console bytes the guest read; returns 0 if the policy counted as many
 inline constexpr std::uint64_t expect_resume = base + 0x12;  // riscv64: arg0 = resume address, arg1 = opaque of the next non-retentive suspend

@@ -84,11 +84,12 @@ asm(R"(
     pop %rbx
     ret
 .endm
-.text
+.pushsection .text
 ROUND round_hypercall, "movl $0x48561000, %eax; vmmcall"
 ROUND round_out, "outb %al, $0x80"
 ROUND round_mmio_store, "movabs %rax, 0xf0000018"
 ROUND round_mmio_load, "movabs 0xf0000008, %rax"
+.popsection
 )");
 
 extern "C" [[noreturn]] void guest_main(u64) {

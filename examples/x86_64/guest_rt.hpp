@@ -158,7 +158,7 @@ extern "C" [[noreturn]] void guest_start(guest::u64 vm_id) {
 // return), then guest_start. The stubs push a dummy error code where the
 // CPU pushes none, then the vector; 16 bytes apart.
 asm(R"(
-.section .text.entry, "ax"
+.pushsection .text.entry, "ax"
 .globl _start
 _start:
     lea guest_stack_top(%rip), %rsp
@@ -174,8 +174,9 @@ _start:
 1:  call guest_start
 2:  hlt
     jmp 2b
+.popsection
 
-.section .text
+.pushsection .text
 .balign 16
 .globl isr_stubs
 isr_stubs:
@@ -226,8 +227,9 @@ isr_common:
     pop %rax
     add $16, %rsp
     iretq
+.popsection
 
-.section .rodata
+.pushsection .rodata
 .balign 8
 gdt:
     .quad 0
@@ -236,9 +238,11 @@ gdt:
 gdt_pointer:
     .word 23
     .quad gdt
+.popsection
 
-.section .bss
+.pushsection .bss
 .balign 16
     .skip 16384
 guest_stack_top:
+.popsection
 )");
