@@ -20,8 +20,7 @@ namespace axvcpu::x86_64 {
 struct SwitchContext {
     // RAX..R15 in encoding order (Gprs). The switch loads and stores all
     // but RAX and RSP, which VMRUN and #VMEXIT take from and leave in the
-    // VMCB: the policy copies those two between here and the VMCB, so
-    // decoders and set_gpr see one register file.
+    // VMCB: those two live there, and their slots here are unused.
     Gprs gprs{};
     std::uint64_t vmcb_pa = 0;       // the guest's VMCB
     std::uint64_t host_save_pa = 0;  // where VMSAVE keeps the host's FS/GS/TR/LDTR and syscall MSRs meanwhile

@@ -60,6 +60,7 @@
 #include "axvcpu/exit_reason.hpp"
 #include "axvcpu/host_api.hpp"
 #include "axvcpu/irq_queue.hpp"
+#include "axvcpu/run_publisher.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::x86_64::svm {
@@ -111,6 +112,7 @@ public:
         nested_root_ = root.value();
         vmcb_->nested_cr3 = nested_root_;
         flush_pending_ = true;
+        entry_flags_ |= entry_work;
         return ax_ok();
     }
 
@@ -121,10 +123,11 @@ public:
         set_controls(*vmcb_, pages_.iopm_pa(), pages_.msrpm_pa(), asid, nested_root_);
         set_initial_state(*vmcb_, config_.entry_mode, entry_, config_.page_table_root.value());
         ctx_.gprs = Gprs{};
+        vmcb_->rax = vmcb_->rsp = 0;
         if (config_.entry_mode == EntryMode::Long64) {
             ctx_.gprs[gpr::rdi] = config_.boot_argument;
         } else {
-            ctx_.gprs[gpr::rax] = multiboot_magic;
+            vmcb_->rax = multiboot_magic;
             ctx_.gprs[gpr::rbx] = config_.boot_argument & 0xFFFF'FFFF;
         }
         guest_xcr0_ = xcr0::x87;
@@ -132,6 +135,7 @@ public:
         pending_exception_ = 0;
         reinject_ = 0;
         flush_pending_ = true;
+        entry_flags_ = entry_work;
         // The guest's FPU/SSE state starts as FNINIT leaves it (FCW 0x37F)
         // with MXCSR at its reset value 0x1F80 (SDM vol. 1, 8.1.5, 10.2.3.1).
         for (auto& byte : guest_fpu_.bytes) byte = 0;
@@ -146,7 +150,11 @@ public:
         if (bound_) return ax_err(AxError::BadState);
         insn::fxrstor(guest_fpu_);
         host_xsave_ = (insn::read_cr4() & cr4::osxsave) != 0;
+        update_swap_xcr0();
+        // FlushByAsid (CPUID 8000_000A EDX[6]) limits the flush to this guest.
+        flush_by_asid_ = (insn::cpuid(cpuid_leaf::svm_features).edx & (1u << 6)) != 0;
         flush_pending_ = true;
+        entry_flags_ |= entry_work;
         bound_ = true;
         return ax_ok();
     }
@@ -158,27 +166,23 @@ public:
         return ax_ok();
     }
 
-    AxResult<AxVCpuExitReason> run() {
-        if (!bound_) return ax_err(AxError::BadState);
-        for (;;) {
-            enter_guest();
-            if (handle_in_policy() == Handled::Resume) continue;
-            const InstructionBytes insn =
-                trap_.exit_code == exit_code::npf ? fetch_guest_instruction() : InstructionBytes{};
-            const DecodeResult decoded = decode_exit(trap_, ctx_.gprs, insn);
-            if (!decoded) {
-                decode_error_ = decoded.error();
-                return ax_err(to_ax_error(decoded.error()));
-            }
-            decode_error_.reset();
-            vmcb_->rip += decoded.value().rip_advance;
-            return AxResult<AxVCpuExitReason>(decoded.value().reason);
+    // The hottest exit, VMMCALL, is decided here, inline, with its reason
+    // built straight into the caller's result; every other exit continues
+    // out of line (exit_slow). The policy calls nothing of the host API
+    // while it runs, so it never publishes the vCPU (RunPublisher).
+    [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H>) {
+        if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
+        if (enter_guest() == exit_code::vmmcall) [[likely]] {
+            vmcb_->rip += vmmcall_length;
+            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall());
         }
+        if (exit_slow() == Handled::Fail) return ax_err(error_);
+        return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
     }
 
     AxResult<void> set_gpr(usize index, usize value) {
         if (index >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
-        ctx_.gprs[index] = value;
+        reg(index) = value;
         return ax_ok();
     }
 
@@ -186,14 +190,21 @@ public:
     // is ResourceBusy.
     AxResult<void> inject_interrupt(usize vector) {
         if (!is_injectable_vector(vector)) return ax_err(AxError::InvalidInput);
+        entry_flags_ |= entry_work;
         return queue_.push(vector);
     }
 
     // The hypercall's result, in RAX.
-    void set_return_value(usize value) { ctx_.gprs[gpr::rax] = value; }
+    void set_return_value(usize value) { vmcb_->rax = value; }
 
     // --- x86_64-specific, for the VMM ------------------------------------------
-    [[nodiscard]] const Gprs& gprs() const noexcept { return ctx_.gprs; }
+    // The guest's GPRs (RAX and RSP from the VMCB, where they live).
+    [[nodiscard]] Gprs gprs() const noexcept {
+        Gprs all = ctx_.gprs;
+        all[gpr::rax] = vmcb_->rax;
+        all[gpr::rsp] = vmcb_->rsp;
+        return all;
+    }
     [[nodiscard]] const Vmcb& vmcb() const noexcept { return *vmcb_; }
     // The state the world switch and VMRUN use, writable: for a VMM's own
     // loop around axvcpu_x86_svm_run_guest (the benchmark's hand-written
@@ -202,8 +213,12 @@ public:
     [[nodiscard]] SwitchContext& switch_context() noexcept { return ctx_; }
     // The guest's RIP (after an emulated instruction: past it).
     [[nodiscard]] std::uint64_t rip() const noexcept { return vmcb_->rip; }
-    [[nodiscard]] const TrapRecord& last_trap() const noexcept { return trap_; }
-    // Why the last run() returned an error, when an exit could not be decoded.
+    // The last exit as the VMCB reports it (valid until the next run()),
+    // with the RIP the guest exited at.
+    [[nodiscard]] TrapRecord last_trap() const noexcept {
+        return TrapRecord{vmcb_->exit_code, vmcb_->exit_info1, vmcb_->exit_info2, vmcb_->exit_int_info, exit_rip_, 0};
+    }
+    // Why the last run() that returned an error could not decode its exit.
     [[nodiscard]] std::optional<DecodeError> last_decode_error() const noexcept { return decode_error_; }
     [[nodiscard]] std::uint32_t asid() const noexcept { return vmcb_->asid; }
     // String and REP I/O instructions answered with #GP (run() never
@@ -219,16 +234,16 @@ public:
     AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
         const usize reg = containing_gpr(read.reg);
         if (reg >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
-        ctx_.gprs[reg] = mmio_load_value(read, raw, ctx_.gprs[reg]);
+        this->reg(reg) = mmio_load_value(read, raw, this->reg(reg));
         return ax_ok();
     }
     void complete_io_read(const exit::IoRead& read, std::uint64_t raw) {
-        ctx_.gprs[gpr::rax] = io_load_value(read, raw, ctx_.gprs[gpr::rax]);
+        vmcb_->rax = io_load_value(read, raw, vmcb_->rax);
     }
     // Completes a SysRegRead (RDMSR): EDX:EAX = value.
     void complete_msr_read(std::uint64_t value) {
         const MsrLoad load = msr_load_values(value);
-        ctx_.gprs[gpr::rax] = load.rax;
+        vmcb_->rax = load.rax;
         ctx_.gprs[gpr::rdx] = load.rdx;
     }
 
@@ -240,20 +255,21 @@ public:
     AxResult<void> inject_exception(std::uint8_t vector, std::optional<std::uint32_t> error_code = std::nullopt) {
         if (vector >= 32) return ax_err(AxError::InvalidInput);
         pending_exception_ = error_code ? exception_event(vector, *error_code) : exception_event(vector);
+        entry_flags_ |= entry_work;
         return ax_ok();
     }
 
     // Moves RIP back over the instruction of the last exit, so that the
     // VMM can answer a decoded access with an exception instead.
     AxResult<void> rewind_instruction() {
-        vmcb_->rip = trap_.rip;
+        vmcb_->rip = exit_rip_;
         return ax_ok();
     }
 
 private:
     VCpu() = default;
 
-    enum class Handled : std::uint8_t { Resume, Decode };
+    enum class Handled : std::uint8_t { Resume, Decode, Fail };
 
     // The pages the hardware reads: owned, given back on destruction, and
     // moved with the vCPU (create returns it by value).
@@ -310,35 +326,71 @@ private:
         return reinterpret_cast<std::uint8_t*>(H::phys_to_virt(HostPhysAddr(pa)).value());
     }
 
-    // One VMRUN, with this entry's event, window and XCR0, and the exit
-    // recorded in trap_.
-    void enter_guest() {
-        plan_events();
-        if (flush_pending_) {
-            // FlushByAsid (CPUID 8000_000A EDX[6]) limits the flush to this guest.
-            vmcb_->tlb_control = (insn::cpuid(cpuid_leaf::svm_features).edx & (1u << 6)) != 0 ? tlb_control::flush_guest
-                                                                                             : tlb_control::flush_all;
-            flush_pending_ = false;
+    // One VMRUN, with this entry's event, window and XCR0; returns the exit
+    // code. The rest of the exit stays in the VMCB until the next VMRUN
+    // (last_trap() reads it there); only the RIP it left is kept.
+    [[gnu::always_inline]] std::uint64_t enter_guest() {
+        if (entry_flags_ != 0) [[unlikely]] {
+            enter_with_work();
+        } else {
+            axvcpu_x86_svm_run_guest(&ctx_);
         }
-        vmcb_->rax = ctx_.gprs[gpr::rax];
-        vmcb_->rsp = ctx_.gprs[gpr::rsp];
-        const bool swap_xcr0 = host_xsave_ && guest_xcr0_ != xcr0::x87;
-        std::uint64_t host_xcr0 = 0;
-        if (swap_xcr0) {
-            host_xcr0 = insn::xgetbv(0);
-            insn::xsetbv(0, guest_xcr0_);
-        }
-        axvcpu_x86_svm_run_guest(&ctx_);
-        if (swap_xcr0) insn::xsetbv(0, host_xcr0);
-        ctx_.gprs[gpr::rax] = vmcb_->rax;
-        ctx_.gprs[gpr::rsp] = vmcb_->rsp;
-        vmcb_->tlb_control = tlb_control::nothing;
-        vmcb_->event_inj = 0;
-        trap_ = TrapRecord{vmcb_->exit_code, vmcb_->exit_info1, vmcb_->exit_info2, vmcb_->exit_int_info, vmcb_->rip,
-                           0};
+        exit_rip_ = vmcb_->rip;
         // An event whose delivery the exit cut short goes again (its
         // EXITINTINFO has EVENTINJ's layout, APM 15.7.2).
-        if ((trap_.exit_int_info & event::valid) != 0) reinject_ = trap_.exit_int_info;
+        if ((vmcb_->exit_int_info & event::valid) != 0) [[unlikely]] {
+            reinject_ = vmcb_->exit_int_info;
+            entry_flags_ |= entry_work;
+        }
+        return vmcb_->exit_code;
+    }
+
+    // The entry with prepare_entry's work and, if the guest's XCR0 is not
+    // the reset value, XCR0 switched around the VMRUN.
+    [[gnu::noinline]] void enter_with_work() {
+        if ((entry_flags_ & entry_work) != 0) prepare_entry();
+        if ((entry_flags_ & entry_xcr0) == 0) {
+            axvcpu_x86_svm_run_guest(&ctx_);
+            return;
+        }
+        const std::uint64_t host_xcr0 = insn::xgetbv(0);
+        insn::xsetbv(0, guest_xcr0_);
+        axvcpu_x86_svm_run_guest(&ctx_);
+        insn::xsetbv(0, host_xcr0);
+    }
+
+    // What an entry needs beyond the switch: a TLB flush after bind or a
+    // new nested root, an event to inject, an interrupt window to open or
+    // close. entry_flags_' entry_work bit says there may be some; it stays set while an
+    // interrupt waits or the window is open.
+    void prepare_entry() {
+        vmcb_->tlb_control = tlb_control::nothing;
+        if (flush_pending_) {
+            vmcb_->tlb_control = flush_by_asid_ ? tlb_control::flush_guest : tlb_control::flush_all;
+            flush_pending_ = false;
+        }
+        plan_events();
+        const bool more = vmcb_->tlb_control != tlb_control::nothing || vmcb_->event_inj != 0 || !queue_.empty() ||
+                          (vmcb_->int_ctl & int_ctl::v_irq) != 0 || pending_exception_ != 0 || reinject_ != 0;
+        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_work) | (more ? entry_work : 0));
+    }
+
+    // Register `index` (encoding order): RAX and RSP are the VMCB's.
+    std::uint64_t& reg(usize index) noexcept {
+        if (index == gpr::rax) return vmcb_->rax;
+        if (index == gpr::rsp) return vmcb_->rsp;
+        return ctx_.gprs[index];
+    }
+
+    // The VMMCALL's hypercall (hypercall_from's registers), read where they live.
+    [[gnu::always_inline]] exit::Hypercall hypercall() const noexcept {
+        const Gprs& r = ctx_.gprs;
+        return exit::Hypercall{vmcb_->rax, {r[gpr::rdi], r[gpr::rsi], r[gpr::rdx], r[gpr::rcx], r[gpr::r8], r[gpr::r9]}};
+    }
+
+    void update_swap_xcr0() {
+        const bool swap = host_xsave_ && guest_xcr0_ != xcr0::x87;
+        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
     }
 
     // The event of the next entry and whether it must ask for a window.
@@ -371,18 +423,52 @@ private:
         }
     }
 
-    void raise(std::uint8_t vector) { pending_exception_ = exception_event(vector); }
-    void raise_gp() { pending_exception_ = exception_event(vector::gp, 0); }
+    void raise(std::uint8_t vector) {
+        pending_exception_ = exception_event(vector);
+        entry_flags_ |= entry_work;
+    }
+    void raise_gp() {
+        pending_exception_ = exception_event(vector::gp, 0);
+        entry_flags_ |= entry_work;
+    }
+
+    // Every exit but VMMCALL: the exits the policy answers itself resume
+    // the guest here; the first other one is decoded into exit_, or an
+    // error into error_.
+    [[gnu::noinline]] Handled exit_slow() {
+        for (;;) {
+            const TrapRecord trap = last_trap();
+            const Handled handled = handle_in_policy(trap);
+            if (handled == Handled::Decode) {
+                const InstructionBytes insn =
+                    trap.exit_code == exit_code::npf ? fetch_guest_instruction() : InstructionBytes{};
+                const DecodeResult decoded = decode_exit(trap, gprs(), insn);
+                if (!decoded) {
+                    decode_error_ = decoded.error();
+                    error_ = to_ax_error(decoded.error());
+                    return Handled::Fail;
+                }
+                vmcb_->rip += decoded.value().rip_advance;
+                exit_ = decoded.value().reason;
+                return Handled::Decode;
+            }
+            if (enter_guest() == exit_code::vmmcall) {
+                vmcb_->rip += vmmcall_length;
+                exit_ = hypercall();
+                return Handled::Decode;
+            }
+        }
+    }
 
     // The exits the policy answers itself.
-    Handled handle_in_policy() {
-        switch (trap_.exit_code) {
+    Handled handle_in_policy(const TrapRecord& trap) {
+        switch (trap.exit_code) {
             case exit_code::cpuid: {
-                const auto leaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rax]);
+                const auto leaf = static_cast<std::uint32_t>(vmcb_->rax);
                 const auto subleaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
                 const CpuidResult r = guest_cpuid(leaf, insn::cpuid(leaf, subleaf), static_cast<std::uint32_t>(vcpu_),
                                                   (vmcb_->cr4 & cr4::osxsave) != 0);
-                ctx_.gprs[gpr::rax] = r.eax;
+                vmcb_->rax = r.eax;
                 ctx_.gprs[gpr::rbx] = r.ebx;
                 ctx_.gprs[gpr::rcx] = r.ecx;
                 ctx_.gprs[gpr::rdx] = r.edx;
@@ -394,7 +480,7 @@ private:
                 // INS/OUTS and REP IN/OUT move several values through guest
                 // memory: never emulated as one access. The guest gets
                 // #GP(0) at the instruction (a port it may not use).
-                if ((trap_.exit_info1 & (ioio::str | ioio::rep)) == 0) return Handled::Decode;
+                if ((trap.exit_info1 & (ioio::str | ioio::rep)) == 0) return Handled::Decode;
                 ++string_io_refused_;
                 raise_gp();
                 return Handled::Resume;
@@ -402,8 +488,9 @@ private:
                 // plan_events injects the interrupt now that IF allows it.
                 vmcb_->int_ctl &= ~int_ctl::v_irq;
                 vmcb_->intercept3 &= ~intercept3::vintr;
+                entry_flags_ |= entry_work;
                 return Handled::Resume;
-            case exit_code::msr: return handle_own_msr();
+            case exit_code::msr: return handle_own_msr(trap);
             case exit_code::vmrun:
             case exit_code::vmload:
             case exit_code::vmsave:
@@ -434,22 +521,23 @@ private:
         const CpuidResult leaf_d = insn::cpuid(cpuid_leaf::xsave, 0);
         const std::uint64_t supported = (std::uint64_t{leaf_d.edx} << 32) | leaf_d.eax;
         const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
-        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (ctx_.gprs[gpr::rax] & 0xFFFF'FFFF);
+        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (vmcb_->rax & 0xFFFF'FFFF);
         if (vmcb_->cpl != 0 || !xsetbv_valid(index, value, supported)) {
             raise_gp();
             return Handled::Resume;
         }
         guest_xcr0_ = value;
+        update_swap_xcr0();
         vmcb_->rip += xsetbv_length;
         return Handled::Resume;
     }
 
     // EFER and PAT live in the VMCB; every other MSR goes to the VMM.
-    Handled handle_own_msr() {
+    Handled handle_own_msr(const TrapRecord& trap) {
         const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
-        const bool write = trap_.exit_info1 == 1;
+        const bool write = trap.exit_info1 == 1;
         if (index != msr::ia32_efer && index != msr::ia32_pat) return Handled::Decode;
-        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (ctx_.gprs[gpr::rax] & 0xFFFF'FFFF);
+        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (vmcb_->rax & 0xFFFF'FFFF);
         if (index == msr::ia32_pat) {
             if (!write) {
                 complete_msr_read(vmcb_->g_pat);
@@ -515,8 +603,10 @@ private:
     CreateConfig config_{};
     std::uint64_t entry_ = 0;
     std::uint64_t nested_root_ = 0;
-    TrapRecord trap_{};
+    std::uint64_t exit_rip_ = 0;  // the guest's RIP at the last exit
     std::optional<DecodeError> decode_error_;
+    AxVCpuExitReason exit_{};  // exit_slow's reason, returned by run()
+    AxError error_ = AxError::Unsupported;
     IrqQueue<> queue_{};
     std::uint64_t pending_exception_ = 0;  // an EVENTINJ word, 0: none
     std::uint64_t reinject_ = 0;           // an interrupted event's EXITINTINFO, 0: none
@@ -527,7 +617,13 @@ private:
     VCpuId vcpu_ = 0;
     bool bound_ = false;
     bool flush_pending_ = true;
+    bool flush_by_asid_ = false;
     bool host_xsave_ = false;
+    // What enter_guest must do besides the switch, one byte so that the
+    // common entry tests it once: entry_work (prepare_entry: a flush,
+    // events, the window) and entry_xcr0 (the guest's XCR0 around VMRUN).
+    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2;
+    std::uint8_t entry_flags_ = entry_work;
 };
 
 }  // namespace axvcpu::x86_64::svm

@@ -256,7 +256,8 @@ struct Board {
 
 // Its hand-written twin: the same round trip with no library layer on the
 // vCPU's bound state, decoding only what the benchmark guest does (VMMCALL,
-// the number in RAX, arguments in RDI and RSI). It shares the irreducible
+// the number in RAX, the six arguments summed as the library loop does). It
+// shares the irreducible
 // part, the world switch (axvcpu_x86_svm_run_guest: every GPR, the
 // VMLOAD/VMSAVE state, VMRUN), with the library.
 [[gnu::noinline]] void run_raw_loop(VCpu& vcpu) {
@@ -264,21 +265,18 @@ struct Board {
     x86::SwitchContext& ctx = arch.switch_context();
     x86::svm::Vmcb& vmcb = arch.vmcb();
     // The guest resumes past bench_raw's VMMCALL (the policy moved RIP)
-    // with its answer, 0; RSP is the VMCB's while the guest runs.
+    // with its answer, 0 (RAX and RSP live in the VMCB).
     vmcb.rax = 0;
-    vmcb.rsp = ctx.gprs[x86::gpr::rsp];
     for (;;) {
         axvcpu_x86_svm_run_guest(&ctx);
         if (vmcb.exit_code != x86::svm::exit_code::vmmcall) break;
         vmcb.rip += x86::vmmcall_length;
         const u64 nr = vmcb.rax;
-        if (nr == vmm::hypercall::bench_end) {
-            // Back to the policy's view; the core answers bench_end.
-            ctx.gprs[x86::gpr::rsp] = vmcb.rsp;
-            return;
-        }
+        if (nr == vmm::hypercall::bench_end) return;  // the core answers it
         if (nr != vmm::hypercall::sum) break;
-        vmcb.rax = ctx.gprs[x86::gpr::rdi] + ctx.gprs[x86::gpr::rsi];
+        const auto& r = ctx.gprs;  // the same answer as the library loop's
+        vmcb.rax = r[x86::gpr::rdi] + r[x86::gpr::rsi] + r[x86::gpr::rdx] + r[x86::gpr::rcx] + r[x86::gpr::r8] +
+                   r[x86::gpr::r9];
     }
     Vmm::failed("unexpected exit in the hand-written benchmark loop");
     Vmm::finish();
