@@ -48,6 +48,7 @@ inline constexpr std::uint64_t hc_bench_begin = vmm::hypercall::bench_begin;  //
 inline constexpr std::uint64_t hc_bench_end = vmm::hypercall::bench_end;      // ...until this call
 inline constexpr std::uint64_t hc_ack = vmm::hypercall::ack_vi;           // HCR_EL2.VI delivery: returns the vector taken (1023: none)
 inline constexpr std::uint64_t hc_set_quiet = vmm::hypercall::set_quiet;  // x1 != 0: the VMM stops tracing each exit
+inline constexpr std::uint64_t hc_ldst_counts = vmm::hypercall::ldst_counts;  // x1..x3 = loads, stores, refused; x4 = atomics run: 0 if the VMM agrees
 
 // Value the hypervisor returns for a trapped ID_AA64MMFR0_EL1 read.
 inline constexpr std::uint64_t fake_mmfr0 = 0x0000'0000'0000'1122;
@@ -61,6 +62,7 @@ enum TestId : std::uint64_t {
     test_share = 6,
     test_unmodelled = 7,
     test_vi = 8,
+    test_ldst = 9,
 };
 
 }  // namespace abi

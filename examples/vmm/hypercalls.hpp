@@ -41,6 +41,7 @@ inline constexpr std::uint64_t bench_end = base + 0x10;
 inline constexpr std::uint64_t console_bytes = base + 0x11;  // riscv64: arg0 = console bytes the guest read; returns 0 if the policy counted as many
 inline constexpr std::uint64_t expect_resume = base + 0x12;  // riscv64: arg0 = resume address, arg1 = opaque of the next non-retentive suspend
 inline constexpr std::uint64_t resumes_seen = base + 0x13;   // riscv64: such suspends verified so far
+inline constexpr std::uint64_t ldst_counts = base + 0x14;    // aarch64: arg0..arg2 = loads, stores, refused accesses the guest made, arg3 = atomics run; returns 0 if the VMM checked as many
 
 // The answer to a number nobody knows.
 inline constexpr std::uint64_t unknown = ~std::uint64_t{0};
