@@ -559,9 +559,12 @@ private:
         }
     }
 
-    static CpuUpStatus cpu_up(Vm& vm, VCpu& self, const axvcpu::exit::CpuUp& up) {
+    // The caller itself is on: PSCI CPU_ON answers ALREADY_ON (ARM DEN 0022D,
+    // 5.6.2) and SBI hart_start ALREADY_AVAILABLE (SBI v2.0, 9.1) for a
+    // target that is already running, whoever asks.
+    static CpuUpStatus cpu_up(Vm& vm, VCpu&, const axvcpu::exit::CpuUp& up) {
         const u64 target = up.target_cpu;
-        if (target >= vm.vcpu_count() || target == self.id()) return CpuUpStatus::InvalidTarget;
+        if (target >= vm.vcpu_count()) return CpuUpStatus::InvalidTarget;
         if ((vm.active.load() >> target & 1) != 0) return CpuUpStatus::AlreadyOn;
         // Inactive means Free and bound nowhere: this CPU may set it up.
         VCpu& other = vm.vcpu(target);
