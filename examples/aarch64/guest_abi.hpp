@@ -20,6 +20,10 @@ inline constexpr std::uint64_t uart_base = 0x0900'0000;
 // What vCPU 0 finds in x0 at entry (CreateConfig::dtb_addr). The test
 // guests take no device tree; the exits guest checks the value arrived.
 inline constexpr std::uint64_t dtb_gpa = 0x4BF0'0000;
+// The chaos guest's parameters (README.md, "The chaos guest"): its PRNG seed
+// and how many exits to make, little-endian u64s, 0 for the defaults. QEMU's
+// loader writes them (-device loader,addr=0x4BE00000,data=SEED,data-len=8).
+inline constexpr std::uint64_t chaos_params = 0x4BE0'0000;
 // Emulated by the hypervisor, one page: see README.md for the registers.
 inline constexpr std::uint64_t testdev_base = 0x0B00'0000;
 // Never mapped: touching it is a stage-2 fault the hypervisor reports.
@@ -63,6 +67,7 @@ enum TestId : std::uint64_t {
     test_unmodelled = 7,
     test_vi = 8,
     test_ldst = 9,
+    test_chaos = 10,
 };
 
 }  // namespace abi
