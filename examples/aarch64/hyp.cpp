@@ -180,7 +180,7 @@ void run_bench_loop(VCpu& vcpu, vmm::TestDevice& device);
 void report_bench(u64 id, u64 instructions);
 bool test_checks(u64 test);
 void check_ldst_exit(VCpu& vcpu, const AxVCpuExitReason& reason);
-void check_ldst_load(VCpu& vcpu);
+[[maybe_unused]] void check_ldst_load(VCpu& vcpu);  // the Linux VM has no test guests
 #if EXAMPLE_VM_LINUX
 void raise_virtual_timer(VCpu& vcpu);
 void fill_list_registers(VCpu& vcpu);
