@@ -233,23 +233,20 @@ void hypercall_op(Rng& rng, Op& o) {
     o.frame.in[30] = stub_address(s_hvc);
     o.exit_kind = k_hypercall;
     u64* x = o.frame.in;
+    o.reg = 0;  // the answer
     const u64 pick = rng.below(100);
     if (pick < 15) {
         x[0] = vmm::hypercall::sum;
-        o.reg = 0;
         o.value = x[1] + x[2] + x[3] + x[4] + x[5] + x[6];
     } else if (pick < 25) {
         x[0] = vmm::hypercall::nop;
-        o.reg = 0;
         o.value = 0;
     } else if (pick < 30) {
         x[0] = vmm::hypercall::timer_fires;
-        o.reg = 0;
         o.value = ~u64{0};  // aarch64: guest timers never go through host timers
     } else if (pick < 35) {
         x[0] = vmm::hypercall::set_quiet;
         x[1] |= 1;  // stays quiet
-        o.reg = 0;
         o.value = 0;
     } else if (pick < 60) {
         x[0] = vmm::hypercall::inject;
@@ -257,19 +254,16 @@ void hypercall_op(Rng& rng, Op& o) {
             x[1] = rng.below(60);
             x[2] = rng.below(5);
             for (u64 v = x[1]; v < x[1] + (x[2] == 0 ? 1 : x[2]); ++v) ++irqs_expected[v];
-            o.reg = 0;
-        o.value = 0;
+            o.value = 0;
         } else {  // beyond the largest INTID (1019): each refused
             x[1] = 1020 + (rng.next() >> 24);
             x[2] = rng.below(4);
-            o.reg = 0;
-        o.value = x[2] == 0 ? 1 : x[2];
+            o.value = x[2] == 0 ? 1 : x[2];
         }
     } else {  // a number nobody answers: -1
         do {
             x[0] = rng.chance(50) ? rng.next() : vmm::hypercall::base + 0x16 + rng.below(0x100);
         } while (psci_range(x[0]) || (known_number(x[0]) && x[0] < vmm::hypercall::base + 0x16));
-        o.reg = 0;
         o.value = ~u64{0};
     }
 }
@@ -310,33 +304,27 @@ void psci_op(Rng& rng, Op& o) {
     // SMC32/HVC32 (bit 30 clear): only the low 32 bits of the arguments count (SMCCC, ARM DEN 0028).
     const u64 narrow = (fid & 0x4000'0000) != 0 ? ~u64{0} : 0xFFFF'FFFF;
     const u64 a1 = x[1] & narrow, a2 = x[2] & narrow;
+    o.reg = 0;
     switch (fid) {
-        case 0x8400'0000: o.reg = 0;
-        o.value = 0x1'0001; break;  // PSCI 1.1
+        case 0x8400'0000: o.value = 0x1'0001; break;  // PSCI 1.1
         case 0x8400'0001:
         case 0xC400'0001:  // a standby: Halt, then success
-            o.reg = 0;
-        o.value = 0;
+            o.value = 0;
             o.exit_kind = k_halt;
             o.wait_timer = true;
             break;
         case 0x8400'0003:
         case 0xC400'0003:  // the only vCPU is on: ALREADY_ON for itself, else no such CPU
-            o.reg = 0;
-        o.value = a1 == 0 ? psci_already_on : psci_invalid;
+            o.value = a1 == 0 ? psci_already_on : psci_invalid;
             o.exit_kind = k_cpu_up;
             break;
         case 0x8400'0004:
         case 0xC400'0004:  // level 0 only; vCPU 0 is on, nothing else exists
-            o.reg = 0;
-        o.value = a2 != 0 ? psci_invalid : (a1 & 0xFF'00FF'FFFF) == 0 ? 0 : psci_invalid;
+            o.value = a2 != 0 ? psci_invalid : (a1 & 0xFF'00FF'FFFF) == 0 ? 0 : psci_invalid;
             break;
-        case 0x8400'0006: o.reg = 0;
-        o.value = 2; break;  // no trusted OS
-        case 0x8400'000A: o.reg = 0;
-        o.value = implemented(a1 & 0xFFFF'FFFF) ? 0 : psci_not_supported; break;
-        default: o.reg = 0;
-        o.value = psci_not_supported;
+        case 0x8400'0006: o.value = 2; break;  // no trusted OS
+        case 0x8400'000A: o.value = implemented(a1 & 0xFFFF'FFFF) ? 0 : psci_not_supported; break;
+        default: o.value = psci_not_supported;
     }
 }
 
