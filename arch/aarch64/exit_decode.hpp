@@ -296,6 +296,14 @@ inline constexpr SysRegAddr id_aa64mmfr0_el1 = sysreg_addr(3, 0, 0, 7, 0);
 
 // --- Calls: HVC and SMC ---------------------------------------------------------
 
+// Argument `index` of an SMCCC call: an SMC32/HVC32 function (id bit 30
+// clear) takes 32-bit arguments in W1..W7, and the upper halves of the X
+// registers are ignored (SMCCC, ARM DEN 0028, "SMC32/HVC32 argument
+// passing"; KVM narrows them the same way).
+[[nodiscard]] constexpr std::uint64_t smccc_arg(const Gprs& x, usize index) noexcept {
+    return (x[0] & 0x4000'0000) != 0 ? x[index] : x[index] & 0xFFFF'FFFF;
+}
+
 // `affinity_is_on(mpidr) -> std::optional<bool>` answers AFFINITY_INFO
 // (no value: no such CPU). `pc` is what the instruction needs (HVC: Keep,
 // trapped SMC: Advance). Queries come back answered() (exit::Nothing with
@@ -304,6 +312,7 @@ template <class AffinityQuery>
 [[nodiscard]] constexpr Decoded decode_psci(const Gprs& x, PcAction pc, AffinityQuery&& affinity_is_on) {
     auto answer = [&](std::uint64_t value) { return Decoded{exit::Nothing{}, pc, value}; };
     const std::optional<psci::Function> function = psci::decode(x[0]);
+    const std::uint64_t a1 = smccc_arg(x, 1), a2 = smccc_arg(x, 2), a3 = smccc_arg(x, 3);
     if (!function) return answer(static_cast<std::uint64_t>(psci::not_supported));
     switch (*function) {
         case psci::Function::Version: return answer(psci::version_1_1);
@@ -312,11 +321,11 @@ template <class AffinityQuery>
             return Decoded{exit::Halt{}, pc, static_cast<std::uint64_t>(psci::success)};
         case psci::Function::CpuOff: return Decoded{exit::CpuDown{0}, pc, std::nullopt};
         case psci::Function::CpuOn:
-            return Decoded{exit::CpuUp{x[1], GuestPhysAddr(static_cast<usize>(x[2])), x[3]}, pc, std::nullopt};
+            return Decoded{exit::CpuUp{a1, GuestPhysAddr(static_cast<usize>(a2)), a3}, pc, std::nullopt};
         case psci::Function::AffinityInfo: {
             // Only level 0 (one CPU) is meaningful for a flat vCPU set.
-            if (x[2] != 0) return answer(static_cast<std::uint64_t>(psci::invalid_parameters));
-            const std::optional<bool> on = affinity_is_on(x[1] & 0xFF'00FF'FFFF);
+            if (a2 != 0) return answer(static_cast<std::uint64_t>(psci::invalid_parameters));
+            const std::optional<bool> on = affinity_is_on(a1 & 0xFF'00FF'FFFF);
             if (!on) return answer(static_cast<std::uint64_t>(psci::invalid_parameters));
             return answer(*on ? psci::affinity_on : psci::affinity_off);
         }
@@ -324,7 +333,7 @@ template <class AffinityQuery>
         case psci::Function::SystemOff:
         case psci::Function::SystemReset:
         case psci::Function::SystemReset2: return Decoded{exit::SystemDown{}, pc, std::nullopt};
-        case psci::Function::Features: return answer(psci::features(x[1]));
+        case psci::Function::Features: return answer(psci::features(a1));
     }
     return answer(static_cast<std::uint64_t>(psci::not_supported));
 }

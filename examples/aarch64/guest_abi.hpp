@@ -20,6 +20,10 @@ inline constexpr std::uint64_t uart_base = 0x0900'0000;
 // What vCPU 0 finds in x0 at entry (CreateConfig::dtb_addr). The test
 // guests take no device tree; the exits guest checks the value arrived.
 inline constexpr std::uint64_t dtb_gpa = 0x4BF0'0000;
+// The chaos guest's parameters (README.md, "The chaos guest"): its PRNG seed
+// and how many exits to make, little-endian u64s, 0 for the defaults. QEMU's
+// loader writes them (-device loader,addr=0x4BE00000,data=SEED,data-len=8).
+inline constexpr std::uint64_t chaos_params = 0x4BE0'0000;
 // Emulated by the hypervisor, one page: see README.md for the registers.
 inline constexpr std::uint64_t testdev_base = 0x0B00'0000;
 // Never mapped: touching it is a stage-2 fault the hypervisor reports.
@@ -48,6 +52,7 @@ inline constexpr std::uint64_t hc_bench_begin = vmm::hypercall::bench_begin;  //
 inline constexpr std::uint64_t hc_bench_end = vmm::hypercall::bench_end;      // ...until this call
 inline constexpr std::uint64_t hc_ack = vmm::hypercall::ack_vi;           // HCR_EL2.VI delivery: returns the vector taken (1023: none)
 inline constexpr std::uint64_t hc_set_quiet = vmm::hypercall::set_quiet;  // x1 != 0: the VMM stops tracing each exit
+inline constexpr std::uint64_t hc_ldst_counts = vmm::hypercall::ldst_counts;  // x1..x3 = loads, stores, refused; x4 = atomics run: 0 if the VMM agrees
 
 // Value the hypervisor returns for a trapped ID_AA64MMFR0_EL1 read.
 inline constexpr std::uint64_t fake_mmfr0 = 0x0000'0000'0000'1122;
@@ -61,6 +66,8 @@ enum TestId : std::uint64_t {
     test_share = 6,
     test_unmodelled = 7,
     test_vi = 8,
+    test_ldst = 9,
+    test_chaos = 10,
 };
 
 }  // namespace abi

@@ -22,6 +22,7 @@
 #include "examples/vmm/pl011.hpp"
 #include "examples/vmm/test_devices.hpp"
 #include "examples/vmm/vmm.hpp"
+#include "a64_ldst.hpp"
 #include "gic_devices.hpp"
 #include "guest_abi.hpp"
 #include "platform.hpp"
@@ -160,6 +161,16 @@ struct TestProbes {
     std::atomic<u64> abort_kinds{0};  // bit per aarch64::AbortKind reflected
     std::atomic<u64> unknown_sysregs{0};
     bool second_vm_started = false;
+    // The ldst test: exits checked against their instruction words, by
+    // outcome; a load's expected register value, checked before the next entry.
+    struct Ldst {
+        u64 loads = 0, stores = 0, refused = 0;
+        bool counts_agreed = false;
+        bool pending = false;
+        usize reg = 0;
+        u64 value = 0;
+        std::uint32_t insn = 0;
+    } ldst;
 };
 TestProbes probes;
 
@@ -168,6 +179,8 @@ void run_raw_loop(VCpu& vcpu, vmm::TestDevice& device);
 void run_bench_loop(VCpu& vcpu, vmm::TestDevice& device);
 void report_bench(u64 id, u64 instructions);
 bool test_checks(u64 test);
+void check_ldst_exit(VCpu& vcpu, const AxVCpuExitReason& reason);
+[[maybe_unused]] void check_ldst_load(VCpu& vcpu);  // the Linux VM has no test guests
 #if EXAMPLE_VM_LINUX
 void raise_virtual_timer(VCpu& vcpu);
 void fill_list_registers(VCpu& vcpu);
@@ -185,6 +198,8 @@ const char* test_name(u64 id) {
         case abi::test_share: return "share";
         case abi::test_unmodelled: return "unmodelled";
         case abi::test_vi: return "vi";
+        case abi::test_ldst: return "ldst";
+        case abi::test_chaos: return "chaos";
         default: return "unknown";
     }
 }
@@ -339,6 +354,10 @@ struct Board {
     static void after_exit(VCpu&, const AxVCpuExitReason& reason);
 #if EXAMPLE_VM_LINUX
     static void before_entry(VCpu& vcpu) { fill_list_registers(vcpu); }
+#else
+    static void before_entry(VCpu& vcpu) { check_ldst_load(vcpu); }
+#endif
+#if EXAMPLE_VM_LINUX
     // An ICC_SGI1R_EL1 write: the model pends the SGI at its targets
     // (honouring their redistributors' enables and priorities).
     static bool send_ipi(VCpu& vcpu, const exit::SendIPI& ipi) { return send_sgi(vcpu, ipi); }
@@ -431,6 +450,17 @@ vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const exit::Hypercall& call) {
         case hc::bench_raw:
             run_raw_loop(vcpu, *Vmm::vm(vcpu.vm_id())->devices.find_model<vmm::TestDevice>(GuestPhysAddr(abi::testdev_base)));
             return vmm::HypercallAnswer::of(0);
+        case hc::ldst_counts: {
+            const auto& ldst = probes.ldst;
+            const bool agree = call.args[0] == ldst.loads && call.args[1] == ldst.stores &&
+                               call.args[2] == ldst.refused && call.args[3] == (hyp::host_has_lse() ? 1 : 0);
+            Out::println("vmm: ldst: ", Dec{ldst.loads}, " loads, ", Dec{ldst.stores}, " stores, ", Dec{ldst.refused},
+                         " refused accesses checked against their encodings (the guest counted ", Dec{call.args[0]}, ", ",
+                         Dec{call.args[1]}, ", ", Dec{call.args[2]}, ")");
+            if (!agree) Vmm::failed("ldst: the guest's access counts differ from the VMM's");
+            probes.ldst.counts_agreed = agree;
+            return vmm::HypercallAnswer::of(agree ? 0 : 1);
+        }
         case hc::ack_vi: {
             const std::optional<usize> vector = vcpu.arch_vcpu().acknowledge_virtual_irq();
             if (vector) probes.acks.fetch_add(1);
@@ -443,6 +473,7 @@ vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const exit::Hypercall& call) {
 // The CPU-sharing test: VM 1 joins VM 0's vCPU on CPU 0 once VM 0 has said
 // hello, with a copy of the guest image in its own RAM.
 void Board::after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
+    if (Vmm::test_id() == abi::test_ldst && vcpu.vm_id() == 0) check_ldst_exit(vcpu, reason);
     // after_exit runs before the core handles the exit: look at the hello
     // itself, as the core has not recorded the test id yet.
     const auto* call = reason.get_if<exit::Hypercall>();
@@ -531,6 +562,17 @@ bool test_checks(u64 test) {
             break;
         }
         case abi::test_bench: break;
+        case abi::test_chaos:
+            // The guest compared its exits with the VMM's by kind (count_exits) as it went.
+            expect(seen<exit::MmioRead>() && seen<exit::MmioWrite>() && seen<exit::NestedPageFault>() &&
+                       seen<exit::SysRegRead>() && seen<exit::SysRegWrite>() && seen<exit::SendIPI>() &&
+                       seen<exit::Halt>() && seen<exit::CpuUp>(),
+                   "exit kinds missing");
+            break;
+        case abi::test_ldst:
+            expect(seen<exit::MmioRead>() && seen<exit::MmioWrite>() && seen<exit::NestedPageFault>(), "exit kinds missing");
+            expect(probes.ldst.counts_agreed, "ldst: the guest's and the VMM's access counts never agreed");
+            break;
         case abi::test_vi:
             expect(config::gic_version == 2, "the vi test needs the AXVCPU_GIC_VERSION=2 hypervisor");
             expect(probes.acks.load() == 3, "vectors acknowledged", probes.acks.load());
@@ -546,6 +588,84 @@ bool test_checks(u64 test) {
         default: expect(false, "no VMM-side checks for this test id", test);
     }
     return ok;
+}
+
+// --- The ldst test: each access to the test device against its encoding ---------
+// The policy decodes a data abort from its syndrome (exit_decode.hpp); this
+// decodes the instruction word at the trapping PC (a64_ldst.hpp, from the
+// Arm ARM's encoding tables) and requires the two to agree: an MMIO exit
+// only for a single-register form without writeback, with its address,
+// width, direction, register, extension and register width, and a store's
+// data as the register holds it; a refusal (NestedPageFault, NoSyndrome)
+// for every other form. The test VM's guest runs with its MMU off and its
+// RAM identity-mapped, so the PC is where the instruction is.
+void check_ldst_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
+    const auto* read = reason.get_if<exit::MmioRead>();
+    const auto* write = reason.get_if<exit::MmioWrite>();
+    const auto* fault = reason.get_if<exit::NestedPageFault>();
+    if (read == nullptr && write == nullptr && fault == nullptr) return;
+    const u64 gpa = read != nullptr ? read->addr.value() : write != nullptr ? write->addr.value() : fault->addr.value();
+    if (gpa - abi::testdev_base >= 0x1000) return;  // only the test device's page
+    auto& arch = vcpu.arch_vcpu();
+    const aarch64::TrapRecord trap = arch.last_trap();
+    const u64 pc = aarch64::trap_pc(trap);
+    const std::uint32_t insn = *reinterpret_cast<const volatile std::uint32_t*>(pc);
+    const aarch64::GuestContext& ctx = arch.guest_context();
+    const a64::LdSt d = a64::decode(
+        insn, [&](unsigned n) { return aarch64::read_gpr(ctx.x, n); },
+        [&](unsigned n) { return n == 31 ? arch.sp_el1() : ctx.x[n]; });
+    bool ok = true;
+    const auto expect = [&](bool condition, const char* what) {
+        if (condition || !ok) return;
+        ok = false;
+        Out::println("vmm: ldst: the exit of ", Hex{insn}, " at ", Hex{pc}, " disagrees with its encoding: ", what);
+        Vmm::failed("ldst: exit disagrees with the instruction's encoding", insn);
+    };
+    expect(d.form != a64::Form::NotLoadStore && d.form != a64::Form::Other, "not a load/store the test makes");
+    expect(d.address == gpa, "address");
+    if (fault != nullptr) {
+        expect(!a64::has_syndrome(d.form), "a single-register access refused");
+        expect(aarch64::classify_abort(trap.esr) == aarch64::AbortKind::NoSyndrome, "abort kind");
+        if (d.form != a64::Form::Atomic) {
+            expect(fault->access_flags.bits == (d.load ? MappingFlags::READ : MappingFlags::WRITE), "direction");
+        }
+        if (ok) ++probes.ldst.refused;
+        return;
+    }
+    expect(a64::has_syndrome(d.form), "an access without a syndrome decoded as MMIO");
+    expect(d.load == (read != nullptr), "direction");
+    const AccessWidth width = read != nullptr ? read->width : write->width;
+    expect(size_in_bytes(width) == d.size, "width");
+    if (write != nullptr) {
+        const u64 data = aarch64::read_gpr(ctx.x, d.rt);
+        expect(write->data == (d.size == 8 ? data : data & ((u64{1} << (8 * d.size)) - 1)), "stored value");
+        if (ok) ++probes.ldst.stores;
+        return;
+    }
+    expect(read->reg == d.rt, "register");
+    expect(read->signed_ext == d.sign_extend, "sign extension");
+    expect((read->reg_width == AccessWidth::Qword) == d.reg64, "register width");
+    // What the register must hold at the next entry: the device's bytes,
+    // extended as the encoding says (the device has no read side effects).
+    auto* device = Vmm::vm(0)->devices.find_model<vmm::TestDevice>(GuestPhysAddr(abi::testdev_base));
+    const std::optional<u64> raw = device->read(gpa - abi::testdev_base, width);
+    if (ok && raw && d.rt != aarch64::zero_register) {
+        probes.ldst.pending = true;
+        probes.ldst.reg = d.rt;
+        probes.ldst.value = a64::loaded_value(d, *raw);
+        probes.ldst.insn = insn;
+    }
+    if (ok) ++probes.ldst.loads;
+}
+
+void check_ldst_load(VCpu& vcpu) {
+    if (!probes.ldst.pending) return;
+    probes.ldst.pending = false;
+    const u64 value = vcpu.arch_vcpu().guest_context().x[probes.ldst.reg];
+    if (value == probes.ldst.value) return;
+    Out::println("vmm: ldst: ", Hex{probes.ldst.insn}, " left x", Dec{probes.ldst.reg}, " = ", Hex{value},
+                 ", its encoding says ", Hex{probes.ldst.value});
+    Vmm::failed("ldst: loaded value", value);
 }
 
 // --- The register-integrity round (regs guest) ----------------------------------

@@ -68,6 +68,15 @@ inline u64 current_mpidr() {
     return v & 0xFF'00FF'FFFF;
 }
 
+// Whether this CPU has the atomic instructions (FEAT_LSE): ID_AA64ISAR0_EL1
+// Atomic, bits [23:20], 0b0010 or more (ARM DDI 0487 J.a D19.2.61). Read
+// at EL2, where it does not trap.
+inline bool host_has_lse() {
+    u64 v;
+    asm volatile("mrs %0, id_aa64isar0_el1" : "=r"(v));
+    return ((v >> 20) & 0xF) >= 2;
+}
+
 // The redistributor whose GICR_TYPER affinity matches this CPU.
 inline u64 my_redistributor() {
     const u64 mpidr = current_mpidr();

@@ -27,6 +27,7 @@ inline constexpr std::uint64_t nop = base + 0x06;          // returns 0
 inline constexpr std::uint64_t check_exits = base + 0x0a;  // arg0 = exit kinds the guest caused (bit i: AxVCpuExitReason alternative i); returns those the VMM never saw
 inline constexpr std::uint64_t set_quiet = base + 0x0b;    // arg0 != 0: stop tracing each exit; 0: trace again
 inline constexpr std::uint64_t timer_fires = base + 0x0c;  // returns how many guest timers fired through host timers (~0: none go that way)
+inline constexpr std::uint64_t count_exits = base + 0x15;  // arg0 = GPA of the guest's exit counts by kind since its last count_exits (this call included), arg1 = the kinds to compare; returns those that differ from the VMM's, and fails the run if any
 
 // Answered by one arch's board (the per-arch README says which).
 inline constexpr std::uint64_t check_regs = base + 0x03;     // aarch64: register-integrity round
@@ -41,6 +42,7 @@ inline constexpr std::uint64_t bench_end = base + 0x10;
 inline constexpr std::uint64_t console_bytes = base + 0x11;  // riscv64: arg0 = console bytes the guest read; returns 0 if the policy counted as many
 inline constexpr std::uint64_t expect_resume = base + 0x12;  // riscv64: arg0 = resume address, arg1 = opaque of the next non-retentive suspend
 inline constexpr std::uint64_t resumes_seen = base + 0x13;   // riscv64: such suspends verified so far
+inline constexpr std::uint64_t ldst_counts = base + 0x14;    // aarch64: arg0..arg2 = loads, stores, refused accesses the guest made, arg3 = atomics run; returns 0 if the VMM checked as many
 
 // The answer to a number nobody knows.
 inline constexpr std::uint64_t unknown = ~std::uint64_t{0};

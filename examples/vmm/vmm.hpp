@@ -110,6 +110,7 @@ public:
         exit_count_.store(0);
         traced_count_.store(0);
         for (std::atomic<u64>& count : exit_counts_) count.store(0);
+        counted_ = {};
         quiet_.store(0);
         frames_.init(pool_base, pool_bytes);
         host_cpus_ = host_cpus;
@@ -550,6 +551,7 @@ private:
             }
             case hc::set_quiet: set_quiet(call.args[0] != 0); return 0;
             case hc::timer_fires: return Board::timer_fires();
+            case hc::count_exits: return count_exits(vm, axvcpu::GuestPhysAddr(call.args[0]), call.args[1]);
             default: {
                 const HypercallAnswer answer = Board::hypercall(vcpu, call);
                 if (answer.kind == HypercallAnswer::Kind::Value) return answer.value;
@@ -558,6 +560,47 @@ private:
                 return hc::unknown;
             }
         }
+    }
+
+    // The guest's own count of the exits it caused, by kind (exit_kinds
+    // words at `gpa` in its RAM), since its previous count_exits call and
+    // including this one, against the VMM's count over the same stretch:
+    // returns the kinds of `mask` that differ (a chaos guest's proof that
+    // every exit it made was seen and handled once). The counts are the
+    // VMM's, over every VM: a guest alone on the machine gets exact ones.
+    static u64 count_exits(Vm& vm, axvcpu::GuestPhysAddr gpa, u64 mask) {
+        std::array<u64, exit_kinds> now{};
+        for (usize kind = 0; kind < exit_kinds; ++kind) now[kind] = exit_counts_[kind].load();
+        u64 differ = 0;
+        if (mask != 0) {
+            const auto* guest = static_cast<const volatile u64*>(guest_ram(vm, gpa.value(), exit_kinds * sizeof(u64)));
+            if (guest == nullptr) {
+                failed("count_exits: the counts are not in the VM's RAM", gpa.value());
+                return ~u64{0};
+            }
+            for (usize kind = 0; kind < exit_kinds; ++kind) {
+                if ((mask >> kind & 1) == 0 || guest[kind] == now[kind] - counted_[kind]) continue;
+                differ |= u64{1} << kind;
+                Out::println("vmm: count_exits: ", axvcpu::exit::reason_names[kind], ": the guest made ", Dec{guest[kind]},
+                             ", the VMM saw ", Dec{now[kind] - counted_[kind]});
+            }
+            if (differ != 0) failed("exits the guest made differ from those the VMM saw, kinds", differ);
+        }
+        counted_ = now;
+        return differ;
+    }
+
+    // The host's view of `bytes` of the VM's RAM at `gpa`, or nullptr when
+    // they are not all inside one RAM region.
+    static const void* guest_ram(Vm& vm, u64 gpa, u64 bytes) {
+        const void* found = nullptr;
+        (void)for_each_ram_region(*vm.description, [&](const RamBacking& region) {
+            if (gpa >= region.gpa && gpa - region.gpa <= region.size && region.size - (gpa - region.gpa) >= bytes) {
+                found = reinterpret_cast<const void*>(Host::phys_to_virt(axvcpu::HostPhysAddr(region.hpa + (gpa - region.gpa))).value());
+            }
+            return true;
+        });
+        return found;
     }
 
     // An access nothing answers: the guest takes the fault a bus error would
@@ -599,9 +642,12 @@ private:
         }
     }
 
-    static CpuUpStatus cpu_up(Vm& vm, VCpu& self, const axvcpu::exit::CpuUp& up) {
+    // The caller itself is on: PSCI CPU_ON answers ALREADY_ON (ARM DEN 0022D,
+    // 5.6.2) and SBI hart_start ALREADY_AVAILABLE (SBI v2.0, 9.1) for a
+    // target that is already running, whoever asks.
+    static CpuUpStatus cpu_up(Vm& vm, VCpu&, const axvcpu::exit::CpuUp& up) {
         const u64 target = up.target_cpu;
-        if (target >= vm.vcpu_count() || target == self.id()) return CpuUpStatus::InvalidTarget;
+        if (target >= vm.vcpu_count()) return CpuUpStatus::InvalidTarget;
         if ((vm.active.load() >> target & 1) != 0) return CpuUpStatus::AlreadyOn;
         // Inactive means Free and bound nowhere: this CPU may set it up.
         VCpu& other = vm.vcpu(target);
@@ -698,6 +744,7 @@ private:
     static inline std::atomic<u64> exit_count_{0};
     static inline std::atomic<u64> traced_count_{0};
     static inline std::array<std::atomic<u64>, exit_kinds> exit_counts_{};
+    static inline std::array<u64, exit_kinds> counted_{};  // exit_counts_ at the last count_exits
     static inline std::atomic<std::uint32_t> quiet_{0};
     static inline SpinLock finish_lock_;
 };

@@ -266,6 +266,17 @@ TEST_CASE("HVC: PSCI power requests exit, queries are answered in place, other H
 
     x[0] = psci::fn_cpu_on_32;
     CHECK(decode(0x5A000000, x).reason.is<exit::CpuUp>());
+    // SMC32/HVC32: the upper halves of x1..x3 are not the arguments'
+    // (found by the aarch64 chaos guest: AFFINITY_INFO_32 read them).
+    x[0] = 0xFFFF'0000'0000'0000 | psci::fn_cpu_on_32;
+    x[1] = 0xDEAD'0000'0000'0001;
+    x[2] = 0xBEEF'0000'4800'0000;
+    x[3] = 0x1234'5678'00C0'FFEE;
+    d = decode(0x5A000000, x);
+    REQUIRE(d.reason.is<exit::CpuUp>());
+    CHECK(d.reason.get_if<exit::CpuUp>()->target_cpu == 1);
+    CHECK(d.reason.get_if<exit::CpuUp>()->entry_point == GuestPhysAddr(0x4800'0000));
+    CHECK(d.reason.get_if<exit::CpuUp>()->arg == 0xC0FFEE);
     x[0] = psci::fn_cpu_off;
     CHECK(decode(0x5A000000, x).reason.is<exit::CpuDown>());
     for (std::uint32_t fn : {psci::fn_system_off, psci::fn_system_reset, psci::fn_system_reset2_64}) {
@@ -304,6 +315,10 @@ TEST_CASE("HVC: PSCI power requests exit, queries are answered in place, other H
     CHECK(answered(psci::fn_affinity_info_64, 1, 0) == psci::affinity_off);
     CHECK(static_cast<std::int64_t>(answered(psci::fn_affinity_info_64, 7, 0)) == psci::invalid_parameters);
     CHECK(static_cast<std::int64_t>(answered(psci::fn_affinity_info_64, 0, 1)) == psci::invalid_parameters);
+    CHECK(answered(psci::fn_affinity_info_32, 0x7600'0000'0000'0000, 0x1'0000'0000) == psci::affinity_on);
+    CHECK(static_cast<std::int64_t>(answered(psci::fn_affinity_info_64, 0x1'0000'0000, 0)) ==
+          psci::invalid_parameters);  // Aff3 = 1: a 64-bit call reads it
+    CHECK(answered(psci::fn_features, 0xFFFF'FFFF'0000'0000 | psci::fn_cpu_on_64, 0) == 0);
     CHECK(answered(psci::fn_migrate_info_type, 0, 0) == 2);
     // Inside the PSCI range but not implemented (MIGRATE): refused, not a hypercall.
     CHECK(static_cast<std::int64_t>(answered(0x8400'0005, 0, 0)) == psci::not_supported);

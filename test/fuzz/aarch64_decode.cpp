@@ -138,7 +138,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (d.reason.is<exit::Halt>()) {
             FUZZ_CHECK(ec == esr::ec_wfx || psci_call);
         } else if (const auto* up = d.reason.get_if<exit::CpuUp>()) {
-            FUZZ_CHECK(psci_call && up->target_cpu == x[1] && up->entry_point == GuestPhysAddr(x[2]) && up->arg == x[3]);
+            // SMC32/HVC32 (function id bit 30 clear): 32-bit arguments.
+            const std::uint64_t narrow = (x[0] & 0x4000'0000) != 0 ? ~std::uint64_t{0} : 0xFFFF'FFFF;
+            FUZZ_CHECK(psci_call && up->target_cpu == (x[1] & narrow) && up->entry_point == GuestPhysAddr(x[2] & narrow) &&
+                       up->arg == (x[3] & narrow));
         } else if (d.reason.is<exit::CpuDown>() || d.reason.is<exit::SystemDown>()) {
             FUZZ_CHECK(psci_call && !d.x0);
         } else if (d.reason.is<exit::Nothing>()) {

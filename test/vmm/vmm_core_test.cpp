@@ -384,6 +384,17 @@ TEST_CASE("CpuUp starts a vCPU on its own CPU once; IPIs reach the mailbox of a 
     CHECK(console_has<12>("SendIPI 3"));
 }
 
+TEST_CASE("CpuUp naming the caller itself answers already on, not no such vCPU") {
+    // Found by the aarch64 chaos guest: CPU_ON(self) answered INVALID_PARAMETERS.
+    reset<12>();
+    MockBoard<12>::scripts[0] = {call(hc::result, 0), AxVCpuExitReason(exit::CpuUp{0, GuestPhysAddr(0x4000'1000), 0}),
+                                 power_off};
+    CHECK(boot<12>(2) == 0);
+    const auto& self = vmm::Vmm<MockBoard<12>>::vm(0)->vcpu(0).arch_vcpu();
+    CHECK(self.return_value == MockBoard<12>::cpu_up_status(vmm::CpuUpStatus::AlreadyOn));
+    CHECK(self.entry != GuestPhysAddr(0x4000'1000));  // not restarted
+}
+
 TEST_CASE("interrupts posted from elsewhere are injected before the next entry") {
     reset<13>();
     using V = vmm::Vmm<MockBoard<13>>;
