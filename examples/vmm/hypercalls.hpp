@@ -31,7 +31,7 @@ inline constexpr std::uint64_t count_exits = base + 0x15;  // arg0 = GPA of the 
 
 // Answered by one arch's board (the per-arch README says which).
 inline constexpr std::uint64_t check_regs = base + 0x03;     // aarch64: register-integrity round
-inline constexpr std::uint64_t host_timer = base + 0x05;     // aarch64: arg0 != 0 fires the EL2 timer in arg0 ticks; returns how many fired
+inline constexpr std::uint64_t host_timer = base + 0x05;     // aarch64 (EL2 timer), x86_64 (PIT): arg0 != 0 fires the host timer in arg0 ticks; returns how many fired
 inline constexpr std::uint64_t bench = base + 0x07;          // aarch64: arg0 = measurement id, arg1 = instructions (printed)
 inline constexpr std::uint64_t bench_raw = base + 0x08;      // aarch64, x86_64: the VMM answers from its hand-written benchmark loop until bench_end
 inline constexpr std::uint64_t ack_vi = base + 0x09;         // aarch64 HCR_EL2.VI builds: returns the vector being delivered (1023: none)

@@ -91,3 +91,6 @@ gdt_pointer:
 boot_pml4: .skip 4096
 boot_pdpt: .skip 4096
 boot_pd: .skip 4096 * 4
+
+    /* No executable stack. */
+    .section .note.GNU-stack, "", @progbits

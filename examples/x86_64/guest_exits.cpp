@@ -148,6 +148,19 @@ void check_cpuid() {
     (void)xsave;
 }
 
+// A host interrupt while the guest runs: the PIT, armed by the VMM at the
+// guest's request, exits the guest (ExternalInterrupt), the host takes it,
+// and the guest runs on with its registers intact.
+void check_external_interrupt() {
+    print("guest_exits: host interrupt\n");
+    GUEST_CHECK(hypercall(vmm::hypercall::host_timer, 1000) == 0, 0x801, 0);
+    u64 spins = 0;
+    while (hypercall(vmm::hypercall::host_timer) == 0) {
+        for (int i = 0; i < 1000; ++i) asm volatile("pause");
+        GUEST_CHECK(++spins < 100000, 0x802, spins);
+    }
+}
+
 void check_refused_port() {
     // A port nobody emulates: the VMM answers #GP at the IN (1 byte: EC).
     expect_exception(13, 1);
@@ -165,6 +178,7 @@ extern "C" [[noreturn]] void guest_main(u64 vm_id) {
     check_interrupts();
     check_msrs();
     check_cpuid();
+    check_external_interrupt();
     check_refused_port();
     print("guest_exits: done\n");
     finish(0);

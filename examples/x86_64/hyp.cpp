@@ -90,6 +90,57 @@ using Arch = x86::svm::VCpu<Host>;
 using VCpu = axvcpu::AxVCpu<Arch, Host>;
 using axvcpu::AxVCpuExitReason;
 
+// --- Host interrupts --------------------------------------------------------------------
+// The host takes one interrupt, the PIT's IRQ 0 (the host_timer hypercall
+// arms it), in the board's windows (idle, external_interrupt); any other
+// vector stops the machine.
+extern "C" volatile u64 host_timer_interrupts;
+volatile u64 host_timer_interrupts = 0;
+
+asm(R"(
+.pushsection .text
+.balign 16
+host_irq0:
+    push %rax
+    mov $0x20, %al
+    out %al, $0x20
+    lock incq host_timer_interrupts(%rip)
+    pop %rax
+    iretq
+.balign 16
+host_unexpected_vector:
+    mov $0xF4, %dx
+    mov $40, %eax
+    out %eax, %dx
+1:  cli
+    hlt
+    jmp 1b
+.popsection
+)");
+extern "C" char host_irq0[], host_unexpected_vector[];
+
+struct IdtGate {
+    std::uint16_t offset_low, selector;
+    std::uint8_t ist, type_attr;
+    std::uint16_t offset_mid;
+    std::uint32_t offset_high, zero;
+};
+IdtGate host_idt[256];
+
+void setup_host_interrupts() {
+    for (usize v = 0; v < 256; ++v) {
+        const u64 handler = reinterpret_cast<u64>(v == example::pic_vector_base ? host_irq0 : host_unexpected_vector);
+        host_idt[v] = IdtGate{static_cast<std::uint16_t>(handler), 0x08, 0, 0x8E,
+                              static_cast<std::uint16_t>(handler >> 16), static_cast<std::uint32_t>(handler >> 32), 0};
+    }
+    struct [[gnu::packed]] {
+        std::uint16_t limit;
+        u64 base;
+    } const idtr{sizeof(host_idt) - 1, reinterpret_cast<u64>(host_idt)};
+    asm volatile("lidt %0" ::"m"(idtr));
+    example::pic_remap();
+}
+
 // --- What the x86 test guests ask the board to check ----------------------------------
 struct TestState {
     u64 test_msr = 0;
@@ -131,8 +182,8 @@ struct Board {
     static void putc(char c) { example::putc(c); }
     static usize cpu_index() { return 0; }
     static void kick(usize) {}
-    // Nothing interrupts the host (boot.S masks the PIC): a halted guest
-    // with nothing pending waits here for good.
+    // Only the PIT interrupts the host, when a guest armed it: a halted
+    // guest with nothing pending waits here for good otherwise.
     static void idle() { asm volatile("sti; hlt; cli"); }
     [[noreturn]] static void exit(std::uint32_t code) { example::qemu_exit(code); }
 
@@ -204,7 +255,8 @@ struct Board {
     }
     static bool port_traced(axvcpu::Port port) { return port != example::com1 && port != example::com1_lsr; }
 
-    static void external_interrupt(VCpu&, usize) {}
+    // The host's interrupt (the PIT) made the guest exit: take it now.
+    static void external_interrupt(VCpu&, usize) { asm volatile("sti; nop; cli"); }
     static bool interrupt_pending(VCpu& vcpu) { return vcpu.arch_vcpu().interrupt_pending(); }
     // ACPI S5 carries no status (the guest's `result` decides); a triple
     // fault is a failure, unless the test is the one that causes it.
@@ -293,6 +345,13 @@ vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const axvcpu::exit::Hypercall&
         run_raw_loop(vcpu);  // returns after the guest's bench_end, which gets 0
         return vmm::HypercallAnswer::of(0);
     }
+    if (call.nr == vmm::hypercall::host_timer) {
+        if (call.args[0] != 0) {
+            example::pit_one_shot(static_cast<std::uint16_t>(call.args[0] > 0xFFFF ? 0xFFFF : call.args[0]));
+            example::pic_unmask_irq0();
+        }
+        return vmm::HypercallAnswer::of(host_timer_interrupts);
+    }
     if (call.nr != guest_abi::hypercall_regs_check) return vmm::HypercallAnswer::unknown();
     const auto& a = call.args;
     const bool intact = a[0] == guest_abi::regs_pattern(7) && a[1] == guest_abi::regs_pattern(6) &&
@@ -321,6 +380,8 @@ bool Board::test_checks(u64 id) {
                        Vmm::exits_of<axvcpu::exit::SysRegWrite>() != 0 && Vmm::exits_of<axvcpu::exit::Halt>() != 0,
                    "an exit kind the guest causes was never seen");
             expect(state.test_msr == guest_abi::msr_write_value, "the test MSR's last write");
+            expect(Vmm::exits_of<axvcpu::exit::ExternalInterrupt>() != 0 && host_timer_interrupts != 0,
+                   "the host timer's interrupt made the guest exit");
             expect(state.refused == 2, "two accesses refused (an MSR, a port)");
             break;
         case guest_abi::test_regs: expect(Vmm::exits() >= 1000, "1,000 exits"); break;
@@ -367,6 +428,7 @@ extern "C" [[noreturn]] void hyp_main(std::uint32_t multiboot_info) {
     const usize vm_count = parse_vms(cmdline);
     if (vm_count < 1 || vm_count > 2) fail(25, "vms= must be 1 or 2");
     Out::println("axvcpu-x86_64 example hypervisor: SVM with nested paging, ", Dec{vm_count}, " VM(s)");
+    setup_host_interrupts();
     // The frame pool first: the host save area comes from it.
     Vmm::init(frame_pool_base, frame_pool_bytes, 1);
     enable_virtualization();

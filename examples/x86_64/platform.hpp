@@ -27,6 +27,32 @@ inline void putc(char c) {
     outb(com1, static_cast<std::uint8_t>(c));
 }
 
+// The legacy 8259 pair, remapped so that IRQ 0..15 are vectors 0x20..0x2F,
+// every line masked (boot.S masked them; this keeps them so).
+inline constexpr std::uint8_t pic_vector_base = 0x20;
+inline void pic_remap() {
+    outb(0x20, 0x11);  // ICW1: edge, cascade, ICW4 follows
+    outb(0xA0, 0x11);
+    outb(0x21, pic_vector_base);  // ICW2: vector bases
+    outb(0xA1, pic_vector_base + 8);
+    outb(0x21, 0x04);  // ICW3: the slave on IRQ 2
+    outb(0xA1, 0x02);
+    outb(0x21, 0x01);  // ICW4: 8086 mode
+    outb(0xA1, 0x01);
+    outb(0x21, 0xFF);
+    outb(0xA1, 0xFF);
+}
+inline void pic_unmask_irq0() { outb(0x21, 0xFE); }
+inline void pic_end_of_interrupt() { outb(0x20, 0x20); }
+
+// The 8254's channel 0 as a one-shot (mode 0): its output, IRQ 0, rises
+// after `count` ticks of 1.193182 MHz.
+inline void pit_one_shot(std::uint16_t count) {
+    outb(0x43, 0x30);  // channel 0, lobyte/hibyte, mode 0
+    outb(0x40, static_cast<std::uint8_t>(count));
+    outb(0x40, static_cast<std::uint8_t>(count >> 8));
+}
+
 inline constexpr std::uint16_t debug_exit_port = 0xF4;  // -device isa-debug-exit,iobase=0xf4,iosize=0x04
 inline constexpr std::uint16_t acpi_pm1a_control = 0x604;  // PIIX4 on -machine pc, where SeaBIOS puts PMBASE (0x600)
 inline constexpr std::uint16_t acpi_sleep_s5 = 0x2000;      // SLP_EN with SLP_TYP 0
