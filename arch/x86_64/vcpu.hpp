@@ -94,7 +94,9 @@ public:
         arch.vm_ = vm;
         arch.vcpu_ = vcpu;
         arch.config_ = config;
-        AXVCPU_TRYV(arch.allocate());
+        // Not AXVCPU_TRYV: its unchecked error access asserts in kernels
+        // built without NDEBUG.
+        if (!arch.allocate()) return ax_err(AxError::NoMemory);
         return AxResult<VCpu>(std::move(arch));
     }
 
@@ -315,7 +317,7 @@ private:
     };
 
     AxResult<void> allocate() {
-        AXVCPU_TRYV(pages_.allocate());
+        if (!pages_.allocate()) return ax_err(AxError::NoMemory);
         vmcb_ = pages_.vmcb();
         ctx_.vmcb_pa = pages_.vmcb_pa();
         ctx_.host_save_pa = pages_.host_save_pa();

@@ -18,8 +18,8 @@ __assert_fail). Independent compiler runs go in parallel, one per CPU.
 2. instantiate.cpp (AxVCpu + AxPerCpu over trivial policies) compiles to an
    object whose undefined symbols are at most memcpy/memset/memmove/memcmp/abort,
    and links into a static image with the project's libc.cpp and a stub _start.
-   instantiate_arch.cpp (aarch64, riscv64: every member of its VCpu,
-   explicitly instantiated; x86_64: the SVM and VMX exit decoders) needs no
+   instantiate_arch.cpp (every member of the arch's VCpu, explicitly
+   instantiated: on x86_64 the SVM one, with the VMX exit decoder) needs no
    other symbol either.
 3. No object contains a vtable, typeinfo or typeinfo-name symbol; on x86_64
    the same user is also built hosted (RTTI and exceptions on) and must not
