@@ -503,3 +503,130 @@ TEST_CASE("a CPU whose run queue is full refuses another vCPU, and says so") {
     CHECK_FALSE(V::start(*vm, 0));
     CHECK(console_has<18>("run queue full on CPU"));
 }
+
+// The two test devices and the device table on their own (the guests that
+// use them run under QEMU only).
+TEST_CASE("TestDevice: each register at every width, the refusals, and the sink's log") {
+    vmm::TestDevice dev;
+    using W = AccessWidth;
+    // magic 0x0A64'C0DE'1234'5678 and negative 0xFFFF'FFFF'8000'8080, little-endian.
+    CHECK(dev.read(0x08, W::Qword) == std::uint64_t{0x0A64'C0DE'1234'5678});
+    CHECK(dev.read(0x08, W::Dword) == std::uint64_t{0x1234'5678});
+    CHECK(dev.read(0x0C, W::Dword) == std::uint64_t{0x0A64'C0DE});
+    CHECK(dev.read(0x0E, W::Word) == std::uint64_t{0x0A64});
+    CHECK(dev.read(0x0F, W::Byte) == std::uint64_t{0x0A});
+    CHECK(dev.read(0x10, W::Qword) == std::uint64_t{0xFFFF'FFFF'8000'8080});
+    CHECK(dev.read(0x10, W::Byte) == std::uint64_t{0x80});
+    CHECK(dev.read(0x14, W::Dword) == std::uint64_t{0xFFFF'FFFF});
+
+    // Scratch: a write replaces only the bytes it covers.
+    CHECK(dev.read(0x00, W::Qword) == std::uint64_t{0});
+    CHECK(dev.write(0x00, W::Qword, 0x1122'3344'5566'7788));
+    CHECK(dev.write(0x03, W::Byte, 0xAB));
+    CHECK(dev.read(0x00, W::Qword) == std::uint64_t{0x1122'3344'AB66'7788});
+    CHECK(dev.write(0x04, W::Dword, 0xFFFF'FFFF'0000'0001));  // the value's low four bytes
+    CHECK(dev.read(0x00, W::Qword) == std::uint64_t{0x0000'0001'AB66'7788});
+    CHECK(dev.read(0x02, W::Word) == std::uint64_t{0xAB66});
+
+    // Refused: reading the sink, past the registers, misaligned; writing a
+    // read-only register, past the registers, misaligned. Nothing changes.
+    CHECK_FALSE(dev.read(0x18, W::Qword).has_value());
+    CHECK_FALSE(dev.read(0x1C, W::Byte).has_value());
+    CHECK_FALSE(dev.read(0x20, W::Byte).has_value());
+    CHECK_FALSE(dev.read(0x02, W::Dword).has_value());
+    CHECK_FALSE(dev.write(0x08, W::Qword, 1));
+    CHECK_FALSE(dev.write(0x13, W::Byte, 1));
+    CHECK_FALSE(dev.write(0x20, W::Byte, 1));
+    CHECK_FALSE(dev.write(0x01, W::Word, 0xFFFF));
+    CHECK(dev.read(0x00, W::Qword) == std::uint64_t{0x0000'0001'AB66'7788});
+    CHECK(dev.read(0x08, W::Qword) == std::uint64_t{vmm::TestDevice::magic_value});
+    CHECK(dev.read(0x10, W::Qword) == std::uint64_t{vmm::TestDevice::negative_value});
+    CHECK(dev.sink_writes() == 0);
+
+    // The sink logs its first eight writes, width and value as written,
+    // and counts every one.
+    for (std::uint64_t i = 0; i < 9; ++i) {
+        const W width = i % 2 == 0 ? W::Qword : W::Dword;
+        CHECK(dev.write(i % 2 == 0 ? 0x18 : 0x1C, width, 0x100 + i));
+    }
+    CHECK(dev.sink_writes() == 9);
+    for (usize i = 0; i < vmm::TestDevice::sink_log_size; ++i) {
+        CAPTURE(i);
+        CHECK(dev.sink_log()[i].width == (i % 2 == 0 ? W::Qword : W::Dword));
+        CHECK(dev.sink_log()[i].value == 0x100 + i);
+    }
+}
+
+TEST_CASE("EchoDevice: the low half echoes writes at any width, the high half is 0x8877665544332211 and read-only") {
+    vmm::EchoDevice echo;
+    using W = AccessWidth;
+    CHECK(echo.read(8, W::Qword) == std::uint64_t{0x8877'6655'4433'2211});
+    CHECK(echo.read(12, W::Dword) == std::uint64_t{0x8877'6655});
+    CHECK(echo.read(15, W::Byte) == std::uint64_t{0x88});
+    CHECK(echo.read(0, W::Qword) == std::uint64_t{0});
+
+    CHECK(echo.write(0, W::Qword, 0x0102'0304'0506'0708));
+    CHECK(echo.write(6, W::Word, 0xFFFF'BEEF));  // two bytes land
+    CHECK(echo.read(0, W::Qword) == std::uint64_t{0xBEEF'0304'0506'0708});
+    CHECK(echo.read(4, W::Dword) == std::uint64_t{0xBEEF'0304});
+    CHECK(echo.read(1, W::Byte) == std::uint64_t{0x07});
+    CHECK(echo.bytes()[7] == 0xBE);
+    CHECK(echo.bytes()[8] == 0x11);
+
+    // Refused: a write to the high half or misaligned, a read past the
+    // device or misaligned. Nothing changes.
+    CHECK_FALSE(echo.write(8, W::Byte, 0));
+    CHECK_FALSE(echo.write(6, W::Dword, 0));
+    CHECK_FALSE(echo.write(4, W::Qword, 0));
+    CHECK_FALSE(echo.read(16, W::Byte).has_value());
+    CHECK_FALSE(echo.read(3, W::Word).has_value());
+    CHECK_FALSE(echo.read(12, W::Qword).has_value());
+    CHECK(echo.read(0, W::Qword) == std::uint64_t{0xBEEF'0304'0506'0708});
+    CHECK(echo.read(8, W::Qword) == std::uint64_t{0x8877'6655'4433'2211});
+}
+
+TEST_CASE("DeviceTable: ranges that overlap, are empty or wrap, and a full table, are refused; an access lies whole in one range") {
+    vmm::DeviceTable<4, vmm::EchoDevice, LineDevice, MockController> table;
+    using W = AccessWidth;
+    CHECK(table.add<vmm::EchoDevice>(GuestPhysAddr(0x1000), 16));
+    CHECK_FALSE(table.add<vmm::EchoDevice>(GuestPhysAddr(0x100F), 16));  // its last byte
+    CHECK_FALSE(table.add<vmm::EchoDevice>(GuestPhysAddr(0x0FF1), 16));  // its first byte
+    CHECK_FALSE(table.add<LineDevice>(GuestPhysAddr(0x3000), 0));
+    CHECK_FALSE(table.add<LineDevice>(GuestPhysAddr(~usize{0} - 7), 16));
+    CHECK(table.add<vmm::EchoDevice>(GuestPhysAddr(0x1010), 16));  // adjacent
+    CHECK(table.add<MockController>(GuestPhysAddr(0x2000), 0x100));
+    CHECK(table.add<LineDevice>(GuestPhysAddr(0x3000), 0x100));
+    CHECK(table.size() == 4);
+    CHECK_FALSE(table.add<LineDevice>(GuestPhysAddr(0x4000), 0x100));
+    CHECK(table.size() == 4);
+
+    CHECK(table.read(GuestPhysAddr(0x100E), W::Word) == std::uint64_t{0x8877});
+    CHECK(table.read(GuestPhysAddr(0x101F), W::Byte) == std::uint64_t{0x88});
+    CHECK_FALSE(table.read(GuestPhysAddr(0x100F), W::Word).has_value());  // across two devices
+    CHECK_FALSE(table.read(GuestPhysAddr(0x1020), W::Byte).has_value());
+    CHECK_FALSE(table.read(GuestPhysAddr(0x0FFF), W::Word).has_value());
+    CHECK_FALSE(table.write(GuestPhysAddr(0x1007), W::Word, 0));
+    CHECK(table.write(GuestPhysAddr(0x1010), W::Word, 0xCAFE));
+    CHECK(table.find_model<vmm::EchoDevice>(GuestPhysAddr(0x101F))->bytes()[0] == 0xFE);
+    CHECK(table.find_model<vmm::EchoDevice>(GuestPhysAddr(0x1000))->bytes()[0] == 0x00);
+    CHECK(table.find_model<LineDevice>(GuestPhysAddr(0x1000)) == nullptr);
+
+    // Only a model that drives a line, at its base, to a source other than 0.
+    CHECK_FALSE(table.route_irq(GuestPhysAddr(0x1000), 1));
+    CHECK_FALSE(table.route_irq(GuestPhysAddr(0x3000), 0));
+    CHECK_FALSE(table.route_irq(GuestPhysAddr(0x3004), 1));
+    CHECK(table.route_irq(GuestPhysAddr(0x3000), 1));
+
+    // The line reaches the controller after each access, whether or not
+    // the caller listens for its outputs.
+    auto* controller = table.find_model<MockController>(GuestPhysAddr(0x2000));
+    REQUIRE(controller != nullptr);
+    CHECK(table.write(GuestPhysAddr(0x3000), W::Dword, 1));
+    CHECK(controller->levels[1]);
+    CHECK(controller->reported[0]);
+    std::vector<std::pair<usize, bool>> changes;
+    CHECK(table.write(GuestPhysAddr(0x3000), W::Dword, 0,
+                      [&](usize output, bool asserted) { changes.emplace_back(output, asserted); }));
+    CHECK(changes == std::vector<std::pair<usize, bool>>{{0, false}});
+    CHECK(table.read(GuestPhysAddr(0x3000), W::Dword) == std::uint64_t{0});
+}
