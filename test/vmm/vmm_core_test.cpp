@@ -504,6 +504,81 @@ TEST_CASE("a CPU whose run queue is full refuses another vCPU, and says so") {
     CHECK(console_has<18>("run queue full on CPU"));
 }
 
+TEST_CASE("inject queues a run of vectors; set_quiet stops and resumes the exit trace") {
+    reset<23>();
+    MockBoard<23>::scripts[0] = {call(hc::inject, 5, 3), call(hc::set_quiet, 1), call(hc::nop), call(hc::set_quiet, 0),
+                                 call(hc::inject, 9), call(hc::result, 0), power_off};
+    CHECK(boot<23>() == 0);
+    // Vectors 5, 6, 7 (arg1 = 3), then 9 alone (arg1 = 0), each taken at the next entry.
+    CHECK(vmm::Vmm<MockBoard<23>>::vm(0)->vcpu(0).arch_vcpu().delivered == std::vector<usize>{5, 6, 7, 9});
+    // An exit is traced as it is counted, before it is handled: the second
+    // (set_quiet 1) is, the third and fourth are not, the fifth is again.
+    CHECK(console_has<23>("exit[vm 0 vcpu 0] #2: Hypercall"));
+    CHECK_FALSE(console_has<23>("] #3: "));
+    CHECK_FALSE(console_has<23>("] #4: "));
+    CHECK(console_has<23>("exit[vm 0 vcpu 0] #5: Hypercall"));
+    CHECK(console_has<23>("vmm: 7 exits: Hypercall 6 SystemDown 1"));
+}
+
+TEST_CASE("the trace stops after 300 exits, the summary counts them all") {
+    reset<24>();
+    std::vector<AxVCpuExitReason> script(301, call(hc::nop));
+    script.push_back(call(hc::result, 0));
+    script.push_back(power_off);
+    MockBoard<24>::scripts[0] = script;
+    CHECK(boot<24>() == 0);
+    CHECK(console_has<24>("] #300: Hypercall"));
+    CHECK_FALSE(console_has<24>("] #301: "));
+    CHECK(console_has<24>("vmm: more than 300 exits: tracing stops (the summary counts them all)"));
+    CHECK(console_has<24>("vmm: 303 exits: Hypercall 302 SystemDown 1"));
+}
+
+TEST_CASE("a vCPU that stops itself is off and leaves its CPU idle; an exit the core cannot handle fails the run") {
+    reset<25>();
+    MockBoard<25>::scripts[0] = {AxVCpuExitReason(exit::CpuDown{0})};
+    CHECK_THROWS_AS(boot<25>(), IdleForever);
+    CHECK(console_has<25>("vmm: VM 0 vCPU 0 is off"));
+    CHECK(vmm::Vmm<MockBoard<25>>::vm(0)->vcpu(0).state() == VCpuState::Free);  // unbound
+
+    reset<26>();
+    MockBoard<26>::scripts[0] = {AxVCpuExitReason(exit::IoRead{0x3F8, AccessWidth::Byte}), call(hc::result, 0), power_off};
+    CHECK(boot<26>() == 1);
+    CHECK(console_has<26>("vmm: VM 0 vCPU 0: no handler for IoRead { port: 0x3f8, width: Byte }"));
+    CHECK(console_has<26>("RESULT: FAIL"));
+}
+
+TEST_CASE("for_each_ram_region: identical regions at their GPA, reserved ones one after another from reserved_base") {
+    const VmMemConfig regions[] = {{0x4000'0000, 0x1000, 7, VmMemMappingType::MapIdentical},
+                                   {0x8000'0000, 0x2000, 7, VmMemMappingType::MapReserved},
+                                   {0x9000'0000, 0x3000, 7, VmMemMappingType::MapReserved}};
+    vmm::VmDescription vm;
+    vm.memory = regions;
+    vm.reserved_base = 0x1'0000'0000;
+    std::vector<std::array<std::uint64_t, 3>> seen;
+    const auto record = [&](const vmm::RamBacking& backing) {
+        seen.push_back({backing.gpa, backing.hpa, backing.size});
+        return true;
+    };
+    CHECK(vmm::for_each_ram_region(vm, record));
+    CHECK(seen == std::vector<std::array<std::uint64_t, 3>>{{0x4000'0000, 0x4000'0000, 0x1000},
+                                                            {0x8000'0000, 0x1'0000'0000, 0x2000},
+                                                            {0x9000'0000, 0x1'0000'2000, 0x3000}});
+    // A mapping that fails stops the walk there.
+    seen.clear();
+    CHECK_FALSE(vmm::for_each_ram_region(vm, [&](const vmm::RamBacking& backing) {
+        seen.push_back({backing.gpa, backing.hpa, backing.size});
+        return seen.size() < 2;
+    }));
+    CHECK(seen.size() == 2);
+    // MapAlloc is refused before anything of that region is mapped.
+    const VmMemConfig alloc[] = {{0x4000'0000, 0x1000, 7, VmMemMappingType::MapIdentical},
+                                 {0x5000'0000, 0x1000, 7, VmMemMappingType::MapAlloc}};
+    vm.memory = alloc;
+    seen.clear();
+    CHECK_FALSE(vmm::for_each_ram_region(vm, record));
+    CHECK(seen == std::vector<std::array<std::uint64_t, 3>>{{0x4000'0000, 0x4000'0000, 0x1000}});
+}
+
 // The two test devices and the device table on their own (the guests that
 // use them run under QEMU only).
 TEST_CASE("TestDevice: each register at every width, the refusals, and the sink's log") {
