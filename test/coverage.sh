@@ -17,11 +17,12 @@
 # as missed instead of being absent from the report. It reports as missed
 # too what runs only at compile time (constexpr functions used only in
 # static_asserts) and the entry line of each [[gnu::always_inline]]
-# function (its out-of-line copy is never called). Some of those copies
-# refer to functions that are declared but never defined (reflect.hpp's
-# AnyMember conversion, used only in unevaluated contexts), so this build
-# links with unresolved symbols allowed, as a position-dependent executable;
-# nothing calls them. Its table marks the files under target, but a miss
+# function (its out-of-line copy is never called). Some emitted copies
+# (std::optional constructors instantiated with reflect.hpp's AnyMember)
+# call a function that is declared for unevaluated use only and never
+# defined, so this build links with unresolved symbols allowed, as a
+# position-dependent executable (a PIE's loader refuses them); nothing
+# calls those copies. Its table marks the files under target, but a miss
 # does not fail the command.
 #
 # Also written: BUILD_DIR/coverage-summary.json (gcovr's summary) and
