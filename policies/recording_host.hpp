@@ -32,20 +32,20 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
     static constexpr usize pool_frames = 64;
 
     struct Injection {
-        VMId vm;
-        VCpuId vcpu;
-        InterruptVector vector;
+        VMId vm = 0;
+        VCpuId vcpu = 0;
+        InterruptVector vector = 0;
         bool operator==(const Injection&) const = default;
     };
     struct BroadcastInjection {
-        VMId vm;
+        VMId vm = 0;
         VCpuSet vcpus;
-        InterruptVector vector;
+        InterruptVector vector = 0;
         bool operator==(const BroadcastInjection&) const = default;
     };
     struct TimerExpiry {
-        VMId vm;
-        VCpuId vcpu;
+        VMId vm = 0;
+        VCpuId vcpu = 0;
         bool operator==(const TimerExpiry&) const = default;
     };
     struct Timer {

@@ -152,6 +152,8 @@ inline constexpr std::uint32_t typer_a3v = 1u << 24;
 inline constexpr std::uint32_t typer_no1n = 1u << 25;
 inline constexpr std::uint32_t typer_rss = 1u << 26;
 // GICD_IROUTER<n>: Aff3 [39:32], IRM [31], Aff2.Aff1.Aff0 [23:0]; the rest RES0.
+// One 8-byte register per INTID below 1024, from `irouter` on.
+inline constexpr std::uint64_t irouter_end = irouter + std::uint64_t{8} * 1024;
 inline constexpr std::uint64_t irouter_irm = std::uint64_t{1} << 31;
 inline constexpr std::uint64_t irouter_mask = 0xFF'80FF'FFFF;
 }  // namespace gicd
@@ -313,7 +315,7 @@ public:
     [[nodiscard]] std::optional<std::uint64_t> read_distributor(std::uint64_t offset,
                                                                 AccessWidth width) const noexcept {
         if (offset >= gicd::frame_size || !accepts(distributor_shape(offset), offset, width)) return std::nullopt;
-        if (in(offset, gicd::irouter, gicd::irouter + 8 * 1024)) {
+        if (in(offset, gicd::irouter, gicd::irouter_end)) {
             const std::uint64_t router = spi_router(static_cast<std::uint32_t>((offset - gicd::irouter) / 8));
             if (width == AccessWidth::Qword) return router;
             return (offset & 4) != 0 ? router >> 32 : router & 0xFFFF'FFFF;
@@ -328,7 +330,7 @@ public:
 
     bool write_distributor(std::uint64_t offset, AccessWidth width, std::uint64_t value) noexcept {
         if (offset >= gicd::frame_size || !accepts(distributor_shape(offset), offset, width)) return false;
-        if (in(offset, gicd::irouter, gicd::irouter + 8 * 1024)) {
+        if (in(offset, gicd::irouter, gicd::irouter_end)) {
             const auto intid = static_cast<std::uint32_t>((offset - gicd::irouter) / 8);
             if (!is_spi(intid)) return true;  // IROUTER<0..31> are reserved; unimplemented SPIs RAZ/WI
             std::uint64_t& router = spi_router_[intid - spi_base];
@@ -644,7 +646,7 @@ private:
         if (in(offset, gicd::ipriorityr, gicd::icfgr) || in(offset, gicd::cpendsgir, gicd::spendsgir + 16)) {
             return Shape::WordOrByte;
         }
-        if (in(offset, gicd::irouter, gicd::irouter + 8 * 1024)) return Shape::WordOrQuad;
+        if (in(offset, gicd::irouter, gicd::irouter_end)) return Shape::WordOrQuad;
         return Shape::Word;
     }
     [[nodiscard]] std::optional<Frame> redistributor_frame(std::uint64_t offset, AccessWidth width) const noexcept {

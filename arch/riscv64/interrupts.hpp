@@ -55,7 +55,8 @@ static_assert([] {
                                             usize capacity = config::interrupt_queue_depth) noexcept {
     using namespace csr::hvip_bits;
     if ((pending & bit) != 0) return true;
-    const usize queued = ((pending & vssip) != 0) + ((pending & vstip) != 0) + ((pending & vseip) != 0);
+    const usize queued = static_cast<usize>((pending & vssip) != 0) + static_cast<usize>((pending & vstip) != 0) +
+                         static_cast<usize>((pending & vseip) != 0);
     return queued < capacity;
 }
 

@@ -166,7 +166,8 @@ private:
 // for it.
 [[nodiscard]] constexpr bool skip_memory_operand(ByteCursor& in, std::uint8_t modrm, AccessWidth address_size,
                                                  InsnError& error) noexcept {
-    const unsigned mod = modrm >> 6, rm = modrm & 7;
+    const unsigned mod = modrm >> 6;
+    const unsigned rm = modrm & 7;
     if (address_size == AccessWidth::Word) {
         const usize disp = mod == 1 ? 1 : (mod == 2 || (mod == 0 && rm == 6)) ? 2 : 0;
         if (!in.need(disp, error)) return false;
@@ -198,7 +199,11 @@ private:
     using boost::outcome_v2::failure;
     detail::ByteCursor in(bytes, count);
     InsnError error{};
-    bool operand_override = false, address_override = false, lock = false, rep = false, has_rex = false;
+    bool operand_override = false;
+    bool address_override = false;
+    bool lock = false;
+    bool rep = false;
+    bool has_rex = false;
     std::uint8_t rex = 0;
     for (bool prefix = true; prefix;) {
         if (!in.need(1, error)) return failure(error);
@@ -227,7 +232,8 @@ private:
         has_rex = false;  // a REX followed by a legacy prefix is ignored
         rex = 0;
     }
-    const bool rex_w = (rex & 8) != 0, rex_r = (rex & 4) != 0;
+    const bool rex_w = (rex & 8) != 0;
+    const bool rex_r = (rex & 4) != 0;
     // Operand size (SDM vol. 1, 3.6 and 3.6.1 table 3-4).
     AccessWidth operand_size = AccessWidth::Dword;
     if (mode == CpuMode::Bits64 && rex_w) operand_size = AccessWidth::Qword;

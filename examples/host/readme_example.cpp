@@ -34,6 +34,6 @@ int main() {
     auto vcpu = AxVCpu<MyArch, MyHost>::create(0, 0, 0, std::nullopt, {}).value();
     if (!vcpu.setup(GuestPhysAddr(0x80200000), HostPhysAddr(0x90000000), {}) || !vcpu.bind()) return 1;
     for (AxVCpuExitReason reason = vcpu.run().value(); !reason.is<exit::SystemDown>(); reason = vcpu.run().value())
-        if (auto* call = reason.get_if<exit::Hypercall>()) (void)vcpu.set_return_value(call->nr + 1);
+        if (const auto* call = reason.get_if<exit::Hypercall>()) (void)vcpu.set_return_value(call->nr + 1);
     return vcpu.unbind() ? 0 : 1;
 }

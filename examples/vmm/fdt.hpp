@@ -577,7 +577,7 @@ public:
                                                                : cells(Node{node.parent, Node::no_parent});
         if (!c) return c.error();
         if (c->address < 1 || c->address > 2 || c->size > 2) return Error::UnsupportedCells;
-        if (value->size() % ((c->address + c->size) * 4) != 0) return Error::BadReg;
+        if (value->size() % (std::size_t{c->address + c->size} * 4) != 0) return Error::BadReg;
         return Reg{*value, *c};
     }
 

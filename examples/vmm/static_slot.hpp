@@ -26,7 +26,7 @@ public:
     T* operator->() const noexcept { return object_; }
 
 private:
-    alignas(T) unsigned char storage_[sizeof(T)];
+    alignas(T) unsigned char storage_[sizeof(T)]{};
     T* object_ = nullptr;
 };
 

@@ -30,7 +30,10 @@ TEST_CASE("base extension answers in place") {
     CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_probe_extension, {eid::dbcn}))).ret.value == 1);
     CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_probe_extension, {eid::pmu}))).ret.value == 0);
     CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_probe_extension, {0x12345}))).ret.value == 0);
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_get_impl_version))).ret == SbiRet{0, 1});
     CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_get_mvendorid))).ret == SbiRet{0, 0});
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_get_marchid))).ret == SbiRet{0, 0});
+    CHECK(as<action::Answer>(decode_call(call(eid::base, fid::base_get_mimpid))).ret == SbiRet{0, 0});
     CHECK(as<action::Answer>(decode_call(call(eid::base, 99))).ret.error == err::not_supported);
 }
 
@@ -73,6 +76,8 @@ TEST_CASE("HSM start/stop/suspend/status") {
     CHECK(deep.resume_addr == GuestPhysAddr(0x80201000));
     CHECK(deep.opaque == 5);
     CHECK(as<action::Answer>(decode_call(call(eid::hsm, fid::hsm_hart_suspend, {7}))).ret.error == err::invalid_param);
+    // HSM has functions 0..3 only.
+    CHECK(as<action::Answer>(decode_call(call(eid::hsm, 4, {1, 0x80400000, 0}))).ret == SbiRet{err::not_supported, 0});
 }
 
 TEST_CASE("SRST and legacy shutdown become SystemDown") {
@@ -100,6 +105,23 @@ TEST_CASE("RFENCE and legacy mask calls") {
     CHECK(fence.kind == action::FenceKind::SfenceVmaAsid);
     CHECK(fence.hart_mask == 3);
     CHECK(fence.asid == 7);
+    // FID 0 and 1, with a0..a3 as hart_mask, hart_mask_base, start_addr, size.
+    const Decoded fence_i = decode_call(call(eid::rfence, 0, {0b101, 1, 0, 0, 0}));
+    CHECK(as<action::RemoteFence>(fence_i).kind == action::FenceKind::FenceI);
+    CHECK(as<action::RemoteFence>(fence_i).hart_mask == 0b101);
+    CHECK(as<action::RemoteFence>(fence_i).hart_mask_base == 1);
+    const Decoded sfence = decode_call(call(eid::rfence, 1, {~0ull, ~0ull, 0x8020'0000, 0x4000, 0}));
+    const auto& vma = as<action::RemoteFence>(sfence);
+    CHECK(vma.kind == action::FenceKind::SfenceVma);
+    CHECK(vma.hart_mask == ~0ull);
+    CHECK(vma.hart_mask_base == ~0ull);
+    CHECK(vma.start == 0x8020'0000);
+    CHECK(vma.size == 0x4000);
+    // FID 3..6 fence a guest's own guests (HFENCE); there is no FID 7.
+    for (std::uint64_t fid : {3, 4, 5, 6, 7}) {
+        CAPTURE(fid);
+        CHECK(as<action::Answer>(decode_call(call(eid::rfence, fid, {1, 0, 0, 0, 0}))).ret == SbiRet{err::not_supported, 0});
+    }
     CHECK(as<action::LegacyMask>(decode_call(call(eid::legacy_send_ipi, 0, {0x80001000}))).mask_addr ==
           GuestVirtAddr(0x80001000));
     CHECK(std::holds_alternative<action::ClearIpi>(decode_call(call(eid::legacy_clear_ipi, 0)).action));

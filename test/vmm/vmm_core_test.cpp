@@ -514,3 +514,205 @@ TEST_CASE("a CPU whose run queue is full refuses another vCPU, and says so") {
     CHECK_FALSE(V::start(*vm, 0));
     CHECK(console_has<18>("run queue full on CPU"));
 }
+
+TEST_CASE("inject queues a run of vectors; set_quiet stops and resumes the exit trace") {
+    reset<23>();
+    MockBoard<23>::scripts[0] = {call(hc::inject, 5, 3), call(hc::set_quiet, 1), call(hc::nop), call(hc::set_quiet, 0),
+                                 call(hc::inject, 9), call(hc::result, 0), power_off};
+    CHECK(boot<23>() == 0);
+    // Vectors 5, 6, 7 (arg1 = 3), then 9 alone (arg1 = 0), each taken at the next entry.
+    CHECK(vmm::Vmm<MockBoard<23>>::vm(0)->vcpu(0).arch_vcpu().delivered == std::vector<usize>{5, 6, 7, 9});
+    // An exit is traced as it is counted, before it is handled: the second
+    // (set_quiet 1) is, the third and fourth are not, the fifth is again.
+    CHECK(console_has<23>("exit[vm 0 vcpu 0] #2: Hypercall"));
+    CHECK_FALSE(console_has<23>("] #3: "));
+    CHECK_FALSE(console_has<23>("] #4: "));
+    CHECK(console_has<23>("exit[vm 0 vcpu 0] #5: Hypercall"));
+    CHECK(console_has<23>("vmm: 7 exits: Hypercall 6 SystemDown 1"));
+}
+
+TEST_CASE("the trace stops after 300 exits, the summary counts them all") {
+    reset<24>();
+    std::vector<AxVCpuExitReason> script(301, call(hc::nop));
+    script.push_back(call(hc::result, 0));
+    script.push_back(power_off);
+    MockBoard<24>::scripts[0] = script;
+    CHECK(boot<24>() == 0);
+    CHECK(console_has<24>("] #300: Hypercall"));
+    CHECK_FALSE(console_has<24>("] #301: "));
+    CHECK(console_has<24>("vmm: more than 300 exits: tracing stops (the summary counts them all)"));
+    CHECK(console_has<24>("vmm: 303 exits: Hypercall 302 SystemDown 1"));
+}
+
+TEST_CASE("a vCPU that stops itself is off and leaves its CPU idle; an exit the core cannot handle fails the run") {
+    reset<25>();
+    MockBoard<25>::scripts[0] = {AxVCpuExitReason(exit::CpuDown{0})};
+    CHECK_THROWS_AS(boot<25>(), IdleForever);
+    CHECK(console_has<25>("vmm: VM 0 vCPU 0 is off"));
+    CHECK(vmm::Vmm<MockBoard<25>>::vm(0)->vcpu(0).state() == VCpuState::Free);  // unbound
+
+    reset<26>();
+    MockBoard<26>::scripts[0] = {AxVCpuExitReason(exit::IoRead{0x3F8, AccessWidth::Byte}), call(hc::result, 0), power_off};
+    CHECK(boot<26>() == 1);
+    CHECK(console_has<26>("vmm: VM 0 vCPU 0: no handler for IoRead { port: 0x3f8, width: Byte }"));
+    CHECK(console_has<26>("RESULT: FAIL"));
+}
+
+TEST_CASE("for_each_ram_region: identical regions at their GPA, reserved ones one after another from reserved_base") {
+    const VmMemConfig regions[] = {{0x4000'0000, 0x1000, 7, VmMemMappingType::MapIdentical},
+                                   {0x8000'0000, 0x2000, 7, VmMemMappingType::MapReserved},
+                                   {0x9000'0000, 0x3000, 7, VmMemMappingType::MapReserved}};
+    vmm::VmDescription vm;
+    vm.memory = regions;
+    vm.reserved_base = 0x1'0000'0000;
+    std::vector<std::array<std::uint64_t, 3>> seen;
+    const auto record = [&](const vmm::RamBacking& backing) {
+        seen.push_back({backing.gpa, backing.hpa, backing.size});
+        return true;
+    };
+    CHECK(vmm::for_each_ram_region(vm, record));
+    CHECK(seen == std::vector<std::array<std::uint64_t, 3>>{{0x4000'0000, 0x4000'0000, 0x1000},
+                                                            {0x8000'0000, 0x1'0000'0000, 0x2000},
+                                                            {0x9000'0000, 0x1'0000'2000, 0x3000}});
+    // A mapping that fails stops the walk there.
+    seen.clear();
+    CHECK_FALSE(vmm::for_each_ram_region(vm, [&](const vmm::RamBacking& backing) {
+        seen.push_back({backing.gpa, backing.hpa, backing.size});
+        return seen.size() < 2;
+    }));
+    CHECK(seen.size() == 2);
+    // MapAlloc is refused before anything of that region is mapped.
+    const VmMemConfig alloc[] = {{0x4000'0000, 0x1000, 7, VmMemMappingType::MapIdentical},
+                                 {0x5000'0000, 0x1000, 7, VmMemMappingType::MapAlloc}};
+    vm.memory = alloc;
+    seen.clear();
+    CHECK_FALSE(vmm::for_each_ram_region(vm, record));
+    CHECK(seen == std::vector<std::array<std::uint64_t, 3>>{{0x4000'0000, 0x4000'0000, 0x1000}});
+}
+
+// The two test devices and the device table on their own (the guests that
+// use them run under QEMU only).
+TEST_CASE("TestDevice: each register at every width, the refusals, and the sink's log") {
+    vmm::TestDevice dev;
+    using W = AccessWidth;
+    // magic 0x0A64'C0DE'1234'5678 and negative 0xFFFF'FFFF'8000'8080, little-endian.
+    CHECK(dev.read(0x08, W::Qword) == std::uint64_t{0x0A64'C0DE'1234'5678});
+    CHECK(dev.read(0x08, W::Dword) == std::uint64_t{0x1234'5678});
+    CHECK(dev.read(0x0C, W::Dword) == std::uint64_t{0x0A64'C0DE});
+    CHECK(dev.read(0x0E, W::Word) == std::uint64_t{0x0A64});
+    CHECK(dev.read(0x0F, W::Byte) == std::uint64_t{0x0A});
+    CHECK(dev.read(0x10, W::Qword) == std::uint64_t{0xFFFF'FFFF'8000'8080});
+    CHECK(dev.read(0x10, W::Byte) == std::uint64_t{0x80});
+    CHECK(dev.read(0x14, W::Dword) == std::uint64_t{0xFFFF'FFFF});
+
+    // Scratch: a write replaces only the bytes it covers.
+    CHECK(dev.read(0x00, W::Qword) == std::uint64_t{0});
+    CHECK(dev.write(0x00, W::Qword, 0x1122'3344'5566'7788));
+    CHECK(dev.write(0x03, W::Byte, 0xAB));
+    CHECK(dev.read(0x00, W::Qword) == std::uint64_t{0x1122'3344'AB66'7788});
+    CHECK(dev.write(0x04, W::Dword, 0xFFFF'FFFF'0000'0001));  // the value's low four bytes
+    CHECK(dev.read(0x00, W::Qword) == std::uint64_t{0x0000'0001'AB66'7788});
+    CHECK(dev.read(0x02, W::Word) == std::uint64_t{0xAB66});
+
+    // Refused: reading the sink, past the registers, misaligned; writing a
+    // read-only register, past the registers, misaligned. Nothing changes.
+    CHECK_FALSE(dev.read(0x18, W::Qword).has_value());
+    CHECK_FALSE(dev.read(0x1C, W::Byte).has_value());
+    CHECK_FALSE(dev.read(0x20, W::Byte).has_value());
+    CHECK_FALSE(dev.read(0x02, W::Dword).has_value());
+    CHECK_FALSE(dev.write(0x08, W::Qword, 1));
+    CHECK_FALSE(dev.write(0x13, W::Byte, 1));
+    CHECK_FALSE(dev.write(0x20, W::Byte, 1));
+    CHECK_FALSE(dev.write(0x01, W::Word, 0xFFFF));
+    CHECK(dev.read(0x00, W::Qword) == std::uint64_t{0x0000'0001'AB66'7788});
+    CHECK(dev.read(0x08, W::Qword) == std::uint64_t{vmm::TestDevice::magic_value});
+    CHECK(dev.read(0x10, W::Qword) == std::uint64_t{vmm::TestDevice::negative_value});
+    CHECK(dev.sink_writes() == 0);
+
+    // The sink logs its first eight writes, width and value as written,
+    // and counts every one.
+    for (std::uint64_t i = 0; i < 9; ++i) {
+        const W width = i % 2 == 0 ? W::Qword : W::Dword;
+        CHECK(dev.write(i % 2 == 0 ? 0x18 : 0x1C, width, 0x100 + i));
+    }
+    CHECK(dev.sink_writes() == 9);
+    for (usize i = 0; i < vmm::TestDevice::sink_log_size; ++i) {
+        CAPTURE(i);
+        CHECK(dev.sink_log()[i].width == (i % 2 == 0 ? W::Qword : W::Dword));
+        CHECK(dev.sink_log()[i].value == 0x100 + i);
+    }
+}
+
+TEST_CASE("EchoDevice: the low half echoes writes at any width, the high half is 0x8877665544332211 and read-only") {
+    vmm::EchoDevice echo;
+    using W = AccessWidth;
+    CHECK(echo.read(8, W::Qword) == std::uint64_t{0x8877'6655'4433'2211});
+    CHECK(echo.read(12, W::Dword) == std::uint64_t{0x8877'6655});
+    CHECK(echo.read(15, W::Byte) == std::uint64_t{0x88});
+    CHECK(echo.read(0, W::Qword) == std::uint64_t{0});
+
+    CHECK(echo.write(0, W::Qword, 0x0102'0304'0506'0708));
+    CHECK(echo.write(6, W::Word, 0xFFFF'BEEF));  // two bytes land
+    CHECK(echo.read(0, W::Qword) == std::uint64_t{0xBEEF'0304'0506'0708});
+    CHECK(echo.read(4, W::Dword) == std::uint64_t{0xBEEF'0304});
+    CHECK(echo.read(1, W::Byte) == std::uint64_t{0x07});
+    CHECK(echo.bytes()[7] == 0xBE);
+    CHECK(echo.bytes()[8] == 0x11);
+
+    // Refused: a write to the high half or misaligned, a read past the
+    // device or misaligned. Nothing changes.
+    CHECK_FALSE(echo.write(8, W::Byte, 0));
+    CHECK_FALSE(echo.write(6, W::Dword, 0));
+    CHECK_FALSE(echo.write(4, W::Qword, 0));
+    CHECK_FALSE(echo.read(16, W::Byte).has_value());
+    CHECK_FALSE(echo.read(3, W::Word).has_value());
+    CHECK_FALSE(echo.read(12, W::Qword).has_value());
+    CHECK(echo.read(0, W::Qword) == std::uint64_t{0xBEEF'0304'0506'0708});
+    CHECK(echo.read(8, W::Qword) == std::uint64_t{0x8877'6655'4433'2211});
+}
+
+TEST_CASE("DeviceTable: ranges that overlap, are empty or wrap, and a full table, are refused; an access lies whole in one range") {
+    vmm::DeviceTable<4, vmm::EchoDevice, LineDevice, MockController> table;
+    using W = AccessWidth;
+    CHECK(table.add<vmm::EchoDevice>(GuestPhysAddr(0x1000), 16));
+    CHECK_FALSE(table.add<vmm::EchoDevice>(GuestPhysAddr(0x100F), 16));  // its last byte
+    CHECK_FALSE(table.add<vmm::EchoDevice>(GuestPhysAddr(0x0FF1), 16));  // its first byte
+    CHECK_FALSE(table.add<LineDevice>(GuestPhysAddr(0x3000), 0));
+    CHECK_FALSE(table.add<LineDevice>(GuestPhysAddr(~usize{0} - 7), 16));
+    CHECK(table.add<vmm::EchoDevice>(GuestPhysAddr(0x1010), 16));  // adjacent
+    CHECK(table.add<MockController>(GuestPhysAddr(0x2000), 0x100));
+    CHECK(table.add<LineDevice>(GuestPhysAddr(0x3000), 0x100));
+    CHECK(table.size() == 4);
+    CHECK_FALSE(table.add<LineDevice>(GuestPhysAddr(0x4000), 0x100));
+    CHECK(table.size() == 4);
+
+    CHECK(table.read(GuestPhysAddr(0x100E), W::Word) == std::uint64_t{0x8877});
+    CHECK(table.read(GuestPhysAddr(0x101F), W::Byte) == std::uint64_t{0x88});
+    CHECK_FALSE(table.read(GuestPhysAddr(0x100F), W::Word).has_value());  // across two devices
+    CHECK_FALSE(table.read(GuestPhysAddr(0x1020), W::Byte).has_value());
+    CHECK_FALSE(table.read(GuestPhysAddr(0x0FFF), W::Word).has_value());
+    CHECK_FALSE(table.write(GuestPhysAddr(0x1007), W::Word, 0));
+    CHECK(table.write(GuestPhysAddr(0x1010), W::Word, 0xCAFE));
+    CHECK(table.find_model<vmm::EchoDevice>(GuestPhysAddr(0x101F))->bytes()[0] == 0xFE);
+    CHECK(table.find_model<vmm::EchoDevice>(GuestPhysAddr(0x1000))->bytes()[0] == 0x00);
+    CHECK(table.find_model<LineDevice>(GuestPhysAddr(0x1000)) == nullptr);
+
+    // Only a model that drives a line, at its base, to a source other than 0.
+    CHECK_FALSE(table.route_irq(GuestPhysAddr(0x1000), 1));
+    CHECK_FALSE(table.route_irq(GuestPhysAddr(0x3000), 0));
+    CHECK_FALSE(table.route_irq(GuestPhysAddr(0x3004), 1));
+    CHECK(table.route_irq(GuestPhysAddr(0x3000), 1));
+
+    // The line reaches the controller after each access, whether or not
+    // the caller listens for its outputs.
+    auto* controller = table.find_model<MockController>(GuestPhysAddr(0x2000));
+    REQUIRE(controller != nullptr);
+    CHECK(table.write(GuestPhysAddr(0x3000), W::Dword, 1));
+    CHECK(controller->levels[1]);
+    CHECK(controller->reported[0]);
+    std::vector<std::pair<usize, bool>> changes;
+    CHECK(table.write(GuestPhysAddr(0x3000), W::Dword, 0,
+                      [&](usize output, bool asserted) { changes.emplace_back(output, asserted); }));
+    CHECK(changes == std::vector<std::pair<usize, bool>>{{0, false}});
+    CHECK(table.read(GuestPhysAddr(0x3000), W::Dword) == std::uint64_t{0});
+}
