@@ -312,7 +312,9 @@ template <class AffinityQuery>
 [[nodiscard]] constexpr Decoded decode_psci(const Gprs& x, PcAction pc, AffinityQuery&& affinity_is_on) {
     auto answer = [&](std::uint64_t value) { return Decoded{exit::Nothing{}, pc, value}; };
     const std::optional<psci::Function> function = psci::decode(x[0]);
-    const std::uint64_t a1 = smccc_arg(x, 1), a2 = smccc_arg(x, 2), a3 = smccc_arg(x, 3);
+    const std::uint64_t a1 = smccc_arg(x, 1);
+    const std::uint64_t a2 = smccc_arg(x, 2);
+    const std::uint64_t a3 = smccc_arg(x, 3);
     if (!function) return answer(static_cast<std::uint64_t>(psci::not_supported));
     switch (*function) {
         case psci::Function::Version: return answer(psci::version_1_1);

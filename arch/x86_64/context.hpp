@@ -40,6 +40,6 @@ inline constexpr std::size_t host_save_pa = AXVCPU_X86_HOST_SAVE_PA;
 static_assert(offsetof(SwitchContext, gprs) == offset::gprs);
 static_assert(offsetof(SwitchContext, vmcb_pa) == offset::vmcb_pa);
 static_assert(offsetof(SwitchContext, host_save_pa) == offset::host_save_pa);
-static_assert(sizeof(Gprs) == 16 * 8, "the switch stores register i at 8 * i");
+static_assert(sizeof(Gprs) == 16 * sizeof(std::uint64_t), "the switch stores register i at 8 * i");
 
 }  // namespace axvcpu::x86_64

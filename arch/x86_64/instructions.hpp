@@ -15,7 +15,8 @@
 namespace axvcpu::x86_64::insn {
 
 inline std::uint64_t rdmsr(std::uint32_t index) {
-    std::uint32_t lo, hi;
+    std::uint32_t lo = 0;
+    std::uint32_t hi = 0;
     asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
     return (std::uint64_t{hi} << 32) | lo;
 }
@@ -33,7 +34,8 @@ inline CpuidResult cpuid(std::uint32_t leaf, std::uint32_t subleaf = 0) {
 
 // XGETBV/XSETBV need CR4.OSXSAVE on the host.
 inline std::uint64_t xgetbv(std::uint32_t index) {
-    std::uint32_t lo, hi;
+    std::uint32_t lo = 0;
+    std::uint32_t hi = 0;
     asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
     return (std::uint64_t{hi} << 32) | lo;
 }
@@ -44,7 +46,7 @@ inline void xsetbv(std::uint32_t index, std::uint64_t value) {
 }
 
 inline std::uint64_t read_cr4() {
-    std::uint64_t value;
+    std::uint64_t value = 0;
     asm volatile("mov %%cr4, %0" : "=r"(value));
     return value;
 }

@@ -31,6 +31,8 @@ public:
 
     PerCpu(PerCpu&& other) noexcept : cpu_id_(other.cpu_id_), host_save_area_(std::exchange(other.host_save_area_, std::nullopt)) {}
     PerCpu& operator=(PerCpu&&) = delete;
+    PerCpu(const PerCpu&) = delete;
+    PerCpu& operator=(const PerCpu&) = delete;
     ~PerCpu() { release_area(); }
 
     [[nodiscard]] bool is_enabled() const { return (insn::rdmsr(msr::ia32_efer) & msr::efer::svme) != 0; }

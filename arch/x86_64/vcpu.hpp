@@ -102,6 +102,9 @@ public:
 
     VCpu(VCpu&&) noexcept = default;
     VCpu& operator=(VCpu&&) = delete;
+    VCpu(const VCpu&) = delete;
+    VCpu& operator=(const VCpu&) = delete;
+    ~VCpu() = default;
 
     AxResult<void> set_entry(GuestPhysAddr entry) {
         entry_ = entry.value();
@@ -280,6 +283,8 @@ private:
         Pages() = default;
         Pages(Pages&& other) noexcept : frames_(std::exchange(other.frames_, Frames{})) {}
         Pages& operator=(Pages&&) = delete;
+        Pages(const Pages&) = delete;
+        Pages& operator=(const Pages&) = delete;
         ~Pages() {
             if (frames_.vmcb != 0) H::dealloc_frame(HostPhysAddr(frames_.vmcb));
             if (frames_.host_save != 0) H::dealloc_frame(HostPhysAddr(frames_.host_save));
@@ -385,7 +390,7 @@ private:
     }
 
     // The VMMCALL's hypercall (hypercall_from's registers), read where they live.
-    [[gnu::always_inline]] exit::Hypercall hypercall() const noexcept {
+    [[nodiscard]] [[gnu::always_inline]] exit::Hypercall hypercall() const noexcept {
         const Gprs& r = ctx_.gprs;
         return exit::Hypercall{vmcb_->rax, {r[gpr::rdi], r[gpr::rsi], r[gpr::rdx], r[gpr::rcx], r[gpr::r8], r[gpr::r9]}};
     }
@@ -566,7 +571,7 @@ private:
 
     // The bytes at the guest's RIP, through its own paging and this VM's
     // nested tables.
-    InstructionBytes fetch_guest_instruction() const {
+    [[nodiscard]] InstructionBytes fetch_guest_instruction() const {
         const PagingState paging{vmcb_->cr0, vmcb_->cr3, vmcb_->cr4, vmcb_->efer};
         const bool long_mode = (vmcb_->efer & msr::efer::lma) != 0;
         const CpuMode mode = long_mode && (vmcb_->cs.attrib & seg_attrib::l) != 0 ? CpuMode::Bits64

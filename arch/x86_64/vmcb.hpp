@@ -222,9 +222,9 @@ static_assert(offsetof(Vmcb, cr2) == 0x640 && offsetof(Vmcb, g_pat) == 0x668);
 
 // --- The I/O and MSR permission maps (APM 15.10.1, 15.11) -----------------------
 // 12 KiB: one bit per port (65536) plus a page for accesses that wrap.
-inline constexpr usize iopm_bytes = 3 * 4096;
+inline constexpr usize iopm_bytes = usize{3} * 4096;
 // 8 KiB: two bits (read, write) per MSR of three 8K-MSR ranges.
-inline constexpr usize msrpm_bytes = 2 * 4096;
+inline constexpr usize msrpm_bytes = usize{2} * 4096;
 
 // The byte and bit pair of `index` in the MSR permission map, or nothing
 // for an MSR outside the three ranges (always intercepted).
@@ -236,7 +236,7 @@ struct MsrpmSlot {
     constexpr std::uint32_t bases[3] = {0x0000'0000, 0xC000'0000, 0xC001'0000};
     for (usize range = 0; range < 3; ++range) {
         if (index - bases[range] < 0x2000) {
-            const usize bit = range * 0x4000 + (index - bases[range]) * 2;
+            const usize bit = range * 0x4000 + usize{index - bases[range]} * 2;
             slot = MsrpmSlot{bit / 8, static_cast<unsigned>(bit % 8)};
             return true;
         }
