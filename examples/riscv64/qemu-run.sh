@@ -14,6 +14,7 @@ limit=${5:-60}
 input=${QEMU_RUN_INPUT:-}
 log=$(mktemp)
 . "$(dirname "$0")/../common/console-input.sh"
+. "$(dirname "$0")/../common/qemu-verdict.sh"
 trap 'console_input_stop; rm -f "$log"' EXIT
 console_input_start "$log" "guest: waiting for console input" "$input" "$limit" || exit 1
 timeout "$limit" "$qemu" -M virt -cpu rv64,h=true -smp "$smp" -m 256M -nographic -monitor none \
@@ -22,16 +23,4 @@ timeout "$limit" "$qemu" -M virt -cpu rv64,h=true -smp "$smp" -m 256M -nographic
 status=$?
 console_input_stop
 cat "$log"
-if [ "$status" -eq 124 ]; then
-    echo "qemu-run: TIMEOUT after ${limit}s" >&2
-    exit 1
-fi
-if [ "$status" -ne 0 ]; then
-    echo "qemu-run: QEMU exit status $status" >&2
-    exit 1
-fi
-if ! grep -q '^RESULT: PASS' "$log"; then
-    echo "qemu-run: no success line" >&2
-    exit 1
-fi
-exit 0
+qemu_verdict qemu-run "$status" "$limit" "$log"

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "../vmm/hypercalls.hpp"
+#include "idt.hpp"
 
 namespace guest {
 
@@ -128,14 +129,7 @@ struct [[gnu::packed]] DescriptorPointer {
     u64 base;
 };
 
-struct IdtGate {
-    u16 offset_low, selector;
-    u8 ist, type_attr;
-    u16 offset_mid;
-    u32 offset_high, zero;
-};
-
-inline IdtGate idt[256];
+inline example::idt::Gate idt[256];
 
 }  // namespace guest
 
@@ -144,13 +138,9 @@ extern "C" char isr_stubs[];
 // Called by _start with the VM id from RDI.
 extern "C" [[noreturn]] void guest_start(guest::u64 vm_id) {
     using namespace guest;
-    for (int v = 0; v < 256; ++v) {
-        const u64 handler = reinterpret_cast<u64>(isr_stubs) + 16 * static_cast<u64>(v);
-        idt[v] = IdtGate{static_cast<u16>(handler), 0x08, 0, 0x8E, static_cast<u16>(handler >> 16),
-                         static_cast<u32>(handler >> 32), 0};
-    }
-    const DescriptorPointer idtr{sizeof(idt) - 1, reinterpret_cast<u64>(idt)};
-    asm volatile("lidt %0" ::"m"(idtr));
+    for (int v = 0; v < 256; ++v)
+        idt[v] = example::idt::interrupt_gate(reinterpret_cast<u64>(isr_stubs) + 16 * static_cast<u64>(v));
+    example::idt::load(idt, 256);
     guest_main(vm_id);
 }
 

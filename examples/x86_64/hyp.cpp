@@ -23,6 +23,7 @@
 #include "../vmm/test_devices.hpp"
 #include "../vmm/vmm.hpp"
 #include "guest_abi.hpp"
+#include "idt.hpp"
 #include "platform.hpp"
 
 namespace {
@@ -119,25 +120,13 @@ host_unexpected_vector:
 )");
 extern "C" char host_irq0[], host_unexpected_vector[];
 
-struct IdtGate {
-    std::uint16_t offset_low, selector;
-    std::uint8_t ist, type_attr;
-    std::uint16_t offset_mid;
-    std::uint32_t offset_high, zero;
-};
-IdtGate host_idt[256];
+example::idt::Gate host_idt[256];
 
 void setup_host_interrupts() {
-    for (usize v = 0; v < 256; ++v) {
-        const u64 handler = reinterpret_cast<u64>(v == example::pic_vector_base ? host_irq0 : host_unexpected_vector);
-        host_idt[v] = IdtGate{static_cast<std::uint16_t>(handler), 0x08, 0, 0x8E,
-                              static_cast<std::uint16_t>(handler >> 16), static_cast<std::uint32_t>(handler >> 32), 0};
-    }
-    struct [[gnu::packed]] {
-        std::uint16_t limit;
-        u64 base;
-    } const idtr{sizeof(host_idt) - 1, reinterpret_cast<u64>(host_idt)};
-    asm volatile("lidt %0" ::"m"(idtr));
+    for (usize v = 0; v < 256; ++v)
+        host_idt[v] = example::idt::interrupt_gate(
+            reinterpret_cast<u64>(v == example::pic_vector_base ? host_irq0 : host_unexpected_vector));
+    example::idt::load(host_idt, 256);
     example::pic_remap();
 }
 

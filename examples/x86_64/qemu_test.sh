@@ -5,6 +5,7 @@
 # usage: qemu_test.sh QEMU HYP_BIN GUEST_BIN [GUEST2_BIN] [-- TIMEOUT_SECONDS]
 # With a second guest the hypervisor runs two VMs on its one CPU (vms=2).
 set -u
+. "$(dirname "$0")/../common/qemu-verdict.sh"
 qemu=$1 hyp=$2 guest=$3
 shift 3
 second= limit=30
@@ -12,18 +13,12 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then second=$1; shift; fi
 if [ $# -gt 1 ] && [ "$1" = "--" ]; then limit=$2; fi
 set -- -device loader,file="$guest",addr=0x4200000,force-raw=on
 [ -n "$second" ] && set -- "$@" -append vms=2 -device loader,file="$second",addr=0x5200000,force-raw=on
-out=$(timeout --signal=KILL "$limit" "$qemu" -machine pc -cpu qemu64,+svm,+npt -m 256M \
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+timeout --signal=KILL "$limit" "$qemu" -machine pc -cpu qemu64,+svm,+npt -m 256M \
     -display none -monitor none -serial stdio -no-reboot \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -kernel "$hyp" "$@" 2>&1)
+    -kernel "$hyp" "$@" >"$log" 2>&1
 status=$?
-printf '%s\n' "$out" | head -c 200000
-if [ $status -ne 0 ]; then
-    echo "qemu_test: QEMU exited with status $status (137: timeout after ${limit}s)"
-    exit 1
-fi
-if ! printf '%s\n' "$out" | grep -q '^RESULT: PASS'; then
-    echo "qemu_test: no success line"
-    exit 1
-fi
-exit 0
+head -c 200000 "$log"
+qemu_verdict qemu_test "$status" "$limit" "$log"
