@@ -54,9 +54,11 @@ inline constexpr std::uint32_t xsetbv = 1u << 13;
 
 // --- Interrupt control (offset 0x60, APM 15.21.1) -------------------------------
 namespace int_ctl {
-inline constexpr std::uint32_t v_irq = 1u << 8;  // a virtual interrupt is pending
+// V_IRQ: an interrupt is pending for the guest (APM calls it virtual).
+inline constexpr std::uint32_t v_irq = 1u << 8;
 inline constexpr unsigned v_intr_prio_shift = 16;
-inline constexpr std::uint32_t v_ign_tpr = 1u << 20;  // V_IRQ ignores the virtual TPR
+// V_IGN_TPR: that pending interrupt ignores the guest's task priority (V_TPR).
+inline constexpr std::uint32_t v_ign_tpr = 1u << 20;
 // The guest's RFLAGS.IF masks only virtual interrupts; physical ones stay
 // the host's (they exit through the INTR intercept).
 inline constexpr std::uint32_t v_intr_masking = 1u << 24;
@@ -165,7 +167,8 @@ struct alignas(4096) Vmcb {
     std::uint8_t reserved_098[0x0A8 - 0x098]{};
     std::uint64_t event_inj = 0;   // 0x0A8
     std::uint64_t nested_cr3 = 0;  // 0x0B0
-    std::uint64_t virt_ext = 0;    // 0x0B8: LBR virtualization, virtual VMLOAD/VMSAVE
+    // 0x0B8: LBR virtualization, VMLOAD/VMSAVE virtualization.
+    std::uint64_t virt_ext = 0;
     std::uint32_t clean_bits = 0;  // 0x0C0
     std::uint8_t reserved_0c4[4]{};
     std::uint64_t next_rip = 0;             // 0x0C8 (NRIP save; QEMU does not provide it)
