@@ -423,10 +423,14 @@ constexpr void print_to(S& out, DecodeError error) {
 using DecodeResult = boost::outcome_v2::basic_result<Decoded, DecodeError, boost::outcome_v2::policy::terminate>;
 
 // VMMCALL/VMCALL: the hypercall number in RAX, arguments in RDI, RSI, RDX,
-// RCX, R8, R9 (the order upstream's x86 hypervisors read them in).
-[[nodiscard]] constexpr exit::Hypercall hypercall_from(const Gprs& regs) noexcept {
-    return exit::Hypercall{regs[gpr::rax],
+// RCX, R8, R9 (the order upstream's x86 hypervisors read them in). `rax`
+// apart for a back end that keeps RAX elsewhere (SVM: the VMCB).
+[[nodiscard]] constexpr exit::Hypercall hypercall_from(std::uint64_t rax, const Gprs& regs) noexcept {
+    return exit::Hypercall{rax,
                            {regs[gpr::rdi], regs[gpr::rsi], regs[gpr::rdx], regs[gpr::rcx], regs[gpr::r8], regs[gpr::r9]}};
+}
+[[nodiscard]] constexpr exit::Hypercall hypercall_from(const Gprs& regs) noexcept {
+    return hypercall_from(regs[gpr::rax], regs);
 }
 
 // An IN or OUT as both back ends report it (AMD APM vol. 2, 15.10.2;

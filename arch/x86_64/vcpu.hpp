@@ -114,8 +114,7 @@ public:
 
     AxResult<void> set_ept_root(HostPhysAddr root) {
         if (!root.is_aligned(stage2::page_size)) return ax_err(AxError::InvalidInput);
-        nested_root_ = root.value();
-        vmcb_->nested_cr3 = nested_root_;
+        vmcb_->nested_cr3 = root.value();
         flush_pending_ = true;
         entry_flags_ |= entry_work;
         return ax_ok();
@@ -125,7 +124,7 @@ public:
         const std::uint32_t asid = static_cast<std::uint32_t>(vm_ + 1);
         // CPUID 8000_000A EBX: the number of ASIDs.
         if (asid >= insn::cpuid(cpuid_leaf::svm_features).ebx) return ax_err(AxError::Unsupported);
-        set_controls(*vmcb_, pages_.iopm_pa(), pages_.msrpm_pa(), asid, nested_root_);
+        set_controls(*vmcb_, pages_.iopm_pa(), pages_.msrpm_pa(), asid, vmcb_->nested_cr3);
         set_initial_state(*vmcb_, config_.entry_mode, entry_, config_.page_table_root.value());
         ctx_.gprs = Gprs{};
         vmcb_->rax = vmcb_->rsp = 0;
@@ -179,7 +178,7 @@ public:
         if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
         if (enter_guest() == exit_code::vmmcall) [[likely]] {
             vmcb_->rip += vmmcall_length;
-            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall());
+            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall_from(vmcb_->rax, ctx_.gprs));
         }
         if (exit_slow() == Handled::Fail) return ax_err(error_);
         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
@@ -389,12 +388,6 @@ private:
         return ctx_.gprs[index];
     }
 
-    // The VMMCALL's hypercall (hypercall_from's registers), read where they live.
-    [[nodiscard]] [[gnu::always_inline]] exit::Hypercall hypercall() const noexcept {
-        const Gprs& r = ctx_.gprs;
-        return exit::Hypercall{vmcb_->rax, {r[gpr::rdi], r[gpr::rsi], r[gpr::rdx], r[gpr::rcx], r[gpr::r8], r[gpr::r9]}};
-    }
-
     void update_swap_xcr0() {
         const bool swap = host_xsave_ && guest_xcr0_ != xcr0::x87;
         entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
@@ -461,7 +454,7 @@ private:
             }
             if (enter_guest() == exit_code::vmmcall) {
                 vmcb_->rip += vmmcall_length;
-                exit_ = hypercall();
+                exit_ = hypercall_from(vmcb_->rax, ctx_.gprs);
                 return Handled::Decode;
             }
         }
@@ -578,25 +571,28 @@ private:
                              : (vmcb_->cs.attrib & seg_attrib::db) != 0          ? CpuMode::Bits32
                                                                                  : CpuMode::Bits16;
         const std::uint64_t linear = mode == CpuMode::Bits64 ? vmcb_->rip : vmcb_->cs.base + vmcb_->rip;
-        const std::uint64_t root = nested_root_;
+        const std::uint64_t root = vmcb_->nested_cr3;
         const auto table = [](std::uint64_t pa) {
             return reinterpret_cast<const std::uint64_t*>(H::phys_to_virt(HostPhysAddr(pa)).value());
         };
-        const auto host_byte = [&](std::uint64_t gpa) -> std::optional<std::uint8_t> {
+        // `bytes` bytes of guest RAM at `gpa`, through one nested walk: the
+        // reads here (a page-table entry, an instruction byte) never cross
+        // a page.
+        const auto read = [&](std::uint64_t gpa, unsigned bytes) -> std::optional<std::uint64_t> {
+            if ((gpa & 0xFFF) + bytes > stage2::page_size) return std::nullopt;
             const std::optional<std::uint64_t> hpa = stage2::translate(root, table, gpa);
             if (!hpa) return std::nullopt;
-            return *reinterpret_cast<const volatile std::uint8_t*>(H::phys_to_virt(HostPhysAddr(*hpa)).value());
-        };
-        const auto read = [&](std::uint64_t gpa, unsigned bytes) -> std::optional<std::uint64_t> {
+            const auto* host = reinterpret_cast<const volatile std::uint8_t*>(H::phys_to_virt(HostPhysAddr(*hpa)).value());
             std::uint64_t value = 0;
-            for (unsigned i = 0; i < bytes; ++i) {
-                const std::optional<std::uint8_t> byte = host_byte(gpa + i);
-                if (!byte) return std::nullopt;
-                value |= std::uint64_t{*byte} << (8 * i);
-            }
+            for (unsigned i = 0; i < bytes; ++i) value |= std::uint64_t{host[i]} << (8 * i);
             return value;
         };
-        return fetch_instruction(paging, linear, mode, read, host_byte);
+        const auto read_byte = [&](std::uint64_t gpa) -> std::optional<std::uint8_t> {
+            const std::optional<std::uint64_t> byte = read(gpa, 1);
+            if (!byte) return std::nullopt;
+            return static_cast<std::uint8_t>(*byte);
+        };
+        return fetch_instruction(paging, linear, mode, read, read_byte);
     }
 
     static constexpr std::uint64_t cpuid_length = 2;   // 0F A2
@@ -609,7 +605,6 @@ private:
     Vmcb* vmcb_ = nullptr;
     CreateConfig config_{};
     std::uint64_t entry_ = 0;
-    std::uint64_t nested_root_ = 0;
     std::uint64_t exit_rip_ = 0;  // the guest's RIP at the last exit
     std::optional<DecodeError> decode_error_;
     AxVCpuExitReason exit_{};  // exit_slow's reason, returned by run()

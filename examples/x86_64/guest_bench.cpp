@@ -28,17 +28,6 @@ u64 measure(Body body) {
     }
     return best;
 }
-
-void print_dec(u64 v) {
-    char buf[21];
-    int i = 20;
-    buf[i] = '\0';
-    do {
-        buf[--i] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    print(buf + i);
-}
 }  // namespace
 
 extern "C" [[noreturn]] void guest_main(u64) {

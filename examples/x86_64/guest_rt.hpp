@@ -55,11 +55,15 @@ inline u32 inl(u16 port) {
 inline void print(const char* s) {
     for (; *s != '\0'; ++s) outb(0x3F8, static_cast<u8>(*s));
 }
-inline void print_hex(u64 v) {
-    char buf[19] = "0x";
-    for (int i = 0; i < 16; ++i) buf[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 0xF];
-    buf[18] = '\0';
-    print(buf);
+inline void print_dec(u64 v) {
+    char buf[21];
+    int i = 20;
+    buf[i] = '\0';
+    do {
+        buf[--i] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    print(buf + i);
 }
 
 // Reports the verdict, then powers the VM off through ACPI (S5 on the PM1a
