@@ -5,6 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+
+#include "arch/x86_64/sysregs.hpp"
 
 #include "axvcpu/types.hpp"
 
@@ -94,6 +97,32 @@ inline constexpr std::uint64_t amx = tilecfg | tiledata;
     return true;
 }
 
+// What the guest's XSETBV does (Intel SDM vol. 2D, XSETBV): #UD without
+// the guest's CR4.OSXSAVE (or when the host cannot switch XCR0 for it),
+// #GP(0) from CPL > 0 or for a value xsetbv_valid refuses, else XCR0 =
+// value.
+enum class XsetbvAction : std::uint8_t { Accept, RaiseUd, RaiseGp };
+
+[[nodiscard]] constexpr XsetbvAction xsetbv_action(bool guest_osxsave, bool host_xsave, unsigned cpl,
+                                                   std::uint32_t index, std::uint64_t value,
+                                                   std::uint64_t supported) noexcept {
+    if (!guest_osxsave || !host_xsave) return XsetbvAction::RaiseUd;
+    if (cpl != 0 || !xsetbv_valid(index, value, supported)) return XsetbvAction::RaiseGp;
+    return XsetbvAction::Accept;
+}
+
+// The EFER bits a guest may write (SCE, LME, LMA, NXE; APM vol. 2, 3.1.7):
+// any other set bit is #GP(0). LMA is the CPU's to set, when paging turns
+// on with LME: a write keeps the current LMA. Nothing: #GP.
+inline constexpr std::uint64_t guest_efer_writable =
+    msr::efer::sce | msr::efer::lme | msr::efer::lma | msr::efer::nxe;
+
+[[nodiscard]] constexpr std::optional<std::uint64_t> efer_after_write(std::uint64_t current,
+                                                                      std::uint64_t value) noexcept {
+    if ((value & ~guest_efer_writable) != 0) return std::nullopt;
+    return (value & ~msr::efer::lma) | (current & msr::efer::lma);
+}
+
 // Exception vectors the policy raises in the guest.
 namespace vector {
 inline constexpr std::uint8_t ud = 6;   // invalid opcode
@@ -108,6 +137,18 @@ inline constexpr std::uint8_t gp = 13;  // general protection (error code 0 here
         if (type == 2 || type == 3 || type > 7) return false;
     }
     return true;
+}
+
+// Which back end a CPU offers, from its CPUID: leaf 1 ECX[5] (VMX) and
+// leaf 8000_0001 ECX[2] (SVM); vendors report one or the other. Firmware
+// may still have disabled it (VM_CR.SVMDIS, IA32_FEATURE_CONTROL): the
+// PerCpu's hardware_enable says so.
+enum class Backend : std::uint8_t { None, Svm, Vmx };
+
+[[nodiscard]] constexpr Backend backend_of(CpuidResult leaf1, CpuidResult ext_leaf1) noexcept {
+    if ((ext_leaf1.ecx & cpuid_bits::ext1_ecx_svm) != 0) return Backend::Svm;
+    if ((leaf1.ecx & cpuid_bits::leaf1_ecx_vmx) != 0) return Backend::Vmx;
+    return Backend::None;
 }
 
 }  // namespace axvcpu::x86_64

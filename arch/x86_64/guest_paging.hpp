@@ -101,4 +101,50 @@ template <class Read, class ReadByte>
     return insn;
 }
 
+// The mode the guest's code segment runs in: 64-bit with EFER.LMA and
+// CS.L, else 32- or 16-bit by CS.D/B.
+[[nodiscard]] constexpr CpuMode code_mode(bool long_mode_active, bool cs_l, bool cs_db) noexcept {
+    if (long_mode_active && cs_l) return CpuMode::Bits64;
+    return cs_db ? CpuMode::Bits32 : CpuMode::Bits16;
+}
+
+// Guest RAM as a back end reaches it: `translate(gpa)` gives the
+// host-physical address through the VM's stage-2 tables (nested or EPT)
+// or nothing, `host_bytes(hpa)` the host's pointer to that byte. A read
+// (a page-table entry, a PDPTE, an instruction byte) stays inside one
+// page, so it needs one stage-2 walk.
+template <class Translate, class HostBytes>
+class GuestMemory {
+public:
+    constexpr GuestMemory(Translate translate, HostBytes host_bytes) : translate_(translate), host_bytes_(host_bytes) {}
+
+    // The little-endian value of `bytes` (1..8) bytes at `gpa`, or nothing
+    // when they cross a page or are not RAM.
+    [[nodiscard]] std::optional<std::uint64_t> read(std::uint64_t gpa, unsigned bytes) const {
+        if ((gpa & 0xFFF) + bytes > 0x1000) return std::nullopt;
+        const std::optional<std::uint64_t> hpa = translate_(gpa);
+        if (!hpa) return std::nullopt;
+        const volatile std::uint8_t* host = host_bytes_(*hpa);
+        std::uint64_t value = 0;
+        for (unsigned i = 0; i < bytes; ++i) value |= std::uint64_t{host[i]} << (8 * i);
+        return value;
+    }
+
+    // The bytes of the instruction at `linear` (fetch_instruction).
+    [[nodiscard]] InstructionBytes fetch_instruction(const PagingState& state, std::uint64_t linear,
+                                                     CpuMode mode) const {
+        const auto read = [this](std::uint64_t gpa, unsigned bytes) { return this->read(gpa, bytes); };
+        const auto read_byte = [this](std::uint64_t gpa) -> std::optional<std::uint8_t> {
+            const std::optional<std::uint64_t> byte = this->read(gpa, 1);
+            if (!byte) return std::nullopt;
+            return static_cast<std::uint8_t>(*byte);
+        };
+        return x86_64::fetch_instruction(state, linear, mode, read, read_byte);
+    }
+
+private:
+    Translate translate_;
+    HostBytes host_bytes_;
+};
+
 }  // namespace axvcpu::x86_64

@@ -1,6 +1,7 @@
 // The privileged x86 instructions the policies execute, as inline
-// functions: MSRs, CPUID, XCR0, the FPU/SSE state, SVM's global interrupt
-// flag. Only the example hypervisors run them; the host tests just compile
+// functions: MSRs, CPUID, XCR0, control and descriptor-table registers,
+// the FPU/SSE state, and VMX's VMXON/VMXOFF, VMCS access and TLB
+// invalidation. Only the example hypervisors run them; the host tests just compile
 // them (the header builds for any x86_64 target).
 #pragma once
 
@@ -55,7 +56,128 @@ inline std::uint64_t read_cr4() {
 struct alignas(16) FxState {
     std::uint8_t bytes[512];
 };
+// The state a guest's FPU/SSE starts in: as FNINIT leaves it (FCW 0x37F)
+// with MXCSR at its reset value 0x1F80 (SDM vol. 1, 8.1.5, 10.2.3.1).
+[[nodiscard]] constexpr FxState reset_fx_state() noexcept {
+    FxState state{};
+    state.bytes[0] = 0x7F;
+    state.bytes[1] = 0x03;
+    state.bytes[24] = 0x80;
+    state.bytes[25] = 0x1F;
+    return state;
+}
 inline void fxsave(FxState& state) { asm volatile("fxsave64 %0" : "=m"(state)); }
 inline void fxrstor(const FxState& state) { asm volatile("fxrstor64 %0" ::"m"(state)); }
+
+// --- Control and descriptor-table registers --------------------------------------
+inline std::uint64_t read_cr0() {
+    std::uint64_t value = 0;
+    asm volatile("mov %%cr0, %0" : "=r"(value));
+    return value;
+}
+inline std::uint64_t read_cr3() {
+    std::uint64_t value = 0;
+    asm volatile("mov %%cr3, %0" : "=r"(value));
+    return value;
+}
+inline void write_cr0(std::uint64_t value) { asm volatile("mov %0, %%cr0" ::"r"(value) : "memory"); }
+inline void write_cr4(std::uint64_t value) { asm volatile("mov %0, %%cr4" ::"r"(value) : "memory"); }
+
+// SGDT/SIDT's 10-byte image.
+struct [[gnu::packed]] DescriptorTable {
+    std::uint16_t limit;
+    std::uint64_t base;
+};
+inline DescriptorTable read_gdtr() {
+    DescriptorTable table{};
+    asm volatile("sgdt %0" : "=m"(table));
+    return table;
+}
+inline DescriptorTable read_idtr() {
+    DescriptorTable table{};
+    asm volatile("sidt %0" : "=m"(table));
+    return table;
+}
+inline void load_gdtr(const DescriptorTable& table) { asm volatile("lgdt %0" ::"m"(table) : "memory"); }
+inline void load_idtr(const DescriptorTable& table) { asm volatile("lidt %0" ::"m"(table) : "memory"); }
+
+// The segment selectors the VMCS's host-state area names.
+struct Selectors {
+    std::uint16_t cs, ss, ds, es, fs, gs, tr;
+};
+inline Selectors read_selectors() {
+    Selectors s{};
+    asm volatile("mov %%cs, %0" : "=r"(s.cs));
+    asm volatile("mov %%ss, %0" : "=r"(s.ss));
+    asm volatile("mov %%ds, %0" : "=r"(s.ds));
+    asm volatile("mov %%es, %0" : "=r"(s.es));
+    asm volatile("mov %%fs, %0" : "=r"(s.fs));
+    asm volatile("mov %%gs, %0" : "=r"(s.gs));
+    asm volatile("str %0" : "=r"(s.tr));
+    return s;
+}
+
+// --- VMX (Intel SDM vol. 3C, chapter 31; vol. 2 for each instruction) ------------
+// Each reports success: a VMX instruction fails by setting CF
+// (VMfailInvalid) or ZF (VMfailValid, the VMCS's VM-instruction error
+// field says why); "=@cca" (CF = 0 and ZF = 0) is success.
+inline bool vmxon(std::uint64_t region_pa) {
+    bool ok = false;
+    asm volatile("vmxon %1" : "=@cca"(ok) : "m"(region_pa) : "memory");
+    return ok;
+}
+inline bool vmxoff() {
+    bool ok = false;
+    asm volatile("vmxoff" : "=@cca"(ok)::"memory");
+    return ok;
+}
+inline bool vmclear(std::uint64_t vmcs_pa) {
+    bool ok = false;
+    asm volatile("vmclear %1" : "=@cca"(ok) : "m"(vmcs_pa) : "memory");
+    return ok;
+}
+inline bool vmptrld(std::uint64_t vmcs_pa) {
+    bool ok = false;
+    asm volatile("vmptrld %1" : "=@cca"(ok) : "m"(vmcs_pa) : "memory");
+    return ok;
+}
+// The current VMCS's address (all ones: none).
+inline std::uint64_t vmptrst() {
+    std::uint64_t pa = 0;
+    asm volatile("vmptrst %0" : "=m"(pa)::"memory");
+    return pa;
+}
+// VMREAD of the current VMCS; 0 if the field does not exist (the callers
+// read only fields every VMX CPU has).
+inline std::uint64_t vmread(std::uint32_t field) {
+    std::uint64_t value = 0;
+    asm volatile("vmread %1, %0" : "=r"(value) : "r"(std::uint64_t{field}) : "cc");
+    return value;
+}
+inline bool vmwrite(std::uint32_t field, std::uint64_t value) {
+    bool ok = false;
+    asm volatile("vmwrite %2, %1" : "=@cca"(ok) : "r"(std::uint64_t{field}), "rm"(value) : "memory");
+    return ok;
+}
+
+// INVEPT / INVVPID types (SDM vol. 2: "INVEPT", "INVVPID").
+enum class InvalidationType : std::uint64_t { SingleContext = 1, AllContexts = 2 };
+
+inline bool invept(InvalidationType type, std::uint64_t eptp) {
+    const struct alignas(16) {
+        std::uint64_t eptp, reserved;
+    } descriptor{eptp, 0};
+    bool ok = false;
+    asm volatile("invept %1, %2" : "=@cca"(ok) : "m"(descriptor), "r"(static_cast<std::uint64_t>(type)) : "memory");
+    return ok;
+}
+inline bool invvpid(InvalidationType type, std::uint16_t vpid) {
+    const struct alignas(16) {
+        std::uint64_t vpid, linear_address;
+    } descriptor{vpid, 0};
+    bool ok = false;
+    asm volatile("invvpid %1, %2" : "=@cca"(ok) : "m"(descriptor), "r"(static_cast<std::uint64_t>(type)) : "memory");
+    return ok;
+}
 
 }  // namespace axvcpu::x86_64::insn

@@ -11,15 +11,46 @@
 // VMX IDT-vectoring information) is delivered again first (AMD APM vol. 2,
 // 15.7.2; Intel SDM vol. 3C, 28.2.4).
 //
-// Pure: plan_entry decides from values, the back end applies its result.
+// Pure: plan_entry and take_entry_event decide from values, the back end
+// applies their result.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::x86_64 {
+
+// --- The event word ---------------------------------------------------------------
+// SVM's EVENTINJ and EXITINTINFO (AMD APM vol. 2, 15.20) and VMX's VM-entry
+// interruption information and IDT-vectoring information (Intel SDM vol.
+// 3C, 25.8.3 table 25-17, 25.9.3) share bits 31:0: vector 7:0, type 10:8,
+// "deliver error code" 11, valid 31. SVM keeps the error code in bits 63:32
+// of the same word; the VMX policy moves it to and from its own field.
+namespace event {
+inline constexpr std::uint64_t vector_mask = 0xFF;
+inline constexpr unsigned type_shift = 8;
+inline constexpr std::uint64_t type_mask = std::uint64_t{7} << type_shift;
+inline constexpr std::uint64_t type_intr = std::uint64_t{0} << type_shift;
+inline constexpr std::uint64_t type_nmi = std::uint64_t{2} << type_shift;
+inline constexpr std::uint64_t type_exception = std::uint64_t{3} << type_shift;
+inline constexpr std::uint64_t type_soft_int = std::uint64_t{4} << type_shift;
+inline constexpr std::uint64_t error_code_valid = std::uint64_t{1} << 11;
+inline constexpr std::uint64_t valid = std::uint64_t{1} << 31;
+inline constexpr unsigned error_code_shift = 32;
+}  // namespace event
+
+[[nodiscard]] constexpr std::uint64_t external_interrupt_event(std::uint8_t vector) noexcept {
+    return event::valid | event::type_intr | vector;
+}
+[[nodiscard]] constexpr std::uint64_t exception_event(std::uint8_t vector) noexcept {
+    return event::valid | event::type_exception | vector;
+}
+[[nodiscard]] constexpr std::uint64_t exception_event(std::uint8_t vector, std::uint32_t error_code) noexcept {
+    return exception_event(vector) | event::error_code_valid | (std::uint64_t{error_code} << event::error_code_shift);
+}
 
 // The guest's state that decides whether an external interrupt can be
 // delivered now.
@@ -47,6 +78,32 @@ struct EntryPlan {
     if (!next) return EntryPlan{};
     if (guest.can_take_interrupt()) return EntryPlan{EntryPlan::Source::Queued, static_cast<std::uint8_t>(*next), false};
     return EntryPlan{EntryPlan::Source::None, 0, true};
+}
+
+// What the next entry injects (an event word, 0 for none) and whether it
+// must ask for an interrupt window, from the policy's pending events: an
+// exception the policy or VMM raised (`pending_exception`) goes first and
+// anything queued waits for the window after it; otherwise plan_entry
+// chooses between the interrupted event (`reinject`) and the queue. The
+// event taken is cleared from its source.
+struct EntryEvents {
+    std::uint64_t event = 0;
+    bool request_window = false;
+    constexpr bool operator==(const EntryEvents&) const noexcept = default;
+};
+
+template <class Queue>
+[[nodiscard]] constexpr EntryEvents take_entry_event(std::uint64_t& pending_exception, std::uint64_t& reinject,
+                                                     Queue& queue, Interruptibility guest) {
+    if (pending_exception != 0) return EntryEvents{std::exchange(pending_exception, 0), !queue.empty()};
+    const EntryPlan plan = plan_entry(reinject != 0, queue.front(), guest);
+    EntryEvents out{0, plan.request_window};
+    if (plan.source == EntryPlan::Source::Reinjected) out.event = std::exchange(reinject, 0);
+    if (plan.source == EntryPlan::Source::Queued) {
+        out.event = external_interrupt_event(plan.vector);
+        (void)queue.pop();
+    }
+    return out;
 }
 
 // x86 delivers vectors 32..255 as external interrupts; 0..31 are the

@@ -28,6 +28,16 @@ inline constexpr std::uint32_t gs_base = 0xC000'0101;
 inline constexpr std::uint32_t kernel_gs_base = 0xC000'0102;
 inline constexpr std::uint32_t tsc_aux = 0xC000'0103;
 
+// The MSRs a guest reads and writes without an exit under either back end:
+// its FS/GS bases, SYSENTER MSRs (VMCB and VMCS fields) and syscall MSRs
+// (VMLOAD/VMSAVE, or the VMX switch lists), which the world switches give
+// the guest's values while it runs. The policies emulate EFER and PAT
+// themselves; every other MSR exits to the VMM.
+inline constexpr std::uint32_t guest_owned[] = {
+    fs_base, gs_base, kernel_gs_base, star, lstar, cstar, sfmask, ia32_sysenter_cs, ia32_sysenter_esp,
+    ia32_sysenter_eip,
+};
+
 // EFER bits (APM vol. 2, 3.1.7).
 namespace efer {
 inline constexpr std::uint64_t sce = 1 << 0;

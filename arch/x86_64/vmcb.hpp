@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "arch/x86_64/entry_state.hpp"
+#include "arch/x86_64/interrupts.hpp"
 #include "arch/x86_64/sysregs.hpp"
 #include "axvcpu/types.hpp"
 
@@ -81,30 +83,6 @@ inline constexpr std::uint8_t flush_all = 1;    // every ASID (the only choice w
 inline constexpr std::uint8_t flush_guest = 3;  // this guest's ASID (CPUID 8000_000A EDX[6])
 }  // namespace tlb_control
 
-// --- Event injection (EVENTINJ at 0xA8, EXITINTINFO at 0x88; APM 15.20) ---------
-namespace event {
-inline constexpr std::uint64_t vector_mask = 0xFF;
-inline constexpr unsigned type_shift = 8;
-inline constexpr std::uint64_t type_mask = std::uint64_t{7} << type_shift;
-inline constexpr std::uint64_t type_intr = std::uint64_t{0} << type_shift;
-inline constexpr std::uint64_t type_nmi = std::uint64_t{2} << type_shift;
-inline constexpr std::uint64_t type_exception = std::uint64_t{3} << type_shift;
-inline constexpr std::uint64_t type_soft_int = std::uint64_t{4} << type_shift;
-inline constexpr std::uint64_t error_code_valid = std::uint64_t{1} << 11;
-inline constexpr std::uint64_t valid = std::uint64_t{1} << 31;
-inline constexpr unsigned error_code_shift = 32;
-}  // namespace event
-
-[[nodiscard]] constexpr std::uint64_t external_interrupt_event(std::uint8_t vector) noexcept {
-    return event::valid | event::type_intr | vector;
-}
-[[nodiscard]] constexpr std::uint64_t exception_event(std::uint8_t vector) noexcept {
-    return event::valid | event::type_exception | vector;
-}
-[[nodiscard]] constexpr std::uint64_t exception_event(std::uint8_t vector, std::uint32_t error_code) noexcept {
-    return exception_event(vector) | event::error_code_valid | (std::uint64_t{error_code} << event::error_code_shift);
-}
-
 // --- The VMCB -----------------------------------------------------------------
 
 // A segment register as the save area holds it: the selector, the
@@ -118,21 +96,10 @@ struct VmcbSegment {
 };
 static_assert(sizeof(VmcbSegment) == 16);
 
+// The attribute bits the policy tests (the code segment's L and D/B).
 namespace seg_attrib {
-inline constexpr std::uint16_t accessed = 1 << 0;
-inline constexpr std::uint16_t code_readable = 1 << 1;  // data: writable
-inline constexpr std::uint16_t code = 1 << 3;
-inline constexpr std::uint16_t s = 1 << 4;  // code or data (not system)
-inline constexpr std::uint16_t present = 1 << 7;
-inline constexpr std::uint16_t l = 1 << 9;   // 64-bit code
-inline constexpr std::uint16_t db = 1 << 10;  // 32-bit default size
-inline constexpr std::uint16_t g = 1 << 11;   // limit in 4 KiB units
-// Flat ring-0 segments: execute/read code, read/write data.
-inline constexpr std::uint16_t code_flat = present | s | code | code_readable | accessed;
-inline constexpr std::uint16_t data_flat = present | s | code_readable | accessed;
-// A busy 32/64-bit TSS and an LDT (system types 0xB and 0x2).
-inline constexpr std::uint16_t tss_busy = present | 0xB;
-inline constexpr std::uint16_t ldt = present | 0x2;
+inline constexpr std::uint16_t l = svm_attributes(access_rights::l);
+inline constexpr std::uint16_t db = svm_attributes(access_rights::db);
 }  // namespace seg_attrib
 
 // The control area (offsets 0x000..0x3FF) and the state-save area
@@ -247,20 +214,11 @@ struct MsrpmSlot {
     return false;
 }
 
-// The MSRs the guest reads and writes without an exit: those the VMCB
-// holds and VMLOAD/VMSAVE switch (the syscall and segment-base MSRs, APM
-// 15.5.2). The policy handles EFER and PAT itself (their VMCB copies); every
-// other MSR exits to the VMM as SysRegRead/SysRegWrite.
-inline constexpr std::uint32_t passthrough_msrs[] = {
-    msr::fs_base, msr::gs_base, msr::kernel_gs_base, msr::star,         msr::lstar,
-    msr::cstar,   msr::sfmask,  msr::ia32_sysenter_cs, msr::ia32_sysenter_esp, msr::ia32_sysenter_eip,
-};
-
 // Writes the MSR permission map at `map` (msrpm_bytes): intercept all but
-// passthrough_msrs.
+// msr::guest_owned, which the VMCB holds and VMLOAD/VMSAVE switch.
 constexpr void fill_msrpm(std::uint8_t* map) noexcept {
     for (usize i = 0; i < msrpm_bytes; ++i) map[i] = 0xFF;
-    for (const std::uint32_t index : passthrough_msrs) {
+    for (const std::uint32_t index : msr::guest_owned) {
         MsrpmSlot slot;
         if (msrpm_slot(index, slot)) map[slot.byte] &= static_cast<std::uint8_t>(~(3u << slot.read_bit));
     }
@@ -315,69 +273,36 @@ constexpr void set_controls(Vmcb& vmcb, std::uint64_t iopm_pa, std::uint64_t msr
 
 // --- Initial guest states -------------------------------------------------------
 
-// How a vCPU starts (CreateConfig::entry):
-//   Long64: 64-bit mode, paging on with the guest's CR3 = the page-table
-//     root the VMM built in guest memory, RDI = the boot argument. What a
-//     64-bit kernel image with its own entry expects.
-//   Protected32: flat 32-bit protected mode, paging off, EAX = 0x2BADB002
-//     and EBX = the boot argument (the Multiboot information's address):
-//     the Multiboot 1 machine state (Multiboot spec 0.6.96, 3.2).
-enum class EntryMode : std::uint8_t { Long64, Protected32 };
-
-inline constexpr std::uint32_t multiboot_magic = 0x2BAD'B002;
-
-namespace cr0 {
-inline constexpr std::uint64_t pe = 1u << 0, mp = 1u << 1, et = 1u << 4, ne = 1u << 5, wp = 1u << 16;
-inline constexpr std::uint64_t nw = 1u << 29, cd = 1u << 30, pg = 1u << 31;
-}  // namespace cr0
-namespace cr4 {
-inline constexpr std::uint64_t pae = 1u << 5, osfxsr = 1u << 9, osxmmexcpt = 1u << 10, osxsave = 1u << 18;
+[[nodiscard]] constexpr VmcbSegment vmcb_segment(const SegmentState& seg) noexcept {
+    return VmcbSegment{seg.selector, svm_attributes(seg.access_rights), seg.limit, seg.base};
 }
-namespace rflags {
-inline constexpr std::uint64_t reserved1 = 1u << 1;  // always 1
-inline constexpr std::uint64_t if_ = 1u << 9;
-}  // namespace rflags
 
-// Reset values the SDM and APM give for the debug registers and the PAT.
-inline constexpr std::uint64_t dr6_reset = 0xFFFF'0FF0;
-inline constexpr std::uint64_t dr7_reset = 0x400;
-inline constexpr std::uint64_t pat_reset = 0x0007'0406'0007'0406;
-
-// Fills the state-save area for `mode` at `entry`; the guest's EFER keeps
-// SVME set, which VMRUN requires of every guest (APM 15.5.1, "Canonicalization
-// and Consistency Checks"). Selectors follow a GDT with code at 0x08 and
-// data at 0x10, which the guest loads its own over before it reloads a
-// segment register.
+// Fills the state-save area for `mode` at `entry` (entry_state.hpp); the
+// guest's EFER keeps SVME set, which VMRUN requires of every guest (APM
+// 15.5.1, "Canonicalization and Consistency Checks").
 constexpr void set_initial_state(Vmcb& vmcb, EntryMode mode, std::uint64_t entry, std::uint64_t cr3) noexcept {
-    const bool long64 = mode == EntryMode::Long64;
-    const VmcbSegment code{0x08, static_cast<std::uint16_t>(seg_attrib::code_flat | seg_attrib::g |
-                                                            (long64 ? seg_attrib::l : seg_attrib::db)),
-                           0xFFFF'FFFF, 0};
-    const VmcbSegment data{0x10, seg_attrib::data_flat | seg_attrib::db | seg_attrib::g, 0xFFFF'FFFF, 0};
-    vmcb.cs = code;
-    vmcb.ds = vmcb.es = vmcb.ss = vmcb.fs = vmcb.gs = data;
-    vmcb.gdtr = VmcbSegment{0, 0, 0xFFFF, 0};
-    vmcb.idtr = VmcbSegment{0, 0, 0xFFFF, 0};
-    vmcb.ldtr = VmcbSegment{0, seg_attrib::ldt, 0xFFFF, 0};
-    vmcb.tr = VmcbSegment{0, seg_attrib::tss_busy, 0xFFFF, 0};
+    const EntryState s = entry_state(mode, entry, cr3);
+    vmcb.cs = vmcb_segment(s.cs);
+    vmcb.ds = vmcb_segment(s.ds);
+    vmcb.es = vmcb_segment(s.es);
+    vmcb.ss = vmcb_segment(s.ss);
+    vmcb.fs = vmcb_segment(s.fs);
+    vmcb.gs = vmcb_segment(s.gs);
+    vmcb.ldtr = vmcb_segment(s.ldtr);
+    vmcb.tr = vmcb_segment(s.tr);
+    vmcb.gdtr = VmcbSegment{0, 0, s.gdtr.limit, s.gdtr.base};
+    vmcb.idtr = VmcbSegment{0, 0, s.idtr.limit, s.idtr.base};
     vmcb.cpl = 0;
-    vmcb.rip = entry;
-    vmcb.rflags = rflags::reserved1;
-    vmcb.dr6 = dr6_reset;
-    vmcb.dr7 = dr7_reset;
-    vmcb.g_pat = pat_reset;
+    vmcb.rip = s.rip;
+    vmcb.rflags = s.rflags;
+    vmcb.dr6 = s.dr6;
+    vmcb.dr7 = s.dr7;
+    vmcb.g_pat = s.pat;
     vmcb.cr2 = 0;
-    if (long64) {
-        vmcb.cr0 = cr0::pe | cr0::mp | cr0::et | cr0::ne | cr0::wp | cr0::pg;
-        vmcb.cr4 = cr4::pae | cr4::osfxsr | cr4::osxmmexcpt;
-        vmcb.cr3 = cr3;
-        vmcb.efer = msr::efer::svme | msr::efer::lme | msr::efer::lma | msr::efer::nxe;
-    } else {
-        vmcb.cr0 = cr0::pe | cr0::et;
-        vmcb.cr4 = 0;
-        vmcb.cr3 = 0;
-        vmcb.efer = msr::efer::svme;
-    }
+    vmcb.cr0 = s.cr0;
+    vmcb.cr3 = s.cr3;
+    vmcb.cr4 = s.cr4;
+    vmcb.efer = s.efer | msr::efer::svme;
 }
 
 }  // namespace axvcpu::x86_64::svm

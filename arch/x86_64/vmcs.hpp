@@ -5,13 +5,20 @@
 // from their fixed bits (Intel SDM vol. 3C, 25.11.2 "VMREAD, VMWRITE, and
 // Encodings of VMCS Fields", 25.6-25.8 for the controls; vol. 3D, appendix
 // A "VMX Capability Reporting Facility", appendix B "Field Encoding in
-// VMCS").
+// VMCS"); and the VMCS a vCPU starts with, computed as a list of field
+// writes from the capability MSRs, the entry state and the vCPU's pages,
+// so that host tests check every value against the SDM's VM-entry checks
+// (test/x86_64/vmx_setup_test.cpp).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 
+#include "arch/x86_64/entry_state.hpp"
 #include "arch/x86_64/sysregs.hpp"
+#include "axvcpu/types.hpp"
 
 namespace axvcpu::x86_64::vmcs {
 
@@ -385,6 +392,426 @@ struct ControlValue {
 [[nodiscard]] constexpr bool satisfies_fixed_bits(std::uint64_t value, std::uint64_t fixed0,
                                                   std::uint64_t fixed1) noexcept {
     return (value & fixed0) == fixed0 && (value & ~fixed1) == 0;
+}
+
+// --- The capability MSRs of one CPU (SDM vol. 3D, appendix A) -----------------------
+
+// What vmx::PerCpu reads on its CPU: the control capabilities are the TRUE
+// MSRs where IA32_VMX_BASIC bit 55 says they exist (capability_msr).
+struct Capabilities {
+    std::uint64_t basic = 0;
+    std::uint64_t pin_based = 0, primary = 0, secondary = 0, exit = 0, entry = 0;
+    std::uint64_t cr0_fixed0 = 0, cr0_fixed1 = 0, cr4_fixed0 = 0, cr4_fixed1 = 0;
+    std::uint64_t ept_vpid = 0;  // IA32_VMX_EPT_VPID_CAP (A.10)
+};
+
+// IA32_VMX_EPT_VPID_CAP bits the policy needs (A.10).
+namespace ept_vpid_cap {
+inline constexpr std::uint64_t walk_length_4 = 1u << 6;
+inline constexpr std::uint64_t memory_type_wb = 1u << 14;
+inline constexpr std::uint64_t pages_2m = 1u << 16;
+inline constexpr std::uint64_t invept = 1u << 20;
+inline constexpr std::uint64_t invept_single_context = 1u << 25;
+inline constexpr std::uint64_t invept_all_contexts = 1u << 26;
+inline constexpr std::uint64_t invvpid = std::uint64_t{1} << 32;
+inline constexpr std::uint64_t invvpid_single_context = std::uint64_t{1} << 41;
+inline constexpr std::uint64_t invvpid_all_contexts = std::uint64_t{1} << 42;
+}  // namespace ept_vpid_cap
+
+// The EPT the policy builds (stage2::ept: 4 levels, write-back, 2 MiB
+// pages) and the TLB invalidation it issues (INVEPT, INVVPID, one of the
+// two scopes each) are all available.
+[[nodiscard]] constexpr bool ept_vpid_usable(std::uint64_t cap) noexcept {
+    using namespace ept_vpid_cap;
+    constexpr std::uint64_t needed = walk_length_4 | memory_type_wb | pages_2m | invept | invvpid;
+    return (cap & needed) == needed && (cap & (invept_single_context | invept_all_contexts)) != 0 &&
+           (cap & (invvpid_single_context | invvpid_all_contexts)) != 0;
+}
+
+// --- The controls a vCPU runs with -------------------------------------------------
+
+// Why no VMCS can be set up on this CPU (vmx::VCpu::setup returns
+// Unsupported and last_setup_error() says which).
+enum class SetupError : std::uint8_t {
+    None,
+    PinBased,            // a required pin-based control is not allowed
+    PrimaryProcessor,    // ... or a primary processor-based one, or CR3 exiting cannot be turned off
+    SecondaryProcessor,  // ... EPT, VPID, or unrestricted guest for a Protected32 entry
+    Exit,
+    Entry,
+    EptVpid,  // the EPT/VPID capabilities ept_vpid_usable needs
+};
+
+// Physical interrupts and NMIs belong to the host, which learns an
+// interrupt's vector at the exit (acknowledge interrupt on exit). HLT,
+// every I/O port, MWAIT/MONITOR (raised as #UD, as CPUID shows none) exit;
+// MSRs exit but for the ones the guest owns (msr_bitmap); INVD always
+// exits. EPT with a VPID per VM; unrestricted guest when the entry mode
+// needs paging off. EFER and PAT are switched by VM entry and exit. The
+// interrupt-window control is the policy's to turn on at run time.
+inline constexpr std::uint32_t required_pin_based = pin_based::external_interrupt_exiting | pin_based::nmi_exiting;
+inline constexpr std::uint32_t required_primary = primary::hlt_exiting | primary::unconditional_io_exiting |
+                                                   primary::use_msr_bitmaps | primary::mwait_exiting |
+                                                   primary::monitor_exiting | primary::activate_secondary_controls;
+// Exits the policy does not emulate: they must be off (the non-TRUE
+// capability MSRs force CR3 exiting on; every CPU with EPT has TRUE ones).
+inline constexpr std::uint32_t refused_primary = primary::cr3_load_exiting | primary::cr3_store_exiting |
+                                                  primary::invlpg_exiting | primary::rdtsc_exiting |
+                                                  primary::mov_dr_exiting | primary::cr8_load_exiting |
+                                                  primary::cr8_store_exiting;
+inline constexpr std::uint32_t required_secondary = secondary::enable_ept | secondary::enable_vpid;
+// Set where the CPU allows: without them the instructions the guest's
+// CPUID may show (RDTSCP, INVPCID, XSAVES) raise #UD, and WBINVD would
+// flush the host's caches.
+inline constexpr std::uint32_t optional_secondary = secondary::unrestricted_guest | secondary::enable_rdtscp |
+                                                     secondary::enable_invpcid | secondary::enable_xsaves |
+                                                     secondary::wbinvd_exiting;
+inline constexpr std::uint32_t required_exit = exit_ctl::host_address_space_size |
+                                                exit_ctl::acknowledge_interrupt_on_exit | exit_ctl::save_pat |
+                                                exit_ctl::load_pat | exit_ctl::save_efer | exit_ctl::load_efer;
+inline constexpr std::uint32_t required_entry = entry_ctl::load_pat | entry_ctl::load_efer;
+
+struct ControlPlan {
+    std::uint32_t pin_based = 0, primary = 0, secondary = 0, exit = 0, entry = 0;
+    SetupError error = SetupError::None;
+    [[nodiscard]] constexpr bool ok() const noexcept { return error == SetupError::None; }
+    [[nodiscard]] constexpr bool unrestricted_guest() const noexcept {
+        return (secondary & secondary::unrestricted_guest) != 0;
+    }
+};
+
+[[nodiscard]] constexpr ControlPlan plan_controls(const Capabilities& caps, EntryMode mode) noexcept {
+    ControlPlan plan;
+    const ControlValue pin = adjust_controls(caps.pin_based, required_pin_based);
+    const ControlValue prim = adjust_controls(caps.primary, required_primary);
+    const std::uint32_t needed_secondary =
+        required_secondary | (mode == EntryMode::Protected32 ? secondary::unrestricted_guest : 0u);
+    const ControlValue sec = adjust_controls(caps.secondary, needed_secondary, optional_secondary);
+    const ControlValue ex = adjust_controls(caps.exit, required_exit);
+    const std::uint32_t needed_entry = required_entry | (mode == EntryMode::Long64 ? entry_ctl::ia32e_mode_guest : 0u);
+    const ControlValue en = adjust_controls(caps.entry, needed_entry);
+    plan.pin_based = pin.value;
+    plan.primary = prim.value;
+    plan.secondary = sec.value;
+    plan.exit = ex.value;
+    plan.entry = en.value;
+    if (!pin.ok()) {
+        plan.error = SetupError::PinBased;
+    } else if (!prim.ok() || (prim.value & refused_primary) != 0) {
+        plan.error = SetupError::PrimaryProcessor;
+    } else if (!sec.ok()) {
+        plan.error = SetupError::SecondaryProcessor;
+    } else if (!ex.ok()) {
+        plan.error = SetupError::Exit;
+    } else if (!en.ok()) {
+        plan.error = SetupError::Entry;
+    } else if (!ept_vpid_usable(caps.ept_vpid)) {
+        plan.error = SetupError::EptVpid;
+    }
+    return plan;
+}
+
+// --- CR0 and CR4 as the guest sees them --------------------------------------------
+// The real registers must keep the fixed bits of VMX operation (A.7, A.8;
+// unrestricted guest exempts CR0.PE and PG, 26.3.1.1). The policy owns
+// those bits (guest/host masks, 25.6.6): the guest reads its own values
+// from the read shadows, and a MOV that would change an owned bit exits to
+// be emulated. It also owns CR0.PE and PG, so that it sees paging turn on
+// or off and keeps EFER.LMA, the "IA-32e mode guest" entry control and the
+// PAE PDPTEs in step.
+
+[[nodiscard]] constexpr std::uint64_t cr0_owned(const Capabilities& caps) noexcept {
+    return ((caps.cr0_fixed0 | ~caps.cr0_fixed1) & 0xFFFF'FFFF) | cr0::pe | cr0::pg;
+}
+[[nodiscard]] constexpr std::uint64_t cr4_owned(const Capabilities& caps) noexcept {
+    return (caps.cr4_fixed0 | ~caps.cr4_fixed1) & 0xFFFF'FFFF;
+}
+[[nodiscard]] constexpr std::uint64_t real_cr0(const Capabilities& caps, bool unrestricted, std::uint64_t guest) noexcept {
+    const std::uint64_t fixed0 = caps.cr0_fixed0 & ~(unrestricted ? cr0::pe | cr0::pg : 0);
+    return apply_fixed_bits(guest, fixed0, caps.cr0_fixed1);
+}
+[[nodiscard]] constexpr std::uint64_t real_cr4(const Capabilities& caps, std::uint64_t guest) noexcept {
+    return apply_fixed_bits(guest, caps.cr4_fixed0, caps.cr4_fixed1);
+}
+
+// The outcome of a guest's MOV to CR0 or CR4 that exited: #GP, or the new
+// guest-visible value with what follows from it.
+struct CrWrite {
+    bool fault = true;               // #GP(0), nothing changes
+    std::uint64_t value = 0;         // the guest's new CR0 / CR4 (the read shadow)
+    std::uint64_t efer = 0;          // the guest's EFER, LMA updated
+    bool long_mode = false;          // "IA-32e mode guest" for the next entry
+    bool load_pdptes = false;        // PAE paging is now on outside long mode: reload the PDPTEs
+    constexpr bool operator==(const CrWrite&) const noexcept = default;
+};
+
+// The guest's state a control-register write is checked against.
+struct CrContext {
+    std::uint64_t cr0 = 0, cr4 = 0, efer = 0;
+    bool cs_l = false;  // the code segment is 64-bit
+};
+
+// MOV to CR0 (SDM vol. 2B "MOV—Move to/from Control Registers", vol. 3A
+// 2.5 and 10.8.5): #GP for bits 63:32, PG without PE, NW without CD,
+// PG with EFER.LME but CR4.PAE clear, PG cleared in 64-bit code; on a CPU
+// without unrestricted guest also for PE or PG cleared (not runnable).
+// EFER.LMA follows PG and LME.
+[[nodiscard]] constexpr CrWrite emulate_cr0_write(const CrContext& g, std::uint64_t value, bool unrestricted) noexcept {
+    CrWrite out;
+    const bool pg = (value & cr0::pg) != 0;
+    const bool lme = (g.efer & msr::efer::lme) != 0;
+    if ((value >> 32) != 0) return out;
+    if (pg && (value & cr0::pe) == 0) return out;
+    if ((value & cr0::nw) != 0 && (value & cr0::cd) == 0) return out;
+    if (pg && lme && (g.cr4 & cr4::pae) == 0 && (g.cr0 & cr0::pg) == 0) return out;
+    if (!pg && (g.cr0 & cr0::pg) != 0 && (g.efer & msr::efer::lma) != 0 && g.cs_l) return out;
+    if (!unrestricted && (value & (cr0::pe | cr0::pg)) != (cr0::pe | cr0::pg)) return out;
+    out.fault = false;
+    out.value = value;
+    out.long_mode = pg && lme;
+    out.efer = out.long_mode ? (g.efer | msr::efer::lma) : (g.efer & ~msr::efer::lma);
+    out.load_pdptes = pg && !out.long_mode && (g.cr4 & cr4::pae) != 0 && (g.cr0 & cr0::pg) == 0;
+    return out;
+}
+
+// MOV to CR4 (same sections): #GP for a bit VMX operation does not allow
+// (beyond VMXE, which the guest does not see) and for PAE cleared in long
+// mode. Changing PAE under PAE paging reloads the PDPTEs.
+[[nodiscard]] constexpr CrWrite emulate_cr4_write(const CrContext& g, std::uint64_t value,
+                                                  const Capabilities& caps) noexcept {
+    CrWrite out;
+    const std::uint64_t allowed = (caps.cr4_fixed1 & 0xFFFF'FFFF) & ~cr4::vmxe;
+    if ((value & ~allowed) != 0) return out;
+    const bool long_mode = (g.efer & msr::efer::lma) != 0;
+    if (long_mode && (value & cr4::pae) == 0) return out;
+    out.fault = false;
+    out.value = value;
+    out.efer = g.efer;
+    out.long_mode = long_mode;
+    out.load_pdptes = !long_mode && (g.cr0 & cr0::pg) != 0 && (value & cr4::pae) != 0 &&
+                      ((value ^ g.cr4) & (cr4::pae | cr4::pse)) != 0;
+    return out;
+}
+
+// --- MSRs ---------------------------------------------------------------------------
+
+// The MSR bitmap (25.6.9): 4 KiB, one bit per MSR: reads of 0..1FFFH, then
+// reads of C0000000H..C0001FFFH, then the writes of each (1 KiB each). A
+// set bit makes RDMSR/WRMSR exit; an MSR outside both ranges always exits.
+inline constexpr usize msr_bitmap_bytes = 4096;
+
+struct MsrBitmapSlot {
+    usize byte = 0;
+    unsigned bit = 0;
+};
+[[nodiscard]] constexpr std::optional<MsrBitmapSlot> msr_bitmap_slot(std::uint32_t index, bool write) noexcept {
+    usize base = write ? 2048 : 0;
+    std::uint32_t offset = index;
+    if (index >= 0xC000'0000 && index <= 0xC000'1FFF) {
+        base += 1024;
+        offset = index - 0xC000'0000;
+    } else if (index > 0x1FFF) {
+        return std::nullopt;
+    }
+    return MsrBitmapSlot{base + offset / 8, offset % 8};
+}
+
+// Writes the bitmap at `map`: every MSR exits but msr::guest_owned, which
+// the VMCS (FS/GS base, SYSENTER_*) or the switch lists (the syscall MSRs)
+// hold for the guest.
+constexpr void fill_msr_bitmap(std::uint8_t* map) noexcept {
+    for (usize i = 0; i < msr_bitmap_bytes; ++i) map[i] = 0xFF;
+    for (const std::uint32_t index : msr::guest_owned) {
+        for (const bool write : {false, true}) {
+            if (const std::optional<MsrBitmapSlot> slot = msr_bitmap_slot(index, write))
+                map[slot->byte] &= static_cast<std::uint8_t>(~(1u << slot->bit));
+        }
+    }
+}
+
+// An entry of the VM-entry / VM-exit MSR lists (25.7.2, table 25-15).
+struct MsrEntry {
+    std::uint32_t index = 0;
+    std::uint32_t reserved = 0;
+    std::uint64_t value = 0;
+};
+static_assert(sizeof(MsrEntry) == 16);
+
+// The MSRs VM entry and exit do not switch but the guest owns: loaded from
+// the guest list at entry and stored back to it at exit, and the host's
+// loaded from the host list at exit.
+inline constexpr std::array<std::uint32_t, 5> switched_msrs = {msr::kernel_gs_base, msr::star, msr::lstar, msr::cstar,
+                                                               msr::sfmask};
+
+// --- The VMCS a vCPU starts with ---------------------------------------------------
+
+struct FieldWrite {
+    std::uint32_t field = 0;
+    std::uint64_t value = 0;
+};
+
+// A list of VMWRITEs, applied in order.
+template <usize N>
+class FieldWrites {
+public:
+    constexpr void add(std::uint32_t field, std::uint64_t value) noexcept {
+        if (count_ < N) writes_[count_++] = FieldWrite{field, value};
+    }
+    [[nodiscard]] constexpr const FieldWrite* begin() const noexcept { return writes_.data(); }
+    [[nodiscard]] constexpr const FieldWrite* end() const noexcept { return writes_.data() + count_; }
+    [[nodiscard]] constexpr usize size() const noexcept { return count_; }
+    // The last value written to `field`, if any.
+    [[nodiscard]] constexpr std::optional<std::uint64_t> find(std::uint32_t field) const noexcept {
+        std::optional<std::uint64_t> value;
+        for (const FieldWrite& w : *this)
+            if (w.field == field) value = w.value;
+        return value;
+    }
+
+private:
+    std::array<FieldWrite, N> writes_{};
+    usize count_ = 0;
+};
+
+// What the plan needs besides the capabilities and the entry state.
+struct VCpuPages {
+    std::uint64_t msr_bitmap = 0;  // msr_bitmap_bytes, filled by fill_msr_bitmap
+    std::uint64_t guest_msrs = 0;  // switched_msrs.size() MsrEntry: the entry-load and exit-store list
+    std::uint64_t host_msrs = 0;   // the same for the exit-load list
+    std::uint64_t eptp = 0;        // stage2::ept::pointer
+    std::uint16_t vpid = 0;        // >= 1
+};
+
+inline constexpr usize setup_writes = 96;
+
+// Every control and guest-state field a vCPU starts with (host state is
+// bind()'s, host_state_writes). Fields not written keep VMCLEAR's
+// values and are not used by this configuration.
+[[nodiscard]] constexpr FieldWrites<setup_writes> setup_plan(const Capabilities& caps, const ControlPlan& controls,
+                                                             const EntryState& state, const VCpuPages& pages) noexcept {
+    using namespace field;
+    FieldWrites<setup_writes> w;
+    w.add(pin_based_controls, controls.pin_based);
+    w.add(primary_processor_controls, controls.primary);
+    w.add(secondary_processor_controls, controls.secondary);
+    w.add(exit_controls, controls.exit);
+    w.add(entry_controls, controls.entry);
+    w.add(exception_bitmap, 0);
+    w.add(page_fault_error_code_mask, 0);
+    w.add(page_fault_error_code_match, 0);
+    w.add(cr3_target_count, 0);
+    w.add(tsc_offset, 0);
+    w.add(msr_bitmap, pages.msr_bitmap);
+    w.add(ept_pointer, pages.eptp);
+    w.add(vpid, pages.vpid);
+    if ((controls.secondary & secondary::enable_xsaves) != 0) w.add(xss_exiting_bitmap, 0);
+    w.add(exit_msr_store_address, pages.guest_msrs);
+    w.add(exit_msr_store_count, switched_msrs.size());
+    w.add(entry_msr_load_address, pages.guest_msrs);
+    w.add(entry_msr_load_count, switched_msrs.size());
+    w.add(exit_msr_load_address, pages.host_msrs);
+    w.add(exit_msr_load_count, switched_msrs.size());
+    w.add(entry_interruption_info, 0);
+    w.add(cr0_guest_host_mask, cr0_owned(caps));
+    w.add(cr4_guest_host_mask, cr4_owned(caps));
+    w.add(cr0_read_shadow, state.cr0);
+    w.add(cr4_read_shadow, state.cr4);
+
+    const auto segment = [&w](std::uint32_t selector_field, unsigned index, const SegmentState& seg) {
+        // The limit, access-rights and base fields of ES..TR share an index
+        // order (ES, CS, SS, DS, FS, GS, LDTR, TR).
+        w.add(selector_field, seg.selector);
+        w.add(guest_es_limit + 2 * index, seg.limit);
+        w.add(guest_es_access_rights + 2 * index, seg.access_rights);
+        w.add(guest_es_base + 2 * index, seg.base);
+    };
+    segment(guest_es_selector, 0, state.es);
+    segment(guest_cs_selector, 1, state.cs);
+    segment(guest_ss_selector, 2, state.ss);
+    segment(guest_ds_selector, 3, state.ds);
+    segment(guest_fs_selector, 4, state.fs);
+    segment(guest_gs_selector, 5, state.gs);
+    segment(guest_ldtr_selector, 6, state.ldtr);
+    segment(guest_tr_selector, 7, state.tr);
+    w.add(guest_gdtr_base, state.gdtr.base);
+    w.add(guest_gdtr_limit, state.gdtr.limit);
+    w.add(guest_idtr_base, state.idtr.base);
+    w.add(guest_idtr_limit, state.idtr.limit);
+    w.add(guest_cr0, real_cr0(caps, controls.unrestricted_guest(), state.cr0));
+    w.add(guest_cr3, state.cr3);
+    w.add(guest_cr4, real_cr4(caps, state.cr4));
+    w.add(guest_dr7, state.dr7);
+    w.add(guest_rsp, 0);
+    w.add(guest_rip, state.rip);
+    w.add(guest_rflags, state.rflags);
+    w.add(guest_pending_debug_exceptions, 0);
+    w.add(guest_ia32_debugctl, 0);
+    w.add(guest_ia32_pat, state.pat);
+    w.add(guest_ia32_efer, state.efer);
+    w.add(guest_ia32_sysenter_cs, 0);
+    w.add(guest_ia32_sysenter_esp, 0);
+    w.add(guest_ia32_sysenter_eip, 0);
+    w.add(guest_interruptibility_state, 0);
+    w.add(guest_activity_state, 0);
+    // No shadow VMCS: the link pointer must be all ones (26.3.1.5).
+    w.add(vmcs_link_pointer, ~std::uint64_t{0});
+    return w;
+}
+
+// The host's state that VM exit loads (26.2.2-26.2.4, 28.5): read on the
+// CPU at bind(), with the exit's landing point and stack set by the world
+// switch.
+struct HostState {
+    std::uint64_t cr0 = 0, cr3 = 0, cr4 = 0;
+    std::uint16_t cs = 0, ss = 0, ds = 0, es = 0, fs = 0, gs = 0, tr = 0;
+    std::uint64_t fs_base = 0, gs_base = 0, tr_base = 0, gdtr_base = 0, idtr_base = 0;
+    std::uint64_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
+    std::uint64_t efer = 0, pat = 0;
+    std::uint64_t rip = 0;  // the world switch's exit path
+};
+
+// A host data-segment selector VM exit can load: RPL and TI must be 0
+// (26.2.3); any other is replaced by the null selector, which 64-bit code
+// does not use for addressing (the FS and GS bases come from their fields).
+[[nodiscard]] constexpr std::uint16_t host_selector(std::uint16_t selector) noexcept {
+    return (selector & 7) == 0 ? selector : 0;
+}
+
+[[nodiscard]] constexpr FieldWrites<24> host_state_writes(const HostState& h) noexcept {
+    using namespace field;
+    FieldWrites<24> w;
+    w.add(host_cr0, h.cr0);
+    w.add(host_cr3, h.cr3);
+    w.add(host_cr4, h.cr4);
+    w.add(host_cs_selector, h.cs);
+    w.add(host_ss_selector, host_selector(h.ss));
+    w.add(host_ds_selector, host_selector(h.ds));
+    w.add(host_es_selector, host_selector(h.es));
+    w.add(host_fs_selector, host_selector(h.fs));
+    w.add(host_gs_selector, host_selector(h.gs));
+    w.add(host_tr_selector, h.tr);
+    w.add(host_fs_base, h.fs_base);
+    w.add(host_gs_base, h.gs_base);
+    w.add(host_tr_base, h.tr_base);
+    w.add(host_gdtr_base, h.gdtr_base);
+    w.add(host_idtr_base, h.idtr_base);
+    w.add(host_ia32_sysenter_cs, h.sysenter_cs);
+    w.add(host_ia32_sysenter_esp, h.sysenter_esp);
+    w.add(host_ia32_sysenter_eip, h.sysenter_eip);
+    w.add(host_ia32_efer, h.efer);
+    w.add(host_ia32_pat, h.pat);
+    w.add(host_rip, h.rip);
+    return w;
+}
+
+// The base address of the TSS whose selector is `tr`, from its 16-byte
+// descriptor in the GDT at `gdt` (SDM vol. 3A, 8.2.3: base 15:0 in bytes
+// 2-3, 23:16 in byte 4, 31:24 in byte 7, 63:32 in bytes 8-11).
+[[nodiscard]] constexpr std::uint64_t tss_base(const std::uint8_t* gdt, std::uint16_t tr) noexcept {
+    const std::uint8_t* d = gdt + (tr & ~7u);
+    return std::uint64_t{d[2]} | std::uint64_t{d[3]} << 8 | std::uint64_t{d[4]} << 16 | std::uint64_t{d[7]} << 24 |
+           std::uint64_t{d[8]} << 32 | std::uint64_t{d[9]} << 40 | std::uint64_t{d[10]} << 48 |
+           std::uint64_t{d[11]} << 56;
 }
 
 }  // namespace axvcpu::x86_64::vmcs

@@ -147,6 +147,12 @@ struct IoQualification {
                            (q & (1 << 6)) != 0};
 }
 
+// The qualification's string and REP bits, which the policy answers itself.
+namespace io_qualification {
+inline constexpr std::uint64_t string = 1u << 4;
+inline constexpr std::uint64_t rep = 1u << 5;
+}  // namespace io_qualification
+
 // Control-register accesses (SDM vol. 3C, 28.2.1 table 28-3).
 enum class CrAccessType : std::uint8_t { MovToCr, MovFromCr, Clts, Lmsw };
 
@@ -279,6 +285,16 @@ inline constexpr std::uint32_t invalid_invept_invvpid_operand = 28;
         "",
         "Invalid operand to INVEPT/INVVPID"};
     return number < names.size() ? names[number] : std::string_view{};
+}
+
+// FailEntry's reason when VMLAUNCH/VMRESUME failed as an instruction
+// (31.2): bit 32 set and the VM-instruction error below it (0 for
+// VMfailInvalid: no current VMCS). A VM entry that failed its guest-state
+// or MSR-loading checks is a VM exit instead (28.8), reported as its basic
+// exit reason (33, 34 or 41), below 2^16.
+inline constexpr std::uint64_t instruction_failure = std::uint64_t{1} << 32;
+[[nodiscard]] constexpr std::uint64_t entry_instruction_failure(std::uint32_t vm_instruction_error) noexcept {
+    return instruction_failure | vm_instruction_error;
 }
 
 // --- One VM exit -----------------------------------------------------------------

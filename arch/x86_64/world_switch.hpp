@@ -1,8 +1,8 @@
-// The SVM world switch (top-level asm).
+// The SVM and VMX world switches (top-level asm).
 //
-// The code sits in a COMDAT section group named after its symbol, so every
-// translation unit that includes this header emits it and the linker keeps
-// exactly one copy per final link (test/x86_64/two_tu_*.cpp prove it).
+// Each sits in a COMDAT section group named after it, so every translation
+// unit that includes this header emits both and the linker keeps exactly
+// one copy of each per final link (test/x86_64/two_tu_*.cpp prove it).
 //
 //   void axvcpu_x86_svm_run_guest(SwitchContext* ctx)   (C ABI)
 //     Keeps the host's callee-saved registers on its stack, swaps the
@@ -21,9 +21,25 @@
 //     the interrupt still pending for the host to take when it enables
 //     interrupts. Call it with RFLAGS.IF clear, EFER.SVME set and
 //     VM_HSAVE_PA programmed (PerCpu).
+//
+//   unsigned axvcpu_x86_vmx_run_guest(vmx::SwitchContext* ctx)   (C ABI)
+//     Keeps the host's callee-saved registers on its stack, makes the
+//     current VMCS's host RSP this frame's (a VMWRITE only when it moved),
+//     loads every guest GPR but RSP (the VMCS's) and enters the guest with
+//     VMLAUNCH, or VMRESUME once ctx->launched. VM exit lands at
+//     axvcpu_x86_vmx_exit (the VMCS's host RIP) with the host's RSP and
+//     RFLAGS = 2 (interrupts off; Intel SDM vol. 3C, 28.5.3), which stores
+//     the guest's GPRs, sets launched and returns 0. A VM entry that fails
+//     as an instruction returns 1 (VMfailInvalid: no current VMCS) or 2
+//     (VMfailValid: the VMCS's VM-instruction error says why); a failure
+//     of the guest-state checks is a VM exit instead (31.7, 28.8). Call it
+//     with RFLAGS.IF clear, in VMX operation with the vCPU's VMCS current
+//     (vmx::PerCpu, vmx::VCpu::bind). The syscall MSRs are switched by the
+//     VMCS's MSR lists, FS/GS bases by its fields (vmcs.hpp).
 #pragma once
 
 #include "arch/x86_64/context.hpp"
+#include "arch/x86_64/vmcs.hpp"
 
 #if !defined(__x86_64__)
 #error "arch/x86_64/world_switch.hpp is for x86_64 targets only"
@@ -50,9 +66,9 @@ axvcpu_x86_svm_run_guest:
     # ctx, found again on the stack after the exit.
     push %rdi
     clgi
-    mov )" AXVCPU_X86_OFF(HOST_SAVE_PA) R"((%rdi), %rax
+    mov )" AXVCPU_X86_OFF(SVM_HOST_SAVE_PA) R"((%rdi), %rax
     vmsave
-    mov )" AXVCPU_X86_OFF(VMCB_PA) R"((%rdi), %rax
+    mov )" AXVCPU_X86_OFF(SVM_VMCB_PA) R"((%rdi), %rax
     vmload
     # GIF is clear: nothing is taken between here and VMRUN.
     sti
@@ -91,7 +107,7 @@ axvcpu_x86_svm_run_guest:
     mov %r15, 120(%rdi)
     pop %rcx
     mov %rcx, 56(%rdi)
-    mov )" AXVCPU_X86_OFF(HOST_SAVE_PA) R"((%rdi), %rax
+    mov )" AXVCPU_X86_OFF(SVM_HOST_SAVE_PA) R"((%rdi), %rax
     vmload
     stgi
     pop %r15
@@ -105,4 +121,96 @@ axvcpu_x86_svm_run_guest:
 .popsection
 )");
 
-extern "C" void axvcpu_x86_svm_run_guest(axvcpu::x86_64::SwitchContext* ctx);
+extern "C" void axvcpu_x86_svm_run_guest(axvcpu::x86_64::svm::SwitchContext* ctx);
+
+static_assert(axvcpu::x86_64::vmcs::field::host_rsp == 0x6C14, "the VMX switch writes host RSP by its encoding");
+
+asm(R"(
+.pushsection .text.axvcpu_x86_vmx_world_switch,"axG",@progbits,axvcpu_x86_vmx_world_switch,comdat
+.globl axvcpu_x86_vmx_run_guest
+.type axvcpu_x86_vmx_run_guest, @function
+.globl axvcpu_x86_vmx_exit
+.balign 16
+axvcpu_x86_vmx_run_guest:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    # ctx, found again on the stack after the exit.
+    push %rdi
+    # VM exit resumes at this stack pointer: the VMCS's host RSP.
+    cmp %rsp, )" AXVCPU_X86_OFF(VMX_HOST_RSP) R"((%rdi)
+    je 1f
+    mov %rsp, )" AXVCPU_X86_OFF(VMX_HOST_RSP) R"((%rdi)
+    mov $0x6C14, %eax
+    vmwrite %rsp, %rax
+1:
+    # ZF of this test chooses VMLAUNCH or VMRESUME; the MOVs keep it.
+    cmpb $0, )" AXVCPU_X86_OFF(VMX_LAUNCHED) R"((%rdi)
+    mov 0(%rdi), %rax
+    mov 8(%rdi), %rcx
+    mov 16(%rdi), %rdx
+    mov 24(%rdi), %rbx
+    mov 40(%rdi), %rbp
+    mov 48(%rdi), %rsi
+    mov 64(%rdi), %r8
+    mov 72(%rdi), %r9
+    mov 80(%rdi), %r10
+    mov 88(%rdi), %r11
+    mov 96(%rdi), %r12
+    mov 104(%rdi), %r13
+    mov 112(%rdi), %r14
+    mov 120(%rdi), %r15
+    mov 56(%rdi), %rdi
+    jne 2f
+    vmlaunch
+    jmp 3f
+2:
+    vmresume
+3:
+    # Still here: the entry failed as an instruction. CF: VMfailInvalid,
+    # else ZF: VMfailValid. The pops below restore the host's registers.
+    mov $1, %eax
+    jc 4f
+    mov $2, %eax
+4:
+    add $8, %rsp
+    jmp 5f
+axvcpu_x86_vmx_exit:
+    # The guest's RDI for ctx.
+    xchg %rdi, (%rsp)
+    mov %rax, 0(%rdi)
+    mov %rcx, 8(%rdi)
+    mov %rdx, 16(%rdi)
+    mov %rbx, 24(%rdi)
+    mov %rbp, 40(%rdi)
+    mov %rsi, 48(%rdi)
+    mov %r8, 64(%rdi)
+    mov %r9, 72(%rdi)
+    mov %r10, 80(%rdi)
+    mov %r11, 88(%rdi)
+    mov %r12, 96(%rdi)
+    mov %r13, 104(%rdi)
+    mov %r14, 112(%rdi)
+    mov %r15, 120(%rdi)
+    pop %rcx
+    mov %rcx, 56(%rdi)
+    movb $1, )" AXVCPU_X86_OFF(VMX_LAUNCHED) R"((%rdi)
+    xor %eax, %eax
+5:
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+.size axvcpu_x86_vmx_run_guest, . - axvcpu_x86_vmx_run_guest
+.popsection
+)");
+
+extern "C" unsigned axvcpu_x86_vmx_run_guest(axvcpu::x86_64::vmx::SwitchContext* ctx);
+// The VMCS's host RIP: where VM exit resumes the host inside the function above.
+extern "C" const char axvcpu_x86_vmx_exit[];

@@ -190,7 +190,7 @@ struct Board {
     }
     // 64-bit entry on the tables above; RDI = the VM id.
     static x86::svm::CreateConfig create_config(const vmm::VmDescription& vm, usize) {
-        return {x86::svm::EntryMode::Long64, GuestPhysAddr(guest_abi::page_tables), vm.id};
+        return {x86::EntryMode::Long64, GuestPhysAddr(guest_abi::page_tables), vm.id};
     }
     static x86::svm::SetupConfig setup_config(const vmm::VmDescription&) { return {}; }
     // One vCPU per VM: nothing starts a second.
@@ -303,7 +303,7 @@ struct Board {
 // VMLOAD/VMSAVE state, VMRUN), with the library.
 [[gnu::noinline]] void run_raw_loop(VCpu& vcpu) {
     auto& arch = vcpu.arch_vcpu();
-    x86::SwitchContext& ctx = arch.switch_context();
+    x86::svm::SwitchContext& ctx = arch.switch_context();
     x86::svm::Vmcb& vmcb = arch.vmcb();
     // The guest resumes past bench_raw's VMMCALL (the policy moved RIP)
     // with its answer, 0 (RAX and RSP live in the VMCB).

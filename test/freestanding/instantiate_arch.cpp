@@ -2,8 +2,7 @@
 // explicit instantiation of its VCpu over a static host policy compiles the
 // members a VMM that calls only some of them (the examples) never builds.
 // check.py compiles it for every arch and inspects its symbols. On x86_64
-// that is the SVM policy; the VMX back end has no VCpu yet, so its exit
-// decoder and control computations are built here as kernel code.
+// both back ends: the SVM and the VMX policy, each with its PerCpu.
 #include <axvcpu/axvcpu.hpp>
 
 #include "kernel_host.hpp"
@@ -18,10 +17,7 @@
 #include <arch/riscv64/vplic.hpp>
 #elif defined(__x86_64__)
 #include <arch/x86_64/percpu.hpp>
-#include <arch/x86_64/svm.hpp>
 #include <arch/x86_64/vcpu.hpp>
-#include <arch/x86_64/vmcs.hpp>
-#include <arch/x86_64/vmx.hpp>
 #endif
 
 #if defined(__aarch64__)
@@ -53,18 +49,6 @@ axvcpu::usize axvcpu_test_vplic_lines(
 #elif defined(__x86_64__)
 template class axvcpu::x86_64::svm::VCpu<axvcpu_test::KernelHost>;
 template class axvcpu::AxPerCpu<axvcpu::x86_64::svm::PerCpu<axvcpu_test::KernelHost>>;
-// The decoders as a policy's run() would call them, out of line.
-axvcpu::x86_64::DecodeResult axvcpu_test_svm_decode(const axvcpu::x86_64::svm::TrapRecord& trap,
-                                                    const axvcpu::x86_64::Gprs& regs,
-                                                    const axvcpu::x86_64::InstructionBytes& insn) {
-    return axvcpu::x86_64::svm::decode_exit(trap, regs, insn);
-}
-axvcpu::x86_64::DecodeResult axvcpu_test_vmx_decode(const axvcpu::x86_64::vmx::TrapRecord& trap,
-                                                    const axvcpu::x86_64::Gprs& regs,
-                                                    const axvcpu::x86_64::InstructionBytes& insn) {
-    return axvcpu::x86_64::vmx::decode_exit(trap, regs, insn);
-}
-axvcpu::x86_64::vmcs::ControlValue axvcpu_test_adjust(std::uint64_t capability, std::uint32_t required) {
-    return axvcpu::x86_64::vmcs::adjust_controls(capability, required);
-}
+template class axvcpu::x86_64::vmx::VCpu<axvcpu_test::KernelHost>;
+template class axvcpu::AxPerCpu<axvcpu::x86_64::vmx::PerCpu<axvcpu_test::KernelHost>>;
 #endif

@@ -43,11 +43,11 @@ TEST_CASE("vmcb: controls every guest gets") {
 
 TEST_CASE("vmcb: the 64-bit and the Multiboot entry states") {
     auto vmcb = std::make_unique<svm::Vmcb>();
-    svm::set_initial_state(*vmcb, svm::EntryMode::Long64, 0x200000, 0x1000);
+    svm::set_initial_state(*vmcb, x86_64::EntryMode::Long64, 0x200000, 0x1000);
     CHECK(vmcb->rip == 0x200000);
     CHECK(vmcb->cr3 == 0x1000);
     CHECK(vmcb->cr0 == 0x8001'0033);  // PG WP NE ET MP PE
-    CHECK((vmcb->cr4 & svm::cr4::pae) != 0);
+    CHECK((vmcb->cr4 & x86_64::cr4::pae) != 0);
     CHECK(vmcb->efer == (msr::efer::svme | msr::efer::lme | msr::efer::lma | msr::efer::nxe));
     CHECK(vmcb->cs.selector == 0x08);
     CHECK(vmcb->cs.attrib == 0xA9B);  // present code, L, G
@@ -58,7 +58,7 @@ TEST_CASE("vmcb: the 64-bit and the Multiboot entry states") {
     CHECK(vmcb->dr7 == 0x400);
     CHECK(vmcb->g_pat == 0x0007'0406'0007'0406);
 
-    svm::set_initial_state(*vmcb, svm::EntryMode::Protected32, 0x100000, 0x1000);
+    svm::set_initial_state(*vmcb, x86_64::EntryMode::Protected32, 0x100000, 0x1000);
     CHECK(vmcb->cr0 == 0x11);  // PE ET, paging off
     CHECK(vmcb->cr3 == 0);
     CHECK(vmcb->cr4 == 0);
@@ -91,7 +91,7 @@ TEST_CASE("vmcb: the MSR permission map lets only the VMLOAD/VMSAVE MSRs through
         REQUIRE(svm::msrpm_slot(index, s));
         return ((map[s.byte] >> s.read_bit) & 3) == 0;
     };
-    for (std::uint32_t index : svm::passthrough_msrs) CHECK(passed(index));
+    for (std::uint32_t index : msr::guest_owned) CHECK(passed(index));
     CHECK(intercepted(msr::ia32_efer));
     CHECK(intercepted(msr::ia32_pat));
     CHECK(intercepted(msr::ia32_apic_base));
@@ -100,10 +100,10 @@ TEST_CASE("vmcb: the MSR permission map lets only the VMLOAD/VMSAVE MSRs through
 }
 
 TEST_CASE("vmcb: event words") {
-    CHECK(svm::external_interrupt_event(0x40) == 0x8000'0040);
-    CHECK(svm::exception_event(6) == 0x8000'0306);
-    CHECK(svm::exception_event(13, 0) == 0x8000'0B0D);
-    CHECK(svm::exception_event(14, 0x2) == 0x0000'0002'8000'0B0E);
+    CHECK(x86_64::external_interrupt_event(0x40) == 0x8000'0040);
+    CHECK(x86_64::exception_event(6) == 0x8000'0306);
+    CHECK(x86_64::exception_event(13, 0) == 0x8000'0B0D);
+    CHECK(x86_64::exception_event(14, 0x2) == 0x0000'0002'8000'0B0E);
 }
 
 TEST_CASE("features: the guest's CPUID") {
@@ -173,7 +173,7 @@ TEST_CASE("interrupts: what each entry injects") {
 namespace {
 
 // Guest-physical memory as a sparse map of 8-byte words.
-struct GuestMemory {
+struct TestRam {
     std::map<std::uint64_t, std::uint8_t> bytes;
     void write64(std::uint64_t gpa, std::uint64_t value) {
         for (int i = 0; i < 8; ++i) bytes[gpa + i] = static_cast<std::uint8_t>(value >> (8 * i));
@@ -198,7 +198,7 @@ struct GuestMemory {
 }  // namespace
 
 TEST_CASE("guest paging: 4-level with 4 KiB, 2 MiB and 1 GiB pages") {
-    GuestMemory mem;
+    TestRam mem;
     const PagingState state{0x8000'0011, 0x1000, 0x20, 0x500};  // PG, PAE, LMA
     mem.write64(0x1000 + 0 * 8, 0x2000 | 1);                     // PML4[0]
     mem.write64(0x2000 + 0 * 8, 0x3000 | 1);                     // PDPT[0] -> PD
@@ -219,7 +219,7 @@ TEST_CASE("guest paging: 4-level with 4 KiB, 2 MiB and 1 GiB pages") {
 }
 
 TEST_CASE("guest paging: 32-bit and PAE") {
-    GuestMemory mem;
+    TestRam mem;
     mem.write32(0x1000 + 1 * 4, 0x0080'0000 | 0x81);  // PDE[1]: 4 MiB page
     mem.write32(0x1000 + 2 * 4, 0x3000 | 1);           // PDE[2] -> PT
     mem.write32(0x3000 + 5 * 4, 0x0007'7000 | 1);
@@ -230,7 +230,7 @@ TEST_CASE("guest paging: 32-bit and PAE") {
     // Without CR4.PSE the large bit is ignored: PDE[1] points at a table.
     CHECK_FALSE(linear_to_guest_physical(PagingState{0x8000'0011, 0x1000, 0, 0}, 0x0045'6789, read));
 
-    GuestMemory pae;
+    TestRam pae;
     pae.write64(0x2020 + 0 * 8, 0x4000 | 1);             // PDPTE[0] (CR3 = 0x2020: 32-byte aligned)
     pae.write64(0x4000 + 3 * 8, 0x00C0'0000 | 0x81);     // PDE[3]: 2 MiB
     pae.write64(0x4000 + 4 * 8, 0x6000 | 1);
@@ -241,7 +241,7 @@ TEST_CASE("guest paging: 32-bit and PAE") {
 }
 
 TEST_CASE("guest paging: an instruction fetched across a page boundary") {
-    GuestMemory mem;
+    TestRam mem;
     const PagingState no_paging{0x11, 0, 0, 0};
     for (std::uint64_t i = 0; i < 4; ++i) mem.bytes[0x1FFC + i] = static_cast<std::uint8_t>(0xA0 + i);
     const auto read_byte = [&](std::uint64_t gpa) -> std::optional<std::uint8_t> {

@@ -1,0 +1,594 @@
+// axvcpu::x86_64::svm::VCpu<H>: the ArchVCpu policy for AMD SVM, running a
+// guest with nested paging from a 64-bit host.
+//
+// Life cycle (driven by AxVCpu):
+//   create(vm, vcpu, {entry_mode, page_table_root, boot_argument})
+//       allocates the VMCB, a host save area for VMSAVE, and the I/O and
+//       MSR permission maps (H::alloc_frame / alloc_contiguous_frames).
+//   set_entry(gpa), set_ept_root(hpa) (the nested CR3), setup({}): the
+//       VMCB's intercepts and the guest state for the entry mode
+//       (vmcb.hpp): Long64 starts in 64-bit mode with CR3 = page_table_root
+//       and RDI = boot_argument; Protected32 is Multiboot's machine state
+//       (EAX = 0x2BADB002, EBX = boot_argument). ASID = VM id + 1 (ASID 0
+//       is the host's).
+//   bind(): loads the guest's FPU/SSE state and has the next VMRUN flush
+//       this ASID's TLB entries (the vCPU may come from another CPU, or
+//       its VM's nested tables may have changed); unbind() saves the
+//       FPU/SSE state. vCPUs can therefore take turns on one CPU. The host
+//       must not use x87/SSE registers while a vCPU is bound (kernel code
+//       built with -mgeneral-regs-only does not).
+//   run(): enters the guest and handles what needs no VMM decision itself,
+//       resuming the guest: CPUID (features.hpp), XSETBV (validated, the
+//       guest's XCR0 loaded around each VMRUN), EFER and PAT accesses (the
+//       VMCB's copies), the interrupt window (VINTR), the SVM and
+//       MONITOR/MWAIT instructions (#UD, as on a CPU without them),
+//       INVD/WBINVD (skipped), string and REP I/O (#GP(0): never emulated
+//       as one access; string_io_refused() counts them). Every other exit is decoded by
+//       svm::decode_exit into an exit reason with RIP advanced past an
+//       emulated instruction, or returns an error (Unsupported for an exit
+//       this policy does not model; last_trap() and last_decode_error()
+//       tell which).
+//
+// Interrupts: inject_interrupt(vector 32..255) queues the vector;
+// interrupts.hpp decides at each entry whether to inject it (EVENTINJ) or
+// to wait for the window. External interrupts of the host exit with INTR
+// and come back as ExternalInterrupt; SVM does not say which vector is
+// pending (APM 15.21.3), so the reason's vector is 0 and the host takes
+// the interrupt itself once it enables interrupts (world_switch.hpp).
+//
+// Not thread-safe, like AxVCpu: a VMM kicks the owning CPU and injects
+// from there.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "arch/x86_64/context.hpp"
+#include "arch/x86_64/exit_decode.hpp"
+#include "arch/x86_64/features.hpp"
+#include "arch/x86_64/guest_paging.hpp"
+#include "arch/x86_64/instructions.hpp"
+#include "arch/x86_64/interrupts.hpp"
+#include "arch/x86_64/stage2.hpp"
+#include "arch/x86_64/svm.hpp"
+#include "arch/x86_64/sysregs.hpp"
+#include "arch/x86_64/vmcb.hpp"
+#include "arch/x86_64/world_switch.hpp"
+#include "axvcpu/addr.hpp"
+#include "axvcpu/error.hpp"
+#include "axvcpu/exit_reason.hpp"
+#include "axvcpu/host_api.hpp"
+#include "axvcpu/irq_queue.hpp"
+#include "axvcpu/run_publisher.hpp"
+#include "axvcpu/types.hpp"
+
+namespace axvcpu::x86_64::svm {
+
+struct CreateConfig {
+    EntryMode entry_mode = EntryMode::Long64;
+    // Long64: the guest's CR3, page tables the VMM built in guest memory
+    // that map at least the code at the entry point.
+    GuestPhysAddr page_table_root;
+    std::uint64_t boot_argument = 0;  // Long64: RDI; Protected32: EBX
+};
+
+// Nothing to choose yet: every guest gets the intercepts of vmcb.hpp.
+struct SetupConfig {};
+
+template <class H>
+class VCpu {
+    static_assert(api::check_memory_if<H>());
+
+public:
+    using CreateConfig = svm::CreateConfig;
+    using SetupConfig = svm::SetupConfig;
+    // set_gpr and set_return_value only write the saved registers and
+    // inject_interrupt only the queue (arch_contract.hpp).
+    static constexpr bool plain_vcpu_updates = true;
+
+    static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
+        // ASIDs are 32-bit and 0 is the host's.
+        if (vm >= 0xFFFF'FFFF) return ax_err(AxError::InvalidInput);
+        VCpu arch;
+        arch.vm_ = vm;
+        arch.vcpu_ = vcpu;
+        arch.config_ = config;
+        // Not AXVCPU_TRYV: its unchecked error access asserts in kernels
+        // built without NDEBUG.
+        if (!arch.allocate()) return ax_err(AxError::NoMemory);
+        return AxResult<VCpu>(std::move(arch));
+    }
+
+    VCpu(VCpu&&) noexcept = default;
+    VCpu& operator=(VCpu&&) = delete;
+    VCpu(const VCpu&) = delete;
+    VCpu& operator=(const VCpu&) = delete;
+    ~VCpu() = default;
+
+    AxResult<void> set_entry(GuestPhysAddr entry) {
+        entry_ = entry.value();
+        vmcb_->rip = entry_;
+        return ax_ok();
+    }
+
+    AxResult<void> set_ept_root(HostPhysAddr root) {
+        if (!root.is_aligned(stage2::page_size)) return ax_err(AxError::InvalidInput);
+        vmcb_->nested_cr3 = root.value();
+        flush_pending_ = true;
+        entry_flags_ |= entry_work;
+        return ax_ok();
+    }
+
+    AxResult<void> setup(SetupConfig) {
+        const std::uint32_t asid = static_cast<std::uint32_t>(vm_ + 1);
+        // CPUID 8000_000A EBX: the number of ASIDs.
+        if (asid >= insn::cpuid(cpuid_leaf::svm_features).ebx) return ax_err(AxError::Unsupported);
+        set_controls(*vmcb_, pages_.iopm_pa(), pages_.msrpm_pa(), asid, vmcb_->nested_cr3);
+        set_initial_state(*vmcb_, config_.entry_mode, entry_, config_.page_table_root.value());
+        ctx_.gprs = Gprs{};
+        vmcb_->rax = vmcb_->rsp = 0;
+        if (config_.entry_mode == EntryMode::Long64) {
+            ctx_.gprs[gpr::rdi] = config_.boot_argument;
+        } else {
+            vmcb_->rax = multiboot_magic;
+            ctx_.gprs[gpr::rbx] = config_.boot_argument & 0xFFFF'FFFF;
+        }
+        guest_xcr0_ = xcr0::x87;
+        queue_ = IrqQueue<>{};
+        pending_exception_ = 0;
+        reinject_ = 0;
+        flush_pending_ = true;
+        entry_flags_ = entry_work;
+        guest_fpu_ = insn::reset_fx_state();
+        return ax_ok();
+    }
+
+    AxResult<void> bind() {
+        if (bound_) return ax_err(AxError::BadState);
+        insn::fxrstor(guest_fpu_);
+        host_xsave_ = (insn::read_cr4() & cr4::osxsave) != 0;
+        update_swap_xcr0();
+        // FlushByAsid (CPUID 8000_000A EDX[6]) limits the flush to this guest.
+        flush_by_asid_ = (insn::cpuid(cpuid_leaf::svm_features).edx & (1u << 6)) != 0;
+        flush_pending_ = true;
+        entry_flags_ |= entry_work;
+        bound_ = true;
+        return ax_ok();
+    }
+
+    AxResult<void> unbind() {
+        if (!bound_) return ax_err(AxError::BadState);
+        insn::fxsave(guest_fpu_);
+        bound_ = false;
+        return ax_ok();
+    }
+
+    // The hottest exit, VMMCALL, is decided here, inline, with its reason
+    // built straight into the caller's result; every other exit continues
+    // out of line (exit_slow). The policy calls nothing of the host API
+    // while it runs, so it never publishes the vCPU (RunPublisher).
+    [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H>) {
+        if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
+        if (enter_guest() == exit_code::vmmcall) [[likely]] {
+            vmcb_->rip += vmmcall_length;
+            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall_from(vmcb_->rax, ctx_.gprs));
+        }
+        if (exit_slow() == Handled::Fail) return ax_err(error_);
+        return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
+    }
+
+    AxResult<void> set_gpr(usize index, usize value) {
+        if (index >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
+        reg(index) = value;
+        return ax_ok();
+    }
+
+    // Vectors 32..255; 0..31 are exceptions (InvalidInput). A full queue
+    // is ResourceBusy.
+    AxResult<void> inject_interrupt(usize vector) {
+        if (!is_injectable_vector(vector)) return ax_err(AxError::InvalidInput);
+        entry_flags_ |= entry_work;
+        return queue_.push(vector);
+    }
+
+    // The hypercall's result, in RAX.
+    void set_return_value(usize value) { vmcb_->rax = value; }
+
+    // --- x86_64-specific, for the VMM ------------------------------------------
+    // The guest's GPRs (RAX and RSP from the VMCB, where they live).
+    [[nodiscard]] Gprs gprs() const noexcept {
+        Gprs all = ctx_.gprs;
+        all[gpr::rax] = vmcb_->rax;
+        all[gpr::rsp] = vmcb_->rsp;
+        return all;
+    }
+    [[nodiscard]] const Vmcb& vmcb() const noexcept { return *vmcb_; }
+    // The state the world switch and VMRUN use, writable: for a VMM's own
+    // loop around axvcpu_x86_svm_run_guest (the benchmark's hand-written
+    // twin) or a debugger. RAX and RSP are the VMCB's while the guest runs.
+    [[nodiscard]] Vmcb& vmcb() noexcept { return *vmcb_; }
+    [[nodiscard]] SwitchContext& switch_context() noexcept { return ctx_; }
+    // The guest's RIP (after an emulated instruction: past it).
+    [[nodiscard]] std::uint64_t rip() const noexcept { return vmcb_->rip; }
+    // The last exit as the VMCB reports it (valid until the next run()),
+    // with the RIP the guest exited at.
+    [[nodiscard]] TrapRecord last_trap() const noexcept {
+        return TrapRecord{vmcb_->exit_code, vmcb_->exit_info1, vmcb_->exit_info2, vmcb_->exit_int_info, exit_rip_, 0};
+    }
+    // Why the last run() that returned an error could not decode its exit.
+    [[nodiscard]] std::optional<DecodeError> last_decode_error() const noexcept { return decode_error_; }
+    [[nodiscard]] std::uint32_t asid() const noexcept { return vmcb_->asid; }
+    // String and REP I/O instructions answered with #GP (run() never
+    // returns them).
+    [[nodiscard]] std::uint64_t string_io_refused() const noexcept { return string_io_refused_; }
+    [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return guest_xcr0_; }
+    [[nodiscard]] bool is_bound() const noexcept { return bound_; }
+    // An interrupt waits for delivery (queued, or cut short by the last exit).
+    [[nodiscard]] bool interrupt_pending() const noexcept { return !queue_.empty() || reinject_ != 0; }
+
+    // Completes an MmioRead / IoRead exit: writes the device's `raw` value
+    // to the destination register as the instruction does (mmio_load_value).
+    AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
+        const usize reg = containing_gpr(read.reg);
+        if (reg >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
+        this->reg(reg) = mmio_load_value(read, raw, this->reg(reg));
+        return ax_ok();
+    }
+    void complete_io_read(const exit::IoRead& read, std::uint64_t raw) {
+        vmcb_->rax = io_load_value(read, raw, vmcb_->rax);
+    }
+    // Completes a SysRegRead (RDMSR): EDX:EAX = value.
+    void complete_msr_read(std::uint64_t value) {
+        const MsrLoad load = msr_load_values(value);
+        vmcb_->rax = load.rax;
+        ctx_.gprs[gpr::rdx] = load.rdx;
+    }
+
+    // Makes the guest take exception `vector` (with `error_code` when
+    // has_error_code) at its current RIP on the next entry: for an MSR the
+    // VMM does not know (#GP), an access it refuses, ... An exit that
+    // advanced RIP past an emulated instruction must not be answered this
+    // way (the fault would point past the instruction).
+    AxResult<void> inject_exception(std::uint8_t vector, std::optional<std::uint32_t> error_code = std::nullopt) {
+        if (vector >= 32) return ax_err(AxError::InvalidInput);
+        pending_exception_ = error_code ? exception_event(vector, *error_code) : exception_event(vector);
+        entry_flags_ |= entry_work;
+        return ax_ok();
+    }
+
+    // Moves RIP back over the instruction of the last exit, so that the
+    // VMM can answer a decoded access with an exception instead.
+    AxResult<void> rewind_instruction() {
+        vmcb_->rip = exit_rip_;
+        return ax_ok();
+    }
+
+private:
+    VCpu() = default;
+
+    enum class Handled : std::uint8_t { Resume, Decode, Fail };
+
+    // The pages the hardware reads: owned, given back on destruction, and
+    // moved with the vCPU (create returns it by value).
+    class Pages {
+    public:
+        Pages() = default;
+        Pages(Pages&& other) noexcept : frames_(std::exchange(other.frames_, Frames{})) {}
+        Pages& operator=(Pages&&) = delete;
+        Pages(const Pages&) = delete;
+        Pages& operator=(const Pages&) = delete;
+        ~Pages() {
+            if (frames_.vmcb != 0) H::dealloc_frame(HostPhysAddr(frames_.vmcb));
+            if (frames_.host_save != 0) H::dealloc_frame(HostPhysAddr(frames_.host_save));
+            if (frames_.iopm != 0) H::dealloc_contiguous_frames(HostPhysAddr(frames_.iopm), iopm_pages);
+            if (frames_.msrpm != 0) H::dealloc_contiguous_frames(HostPhysAddr(frames_.msrpm), msrpm_pages);
+        }
+
+        AxResult<void> allocate() {
+            frames_.vmcb = take(H::alloc_frame());
+            frames_.host_save = take(H::alloc_frame());
+            frames_.iopm = take(H::alloc_contiguous_frames(iopm_pages, 12));
+            frames_.msrpm = take(H::alloc_contiguous_frames(msrpm_pages, 12));
+            if (frames_.vmcb == 0 || frames_.host_save == 0 || frames_.iopm == 0 || frames_.msrpm == 0)
+                return ax_err(AxError::NoMemory);
+            __builtin_memset(host_pointer(frames_.vmcb), 0, sizeof(Vmcb));
+            fill_iopm(host_pointer(frames_.iopm));
+            fill_msrpm(host_pointer(frames_.msrpm));
+            return ax_ok();
+        }
+
+        [[nodiscard]] Vmcb* vmcb() const { return reinterpret_cast<Vmcb*>(host_pointer(frames_.vmcb)); }
+        [[nodiscard]] std::uint64_t vmcb_pa() const noexcept { return frames_.vmcb; }
+        [[nodiscard]] std::uint64_t host_save_pa() const noexcept { return frames_.host_save; }
+        [[nodiscard]] std::uint64_t iopm_pa() const noexcept { return frames_.iopm; }
+        [[nodiscard]] std::uint64_t msrpm_pa() const noexcept { return frames_.msrpm; }
+
+    private:
+        static constexpr usize iopm_pages = iopm_bytes / 4096;
+        static constexpr usize msrpm_pages = msrpm_bytes / 4096;
+        struct Frames {
+            std::uint64_t vmcb = 0, host_save = 0, iopm = 0, msrpm = 0;
+        };
+        static std::uint64_t take(std::optional<HostPhysAddr> frame) { return frame ? frame->value() : 0; }
+        Frames frames_{};
+    };
+
+    AxResult<void> allocate() {
+        if (!pages_.allocate()) return ax_err(AxError::NoMemory);
+        vmcb_ = pages_.vmcb();
+        ctx_.vmcb_pa = pages_.vmcb_pa();
+        ctx_.host_save_pa = pages_.host_save_pa();
+        return ax_ok();
+    }
+
+    template <class T = std::uint8_t>
+    static T* host_pointer(std::uint64_t pa) {
+        return reinterpret_cast<T*>(H::phys_to_virt(HostPhysAddr(pa)).value());
+    }
+
+    // One VMRUN, with this entry's event, window and XCR0; returns the exit
+    // code. The rest of the exit stays in the VMCB until the next VMRUN
+    // (last_trap() reads it there); only the RIP it left is kept.
+    [[gnu::always_inline]] std::uint64_t enter_guest() {
+        if (entry_flags_ != 0) [[unlikely]] {
+            enter_with_work();
+        } else {
+            axvcpu_x86_svm_run_guest(&ctx_);
+        }
+        exit_rip_ = vmcb_->rip;
+        // An event whose delivery the exit cut short goes again (its
+        // EXITINTINFO has EVENTINJ's layout, APM 15.7.2).
+        if ((vmcb_->exit_int_info & event::valid) != 0) [[unlikely]] {
+            reinject_ = vmcb_->exit_int_info;
+            entry_flags_ |= entry_work;
+        }
+        return vmcb_->exit_code;
+    }
+
+    // The entry with prepare_entry's work and, if the guest's XCR0 is not
+    // the reset value, XCR0 switched around the VMRUN.
+    [[gnu::noinline]] void enter_with_work() {
+        if ((entry_flags_ & entry_work) != 0) prepare_entry();
+        if ((entry_flags_ & entry_xcr0) == 0) {
+            axvcpu_x86_svm_run_guest(&ctx_);
+            return;
+        }
+        const std::uint64_t host_xcr0 = insn::xgetbv(0);
+        insn::xsetbv(0, guest_xcr0_);
+        axvcpu_x86_svm_run_guest(&ctx_);
+        insn::xsetbv(0, host_xcr0);
+    }
+
+    // What an entry needs beyond the switch: a TLB flush after bind or a
+    // new nested root, an event to inject, an interrupt window to open or
+    // close. entry_flags_' entry_work bit says there may be some; it stays set while an
+    // interrupt waits or the window is open.
+    void prepare_entry() {
+        vmcb_->tlb_control = tlb_control::nothing;
+        if (flush_pending_) {
+            vmcb_->tlb_control = flush_by_asid_ ? tlb_control::flush_guest : tlb_control::flush_all;
+            flush_pending_ = false;
+        }
+        plan_events();
+        const bool more = vmcb_->tlb_control != tlb_control::nothing || vmcb_->event_inj != 0 || !queue_.empty() ||
+                          (vmcb_->int_ctl & int_ctl::v_irq) != 0 || pending_exception_ != 0 || reinject_ != 0;
+        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_work) | (more ? entry_work : 0));
+    }
+
+    // Register `index` (encoding order): RAX and RSP are the VMCB's.
+    std::uint64_t& reg(usize index) noexcept {
+        if (index == gpr::rax) return vmcb_->rax;
+        if (index == gpr::rsp) return vmcb_->rsp;
+        return ctx_.gprs[index];
+    }
+
+    void update_swap_xcr0() {
+        const bool swap = host_xsave_ && guest_xcr0_ != xcr0::x87;
+        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
+    }
+
+    // The event of the next entry and whether it must ask for a window.
+    void plan_events() {
+        const Interruptibility guest{(vmcb_->rflags & rflags::if_) != 0, (vmcb_->int_state & int_state::shadow) != 0};
+        const auto [event, window] = take_entry_event(pending_exception_, reinject_, queue_, guest);
+        vmcb_->event_inj = event;
+        // A virtual interrupt (V_IRQ) that ignores the virtual TPR, with
+        // VINTR intercepted: the exit comes when the guest could take it.
+        constexpr std::uint32_t window_bits = int_ctl::v_irq | int_ctl::v_ign_tpr | (0xFu << int_ctl::v_intr_prio_shift);
+        if (window) {
+            vmcb_->int_ctl |= window_bits;
+            vmcb_->intercept3 |= intercept3::vintr;
+        } else {
+            vmcb_->int_ctl &= ~window_bits;
+            vmcb_->intercept3 &= ~intercept3::vintr;
+        }
+    }
+
+    void raise(std::uint8_t vector) {
+        pending_exception_ = exception_event(vector);
+        entry_flags_ |= entry_work;
+    }
+    void raise_gp() {
+        pending_exception_ = exception_event(vector::gp, 0);
+        entry_flags_ |= entry_work;
+    }
+
+    // Every exit but VMMCALL: the exits the policy answers itself resume
+    // the guest here; the first other one is decoded into exit_, or an
+    // error into error_.
+    [[gnu::noinline]] Handled exit_slow() {
+        for (;;) {
+            const TrapRecord trap = last_trap();
+            const Handled handled = handle_in_policy(trap);
+            if (handled == Handled::Decode) {
+                const InstructionBytes insn =
+                    trap.exit_code == exit_code::npf ? fetch_guest_instruction() : InstructionBytes{};
+                const DecodeResult decoded = decode_exit(trap, gprs(), insn);
+                if (!decoded) {
+                    decode_error_ = decoded.error();
+                    error_ = to_ax_error(decoded.error());
+                    return Handled::Fail;
+                }
+                vmcb_->rip += decoded.value().rip_advance;
+                exit_ = decoded.value().reason;
+                return Handled::Decode;
+            }
+            if (enter_guest() == exit_code::vmmcall) {
+                vmcb_->rip += vmmcall_length;
+                exit_ = hypercall_from(vmcb_->rax, ctx_.gprs);
+                return Handled::Decode;
+            }
+        }
+    }
+
+    // The exits the policy answers itself.
+    Handled handle_in_policy(const TrapRecord& trap) {
+        switch (trap.exit_code) {
+            case exit_code::cpuid: {
+                const auto leaf = static_cast<std::uint32_t>(vmcb_->rax);
+                const auto subleaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
+                const CpuidResult r = guest_cpuid(leaf, insn::cpuid(leaf, subleaf), static_cast<std::uint32_t>(vcpu_),
+                                                  (vmcb_->cr4 & cr4::osxsave) != 0);
+                vmcb_->rax = r.eax;
+                ctx_.gprs[gpr::rbx] = r.ebx;
+                ctx_.gprs[gpr::rcx] = r.ecx;
+                ctx_.gprs[gpr::rdx] = r.edx;
+                vmcb_->rip += cpuid_length;
+                return Handled::Resume;
+            }
+            case exit_code::xsetbv: return handle_xsetbv();
+            case exit_code::ioio:
+                // INS/OUTS and REP IN/OUT move several values through guest
+                // memory: never emulated as one access. The guest gets
+                // #GP(0) at the instruction (a port it may not use).
+                if ((trap.exit_info1 & (ioio::str | ioio::rep)) == 0) return Handled::Decode;
+                ++string_io_refused_;
+                raise_gp();
+                return Handled::Resume;
+            case exit_code::vintr:
+                // plan_events injects the interrupt now that IF allows it.
+                vmcb_->int_ctl &= ~int_ctl::v_irq;
+                vmcb_->intercept3 &= ~intercept3::vintr;
+                entry_flags_ |= entry_work;
+                return Handled::Resume;
+            case exit_code::msr: return handle_own_msr(trap);
+            case exit_code::vmrun:
+            case exit_code::vmload:
+            case exit_code::vmsave:
+            case exit_code::stgi:
+            case exit_code::clgi:
+            case exit_code::skinit:
+            case exit_code::invlpga:
+            case exit_code::monitor:
+            case exit_code::mwait:
+            case exit_code::mwait_conditional: raise(vector::ud); return Handled::Resume;
+            case exit_code::invd:
+            case exit_code::wbinvd:
+                // 0F 08 / 0F 09: the guest's caches are the host's; nothing to do.
+                vmcb_->rip += 2;
+                return Handled::Resume;
+            default: return Handled::Decode;
+        }
+    }
+
+    // XSETBV (0F 01 D1), by the rules of xsetbv_action.
+    Handled handle_xsetbv() {
+        const CpuidResult leaf_d = insn::cpuid(cpuid_leaf::xsave, 0);
+        const std::uint64_t supported = (std::uint64_t{leaf_d.edx} << 32) | leaf_d.eax;
+        const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
+        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (vmcb_->rax & 0xFFFF'FFFF);
+        switch (xsetbv_action((vmcb_->cr4 & cr4::osxsave) != 0, host_xsave_, vmcb_->cpl, index, value, supported)) {
+            case XsetbvAction::RaiseUd: raise(vector::ud); return Handled::Resume;
+            case XsetbvAction::RaiseGp: raise_gp(); return Handled::Resume;
+            case XsetbvAction::Accept: break;
+        }
+        guest_xcr0_ = value;
+        update_swap_xcr0();
+        vmcb_->rip += xsetbv_length;
+        return Handled::Resume;
+    }
+
+    // EFER and PAT live in the VMCB; every other MSR goes to the VMM.
+    Handled handle_own_msr(const TrapRecord& trap) {
+        const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
+        const bool write = trap.exit_info1 == 1;
+        if (index != msr::ia32_efer && index != msr::ia32_pat) return Handled::Decode;
+        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (vmcb_->rax & 0xFFFF'FFFF);
+        if (index == msr::ia32_pat) {
+            if (!write) {
+                complete_msr_read(vmcb_->g_pat);
+            } else if (pat_valid(value)) {
+                vmcb_->g_pat = value;
+            } else {
+                raise_gp();
+                return Handled::Resume;
+            }
+        } else if (!write) {
+            // SVME is set for VMRUN's sake, not the guest's.
+            complete_msr_read(vmcb_->efer & ~msr::efer::svme);
+        } else {
+            const std::optional<std::uint64_t> efer = efer_after_write(vmcb_->efer, value);
+            if (!efer) {
+                raise_gp();
+                return Handled::Resume;
+            }
+            vmcb_->efer = *efer | msr::efer::svme;
+        }
+        vmcb_->rip += msr_instruction_length;
+        return Handled::Resume;
+    }
+
+    // The bytes at the guest's RIP, through its own paging and this VM's
+    // nested tables.
+    [[nodiscard]] InstructionBytes fetch_guest_instruction() const {
+        const PagingState paging{vmcb_->cr0, vmcb_->cr3, vmcb_->cr4, vmcb_->efer};
+        const CpuMode mode = code_mode((vmcb_->efer & msr::efer::lma) != 0, (vmcb_->cs.attrib & seg_attrib::l) != 0,
+                                       (vmcb_->cs.attrib & seg_attrib::db) != 0);
+        const std::uint64_t linear = mode == CpuMode::Bits64 ? vmcb_->rip : vmcb_->cs.base + vmcb_->rip;
+        return guest_memory().fetch_instruction(paging, linear, mode);
+    }
+
+    // Guest RAM through this VM's nested tables.
+    [[nodiscard]] auto guest_memory() const {
+        const std::uint64_t root = vmcb_->nested_cr3;
+        return GuestMemory(
+            [root](std::uint64_t gpa) {
+                return stage2::translate(root, [](std::uint64_t pa) { return host_pointer<const std::uint64_t>(pa); },
+                                         gpa);
+            },
+            [](std::uint64_t hpa) { return host_pointer<const volatile std::uint8_t>(hpa); });
+    }
+
+    static constexpr std::uint64_t cpuid_length = 2;   // 0F A2
+    static constexpr std::uint64_t xsetbv_length = 3;  // 0F 01 D1
+
+    SwitchContext ctx_{};
+    Pages pages_{};
+    Vmcb* vmcb_ = nullptr;
+    CreateConfig config_{};
+    std::uint64_t entry_ = 0;
+    std::uint64_t exit_rip_ = 0;  // the guest's RIP at the last exit
+    std::optional<DecodeError> decode_error_;
+    AxVCpuExitReason exit_{};  // exit_slow's reason, returned by run()
+    AxError error_ = AxError::Unsupported;
+    IrqQueue<> queue_{};
+    std::uint64_t pending_exception_ = 0;  // an EVENTINJ word, 0: none
+    std::uint64_t reinject_ = 0;           // an interrupted event's EXITINTINFO, 0: none
+    std::uint64_t guest_xcr0_ = xcr0::x87;
+    std::uint64_t string_io_refused_ = 0;
+    insn::FxState guest_fpu_{};
+    VMId vm_ = 0;
+    VCpuId vcpu_ = 0;
+    bool bound_ = false;
+    bool flush_pending_ = true;
+    bool flush_by_asid_ = false;
+    bool host_xsave_ = false;
+    // What enter_guest must do besides the switch, one byte so that the
+    // common entry tests it once: entry_work (prepare_entry: a flush,
+    // events, the window) and entry_xcr0 (the guest's XCR0 around VMRUN).
+    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2;
+    std::uint8_t entry_flags_ = entry_work;
+};
+
+}  // namespace axvcpu::x86_64::svm

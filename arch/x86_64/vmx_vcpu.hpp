@@ -1,0 +1,754 @@
+// axvcpu::x86_64::vmx::VCpu<H>: the ArchVCpu policy for Intel VMX, running
+// a guest with EPT and a VPID from a 64-bit host in VMX operation
+// (vmx::PerCpu).
+//
+// Life cycle (driven by AxVCpu):
+//   create(vm, vcpu, {entry_mode, page_table_root, boot_argument})
+//       allocates the VMCS, the MSR bitmap and a page for the MSR switch
+//       lists (H::alloc_frame).
+//   set_entry(gpa), set_ept_root(hpa) (the EPT root), setup({}): reads the
+//       CPU's capability MSRs, plans the controls (vmcs::plan_controls:
+//       Unsupported when a required one is missing, last_setup_error()
+//       says which) and writes the VMCS of vmcs::setup_plan: the entry
+//       state of entry_state.hpp (Long64: 64-bit mode, CR3 =
+//       page_table_root, RDI = boot_argument; Protected32: Multiboot's
+//       machine state, which needs "unrestricted guest"), VPID = VM id + 1.
+//       setup must run on a CPU in VMX operation; it leaves the VMCS clear
+//       and the CPU's current VMCS as it found it.
+//   bind(): makes the VMCS current on this CPU (VMPTRLD), writes the
+//       host state VM exit loads (this CPU's CR0/CR3/CR4, selectors, TSS,
+//       GDT/IDT bases, FS/GS bases, SYSENTER MSRs, EFER, PAT) and the
+//       host's syscall MSRs into the exit-load list, loads the guest's
+//       FPU/SSE state and flushes this guest's EPT and VPID TLB entries at
+//       the next entry. unbind() saves the FPU/SSE state and VMCLEARs the
+//       VMCS, so that the vCPU can be bound next on any CPU. The host must
+//       not change the state bind() recorded while the vCPU is bound (its
+//       page tables, FS/GS bases, syscall MSRs) and must not use x87/SSE.
+//   run(): enters the guest and handles what needs no VMM decision itself,
+//       resuming the guest: CPUID, XSETBV (the guest's XCR0 loaded around
+//       each entry), EFER and PAT (the VMCS's fields, switched by VM entry
+//       and exit), MOV to CR0/CR4 of the bits the policy owns
+//       (vmcs::emulate_cr0_write / emulate_cr4_write), the interrupt
+//       window, the VMX instructions, GETSEC and MONITOR/MWAIT (#UD, as on
+//       a CPU without them), INVD/WBINVD (skipped), string and REP I/O
+//       (#GP(0)). Every other exit is decoded by vmx::decode_exit, with
+//       RIP advanced past an emulated instruction, or returns an error
+//       (last_trap() and last_decode_error() tell which).
+//
+// After each exit the world switch has the host's registers back; the
+// host's GDTR and IDTR limits, which VM exit sets to 0xFFFF (SDM vol. 3C,
+// 28.5.2), are reloaded when they differ, and TR's limit is 0x67 until the
+// host reloads TR (harmless unless the host's TSS has an I/O bitmap).
+//
+// Interrupts: inject_interrupt(vector 32..255) queues the vector;
+// interrupts.hpp decides at each entry whether to inject it or to open the
+// interrupt window. External interrupts of the host exit with their
+// vector acknowledged ("acknowledge interrupt on exit") and come back as
+// ExternalInterrupt{vector}: the interrupt controller has delivered it,
+// so the VMM must run the host's handler for that vector itself (as KVM
+// does), not wait for the CPU to take it.
+//
+// Not thread-safe, like AxVCpu.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "arch/x86_64/context.hpp"
+#include "arch/x86_64/entry_state.hpp"
+#include "arch/x86_64/exit_decode.hpp"
+#include "arch/x86_64/features.hpp"
+#include "arch/x86_64/guest_paging.hpp"
+#include "arch/x86_64/instructions.hpp"
+#include "arch/x86_64/interrupts.hpp"
+#include "arch/x86_64/percpu.hpp"
+#include "arch/x86_64/stage2.hpp"
+#include "arch/x86_64/sysregs.hpp"
+#include "arch/x86_64/vmcs.hpp"
+#include "arch/x86_64/vmx.hpp"
+#include "arch/x86_64/world_switch.hpp"
+#include "axvcpu/addr.hpp"
+#include "axvcpu/error.hpp"
+#include "axvcpu/exit_reason.hpp"
+#include "axvcpu/host_api.hpp"
+#include "axvcpu/irq_queue.hpp"
+#include "axvcpu/run_publisher.hpp"
+#include "axvcpu/types.hpp"
+
+namespace axvcpu::x86_64::vmx {
+
+struct CreateConfig {
+    EntryMode entry_mode = EntryMode::Long64;
+    // Long64: the guest's CR3, page tables the VMM built in guest memory
+    // that map at least the code at the entry point.
+    GuestPhysAddr page_table_root;
+    std::uint64_t boot_argument = 0;  // Long64: RDI; Protected32: EBX
+};
+
+// Nothing to choose yet: every guest gets the controls of vmcs.hpp.
+struct SetupConfig {};
+
+template <class H>
+class VCpu {
+    static_assert(api::check_memory_if<H>());
+
+public:
+    using CreateConfig = vmx::CreateConfig;
+    using SetupConfig = vmx::SetupConfig;
+    // set_gpr and set_return_value only write the saved registers (or the
+    // current VMCS's RSP) and inject_interrupt only the queue.
+    static constexpr bool plain_vcpu_updates = true;
+
+    static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
+        // VPIDs are 16-bit and 0 is the host's.
+        if (vm >= 0xFFFF) return ax_err(AxError::InvalidInput);
+        VCpu arch;
+        arch.vm_ = vm;
+        arch.vcpu_ = vcpu;
+        arch.config_ = config;
+        if (!arch.pages_.allocate()) return ax_err(AxError::NoMemory);
+        return AxResult<VCpu>(std::move(arch));
+    }
+
+    VCpu(VCpu&&) noexcept = default;
+    VCpu& operator=(VCpu&&) = delete;
+    VCpu(const VCpu&) = delete;
+    VCpu& operator=(const VCpu&) = delete;
+    ~VCpu() = default;
+
+    // Takes effect at setup().
+    AxResult<void> set_entry(GuestPhysAddr entry) {
+        entry_ = entry.value();
+        return ax_ok();
+    }
+
+    AxResult<void> set_ept_root(HostPhysAddr root) {
+        if (!root.is_aligned(stage2::page_size)) return ax_err(AxError::InvalidInput);
+        eptp_ = stage2::ept::pointer(root.value());
+        if (bound_) (void)insn::vmwrite(vmcs::field::ept_pointer, eptp_);
+        flush_pending_ = true;
+        entry_flags_ |= entry_work;
+        return ax_ok();
+    }
+
+    AxResult<void> setup(SetupConfig) {
+        caps_ = read_capabilities();
+        controls_ = vmcs::plan_controls(caps_, config_.entry_mode);
+        setup_error_ = controls_.error;
+        if (!controls_.ok()) return ax_err(AxError::Unsupported);
+        if (bound_) return ax_err(AxError::BadState);
+        const EntryState state = entry_state(config_.entry_mode, entry_, config_.page_table_root.value());
+        const vmcs::VCpuPages pages{pages_.msr_bitmap_pa(), pages_.guest_msrs_pa(), pages_.host_msrs_pa(), eptp_,
+                                    static_cast<std::uint16_t>(vm_ + 1)};
+        // The VMCS is made current here only to be written: the CPU's
+        // current VMCS (a bound vCPU's) is current again afterwards.
+        const std::uint64_t previous = insn::vmptrst();
+        *host_pointer<std::uint32_t>(pages_.vmcs_pa()) = msr::vmx_basic::revision_id(caps_.basic);
+        if (!insn::vmclear(pages_.vmcs_pa()) || !insn::vmptrld(pages_.vmcs_pa())) return ax_err(AxError::BadState);
+        for (const vmcs::FieldWrite& w : vmcs::setup_plan(caps_, controls_, state, pages)) (void)insn::vmwrite(w.field, w.value);
+        (void)insn::vmclear(pages_.vmcs_pa());
+        if (previous != ~std::uint64_t{0}) (void)insn::vmptrld(previous);
+        ctx_ = SwitchContext{};
+        if (config_.entry_mode == EntryMode::Long64) {
+            ctx_.gprs[gpr::rdi] = config_.boot_argument;
+        } else {
+            ctx_.gprs[gpr::rax] = multiboot_magic;
+            ctx_.gprs[gpr::rbx] = config_.boot_argument & 0xFFFF'FFFF;
+        }
+        guest_xcr0_ = xcr0::x87;
+        queue_ = IrqQueue<>{};
+        pending_exception_ = reinject_ = 0;
+        reinject_length_ = 0;
+        guest_fpu_ = insn::reset_fx_state();
+        flush_pending_ = true;
+        entry_flags_ = entry_work;
+        return ax_ok();
+    }
+
+    AxResult<void> bind() {
+        if (bound_ || controls_.error != vmcs::SetupError::None) return ax_err(AxError::BadState);
+        if (!insn::vmptrld(pages_.vmcs_pa())) return ax_err(AxError::BadState);
+        record_host_state();
+        (void)insn::vmwrite(vmcs::field::guest_rsp, ctx_.gprs[gpr::rsp]);
+        (void)insn::vmwrite(vmcs::field::ept_pointer, eptp_);
+        insn::fxrstor(guest_fpu_);
+        host_xsave_ = (insn::read_cr4() & cr4::osxsave) != 0;
+        update_swap_xcr0();
+        flush_pending_ = true;
+        entry_flags_ |= entry_work;
+        bound_ = true;
+        return ax_ok();
+    }
+
+    AxResult<void> unbind() {
+        if (!bound_) return ax_err(AxError::BadState);
+        ctx_.gprs[gpr::rsp] = insn::vmread(vmcs::field::guest_rsp);
+        insn::fxsave(guest_fpu_);
+        (void)insn::vmclear(pages_.vmcs_pa());
+        ctx_.launched = 0;
+        bound_ = false;
+        return ax_ok();
+    }
+
+    // The hottest exit, VMCALL, is decided here, inline; every other exit
+    // continues out of line (exit_slow). The policy calls nothing of the
+    // host API while it runs, so it never publishes the vCPU.
+    [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H>) {
+        if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
+        if (enter_guest() == exit_reason::vmcall) [[likely]] {
+            advance_rip(insn::vmread(vmcs::field::exit_instruction_length));
+            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall_from(ctx_.gprs));
+        }
+        if (exit_slow() == Handled::Fail) return ax_err(error_);
+        return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
+    }
+
+    AxResult<void> set_gpr(usize index, usize value) {
+        if (index >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
+        put_reg(index, value);
+        return ax_ok();
+    }
+
+    // Vectors 32..255; 0..31 are exceptions (InvalidInput). A full queue
+    // is ResourceBusy.
+    AxResult<void> inject_interrupt(usize vector) {
+        if (!is_injectable_vector(vector)) return ax_err(AxError::InvalidInput);
+        entry_flags_ |= entry_work;
+        return queue_.push(vector);
+    }
+
+    // The hypercall's result, in RAX.
+    void set_return_value(usize value) { ctx_.gprs[gpr::rax] = value; }
+
+    // --- x86_64-specific, for the VMM ------------------------------------------
+    // The guest's GPRs (RSP from the VMCS while bound).
+    [[nodiscard]] Gprs gprs() const {
+        Gprs all = ctx_.gprs;
+        all[gpr::rsp] = get_reg(gpr::rsp);
+        return all;
+    }
+    // The state the world switch uses, writable: for a VMM's own loop
+    // around axvcpu_x86_vmx_run_guest or a debugger.
+    [[nodiscard]] SwitchContext& switch_context() noexcept { return ctx_; }
+    [[nodiscard]] std::uint64_t vmcs_pa() const noexcept { return pages_.vmcs_pa(); }
+    // The guest's RIP (after an emulated instruction: past it); bound only.
+    [[nodiscard]] std::uint64_t rip() const { return insn::vmread(vmcs::field::guest_rip); }
+    // The last exit as the VMCS reports it (bound, until the next run()),
+    // with the RIP the guest exited at.
+    [[nodiscard]] TrapRecord last_trap() const {
+        using namespace vmcs::field;
+        return TrapRecord{static_cast<std::uint32_t>(insn::vmread(vmcs::field::exit_reason)),
+                          insn::vmread(exit_qualification),
+                          insn::vmread(guest_physical_address),
+                          static_cast<std::uint32_t>(insn::vmread(exit_instruction_length)),
+                          static_cast<std::uint32_t>(insn::vmread(exit_interruption_info)),
+                          exit_rip_};
+    }
+    [[nodiscard]] std::optional<DecodeError> last_decode_error() const noexcept { return decode_error_; }
+    // Why setup() returned Unsupported (None otherwise).
+    [[nodiscard]] vmcs::SetupError last_setup_error() const noexcept { return setup_error_; }
+    // The controls setup() chose for this CPU.
+    [[nodiscard]] const vmcs::ControlPlan& controls() const noexcept { return controls_; }
+    [[nodiscard]] std::uint16_t vpid() const noexcept { return static_cast<std::uint16_t>(vm_ + 1); }
+    [[nodiscard]] std::uint64_t eptp() const noexcept { return eptp_; }
+    // String and REP I/O instructions answered with #GP (run() never
+    // returns them).
+    [[nodiscard]] std::uint64_t string_io_refused() const noexcept { return string_io_refused_; }
+    [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return guest_xcr0_; }
+    [[nodiscard]] bool is_bound() const noexcept { return bound_; }
+    [[nodiscard]] bool interrupt_pending() const noexcept { return !queue_.empty() || reinject_ != 0; }
+
+    // Completes an MmioRead / IoRead exit: writes the device's `raw` value
+    // to the destination register as the instruction does.
+    AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
+        const usize reg = containing_gpr(read.reg);
+        if (reg >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
+        put_reg(reg, mmio_load_value(read, raw, get_reg(reg)));
+        return ax_ok();
+    }
+    void complete_io_read(const exit::IoRead& read, std::uint64_t raw) {
+        ctx_.gprs[gpr::rax] = io_load_value(read, raw, ctx_.gprs[gpr::rax]);
+    }
+    // Completes a SysRegRead (RDMSR): EDX:EAX = value.
+    void complete_msr_read(std::uint64_t value) {
+        const MsrLoad load = msr_load_values(value);
+        ctx_.gprs[gpr::rax] = load.rax;
+        ctx_.gprs[gpr::rdx] = load.rdx;
+    }
+
+    // Makes the guest take exception `vector` at its current RIP on the
+    // next entry (see svm::VCpu::inject_exception).
+    AxResult<void> inject_exception(std::uint8_t vector, std::optional<std::uint32_t> error_code = std::nullopt) {
+        if (vector >= 32) return ax_err(AxError::InvalidInput);
+        pending_exception_ = error_code ? exception_event(vector, *error_code) : exception_event(vector);
+        entry_flags_ |= entry_work;
+        return ax_ok();
+    }
+
+    // Moves RIP back over the instruction of the last exit.
+    AxResult<void> rewind_instruction() {
+        if (!bound_) return ax_err(AxError::BadState);
+        (void)insn::vmwrite(vmcs::field::guest_rip, exit_rip_);
+        return ax_ok();
+    }
+
+private:
+    VCpu() = default;
+
+    enum class Handled : std::uint8_t { Resume, Decode, Fail };
+
+    // The pages the hardware reads: owned, given back on destruction, and
+    // moved with the vCPU.
+    class Pages {
+    public:
+        Pages() = default;
+        Pages(Pages&& other) noexcept : frames_(std::exchange(other.frames_, Frames{})) {}
+        Pages& operator=(Pages&&) = delete;
+        Pages(const Pages&) = delete;
+        Pages& operator=(const Pages&) = delete;
+        ~Pages() {
+            for (const std::uint64_t frame : {frames_.vmcs, frames_.msr_bitmap, frames_.msr_lists})
+                if (frame != 0) H::dealloc_frame(HostPhysAddr(frame));
+        }
+
+        AxResult<void> allocate() {
+            frames_.vmcs = take(H::alloc_frame());
+            frames_.msr_bitmap = take(H::alloc_frame());
+            frames_.msr_lists = take(H::alloc_frame());
+            if (frames_.vmcs == 0 || frames_.msr_bitmap == 0 || frames_.msr_lists == 0) return ax_err(AxError::NoMemory);
+            __builtin_memset(host_pointer(frames_.vmcs), 0, 4096);
+            vmcs::fill_msr_bitmap(host_pointer(frames_.msr_bitmap));
+            for (usize i = 0; i < vmcs::switched_msrs.size(); ++i) {
+                guest_msrs()[i] = vmcs::MsrEntry{vmcs::switched_msrs[i], 0, 0};
+                host_msrs()[i] = vmcs::MsrEntry{vmcs::switched_msrs[i], 0, 0};
+            }
+            return ax_ok();
+        }
+
+        [[nodiscard]] std::uint64_t vmcs_pa() const noexcept { return frames_.vmcs; }
+        [[nodiscard]] std::uint64_t msr_bitmap_pa() const noexcept { return frames_.msr_bitmap; }
+        [[nodiscard]] std::uint64_t guest_msrs_pa() const noexcept { return frames_.msr_lists; }
+        [[nodiscard]] std::uint64_t host_msrs_pa() const noexcept { return frames_.msr_lists + host_list_offset; }
+        [[nodiscard]] vmcs::MsrEntry* guest_msrs() const { return host_pointer<vmcs::MsrEntry>(guest_msrs_pa()); }
+        [[nodiscard]] vmcs::MsrEntry* host_msrs() const { return host_pointer<vmcs::MsrEntry>(host_msrs_pa()); }
+
+    private:
+        // The two lists share a page; each must be 16-byte aligned (25.7.2).
+        static constexpr std::uint64_t host_list_offset = 2048;
+        static_assert(vmcs::switched_msrs.size() * sizeof(vmcs::MsrEntry) <= host_list_offset);
+        struct Frames {
+            std::uint64_t vmcs = 0, msr_bitmap = 0, msr_lists = 0;
+        };
+        static std::uint64_t take(std::optional<HostPhysAddr> frame) { return frame ? frame->value() : 0; }
+        Frames frames_{};
+    };
+
+    template <class T = std::uint8_t>
+    static T* host_pointer(std::uint64_t pa) {
+        return reinterpret_cast<T*>(H::phys_to_virt(HostPhysAddr(pa)).value());
+    }
+
+    // This CPU's state for VM exit to load, and its syscall MSRs for the
+    // exit-load list.
+    void record_host_state() {
+        const insn::Selectors sel = insn::read_selectors();
+        host_gdtr_ = insn::read_gdtr();
+        host_idtr_ = insn::read_idtr();
+        vmcs::HostState h;
+        h.cr0 = insn::read_cr0();
+        h.cr3 = insn::read_cr3();
+        h.cr4 = insn::read_cr4();
+        h.cs = sel.cs;
+        h.ss = sel.ss;
+        h.ds = sel.ds;
+        h.es = sel.es;
+        h.fs = sel.fs;
+        h.gs = sel.gs;
+        h.tr = sel.tr;
+        h.fs_base = insn::rdmsr(msr::fs_base);
+        h.gs_base = insn::rdmsr(msr::gs_base);
+        h.gdtr_base = host_gdtr_.base;
+        h.idtr_base = host_idtr_.base;
+        h.tr_base = vmcs::tss_base(reinterpret_cast<const std::uint8_t*>(host_gdtr_.base), sel.tr);
+        h.sysenter_cs = insn::rdmsr(msr::ia32_sysenter_cs);
+        h.sysenter_esp = insn::rdmsr(msr::ia32_sysenter_esp);
+        h.sysenter_eip = insn::rdmsr(msr::ia32_sysenter_eip);
+        h.efer = insn::rdmsr(msr::ia32_efer);
+        h.pat = insn::rdmsr(msr::ia32_pat);
+        h.rip = reinterpret_cast<std::uint64_t>(&axvcpu_x86_vmx_exit[0]);
+        for (const vmcs::FieldWrite& w : vmcs::host_state_writes(h)) (void)insn::vmwrite(w.field, w.value);
+        vmcs::MsrEntry* host = pages_.host_msrs();
+        for (usize i = 0; i < vmcs::switched_msrs.size(); ++i) host[i].value = insn::rdmsr(vmcs::switched_msrs[i]);
+        reload_tables_ = host_gdtr_.limit != 0xFFFF || host_idtr_.limit != 0xFFFF;
+    }
+
+    // One VM entry, with this entry's event, window and XCR0; returns the
+    // basic exit reason, or no_exit when the entry failed as an instruction.
+    [[gnu::always_inline]] std::uint32_t enter_guest() {
+        const unsigned status = entry_flags_ != 0 ? enter_with_work() : axvcpu_x86_vmx_run_guest(&ctx_);
+        if (reload_tables_) [[unlikely]] {
+            insn::load_gdtr(host_gdtr_);
+            insn::load_idtr(host_idtr_);
+        }
+        if (status != 0) [[unlikely]] {
+            entry_status_ = status;
+            return no_exit;
+        }
+        exit_rip_ = insn::vmread(vmcs::field::guest_rip);
+        // An event whose delivery the exit cut short goes again (28.2.4,
+        // 29.2.1): its word, its error code, and for software events the
+        // instruction length.
+        const auto vectoring = static_cast<std::uint32_t>(insn::vmread(vmcs::field::idt_vectoring_info));
+        if ((vectoring & event::valid) != 0) [[unlikely]] {
+            reinject_ = vectoring & ~vectoring_undefined_bits;
+            if ((vectoring & event::error_code_valid) != 0)
+                reinject_ |= insn::vmread(vmcs::field::idt_vectoring_error_code) << event::error_code_shift;
+            reinject_length_ = static_cast<std::uint32_t>(insn::vmread(vmcs::field::exit_instruction_length));
+            entry_flags_ |= entry_work;
+        }
+        return exit_reason::basic(static_cast<std::uint32_t>(insn::vmread(vmcs::field::exit_reason)));
+    }
+
+    [[gnu::noinline]] unsigned enter_with_work() {
+        if ((entry_flags_ & entry_work) != 0) prepare_entry();
+        if ((entry_flags_ & entry_xcr0) == 0) return axvcpu_x86_vmx_run_guest(&ctx_);
+        const std::uint64_t host_xcr0 = insn::xgetbv(0);
+        insn::xsetbv(0, guest_xcr0_);
+        const unsigned status = axvcpu_x86_vmx_run_guest(&ctx_);
+        insn::xsetbv(0, host_xcr0);
+        return status;
+    }
+
+    // A TLB flush after bind, a new EPT root or an emulated CR write; the
+    // event to inject; the interrupt window.
+    void prepare_entry() {
+        if (flush_pending_) {
+            flush_tlb();
+            flush_pending_ = false;
+        }
+        const auto rflags = insn::vmread(vmcs::field::guest_rflags);
+        const auto blocking = insn::vmread(vmcs::field::guest_interruptibility_state);
+        const Interruptibility guest{(rflags & rflags::if_) != 0, (blocking & (blocking_by_sti | blocking_by_mov_ss)) != 0};
+        const bool reinjecting = reinject_ != 0 && pending_exception_ == 0;
+        const auto [event, window] = take_entry_event(pending_exception_, reinject_, queue_, guest);
+        if (event != 0) {
+            (void)insn::vmwrite(vmcs::field::entry_interruption_info, event & 0xFFFF'FFFF);
+            if ((event & event::error_code_valid) != 0)
+                (void)insn::vmwrite(vmcs::field::entry_exception_error_code, event >> event::error_code_shift);
+            // Software interrupts and exceptions (types 4..6) restart from
+            // their instruction's length (26.6.1.3).
+            if (reinjecting && ((event & event::type_mask) >> event::type_shift) >= 4)
+                (void)insn::vmwrite(vmcs::field::entry_instruction_length, reinject_length_);
+        }
+        const std::uint32_t primary = window ? (controls_.primary | vmcs::primary::interrupt_window_exiting)
+                                             : (controls_.primary & ~vmcs::primary::interrupt_window_exiting);
+        if (primary != controls_.primary) {
+            controls_.primary = primary;
+            (void)insn::vmwrite(vmcs::field::primary_processor_controls, primary);
+        }
+        const bool more = !queue_.empty() || window || pending_exception_ != 0 || reinject_ != 0;
+        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_work) | (more ? entry_work : 0));
+    }
+
+    // This guest's EPT-derived and VPID-tagged translations (29.4.3).
+    void flush_tlb() {
+        const bool ept_single = (caps_.ept_vpid & vmcs::ept_vpid_cap::invept_single_context) != 0;
+        const bool vpid_single = (caps_.ept_vpid & vmcs::ept_vpid_cap::invvpid_single_context) != 0;
+        (void)insn::invept(ept_single ? insn::InvalidationType::SingleContext : insn::InvalidationType::AllContexts, eptp_);
+        (void)insn::invvpid(vpid_single ? insn::InvalidationType::SingleContext : insn::InvalidationType::AllContexts,
+                            vpid());
+    }
+
+    // Register `index` (encoding order): RSP is the VMCS's while bound.
+    [[nodiscard]] std::uint64_t get_reg(usize index) const {
+        if (index == gpr::rsp && bound_) return insn::vmread(vmcs::field::guest_rsp);
+        return ctx_.gprs[index];
+    }
+    void put_reg(usize index, std::uint64_t value) {
+        if (index == gpr::rsp && bound_) (void)insn::vmwrite(vmcs::field::guest_rsp, value);
+        ctx_.gprs[index] = value;
+    }
+
+    void advance_rip(std::uint64_t length) {
+        (void)insn::vmwrite(vmcs::field::guest_rip, exit_rip_ + length);
+    }
+
+    void update_swap_xcr0() {
+        const bool swap = host_xsave_ && guest_xcr0_ != xcr0::x87;
+        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
+    }
+
+    void raise(std::uint8_t vector) {
+        pending_exception_ = exception_event(vector);
+        entry_flags_ |= entry_work;
+    }
+    void raise_gp() {
+        pending_exception_ = exception_event(vector::gp, 0);
+        entry_flags_ |= entry_work;
+    }
+
+    // Every exit but VMCALL: the exits the policy answers itself resume
+    // the guest here; the first other one is decoded into exit_, or an
+    // error into error_.
+    [[gnu::noinline]] Handled exit_slow() {
+        for (;;) {
+            if (entry_status_ != 0) {
+                // VMLAUNCH/VMRESUME failed as an instruction: no exit to decode.
+                const std::uint32_t error = entry_status_ == 2
+                                                ? static_cast<std::uint32_t>(insn::vmread(vmcs::field::vm_instruction_error))
+                                                : 0;
+                exit_ = exit::FailEntry{entry_instruction_failure(error)};
+                entry_status_ = 0;
+                return Handled::Decode;
+            }
+            const TrapRecord trap = last_trap();
+            const Handled handled = handle_in_policy(trap);
+            if (handled == Handled::Decode) {
+                const InstructionBytes insn = exit_reason::basic(trap.exit_reason) == exit_reason::ept_violation
+                                                  ? fetch_guest_instruction()
+                                                  : InstructionBytes{};
+                const DecodeResult decoded = decode_exit(trap, gprs(), insn);
+                if (!decoded) {
+                    decode_error_ = decoded.error();
+                    error_ = to_ax_error(decoded.error());
+                    return Handled::Fail;
+                }
+                if (decoded.value().rip_advance != 0) advance_rip(decoded.value().rip_advance);
+                exit_ = decoded.value().reason;
+                return Handled::Decode;
+            }
+            if (enter_guest() == exit_reason::vmcall) {
+                advance_rip(insn::vmread(vmcs::field::exit_instruction_length));
+                exit_ = hypercall_from(ctx_.gprs);
+                return Handled::Decode;
+            }
+        }
+    }
+
+    // The exits the policy answers itself.
+    Handled handle_in_policy(const TrapRecord& trap) {
+        switch (exit_reason::basic(trap.exit_reason)) {
+            case exit_reason::cpuid: {
+                const auto leaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rax]);
+                const auto subleaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
+                const CpuidResult r = guest_cpuid(leaf, insn::cpuid(leaf, subleaf), static_cast<std::uint32_t>(vcpu_),
+                                                  (guest_visible_cr4() & cr4::osxsave) != 0);
+                ctx_.gprs[gpr::rax] = r.eax;
+                ctx_.gprs[gpr::rbx] = r.ebx;
+                ctx_.gprs[gpr::rcx] = r.ecx;
+                ctx_.gprs[gpr::rdx] = r.edx;
+                advance_rip(trap.instruction_length);
+                return Handled::Resume;
+            }
+            case exit_reason::xsetbv: return handle_xsetbv(trap);
+            case exit_reason::io_instruction:
+                // As on SVM: never one access; #GP(0) at the instruction.
+                if ((trap.qualification & (io_qualification::string | io_qualification::rep)) == 0)
+                    return Handled::Decode;
+                ++string_io_refused_;
+                raise_gp();
+                return Handled::Resume;
+            case exit_reason::interrupt_window:
+                // prepare_entry injects the interrupt now that IF allows it.
+                entry_flags_ |= entry_work;
+                return Handled::Resume;
+            case exit_reason::rdmsr:
+            case exit_reason::wrmsr: return handle_own_msr(trap);
+            case exit_reason::cr_access: return handle_cr_access(trap);
+            case exit_reason::vmclear:
+            case exit_reason::vmlaunch:
+            case exit_reason::vmptrld:
+            case exit_reason::vmptrst:
+            case exit_reason::vmread:
+            case exit_reason::vmresume:
+            case exit_reason::vmwrite:
+            case exit_reason::vmxoff:
+            case exit_reason::vmxon:
+            case exit_reason::invept:
+            case exit_reason::invvpid:
+            case exit_reason::vmfunc:
+            case exit_reason::getsec:
+            case exit_reason::monitor:
+            case exit_reason::mwait: raise(vector::ud); return Handled::Resume;
+            case exit_reason::invd:
+            case exit_reason::wbinvd:
+                // The guest's caches are the host's; nothing to do.
+                advance_rip(trap.instruction_length);
+                return Handled::Resume;
+            default: return Handled::Decode;
+        }
+    }
+
+    [[nodiscard]] std::uint64_t guest_visible_cr4() const { return insn::vmread(vmcs::field::cr4_read_shadow); }
+    // CPL is SS.DPL (SDM vol. 3C, 26.3.1.2).
+    [[nodiscard]] unsigned guest_cpl() const {
+        return static_cast<unsigned>((insn::vmread(vmcs::field::guest_ss_access_rights) >> 5) & 3);
+    }
+
+    Handled handle_xsetbv(const TrapRecord& trap) {
+        const CpuidResult leaf_d = insn::cpuid(cpuid_leaf::xsave, 0);
+        const std::uint64_t supported = (std::uint64_t{leaf_d.edx} << 32) | leaf_d.eax;
+        const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
+        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (ctx_.gprs[gpr::rax] & 0xFFFF'FFFF);
+        switch (xsetbv_action((guest_visible_cr4() & cr4::osxsave) != 0, host_xsave_, guest_cpl(), index, value, supported)) {
+            case XsetbvAction::RaiseUd: raise(vector::ud); return Handled::Resume;
+            case XsetbvAction::RaiseGp: raise_gp(); return Handled::Resume;
+            case XsetbvAction::Accept: break;
+        }
+        guest_xcr0_ = value;
+        update_swap_xcr0();
+        advance_rip(trap.instruction_length);
+        return Handled::Resume;
+    }
+
+    // EFER and PAT live in the VMCS; every other MSR goes to the VMM.
+    Handled handle_own_msr(const TrapRecord& trap) {
+        const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
+        const bool write = exit_reason::basic(trap.exit_reason) == exit_reason::wrmsr;
+        if (index != msr::ia32_efer && index != msr::ia32_pat) return Handled::Decode;
+        const std::uint32_t field = index == msr::ia32_pat ? vmcs::field::guest_ia32_pat : vmcs::field::guest_ia32_efer;
+        const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (ctx_.gprs[gpr::rax] & 0xFFFF'FFFF);
+        if (!write) {
+            complete_msr_read(insn::vmread(field));
+        } else if (index == msr::ia32_pat) {
+            if (!pat_valid(value)) {
+                raise_gp();
+                return Handled::Resume;
+            }
+            (void)insn::vmwrite(field, value);
+        } else {
+            const std::optional<std::uint64_t> efer = efer_after_write(insn::vmread(field), value);
+            if (!efer) {
+                raise_gp();
+                return Handled::Resume;
+            }
+            (void)insn::vmwrite(field, *efer);
+        }
+        advance_rip(trap.instruction_length);
+        return Handled::Resume;
+    }
+
+    // MOV to CR0/CR4 and LMSW changing a bit the policy owns.
+    Handled handle_cr_access(const TrapRecord& trap) {
+        const CrAccess access = decode_cr_qualification(trap.qualification);
+        const vmcs::CrContext guest{insn::vmread(vmcs::field::cr0_read_shadow), guest_visible_cr4(),
+                                    insn::vmread(vmcs::field::guest_ia32_efer),
+                                    (insn::vmread(vmcs::field::guest_cs_access_rights) & access_rights::l) != 0};
+        std::uint64_t value = 0;
+        if (access.type == CrAccessType::MovToCr && (access.cr == 0 || access.cr == 4)) {
+            value = get_reg(access.gpr);
+        } else if (access.type == CrAccessType::Lmsw) {
+            // LMSW writes CR0 bits 3:0 but cannot clear PE (SDM vol. 2A).
+            value = (guest.cr0 & ~std::uint64_t{0xF}) | (access.lmsw_source & 0xF) | (guest.cr0 & cr0::pe);
+        } else {
+            return Handled::Decode;
+        }
+        const bool is_cr4 = access.type == CrAccessType::MovToCr && access.cr == 4;
+        const vmcs::CrWrite result = is_cr4 ? vmcs::emulate_cr4_write(guest, value, caps_)
+                                            : vmcs::emulate_cr0_write(guest, value, controls_.unrestricted_guest());
+        if (result.fault) {
+            raise_gp();
+            return Handled::Resume;
+        }
+        if (result.load_pdptes && !load_pdptes()) {
+            raise_gp();
+            return Handled::Resume;
+        }
+        if (is_cr4) {
+            (void)insn::vmwrite(vmcs::field::cr4_read_shadow, result.value);
+            (void)insn::vmwrite(vmcs::field::guest_cr4, vmcs::real_cr4(caps_, result.value));
+        } else {
+            (void)insn::vmwrite(vmcs::field::cr0_read_shadow, result.value);
+            (void)insn::vmwrite(vmcs::field::guest_cr0,
+                                vmcs::real_cr0(caps_, controls_.unrestricted_guest(), result.value));
+            (void)insn::vmwrite(vmcs::field::guest_ia32_efer, result.efer);
+            controls_.entry = result.long_mode ? (controls_.entry | vmcs::entry_ctl::ia32e_mode_guest)
+                                               : (controls_.entry & ~vmcs::entry_ctl::ia32e_mode_guest);
+            (void)insn::vmwrite(vmcs::field::entry_controls, controls_.entry);
+        }
+        // The guest's translations depend on what changed.
+        flush_pending_ = true;
+        entry_flags_ |= entry_work;
+        advance_rip(trap.instruction_length);
+        return Handled::Resume;
+    }
+
+    // PAE paging's four PDPTEs from guest memory at CR3 (SDM vol. 3A,
+    // 4.4.1), which VM entry loads from the VMCS under EPT (26.3.2.4); a
+    // present one with reserved bits set is #GP, as the MOV would raise.
+    bool load_pdptes() {
+        const std::uint64_t cr3 = insn::vmread(vmcs::field::guest_cr3) & 0xFFFF'FFE0;
+        const auto memory = guest_memory();
+        for (unsigned i = 0; i < 4; ++i) {
+            const std::optional<std::uint64_t> pdpte = memory.read(cr3 + std::uint64_t{8} * i, 8);
+            if (!pdpte) return false;
+            if ((*pdpte & paging_bits::present) != 0 && (*pdpte & pdpte_reserved) != 0) return false;
+            (void)insn::vmwrite(vmcs::field::guest_pdpte0 + 2 * i, *pdpte);
+        }
+        return true;
+    }
+
+    // Guest RAM through this VM's EPT.
+    [[nodiscard]] auto guest_memory() const {
+        const std::uint64_t root = stage2::ept::root_of(eptp_);
+        return GuestMemory(
+            [root](std::uint64_t gpa) {
+                return stage2::ept::translate(
+                    root, [](std::uint64_t pa) { return host_pointer<const std::uint64_t>(pa); }, gpa);
+            },
+            [](std::uint64_t hpa) { return host_pointer<const volatile std::uint8_t>(hpa); });
+    }
+
+    // The bytes at the guest's RIP, through its own paging and this VM's EPT.
+    [[nodiscard]] InstructionBytes fetch_guest_instruction() const {
+        using namespace vmcs::field;
+        const PagingState paging{insn::vmread(guest_cr0), insn::vmread(guest_cr3), insn::vmread(guest_cr4),
+                                 insn::vmread(guest_ia32_efer)};
+        const std::uint64_t cs = insn::vmread(guest_cs_access_rights);
+        const CpuMode mode =
+            code_mode((paging.efer & msr::efer::lma) != 0, (cs & access_rights::l) != 0, (cs & access_rights::db) != 0);
+        const std::uint64_t linear = mode == CpuMode::Bits64 ? exit_rip_ : insn::vmread(guest_cs_base) + exit_rip_;
+        return guest_memory().fetch_instruction(paging, linear, mode);
+    }
+
+    // Guest interruptibility (25.4.2 table 25-3).
+    static constexpr std::uint64_t blocking_by_sti = 1u << 0, blocking_by_mov_ss = 1u << 1;
+    // IDT-vectoring bit 12 is undefined (25.9.3); the entry field's is reserved.
+    static constexpr std::uint32_t vectoring_undefined_bits = 1u << 12;
+    // PDPTE bits 2:1 and 8:5 are reserved (SDM vol. 3A, table 4-8).
+    static constexpr std::uint64_t pdpte_reserved = 0x1E6;
+    static constexpr std::uint32_t no_exit = 0xFFFF'FFFF;
+
+    SwitchContext ctx_{};
+    Pages pages_{};
+    vmcs::Capabilities caps_{};
+    vmcs::ControlPlan controls_{};
+    vmcs::SetupError setup_error_ = vmcs::SetupError::None;
+    CreateConfig config_{};
+    std::uint64_t entry_ = 0;
+    std::uint64_t eptp_ = 0;
+    std::uint64_t exit_rip_ = 0;  // the guest's RIP at the last exit
+    std::optional<DecodeError> decode_error_;
+    AxVCpuExitReason exit_{};
+    AxError error_ = AxError::Unsupported;
+    IrqQueue<> queue_{};
+    std::uint64_t pending_exception_ = 0;  // an event word, 0: none
+    std::uint64_t reinject_ = 0;           // an interrupted event's word (error code in 63:32), 0: none
+    std::uint32_t reinject_length_ = 0;
+    unsigned entry_status_ = 0;  // the switch's last non-zero return
+    std::uint64_t guest_xcr0_ = xcr0::x87;
+    std::uint64_t string_io_refused_ = 0;
+    insn::FxState guest_fpu_{};
+    insn::DescriptorTable host_gdtr_{}, host_idtr_{};
+    VMId vm_ = 0;
+    VCpuId vcpu_ = 0;
+    bool bound_ = false;
+    bool flush_pending_ = true;
+    bool host_xsave_ = false;
+    bool reload_tables_ = false;
+    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2;
+    std::uint8_t entry_flags_ = entry_work;
+};
+
+}  // namespace axvcpu::x86_64::vmx
