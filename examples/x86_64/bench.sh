@@ -11,7 +11,7 @@ if [ $# -ne 1 ]; then
 fi
 out=$1/examples/x86_64
 qemu=${QEMU:-qemu-system-x86_64}
-lines=$(timeout 60 "$qemu" -machine pc -cpu qemu64,+svm,+npt -m 256M -display none -monitor none -serial stdio \
+lines=$(timeout 60 "$qemu" -machine pc -cpu qemu64,+svm,+npt,+xsave,+xsaveopt -m 256M -display none -monitor none -serial stdio \
     -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -icount shift=0 -kernel "$out/hyp.bin" \
     -device loader,file="$out/guest_bench.bin",addr=0x4200000,force-raw=on 2>&1 | tr -d '\r' | grep '^bench: ') ||
     { echo "bench.sh: no numbers from the benchmark guest" >&2; exit 1; }

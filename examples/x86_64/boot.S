@@ -47,9 +47,16 @@ _start:
     jne 2b
     mov $boot_pml4, %eax
     mov %eax, %cr3
-    /* CR4: PAE, OSFXSR, OSXMMEXCPT (FXSAVE/FXRSTOR of guests' SSE state). */
+    /* CR4: PAE, OSFXSR, OSXMMEXCPT (FXSAVE/FXRSTOR of guests' SSE state),
+       and OSXSAVE where CPUID.1:ECX[26] offers XSAVE, so that the policy
+       can load a guest's XCR0 around VMRUN. */
+    mov $1, %eax
+    cpuid
     mov $0x620, %eax
-    mov %eax, %cr4
+    bt $26, %ecx
+    jnc 3f
+    or $0x40000, %eax
+3:  mov %eax, %cr4
     mov $0xC0000080, %ecx          /* EFER.LME */
     rdmsr
     or $0x100, %eax
@@ -73,8 +80,8 @@ long_mode:
     out %al, $0xA1
     mov $__stack_top, %rsp
     call hyp_main
-3:  hlt
-    jmp 3b
+4:  hlt
+    jmp 4b
 
     .section .rodata
     .balign 8

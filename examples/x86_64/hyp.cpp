@@ -401,7 +401,7 @@ vmm::StaticSlot<axvcpu::AxPerCpu<x86::svm::PerCpu<Host>>> percpu;
 void enable_virtualization() {
     auto& cpu = percpu.emplace();
     if (!cpu.init(0) || !cpu.hardware_enable() || !cpu.is_enabled())
-        fail(10, "cannot enable SVM (is the CPU qemu64,+svm,+npt?)");
+        fail(10, "cannot enable SVM (is the CPU qemu64,+svm,+npt,+xsave,+xsaveopt?)");
     // Prove the off switch really turns it off, then turn it back on.
     if (!cpu.hardware_disable() || cpu.is_enabled()) fail(11, "hardware_disable did not disable");
     if (!cpu.hardware_enable() || !cpu.is_enabled()) fail(12, "hardware_enable failed again");

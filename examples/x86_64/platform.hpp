@@ -1,5 +1,5 @@
 // The machine the x86_64 example runs on: QEMU's PC (`-machine pc`) with
-// SVM and nested paging (`-cpu qemu64,+svm,+npt,+xsave`). Port I/O, the
+// SVM and nested paging (`-cpu qemu64,+svm,+npt,+xsave,+xsaveopt`). Port I/O, the
 // COM1 console, and the two ways out of QEMU: ACPI power-off for a pass
 // (QEMU exits 0) and the isa-debug-exit device for a failure (QEMU exits
 // (code << 1) | 1, never 0; PLATFORM.md).

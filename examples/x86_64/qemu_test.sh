@@ -15,7 +15,7 @@ set -- -device loader,file="$guest",addr=0x4200000,force-raw=on
 [ -n "$second" ] && set -- "$@" -append vms=2 -device loader,file="$second",addr=0x5200000,force-raw=on
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-timeout --signal=KILL "$limit" "$qemu" -machine pc -cpu qemu64,+svm,+npt -m 256M \
+timeout --signal=KILL "$limit" "$qemu" -machine pc -cpu qemu64,+svm,+npt,+xsave,+xsaveopt -m 256M \
     -display none -monitor none -serial stdio -no-reboot \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$hyp" "$@" >"$log" 2>&1
