@@ -42,6 +42,9 @@ struct SwitchContext {
     std::uint64_t host_rsp = 0;
     // 0: the VMCS is clear, enter with VMLAUNCH; 1: launched, VMRESUME.
     std::uint8_t launched = 0;
+    // The guest's CR2, which the VMCS does not hold: loaded before entry
+    // (when the CPU's differs), stored after the exit.
+    std::uint64_t cr2 = 0;
 };
 }  // namespace vmx
 
@@ -51,6 +54,7 @@ struct SwitchContext {
 #define AXVCPU_X86_SVM_HOST_SAVE_PA 136
 #define AXVCPU_X86_VMX_HOST_RSP 128
 #define AXVCPU_X86_VMX_LAUNCHED 136
+#define AXVCPU_X86_VMX_CR2 144
 
 namespace offset {
 inline constexpr std::size_t gprs = AXVCPU_X86_GPRS;
@@ -58,6 +62,7 @@ inline constexpr std::size_t svm_vmcb_pa = AXVCPU_X86_SVM_VMCB_PA;
 inline constexpr std::size_t svm_host_save_pa = AXVCPU_X86_SVM_HOST_SAVE_PA;
 inline constexpr std::size_t vmx_host_rsp = AXVCPU_X86_VMX_HOST_RSP;
 inline constexpr std::size_t vmx_launched = AXVCPU_X86_VMX_LAUNCHED;
+inline constexpr std::size_t vmx_cr2 = AXVCPU_X86_VMX_CR2;
 }  // namespace offset
 
 static_assert(offsetof(svm::SwitchContext, gprs) == offset::gprs);
@@ -66,5 +71,6 @@ static_assert(offsetof(svm::SwitchContext, host_save_pa) == offset::svm_host_sav
 static_assert(offsetof(vmx::SwitchContext, gprs) == offset::gprs);
 static_assert(offsetof(vmx::SwitchContext, host_rsp) == offset::vmx_host_rsp);
 static_assert(offsetof(vmx::SwitchContext, launched) == offset::vmx_launched);
+static_assert(offsetof(vmx::SwitchContext, cr2) == offset::vmx_cr2);
 
 }  // namespace axvcpu::x86_64

@@ -80,6 +80,23 @@ inline std::uint64_t read_cr3() {
     asm volatile("mov %%cr3, %0" : "=r"(value));
     return value;
 }
+// Debug registers DR0-DR3 and DR6, which neither VM entry nor exit switches.
+template <unsigned N>
+inline std::uint64_t read_dr() {
+    std::uint64_t value = 0;
+    asm volatile("mov %%dr%c1, %0" : "=r"(value) : "i"(N));
+    return value;
+}
+template <unsigned N>
+inline void write_dr(std::uint64_t value) {
+    asm volatile("mov %0, %%dr%c1" ::"r"(value), "i"(N));
+}
+
+// Runs the host's NMI handler (IDT vector 2) as an NMI would, for an NMI
+// that exited a VMX guest (SDM vol. 3C, 27.1: it is not delivered to the
+// host otherwise); the handler's IRET ends the NMI blocking the exit left.
+inline void deliver_host_nmi() { asm volatile("int $2" ::: "memory"); }
+
 inline void write_cr0(std::uint64_t value) { asm volatile("mov %0, %%cr0" ::"r"(value) : "memory"); }
 inline void write_cr4(std::uint64_t value) { asm volatile("mov %0, %%cr4" ::"r"(value) : "memory"); }
 
@@ -147,11 +164,12 @@ inline std::uint64_t vmptrst() {
     asm volatile("vmptrst %0" : "=m"(pa)::"memory");
     return pa;
 }
-// VMREAD of the current VMCS; 0 if the field does not exist (the callers
-// read only fields every VMX CPU has).
+// VMREAD of the current VMCS; 0 if it fails (no such field: the callers
+// read only fields every VMX CPU has), as VMREAD then leaves the
+// destination alone.
 inline std::uint64_t vmread(std::uint32_t field) {
     std::uint64_t value = 0;
-    asm volatile("vmread %1, %0" : "=r"(value) : "r"(std::uint64_t{field}) : "cc");
+    asm volatile("vmread %1, %0" : "+r"(value) : "r"(std::uint64_t{field}) : "cc");
     return value;
 }
 inline bool vmwrite(std::uint32_t field, std::uint64_t value) {

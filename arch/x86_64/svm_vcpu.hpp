@@ -21,7 +21,8 @@
 //       resuming the guest: CPUID (features.hpp), XSETBV (validated, the
 //       guest's XCR0 loaded around each VMRUN), EFER and PAT accesses (the
 //       VMCB's copies), the interrupt window (VINTR), the SVM and
-//       MONITOR/MWAIT instructions (#UD, as on a CPU without them),
+//       MONITOR/MWAIT instructions (#UD, as on a CPU without them), the
+//       host's NMIs and SMIs (taken by the host when the switch sets GIF),
 //       INVD/WBINVD (skipped), string and REP I/O (#GP(0): never emulated
 //       as one access; string_io_refused() counts them). Every other exit is decoded by
 //       svm::decode_exit into an exit reason with RIP advanced past an
@@ -148,6 +149,7 @@ public:
         if (bound_) return ax_err(AxError::BadState);
         insn::fxrstor(guest_fpu_);
         host_xsave_ = (insn::read_cr4() & cr4::osxsave) != 0;
+        host_xcr0_ = host_xsave_ ? insn::xgetbv(0) : xcr0::x87;
         update_swap_xcr0();
         // FlushByAsid (CPUID 8000_000A EDX[6]) limits the flush to this guest.
         flush_by_asid_ = (insn::cpuid(cpuid_leaf::svm_features).edx & (1u << 6)) != 0;
@@ -354,10 +356,9 @@ private:
             axvcpu_x86_svm_run_guest(&ctx_);
             return;
         }
-        const std::uint64_t host_xcr0 = insn::xgetbv(0);
         insn::xsetbv(0, guest_xcr0_);
         axvcpu_x86_svm_run_guest(&ctx_);
-        insn::xsetbv(0, host_xcr0);
+        insn::xsetbv(0, host_xcr0_);
     }
 
     // What an entry needs beyond the switch: a TLB flush after bind or a
@@ -383,8 +384,16 @@ private:
         return ctx_.gprs[index];
     }
 
+    // Past an instruction the policy or the VMM emulated: as after the
+    // instruction itself, an STI / MOV SS interrupt shadow no longer holds
+    // (an `sti; hlt` guest takes its interrupt right after the HLT).
+    void advance_rip(std::uint64_t length) {
+        vmcb_->rip += length;
+        vmcb_->int_state &= ~int_state::shadow;
+    }
+
     void update_swap_xcr0() {
-        const bool swap = host_xsave_ && guest_xcr0_ != xcr0::x87;
+        const bool swap = host_xsave_ && guest_xcr0_ != host_xcr0_;
         entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
     }
 
@@ -430,7 +439,7 @@ private:
                     error_ = to_ax_error(decoded.error());
                     return Handled::Fail;
                 }
-                vmcb_->rip += decoded.value().rip_advance;
+                if (decoded.value().rip_advance != 0) advance_rip(decoded.value().rip_advance);
                 exit_ = decoded.value().reason;
                 return Handled::Decode;
             }
@@ -448,13 +457,13 @@ private:
             case exit_code::cpuid: {
                 const auto leaf = static_cast<std::uint32_t>(vmcb_->rax);
                 const auto subleaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
-                const CpuidResult r = guest_cpuid(leaf, insn::cpuid(leaf, subleaf), static_cast<std::uint32_t>(vcpu_),
+                const CpuidResult r = guest_cpuid(leaf, subleaf, insn::cpuid(leaf, subleaf), static_cast<std::uint32_t>(vcpu_),
                                                   (vmcb_->cr4 & cr4::osxsave) != 0);
                 vmcb_->rax = r.eax;
                 ctx_.gprs[gpr::rbx] = r.ebx;
                 ctx_.gprs[gpr::rcx] = r.ecx;
                 ctx_.gprs[gpr::rdx] = r.edx;
-                vmcb_->rip += cpuid_length;
+                advance_rip(cpuid_length);
                 return Handled::Resume;
             }
             case exit_code::xsetbv: return handle_xsetbv();
@@ -473,6 +482,12 @@ private:
                 entry_flags_ |= entry_work;
                 return Handled::Resume;
             case exit_code::msr: return handle_own_msr(trap);
+            case exit_code::nmi:
+            case exit_code::smi:
+                // The host's NMI or SMI: held pending while GIF is clear and
+                // taken by the host when the switch sets GIF (APM 15.17);
+                // the guest goes on.
+                return Handled::Resume;
             case exit_code::vmrun:
             case exit_code::vmload:
             case exit_code::vmsave:
@@ -486,7 +501,7 @@ private:
             case exit_code::invd:
             case exit_code::wbinvd:
                 // 0F 08 / 0F 09: the guest's caches are the host's; nothing to do.
-                vmcb_->rip += 2;
+                advance_rip(2);
                 return Handled::Resume;
             default: return Handled::Decode;
         }
@@ -505,7 +520,7 @@ private:
         }
         guest_xcr0_ = value;
         update_swap_xcr0();
-        vmcb_->rip += xsetbv_length;
+        advance_rip(xsetbv_length);
         return Handled::Resume;
     }
 
@@ -535,7 +550,7 @@ private:
             }
             vmcb_->efer = *efer | msr::efer::svme;
         }
-        vmcb_->rip += msr_instruction_length;
+        advance_rip(msr_instruction_length);
         return Handled::Resume;
     }
 
@@ -584,6 +599,7 @@ private:
     bool flush_pending_ = true;
     bool flush_by_asid_ = false;
     bool host_xsave_ = false;
+    std::uint64_t host_xcr0_ = xcr0::x87;  // the host's XCR0 recorded at bind
     // What enter_guest must do besides the switch, one byte so that the
     // common entry tests it once: entry_work (prepare_entry: a flush,
     // events, the window) and entry_xcr0 (the guest's XCR0 around VMRUN).

@@ -450,26 +450,32 @@ enum class SetupError : std::uint8_t {
 // needs paging off. EFER and PAT are switched by VM entry and exit. The
 // interrupt-window control is the policy's to turn on at run time.
 inline constexpr std::uint32_t required_pin_based = pin_based::external_interrupt_exiting | pin_based::nmi_exiting;
+// MOV to/from CR8 exits so that the guest's TPR is its own, not the
+// physical local APIC's; MOV DR exits until the guest first uses a debug
+// register, from when the policy switches DR0-DR3 and DR6 on every entry.
 inline constexpr std::uint32_t required_primary = primary::hlt_exiting | primary::unconditional_io_exiting |
                                                    primary::use_msr_bitmaps | primary::mwait_exiting |
-                                                   primary::monitor_exiting | primary::activate_secondary_controls;
+                                                   primary::monitor_exiting | primary::cr8_load_exiting |
+                                                   primary::cr8_store_exiting | primary::mov_dr_exiting |
+                                                   primary::activate_secondary_controls;
 // Exits the policy does not emulate: they must be off (the non-TRUE
 // capability MSRs force CR3 exiting on; every CPU with EPT has TRUE ones).
 inline constexpr std::uint32_t refused_primary = primary::cr3_load_exiting | primary::cr3_store_exiting |
-                                                  primary::invlpg_exiting | primary::rdtsc_exiting |
-                                                  primary::mov_dr_exiting | primary::cr8_load_exiting |
-                                                  primary::cr8_store_exiting;
+                                                  primary::invlpg_exiting | primary::rdtsc_exiting;
 inline constexpr std::uint32_t required_secondary = secondary::enable_ept | secondary::enable_vpid;
 // Set where the CPU allows: without them the instructions the guest's
-// CPUID may show (RDTSCP, INVPCID, XSAVES) raise #UD, and WBINVD would
-// flush the host's caches.
+// CPUID may show (RDTSCP, INVPCID) raise #UD, and WBINVD would flush the
+// host's caches. XSAVES stays off: the guest's CPUID does not show it
+// (features.hpp), as IA32_XSS is not switched.
 inline constexpr std::uint32_t optional_secondary = secondary::unrestricted_guest | secondary::enable_rdtscp |
-                                                     secondary::enable_invpcid | secondary::enable_xsaves |
-                                                     secondary::wbinvd_exiting;
-inline constexpr std::uint32_t required_exit = exit_ctl::host_address_space_size |
+                                                     secondary::enable_invpcid | secondary::wbinvd_exiting;
+// Entry and exit switch DR7 and IA32_DEBUGCTL (else VM exit leaves DR7 =
+// 400H and the guest's is lost, 28.5.1), EFER and PAT.
+inline constexpr std::uint32_t required_exit = exit_ctl::host_address_space_size | exit_ctl::save_debug_controls |
                                                 exit_ctl::acknowledge_interrupt_on_exit | exit_ctl::save_pat |
                                                 exit_ctl::load_pat | exit_ctl::save_efer | exit_ctl::load_efer;
-inline constexpr std::uint32_t required_entry = entry_ctl::load_pat | entry_ctl::load_efer;
+inline constexpr std::uint32_t required_entry = entry_ctl::load_debug_controls | entry_ctl::load_pat |
+                                                 entry_ctl::load_efer;
 
 struct ControlPlan {
     std::uint32_t pin_based = 0, primary = 0, secondary = 0, exit = 0, entry = 0;
@@ -512,6 +518,13 @@ struct ControlPlan {
 }
 
 // --- CR0 and CR4 as the guest sees them --------------------------------------------
+// The guest's view of a control register: its own bits from the register,
+// the bits in the guest/host mask from the read shadow (25.6.6).
+[[nodiscard]] constexpr std::uint64_t guest_visible(std::uint64_t real, std::uint64_t shadow,
+                                                    std::uint64_t mask) noexcept {
+    return (real & ~mask) | (shadow & mask);
+}
+
 // The real registers must keep the fixed bits of VMX operation (A.7, A.8;
 // unrestricted guest exempts CR0.PE and PG, 26.3.1.1). The policy owns
 // those bits (guest/host masks, 25.6.6): the guest reads its own values
@@ -616,18 +629,6 @@ struct MsrBitmapSlot {
     return MsrBitmapSlot{base + offset / 8, offset % 8};
 }
 
-// Writes the bitmap at `map`: every MSR exits but msr::guest_owned, which
-// the VMCS (FS/GS base, SYSENTER_*) or the switch lists (the syscall MSRs)
-// hold for the guest.
-constexpr void fill_msr_bitmap(std::uint8_t* map) noexcept {
-    for (usize i = 0; i < msr_bitmap_bytes; ++i) map[i] = 0xFF;
-    for (const std::uint32_t index : msr::guest_owned) {
-        for (const bool write : {false, true}) {
-            if (const std::optional<MsrBitmapSlot> slot = msr_bitmap_slot(index, write))
-                map[slot->byte] &= static_cast<std::uint8_t>(~(1u << slot->bit));
-        }
-    }
-}
 
 // An entry of the VM-entry / VM-exit MSR lists (25.7.2, table 25-15).
 struct MsrEntry {
@@ -639,9 +640,25 @@ static_assert(sizeof(MsrEntry) == 16);
 
 // The MSRs VM entry and exit do not switch but the guest owns: loaded from
 // the guest list at entry and stored back to it at exit, and the host's
-// loaded from the host list at exit.
-inline constexpr std::array<std::uint32_t, 5> switched_msrs = {msr::kernel_gs_base, msr::star, msr::lstar, msr::cstar,
-                                                               msr::sfmask};
+// loaded from the host list at exit: the syscall MSRs, and TSC_AUX, which
+// the guest's RDTSCP reads.
+inline constexpr std::array<std::uint32_t, 6> switched_msrs = {msr::kernel_gs_base, msr::star,  msr::lstar,
+                                                               msr::cstar,          msr::sfmask, msr::tsc_aux};
+
+// Writes the bitmap at `map`: every MSR exits but msr::guest_owned and
+// switched_msrs, which the VMCS (FS/GS base, SYSENTER_*) or the switch
+// lists hold for the guest.
+constexpr void fill_msr_bitmap(std::uint8_t* map) noexcept {
+    for (usize i = 0; i < msr_bitmap_bytes; ++i) map[i] = 0xFF;
+    const auto pass = [map](std::uint32_t index) {
+        for (const bool write : {false, true}) {
+            if (const std::optional<MsrBitmapSlot> slot = msr_bitmap_slot(index, write))
+                map[slot->byte] &= static_cast<std::uint8_t>(~(1u << slot->bit));
+        }
+    };
+    for (const std::uint32_t index : msr::guest_owned) pass(index);
+    for (const std::uint32_t index : switched_msrs) pass(index);
+}
 
 // --- The VMCS a vCPU starts with ---------------------------------------------------
 
@@ -704,7 +721,6 @@ inline constexpr usize setup_writes = 96;
     w.add(msr_bitmap, pages.msr_bitmap);
     w.add(ept_pointer, pages.eptp);
     w.add(vpid, pages.vpid);
-    if ((controls.secondary & secondary::enable_xsaves) != 0) w.add(xss_exiting_bitmap, 0);
     w.add(exit_msr_store_address, pages.guest_msrs);
     w.add(exit_msr_store_count, switched_msrs.size());
     w.add(entry_msr_load_address, pages.guest_msrs);

@@ -31,14 +31,22 @@
 //       (vmcs::emulate_cr0_write / emulate_cr4_write), the interrupt
 //       window, the VMX instructions, GETSEC and MONITOR/MWAIT (#UD, as on
 //       a CPU without them), INVD/WBINVD (skipped), string and REP I/O
-//       (#GP(0)). Every other exit is decoded by vmx::decode_exit, with
-//       RIP advanced past an emulated instruction, or returns an error
-//       (last_trap() and last_decode_error() tell which).
+//       (#GP(0)), MOV to/from CR8 (the guest's own TPR, tpr()), the first
+//       MOV DR (from then on DR0-DR3 and DR6 are switched around every
+//       entry; DR7 and IA32_DEBUGCTL always are, by entry and exit), and
+//       the host's NMIs (run through the host's IDT vector 2, whose IRET
+//       ends the blocking the exit left). Every other exit is decoded by
+//       vmx::decode_exit, with RIP advanced past an emulated instruction,
+//       or returns an error (last_trap() and last_decode_error() tell
+//       which).
 //
-// After each exit the world switch has the host's registers back; the
-// host's GDTR and IDTR limits, which VM exit sets to 0xFFFF (SDM vol. 3C,
-// 28.5.2), are reloaded when they differ, and TR's limit is 0x67 until the
-// host reloads TR (harmless unless the host's TSS has an I/O bitmap).
+// The guest's CR2 is loaded and saved by the world switch; its XCR0 is
+// loaded around the entry whenever it differs from the host's; its x87/SSE
+// state is switched at bind/unbind, and it is offered no other XSAVE
+// component (features.hpp). After each exit the host's GDTR and IDTR
+// limits, which VM exit sets to 0xFFFF (SDM vol. 3C, 28.5.2), are reloaded
+// when they differ, and TR's limit is 0x67 until the host reloads TR
+// (harmless unless the host's TSS has an I/O bitmap).
 //
 // Interrupts: inject_interrupt(vector 32..255) queues the vector;
 // interrupts.hpp decides at each entry whether to inject it or to open the
@@ -51,6 +59,7 @@
 // Not thread-safe, like AxVCpu.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -139,6 +148,8 @@ public:
         if (!controls_.ok()) return ax_err(AxError::Unsupported);
         if (bound_) return ax_err(AxError::BadState);
         const EntryState state = entry_state(config_.entry_mode, entry_, config_.page_table_root.value());
+        cr0_mask_ = vmcs::cr0_owned(caps_);
+        cr4_mask_ = vmcs::cr4_owned(caps_);
         const vmcs::VCpuPages pages{pages_.msr_bitmap_pa(), pages_.guest_msrs_pa(), pages_.host_msrs_pa(), eptp_,
                                     static_cast<std::uint16_t>(vm_ + 1)};
         // The VMCS is made current here only to be written: the CPU's
@@ -157,12 +168,14 @@ public:
             ctx_.gprs[gpr::rbx] = config_.boot_argument & 0xFFFF'FFFF;
         }
         guest_xcr0_ = xcr0::x87;
+        tpr_ = 0;
+        guest_debug_ = DebugRegisters{};
+        entry_flags_ = entry_work;
         queue_ = IrqQueue<>{};
         pending_exception_ = reinject_ = 0;
         reinject_length_ = 0;
         guest_fpu_ = insn::reset_fx_state();
         flush_pending_ = true;
-        entry_flags_ = entry_work;
         return ax_ok();
     }
 
@@ -174,7 +187,12 @@ public:
         (void)insn::vmwrite(vmcs::field::ept_pointer, eptp_);
         insn::fxrstor(guest_fpu_);
         host_xsave_ = (insn::read_cr4() & cr4::osxsave) != 0;
+        host_xcr0_ = host_xsave_ ? insn::xgetbv(0) : xcr0::x87;
         update_swap_xcr0();
+        // VM exit leaves DR7 = 400H (28.5.1): a host that uses its own
+        // breakpoints gets its DR7 back after every run.
+        host_debug_.dr7 = insn::read_dr<7>();
+        update_swap_debug();
         flush_pending_ = true;
         entry_flags_ |= entry_work;
         bound_ = true;
@@ -197,7 +215,7 @@ public:
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H>) {
         if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
         if (enter_guest() == exit_reason::vmcall) [[likely]] {
-            advance_rip(insn::vmread(vmcs::field::exit_instruction_length));
+            advance_rip_only(insn::vmread(vmcs::field::exit_instruction_length));
             return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall_from(ctx_.gprs));
         }
         if (exit_slow() == Handled::Fail) return ax_err(error_);
@@ -258,6 +276,8 @@ public:
     [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return guest_xcr0_; }
     [[nodiscard]] bool is_bound() const noexcept { return bound_; }
     [[nodiscard]] bool interrupt_pending() const noexcept { return !queue_.empty() || reinject_ != 0; }
+    // The guest's task priority (its CR8).
+    [[nodiscard]] std::uint8_t tpr() const noexcept { return tpr_; }
 
     // Completes an MmioRead / IoRead exit: writes the device's `raw` value
     // to the destination register as the instruction does.
@@ -412,11 +432,11 @@ private:
 
     [[gnu::noinline]] unsigned enter_with_work() {
         if ((entry_flags_ & entry_work) != 0) prepare_entry();
-        if ((entry_flags_ & entry_xcr0) == 0) return axvcpu_x86_vmx_run_guest(&ctx_);
-        const std::uint64_t host_xcr0 = insn::xgetbv(0);
-        insn::xsetbv(0, guest_xcr0_);
+        if ((entry_flags_ & entry_debug) != 0) load_guest_debug();
+        if ((entry_flags_ & entry_xcr0) != 0) insn::xsetbv(0, guest_xcr0_);
         const unsigned status = axvcpu_x86_vmx_run_guest(&ctx_);
-        insn::xsetbv(0, host_xcr0);
+        if ((entry_flags_ & entry_xcr0) != 0) insn::xsetbv(0, host_xcr0_);
+        if ((entry_flags_ & entry_debug) != 0) restore_host_debug();
         return status;
     }
 
@@ -470,12 +490,50 @@ private:
         ctx_.gprs[index] = value;
     }
 
+    // Past an instruction the policy or the VMM emulated; as after the
+    // instruction itself, an STI / MOV SS shadow no longer holds (an `sti;
+    // hlt` guest takes its interrupt right after the HLT). VMCALL's fast
+    // path skips the shadow (one instruction's delay at worst).
     void advance_rip(std::uint64_t length) {
         (void)insn::vmwrite(vmcs::field::guest_rip, exit_rip_ + length);
+        const std::uint64_t blocking = insn::vmread(vmcs::field::guest_interruptibility_state);
+        if ((blocking & (blocking_by_sti | blocking_by_mov_ss)) != 0)
+            (void)insn::vmwrite(vmcs::field::guest_interruptibility_state,
+                                blocking & ~(blocking_by_sti | blocking_by_mov_ss));
+    }
+    void advance_rip_only(std::uint64_t length) { (void)insn::vmwrite(vmcs::field::guest_rip, exit_rip_ + length); }
+
+    // DR0-DR3 and DR6 are the guest's while it runs once it used them, and
+    // the host's DR7 comes back after the exit if it is not the reset value.
+    void update_swap_debug() {
+        const bool swap = guest_debug_.live || host_debug_.dr7 != dr7_reset;
+        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_debug) | (swap ? entry_debug : 0));
+    }
+    void load_guest_debug() {
+        if (!guest_debug_.live) return;
+        host_debug_.dr = {insn::read_dr<0>(), insn::read_dr<1>(), insn::read_dr<2>(), insn::read_dr<3>()};
+        host_debug_.dr6 = insn::read_dr<6>();
+        insn::write_dr<0>(guest_debug_.dr[0]);
+        insn::write_dr<1>(guest_debug_.dr[1]);
+        insn::write_dr<2>(guest_debug_.dr[2]);
+        insn::write_dr<3>(guest_debug_.dr[3]);
+        insn::write_dr<6>(guest_debug_.dr6);
+    }
+    void restore_host_debug() {
+        if (guest_debug_.live) {
+            guest_debug_.dr = {insn::read_dr<0>(), insn::read_dr<1>(), insn::read_dr<2>(), insn::read_dr<3>()};
+            guest_debug_.dr6 = insn::read_dr<6>();
+            insn::write_dr<0>(host_debug_.dr[0]);
+            insn::write_dr<1>(host_debug_.dr[1]);
+            insn::write_dr<2>(host_debug_.dr[2]);
+            insn::write_dr<3>(host_debug_.dr[3]);
+            insn::write_dr<6>(host_debug_.dr6);
+        }
+        if (host_debug_.dr7 != dr7_reset) insn::write_dr<7>(host_debug_.dr7);
     }
 
     void update_swap_xcr0() {
-        const bool swap = host_xsave_ && guest_xcr0_ != xcr0::x87;
+        const bool swap = host_xsave_ && guest_xcr0_ != host_xcr0_;
         entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
     }
 
@@ -519,7 +577,7 @@ private:
                 return Handled::Decode;
             }
             if (enter_guest() == exit_reason::vmcall) {
-                advance_rip(insn::vmread(vmcs::field::exit_instruction_length));
+                advance_rip_only(insn::vmread(vmcs::field::exit_instruction_length));
                 exit_ = hypercall_from(ctx_.gprs);
                 return Handled::Decode;
             }
@@ -532,7 +590,8 @@ private:
             case exit_reason::cpuid: {
                 const auto leaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rax]);
                 const auto subleaf = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
-                const CpuidResult r = guest_cpuid(leaf, insn::cpuid(leaf, subleaf), static_cast<std::uint32_t>(vcpu_),
+                const CpuidResult r = guest_cpuid(leaf, subleaf, insn::cpuid(leaf, subleaf),
+                                                  static_cast<std::uint32_t>(vcpu_),
                                                   (guest_visible_cr4() & cr4::osxsave) != 0);
                 ctx_.gprs[gpr::rax] = r.eax;
                 ctx_.gprs[gpr::rbx] = r.ebx;
@@ -556,6 +615,20 @@ private:
             case exit_reason::rdmsr:
             case exit_reason::wrmsr: return handle_own_msr(trap);
             case exit_reason::cr_access: return handle_cr_access(trap);
+            case exit_reason::exception_or_nmi:
+                if ((trap.interruption_info & (event::valid | event::type_mask)) != (event::valid | event::type_nmi))
+                    return Handled::Decode;
+                insn::deliver_host_nmi();
+                return Handled::Resume;
+            case exit_reason::dr_access:
+                // The guest's first MOV DR: from now on the policy switches
+                // DR0-DR3 and DR6 around every entry, and the MOV runs again
+                // without exiting.
+                controls_.primary &= ~vmcs::primary::mov_dr_exiting;
+                (void)insn::vmwrite(vmcs::field::primary_processor_controls, controls_.primary);
+                guest_debug_.live = true;
+                update_swap_debug();
+                return Handled::Resume;
             case exit_reason::vmclear:
             case exit_reason::vmlaunch:
             case exit_reason::vmptrld:
@@ -580,7 +653,17 @@ private:
         }
     }
 
-    [[nodiscard]] std::uint64_t guest_visible_cr4() const { return insn::vmread(vmcs::field::cr4_read_shadow); }
+    // The guest's view of CR0 / CR4: the bits the policy owns from the
+    // read shadows, the rest from the registers (the guest changes those
+    // without an exit).
+    [[nodiscard]] std::uint64_t guest_visible_cr0() const {
+        return vmcs::guest_visible(insn::vmread(vmcs::field::guest_cr0), insn::vmread(vmcs::field::cr0_read_shadow),
+                                   cr0_mask_);
+    }
+    [[nodiscard]] std::uint64_t guest_visible_cr4() const {
+        return vmcs::guest_visible(insn::vmread(vmcs::field::guest_cr4), insn::vmread(vmcs::field::cr4_read_shadow),
+                                   cr4_mask_);
+    }
     // CPL is SS.DPL (SDM vol. 3C, 26.3.1.2).
     [[nodiscard]] unsigned guest_cpl() const {
         return static_cast<unsigned>((insn::vmread(vmcs::field::guest_ss_access_rights) >> 5) & 3);
@@ -632,9 +715,25 @@ private:
     // MOV to CR0/CR4 and LMSW changing a bit the policy owns.
     Handled handle_cr_access(const TrapRecord& trap) {
         const CrAccess access = decode_cr_qualification(trap.qualification);
-        const vmcs::CrContext guest{insn::vmread(vmcs::field::cr0_read_shadow), guest_visible_cr4(),
+        const vmcs::CrContext guest{guest_visible_cr0(), guest_visible_cr4(),
                                     insn::vmread(vmcs::field::guest_ia32_efer),
                                     (insn::vmread(vmcs::field::guest_cs_access_rights) & access_rights::l) != 0};
+        if (access.cr == 8 && access.type == CrAccessType::MovToCr) {
+            // The guest's TPR (CR8 bits 3:0; setting 63:4 is #GP(0)).
+            const std::uint64_t tpr = get_reg(access.gpr);
+            if ((tpr >> 4) != 0) {
+                raise_gp();
+                return Handled::Resume;
+            }
+            tpr_ = static_cast<std::uint8_t>(tpr);
+            advance_rip(trap.instruction_length);
+            return Handled::Resume;
+        }
+        if (access.cr == 8 && access.type == CrAccessType::MovFromCr) {
+            put_reg(access.gpr, tpr_);
+            advance_rip(trap.instruction_length);
+            return Handled::Resume;
+        }
         std::uint64_t value = 0;
         if (access.type == CrAccessType::MovToCr && (access.cr == 0 || access.cr == 4)) {
             value = get_reg(access.gpr);
@@ -747,7 +846,19 @@ private:
     bool flush_pending_ = true;
     bool host_xsave_ = false;
     bool reload_tables_ = false;
-    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2;
+    std::uint64_t host_xcr0_ = xcr0::x87;  // the host's XCR0 recorded at bind
+    std::uint64_t cr0_mask_ = 0, cr4_mask_ = 0;  // the CR0/CR4 bits the policy owns
+    std::uint8_t tpr_ = 0;                       // the guest's CR8
+    struct DebugRegisters {
+        std::array<std::uint64_t, 4> dr{};
+        std::uint64_t dr6 = dr6_reset, dr7 = dr7_reset;
+        bool live = false;  // guest: it used them, the policy switches them
+    };
+    DebugRegisters guest_debug_{}, host_debug_{};
+    // What enter_guest must do besides the switch: entry_work
+    // (prepare_entry), entry_xcr0 (the guest's XCR0 around the entry),
+    // entry_debug (debug registers around it).
+    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2, entry_debug = 4;
     std::uint8_t entry_flags_ = entry_work;
 };
 

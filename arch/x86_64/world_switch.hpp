@@ -29,7 +29,9 @@
 //     VMLAUNCH, or VMRESUME once ctx->launched. VM exit lands at
 //     axvcpu_x86_vmx_exit (the VMCS's host RIP) with the host's RSP and
 //     RFLAGS = 2 (interrupts off; Intel SDM vol. 3C, 28.5.3), which stores
-//     the guest's GPRs, sets launched and returns 0. A VM entry that fails
+//     the guest's GPRs and CR2, sets launched (unless the exit reports a
+//     failed VM entry) and returns 0. The guest's CR2, which the VMCS does
+//     not hold, is loaded before the entry. A VM entry that fails
 //     as an instruction returns 1 (VMfailInvalid: no current VMCS) or 2
 //     (VMfailValid: the VMCS's VM-instruction error says why); a failure
 //     of the guest-state checks is a VM exit instead (31.7, 28.8). Call it
@@ -123,7 +125,8 @@ axvcpu_x86_svm_run_guest:
 
 extern "C" void axvcpu_x86_svm_run_guest(axvcpu::x86_64::svm::SwitchContext* ctx);
 
-static_assert(axvcpu::x86_64::vmcs::field::host_rsp == 0x6C14, "the VMX switch writes host RSP by its encoding");
+static_assert(axvcpu::x86_64::vmcs::field::host_rsp == 0x6C14 && axvcpu::x86_64::vmcs::field::exit_reason == 0x4402,
+              "the VMX switch writes host RSP and reads the exit reason by their encodings");
 
 asm(R"(
 .pushsection .text.axvcpu_x86_vmx_world_switch,"axG",@progbits,axvcpu_x86_vmx_world_switch,comdat
@@ -147,6 +150,13 @@ axvcpu_x86_vmx_run_guest:
     mov $0x6C14, %eax
     vmwrite %rsp, %rax
 1:
+    # The guest's CR2 (not in the VMCS); a CR2 write is slow, so only if it differs.
+    mov %cr2, %rax
+    cmp %rax, )" AXVCPU_X86_OFF(VMX_CR2) R"((%rdi)
+    je 2f
+    mov )" AXVCPU_X86_OFF(VMX_CR2) R"((%rdi), %rax
+    mov %rax, %cr2
+2:
     # ZF of this test chooses VMLAUNCH or VMRESUME; the MOVs keep it.
     cmpb $0, )" AXVCPU_X86_OFF(VMX_LAUNCHED) R"((%rdi)
     mov 0(%rdi), %rax
@@ -164,20 +174,20 @@ axvcpu_x86_vmx_run_guest:
     mov 112(%rdi), %r14
     mov 120(%rdi), %r15
     mov 56(%rdi), %rdi
-    jne 2f
+    jne 3f
     vmlaunch
-    jmp 3f
-2:
-    vmresume
+    jmp 4f
 3:
+    vmresume
+4:
     # Still here: the entry failed as an instruction. CF: VMfailInvalid,
     # else ZF: VMfailValid. The pops below restore the host's registers.
     mov $1, %eax
-    jc 4f
+    jc 5f
     mov $2, %eax
-4:
+5:
     add $8, %rsp
-    jmp 5f
+    jmp 6f
 axvcpu_x86_vmx_exit:
     # The guest's RDI for ctx.
     xchg %rdi, (%rsp)
@@ -197,9 +207,16 @@ axvcpu_x86_vmx_exit:
     mov %r15, 120(%rdi)
     pop %rcx
     mov %rcx, 56(%rdi)
-    movb $1, )" AXVCPU_X86_OFF(VMX_LAUNCHED) R"((%rdi)
+    mov %cr2, %rcx
+    mov %rcx, )" AXVCPU_X86_OFF(VMX_CR2) R"((%rdi)
+    # Launched, unless VM entry failed its guest-state checks (exit reason
+    # bit 31, 28.8): the VMCS then stays clear for the next VMLAUNCH.
+    mov $0x4402, %ecx
+    vmread %rcx, %rcx
+    bt $31, %ecx
+    setnc )" AXVCPU_X86_OFF(VMX_LAUNCHED) R"((%rdi)
     xor %eax, %eax
-5:
+6:
     pop %r15
     pop %r14
     pop %r13

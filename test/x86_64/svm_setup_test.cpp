@@ -107,24 +107,37 @@ TEST_CASE("vmcb: event words") {
 }
 
 TEST_CASE("features: the guest's CPUID") {
-    const CpuidResult host1{0x000906EA, 0x0510'0800, 0x7FFA'FBBF | (1u << 5) | (1u << 26), 0xBFEB'FBFF};
-    const CpuidResult leaf1 = guest_cpuid(1, host1, 3, false);
+    const CpuidResult host1{0x000906EA, 0x0510'0800, 0x7FFA'FBBF | (1u << 5) | (1u << 26) | (1u << 28), 0xBFEB'FBFF};
+    const CpuidResult leaf1 = guest_cpuid(1, 0, host1, 3, false);
     CHECK((leaf1.ecx & cpuid_bits::leaf1_ecx_hypervisor) != 0);
     CHECK((leaf1.ecx & cpuid_bits::leaf1_ecx_vmx) == 0);
     CHECK((leaf1.ecx & cpuid_bits::leaf1_ecx_monitor) == 0);
     CHECK((leaf1.ecx & cpuid_bits::leaf1_ecx_osxsave) == 0);
     CHECK((leaf1.ecx & cpuid_bits::leaf1_ecx_xsave) != 0);
+    CHECK((leaf1.ecx & cpuid_bits::leaf1_ecx_avx_family) == 0);  // no AVX, FMA, F16C
+    CHECK((leaf1.ecx & 0x1) != 0);                                 // SSE3 and the rest stay
     CHECK(leaf1.ebx == 0x0310'0800);  // initial APIC id = vCPU 3
     CHECK(leaf1.eax == host1.eax);
     CHECK(leaf1.edx == host1.edx);
-    CHECK((guest_cpuid(1, host1, 0, true).ecx & cpuid_bits::leaf1_ecx_osxsave) != 0);
+    CHECK((guest_cpuid(1, 0, host1, 0, true).ecx & cpuid_bits::leaf1_ecx_osxsave) != 0);
     // OSXSAVE never without XSAVE.
-    CHECK((guest_cpuid(1, CpuidResult{0, 0, 0, 0}, 0, true).ecx & cpuid_bits::leaf1_ecx_osxsave) == 0);
-    CHECK((guest_cpuid(0x8000'0001, CpuidResult{0, 0, 0xFFFF'FFFF, 0}, 0, false).ecx & cpuid_bits::ext1_ecx_svm) == 0);
-    CHECK(guest_cpuid(0x8000'000A, CpuidResult{1, 16, 0, 0xFF}, 0, false) == CpuidResult{});
-    CHECK(guest_cpuid(0x4000'0000, CpuidResult{7, 7, 7, 7}, 0, false) == hypervisor_leaf);
-    CHECK(guest_cpuid(0x4000'0001, CpuidResult{7, 7, 7, 7}, 0, false) == CpuidResult{});
-    CHECK(guest_cpuid(0, CpuidResult{0xD, 1, 2, 3}, 0, false) == CpuidResult{0xD, 1, 2, 3});
+    CHECK((guest_cpuid(1, 0, CpuidResult{0, 0, 0, 0}, 0, true).ecx & cpuid_bits::leaf1_ecx_osxsave) == 0);
+    CHECK((guest_cpuid(0x8000'0001, 0, CpuidResult{0, 0, 0xFFFF'FFFF, 0}, 0, false).ecx & cpuid_bits::ext1_ecx_svm) == 0);
+    CHECK(guest_cpuid(0x8000'000A, 0, CpuidResult{1, 16, 0, 0xFF}, 0, false) == CpuidResult{});
+    CHECK(guest_cpuid(0x4000'0000, 0, CpuidResult{7, 7, 7, 7}, 0, false) == hypervisor_leaf);
+    CHECK(guest_cpuid(0x4000'0001, 0, CpuidResult{7, 7, 7, 7}, 0, false) == CpuidResult{});
+    CHECK(guest_cpuid(0, 0, CpuidResult{0xD, 1, 2, 3}, 0, false) == CpuidResult{0xD, 1, 2, 3});
+    // Leaf 7: no AVX2 or AVX-512, the rest (BMI1 in EBX[3], ERMS in EBX[9]) stays.
+    const CpuidResult leaf7 = guest_cpuid(7, 0, CpuidResult{0, 0xFFFF'FFFF, 0xFFFF'FFFF, 0xFFFF'FFFF}, 0, false);
+    CHECK((leaf7.ebx & ((1u << 5) | (1u << 16))) == 0);
+    CHECK((leaf7.ebx & ((1u << 3) | (1u << 9))) == ((1u << 3) | (1u << 9)));
+    CHECK((leaf7.edx & ((1u << 22) | (1u << 24) | (1u << 25))) == 0);  // AMX
+    CHECK(guest_cpuid(7, 1, CpuidResult{1, 2, 3, 4}, 0, false) == CpuidResult{1, 2, 3, 4});
+    // Leaf 0xD: x87 and SSE only, with their area's size; no XSAVES; no
+    // component leaves.
+    CHECK(guest_cpuid(0xD, 0, CpuidResult{0x2E7, 0x980, 0xA88, 0}, 0, false) == CpuidResult{3, 576, 576, 0});
+    CHECK(guest_cpuid(0xD, 1, CpuidResult{0xF, 0x980, 0x1900, 0}, 0, false) == CpuidResult{0x7, 0, 0, 0});
+    CHECK(guest_cpuid(0xD, 2, CpuidResult{256, 576, 0, 0}, 0, false) == CpuidResult{});
     // "AxVisor vCPU" in EBX, ECX, EDX.
     char name[13]{};
     std::memcpy(name, &hypervisor_leaf.ebx, 4);
