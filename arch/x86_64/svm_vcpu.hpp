@@ -140,7 +140,7 @@ public:
         pending_exception_ = 0;
         reinject_ = 0;
         flush_pending_ = true;
-        entry_flags_ = entry_work;
+        entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_unbound));
         guest_fpu_ = insn::reset_fx_state();
         return ax_ok();
     }
@@ -154,7 +154,7 @@ public:
         // FlushByAsid (CPUID 8000_000A EDX[6]) limits the flush to this guest.
         flush_by_asid_ = (insn::cpuid(cpuid_leaf::svm_features).edx & (1u << 6)) != 0;
         flush_pending_ = true;
-        entry_flags_ |= entry_work;
+        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_unbound) | entry_work);
         bound_ = true;
         return ax_ok();
     }
@@ -163,6 +163,7 @@ public:
         if (!bound_) return ax_err(AxError::BadState);
         insn::fxsave(guest_fpu_);
         bound_ = false;
+        entry_flags_ |= entry_unbound;
         return ax_ok();
     }
 
@@ -171,8 +172,17 @@ public:
     // out of line (exit_slow). The policy calls nothing of the host API
     // while it runs, so it never publishes the vCPU (RunPublisher).
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H>) {
-        if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
-        if (enter_guest() == exit_code::vmmcall) [[likely]] {
+        // One test of the flag byte covers "not bound" too.
+        if (entry_flags_ != 0) [[unlikely]] {
+            if ((entry_flags_ & entry_unbound) != 0) return ax_err(AxError::BadState);
+            enter_with_work();
+        } else {
+            axvcpu_x86_svm_run_guest(&ctx_);
+        }
+        // VMMCALL is an instruction intercept, never taken while an event
+        // is being delivered: EXITINTINFO is for exit_slow to check.
+        if (vmcb_->exit_code == exit_code::vmmcall) [[likely]] {
+            exit_rip_ = vmcb_->rip;
             vmcb_->rip += vmmcall_length;
             return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall_from(vmcb_->rax, ctx_.gprs));
         }
@@ -329,23 +339,27 @@ private:
         return reinterpret_cast<T*>(H::phys_to_virt(HostPhysAddr(pa)).value());
     }
 
-    // One VMRUN, with this entry's event, window and XCR0; returns the exit
-    // code. The rest of the exit stays in the VMCB until the next VMRUN
-    // (last_trap() reads it there); only the RIP it left is kept.
-    [[gnu::always_inline]] std::uint64_t enter_guest() {
+    // One VMRUN, with prepare_entry's work and the guest's XCR0 if the flag
+    // byte says so.
+    [[gnu::always_inline]] void enter() {
         if (entry_flags_ != 0) [[unlikely]] {
             enter_with_work();
         } else {
             axvcpu_x86_svm_run_guest(&ctx_);
         }
+    }
+
+    // What every exit but run()'s VMMCALL needs first: the RIP it left
+    // (the rest of the exit stays in the VMCB until the next VMRUN, where
+    // last_trap() reads it), and an event whose delivery the exit cut
+    // short, to go again (its EXITINTINFO has EVENTINJ's layout, APM
+    // 15.7.2).
+    void note_exit() {
         exit_rip_ = vmcb_->rip;
-        // An event whose delivery the exit cut short goes again (its
-        // EXITINTINFO has EVENTINJ's layout, APM 15.7.2).
-        if ((vmcb_->exit_int_info & event::valid) != 0) [[unlikely]] {
+        if ((vmcb_->exit_int_info & event::valid) != 0) {
             reinject_ = vmcb_->exit_int_info;
             entry_flags_ |= entry_work;
         }
-        return vmcb_->exit_code;
     }
 
     // The entry with prepare_entry's work and, if the guest's XCR0 is not
@@ -428,6 +442,7 @@ private:
     // error into error_.
     [[gnu::noinline]] Handled exit_slow() {
         for (;;) {
+            note_exit();
             const TrapRecord trap = last_trap();
             const Handled handled = handle_in_policy(trap);
             if (handled == Handled::Decode) {
@@ -443,7 +458,9 @@ private:
                 exit_ = decoded.value().reason;
                 return Handled::Decode;
             }
-            if (enter_guest() == exit_code::vmmcall) {
+            enter();
+            if (vmcb_->exit_code == exit_code::vmmcall) {
+                exit_rip_ = vmcb_->rip;
                 vmcb_->rip += vmmcall_length;
                 exit_ = hypercall_from(vmcb_->rax, ctx_.gprs);
                 return Handled::Decode;
@@ -600,11 +617,12 @@ private:
     bool flush_by_asid_ = false;
     bool host_xsave_ = false;
     std::uint64_t host_xcr0_ = xcr0::x87;  // the host's XCR0 recorded at bind
-    // What enter_guest must do besides the switch, one byte so that the
-    // common entry tests it once: entry_work (prepare_entry: a flush,
-    // events, the window) and entry_xcr0 (the guest's XCR0 around VMRUN).
-    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2;
-    std::uint8_t entry_flags_ = entry_work;
+    // What run() must do besides the switch, one byte so that the common
+    // entry tests it once: entry_work (prepare_entry: a flush, events, the
+    // window), entry_xcr0 (the guest's XCR0 around VMRUN), and
+    // entry_unbound (not bound: run() refuses).
+    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2, entry_unbound = 0x80;
+    std::uint8_t entry_flags_ = entry_work | entry_unbound;
 };
 
 }  // namespace axvcpu::x86_64::svm

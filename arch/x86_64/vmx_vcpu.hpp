@@ -170,7 +170,7 @@ public:
         guest_xcr0_ = xcr0::x87;
         tpr_ = 0;
         guest_debug_ = DebugRegisters{};
-        entry_flags_ = entry_work;
+        entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_unbound));
         queue_ = IrqQueue<>{};
         pending_exception_ = reinject_ = 0;
         reinject_length_ = 0;
@@ -196,6 +196,7 @@ public:
         flush_pending_ = true;
         entry_flags_ |= entry_work;
         bound_ = true;
+        entry_flags_ &= static_cast<std::uint8_t>(~entry_unbound);
         return ax_ok();
     }
 
@@ -206,6 +207,7 @@ public:
         (void)insn::vmclear(pages_.vmcs_pa());
         ctx_.launched = 0;
         bound_ = false;
+        entry_flags_ |= entry_unbound;
         return ax_ok();
     }
 
@@ -213,11 +215,9 @@ public:
     // continues out of line (exit_slow). The policy calls nothing of the
     // host API while it runs, so it never publishes the vCPU.
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H>) {
-        if (!bound_) [[unlikely]] return ax_err(AxError::BadState);
-        if (enter_guest() == exit_reason::vmcall) [[likely]] {
-            advance_rip_only(insn::vmread(vmcs::field::exit_instruction_length));
-            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall_from(ctx_.gprs));
-        }
+        if ((entry_flags_ & entry_unbound) != 0) [[unlikely]] return ax_err(AxError::BadState);
+        if (enter_guest() == exit_reason::vmcall) [[likely]]
+            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, vmcall_exit());
         if (exit_slow() == Handled::Fail) return ax_err(error_);
         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
     }
@@ -405,6 +405,8 @@ private:
 
     // One VM entry, with this entry's event, window and XCR0; returns the
     // basic exit reason, or no_exit when the entry failed as an instruction.
+    // (Run while bound: entry_flags_' entry_unbound bit is clear.) Records
+    // a failed entry in entry_status_ and returns no_exit for it.
     [[gnu::always_inline]] std::uint32_t enter_guest() {
         const unsigned status = entry_flags_ != 0 ? enter_with_work() : axvcpu_x86_vmx_run_guest(&ctx_);
         if (reload_tables_) [[unlikely]] {
@@ -415,10 +417,16 @@ private:
             entry_status_ = status;
             return no_exit;
         }
+        return exit_reason::basic(static_cast<std::uint32_t>(insn::vmread(vmcs::field::exit_reason)));
+    }
+
+    // What every exit but VMCALL needs first (VMCALL is an instruction
+    // exit, never taken while an event is being delivered): the RIP it left
+    // and an event whose delivery the exit cut short, to go again (28.2.4,
+    // 29.2.1): its word, its error code, and for software events the
+    // instruction length.
+    void note_exit() {
         exit_rip_ = insn::vmread(vmcs::field::guest_rip);
-        // An event whose delivery the exit cut short goes again (28.2.4,
-        // 29.2.1): its word, its error code, and for software events the
-        // instruction length.
         const auto vectoring = static_cast<std::uint32_t>(insn::vmread(vmcs::field::idt_vectoring_info));
         if ((vectoring & event::valid) != 0) [[unlikely]] {
             reinject_ = vectoring & ~vectoring_undefined_bits;
@@ -427,7 +435,13 @@ private:
             reinject_length_ = static_cast<std::uint32_t>(insn::vmread(vmcs::field::exit_instruction_length));
             entry_flags_ |= entry_work;
         }
-        return exit_reason::basic(static_cast<std::uint32_t>(insn::vmread(vmcs::field::exit_reason)));
+    }
+
+    // VMCALL: past it, with the hypercall's reason.
+    [[gnu::always_inline]] AxVCpuExitReason vmcall_exit() {
+        exit_rip_ = insn::vmread(vmcs::field::guest_rip);
+        advance_rip_only(insn::vmread(vmcs::field::exit_instruction_length));
+        return hypercall_from(ctx_.gprs);
     }
 
     [[gnu::noinline]] unsigned enter_with_work() {
@@ -560,6 +574,7 @@ private:
                 entry_status_ = 0;
                 return Handled::Decode;
             }
+            note_exit();
             const TrapRecord trap = last_trap();
             const Handled handled = handle_in_policy(trap);
             if (handled == Handled::Decode) {
@@ -577,8 +592,7 @@ private:
                 return Handled::Decode;
             }
             if (enter_guest() == exit_reason::vmcall) {
-                advance_rip_only(insn::vmread(vmcs::field::exit_instruction_length));
-                exit_ = hypercall_from(ctx_.gprs);
+                exit_ = vmcall_exit();
                 return Handled::Decode;
             }
         }
@@ -857,9 +871,10 @@ private:
     DebugRegisters guest_debug_{}, host_debug_{};
     // What enter_guest must do besides the switch: entry_work
     // (prepare_entry), entry_xcr0 (the guest's XCR0 around the entry),
-    // entry_debug (debug registers around it).
-    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2, entry_debug = 4;
-    std::uint8_t entry_flags_ = entry_work;
+    // entry_debug (debug registers around it); entry_unbound: run()
+    // refuses.
+    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2, entry_debug = 4, entry_unbound = 0x80;
+    std::uint8_t entry_flags_ = entry_work | entry_unbound;
 };
 
 }  // namespace axvcpu::x86_64::vmx
