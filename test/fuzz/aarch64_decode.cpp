@@ -88,7 +88,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return (affinity & 2) != 0;
     };
     const DecodeResult result = decode_sync(trap, gpa, x, affinity_is_on);
-    if (asked) FUZZ_CHECK((queried & ~std::uint64_t{0xFF'00FF'FFFF}) == 0 && queried == (x[1] & 0xFF'00FF'FFFF));
+    // AFFINITY_INFO asks about x1's affinity fields (its low half for the
+    // SMC32/HVC32 function).
+    if (asked) FUZZ_CHECK((queried & ~std::uint64_t{0xFF'00FF'FFFF}) == 0 && queried == (smccc_arg(x, 1) & 0xFF'00FF'FFFF));
 
     const bool abort_ec = ec == esr::ec_dabt_lower || ec == esr::ec_iabt_lower;
     const bool modelled = abort_ec || ec == esr::ec_wfx || ec == esr::ec_hvc64 || ec == esr::ec_smc64 ||
