@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
+#include "arch/x86_64/sysregs.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::x86_64 {
@@ -25,6 +27,7 @@ inline constexpr std::uint32_t leaf1_ecx_hypervisor = 1u << 31;  // reserved for
 inline constexpr unsigned leaf1_ebx_apic_id_shift = 24;
 // Leaf 8000_0001 (AMD APM vol. 3, appendix E.4.2).
 inline constexpr std::uint32_t ext1_ecx_svm = 1u << 2;
+inline constexpr std::uint32_t ext1_ecx_skinit = 1u << 12;  // SKINIT and STGI, with or without EFER.SVME
 }  // namespace cpuid_bits
 
 namespace cpuid_leaf {
@@ -43,7 +46,8 @@ inline constexpr CpuidResult hypervisor_leaf{cpuid_leaf::hypervisor_base, 0x6956
 // the host's values except that the guest
 //   - is told it runs on a hypervisor (leaf 1 ECX[31], leaf 0x4000_0000),
 //   - sees no VMX or SVM (nested virtualization is not offered; the SVM
-//     instructions raise #UD) and no MONITOR/MWAIT (they raise #UD),
+//     instructions raise #UD, so SKINIT/STGI's own bit is clear too) and
+//     no MONITOR/MWAIT (they raise #UD),
 //   - sees its own CR4.OSXSAVE (the host's CPUID reflects the host's CR4),
 //   - has `apic_id` (its vCPU id) as its initial APIC id.
 [[nodiscard]] constexpr CpuidResult guest_cpuid(std::uint32_t leaf, CpuidResult host, std::uint32_t apic_id,
@@ -57,7 +61,7 @@ inline constexpr CpuidResult hypervisor_leaf{cpuid_leaf::hypervisor_base, 0x6956
             if (guest_osxsave && (host.ecx & leaf1_ecx_xsave) != 0) out.ecx |= leaf1_ecx_osxsave;
             out.ebx = (out.ebx & 0x00FF'FFFF) | (apic_id << leaf1_ebx_apic_id_shift);
             return out;
-        case cpuid_leaf::ext_features: out.ecx &= ~ext1_ecx_svm; return out;
+        case cpuid_leaf::ext_features: out.ecx &= ~(ext1_ecx_svm | ext1_ecx_skinit); return out;
         case cpuid_leaf::svm_features: return CpuidResult{};
         case cpuid_leaf::hypervisor_base: return hypervisor_leaf;
         default: break;
@@ -108,6 +112,21 @@ inline constexpr std::uint8_t gp = 13;  // general protection (error code 0 here
         if (type == 2 || type == 3 || type > 7) return false;
     }
     return true;
+}
+
+// EFER as a guest's WRMSR leaves it (the policy keeps the VMCB's copy), or
+// nothing when the CPU raises #GP(0) instead: a bit outside SCE, LME, LMA
+// and NXE (SVME included: nested virtualization is not offered), or LME
+// changed while paging is on (AMD APM vol. 2, 14.6.1; Intel SDM vol. 4,
+// IA32_EFER, and WRMSR in vol. 2D). LMA is the CPU's own (set when paging
+// turns on with LME): the written bit is ignored. SVME stays set in the
+// result: VMRUN requires it of every guest. `paging`: the guest's CR0.PG.
+[[nodiscard]] constexpr std::optional<std::uint64_t> guest_efer_write(std::uint64_t current, std::uint64_t value,
+                                                                    bool paging) noexcept {
+    constexpr std::uint64_t writable = msr::efer::sce | msr::efer::lme | msr::efer::lma | msr::efer::nxe;
+    if ((value & ~writable) != 0) return std::nullopt;
+    if (paging && ((value ^ current) & msr::efer::lme) != 0) return std::nullopt;
+    return (value & ~msr::efer::lma) | (current & msr::efer::lma) | msr::efer::svme;
 }
 
 }  // namespace axvcpu::x86_64

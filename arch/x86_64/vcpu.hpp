@@ -402,7 +402,7 @@ private:
             window = !queue_.empty();
         } else {
             const Interruptibility guest{(vmcb_->rflags & rflags::if_) != 0, (vmcb_->int_state & int_state::shadow) != 0};
-            const EntryPlan plan = plan_entry(reinject_ != 0, queue_.front(), guest);
+            const EntryPlan plan = plan_entry(reinject_ != 0, queue_.front(), queue_.size(), guest);
             window = plan.request_window;
             if (plan.source == EntryPlan::Source::Reinjected) event = std::exchange(reinject_, 0);
             if (plan.source == EntryPlan::Source::Queued) {
@@ -551,12 +551,12 @@ private:
             // SVME is set for VMRUN's sake, not the guest's.
             complete_msr_read(vmcb_->efer & ~msr::efer::svme);
         } else {
-            if ((value & ~guest_efer_writable) != 0) {
+            const std::optional<std::uint64_t> efer = guest_efer_write(vmcb_->efer, value, (vmcb_->cr0 & cr0::pg) != 0);
+            if (!efer) {
                 raise_gp();
                 return Handled::Resume;
             }
-            // LMA is the CPU's to set (when paging turns on with LME).
-            vmcb_->efer = (value & ~msr::efer::lma) | (vmcb_->efer & msr::efer::lma) | msr::efer::svme;
+            vmcb_->efer = *efer;
         }
         vmcb_->rip += msr_instruction_length;
         return Handled::Resume;
@@ -597,8 +597,6 @@ private:
 
     static constexpr std::uint64_t cpuid_length = 2;   // 0F A2
     static constexpr std::uint64_t xsetbv_length = 3;  // 0F 01 D1
-    static constexpr std::uint64_t guest_efer_writable =
-        msr::efer::sce | msr::efer::lme | msr::efer::lma | msr::efer::nxe;
 
     SwitchContext ctx_{};
     Pages pages_{};

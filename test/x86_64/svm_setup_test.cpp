@@ -121,6 +121,9 @@ TEST_CASE("features: the guest's CPUID") {
     // OSXSAVE never without XSAVE.
     CHECK((guest_cpuid(1, CpuidResult{0, 0, 0, 0}, 0, true).ecx & cpuid_bits::leaf1_ecx_osxsave) == 0);
     CHECK((guest_cpuid(0x8000'0001, CpuidResult{0, 0, 0xFFFF'FFFF, 0}, 0, false).ecx & cpuid_bits::ext1_ecx_svm) == 0);
+    // SKINIT/STGI's bit: both raise #UD in the guest, so it is clear too.
+    CHECK((guest_cpuid(0x8000'0001, CpuidResult{0, 0, 0xFFFF'FFFF, 0}, 0, false).ecx & cpuid_bits::ext1_ecx_skinit) == 0);
+    CHECK(guest_cpuid(0x8000'0001, CpuidResult{0, 0, 0xFFFF'FFFF, 0}, 0, false).ecx == 0xFFFF'EFFB);
     CHECK(guest_cpuid(0x8000'000A, CpuidResult{1, 16, 0, 0xFF}, 0, false) == CpuidResult{});
     CHECK(guest_cpuid(0x4000'0000, CpuidResult{7, 7, 7, 7}, 0, false) == hypervisor_leaf);
     CHECK(guest_cpuid(0x4000'0001, CpuidResult{7, 7, 7, 7}, 0, false) == CpuidResult{});
@@ -156,14 +159,34 @@ TEST_CASE("features: XSETBV's rules") {
     CHECK_FALSE(pat_valid(0x0800'0000'0000'0000));
 }
 
+TEST_CASE("features: a guest's WRMSR to EFER") {
+    using namespace msr::efer;
+    const std::uint64_t long_mode = svme | lme | lma | nxe;  // as the Long64 entry state has it
+    CHECK(guest_efer_write(long_mode, lme | lma | nxe | sce, true) == (long_mode | sce));
+    CHECK(guest_efer_write(long_mode, lme, true) == (svme | lme | lma));  // LMA is the CPU's
+    CHECK_FALSE(guest_efer_write(long_mode, lme | lma | svme, true));     // SVME is not the guest's
+    CHECK_FALSE(guest_efer_write(long_mode, lme | lma | (1u << 13), true));
+    // Regression (found by the chaos guest): LME cleared under paging was
+    // taken, leaving long mode active without LME; the CPU raises #GP.
+    CHECK_FALSE(guest_efer_write(long_mode, lma | nxe, true));
+    CHECK_FALSE(guest_efer_write(svme, lme, true));
+    CHECK(guest_efer_write(svme, lme, false) == (svme | lme));
+    CHECK(guest_efer_write(svme | lme, 0, false) == svme);
+}
+
 TEST_CASE("interrupts: what each entry injects") {
     const Interruptibility open{true, false}, masked{false, false}, shadowed{true, true};
-    CHECK(plan_entry(false, std::nullopt, open) == EntryPlan{});
-    CHECK(plan_entry(false, 0x40, open) == EntryPlan{EntryPlan::Source::Queued, 0x40, false});
-    CHECK(plan_entry(false, 0x40, masked) == EntryPlan{EntryPlan::Source::None, 0, true});
-    CHECK(plan_entry(false, 0x40, shadowed) == EntryPlan{EntryPlan::Source::None, 0, true});
-    CHECK(plan_entry(true, 0x40, open) == EntryPlan{EntryPlan::Source::Reinjected, 0, true});
-    CHECK(plan_entry(true, std::nullopt, masked) == EntryPlan{EntryPlan::Source::Reinjected, 0, false});
+    CHECK(plan_entry(false, std::nullopt, 0, open) == EntryPlan{});
+    CHECK(plan_entry(false, 0x40, 1, open) == EntryPlan{EntryPlan::Source::Queued, 0x40, false});
+    CHECK(plan_entry(false, 0x40, 1, masked) == EntryPlan{EntryPlan::Source::None, 0, true});
+    CHECK(plan_entry(false, 0x40, 1, shadowed) == EntryPlan{EntryPlan::Source::None, 0, true});
+    CHECK(plan_entry(true, 0x40, 1, open) == EntryPlan{EntryPlan::Source::Reinjected, 0, true});
+    CHECK(plan_entry(true, std::nullopt, 0, masked) == EntryPlan{EntryPlan::Source::Reinjected, 0, false});
+    // Regression (found by the chaos guest): a vector behind the one
+    // injected now asks for the window, or it waits for an unrelated exit
+    // while the guest runs on with interrupts enabled.
+    CHECK(plan_entry(false, 0x40, 2, open) == EntryPlan{EntryPlan::Source::Queued, 0x40, true});
+    CHECK(plan_entry(false, 0x40, 32, open) == EntryPlan{EntryPlan::Source::Queued, 0x40, true});
     CHECK(is_injectable_vector(32));
     CHECK(is_injectable_vector(255));
     CHECK_FALSE(is_injectable_vector(31));
