@@ -239,6 +239,12 @@ TEST_CASE("guest paging: 4-level with 4 KiB, 2 MiB and 1 GiB pages") {
     la57.cr4 |= paging_bits::cr4_la57;
     CHECK_FALSE(linear_to_guest_physical(la57, 0x0020'1234, read));
     CHECK(linear_to_guest_physical(PagingState{0x11, 0, 0, 0}, 0x1'2345'6789, read) == 0x2345'6789);  // no paging
+    // Non-canonical addresses are refused, not walked with their high bits
+    // dropped (the fuzz harness x86_64_paging holds the walk to this too).
+    mem.write64(0x1000 + 256 * 8, 0x2000 | 1);  // PML4[256], the upper half's first entry
+    CHECK(linear_to_guest_physical(state, 0xFFFF'8000'0020'1234, read) == 0x0060'1234);
+    CHECK_FALSE(linear_to_guest_physical(state, 0x0000'8000'0020'1234, read));
+    CHECK_FALSE(linear_to_guest_physical(state, 0x8000'0000'0020'1234, read));
 }
 
 TEST_CASE("guest paging: 32-bit and PAE") {
@@ -250,6 +256,9 @@ TEST_CASE("guest paging: 32-bit and PAE") {
     const PagingState pse{0x8000'0011, 0x1000, paging_bits::cr4_pse, 0};
     CHECK(linear_to_guest_physical(pse, 0x0045'6789, read) == 0x0085'6789);
     CHECK(linear_to_guest_physical(pse, 0x0080'5123, read) == 0x0007'7123);
+    // PSE-36: a 4 MiB PDE's bits 20:13 are the address's bits 39:32.
+    mem.write32(0x1000 + 3 * 4, 0x00C0'0000 | (0x12u << 13) | 0x81);
+    CHECK(linear_to_guest_physical(pse, 0x00C0'0042, read) == 0x12'00C0'0042);
     // Without CR4.PSE the large bit is ignored: PDE[1] points at a table.
     CHECK_FALSE(linear_to_guest_physical(PagingState{0x8000'0011, 0x1000, 0, 0}, 0x0045'6789, read));
 
@@ -280,6 +289,14 @@ TEST_CASE("guest paging: an instruction fetched across a page boundary") {
     insn = fetch_instruction(no_paging, 0x1FFC, CpuMode::Bits64, mem.reader(), read_byte);
     CHECK(insn.count == 15);
     CHECK(insn.bytes[14] == 10);
+    // 32-bit code at the top of the linear space continues at 0.
+    mem.bytes[0xFFFF'FFFE] = 0x55;
+    mem.bytes[0xFFFF'FFFF] = 0x66;
+    mem.bytes[0] = 0x77;
+    const PagingState flat{0x11, 0, 0, 0};
+    insn = fetch_instruction(flat, 0xFFFF'FFFE, CpuMode::Bits32, mem.reader(), read_byte);
+    CHECK(insn.count == 3);
+    CHECK(insn.bytes[2] == 0x77);
 }
 
 TEST_CASE("stage2: nested tables map and translate") {
