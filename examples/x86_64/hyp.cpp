@@ -127,6 +127,13 @@ void setup_host_interrupts() {
         host_idt[v] = example::idt::interrupt_gate(
             reinterpret_cast<u64>(v == example::pic_vector_base ? host_irq0 : host_unexpected_vector));
     example::idt::load(host_idt, 256);
+    // The BIOS leaves the PIT's channel 0 periodic, and the masked 8259
+    // latches its edges: the first host_timer would then fire twice. A
+    // one-tick one-shot ends that; once its output is high (no edge comes
+    // until the next arming) the remap's ICW1 clears what was latched.
+    example::pit_one_shot(1);
+    while (!example::pit_output_high()) {
+    }
     example::pic_remap();
 }
 

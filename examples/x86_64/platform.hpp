@@ -53,6 +53,13 @@ inline void pit_one_shot(std::uint16_t count) {
     outb(0x40, static_cast<std::uint8_t>(count >> 8));
 }
 
+// Whether channel 0's output is high: the 8254's read-back command
+// (status of counter 0 only), status bit 7.
+inline bool pit_output_high() {
+    outb(0x43, 0xE2);
+    return (inb(0x40) & 0x80) != 0;
+}
+
 inline constexpr std::uint16_t debug_exit_port = 0xF4;  // -device isa-debug-exit,iobase=0xf4,iosize=0x04
 inline constexpr std::uint16_t acpi_pm1a_control = 0x604;  // PIIX4 on -machine pc, where SeaBIOS puts PMBASE (0x600)
 inline constexpr std::uint16_t acpi_sleep_s5 = 0x2000;      // SLP_EN with SLP_TYP 0
