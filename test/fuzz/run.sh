@@ -14,7 +14,8 @@ fi
 build=$(cd "$1" && pwd) || exit 2
 seconds=${2:-10}
 here=$(cd "$(dirname "$0")" && pwd)
-targets=(aarch64_decode riscv64_decode riscv64_sbi riscv64_vplic aarch64_vgic devices fdt x86_64_decode)
+targets=(aarch64_decode riscv64_decode riscv64_sbi riscv64_vplic aarch64_vgic devices fdt x86_64_decode x86_64_paging
+  x86_64_features)
 failed=0
 printf '%-16s %12s %10s %s\n' target executions exec/s result
 for t in "${targets[@]}"; do
