@@ -104,6 +104,10 @@ inline volatile u64 exceptions_taken = 0;
 inline volatile u64 last_error_code = 0;
 inline volatile u64 interrupts_taken[256];
 
+// A guest that resumes from its exceptions itself (the chaos guest) sets
+// this: it returns true for an exception it handled, changing `frame`.
+inline bool (*exception_hook)(Frame* frame) = nullptr;
+
 inline void expect_exception(u64 vector, u64 skip) {
     expected_vector = vector;
     expected_skip = skip;
@@ -117,6 +121,7 @@ extern "C" void guest_trap(guest::Frame* frame) {
         interrupts_taken[frame->vector] = interrupts_taken[frame->vector] + 1;
         return;
     }
+    if (exception_hook != nullptr && exception_hook(frame)) return;
     if (frame->vector != expected_vector) finish(0xE000 + frame->vector, frame->rip);
     exceptions_taken = exceptions_taken + 1;
     last_error_code = frame->error_code;

@@ -270,6 +270,7 @@ struct Board {
             case guest_abi::test_exits: return "x86_64 exits";
             case guest_abi::test_regs: return "x86_64 registers";
             case guest_abi::test_bad: return "x86_64 misbehaving guest";
+            case guest_abi::test_chaos: return "x86_64 chaos";
             default: return "unknown";
         }
     }
