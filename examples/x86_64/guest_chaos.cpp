@@ -578,13 +578,16 @@ void inject_op(Rng& rng, Op& o) {
     } else if (queued == 0) {  // more than the queue holds: the rest refused
         r[rdi] = 32 + rng.below(224);
         r[rsi] = AXVCPU_INTERRUPT_QUEUE_DEPTH + 1 + rng.below(20);
+        // Now and then any count at all: past inject_limit, refused untried.
+        if (rng.chance(30)) r[rsi] = rng.next() >> rng.below(64);
     } else {
         r[rdi] = 250 + rng.below(6);  // straddling 255
         r[rsi] = 2 + rng.below(8);
     }
     const u64 n = r[rsi] == 0 ? 1 : r[rsi];
-    u64 refused = 0, accepted = queued;
-    for (u64 i = 0; i < n; ++i) {
+    const u64 tried = n < vmm::hypercall::inject_limit ? n : vmm::hypercall::inject_limit;
+    u64 refused = n - tried, accepted = queued;
+    for (u64 i = 0; i < tried; ++i) {
         const u64 v = r[rdi] + i;
         if (v >= 32 && v <= 255 && pending(v)) continue;  // already queued
         if (v >= 32 && v <= 255 && accepted < AXVCPU_INTERRUPT_QUEUE_DEPTH) {
