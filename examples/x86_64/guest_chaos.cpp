@@ -13,6 +13,7 @@
 // guest contract"), and every 1,000 ops the exits it made, by kind, are
 // compared with the VMM's (count_exits). A failure prints the seed and the
 // op's number: the same seed replays the same ops.
+#include "../common/chaos.hpp"
 #include "../common/rng.hpp"
 #include "guest_abi.hpp"
 #include "guest_rt.hpp"
@@ -252,13 +253,6 @@ void count(Kind kind, u64 n = 1) {
 
 u64 seed = 0, op = 0, current_stub = ~u64{0};
 const u64* current_in = nullptr;  // the op's registers before it, for the failure's report
-
-void print_hex(u64 value) {
-    char digits[19] = "0x";
-    for (unsigned i = 0; i < 16; ++i) digits[2 + i] = "0123456789ABCDEF"[(value >> (60 - 4 * i)) & 0xF];
-    digits[18] = '\0';
-    print(digits);
-}
 
 [[noreturn]] void chaos_fail(u64 what, u64 value) {
     print("guest: chaos FAILED at op ");
@@ -992,6 +986,13 @@ void run_op(Rng& rng) {
     if (outstanding() != 0 && (rng.chance(70) || outstanding() > AXVCPU_INTERRUPT_QUEUE_DEPTH / 2)) wait_for_interrupts();
 }
 
+// The console, as example::chaos prints to it.
+struct Out {
+    static void print(const char* text) { guest::print(text); }
+    static void print_dec(u64 value) { guest::print_dec(value); }
+    static void print_hex(u64 value) { guest::print_hex(value); }
+};
+
 void count_exits_reset() {
     hypercall(vmm::hypercall::count_exits, 0, 0);
     for (unsigned k = 0; k < exit_kinds; ++k) counts[k] = 0;
@@ -1000,12 +1001,6 @@ void count_exits_compare() {
     counts[k_hypercall] += 1;  // this call
     const u64 differ = hypercall(vmm::hypercall::count_exits, reinterpret_cast<u64>(counts), compared_kinds);
     expect(differ == 0, 0x7F, differ);
-}
-
-u64 rdmsr(u32 index) {
-    u32 lo, hi;
-    asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
-    return (u64{hi} << 32) | lo;
 }
 
 }  // namespace
@@ -1030,48 +1025,21 @@ extern "C" [[noreturn]] void guest_main(u64) {
     star = rdmsr(msr_star);
     kernel_gs_base = rdmsr(msr_kernel_gs_base);
     Rng rng{seed};
-    u64 next_report = 0;
-    while (total_exits < target) {
-        count_exits_reset();
-        for (unsigned i = 0; i < 1000 && total_exits < target; ++i, ++op) run_op(rng);
+    // A batch ends with every interrupt asked for taken, so that one never
+    // delivered fails within its batch.
+    const auto batch_end = [] {
         if (outstanding() != 0) wait_for_interrupts();
         count_exits_compare();
-        if (total_exits >= next_report) {
-            print("guest: chaos: ");
-            print_dec(op);
-            print(" ops, ");
-            print_dec(total_exits);
-            print(" exits\n");
-            next_report += 20'000;
-        }
-    }
-    print("guest: chaos done, seed ");
-    print_hex(seed);
-    print(": ");
-    print_dec(op);
-    print(" ops, ");
-    print_dec(total_exits);
-    print(" exits (hypercall ");
-    print_dec(kind_totals[k_hypercall]);
-    print(", mmio read ");
-    print_dec(kind_totals[k_mmio_read]);
-    print(", mmio write ");
-    print_dec(kind_totals[k_mmio_write]);
-    print(", msr read ");
-    print_dec(kind_totals[k_msr_read]);
-    print(", msr write ");
-    print_dec(kind_totals[k_msr_write]);
-    print(", io read ");
-    print_dec(kind_totals[k_io_read]);
-    print(", io write ");
-    print_dec(kind_totals[k_io_write]);
-    print(", external interrupt ");
-    print_dec(kind_totals[k_external]);
-    print(", nested page fault ");
-    print_dec(kind_totals[k_nested_page_fault]);
-    print(", halt ");
-    print_dec(kind_totals[k_halt]);
-    print("), exceptions taken ");
+    };
+    example::chaos::run<Out>(target, total_exits, op, [&] { run_op(rng); }, count_exits_reset, batch_end);
+    constexpr example::chaos::Kind summary[] = {
+        {k_hypercall, "hypercall"}, {k_mmio_read, "mmio read"},   {k_mmio_write, "mmio write"},
+        {k_msr_read, "msr read"},   {k_msr_write, "msr write"},   {k_io_read, "io read"},
+        {k_io_write, "io write"},   {k_external, "external interrupt"}, {k_nested_page_fault, "nested page fault"},
+        {k_halt, "halt"},
+    };
+    example::chaos::print_summary<Out>(seed, op, total_exits, kind_totals, summary);
+    print(", exceptions taken ");
     print_dec(faults);
     print("\n");
     finish(0);
