@@ -43,6 +43,11 @@ inline void pic_remap() {
     outb(0xA1, 0xFF);
 }
 inline void pic_unmask_irq0() { outb(0x21, 0xFE); }
+// The master's interrupt request register (OCW3 "read IRR"), masked lines included.
+inline std::uint8_t pic_requests() {
+    outb(0x20, 0x0A);
+    return inb(0x20);
+}
 inline void pic_end_of_interrupt() { outb(0x20, 0x20); }
 
 // The 8254's channel 0 as a one-shot (mode 0): its output, IRQ 0, rises
