@@ -8,7 +8,6 @@
 #include <optional>
 
 #include "arch/x86_64/sysregs.hpp"
-
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::x86_64 {
@@ -42,6 +41,7 @@ inline constexpr std::uint32_t leaf_d1_eax_xsaves = 1u << 3;
 inline constexpr unsigned leaf1_ebx_apic_id_shift = 24;
 // Leaf 8000_0001 (AMD APM vol. 3, appendix E.4.2).
 inline constexpr std::uint32_t ext1_ecx_svm = 1u << 2;
+inline constexpr std::uint32_t ext1_ecx_skinit = 1u << 12;  // SKINIT and STGI, with or without EFER.SVME
 }  // namespace cpuid_bits
 
 namespace cpuid_leaf {
@@ -80,7 +80,8 @@ inline constexpr std::uint32_t guest_xsave_area_bytes = 512 + 64;
 // host's returned: the host's values except that the guest
 //   - is told it runs on a hypervisor (leaf 1 ECX[31], leaf 0x4000_0000),
 //   - sees no VMX or SVM (nested virtualization is not offered; the SVM
-//     instructions raise #UD) and no MONITOR/MWAIT (they raise #UD),
+//     instructions raise #UD, so SKINIT/STGI's own bit is clear too) and
+//     no MONITOR/MWAIT (they raise #UD),
 //   - sees its own CR4.OSXSAVE (the host's CPUID reflects the host's CR4),
 //   - sees only the XSAVE components of guest_xcr0_supported: no AVX, FMA,
 //     F16C, AVX2 or AVX-512 (leaves 1 and 7), leaf 0xD describing x87 and
@@ -117,7 +118,7 @@ inline constexpr std::uint32_t guest_xsave_area_bytes = 512 + 64;
                 return out;
             }
             return CpuidResult{};
-        case cpuid_leaf::ext_features: out.ecx &= ~ext1_ecx_svm; return out;
+        case cpuid_leaf::ext_features: out.ecx &= ~(ext1_ecx_svm | ext1_ecx_skinit); return out;
         case cpuid_leaf::svm_features: return CpuidResult{};
         case cpuid_leaf::hypervisor_base: return hypervisor_leaf;
         default: break;
@@ -160,15 +161,20 @@ enum class XsetbvAction : std::uint8_t { Accept, RaiseUd, RaiseGp };
     return XsetbvAction::Accept;
 }
 
-// The EFER bits a guest may write (SCE, LME, LMA, NXE; APM vol. 2, 3.1.7):
-// any other set bit is #GP(0). LMA is the CPU's to set, when paging turns
-// on with LME: a write keeps the current LMA. Nothing: #GP.
+// EFER as a guest's WRMSR leaves it, or nothing when the CPU raises
+// #GP(0) instead: a bit outside SCE, LME, LMA and NXE (SVME included:
+// nested virtualization is not offered), or LME changed while paging is on
+// (AMD APM vol. 2, 14.6.1; Intel SDM vol. 4, IA32_EFER, and WRMSR in vol.
+// 2D). LMA is the CPU's own (set when paging turns on with LME): the
+// written bit is ignored and the current one kept. `paging`: the guest's
+// CR0.PG. The SVM policy adds SVME, which VMRUN requires of every guest.
 inline constexpr std::uint64_t guest_efer_writable =
     msr::efer::sce | msr::efer::lme | msr::efer::lma | msr::efer::nxe;
 
-[[nodiscard]] constexpr std::optional<std::uint64_t> efer_after_write(std::uint64_t current,
-                                                                      std::uint64_t value) noexcept {
+[[nodiscard]] constexpr std::optional<std::uint64_t> guest_efer_write(std::uint64_t current, std::uint64_t value,
+                                                                    bool paging) noexcept {
     if ((value & ~guest_efer_writable) != 0) return std::nullopt;
+    if (paging && ((value ^ current) & msr::efer::lme) != 0) return std::nullopt;
     return (value & ~msr::efer::lma) | (current & msr::efer::lma);
 }
 

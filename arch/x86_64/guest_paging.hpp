@@ -42,6 +42,10 @@ template <class Read>
     if ((state.cr0 & cr0_pg) == 0) return linear & 0xFFFF'FFFF;
     if ((state.efer & efer_lma) != 0) {
         if ((state.cr4 & cr4_la57) != 0) return std::nullopt;
+        // Bits 63:47 all equal, or the CPU raises #GP before any access:
+        // no walk may turn such an address into one it never reaches.
+        const std::uint64_t high = linear >> 47;
+        if (high != 0 && high != 0x1'FFFF) return std::nullopt;
         std::uint64_t table = state.cr3 & address_mask;
         for (unsigned level = 4; level >= 1; --level) {
             const unsigned shift = 12 + 9 * (level - 1);
@@ -67,11 +71,12 @@ template <class Read>
         if (!pte || (*pte & present) == 0) return std::nullopt;
         return (*pte & address_mask) | (linear & 0xFFF);
     }
-    // 32-bit paging: 4-byte entries, 4 MiB pages when CR4.PSE (bits 20:13
-    // of such a PDE extend the address past 4 GiB; guests here do not use it).
+    // 32-bit paging: 4-byte entries, 4 MiB pages when CR4.PSE, whose PDE's
+    // bits 20:13 are bits 39:32 of the address (PSE-36, SDM vol. 3A 4.3).
     const std::optional<std::uint64_t> pde = read((state.cr3 & 0xFFFF'F000) + (linear >> 22) * 4, 4);
     if (!pde || (*pde & present) == 0) return std::nullopt;
-    if ((state.cr4 & cr4_pse) != 0 && (*pde & large) != 0) return (*pde & 0xFFC0'0000) | (linear & 0x3F'FFFF);
+    if ((state.cr4 & cr4_pse) != 0 && (*pde & large) != 0)
+        return (((*pde >> 13) & 0xFF) << 32) | (*pde & 0xFFC0'0000) | (linear & 0x3F'FFFF);
     const std::optional<std::uint64_t> pte = read((*pde & 0xFFFF'F000) + ((linear >> 12) & 1023) * 4, 4);
     if (!pte || (*pte & present) == 0) return std::nullopt;
     return (*pte & 0xFFFF'F000) | (linear & 0xFFF);
@@ -80,7 +85,9 @@ template <class Read>
 // Up to 15 bytes of the instruction at `linear`, translated page by page
 // (an instruction may cross into a page that is not mapped: the bytes
 // before it are still returned, and the decoder reports Truncated if it
-// needed more). `read_byte(gpa)` reads one byte of guest RAM.
+// needed more). Outside 64-bit code linear addresses are 32 bits wide, so
+// an instruction at the top of the space continues at 0. `read_byte(gpa)`
+// reads one byte of guest RAM.
 template <class Read, class ReadByte>
 [[nodiscard]] constexpr InstructionBytes fetch_instruction(const PagingState& state, std::uint64_t linear,
                                                            CpuMode mode, Read read, ReadByte read_byte) {
@@ -88,7 +95,7 @@ template <class Read, class ReadByte>
     insn.mode = mode;
     std::optional<std::uint64_t> page_gpa;
     for (usize i = 0; i < max_instruction_length; ++i) {
-        const std::uint64_t address = linear + i;
+        const std::uint64_t address = mode == CpuMode::Bits64 ? linear + i : (linear + i) & 0xFFFF'FFFF;
         if (i == 0 || (address & 0xFFF) == 0) {
             page_gpa = linear_to_guest_physical(state, address & ~std::uint64_t{0xFFF}, read);
             if (!page_gpa) break;

@@ -70,13 +70,17 @@ struct EntryPlan {
 };
 
 // `reinject`: an interrupted event is waiting; `next`: the oldest queued
-// vector, if any. A reinjected event goes first and any queued one waits
-// for the window after it; a queued one goes when the guest can take it,
-// else waits for the window.
-[[nodiscard]] constexpr EntryPlan plan_entry(bool reinject, std::optional<usize> next, Interruptibility guest) noexcept {
+// vector, if any, and `queued` how many wait in all. A reinjected event
+// goes first and any queued one waits for the window after it; a queued
+// one goes when the guest can take it, else waits for the window. Whenever
+// a vector still waits behind the event this entry injects, the window is
+// asked for too: the guest may run on without another exit, and the
+// waiting vector must not depend on one.
+[[nodiscard]] constexpr EntryPlan plan_entry(bool reinject, std::optional<usize> next, usize queued,
+                                             Interruptibility guest) noexcept {
     if (reinject) return EntryPlan{EntryPlan::Source::Reinjected, 0, next.has_value()};
     if (!next) return EntryPlan{};
-    if (guest.can_take_interrupt()) return EntryPlan{EntryPlan::Source::Queued, static_cast<std::uint8_t>(*next), false};
+    if (guest.can_take_interrupt()) return EntryPlan{EntryPlan::Source::Queued, static_cast<std::uint8_t>(*next), queued > 1};
     return EntryPlan{EntryPlan::Source::None, 0, true};
 }
 
@@ -96,7 +100,7 @@ template <class Queue>
 [[nodiscard]] constexpr EntryEvents take_entry_event(std::uint64_t& pending_exception, std::uint64_t& reinject,
                                                      Queue& queue, Interruptibility guest) {
     if (pending_exception != 0) return EntryEvents{std::exchange(pending_exception, 0), !queue.empty()};
-    const EntryPlan plan = plan_entry(reinject != 0, queue.front(), guest);
+    const EntryPlan plan = plan_entry(reinject != 0, queue.front(), queue.size(), guest);
     EntryEvents out{0, plan.request_window};
     if (plan.source == EntryPlan::Source::Reinjected) out.event = std::exchange(reinject, 0);
     if (plan.source == EntryPlan::Source::Queued) {

@@ -560,11 +560,13 @@ private:
             // SVME is set for VMRUN's sake, not the guest's.
             complete_msr_read(vmcb_->efer & ~msr::efer::svme);
         } else {
-            const std::optional<std::uint64_t> efer = efer_after_write(vmcb_->efer, value);
+            const std::optional<std::uint64_t> efer =
+                guest_efer_write(vmcb_->efer, value, (vmcb_->cr0 & cr0::pg) != 0);
             if (!efer) {
                 raise_gp();
                 return Handled::Resume;
             }
+            // SVME stays set: VMRUN requires it of every guest.
             vmcb_->efer = *efer | msr::efer::svme;
         }
         advance_rip(msr_instruction_length);

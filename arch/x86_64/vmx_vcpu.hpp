@@ -715,7 +715,8 @@ private:
             }
             (void)insn::vmwrite(field, value);
         } else {
-            const std::optional<std::uint64_t> efer = efer_after_write(insn::vmread(field), value);
+            const std::optional<std::uint64_t> efer =
+                guest_efer_write(insn::vmread(field), value, (guest_visible_cr0() & cr0::pg) != 0);
             if (!efer) {
                 raise_gp();
                 return Handled::Resume;

@@ -22,7 +22,7 @@ inline constexpr std::uint64_t base = 0x4856'0000;  // "HV"
 inline constexpr std::uint64_t hello = base + 0x00;        // arg0 = test id: turns on that test's VMM-side checks; returns the VM id
 inline constexpr std::uint64_t result = base + 0x01;       // arg0 = 0: pass, else a failure code (arg1: detail, printed)
 inline constexpr std::uint64_t sum = base + 0x02;          // returns arg0 + ... + arg5
-inline constexpr std::uint64_t inject = base + 0x04;       // injects vectors arg0 .. arg0 + arg1 - 1 (arg1 = 0: one); returns how many were refused
+inline constexpr std::uint64_t inject = base + 0x04;       // injects vectors arg0 .. arg0 + arg1 - 1 (arg1 = 0: one); returns how many were refused (past inject_limit, all)
 inline constexpr std::uint64_t nop = base + 0x06;          // returns 0
 inline constexpr std::uint64_t check_exits = base + 0x0a;  // arg0 = exit kinds the guest caused (bit i: AxVCpuExitReason alternative i); returns those the VMM never saw
 inline constexpr std::uint64_t set_quiet = base + 0x0b;    // arg0 != 0: stop tracing each exit; 0: trace again
@@ -43,6 +43,10 @@ inline constexpr std::uint64_t console_bytes = base + 0x11;  // riscv64: arg0 = 
 inline constexpr std::uint64_t expect_resume = base + 0x12;  // riscv64: arg0 = resume address, arg1 = opaque of the next non-retentive suspend
 inline constexpr std::uint64_t resumes_seen = base + 0x13;   // riscv64: such suspends verified so far
 inline constexpr std::uint64_t ldst_counts = base + 0x14;    // aarch64: arg0..arg2 = loads, stores, refused accesses the guest made, arg3 = atomics run; returns 0 if the VMM checked as many
+
+// The most vectors one inject tries (more than any arch's interrupt IDs or
+// queue hold); the rest of a larger count are refused without a try.
+inline constexpr std::uint64_t inject_limit = 1024;
 
 // The answer to a number nobody knows.
 inline constexpr std::uint64_t unknown = ~std::uint64_t{0};

@@ -538,9 +538,13 @@ private:
                 return sum;
             }
             case hc::inject: {
+                // A guest's count must not keep the VMM (and every VM on
+                // this CPU) in one hypercall for good: past hc::inject_limit
+                // vectors the rest are refused untried.
                 const u64 count = call.args[1] == 0 ? 1 : call.args[1];
-                u64 refused = 0;
-                for (u64 i = 0; i < count; ++i) refused += vcpu.inject_interrupt(call.args[0] + i) ? 0 : 1;
+                const u64 tried = count < hc::inject_limit ? count : hc::inject_limit;
+                u64 refused = count - tried;
+                for (u64 i = 0; i < tried; ++i) refused += vcpu.inject_interrupt(call.args[0] + i) ? 0 : 1;
                 return refused;
             }
             case hc::nop: return 0;

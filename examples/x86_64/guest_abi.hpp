@@ -30,6 +30,12 @@ inline constexpr std::uint64_t msr_write_value = 0x1122'3344'5566'7788;
 inline constexpr std::uint64_t test_exits = 0x8601;
 inline constexpr std::uint64_t test_regs = 0x8602;
 inline constexpr std::uint64_t test_bad = 0x8603;
+inline constexpr std::uint64_t test_chaos = 0x8604;
+
+// The chaos guest's parameters (README.md, "The chaos guest"): its PRNG seed
+// and the exits to make, two words QEMU's loader may write at this
+// guest-physical address (0: the defaults). The last page of RAM.
+inline constexpr std::uint64_t chaos_params = 0x00FF'F000;
 
 // guest_regs: the value register `index` (encoding order) holds in a round.
 inline constexpr std::uint64_t regs_pattern(unsigned index) { return 0x0101'0101'0101'0101ull * (index + 1) ^ 0xA5A5'0000'5A5A'0000ull; }

@@ -94,15 +94,6 @@ void check_interrupts() {
     GUEST_CHECK(hypercall(vmm::hypercall::inject, 14) == 1, 0x407, 0);
 }
 
-u64 rdmsr(u32 index) {
-    u32 lo, hi;
-    asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
-    return (u64{hi} << 32) | lo;
-}
-void wrmsr(u32 index, u64 value) {
-    asm volatile("wrmsr" ::"c"(index), "a"(static_cast<u32>(value)), "d"(static_cast<u32>(value >> 32)));
-}
-
 void check_msrs() {
     print("guest_exits: msrs\n");
     wrmsr(guest_abi::test_msr, guest_abi::msr_write_value);

@@ -66,6 +66,22 @@ inline void print_dec(u64 v) {
     print(buf + i);
 }
 
+inline void print_hex(u64 v) {
+    char digits[19] = "0x";
+    for (unsigned i = 0; i < 16; ++i) digits[2 + i] = "0123456789ABCDEF"[(v >> (60 - 4 * i)) & 0xF];
+    digits[18] = '\0';
+    print(digits);
+}
+
+inline u64 rdmsr(u32 index) {
+    u32 lo, hi;
+    asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
+    return (u64{hi} << 32) | lo;
+}
+inline void wrmsr(u32 index, u64 value) {
+    asm volatile("wrmsr" ::"c"(index), "a"(static_cast<u32>(value)), "d"(static_cast<u32>(value >> 32)));
+}
+
 // Reports the verdict, then powers the VM off through ACPI (S5 on the PM1a
 // control port, as on QEMU's PC).
 [[noreturn]] inline void finish(u64 code, u64 detail = 0) {
@@ -104,6 +120,10 @@ inline volatile u64 exceptions_taken = 0;
 inline volatile u64 last_error_code = 0;
 inline volatile u64 interrupts_taken[256];
 
+// A guest that resumes from its exceptions itself (the chaos guest) sets
+// this: it returns true for an exception it handled, changing `frame`.
+inline bool (*exception_hook)(Frame* frame) = nullptr;
+
 inline void expect_exception(u64 vector, u64 skip) {
     expected_vector = vector;
     expected_skip = skip;
@@ -117,6 +137,7 @@ extern "C" void guest_trap(guest::Frame* frame) {
         interrupts_taken[frame->vector] = interrupts_taken[frame->vector] + 1;
         return;
     }
+    if (exception_hook != nullptr && exception_hook(frame)) return;
     if (frame->vector != expected_vector) finish(0xE000 + frame->vector, frame->rip);
     exceptions_taken = exceptions_taken + 1;
     last_error_code = frame->error_code;

@@ -43,6 +43,11 @@ inline void pic_remap() {
     outb(0xA1, 0xFF);
 }
 inline void pic_unmask_irq0() { outb(0x21, 0xFE); }
+// The master's interrupt request register (OCW3 "read IRR"), masked lines included.
+inline std::uint8_t pic_requests() {
+    outb(0x20, 0x0A);
+    return inb(0x20);
+}
 inline void pic_end_of_interrupt() { outb(0x20, 0x20); }
 
 // The 8254's channel 0 as a one-shot (mode 0): its output, IRQ 0, rises
@@ -51,6 +56,13 @@ inline void pit_one_shot(std::uint16_t count) {
     outb(0x43, 0x30);  // channel 0, lobyte/hibyte, mode 0
     outb(0x40, static_cast<std::uint8_t>(count));
     outb(0x40, static_cast<std::uint8_t>(count >> 8));
+}
+
+// Whether channel 0's output is high: the 8254's read-back command
+// (status of counter 0 only), status bit 7.
+inline bool pit_output_high() {
+    outb(0x43, 0xE2);
+    return (inb(0x40) & 0x80) != 0;
 }
 
 inline constexpr std::uint16_t debug_exit_port = 0xF4;  // -device isa-debug-exit,iobase=0xf4,iosize=0x04

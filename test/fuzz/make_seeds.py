@@ -160,6 +160,48 @@ write("x86_64_decode", "vmx_ept_write", x86([0x48, 0x89, 0x13], 0x24, info1=0x18
 write("x86_64_decode", "vmx_io_in", x86([0xE5, 0x60], 0x10, info1=0x0060_0000 | 3 | 8 | 0x40, length=2))
 write("x86_64_decode", "msr_write", x86([0x0F, 0x30], 0x04, info1=1, length=2))
 
+# x86_64_paging: control (bit 0 PG, 1 PSE, 2 PAE, 3 LA57, 4 LMA, 7:5 mode),
+# CR3 (page number in bits 5:0, PAE's 11:5), a byte (0: keep CR3[11:5]),
+# the linear address, the page count, each page's frame, then records: page,
+# slot (15:14 kind: 0 8-byte entry, 1 4-byte entry, 2 raw word, 3 code
+# bytes), kind 0/1: target frame and flags (0x80 PS, 0x01 present, 0x40: two
+# more bytes of PSE-36 bits), kind 2: 8 bytes, kind 3: 4 bytes.
+def entry(page, index, target, flags=0x01, kind=0): return u8(page) + u16((kind << 14) | index) + u8(target, flags)
+def code(page, offset, word): return u8(page) + u16((3 << 14) | offset) + u32(word)
+
+write("x86_64_paging", "long_mode_4k",
+      u8(0x1 | 0x4 | 0x10 | (2 << 5)) + u16(1) + u8(1) + u64(0x0040_3FFA) + u8(5) + u8(1, 2, 3, 4, 5) +
+      entry(0, 0, 2) + entry(1, 0, 3) + entry(2, 2, 4) + entry(3, 3, 5) + entry(3, 4, 5) +
+      code(4, 0xFFA, 0x8B48_0000) + code(4, 0xFFD, 0x0000_4808))
+write("x86_64_paging", "long_mode_2m_1g",
+      u8(0x1 | 0x4 | 0x10 | (2 << 5)) + u16(1) + u8(1) + u64(0x4020_1234) + u8(3) + u8(1, 2, 3) +
+      entry(0, 0, 2) + entry(1, 1, 0, 0x81) + entry(1, 0, 3) + entry(2, 1, 0, 0x81))
+write("x86_64_paging", "non_canonical",
+      u8(0x1 | 0x4 | 0x10 | (2 << 5)) + u16(1) + u8(1) + u64(0x0000_7FFF_FFFF_FFFC) + u8(4) + u8(1, 2, 3, 4) +
+      entry(0, 255, 2) + entry(1, 511, 3) + entry(2, 511, 4) + entry(3, 511, 4) + code(3, 0xFFC, 0xC3C3_C3C3))
+write("x86_64_paging", "pae",
+      u8(0x1 | 0x4 | (1 << 5)) + u16(1 | 0x20) + u8(0) + u64(0x0061_2345) + u8(3) + u8(1, 2, 3) +
+      entry(0, 4, 2) + entry(1, 3, 3) + entry(2, 0x12, 1))
+write("x86_64_paging", "pse36",
+      u8(0x1 | 0x2 | (1 << 5)) + u16(1) + u8(1) + u64(0x00C0_0042) + u8(2) + u8(1, 2) +
+      entry(0, 3, 0, 0xC1, kind=1) + u16(0x0090) + entry(0, 5, 2, 0x01, kind=1) + entry(1, 0, 2, 0x01, kind=1))
+write("x86_64_paging", "no_paging_wrap",
+      u8(1 << 5) + u16(0) + u8(1) + u64(0xFFFF_FFFE) + u8(2) + u8(0x0, 0xFF) + code(0, 0, 0x77) +
+      code(1, 0xFFE, 0x6655))
+
+# x86_64_features: a selector byte (0 CPUID, 1 XSETBV, 2 PAT, 3 EFER, 4
+# plan_entry), then that check's bytes (x86_64_features.cpp), repeated.
+def cpuid(pick, leaf, host, apic): return u8(0, pick) + u32(leaf) + b"".join(map(u32, host)) + u8(0, apic)
+
+write("x86_64_features", "mixed",
+      cpuid(1, 1, (0x0006_0F11, 0x0000_0800, 0xFFFF_FFFF, 0x078B_FBFF), 3) +
+      cpuid(2, 0, (0x8000_001F, 0, 0xFFFF_FFFF, 0), 0) + cpuid(3, 0, (1, 2, 3, 4), 0) +
+      cpuid(5, 0, (1, 2, 3, 4), 0) + cpuid(0x80 | 9, 0, (0xD, 0x240, 0x340, 0), 0) +
+      u8(1, 0x08) + u32(0x7) + u8(1, 0x20) + u32(0xE7) + u8(1, 0x20) + u32(0x27) + u8(1, 0) + u32(0x3) +
+      u8(2) + u64(0x0007_0406_0007_0406) + u8(2) + u64(0x0007_0406_0007_0402) +
+      u8(3, 0x1C) + u16(0x0D00) + u8(3, 0x1C) + u16(0x0C00) + u8(3, 0x04) + u16(0x0000) + u8(3, 0x1C) + u16(0x1D00) +
+      u8(4, 0x02, 3, 0x40) + u8(4, 0x06, 1, 0x40) + u8(4, 0x06, 2, 0x41) + u8(4, 0x0F, 2, 0x42) + u8(4, 0x02, 0, 0))
+
 # fdt: the blobs dtc builds from the fdt suite's trees (test/vmm/fdt/*.dts),
 # one also as a version 16 blob, and the smallest tree there is. Needs dtc
 # (device-tree-compiler); without it the committed seeds stay as they are.

@@ -531,6 +531,16 @@ TEST_CASE("inject queues a run of vectors; set_quiet stops and resumes the exit 
     CHECK(console_has<23>("vmm: 7 exits: Hypercall 6 SystemDown 1"));
 }
 
+TEST_CASE("inject of more vectors than inject_limit tries that many and refuses the rest") {
+    // A count of 2^63 used to keep the VMM in one hypercall for good.
+    reset<27>();
+    MockBoard<27>::scripts[0] = {call(hc::result, 0), call(hc::inject, 40, std::uint64_t{1} << 63), power_off};
+    CHECK(boot<27>() == 0);
+    const auto& vcpu = vmm::Vmm<MockBoard<27>>::vm(0)->vcpu(0).arch_vcpu();
+    CHECK(vcpu.return_value == (std::uint64_t{1} << 63) - hc::inject_limit);
+    CHECK(vcpu.pending.size() + vcpu.delivered.size() == hc::inject_limit);
+}
+
 TEST_CASE("the trace stops after 300 exits, the summary counts them all") {
     reset<24>();
     std::vector<AxVCpuExitReason> script(301, call(hc::nop));

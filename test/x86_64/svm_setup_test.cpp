@@ -123,6 +123,8 @@ TEST_CASE("features: the guest's CPUID") {
     // OSXSAVE never without XSAVE.
     CHECK((guest_cpuid(1, 0, CpuidResult{0, 0, 0, 0}, 0, true).ecx & cpuid_bits::leaf1_ecx_osxsave) == 0);
     CHECK((guest_cpuid(0x8000'0001, 0, CpuidResult{0, 0, 0xFFFF'FFFF, 0}, 0, false).ecx & cpuid_bits::ext1_ecx_svm) == 0);
+    // SKINIT/STGI's bit: both raise #UD in the guest, so it is clear too.
+    CHECK(guest_cpuid(0x8000'0001, 0, CpuidResult{0, 0, 0xFFFF'FFFF, 0}, 0, false).ecx == 0xFFFF'EFFB);
     CHECK(guest_cpuid(0x8000'000A, 0, CpuidResult{1, 16, 0, 0xFF}, 0, false) == CpuidResult{});
     CHECK(guest_cpuid(0x4000'0000, 0, CpuidResult{7, 7, 7, 7}, 0, false) == hypervisor_leaf);
     CHECK(guest_cpuid(0x4000'0001, 0, CpuidResult{7, 7, 7, 7}, 0, false) == CpuidResult{});
@@ -169,14 +171,36 @@ TEST_CASE("features: XSETBV's rules") {
     CHECK_FALSE(pat_valid(0x0800'0000'0000'0000));
 }
 
+TEST_CASE("features: a guest's WRMSR to EFER") {
+    using namespace msr::efer;
+    const std::uint64_t long_mode = lme | lma | nxe;  // as the Long64 entry state has it
+    CHECK(guest_efer_write(long_mode, lme | lma | nxe | sce, true) == (long_mode | sce));
+    CHECK(guest_efer_write(long_mode, lme, true) == (lme | lma));  // LMA is the CPU's
+    CHECK_FALSE(guest_efer_write(long_mode, lme | lma | svme, true));     // SVME is not the guest's
+    CHECK_FALSE(guest_efer_write(long_mode, lme | lma | (1u << 13), true));
+    // Regression (found by the chaos guest): LME cleared under paging was
+    // taken, leaving long mode active without LME; the CPU raises #GP.
+    CHECK_FALSE(guest_efer_write(long_mode, lma | nxe, true));
+    CHECK_FALSE(guest_efer_write(0, lme, true));
+    CHECK(guest_efer_write(0, lme, false) == lme);
+    CHECK(guest_efer_write(lme, 0, false) == 0);
+    // The SVM policy's copy keeps SVME, set for VMRUN: a current SVME is not carried.
+    CHECK(guest_efer_write(svme | lme, 0, false) == 0);
+}
+
 TEST_CASE("interrupts: what each entry injects") {
     const Interruptibility open{true, false}, masked{false, false}, shadowed{true, true};
-    CHECK(plan_entry(false, std::nullopt, open) == EntryPlan{});
-    CHECK(plan_entry(false, 0x40, open) == EntryPlan{EntryPlan::Source::Queued, 0x40, false});
-    CHECK(plan_entry(false, 0x40, masked) == EntryPlan{EntryPlan::Source::None, 0, true});
-    CHECK(plan_entry(false, 0x40, shadowed) == EntryPlan{EntryPlan::Source::None, 0, true});
-    CHECK(plan_entry(true, 0x40, open) == EntryPlan{EntryPlan::Source::Reinjected, 0, true});
-    CHECK(plan_entry(true, std::nullopt, masked) == EntryPlan{EntryPlan::Source::Reinjected, 0, false});
+    CHECK(plan_entry(false, std::nullopt, 0, open) == EntryPlan{});
+    CHECK(plan_entry(false, 0x40, 1, open) == EntryPlan{EntryPlan::Source::Queued, 0x40, false});
+    CHECK(plan_entry(false, 0x40, 1, masked) == EntryPlan{EntryPlan::Source::None, 0, true});
+    CHECK(plan_entry(false, 0x40, 1, shadowed) == EntryPlan{EntryPlan::Source::None, 0, true});
+    CHECK(plan_entry(true, 0x40, 1, open) == EntryPlan{EntryPlan::Source::Reinjected, 0, true});
+    CHECK(plan_entry(true, std::nullopt, 0, masked) == EntryPlan{EntryPlan::Source::Reinjected, 0, false});
+    // Regression (found by the chaos guest): a vector behind the one
+    // injected now asks for the window, or it waits for an unrelated exit
+    // while the guest runs on with interrupts enabled.
+    CHECK(plan_entry(false, 0x40, 2, open) == EntryPlan{EntryPlan::Source::Queued, 0x40, true});
+    CHECK(plan_entry(false, 0x40, 32, open) == EntryPlan{EntryPlan::Source::Queued, 0x40, true});
     CHECK(is_injectable_vector(32));
     CHECK(is_injectable_vector(255));
     CHECK_FALSE(is_injectable_vector(31));
@@ -229,6 +253,12 @@ TEST_CASE("guest paging: 4-level with 4 KiB, 2 MiB and 1 GiB pages") {
     la57.cr4 |= paging_bits::cr4_la57;
     CHECK_FALSE(linear_to_guest_physical(la57, 0x0020'1234, read));
     CHECK(linear_to_guest_physical(PagingState{0x11, 0, 0, 0}, 0x1'2345'6789, read) == 0x2345'6789);  // no paging
+    // Non-canonical addresses are refused, not walked with their high bits
+    // dropped (the fuzz harness x86_64_paging holds the walk to this too).
+    mem.write64(0x1000 + 256 * 8, 0x2000 | 1);  // PML4[256], the upper half's first entry
+    CHECK(linear_to_guest_physical(state, 0xFFFF'8000'0020'1234, read) == 0x0060'1234);
+    CHECK_FALSE(linear_to_guest_physical(state, 0x0000'8000'0020'1234, read));
+    CHECK_FALSE(linear_to_guest_physical(state, 0x8000'0000'0020'1234, read));
 }
 
 TEST_CASE("guest paging: 32-bit and PAE") {
@@ -240,6 +270,9 @@ TEST_CASE("guest paging: 32-bit and PAE") {
     const PagingState pse{0x8000'0011, 0x1000, paging_bits::cr4_pse, 0};
     CHECK(linear_to_guest_physical(pse, 0x0045'6789, read) == 0x0085'6789);
     CHECK(linear_to_guest_physical(pse, 0x0080'5123, read) == 0x0007'7123);
+    // PSE-36: a 4 MiB PDE's bits 20:13 are the address's bits 39:32.
+    mem.write32(0x1000 + 3 * 4, 0x00C0'0000 | (0x12u << 13) | 0x81);
+    CHECK(linear_to_guest_physical(pse, 0x00C0'0042, read) == 0x12'00C0'0042);
     // Without CR4.PSE the large bit is ignored: PDE[1] points at a table.
     CHECK_FALSE(linear_to_guest_physical(PagingState{0x8000'0011, 0x1000, 0, 0}, 0x0045'6789, read));
 
@@ -270,6 +303,14 @@ TEST_CASE("guest paging: an instruction fetched across a page boundary") {
     insn = fetch_instruction(no_paging, 0x1FFC, CpuMode::Bits64, mem.reader(), read_byte);
     CHECK(insn.count == 15);
     CHECK(insn.bytes[14] == 10);
+    // 32-bit code at the top of the linear space continues at 0.
+    mem.bytes[0xFFFF'FFFE] = 0x55;
+    mem.bytes[0xFFFF'FFFF] = 0x66;
+    mem.bytes[0] = 0x77;
+    const PagingState flat{0x11, 0, 0, 0};
+    insn = fetch_instruction(flat, 0xFFFF'FFFE, CpuMode::Bits32, mem.reader(), read_byte);
+    CHECK(insn.count == 3);
+    CHECK(insn.bytes[2] == 0x77);
 }
 
 TEST_CASE("stage2: nested tables map and translate") {

@@ -422,7 +422,7 @@ TEST_CASE("vmx set-up: MOV to CR0 and CR4 as the guest sees them") {
     const vmcs::CrWrite pae = vmcs::emulate_cr4_write(g, cr4::pae, caps);
     REQUIRE(!pae.fault);
     CHECK(!pae.load_pdptes);  // paging is off
-    g.efer = *efer_after_write(g.efer, msr::efer::lme);
+    g.efer = *guest_efer_write(g.efer, msr::efer::lme, false);
     const vmcs::CrWrite paging = vmcs::emulate_cr0_write(g, cr0::pe | cr0::et | cr0::pg, true);
     REQUIRE(!paging.fault);
     CHECK(paging.long_mode);
@@ -579,9 +579,9 @@ TEST_CASE("shared: entry states, EFER and XSETBV rules, the back end from CPUID"
     CHECK((m.cs.access_rights & access_rights::db) != 0);
     CHECK(m.efer == 0);
 
-    CHECK(efer_after_write(msr::efer::lma, msr::efer::sce) == (msr::efer::sce | msr::efer::lma));
-    CHECK(efer_after_write(0, msr::efer::lma) == 0);
-    CHECK_FALSE(efer_after_write(0, msr::efer::svme));
+    CHECK(guest_efer_write(msr::efer::lma, msr::efer::sce, false) == (msr::efer::sce | msr::efer::lma));
+    CHECK(guest_efer_write(0, msr::efer::lma, false) == 0);
+    CHECK_FALSE(guest_efer_write(0, msr::efer::svme, false));
     constexpr std::uint64_t supported = xcr0::x87 | xcr0::sse | xcr0::avx;
     CHECK(xsetbv_action(true, true, 0, 0, 3, supported) == XsetbvAction::Accept);
     CHECK(xsetbv_action(true, true, 0, 0, 1, supported) == XsetbvAction::Accept);

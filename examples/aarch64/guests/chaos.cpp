@@ -12,6 +12,8 @@
 // of the contract, and every few thousand ops the exits it made, by kind,
 // are compared with the VMM's (count_exits). A failure prints the seed and
 // the op's number: the same seed replays the same ops.
+#include "../../common/chaos.hpp"
+#include "../../common/rng.hpp"
 #include "guest.hpp"
 
 using namespace g;
@@ -45,18 +47,7 @@ constexpr u64 params_gpa = abi::chaos_params;
 constexpr u64 default_seed = 0x00C0'FFEE'2024'0013;
 constexpr u64 default_exits = 100'000;
 
-// splitmix64: every value follows from the seed alone.
-struct Rng {
-    u64 state;
-    u64 next() {
-        u64 z = (state += 0x9E37'79B9'7F4A'7C15);
-        z = (z ^ (z >> 30)) * 0xBF58'476D'1CE4'E5B9;
-        z = (z ^ (z >> 27)) * 0x94D0'49BB'1331'11EB;
-        return z ^ (z >> 31);
-    }
-    u64 below(u64 n) { return next() % n; }
-    bool chance(unsigned percent) { return below(100) < percent; }
-};
+using example::Rng;  // splitmix64 (examples/common/rng.hpp)
 
 // Exit kinds, as AxVCpuExitReason's alternatives are numbered (the VMM's
 // count_exits compares these words).
@@ -484,6 +475,13 @@ void run_op(Rng& rng) {
     }
 }
 
+// The console, as example::chaos prints to it.
+struct Out {
+    static void print(const char* text) { g::print(text); }
+    static void print_dec(u64 value) { ::print_dec(value); }
+    static void print_hex(u64 value) { g::print_hex(value); }
+};
+
 void count_exits_reset() {
     hvc(vmm::hypercall::count_exits, 0, 0);
     for (unsigned k = 0; k < exit_kinds; ++k) counts[k] = 0;
@@ -531,45 +529,14 @@ extern "C" void guest_main(u64, u64) {
     hvc(abi::hc_set_quiet, 1);
     gic_enable();  // IRQs unmasked: injected interrupts and SGIs are taken at once
     Rng rng{seed};
-    u64 next_report = 0;
-    while (total_exits < target) {
-        count_exits_reset();
-        for (unsigned i = 0; i < 1000 && total_exits < target; ++i, ++op) run_op(rng);
-        count_exits_compare();
-        if (total_exits >= next_report) {
-            print("guest: chaos: ");
-            print_dec(op);
-            print(" ops, ");
-            print_dec(total_exits);
-            print(" exits\n");
-            next_report += 20'000;
-        }
-    }
-    print("guest: chaos done, seed ");
-    print_hex(seed);
-    print(": ");
-    print_dec(op);
-    print(" ops, ");
-    print_dec(total_exits);
-    print(" exits (hypercall ");
-    print_dec(kind_totals[k_hypercall]);
-    print(", mmio read ");
-    print_dec(kind_totals[k_mmio_read]);
-    print(", mmio write ");
-    print_dec(kind_totals[k_mmio_write]);
-    print(", nested page fault ");
-    print_dec(kind_totals[k_nested_page_fault]);
-    print(", sysreg read ");
-    print_dec(kind_totals[k_sysreg_read]);
-    print(", sysreg write ");
-    print_dec(kind_totals[k_sysreg_write]);
-    print(", send ipi ");
-    print_dec(kind_totals[k_send_ipi]);
-    print(", halt ");
-    print_dec(kind_totals[k_halt]);
-    print(", cpu up ");
-    print_dec(kind_totals[k_cpu_up]);
-    print("), aborts ");
+    example::chaos::run<Out>(target, total_exits, op, [&] { run_op(rng); }, count_exits_reset, count_exits_compare);
+    constexpr example::chaos::Kind summary[] = {
+        {k_hypercall, "hypercall"},       {k_mmio_read, "mmio read"},     {k_mmio_write, "mmio write"},
+        {k_nested_page_fault, "nested page fault"}, {k_sysreg_read, "sysreg read"}, {k_sysreg_write, "sysreg write"},
+        {k_send_ipi, "send ipi"},         {k_halt, "halt"},               {k_cpu_up, "cpu up"},
+    };
+    example::chaos::print_summary<Out>(seed, op, total_exits, kind_totals, summary);
+    print(", aborts ");
     print_dec(aborts);
     print(", undefined ");
     print_dec(undefs);
