@@ -436,6 +436,7 @@ struct Board {
             case vmm::CpuUpStatus::Started: return 0;
             case vmm::CpuUpStatus::AlreadyOn: return static_cast<std::uint64_t>(rv::sbi::err::already_available);
             case vmm::CpuUpStatus::InvalidTarget: return static_cast<std::uint64_t>(rv::sbi::err::invalid_param);
+            case vmm::CpuUpStatus::InvalidAddress: return static_cast<std::uint64_t>(rv::sbi::err::invalid_address);
             case vmm::CpuUpStatus::Failed: break;
         }
         return static_cast<std::uint64_t>(rv::sbi::err::failed);
