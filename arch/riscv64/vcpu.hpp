@@ -448,6 +448,11 @@ private:
             case cause::store_guest_page_fault:
             case cause::instruction_guest_page_fault: return handle_guest_page_fault(out);
             case cause::virtual_instruction: return handle_virtual_instruction(out);
+            // A misaligned AMO or LR/SC (QEMU emulates other misaligned
+            // accesses; hardware may not): not delegated (hedeleg_guest),
+            // so the firmware hands it here. The guest's own exception.
+            case cause::load_misaligned:
+            case cause::store_misaligned: redirect_to_guest(trap.code, trap_.stval, trap_.sepc); return resume();
             // PMP faults: stage 2 maps memory the firmware protects, a VMM
             // bug that must surface, not loop.
             case cause::instruction_access_fault:
