@@ -461,7 +461,15 @@ struct Board {
         if ((rv::csr::read<rv::csr::hip>() & rv::csr::hvip_bits::all) != 0) return true;
         if constexpr (EXAMPLE_PASSTHROUGH_TIMER != 0) {
             const std::uint64_t deadline = rv::csr::read<rv::csr::vstimecmp>();
-            if (rdtime() + rv::csr::read<rv::csr::htimedelta>() >= deadline) return true;
+            if (rdtime() + rv::csr::read<rv::csr::htimedelta>() >= deadline) {
+                // The same value again, which changes nothing on hardware:
+                // QEMU 7.2 can miss raising VSTIP for a deadline that passed
+                // while the hart waited here, and the guest then resumed
+                // with no timer interrupt until its next trap (found by the
+                // chaos guest on hyp-sstc.elf). A write re-evaluates it.
+                rv::csr::write<rv::csr::vstimecmp>(deadline);
+                return true;
+            }
             const usize hart = hart_id();
             if (wake_up_token[hart] != 0) remove_timer(wake_up_token[hart]);
             wake_up_token[hart] = deadline == ~std::uint64_t{0} ? 0 : add_timer(deadline, nullptr, nullptr);
