@@ -12,6 +12,7 @@
 // of the contract, and every few thousand ops the exits it made, by kind,
 // are compared with the VMM's (count_exits). A failure prints the seed and
 // the op's number: the same seed replays the same ops.
+#include "examples/common/splitmix.hpp"
 #include "guest.hpp"
 
 using namespace g;
@@ -45,18 +46,7 @@ constexpr u64 params_gpa = abi::chaos_params;
 constexpr u64 default_seed = 0x00C0'FFEE'2024'0013;
 constexpr u64 default_exits = 100'000;
 
-// splitmix64: every value follows from the seed alone.
-struct Rng {
-    u64 state;
-    u64 next() {
-        u64 z = (state += 0x9E37'79B9'7F4A'7C15);
-        z = (z ^ (z >> 30)) * 0xBF58'476D'1CE4'E5B9;
-        z = (z ^ (z >> 27)) * 0x94D0'49BB'1331'11EB;
-        return z ^ (z >> 31);
-    }
-    u64 below(u64 n) { return next() % n; }
-    bool chance(unsigned percent) { return below(100) < percent; }
-};
+using Rng = example::SplitMix;
 
 // Exit kinds, as AxVCpuExitReason's alternatives are numbered (the VMM's
 // count_exits compares these words).
