@@ -15,7 +15,7 @@
 // guest's own reading of README.md, and every 1,000 ops the exits it made,
 // by kind, are compared with the VMM's (count_exits). A failure prints the
 // seed and the op's number: the same seed replays the same ops.
-#include "examples/common/splitmix.hpp"
+#include "examples/common/chaos.hpp"
 #include "guest_rt.hpp"
 
 using namespace guest;
@@ -29,7 +29,6 @@ extern u64 chaos_in[32];
 extern u64 chaos_out[32];
 extern char chaos_stubs[];
 void chaos_trap();
-void chaos_vector();
 }
 
 namespace {
@@ -537,34 +536,32 @@ void privileged_op(example::SplitMix& rng, Op& o) {
 
 void make_op(example::SplitMix& rng, Op& o) {
     for (unsigned i = 1; i < 32; ++i) chaos_in[i] = rng.next();
-    const u64 pick = rng.below(100);
-    if (pick < 20) {
-        hypercall_op(rng, o);
-    } else if (pick < 45) {
-        sbi_op(rng, o);
-    } else if (pick < 80) {
-        mmio_op(rng, o);
-    } else if (pick < 88) {
-        privileged_op(rng, o);
-    } else if (pick < 95) {
-        // WFI waits until the timer armed before it fires: a Halt.
-        o.stub = s_wfi;
-        o.exit_kind = k_halt;
-        do {
-            arm_timer_deadline(rng, o, o.opaque);
-        } while (!o.halts);
-        ++irqs_expected[irq_timer];
-    } else {  // a call into memory that is not there
-        bool misaligned = false;
-        u64 target = random_address(rng, 4, misaligned) & ~u64{1};
-        if (!unmapped(target, 4)) target = echo_device;
-        o.stub = s_jalr;
-        chaos_in[5] = target;
-        writes(o, 1, stub_address(s_jalr) + 4);  // the link; the handler returns there
-        o.exception = true;
-        o.cause = cause_fetch_access;
-        o.tval = target;
-        o.exit_kind = k_nested_page_fault;
+    switch (rng.choose({20, 25, 35, 8, 7, 5})) {
+        case 0: hypercall_op(rng, o); break;
+        case 1: sbi_op(rng, o); break;
+        case 2: mmio_op(rng, o); break;
+        case 3: privileged_op(rng, o); break;
+        case 4:
+            // WFI waits until the timer armed before it fires: a Halt.
+            o.stub = s_wfi;
+            o.exit_kind = k_halt;
+            do {
+                arm_timer_deadline(rng, o, o.opaque);
+            } while (!o.halts);
+            ++irqs_expected[irq_timer];
+            break;
+        default: {  // a call into memory that is not there
+            bool misaligned = false;
+            u64 target = random_address(rng, 4, misaligned) & ~u64{1};
+            if (!unmapped(target, 4)) target = echo_device;
+            o.stub = s_jalr;
+            chaos_in[5] = target;
+            writes(o, 1, stub_address(s_jalr) + 4);  // the link; the handler returns there
+            o.exception = true;
+            o.cause = cause_fetch_access;
+            o.tval = target;
+            o.exit_kind = k_nested_page_fault;
+        }
     }
 }
 
@@ -715,22 +712,14 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t a1) {
     *reinterpret_cast<volatile u64*>(echo_device) = 0;  // echo_scratch's value
     // Its own trap vector, whose stack is in sscratch; FP on for fld/fsd;
     // software, timer and external interrupts on.
-    asm volatile("csrw stvec, %0" ::"r"(&chaos_vector));
+    asm volatile("csrw stvec, %0" ::"r"(&guest_trap_vector_sscratch));
     asm volatile("csrw sscratch, %0" ::"r"(chaos_out));
     asm volatile("csrs sstatus, %0" ::"r"(u64{1} << 13));
     asm volatile("csrs sie, %0" ::"r"(u64{1} << irq_software | u64{1} << irq_timer | u64{1} << irq_external));
     asm volatile("csrsi sstatus, 2");
     example::SplitMix rng{seed};
-    u64 next_report = 0;
-    while (total_exits < target) {
-        count_exits_reset();
-        for (unsigned i = 0; i < 1000 && total_exits < target; ++i, ++op) run_op(rng);
-        count_exits_compare();
-        if (total_exits >= next_report) {
-            print("guest: chaos: ", Dec{op}, " ops, ", Dec{total_exits}, " exits\n");
-            next_report += 20'000;
-        }
-    }
+    example::run_chaos(target, total_exits, op, [&] { run_op(rng); }, count_exits_reset, count_exits_compare,
+                       [] { print("guest: chaos: ", Dec{op}, " ops, ", Dec{total_exits}, " exits\n"); });
     if (interleaving) hypercall(hc::interleave, 0);
     print("guest: chaos done, seed ", Hex{seed}, ": ", Dec{op}, " ops, ", Dec{total_exits}, " exits (hypercall ",
           Dec{kind_totals[k_hypercall]}, ", mmio read ", Dec{kind_totals[k_mmio_read]}, ", mmio write ",

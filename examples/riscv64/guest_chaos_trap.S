@@ -1,21 +1,21 @@
-// The chaos guest's register harness and trap vector (guest_chaos.cpp).
+// The chaos guest's register harness and its stubs (guest_chaos.cpp).
 //
 // chaos_trap(): one op with every general-purpose register chosen by the
 // caller. Saves the C caller's registers, loads x1..x30 from chaos_in[1..30]
 // and x31 from chaos_in[31], which is the address of one of the stubs
 // below, and jumps there. Once the stub's single instruction has trapped
-// and come back (or raised an exception that chaos_vector resumed past) it
+// and come back (or raised an exception that the trap vector resumed past) it
 // stores x1..x31 into chaos_out[1..31] and sstatus into chaos_out[0], and
 // returns. The op runs with sstatus.SIE clear: sscratch is borrowed for a
 // moment at chaos_after (below), and an interrupt there would find it
 // holding a guest register. Interrupts requested by the op are taken as
 // soon as chaos_trap turns SIE back on before it returns.
 //
-// chaos_vector: the guest's trap vector while the chaos test runs. During
-// an op sp holds a random pattern, so the vector never trusts sp: it swaps
-// in its own stack from sscratch (the top of chaos_trap_stack, which is
-// chaos_out) and swaps it back before sret, saving and restoring every
-// register, so an exception leaves the op's registers as they were.
+// While an op runs sp holds a random pattern: the guest's trap vector is
+// guest_rt.hpp's guest_trap_vector_sscratch, whose stack is in sscratch
+// (the top of chaos_trap_stack, which is chaos_out), and which saves and
+// restores every register, so an exception leaves the op's registers as
+// they were.
 
     .option norvc
 
@@ -78,48 +78,22 @@ chaos_after:
     csrsi   sstatus, 2
     ret
 
-    .balign 4
-    .globl chaos_vector
-chaos_vector:
-    csrrw   sp, sscratch, sp
-    addi    sp, sp, -288
-.irp r, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    sd      x\r, \r*8(sp)
-.endr
-    csrr    t0, sscratch
-    sd      t0, 16(sp)
-    csrr    t0, sepc
-    sd      t0, 256(sp)
-    csrr    t0, scause
-    sd      t0, 264(sp)
-    csrr    t0, stval
-    sd      t0, 272(sp)
-    mv      a0, sp
-    call    guest_trap
-    ld      t0, 256(sp)
-    csrw    sepc, t0
-.irp r, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    ld      x\r, \r*8(sp)
-.endr
-    addi    sp, sp, 288
-    csrrw   sp, sscratch, sp
-    sret
-
 // The stubs, 8 bytes each: guest_chaos.cpp's Stub enum names them in this
 // order. Each is one instruction (compressed ones marked) and a jump to
 // chaos_after; an exception the instruction raises resumes at that jump.
 .macro stub insn:vararg
     .balign 8
     \insn
+    .option push
+    .option norvc
     j       chaos_after
+    .option pop
 .endm
 .macro cstub insn:vararg
-    .balign 8
     .option push
     .option rvc
-    \insn
+    stub \insn
     .option pop
-    j       chaos_after
 .endm
     .balign 8
     .globl chaos_stubs

@@ -12,7 +12,7 @@
 // of the contract, and every few thousand ops the exits it made, by kind,
 // are compared with the VMM's (count_exits). A failure prints the seed and
 // the op's number: the same seed replays the same ops.
-#include "examples/common/splitmix.hpp"
+#include "examples/common/chaos.hpp"
 #include "guest.hpp"
 
 using namespace g;
@@ -355,31 +355,29 @@ void sysreg_op(Rng& rng, Op& o) {
 void make_op(Rng& rng, Op& o) {
     for (u64& reg : o.frame.in) reg = rng.next();
     o.frame.nzcv_in = rng.next() & 0xF000'0000;
-    const u64 pick = rng.below(100);
-    if (pick < 20) {
-        hypercall_op(rng, o);
-    } else if (pick < 35) {
-        psci_op(rng, o);
-    } else if (pick < 70) {
-        mmio_op(rng, o);
-    } else if (pick < 88) {
-        sysreg_op(rng, o);
-    } else if (pick < 95) {
-        // WFI, not WFE: WFE may complete without waiting, so without a
-        // trap (the event register; QEMU never traps it), and this guest
-        // could not tell whether it exited.
-        o.frame.in[30] = stub_address(s_wfi);
-        o.exit_kind = k_halt;
-        o.wait_timer = true;
-    } else {  // a call into memory that is not there
-        bool misaligned = false;
-        u64 target = random_address(rng, 4, misaligned) & ~u64{3};
-        if ((target >> 12) == (abi::testdev_base >> 12)) target += 0x10'0000;  // an unmapped page either way
-        o.frame.in[30] = stub_address(s_blr);
-        o.frame.in[29] = target;
-        o.far = target;
-        o.outcome = Outcome::InstructionAbort;
-        o.exit_kind = k_nested_page_fault;
+    switch (rng.choose({20, 15, 35, 18, 7, 5})) {
+        case 0: hypercall_op(rng, o); break;
+        case 1: psci_op(rng, o); break;
+        case 2: mmio_op(rng, o); break;
+        case 3: sysreg_op(rng, o); break;
+        case 4:
+            // WFI, not WFE: WFE may complete without waiting, so without a
+            // trap (the event register; QEMU never traps it), and this guest
+            // could not tell whether it exited.
+            o.frame.in[30] = stub_address(s_wfi);
+            o.exit_kind = k_halt;
+            o.wait_timer = true;
+            break;
+        default: {  // a call into memory that is not there
+            bool misaligned = false;
+            u64 target = random_address(rng, 4, misaligned) & ~u64{3};
+            if ((target >> 12) == (abi::testdev_base >> 12)) target += 0x10'0000;  // an unmapped page either way
+            o.frame.in[30] = stub_address(s_blr);
+            o.frame.in[29] = target;
+            o.far = target;
+            o.outcome = Outcome::InstructionAbort;
+            o.exit_kind = k_nested_page_fault;
+        }
     }
 }
 
@@ -521,20 +519,13 @@ extern "C" void guest_main(u64, u64) {
     hvc(abi::hc_set_quiet, 1);
     gic_enable();  // IRQs unmasked: injected interrupts and SGIs are taken at once
     Rng rng{seed};
-    u64 next_report = 0;
-    while (total_exits < target) {
-        count_exits_reset();
-        for (unsigned i = 0; i < 1000 && total_exits < target; ++i, ++op) run_op(rng);
-        count_exits_compare();
-        if (total_exits >= next_report) {
-            print("guest: chaos: ");
-            print_dec(op);
-            print(" ops, ");
-            print_dec(total_exits);
-            print(" exits\n");
-            next_report += 20'000;
-        }
-    }
+    example::run_chaos(target, total_exits, op, [&] { run_op(rng); }, count_exits_reset, count_exits_compare, [] {
+        print("guest: chaos: ");
+        print_dec(op);
+        print(" ops, ");
+        print_dec(total_exits);
+        print(" exits\n");
+    });
     print("guest: chaos done, seed ");
     print_hex(seed);
     print(": ");
