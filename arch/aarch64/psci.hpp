@@ -48,6 +48,7 @@ inline constexpr std::int64_t invalid_parameters = -2;
 inline constexpr std::int64_t denied = -3;
 inline constexpr std::int64_t already_on = -4;
 inline constexpr std::int64_t internal_failure = -6;
+inline constexpr std::int64_t invalid_address = -9;
 
 // PSCI_VERSION's answer: 1.1 (major in bits 31:16).
 inline constexpr std::uint64_t version_1_1 = 0x0001'0001;

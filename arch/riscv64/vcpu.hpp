@@ -448,6 +448,11 @@ private:
             case cause::store_guest_page_fault:
             case cause::instruction_guest_page_fault: return handle_guest_page_fault(out);
             case cause::virtual_instruction: return handle_virtual_instruction(out);
+            // A misaligned AMO or LR/SC (QEMU emulates other misaligned
+            // accesses; hardware may not): not delegated (hedeleg_guest),
+            // so the firmware hands it here. The guest's own exception.
+            case cause::load_misaligned:
+            case cause::store_misaligned: redirect_to_guest(trap.code, trap_.stval, trap_.sepc); return resume();
             // PMP faults: stage 2 maps memory the firmware protects, a VMM
             // bug that must surface, not loop.
             case cause::instruction_access_fault:
@@ -477,10 +482,13 @@ private:
     }
 
     TrapOutcome handle_virtual_instruction(AxVCpuExitReason& out) {
-        // QEMU puts the instruction bits in stval; fall back to reading it.
-        std::optional<std::uint32_t> insn;
-        if (trap_.stval != 0) insn = static_cast<std::uint32_t>(trap_.stval);
-        if (!insn) insn = fetch_guest_instruction(ctx_.guest.sepc);
+        // The instruction as guest memory holds it; stval only if it cannot
+        // be read. stval may be 0 (the spec allows it), and QEMU 7.2 leaves
+        // an earlier instruction's bits there for the ones it refuses while
+        // translating (hlv, hsv, hfence): after a wfi, an hlv.d judged by
+        // stval was a Halt that skipped it.
+        std::optional<std::uint32_t> insn = fetch_guest_instruction(ctx_.guest.sepc);
+        if (!insn && trap_.stval != 0) insn = static_cast<std::uint32_t>(trap_.stval);
         if (insn && is_wfi(*insn)) {
             ctx_.guest.sepc += 4;
             return leave(out, exit::Halt{});

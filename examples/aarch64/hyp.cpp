@@ -262,6 +262,7 @@ struct Board {
             case vmm::CpuUpStatus::Started: return aarch64::psci::success;
             case vmm::CpuUpStatus::AlreadyOn: return static_cast<u64>(aarch64::psci::already_on);
             case vmm::CpuUpStatus::InvalidTarget: return static_cast<u64>(aarch64::psci::invalid_parameters);
+            case vmm::CpuUpStatus::InvalidAddress: return static_cast<u64>(aarch64::psci::invalid_address);
             case vmm::CpuUpStatus::Failed: break;
         }
         return static_cast<u64>(aarch64::psci::internal_failure);

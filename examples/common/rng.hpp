@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 
 namespace example {
 
@@ -18,6 +19,20 @@ struct Rng {
     }
     std::uint64_t below(std::uint64_t n) { return next() % n; }
     bool chance(unsigned percent) { return below(100) < percent; }
+    // Index i with probability weights[i] / their sum, from one below(sum):
+    // how a chaos guest picks the kind of its next op.
+    unsigned choose(std::initializer_list<unsigned> weights) {
+        std::uint64_t total = 0;
+        for (unsigned weight : weights) total += weight;
+        std::uint64_t pick = below(total);
+        unsigned index = 0;
+        for (unsigned weight : weights) {
+            if (pick < weight) break;
+            pick -= weight;
+            ++index;
+        }
+        return index;
+    }
 };
 
 }  // namespace example

@@ -103,6 +103,7 @@ extern "C" {
 void guest_main(std::uint64_t hartid, std::uint64_t a1);
 void guest_trap(guest::TrapFrame& frame);
 void guest_trap_vector();
+void guest_trap_vector_sscratch();
 extern char __bss_start[], __bss_end[];
 }
 
@@ -129,41 +130,14 @@ _start:
 3:  j 3b
 
 .balign 4
-.globl guest_trap_vector
-guest_trap_vector:
-    addi sp, sp, -288
-    sd x1, 8(sp)
-    sd x3, 24(sp)
-    sd x4, 32(sp)
-    sd x5, 40(sp)
-    sd x6, 48(sp)
-    sd x7, 56(sp)
-    sd x8, 64(sp)
-    sd x9, 72(sp)
-    sd x10, 80(sp)
-    sd x11, 88(sp)
-    sd x12, 96(sp)
-    sd x13, 104(sp)
-    sd x14, 112(sp)
-    sd x15, 120(sp)
-    sd x16, 128(sp)
-    sd x17, 136(sp)
-    sd x18, 144(sp)
-    sd x19, 152(sp)
-    sd x20, 160(sp)
-    sd x21, 168(sp)
-    sd x22, 176(sp)
-    sd x23, 184(sp)
-    sd x24, 192(sp)
-    sd x25, 200(sp)
-    sd x26, 208(sp)
-    sd x27, 216(sp)
-    sd x28, 224(sp)
-    sd x29, 232(sp)
-    sd x30, 240(sp)
-    sd x31, 248(sp)
-    addi t0, sp, 288
-    sd t0, 16(sp)
+# Both vectors keep x1, x3..x31, sp as it was, sepc, scause and stval in a
+# TrapFrame below sp, call guest_trap(frame) and return to its sepc.
+.macro trap_frame_save
+.irp r, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    sd x\r, \r*8(sp)
+.endr
+.endm
+.macro trap_frame_call
     csrr t0, sepc
     sd t0, 256(sp)
     csrr t0, scause
@@ -174,37 +148,34 @@ guest_trap_vector:
     call guest_trap
     ld t0, 256(sp)
     csrw sepc, t0
-    ld x1, 8(sp)
-    ld x3, 24(sp)
-    ld x4, 32(sp)
-    ld x5, 40(sp)
-    ld x6, 48(sp)
-    ld x7, 56(sp)
-    ld x8, 64(sp)
-    ld x9, 72(sp)
-    ld x10, 80(sp)
-    ld x11, 88(sp)
-    ld x12, 96(sp)
-    ld x13, 104(sp)
-    ld x14, 112(sp)
-    ld x15, 120(sp)
-    ld x16, 128(sp)
-    ld x17, 136(sp)
-    ld x18, 144(sp)
-    ld x19, 152(sp)
-    ld x20, 160(sp)
-    ld x21, 168(sp)
-    ld x22, 176(sp)
-    ld x23, 184(sp)
-    ld x24, 192(sp)
-    ld x25, 200(sp)
-    ld x26, 208(sp)
-    ld x27, 216(sp)
-    ld x28, 224(sp)
-    ld x29, 232(sp)
-    ld x30, 240(sp)
-    ld x31, 248(sp)
+.irp r, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    ld x\r, \r*8(sp)
+.endr
+.endm
+.globl guest_trap_vector
+guest_trap_vector:
+    addi sp, sp, -288
+    trap_frame_save
+    addi t0, sp, 288
+    sd t0, 16(sp)
+    trap_frame_call
     addi sp, sp, 288
+    sret
+
+# For a guest whose sp may hold anything when it traps (the chaos guest's
+# random registers): its stack's top is in sscratch, swapped with sp on
+# entry and back before sret.
+.balign 4
+.globl guest_trap_vector_sscratch
+guest_trap_vector_sscratch:
+    csrrw sp, sscratch, sp
+    addi sp, sp, -288
+    trap_frame_save
+    csrr t0, sscratch
+    sd t0, 16(sp)
+    trap_frame_call
+    addi sp, sp, 288
+    csrrw sp, sscratch, sp
     sret
 .popsection
 )");

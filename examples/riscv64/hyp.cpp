@@ -436,6 +436,7 @@ struct Board {
             case vmm::CpuUpStatus::Started: return 0;
             case vmm::CpuUpStatus::AlreadyOn: return static_cast<std::uint64_t>(rv::sbi::err::already_available);
             case vmm::CpuUpStatus::InvalidTarget: return static_cast<std::uint64_t>(rv::sbi::err::invalid_param);
+            case vmm::CpuUpStatus::InvalidAddress: return static_cast<std::uint64_t>(rv::sbi::err::invalid_address);
             case vmm::CpuUpStatus::Failed: break;
         }
         return static_cast<std::uint64_t>(rv::sbi::err::failed);
@@ -460,7 +461,15 @@ struct Board {
         if ((rv::csr::read<rv::csr::hip>() & rv::csr::hvip_bits::all) != 0) return true;
         if constexpr (EXAMPLE_PASSTHROUGH_TIMER != 0) {
             const std::uint64_t deadline = rv::csr::read<rv::csr::vstimecmp>();
-            if (rdtime() + rv::csr::read<rv::csr::htimedelta>() >= deadline) return true;
+            if (rdtime() + rv::csr::read<rv::csr::htimedelta>() >= deadline) {
+                // The same value again, which changes nothing on hardware:
+                // QEMU 7.2 can miss raising VSTIP for a deadline that passed
+                // while the hart waited here, and the guest then resumed
+                // with no timer interrupt until its next trap (found by the
+                // chaos guest on hyp-sstc.elf). A write re-evaluates it.
+                rv::csr::write<rv::csr::vstimecmp>(deadline);
+                return true;
+            }
             const usize hart = hart_id();
             if (wake_up_token[hart] != 0) remove_timer(wake_up_token[hart]);
             wake_up_token[hart] = deadline == ~std::uint64_t{0} ? 0 : add_timer(deadline, nullptr, nullptr);

@@ -74,7 +74,7 @@ struct HypercallAnswer {
 };
 
 // What a CPU_ON / hart_start came to; the board encodes it as its firmware does.
-enum class CpuUpStatus : std::uint8_t { Started, AlreadyOn, InvalidTarget, Failed };
+enum class CpuUpStatus : std::uint8_t { Started, AlreadyOn, InvalidTarget, InvalidAddress, Failed };
 
 // What a board's io_write did.
 enum class PortEffect : std::uint8_t { Done, PowerOff };

@@ -648,14 +648,20 @@ private:
 
     // The caller itself is on: PSCI CPU_ON answers ALREADY_ON (ARM DEN 0022D,
     // 5.6.2) and SBI hart_start ALREADY_AVAILABLE (SBI v2.0, 9.1) for a
-    // target that is already running, whoever asks.
+    // target that is already running, whoever asks. An entry point outside
+    // the VM's RAM, or one the arch refuses (misaligned), is refused before
+    // the target runs (both specs' INVALID_ADDRESS): started there, the
+    // vCPU would fault at its entry and again at its unset trap vector for
+    // ever.
     static CpuUpStatus cpu_up(Vm& vm, VCpu&, const axvcpu::exit::CpuUp& up) {
         const u64 target = up.target_cpu;
         if (target >= vm.vcpu_count()) return CpuUpStatus::InvalidTarget;
         if ((vm.active.load() >> target & 1) != 0) return CpuUpStatus::AlreadyOn;
+        if (guest_ram(vm, up.entry_point.value(), 1) == nullptr) return CpuUpStatus::InvalidAddress;
         // Inactive means Free and bound nowhere: this CPU may set it up.
         VCpu& other = vm.vcpu(target);
-        if (!other.set_entry(up.entry_point) || !Board::set_boot_arguments(other, up.arg)) return CpuUpStatus::Failed;
+        if (!other.set_entry(up.entry_point)) return CpuUpStatus::InvalidAddress;
+        if (!Board::set_boot_arguments(other, up.arg)) return CpuUpStatus::Failed;
         return start(vm, target) ? CpuUpStatus::Started : CpuUpStatus::Failed;
     }
 

@@ -395,6 +395,30 @@ TEST_CASE("CpuUp naming the caller itself answers already on, not no such vCPU")
     CHECK(self.entry != GuestPhysAddr(0x4000'1000));  // not restarted
 }
 
+TEST_CASE("CpuUp with an entry point outside the VM's RAM answers invalid address and starts nothing") {
+    // Found by the riscv64 chaos guest: hart_start with an unmapped entry
+    // started the vCPU there, and it faulted at its entry and then at its
+    // unset trap vector for ever.
+    for (const std::uint64_t entry : {std::uint64_t{0x5000'0000}, std::uint64_t{0x4100'0000}, std::uint64_t{0x3FFF'FFFE}}) {
+        reset<12>();
+        MockBoard<12>::scripts[0] = {call(hc::result, 0), AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(entry), 0x55}),
+                                     power_off};
+        CHECK(boot<12>(2) == 0);
+        auto& vm = *vmm::Vmm<MockBoard<12>>::vm(0);
+        CHECK(vm.vcpu(0).arch_vcpu().return_value == MockBoard<12>::cpu_up_status(vmm::CpuUpStatus::InvalidAddress));
+        CHECK((vm.active.load() >> 1 & 1) == 0);
+        CHECK(vm.vcpu(1).arch_vcpu().entry != GuestPhysAddr(entry));
+        CHECK(MockBoard<12>::kicks.empty());
+    }
+    // The last byte of RAM is still RAM.
+    reset<12>();
+    MockBoard<12>::scripts[0] = {call(hc::result, 0), AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(0x40FF'FFFE), 0}),
+                                 power_off};
+    CHECK(boot<12>(2) == 0);
+    CHECK(vmm::Vmm<MockBoard<12>>::vm(0)->vcpu(0).arch_vcpu().return_value ==
+          MockBoard<12>::cpu_up_status(vmm::CpuUpStatus::Started));
+}
+
 TEST_CASE("interrupts posted from elsewhere are injected before the next entry") {
     reset<13>();
     using V = vmm::Vmm<MockBoard<13>>;

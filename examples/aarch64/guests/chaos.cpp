@@ -356,31 +356,29 @@ void sysreg_op(Rng& rng, Op& o) {
 void make_op(Rng& rng, Op& o) {
     for (u64& reg : o.frame.in) reg = rng.next();
     o.frame.nzcv_in = rng.next() & 0xF000'0000;
-    const u64 pick = rng.below(100);
-    if (pick < 20) {
-        hypercall_op(rng, o);
-    } else if (pick < 35) {
-        psci_op(rng, o);
-    } else if (pick < 70) {
-        mmio_op(rng, o);
-    } else if (pick < 88) {
-        sysreg_op(rng, o);
-    } else if (pick < 95) {
-        // WFI, not WFE: WFE may complete without waiting, so without a
-        // trap (the event register; QEMU never traps it), and this guest
-        // could not tell whether it exited.
-        o.frame.in[30] = stub_address(s_wfi);
-        o.exit_kind = k_halt;
-        o.wait_timer = true;
-    } else {  // a call into memory that is not there
-        bool misaligned = false;
-        u64 target = random_address(rng, 4, misaligned) & ~u64{3};
-        if ((target >> 12) == (abi::testdev_base >> 12)) target += 0x10'0000;  // an unmapped page either way
-        o.frame.in[30] = stub_address(s_blr);
-        o.frame.in[29] = target;
-        o.far = target;
-        o.outcome = Outcome::InstructionAbort;
-        o.exit_kind = k_nested_page_fault;
+    switch (rng.choose({20, 15, 35, 18, 7, 5})) {
+        case 0: hypercall_op(rng, o); break;
+        case 1: psci_op(rng, o); break;
+        case 2: mmio_op(rng, o); break;
+        case 3: sysreg_op(rng, o); break;
+        case 4:
+            // WFI, not WFE: WFE may complete without waiting, so without a
+            // trap (the event register; QEMU never traps it), and this guest
+            // could not tell whether it exited.
+            o.frame.in[30] = stub_address(s_wfi);
+            o.exit_kind = k_halt;
+            o.wait_timer = true;
+            break;
+        default: {  // a call into memory that is not there
+            bool misaligned = false;
+            u64 target = random_address(rng, 4, misaligned) & ~u64{3};
+            if ((target >> 12) == (abi::testdev_base >> 12)) target += 0x10'0000;  // an unmapped page either way
+            o.frame.in[30] = stub_address(s_blr);
+            o.frame.in[29] = target;
+            o.far = target;
+            o.outcome = Outcome::InstructionAbort;
+            o.exit_kind = k_nested_page_fault;
+        }
     }
 }
 
