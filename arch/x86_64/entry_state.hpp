@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "arch/x86_64/sysregs.hpp"
+#include "axvcpu/addr.hpp"
 
 namespace axvcpu::x86_64 {
 
@@ -21,6 +22,19 @@ namespace axvcpu::x86_64 {
 enum class EntryMode : std::uint8_t { Long64, Protected32 };
 
 inline constexpr std::uint32_t multiboot_magic = 0x2BAD'B002;
+
+// How a vCPU of either back end starts (svm::VCpu / vmx::VCpu create).
+struct CreateConfig {
+    EntryMode entry_mode = EntryMode::Long64;
+    // Long64: the guest's CR3, page tables the VMM built in guest memory
+    // that map at least the code at the entry point.
+    GuestPhysAddr page_table_root;
+    std::uint64_t boot_argument = 0;  // Long64: RDI; Protected32: EBX
+};
+
+// Nothing to choose yet: every guest gets the intercepts / controls of
+// vmcb.hpp / vmcs.hpp.
+struct SetupConfig {};
 
 namespace cr0 {
 inline constexpr std::uint64_t pe = 1u << 0, mp = 1u << 1, em = 1u << 2, ts = 1u << 3, et = 1u << 4, ne = 1u << 5;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "arch/x86_64/entry_state.hpp"
 #include "arch/x86_64/features.hpp"
 
 #if !defined(__x86_64__)
@@ -51,6 +52,33 @@ inline std::uint64_t read_cr4() {
     asm volatile("mov %%cr4, %0" : "=r"(value));
     return value;
 }
+
+// The guest's XCR0 and the host's, as both back ends switch them: XCR0 is
+// not part of the VMCB or VMCS, so an entry whose guest XCR0 differs from
+// the host's loads it around the world switch.
+struct Xcr0Switch {
+    std::uint64_t guest = xcr0::x87;  // its reset value
+    std::uint64_t host = xcr0::x87;
+    bool host_xsave = false;  // the host's CR4.OSXSAVE: XCR0 exists and can be switched
+
+    // This CPU's XCR0 (at bind).
+    void record_host() {
+        host_xsave = (read_cr4() & cr4::osxsave) != 0;
+        host = host_xsave ? xgetbv(0) : xcr0::x87;
+    }
+    [[nodiscard]] bool needed() const noexcept { return host_xsave && guest != host; }
+
+    // The guest's XSETBV(index, value) with its CR4.OSXSAVE and CPL
+    // (xsetbv_action, against this CPU's XSAVE components); an accepted
+    // value becomes the guest's XCR0.
+    XsetbvAction guest_xsetbv(bool guest_osxsave, unsigned cpl, std::uint32_t index, std::uint64_t value) {
+        const CpuidResult leaf_d = cpuid(cpuid_leaf::xsave, 0);
+        const std::uint64_t supported = (std::uint64_t{leaf_d.edx} << 32) | leaf_d.eax;
+        const XsetbvAction action = xsetbv_action(guest_osxsave, host_xsave, cpl, index, value, supported);
+        if (action == XsetbvAction::Accept) guest = value;
+        return action;
+    }
+};
 
 // The legacy 512-byte FXSAVE image (x87, MMX, SSE; 16-byte aligned).
 struct alignas(16) FxState {

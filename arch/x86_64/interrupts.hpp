@@ -11,14 +11,17 @@
 // VMX IDT-vectoring information) is delivered again first (AMD APM vol. 2,
 // 15.7.2; Intel SDM vol. 3C, 28.2.4).
 //
-// Pure: plan_entry and take_entry_event decide from values, the back end
-// applies their result.
+// Pure: plan_entry and take_entry_event decide from values, GuestEvents
+// keeps a vCPU's events, and the back end applies their result.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <utility>
 
+#include "arch/x86_64/features.hpp"
+#include "axvcpu/error.hpp"
+#include "axvcpu/irq_queue.hpp"
 #include "axvcpu/types.hpp"
 
 namespace axvcpu::x86_64 {
@@ -113,5 +116,44 @@ template <class Queue>
 // x86 delivers vectors 32..255 as external interrupts; 0..31 are the
 // architecture's exceptions, which the VMM does not inject this way.
 [[nodiscard]] constexpr bool is_injectable_vector(usize vector) noexcept { return vector >= 32 && vector <= 255; }
+
+// A vCPU's events waiting for an entry, as both back ends keep them: the
+// VMM's queued interrupts, an exception the policy or the VMM raised, and
+// an event an exit interrupted.
+class GuestEvents {
+public:
+    // Vectors 32..255; 0..31 are exceptions (InvalidInput). A full queue
+    // is ResourceBusy.
+    AxResult<void> queue_interrupt(usize vector) {
+        if (!is_injectable_vector(vector)) return ax_err(AxError::InvalidInput);
+        return queue_.push(vector);
+    }
+    // Exception `vector` (< 32), with `error_code` if given, at the next entry.
+    AxResult<void> raise(std::uint8_t vector, std::optional<std::uint32_t> error_code = std::nullopt) {
+        if (vector >= 32) return ax_err(AxError::InvalidInput);
+        pending_exception_ = error_code ? exception_event(vector, *error_code) : exception_event(vector);
+        return ax_ok();
+    }
+    void raise_ud() { pending_exception_ = exception_event(vector::ud); }
+    void raise_gp() { pending_exception_ = exception_event(vector::gp, 0); }
+    // An event word (error code in bits 63:32) the last exit interrupted.
+    void reinject(std::uint64_t event) { reinject_ = event; }
+
+    // An interrupt waits for delivery (queued, or cut short by an exit).
+    [[nodiscard]] bool interrupt_pending() const noexcept { return !queue_.empty() || reinject_ != 0; }
+    // Anything at all for the next entries.
+    [[nodiscard]] bool any() const noexcept { return interrupt_pending() || pending_exception_ != 0; }
+    // The next entry's event would be the interrupted one.
+    [[nodiscard]] bool reinjecting() const noexcept { return reinject_ != 0 && pending_exception_ == 0; }
+    // The next entry's event and window (take_entry_event), taken out.
+    [[nodiscard]] EntryEvents take(Interruptibility guest) {
+        return take_entry_event(pending_exception_, reinject_, queue_, guest);
+    }
+
+private:
+    IrqQueue<> queue_{};
+    std::uint64_t pending_exception_ = 0;  // an event word, 0: none
+    std::uint64_t reinject_ = 0;           // an interrupted event's word, 0: none
+};
 
 }  // namespace axvcpu::x86_64

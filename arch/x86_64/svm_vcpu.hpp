@@ -66,24 +66,17 @@
 
 namespace axvcpu::x86_64::svm {
 
-struct CreateConfig {
-    EntryMode entry_mode = EntryMode::Long64;
-    // Long64: the guest's CR3, page tables the VMM built in guest memory
-    // that map at least the code at the entry point.
-    GuestPhysAddr page_table_root;
-    std::uint64_t boot_argument = 0;  // Long64: RDI; Protected32: EBX
-};
-
-// Nothing to choose yet: every guest gets the intercepts of vmcb.hpp.
-struct SetupConfig {};
+// The back ends share their configurations (entry_state.hpp).
+using x86_64::CreateConfig;
+using x86_64::SetupConfig;
 
 template <class H>
 class VCpu {
     static_assert(api::check_memory_if<H>());
 
 public:
-    using CreateConfig = svm::CreateConfig;
-    using SetupConfig = svm::SetupConfig;
+    using CreateConfig = x86_64::CreateConfig;
+    using SetupConfig = x86_64::SetupConfig;
     // set_gpr and set_return_value only write the saved registers and
     // inject_interrupt only the queue (arch_contract.hpp).
     static constexpr bool plain_vcpu_updates = true;
@@ -135,10 +128,8 @@ public:
             vmcb_->rax = multiboot_magic;
             ctx_.gprs[gpr::rbx] = config_.boot_argument & 0xFFFF'FFFF;
         }
-        guest_xcr0_ = xcr0::x87;
-        queue_ = IrqQueue<>{};
-        pending_exception_ = 0;
-        reinject_ = 0;
+        xcr0_.guest = xcr0::x87;
+        events_ = GuestEvents{};
         flush_pending_ = true;
         entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_unbound));
         guest_fpu_ = insn::reset_fx_state();
@@ -148,8 +139,7 @@ public:
     AxResult<void> bind() {
         if (bound_) return ax_err(AxError::BadState);
         insn::fxrstor(guest_fpu_);
-        host_xsave_ = (insn::read_cr4() & cr4::osxsave) != 0;
-        host_xcr0_ = host_xsave_ ? insn::xgetbv(0) : xcr0::x87;
+        xcr0_.record_host();
         update_swap_xcr0();
         // FlushByAsid (CPUID 8000_000A EDX[6]) limits the flush to this guest.
         flush_by_asid_ = (insn::cpuid(cpuid_leaf::svm_features).edx & (1u << 6)) != 0;
@@ -199,9 +189,8 @@ public:
     // Vectors 32..255; 0..31 are exceptions (InvalidInput). A full queue
     // is ResourceBusy.
     AxResult<void> inject_interrupt(usize vector) {
-        if (!is_injectable_vector(vector)) return ax_err(AxError::InvalidInput);
         entry_flags_ |= entry_work;
-        return queue_.push(vector);
+        return events_.queue_interrupt(vector);
     }
 
     // The hypercall's result, in RAX.
@@ -234,10 +223,10 @@ public:
     // String and REP I/O instructions answered with #GP (run() never
     // returns them).
     [[nodiscard]] std::uint64_t string_io_refused() const noexcept { return string_io_refused_; }
-    [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return guest_xcr0_; }
+    [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return xcr0_.guest; }
     [[nodiscard]] bool is_bound() const noexcept { return bound_; }
     // An interrupt waits for delivery (queued, or cut short by the last exit).
-    [[nodiscard]] bool interrupt_pending() const noexcept { return !queue_.empty() || reinject_ != 0; }
+    [[nodiscard]] bool interrupt_pending() const noexcept { return events_.interrupt_pending(); }
 
     // Completes an MmioRead / IoRead exit: writes the device's `raw` value
     // to the destination register as the instruction does (mmio_load_value).
@@ -263,10 +252,8 @@ public:
     // advanced RIP past an emulated instruction must not be answered this
     // way (the fault would point past the instruction).
     AxResult<void> inject_exception(std::uint8_t vector, std::optional<std::uint32_t> error_code = std::nullopt) {
-        if (vector >= 32) return ax_err(AxError::InvalidInput);
-        pending_exception_ = error_code ? exception_event(vector, *error_code) : exception_event(vector);
         entry_flags_ |= entry_work;
-        return ax_ok();
+        return events_.raise(vector, error_code);
     }
 
     // Moves RIP back over the instruction of the last exit, so that the
@@ -357,7 +344,7 @@ private:
     void note_exit() {
         exit_rip_ = vmcb_->rip;
         if ((vmcb_->exit_int_info & event::valid) != 0) {
-            reinject_ = vmcb_->exit_int_info;
+            events_.reinject(vmcb_->exit_int_info);
             entry_flags_ |= entry_work;
         }
     }
@@ -370,9 +357,9 @@ private:
             axvcpu_x86_svm_run_guest(&ctx_);
             return;
         }
-        insn::xsetbv(0, guest_xcr0_);
+        insn::xsetbv(0, xcr0_.guest);
         axvcpu_x86_svm_run_guest(&ctx_);
-        insn::xsetbv(0, host_xcr0_);
+        insn::xsetbv(0, xcr0_.host);
     }
 
     // What an entry needs beyond the switch: a TLB flush after bind or a
@@ -386,8 +373,8 @@ private:
             flush_pending_ = false;
         }
         plan_events();
-        const bool more = vmcb_->tlb_control != tlb_control::nothing || vmcb_->event_inj != 0 || !queue_.empty() ||
-                          (vmcb_->int_ctl & int_ctl::v_irq) != 0 || pending_exception_ != 0 || reinject_ != 0;
+        const bool more = vmcb_->tlb_control != tlb_control::nothing || vmcb_->event_inj != 0 || events_.any() ||
+                          (vmcb_->int_ctl & int_ctl::v_irq) != 0;
         entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_work) | (more ? entry_work : 0));
     }
 
@@ -407,14 +394,14 @@ private:
     }
 
     void update_swap_xcr0() {
-        const bool swap = host_xsave_ && guest_xcr0_ != host_xcr0_;
+        const bool swap = xcr0_.needed();
         entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
     }
 
     // The event of the next entry and whether it must ask for a window.
     void plan_events() {
         const Interruptibility guest{(vmcb_->rflags & rflags::if_) != 0, (vmcb_->int_state & int_state::shadow) != 0};
-        const auto [event, window] = take_entry_event(pending_exception_, reinject_, queue_, guest);
+        const auto [event, window] = events_.take(guest);
         vmcb_->event_inj = event;
         // A virtual interrupt (V_IRQ) that ignores the virtual TPR, with
         // VINTR intercepted: the exit comes when the guest could take it.
@@ -428,12 +415,12 @@ private:
         }
     }
 
-    void raise(std::uint8_t vector) {
-        pending_exception_ = exception_event(vector);
+    void raise_ud() {
+        events_.raise_ud();
         entry_flags_ |= entry_work;
     }
     void raise_gp() {
-        pending_exception_ = exception_event(vector::gp, 0);
+        events_.raise_gp();
         entry_flags_ |= entry_work;
     }
 
@@ -514,7 +501,7 @@ private:
             case exit_code::invlpga:
             case exit_code::monitor:
             case exit_code::mwait:
-            case exit_code::mwait_conditional: raise(vector::ud); return Handled::Resume;
+            case exit_code::mwait_conditional: raise_ud(); return Handled::Resume;
             case exit_code::invd:
             case exit_code::wbinvd:
                 // 0F 08 / 0F 09: the guest's caches are the host's; nothing to do.
@@ -526,16 +513,13 @@ private:
 
     // XSETBV (0F 01 D1), by the rules of xsetbv_action.
     Handled handle_xsetbv() {
-        const CpuidResult leaf_d = insn::cpuid(cpuid_leaf::xsave, 0);
-        const std::uint64_t supported = (std::uint64_t{leaf_d.edx} << 32) | leaf_d.eax;
         const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
         const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (vmcb_->rax & 0xFFFF'FFFF);
-        switch (xsetbv_action((vmcb_->cr4 & cr4::osxsave) != 0, host_xsave_, vmcb_->cpl, index, value, supported)) {
-            case XsetbvAction::RaiseUd: raise(vector::ud); return Handled::Resume;
+        switch (xcr0_.guest_xsetbv((vmcb_->cr4 & cr4::osxsave) != 0, vmcb_->cpl, index, value)) {
+            case XsetbvAction::RaiseUd: raise_ud(); return Handled::Resume;
             case XsetbvAction::RaiseGp: raise_gp(); return Handled::Resume;
             case XsetbvAction::Accept: break;
         }
-        guest_xcr0_ = value;
         update_swap_xcr0();
         advance_rip(xsetbv_length);
         return Handled::Resume;
@@ -606,10 +590,8 @@ private:
     std::optional<DecodeError> decode_error_;
     AxVCpuExitReason exit_{};  // exit_slow's reason, returned by run()
     AxError error_ = AxError::Unsupported;
-    IrqQueue<> queue_{};
-    std::uint64_t pending_exception_ = 0;  // an EVENTINJ word, 0: none
-    std::uint64_t reinject_ = 0;           // an interrupted event's EXITINTINFO, 0: none
-    std::uint64_t guest_xcr0_ = xcr0::x87;
+    GuestEvents events_{};
+    insn::Xcr0Switch xcr0_{};
     std::uint64_t string_io_refused_ = 0;
     insn::FxState guest_fpu_{};
     VMId vm_ = 0;
@@ -617,8 +599,7 @@ private:
     bool bound_ = false;
     bool flush_pending_ = true;
     bool flush_by_asid_ = false;
-    bool host_xsave_ = false;
-    std::uint64_t host_xcr0_ = xcr0::x87;  // the host's XCR0 recorded at bind
+
     // What run() must do besides the switch, one byte so that the common
     // entry tests it once: entry_work (prepare_entry: a flush, events, the
     // window), entry_xcr0 (the guest's XCR0 around VMRUN), and

@@ -87,24 +87,17 @@
 
 namespace axvcpu::x86_64::vmx {
 
-struct CreateConfig {
-    EntryMode entry_mode = EntryMode::Long64;
-    // Long64: the guest's CR3, page tables the VMM built in guest memory
-    // that map at least the code at the entry point.
-    GuestPhysAddr page_table_root;
-    std::uint64_t boot_argument = 0;  // Long64: RDI; Protected32: EBX
-};
-
-// Nothing to choose yet: every guest gets the controls of vmcs.hpp.
-struct SetupConfig {};
+// The back ends share their configurations (entry_state.hpp).
+using x86_64::CreateConfig;
+using x86_64::SetupConfig;
 
 template <class H>
 class VCpu {
     static_assert(api::check_memory_if<H>());
 
 public:
-    using CreateConfig = vmx::CreateConfig;
-    using SetupConfig = vmx::SetupConfig;
+    using CreateConfig = x86_64::CreateConfig;
+    using SetupConfig = x86_64::SetupConfig;
     // set_gpr and set_return_value only write the saved registers (or the
     // current VMCS's RSP) and inject_interrupt only the queue.
     static constexpr bool plain_vcpu_updates = true;
@@ -167,12 +160,11 @@ public:
             ctx_.gprs[gpr::rax] = multiboot_magic;
             ctx_.gprs[gpr::rbx] = config_.boot_argument & 0xFFFF'FFFF;
         }
-        guest_xcr0_ = xcr0::x87;
+        xcr0_.guest = xcr0::x87;
         tpr_ = 0;
         guest_debug_ = DebugRegisters{};
         entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_unbound));
-        queue_ = IrqQueue<>{};
-        pending_exception_ = reinject_ = 0;
+        events_ = GuestEvents{};
         reinject_length_ = 0;
         guest_fpu_ = insn::reset_fx_state();
         flush_pending_ = true;
@@ -186,8 +178,7 @@ public:
         (void)insn::vmwrite(vmcs::field::guest_rsp, ctx_.gprs[gpr::rsp]);
         (void)insn::vmwrite(vmcs::field::ept_pointer, eptp_);
         insn::fxrstor(guest_fpu_);
-        host_xsave_ = (insn::read_cr4() & cr4::osxsave) != 0;
-        host_xcr0_ = host_xsave_ ? insn::xgetbv(0) : xcr0::x87;
+        xcr0_.record_host();
         update_swap_xcr0();
         // VM exit leaves DR7 = 400H (28.5.1): a host that uses its own
         // breakpoints gets its DR7 back after every run.
@@ -231,9 +222,8 @@ public:
     // Vectors 32..255; 0..31 are exceptions (InvalidInput). A full queue
     // is ResourceBusy.
     AxResult<void> inject_interrupt(usize vector) {
-        if (!is_injectable_vector(vector)) return ax_err(AxError::InvalidInput);
         entry_flags_ |= entry_work;
-        return queue_.push(vector);
+        return events_.queue_interrupt(vector);
     }
 
     // The hypercall's result, in RAX.
@@ -273,9 +263,9 @@ public:
     // String and REP I/O instructions answered with #GP (run() never
     // returns them).
     [[nodiscard]] std::uint64_t string_io_refused() const noexcept { return string_io_refused_; }
-    [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return guest_xcr0_; }
+    [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return xcr0_.guest; }
     [[nodiscard]] bool is_bound() const noexcept { return bound_; }
-    [[nodiscard]] bool interrupt_pending() const noexcept { return !queue_.empty() || reinject_ != 0; }
+    [[nodiscard]] bool interrupt_pending() const noexcept { return events_.interrupt_pending(); }
     // The guest's task priority (its CR8).
     [[nodiscard]] std::uint8_t tpr() const noexcept { return tpr_; }
 
@@ -300,10 +290,8 @@ public:
     // Makes the guest take exception `vector` at its current RIP on the
     // next entry (see svm::VCpu::inject_exception).
     AxResult<void> inject_exception(std::uint8_t vector, std::optional<std::uint32_t> error_code = std::nullopt) {
-        if (vector >= 32) return ax_err(AxError::InvalidInput);
-        pending_exception_ = error_code ? exception_event(vector, *error_code) : exception_event(vector);
         entry_flags_ |= entry_work;
-        return ax_ok();
+        return events_.raise(vector, error_code);
     }
 
     // Moves RIP back over the instruction of the last exit.
@@ -429,9 +417,10 @@ private:
         exit_rip_ = insn::vmread(vmcs::field::guest_rip);
         const auto vectoring = static_cast<std::uint32_t>(insn::vmread(vmcs::field::idt_vectoring_info));
         if ((vectoring & event::valid) != 0) [[unlikely]] {
-            reinject_ = vectoring & ~vectoring_undefined_bits;
+            std::uint64_t word = vectoring & ~vectoring_undefined_bits;
             if ((vectoring & event::error_code_valid) != 0)
-                reinject_ |= insn::vmread(vmcs::field::idt_vectoring_error_code) << event::error_code_shift;
+                word |= insn::vmread(vmcs::field::idt_vectoring_error_code) << event::error_code_shift;
+            events_.reinject(word);
             reinject_length_ = static_cast<std::uint32_t>(insn::vmread(vmcs::field::exit_instruction_length));
             entry_flags_ |= entry_work;
         }
@@ -447,9 +436,9 @@ private:
     [[gnu::noinline]] unsigned enter_with_work() {
         if ((entry_flags_ & entry_work) != 0) prepare_entry();
         if ((entry_flags_ & entry_debug) != 0) load_guest_debug();
-        if ((entry_flags_ & entry_xcr0) != 0) insn::xsetbv(0, guest_xcr0_);
+        if ((entry_flags_ & entry_xcr0) != 0) insn::xsetbv(0, xcr0_.guest);
         const unsigned status = axvcpu_x86_vmx_run_guest(&ctx_);
-        if ((entry_flags_ & entry_xcr0) != 0) insn::xsetbv(0, host_xcr0_);
+        if ((entry_flags_ & entry_xcr0) != 0) insn::xsetbv(0, xcr0_.host);
         if ((entry_flags_ & entry_debug) != 0) restore_host_debug();
         return status;
     }
@@ -464,8 +453,8 @@ private:
         const auto rflags = insn::vmread(vmcs::field::guest_rflags);
         const auto blocking = insn::vmread(vmcs::field::guest_interruptibility_state);
         const Interruptibility guest{(rflags & rflags::if_) != 0, (blocking & (blocking_by_sti | blocking_by_mov_ss)) != 0};
-        const bool reinjecting = reinject_ != 0 && pending_exception_ == 0;
-        const auto [event, window] = take_entry_event(pending_exception_, reinject_, queue_, guest);
+        const bool reinjecting = events_.reinjecting();
+        const auto [event, window] = events_.take(guest);
         if (event != 0) {
             (void)insn::vmwrite(vmcs::field::entry_interruption_info, event & 0xFFFF'FFFF);
             if ((event & event::error_code_valid) != 0)
@@ -481,7 +470,7 @@ private:
             controls_.primary = primary;
             (void)insn::vmwrite(vmcs::field::primary_processor_controls, primary);
         }
-        const bool more = !queue_.empty() || window || pending_exception_ != 0 || reinject_ != 0;
+        const bool more = events_.any() || window;
         entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_work) | (more ? entry_work : 0));
     }
 
@@ -547,16 +536,16 @@ private:
     }
 
     void update_swap_xcr0() {
-        const bool swap = host_xsave_ && guest_xcr0_ != host_xcr0_;
+        const bool swap = xcr0_.needed();
         entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
     }
 
-    void raise(std::uint8_t vector) {
-        pending_exception_ = exception_event(vector);
+    void raise_ud() {
+        events_.raise_ud();
         entry_flags_ |= entry_work;
     }
     void raise_gp() {
-        pending_exception_ = exception_event(vector::gp, 0);
+        events_.raise_gp();
         entry_flags_ |= entry_work;
     }
 
@@ -657,7 +646,7 @@ private:
             case exit_reason::vmfunc:
             case exit_reason::getsec:
             case exit_reason::monitor:
-            case exit_reason::mwait: raise(vector::ud); return Handled::Resume;
+            case exit_reason::mwait: raise_ud(); return Handled::Resume;
             case exit_reason::invd:
             case exit_reason::wbinvd:
                 // The guest's caches are the host's; nothing to do.
@@ -684,16 +673,13 @@ private:
     }
 
     Handled handle_xsetbv(const TrapRecord& trap) {
-        const CpuidResult leaf_d = insn::cpuid(cpuid_leaf::xsave, 0);
-        const std::uint64_t supported = (std::uint64_t{leaf_d.edx} << 32) | leaf_d.eax;
         const auto index = static_cast<std::uint32_t>(ctx_.gprs[gpr::rcx]);
         const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (ctx_.gprs[gpr::rax] & 0xFFFF'FFFF);
-        switch (xsetbv_action((guest_visible_cr4() & cr4::osxsave) != 0, host_xsave_, guest_cpl(), index, value, supported)) {
-            case XsetbvAction::RaiseUd: raise(vector::ud); return Handled::Resume;
+        switch (xcr0_.guest_xsetbv((guest_visible_cr4() & cr4::osxsave) != 0, guest_cpl(), index, value)) {
+            case XsetbvAction::RaiseUd: raise_ud(); return Handled::Resume;
             case XsetbvAction::RaiseGp: raise_gp(); return Handled::Resume;
             case XsetbvAction::Accept: break;
         }
-        guest_xcr0_ = value;
         update_swap_xcr0();
         advance_rip(trap.instruction_length);
         return Handled::Resume;
@@ -846,12 +832,10 @@ private:
     std::optional<DecodeError> decode_error_;
     AxVCpuExitReason exit_{};
     AxError error_ = AxError::Unsupported;
-    IrqQueue<> queue_{};
-    std::uint64_t pending_exception_ = 0;  // an event word, 0: none
-    std::uint64_t reinject_ = 0;           // an interrupted event's word (error code in 63:32), 0: none
-    std::uint32_t reinject_length_ = 0;
+    GuestEvents events_{};
+    std::uint32_t reinject_length_ = 0;  // the interrupted event's instruction length (software events)
     unsigned entry_status_ = 0;  // the switch's last non-zero return
-    std::uint64_t guest_xcr0_ = xcr0::x87;
+    insn::Xcr0Switch xcr0_{};
     std::uint64_t string_io_refused_ = 0;
     insn::FxState guest_fpu_{};
     insn::DescriptorTable host_gdtr_{}, host_idtr_{};
@@ -859,9 +843,7 @@ private:
     VCpuId vcpu_ = 0;
     bool bound_ = false;
     bool flush_pending_ = true;
-    bool host_xsave_ = false;
     bool reload_tables_ = false;
-    std::uint64_t host_xcr0_ = xcr0::x87;  // the host's XCR0 recorded at bind
     std::uint64_t cr0_mask_ = 0, cr4_mask_ = 0;  // the CR0/CR4 bits the policy owns
     std::uint8_t tpr_ = 0;                       // the guest's CR8
     struct DebugRegisters {

@@ -53,18 +53,28 @@
 
 static_assert(axvcpu::x86_64::offset::gprs == 0, "the GPR code below addresses gprs[i] at 8 * i");
 
+// What both switches do alike, as assembly text: the host's callee-saved
+// registers kept on the stack and given back, and the guest's GPRs but
+// RAX, RSP and RDI (each switch's own) loaded from and stored to the
+// context at RDI, gprs[i] at 8 * i in encoding order.
+#define AXVCPU_X86_PUSH_CALLEE_SAVED "push %rbp; push %rbx; push %r12; push %r13; push %r14; push %r15\n"
+#define AXVCPU_X86_POP_CALLEE_SAVED_AND_RETURN "pop %r15; pop %r14; pop %r13; pop %r12; pop %rbx; pop %rbp; ret\n"
+#define AXVCPU_X86_LOAD_GPRS                                                                                    \
+    "mov 8(%rdi), %rcx; mov 16(%rdi), %rdx; mov 24(%rdi), %rbx; mov 40(%rdi), %rbp; mov 48(%rdi), %rsi\n" \
+    "mov 64(%rdi), %r8; mov 72(%rdi), %r9; mov 80(%rdi), %r10; mov 88(%rdi), %r11\n"                       \
+    "mov 96(%rdi), %r12; mov 104(%rdi), %r13; mov 112(%rdi), %r14; mov 120(%rdi), %r15\n"
+#define AXVCPU_X86_STORE_GPRS                                                                                   \
+    "mov %rcx, 8(%rdi); mov %rdx, 16(%rdi); mov %rbx, 24(%rdi); mov %rbp, 40(%rdi); mov %rsi, 48(%rdi)\n" \
+    "mov %r8, 64(%rdi); mov %r9, 72(%rdi); mov %r10, 80(%rdi); mov %r11, 88(%rdi)\n"                       \
+    "mov %r12, 96(%rdi); mov %r13, 104(%rdi); mov %r14, 112(%rdi); mov %r15, 120(%rdi)\n"
+
 asm(R"(
 .pushsection .text.axvcpu_x86_svm_world_switch,"axG",@progbits,axvcpu_x86_svm_world_switch,comdat
 .globl axvcpu_x86_svm_run_guest
 .type axvcpu_x86_svm_run_guest, @function
 .balign 16
 axvcpu_x86_svm_run_guest:
-    push %rbp
-    push %rbx
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    )" AXVCPU_X86_PUSH_CALLEE_SAVED R"(
     # ctx, found again on the stack after the exit.
     push %rdi
     clgi
@@ -74,19 +84,7 @@ axvcpu_x86_svm_run_guest:
     vmload
     # GIF is clear: nothing is taken between here and VMRUN.
     sti
-    mov 8(%rdi), %rcx
-    mov 16(%rdi), %rdx
-    mov 24(%rdi), %rbx
-    mov 40(%rdi), %rbp
-    mov 48(%rdi), %rsi
-    mov 64(%rdi), %r8
-    mov 72(%rdi), %r9
-    mov 80(%rdi), %r10
-    mov 88(%rdi), %r11
-    mov 96(%rdi), %r12
-    mov 104(%rdi), %r13
-    mov 112(%rdi), %r14
-    mov 120(%rdi), %r15
+    )" AXVCPU_X86_LOAD_GPRS R"(
     mov 56(%rdi), %rdi
     vmrun
     # #VMEXIT: GIF clear, RAX = the VMCB's address, RSP as pushed above.
@@ -94,31 +92,13 @@ axvcpu_x86_svm_run_guest:
     cli
     # The guest's RDI for ctx.
     xchg %rdi, (%rsp)
-    mov %rcx, 8(%rdi)
-    mov %rdx, 16(%rdi)
-    mov %rbx, 24(%rdi)
-    mov %rbp, 40(%rdi)
-    mov %rsi, 48(%rdi)
-    mov %r8, 64(%rdi)
-    mov %r9, 72(%rdi)
-    mov %r10, 80(%rdi)
-    mov %r11, 88(%rdi)
-    mov %r12, 96(%rdi)
-    mov %r13, 104(%rdi)
-    mov %r14, 112(%rdi)
-    mov %r15, 120(%rdi)
+    )" AXVCPU_X86_STORE_GPRS R"(
     pop %rcx
     mov %rcx, 56(%rdi)
     mov )" AXVCPU_X86_OFF(SVM_HOST_SAVE_PA) R"((%rdi), %rax
     vmload
     stgi
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbx
-    pop %rbp
-    ret
+    )" AXVCPU_X86_POP_CALLEE_SAVED_AND_RETURN R"(
 .size axvcpu_x86_svm_run_guest, . - axvcpu_x86_svm_run_guest
 .popsection
 )");
@@ -135,12 +115,7 @@ asm(R"(
 .globl axvcpu_x86_vmx_exit
 .balign 16
 axvcpu_x86_vmx_run_guest:
-    push %rbp
-    push %rbx
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    )" AXVCPU_X86_PUSH_CALLEE_SAVED R"(
     # ctx, found again on the stack after the exit.
     push %rdi
     # VM exit resumes at this stack pointer: the VMCS's host RSP.
@@ -160,19 +135,7 @@ axvcpu_x86_vmx_run_guest:
     # ZF of this test chooses VMLAUNCH or VMRESUME; the MOVs keep it.
     cmpb $0, )" AXVCPU_X86_OFF(VMX_LAUNCHED) R"((%rdi)
     mov 0(%rdi), %rax
-    mov 8(%rdi), %rcx
-    mov 16(%rdi), %rdx
-    mov 24(%rdi), %rbx
-    mov 40(%rdi), %rbp
-    mov 48(%rdi), %rsi
-    mov 64(%rdi), %r8
-    mov 72(%rdi), %r9
-    mov 80(%rdi), %r10
-    mov 88(%rdi), %r11
-    mov 96(%rdi), %r12
-    mov 104(%rdi), %r13
-    mov 112(%rdi), %r14
-    mov 120(%rdi), %r15
+    )" AXVCPU_X86_LOAD_GPRS R"(
     mov 56(%rdi), %rdi
     jne 3f
     vmlaunch
@@ -192,19 +155,7 @@ axvcpu_x86_vmx_exit:
     # The guest's RDI for ctx.
     xchg %rdi, (%rsp)
     mov %rax, 0(%rdi)
-    mov %rcx, 8(%rdi)
-    mov %rdx, 16(%rdi)
-    mov %rbx, 24(%rdi)
-    mov %rbp, 40(%rdi)
-    mov %rsi, 48(%rdi)
-    mov %r8, 64(%rdi)
-    mov %r9, 72(%rdi)
-    mov %r10, 80(%rdi)
-    mov %r11, 88(%rdi)
-    mov %r12, 96(%rdi)
-    mov %r13, 104(%rdi)
-    mov %r14, 112(%rdi)
-    mov %r15, 120(%rdi)
+    )" AXVCPU_X86_STORE_GPRS R"(
     pop %rcx
     mov %rcx, 56(%rdi)
     mov %cr2, %rcx
@@ -217,13 +168,7 @@ axvcpu_x86_vmx_exit:
     setnc )" AXVCPU_X86_OFF(VMX_LAUNCHED) R"((%rdi)
     xor %eax, %eax
 6:
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbx
-    pop %rbp
-    ret
+    )" AXVCPU_X86_POP_CALLEE_SAVED_AND_RETURN R"(
 .size axvcpu_x86_vmx_run_guest, . - axvcpu_x86_vmx_run_guest
 .popsection
 )");
