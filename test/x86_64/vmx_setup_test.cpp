@@ -569,6 +569,37 @@ TEST_CASE("shared: the next entry's event") {
     CHECK((exception_event(14, 2) & 0xFFFF'FFFF) == 0x8000'0B0E);
 }
 
+TEST_CASE("shared: a vCPU's events (GuestEvents)") {
+    GuestEvents events;
+    const Interruptibility open{true, false};
+    CHECK_FALSE(events.any());
+    CHECK(events.queue_interrupt(31).error() == AxError::InvalidInput);
+    CHECK(events.queue_interrupt(256).error() == AxError::InvalidInput);
+    CHECK(events.raise(32).error() == AxError::InvalidInput);
+    REQUIRE(events.queue_interrupt(0x30));
+    REQUIRE(events.queue_interrupt(0x31));
+    CHECK(events.interrupt_pending());
+    // A raised exception first, with the window for what waits behind it.
+    REQUIRE(events.raise(14, 2));
+    CHECK(events.take(open) == EntryEvents{exception_event(14, 2), true});
+    // An interrupted event next, then the queue in order.
+    events.reinject(external_interrupt_event(0x40));
+    CHECK(events.reinjecting());
+    CHECK(events.take(open) == EntryEvents{external_interrupt_event(0x40), true});
+    CHECK(events.take(open) == EntryEvents{external_interrupt_event(0x30), true});
+    CHECK(events.take(open) == EntryEvents{external_interrupt_event(0x31), false});
+    CHECK_FALSE(events.any());
+    events.raise_gp();
+    CHECK(events.take(open).event == exception_event(vector::gp, 0));
+    events.raise_ud();
+    CHECK(events.take(open).event == exception_event(vector::ud));
+    CHECK_FALSE(events.interrupt_pending());
+    for (usize i = 0; i < axvcpu::config::interrupt_queue_depth; ++i) REQUIRE(events.queue_interrupt(0x40 + i));
+    const auto full = events.queue_interrupt(0xFF);
+    REQUIRE_FALSE(full);
+    CHECK(full.error() == AxError::ResourceBusy);
+}
+
 TEST_CASE("shared: entry states, EFER and XSETBV rules, the back end from CPUID") {
     const EntryState s = entry_state(EntryMode::Long64, 0x200000, 0x5000);
     CHECK(svm_attributes(s.cs.access_rights) == 0xA9B);
