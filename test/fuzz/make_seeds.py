@@ -202,6 +202,20 @@ write("x86_64_features", "mixed",
       u8(3, 0x1C) + u16(0x0D00) + u8(3, 0x1C) + u16(0x0C00) + u8(3, 0x04) + u16(0x0000) + u8(3, 0x1C) + u16(0x1D00) +
       u8(4, 0x02, 3, 0x40) + u8(4, 0x06, 1, 0x40) + u8(4, 0x06, 2, 0x41) + u8(4, 0x0F, 2, 0x42) + u8(4, 0x02, 0, 0))
 
+# x86_64_vmcs: a selector byte (even: a set-up plan, odd: a CR write), then
+# its bytes (x86_64_vmcs.cpp): the base capabilities unchanged (pick 0x06:
+# real fixed bits) for a Long64 and a Protected32 plan, the non-TRUE primary
+# controls (refused), and a CR0 write turning paging on with LME and a CR4
+# write clearing PAE in long mode.
+def caps_unchanged(pick): return u8(pick) + u32(0) * 10 + u64(0) * 2 + u32(0)
+write("x86_64_vmcs", "plans",
+      u8(0) + caps_unchanged(0x06) + u8(0) + u32(0x20_0000) + u32(0x1000) + u32(0x40_0000) + u16(1) +
+      u8(0) + caps_unchanged(0x06) + u8(1) + u32(0x10_0000) + u32(0) + u32(0x40_0000) + u16(2) +
+      u8(0) + caps_unchanged(0x16) + u8(0) + u32(0x20_0000) + u32(0x1000) + u32(0x40_0000) + u16(1))
+write("x86_64_vmcs", "cr_writes",
+      u8(1) + caps_unchanged(0x06) + u8(0x01) + u32(0x11) + u32(0x20) + u16(0x100) + u32(0x8000_0011) +
+      u8(1) + caps_unchanged(0x06) + u8(0x07) + u32(0x8000_0011) + u32(0x20) + u16(0x500) + u32(0))
+
 # fdt: the blobs dtc builds from the fdt suite's trees (test/vmm/fdt/*.dts),
 # one also as a version 16 blob, and the smallest tree there is. Needs dtc
 # (device-tree-compiler); without it the committed seeds stay as they are.

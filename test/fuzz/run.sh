@@ -27,7 +27,7 @@ elif [ $# -ge 1 ] && [[ $1 =~ ^[0-9]+$ ]]; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 targets=(aarch64_decode riscv64_decode riscv64_sbi riscv64_vplic aarch64_vgic devices fdt x86_64_decode x86_64_paging
-  x86_64_features)
+  x86_64_features x86_64_vmcs)
 if [ $# -gt 0 ]; then targets=("$@"); fi
 failed=0
 printf '%-16s %12s %10s %8s %s\n' target executions exec/s seconds result
