@@ -13,8 +13,9 @@
 //       state of entry_state.hpp (Long64: 64-bit mode, CR3 =
 //       page_table_root, RDI = boot_argument; Protected32: Multiboot's
 //       machine state, which needs "unrestricted guest"), VPID = VM id + 1.
-//       setup must run on a CPU in VMX operation; it leaves the VMCS clear
-//       and the CPU's current VMCS as it found it.
+//       setup must run on a CPU in VMX operation (BadState otherwise, as
+//       for bind); it leaves the VMCS clear and the CPU's current VMCS as
+//       it found it.
 //   bind(): makes the VMCS current on this CPU (VMPTRLD), writes the
 //       host state VM exit loads (this CPU's CR0/CR3/CR4, selectors, TSS,
 //       GDT/IDT bases, FS/GS bases, SYSENTER MSRs, EFER, PAT) and the
@@ -135,6 +136,9 @@ public:
     }
 
     AxResult<void> setup(SetupConfig) {
+        // Outside VMX operation (no vmx::PerCpu enabled here) the capability
+        // MSRs may not exist and VMPTRST raises #UD: refuse instead.
+        if ((insn::read_cr4() & cr4::vmxe) == 0) return ax_err(AxError::BadState);
         caps_ = read_capabilities();
         controls_ = vmcs::plan_controls(caps_, config_.entry_mode);
         setup_error_ = controls_.error;
@@ -173,6 +177,7 @@ public:
 
     AxResult<void> bind() {
         if (bound_ || controls_.error != vmcs::SetupError::None) return ax_err(AxError::BadState);
+        if ((insn::read_cr4() & cr4::vmxe) == 0) return ax_err(AxError::BadState);  // VMPTRLD would be #UD
         if (!insn::vmptrld(pages_.vmcs_pa())) return ax_err(AxError::BadState);
         record_host_state();
         (void)insn::vmwrite(vmcs::field::guest_rsp, ctx_.gprs[gpr::rsp]);
