@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs libFuzzer harnesses of a Clang build directory one after another,
-# each for SECONDS (default 10) or for N executions (--runs N), and prints
+# each for SECONDS (default 10) or for N executions (--runs N), with inputs
+# of at most L bytes if --max-len L is given (libFuzzer's -max_len; by
+# default it picks 4096 or the longest seed), and prints
 # the executions per target from libFuzzer's final stats. TARGETs name the
 # harnesses to run (default: all). New inputs go to
 # BUILD_DIR/fuzz-run/<target>/corpus (kept between runs, so a longer
@@ -9,8 +11,9 @@
 # a crash or a violated invariant.
 #   test/fuzz/run.sh build/clang 60
 #   test/fuzz/run.sh build/clang --runs 10000000 aarch64_decode devices
+#   test/fuzz/run.sh build/clang --runs 10000000 --max-len 128 riscv64_vplic
 set -uo pipefail
-usage="usage: $0 BUILD_DIR [SECONDS | --runs N] [TARGET...]"
+usage="usage: $0 BUILD_DIR [SECONDS | --runs N] [--max-len L] [TARGET...]"
 if [ $# -lt 1 ]; then
   echo "$usage" >&2
   exit 2
@@ -24,6 +27,10 @@ if [ $# -ge 2 ] && [ "$1" = --runs ]; then
 elif [ $# -ge 1 ] && [[ $1 =~ ^[0-9]+$ ]]; then
   limit=(-max_total_time="$1")
   shift
+fi
+if [ $# -ge 2 ] && [ "$1" = --max-len ]; then
+  limit+=(-max_len="$2")
+  shift 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 targets=(aarch64_decode riscv64_decode riscv64_sbi riscv64_vplic aarch64_vgic devices fdt x86_64_decode x86_64_paging
