@@ -60,7 +60,12 @@ inline constexpr unsigned error_code_shift = 32;
 struct Interruptibility {
     bool interrupts_enabled = false;  // RFLAGS.IF
     bool shadow = false;              // the instruction after STI / MOV SS
+    // The guest's task priority (CR8, SVM's V_TPR): it takes no external
+    // interrupt whose priority class (vector bits 7:4) is at or below it
+    // (Intel SDM vol. 3A, 11.8.3.1; AMD APM vol. 2, 16.6).
+    std::uint8_t task_priority = 0;
     [[nodiscard]] constexpr bool can_take_interrupt() const noexcept { return interrupts_enabled && !shadow; }
+    [[nodiscard]] constexpr bool masks(usize vector) const noexcept { return (vector >> 4) <= task_priority; }
 };
 
 // What one guest entry does about events.
@@ -69,6 +74,12 @@ struct EntryPlan {
     Source source = Source::None;
     std::uint8_t vector = 0;       // Queued: the vector to inject (the caller pops it)
     bool request_window = false;   // exit as soon as the guest can take an interrupt
+    // Not 0: the next vector waits for the guest's task priority to drop
+    // below this priority class; no window is asked for (the guest could
+    // take interrupts at once and would exit again and again), the back end
+    // learns of the drop instead (VMX: CR8 writes exit; SVM: a virtual
+    // interrupt of this priority, which the CPU delivers only then).
+    std::uint8_t blocked_priority = 0;
     constexpr bool operator==(const EntryPlan&) const noexcept = default;
 };
 
@@ -78,13 +89,15 @@ struct EntryPlan {
 // one goes when the guest can take it, else waits for the window. Whenever
 // a vector still waits behind the event this entry injects, the window is
 // asked for too: the guest may run on without another exit, and the
-// waiting vector must not depend on one.
+// waiting vector must not depend on one. A queued vector the guest's task
+// priority masks is not injected and asks for no window (blocked_priority).
 [[nodiscard]] constexpr EntryPlan plan_entry(bool reinject, std::optional<usize> next, usize queued,
                                              Interruptibility guest) noexcept {
-    if (reinject) return EntryPlan{EntryPlan::Source::Reinjected, 0, next.has_value()};
+    if (reinject) return EntryPlan{EntryPlan::Source::Reinjected, 0, next.has_value(), 0};
     if (!next) return EntryPlan{};
-    if (guest.can_take_interrupt()) return EntryPlan{EntryPlan::Source::Queued, static_cast<std::uint8_t>(*next), queued > 1};
-    return EntryPlan{EntryPlan::Source::None, 0, true};
+    if (!guest.can_take_interrupt()) return EntryPlan{EntryPlan::Source::None, 0, true, 0};
+    if (guest.masks(*next)) return EntryPlan{EntryPlan::Source::None, 0, false, static_cast<std::uint8_t>(*next >> 4)};
+    return EntryPlan{EntryPlan::Source::Queued, static_cast<std::uint8_t>(*next), queued > 1, 0};
 }
 
 // What the next entry injects (an event word, 0 for none) and whether it
@@ -96,15 +109,16 @@ struct EntryPlan {
 struct EntryEvents {
     std::uint64_t event = 0;
     bool request_window = false;
+    std::uint8_t blocked_priority = 0;  // as EntryPlan's
     constexpr bool operator==(const EntryEvents&) const noexcept = default;
 };
 
 template <class Queue>
 [[nodiscard]] constexpr EntryEvents take_entry_event(std::uint64_t& pending_exception, std::uint64_t& reinject,
                                                      Queue& queue, Interruptibility guest) {
-    if (pending_exception != 0) return EntryEvents{std::exchange(pending_exception, 0), !queue.empty()};
+    if (pending_exception != 0) return EntryEvents{std::exchange(pending_exception, 0), !queue.empty(), 0};
     const EntryPlan plan = plan_entry(reinject != 0, queue.front(), queue.size(), guest);
-    EntryEvents out{0, plan.request_window};
+    EntryEvents out{0, plan.request_window, plan.blocked_priority};
     if (plan.source == EntryPlan::Source::Reinjected) out.event = std::exchange(reinject, 0);
     if (plan.source == EntryPlan::Source::Queued) {
         out.event = external_interrupt_event(plan.vector);

@@ -400,17 +400,25 @@ private:
 
     // The event of the next entry and whether it must ask for a window.
     void plan_events() {
-        const Interruptibility guest{(vmcb_->rflags & rflags::if_) != 0, (vmcb_->int_state & int_state::shadow) != 0};
-        const auto [event, window] = events_.take(guest);
+        const Interruptibility guest{(vmcb_->rflags & rflags::if_) != 0, (vmcb_->int_state & int_state::shadow) != 0,
+                                     static_cast<std::uint8_t>(vmcb_->int_ctl & int_ctl::v_tpr_mask)};
+        const auto [event, window, blocked_priority] = events_.take(guest);
         vmcb_->event_inj = event;
-        // A virtual interrupt (V_IRQ) that ignores the virtual TPR, with
-        // VINTR intercepted: the exit comes when the guest could take it.
+        // The window is a virtual interrupt (V_IRQ) with VINTR intercepted:
+        // the exit comes when the guest could take it. One that ignores the
+        // virtual TPR waits for IF and the shadow only; one of the blocked
+        // vector's priority, for the guest's TPR to drop below it (APM
+        // 15.21.4), as the guest lowers CR8 without an exit.
         constexpr std::uint32_t window_bits = int_ctl::v_irq | int_ctl::v_ign_tpr | (0xFu << int_ctl::v_intr_prio_shift);
+        vmcb_->int_ctl &= ~window_bits;
         if (window) {
             vmcb_->int_ctl |= window_bits;
+        } else if (blocked_priority != 0) {
+            vmcb_->int_ctl |= int_ctl::v_irq | (std::uint32_t{blocked_priority} << int_ctl::v_intr_prio_shift);
+        }
+        if ((vmcb_->int_ctl & int_ctl::v_irq) != 0) {
             vmcb_->intercept3 |= intercept3::vintr;
         } else {
-            vmcb_->int_ctl &= ~window_bits;
             vmcb_->intercept3 &= ~intercept3::vintr;
         }
     }

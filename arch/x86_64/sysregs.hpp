@@ -15,6 +15,7 @@ inline constexpr std::uint32_t ia32_feature_control = 0x3A;
 inline constexpr std::uint32_t ia32_sysenter_cs = 0x174;
 inline constexpr std::uint32_t ia32_sysenter_esp = 0x175;
 inline constexpr std::uint32_t ia32_sysenter_eip = 0x176;
+inline constexpr std::uint32_t ia32_debugctl = 0x1D9;
 inline constexpr std::uint32_t ia32_pat = 0x277;
 inline constexpr std::uint32_t ia32_efer = 0xC000'0080;
 // The syscall MSRs a world switch must swap (the STAR, LSTAR,

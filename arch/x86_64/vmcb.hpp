@@ -56,6 +56,8 @@ inline constexpr std::uint32_t xsetbv = 1u << 13;
 
 // --- Interrupt control (offset 0x60, APM 15.21.1) -------------------------------
 namespace int_ctl {
+// V_TPR, bits 3:0: the guest's task priority (its CR8, with V_INTR_MASKING).
+inline constexpr std::uint32_t v_tpr_mask = 0xF;
 // V_IRQ: an interrupt is pending for the guest (APM calls it virtual).
 inline constexpr std::uint32_t v_irq = 1u << 8;
 inline constexpr unsigned v_intr_prio_shift = 16;

@@ -138,12 +138,11 @@ public:
     AxResult<void> setup(SetupConfig) {
         // Outside VMX operation (no vmx::PerCpu enabled here) the capability
         // MSRs may not exist and VMPTRST raises #UD: refuse instead.
-        if ((insn::read_cr4() & cr4::vmxe) == 0) return ax_err(AxError::BadState);
+        if (bound_ || (insn::read_cr4() & cr4::vmxe) == 0) return ax_err(AxError::BadState);
         caps_ = read_capabilities();
         controls_ = vmcs::plan_controls(caps_, config_.entry_mode);
         setup_error_ = controls_.error;
         if (!controls_.ok()) return ax_err(AxError::Unsupported);
-        if (bound_) return ax_err(AxError::BadState);
         const EntryState state = entry_state(config_.entry_mode, entry_, config_.page_table_root.value());
         cr0_mask_ = vmcs::cr0_owned(caps_);
         cr4_mask_ = vmcs::cr4_owned(caps_);
@@ -185,9 +184,11 @@ public:
         insn::fxrstor(guest_fpu_);
         xcr0_.record_host();
         update_swap_xcr0();
-        // VM exit leaves DR7 = 400H (28.5.1): a host that uses its own
-        // breakpoints gets its DR7 back after every run.
+        // VM exit leaves DR7 = 400H and IA32_DEBUGCTL = 0 (28.5.1): a host
+        // that uses its own breakpoints or branch tracing gets them back
+        // after every run.
         host_debug_.dr7 = insn::read_dr<7>();
+        host_debugctl_ = insn::rdmsr(msr::ia32_debugctl);
         update_swap_debug();
         flush_pending_ = true;
         entry_flags_ |= entry_work;
@@ -457,9 +458,13 @@ private:
         }
         const auto rflags = insn::vmread(vmcs::field::guest_rflags);
         const auto blocking = insn::vmread(vmcs::field::guest_interruptibility_state);
-        const Interruptibility guest{(rflags & rflags::if_) != 0, (blocking & (blocking_by_sti | blocking_by_mov_ss)) != 0};
+        // A vector the guest's TPR masks waits without a window: its CR8
+        // writes exit, and each one plans the entry again.
+        const Interruptibility guest{(rflags & rflags::if_) != 0, (blocking & (blocking_by_sti | blocking_by_mov_ss)) != 0,
+                                     tpr_};
         const bool reinjecting = events_.reinjecting();
-        const auto [event, window] = events_.take(guest);
+        const auto [event, window, blocked_priority] = events_.take(guest);
+        (void)blocked_priority;
         if (event != 0) {
             (void)insn::vmwrite(vmcs::field::entry_interruption_info, event & 0xFFFF'FFFF);
             if ((event & event::error_code_valid) != 0)
@@ -514,7 +519,7 @@ private:
     // DR0-DR3 and DR6 are the guest's while it runs once it used them, and
     // the host's DR7 comes back after the exit if it is not the reset value.
     void update_swap_debug() {
-        const bool swap = guest_debug_.live || host_debug_.dr7 != dr7_reset;
+        const bool swap = guest_debug_.live || host_debug_.dr7 != dr7_reset || host_debugctl_ != 0;
         entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_debug) | (swap ? entry_debug : 0));
     }
     void load_guest_debug() {
@@ -538,6 +543,7 @@ private:
             insn::write_dr<6>(host_debug_.dr6);
         }
         if (host_debug_.dr7 != dr7_reset) insn::write_dr<7>(host_debug_.dr7);
+        if (host_debugctl_ != 0) insn::wrmsr(msr::ia32_debugctl, host_debugctl_);
     }
 
     void update_swap_xcr0() {
@@ -732,6 +738,7 @@ private:
                 return Handled::Resume;
             }
             tpr_ = static_cast<std::uint8_t>(tpr);
+            entry_flags_ |= entry_work;  // a masked vector may be deliverable now
             advance_rip(trap.instruction_length);
             return Handled::Resume;
         }
@@ -742,7 +749,9 @@ private:
         }
         std::uint64_t value = 0;
         if (access.type == CrAccessType::MovToCr && (access.cr == 0 || access.cr == 4)) {
-            value = get_reg(access.gpr);
+            // Outside 64-bit code the MOV takes the register's low 32 bits.
+            const bool bits64 = (guest.efer & msr::efer::lma) != 0 && guest.cs_l;
+            value = bits64 ? get_reg(access.gpr) : (get_reg(access.gpr) & 0xFFFF'FFFF);
         } else if (access.type == CrAccessType::Lmsw) {
             // LMSW writes CR0 bits 3:0 but cannot clear PE (SDM vol. 2A).
             value = (guest.cr0 & ~std::uint64_t{0xF}) | (access.lmsw_source & 0xF) | (guest.cr0 & cr0::pe);
@@ -784,11 +793,15 @@ private:
     // present one with reserved bits set is #GP, as the MOV would raise.
     bool load_pdptes() {
         const std::uint64_t cr3 = insn::vmread(vmcs::field::guest_cr3) & 0xFFFF'FFE0;
+        // Bits MAXPHYADDR..63 are reserved too (CPUID 8000_0008 EAX[7:0]).
+        const unsigned maxphyaddr = insn::cpuid(0x8000'0008).eax & 0xFF;
+        const std::uint64_t reserved =
+            pdpte_reserved | (maxphyaddr >= 64 ? 0 : ~((std::uint64_t{1} << maxphyaddr) - 1));
         const auto memory = guest_memory();
         for (unsigned i = 0; i < 4; ++i) {
             const std::optional<std::uint64_t> pdpte = memory.read(cr3 + std::uint64_t{8} * i, 8);
             if (!pdpte) return false;
-            if ((*pdpte & paging_bits::present) != 0 && (*pdpte & pdpte_reserved) != 0) return false;
+            if ((*pdpte & paging_bits::present) != 0 && (*pdpte & reserved) != 0) return false;
             (void)insn::vmwrite(vmcs::field::guest_pdpte0 + 2 * i, *pdpte);
         }
         return true;
@@ -857,6 +870,7 @@ private:
         bool live = false;  // guest: it used them, the policy switches them
     };
     DebugRegisters guest_debug_{}, host_debug_{};
+    std::uint64_t host_debugctl_ = 0;  // the host's IA32_DEBUGCTL recorded at bind
     // What enter_guest must do besides the switch: entry_work
     // (prepare_entry), entry_xcr0 (the guest's XCR0 around the entry),
     // entry_debug (debug registers around it); entry_unbound: run()

@@ -30,7 +30,7 @@
 //     axvcpu_x86_vmx_exit (the VMCS's host RIP) with the host's RSP and
 //     RFLAGS = 2 (interrupts off; Intel SDM vol. 3C, 28.5.3), which stores
 //     the guest's GPRs and CR2, sets launched (unless the exit reports a
-//     failed VM entry) and returns 0. The guest's CR2, which the VMCS does
+//     failed VM entry, which leaves the launch state alone) and returns 0. The guest's CR2, which the VMCS does
 //     not hold, is loaded before the entry. A VM entry that fails
 //     as an instruction returns 1 (VMfailInvalid: no current VMCS) or 2
 //     (VMfailValid: the VMCS's VM-instruction error says why); a failure
@@ -161,11 +161,13 @@ axvcpu_x86_vmx_exit:
     mov %cr2, %rcx
     mov %rcx, )" AXVCPU_X86_OFF(VMX_CR2) R"((%rdi)
     # Launched, unless VM entry failed its guest-state checks (exit reason
-    # bit 31, 28.8): the VMCS then stays clear for the next VMLAUNCH.
+    # bit 31, 28.8), which leaves the launch state as it was (31.3).
     mov $0x4402, %ecx
     vmread %rcx, %rcx
     bt $31, %ecx
-    setnc )" AXVCPU_X86_OFF(VMX_LAUNCHED) R"((%rdi)
+    jc 7f
+    movb $1, )" AXVCPU_X86_OFF(VMX_LAUNCHED) R"((%rdi)
+7:
     xor %eax, %eax
 6:
     )" AXVCPU_X86_POP_CALLEE_SAVED_AND_RETURN R"(

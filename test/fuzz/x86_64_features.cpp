@@ -134,21 +134,29 @@ void check_plan(fuzz::Bytes& in) {
     const bool reinject = (pick & 1) != 0;
     const usize queued = (pick & 2) != 0 ? in.u8() % 40 : 0;
     const std::optional<usize> next = queued != 0 ? std::optional<usize>(32 + in.u8() % 224) : std::nullopt;
-    const Interruptibility guest{(pick & 4) != 0, (pick & 8) != 0};
+    const auto tpr = static_cast<std::uint8_t>((pick & 0x10) != 0 ? in.u8() % 16 : 0);
+    const Interruptibility guest{(pick & 4) != 0, (pick & 8) != 0, tpr};
     const EntryPlan plan = plan_entry(reinject, next, queued, guest);
     const bool open = guest.interrupts_enabled && !guest.shadow;
     if (reinject) {
         FUZZ_CHECK(plan.source == EntryPlan::Source::Reinjected);
-        FUZZ_CHECK(plan.request_window == (queued != 0));
+        FUZZ_CHECK(plan.request_window == (queued != 0) && plan.blocked_priority == 0);
         return;
     }
-    if (queued != 0 && open) {
+    // A vector whose priority class (bits 7:4) is at or below the TPR waits,
+    // with no window, its class reported.
+    const bool tpr_masked = queued != 0 && (*next >> 4) <= tpr;
+    if (queued != 0 && open && !tpr_masked) {
         FUZZ_CHECK(plan.source == EntryPlan::Source::Queued && plan.vector == *next);
-        FUZZ_CHECK(plan.request_window == (queued > 1));
+        FUZZ_CHECK(plan.request_window == (queued > 1) && plan.blocked_priority == 0);
         return;
     }
     FUZZ_CHECK(plan.source == EntryPlan::Source::None);  // never into a guest that cannot take it
-    FUZZ_CHECK(plan.request_window == (queued != 0));
+    if (queued != 0 && open) {
+        FUZZ_CHECK(!plan.request_window && plan.blocked_priority == (*next >> 4));
+        return;
+    }
+    FUZZ_CHECK(plan.request_window == (queued != 0) && plan.blocked_priority == 0);
 }
 
 }  // namespace

@@ -11,8 +11,12 @@
 //     and page-table root a VMM can give, passes the SDM's VM-entry checks
 //     on controls and guest state (vm_entry_checks.hpp) for capability
 //     MSRs of the shape real CPUs report (fuzzed_caps below).
-//   - emulate_cr0_write / emulate_cr4_write: #GP exactly by the SDM's MOV
-//     CR rules (vol. 2B, MOV to CR0/CR4; vol. 3A 2.5); otherwise the
+//   - emulate_cr0_write / emulate_cr4_write: #GP exactly by the MOV CR
+//     rules the policy models (vol. 2B, MOV to CR0/CR4; vol. 3A 2.5: bits
+//     63:32, PG without PE, NW without CD, PG with LME but no PAE, PG
+//     cleared in 64-bit code, bits CR4 FIXED1 forbids, PAE cleared in long
+//     mode; not CR4.PCIDE's rules, which the policy leaves to the CPU, CR4
+//     not being owned there); otherwise the
 //     guest's value kept, EFER.LMA = CR0.PG and EFER.LME, "IA-32e mode
 //     guest" with it, the real register within the fixed bits, and PDPTEs
 //     to load exactly when PAE paging outside long mode starts or changes.

@@ -144,6 +144,8 @@ inline std::vector<std::string> entry_check_failures(const vmcs::Capabilities& c
         const std::uint64_t ar = v.get(s.ar);
         const std::uint64_t limit = v.get(s.limit);
         const bool usable = (ar & (1u << 16)) == 0;
+        const std::string segment = s.name;
+        if (segment == "CS" || segment == "TR") expect(usable, "CS and TR are usable");
         if (!usable) continue;
         expect((ar & 0xFFFE'0F00) == 0, "access-rights reserved bits");
         expect((ar & (1u << 7)) != 0, "a usable segment is present");

@@ -409,6 +409,13 @@ TEST_CASE("shared: a vCPU's events (GuestEvents)") {
     events.raise_ud();
     CHECK(events.take(open).event == exception_event(vector::ud));
     CHECK_FALSE(events.interrupt_pending());
+    // The guest's task priority: class 3 (vectors 0x30..0x3F) and below wait,
+    // with no window and the class reported; a lower TPR lets it in.
+    REQUIRE(events.queue_interrupt(0x35));
+    CHECK(events.take(Interruptibility{true, false, 3}) == EntryEvents{0, false, 3});
+    CHECK(events.take(Interruptibility{true, false, 15}) == EntryEvents{0, false, 3});
+    CHECK(events.take(Interruptibility{false, false, 3}) == EntryEvents{0, true, 0});  // IF first: the window
+    CHECK(events.take(Interruptibility{true, false, 2}) == EntryEvents{external_interrupt_event(0x35), false, 0});
     for (usize i = 0; i < axvcpu::config::interrupt_queue_depth; ++i) REQUIRE(events.queue_interrupt(0x40 + i));
     const auto full = events.queue_interrupt(0xFF);
     REQUIRE_FALSE(full);
