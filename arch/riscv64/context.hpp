@@ -168,7 +168,12 @@ struct TimerState {
 
     void save(bool sstc) noexcept {
         htimedelta = csr::read<csr::htimedelta>();
-        if (sstc) vstimecmp = csr::read<csr::vstimecmp>();
+        if (sstc) {
+            vstimecmp = csr::read<csr::vstimecmp>();
+            // Left armed, the deadline would raise VSTIP on a hart that no
+            // longer runs this guest (and wake its idle loop for nothing).
+            csr::write<csr::vstimecmp>(~std::uint64_t{0});
+        }
     }
 };
 

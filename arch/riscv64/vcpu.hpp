@@ -137,8 +137,11 @@ public:
     AxResult<void> unbind() {
         if (!bound_) return ax_err(AxError::BadState);
         sysregs_.save();
-        timer_.save(passthrough_timer_);
+        // hvip before vstimecmp: QEMU 7.2 clears hvip.VSTIP along with the
+        // timer's own VSTIP when vstimecmp is written (bind loads them in
+        // the opposite order for the same reason).
         interrupts_.save();
+        timer_.save(passthrough_timer_);
         // The hardware marks FS Dirty when the guest wrote FP registers;
         // only then do they need saving.
         if ((ctx_.guest.sstatus & csr::sstatus_bits::fs) == csr::sstatus_bits::fs_dirty) {

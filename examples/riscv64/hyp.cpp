@@ -323,6 +323,8 @@ void fire_expired_timers() {
 // A halted Sstc vCPU's timer fires in vstimecmp, which the host does not
 // see: one host timer per hart wakes the hart at that deadline.
 axvcpu::CancelToken wake_up_token[max_harts]{};
+// How often a hart polls for a passed deadline's VSTIP (10 MHz ticks).
+constexpr std::uint64_t sstc_poll_ticks = 100;
 
 // --- The host policy --------------------------------------------------------------
 struct Board;
@@ -369,8 +371,9 @@ struct TestProbes {
     // resumes at resume_addr with this opaque.
     bool expect_resume = false;
     std::uint64_t resume_addr = 0, resume_opaque = 0, resumes_seen = 0;
-    // hc::interleave: a vCPU of another VM takes the hart between two runs.
-    bool interleave = false;
+    // hc::interleave: a vCPU of another VM takes the hart between two runs
+    // (set by one hart's guest, read by every hart's run loop).
+    std::atomic<bool> interleave{false};
     std::uint64_t hart_shares = 0;
 };
 TestProbes probes;
@@ -460,19 +463,21 @@ struct Board {
     static bool interrupt_pending(VCpu& vcpu) {
         if ((rv::csr::read<rv::csr::hip>() & rv::csr::hvip_bits::all) != 0) return true;
         if constexpr (EXAMPLE_PASSTHROUGH_TIMER != 0) {
+            // The hart wakes at the guest's deadline. A deadline that has
+            // passed is not pending until QEMU's timer thread raises VSTIP,
+            // a few microseconds after rdtime passes it; until then the
+            // hart polls. Resuming the guest earlier lets that late raise
+            // land after the guest's handler has moved the deadline, as a
+            // second, spurious timer interrupt (found by the chaos guest on
+            // hyp-sstc.elf).
             const std::uint64_t deadline = rv::csr::read<rv::csr::vstimecmp>();
-            if (rdtime() + rv::csr::read<rv::csr::htimedelta>() >= deadline) {
-                // The same value again, which changes nothing on hardware:
-                // QEMU 7.2 can miss raising VSTIP for a deadline that passed
-                // while the hart waited here, and the guest then resumed
-                // with no timer interrupt until its next trap (found by the
-                // chaos guest on hyp-sstc.elf). A write re-evaluates it.
-                rv::csr::write<rv::csr::vstimecmp>(deadline);
-                return true;
-            }
             const usize hart = hart_id();
             if (wake_up_token[hart] != 0) remove_timer(wake_up_token[hart]);
-            wake_up_token[hart] = deadline == ~std::uint64_t{0} ? 0 : add_timer(deadline, nullptr, nullptr);
+            wake_up_token[hart] = 0;
+            if (deadline != ~std::uint64_t{0}) {
+                const bool passed = rdtime() + rv::csr::read<rv::csr::htimedelta>() >= deadline;
+                wake_up_token[hart] = add_timer(passed ? rdtime() + sstc_poll_ticks : deadline, nullptr, nullptr);
+            }
         }
         (void)vcpu;
         return false;
@@ -494,7 +499,7 @@ struct Board {
         Out::println("vmm: riscv64 trap at the failed run: ", vcpu.arch_vcpu().last_trap());
     }
     static void before_entry(VCpu& vcpu) {
-        if (probes.interleave) share_hart_with_other_vm(vcpu);
+        if (probes.interleave.load(std::memory_order_relaxed)) share_hart_with_other_vm(vcpu);
     }
     static void after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
         check_last_trap(vcpu, reason);
@@ -505,7 +510,7 @@ struct Board {
 vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
     namespace hc = vmm::hypercall;
     switch (call.nr) {
-        case hc::interleave: probes.interleave = call.args[0] != 0; return vmm::HypercallAnswer::of(0);
+        case hc::interleave: probes.interleave.store(call.args[0] != 0, std::memory_order_relaxed); return vmm::HypercallAnswer::of(0);
         case hc::bench_begin:
             run_bench_loop(vcpu, Vmm::vm(0)->devices.find_model<vmm::EchoDevice>(GuestPhysAddr(echo_device))->bytes());
             return vmm::HypercallAnswer::of(0);
@@ -540,27 +545,32 @@ void expect_published(const char* where) { Vmm::expect_published(where); }
 // hart between two runs of the guest's vCPU, the way a scheduler would:
 // the guest only keeps working if unbind/bind saved and restored its VS
 // CSRs, pending virtual interrupts and stage-2 context. It never runs a
-// guest, so it is not in the VMM's VM table.
-vmm::StaticSlot<VCpu> other_vm_vcpu;
+// guest, so it is not in the VMM's VM table. One per hart: vCPUs of an SMP
+// guest interleave on their harts at the same time, and a vCPU is bound to
+// one hart at a time.
+vmm::StaticSlot<VCpu> other_vm_vcpu[max_harts];
 // Out of line: creating a VCpu needs a large stack frame, which the run
 // loop should not carry.
 [[gnu::noinline]] void share_hart_with_other_vm(VCpu& vcpu) {
-    if (other_vm_vcpu.get() == nullptr) {
+    vmm::StaticSlot<VCpu>& slot = other_vm_vcpu[hart_id()];
+    if (slot.get() == nullptr) {
         auto created = VCpu::create(1, 0, hart_id(), std::nullopt, rv::CreateConfig{0, GuestPhysAddr(0), EXAMPLE_S2_LEVELS});
         if (!created) fail(18, "second VM vCPU create failed");
-        VCpu& other = other_vm_vcpu.emplace(std::move(created).value());
+        VCpu& other = slot.emplace(std::move(created).value());
         if (!other.setup(GuestPhysAddr(guest_ram_base), Vmm::vm(0)->stage2_root, vcpu_setup))
             fail(18, "second VM vCPU setup failed");
     }
-    VCpu& other = *other_vm_vcpu;
-    if (!vcpu.unbind()) fail(19, "switching to the second VM failed");
+    VCpu& other = *slot;
+    if (!vcpu.unbind()) fail(19, "unbinding the guest's vCPU for the second VM failed");
+    if (EXAMPLE_PASSTHROUGH_TIMER && rv::csr::read<rv::csr::vstimecmp>() != ~std::uint64_t{0})
+        fail(19, "the unbound guest's vstimecmp stayed on the hart");
     // The policy itself refuses to run an unbound vCPU (its hgatp is not on
     // the hart), even when AxVCpu's state machine is told it is Ready.
     vcpu.set_state_unchecked(axvcpu::VCpuState::Ready);
     const auto refused = vcpu.run();
     if (refused || refused.error() != axvcpu::AxError::BadState) fail(19, "an unbound vCPU ran");
     vcpu.set_state_unchecked(axvcpu::VCpuState::Free);
-    if (!other.bind()) fail(19, "switching to the second VM failed");
+    if (!other.bind()) fail(19, "binding the second VM's vCPU failed");
     if (rv::csr::read<rv::csr::vstvec>() != 0 || (rv::csr::read<rv::csr::hgatp>() >> 44 & 0x3fff) != 1)
         fail(19, "second VM's context not loaded");
     if (!other.unbind() || !vcpu.bind()) fail(19, "switching back failed");
@@ -753,7 +763,18 @@ extern "C" void host_trap() {
     }
 }
 
+// The hart that runs hyp_main; none (all ones) until one claims it. In
+// .data, not .bss: hyp_main reads it before clearing .bss.
+std::atomic<std::uint64_t> boot_hart{~std::uint64_t{0}};
+
 extern "C" void hyp_main(std::uint64_t hartid, std::uint64_t fdt) {
+    // OpenSBI 1.1 marks a hart START_PENDING before it stores hart_start's
+    // address, so a started hart can leave the firmware with the boot
+    // entry (this _start and the FDT) instead (seen 1 boot in ~40 with
+    // -smp 2). Only the first hart here boots; a later one was started by
+    // the boot hart's hart_start, after everything it needs was set up.
+    std::uint64_t none = ~std::uint64_t{0};
+    if (!boot_hart.compare_exchange_strong(none, hartid)) hyp_secondary(hartid);
     for (char* p = __bss_start; p < __bss_end; ++p) *p = 0;
     host_trap_setup();
     Out::println("axvcpu-riscv64 example hypervisor on hart ", Dec{hartid}, ", fdt ", Hex{fdt}, ", timer ",
