@@ -2,7 +2,9 @@
 // byte stream of operations: distributor/redistributor MMIO at fuzzed
 // offsets and widths, SPI/PPI lines and edges, SGIs from decoded
 // ICC_SGI1R_EL1 values, next_for / on_eoi / retract / release_all / reset.
-// Invariants after every step:
+// Invariants (each operation's own at once; the whole in-flight record
+// every 8 operations, before release_all or reset forgets it, and at the
+// end):
 // - an access is accepted iff the header's width rules allow it (32-bit
 //   aligned anywhere in a frame, 8-bit only in the priority/target/SGI-pend
 //   byte registers, 64-bit only IROUTER and GICR_TYPER, 16-bit never, past
@@ -63,10 +65,10 @@ std::uint64_t redist_offset(fuzz::Bytes& in) {
     }
 }
 
-bool in(std::uint64_t o, std::uint64_t b, std::uint64_t e) { return o >= b && o < e; }
+FUZZ_REFERENCE bool in(std::uint64_t o, std::uint64_t b, std::uint64_t e) { return o >= b && o < e; }
 
 // The header's access rules, restated.
-bool dist_legal(std::uint64_t o, AccessWidth w) {
+FUZZ_REFERENCE bool dist_legal(std::uint64_t o, AccessWidth w) {
     if (o >= gicd::frame_size) return false;
     switch (w) {
         case AccessWidth::Byte: return in(o, gicd::ipriorityr, gicd::icfgr) || in(o, gicd::cpendsgir, gicd::spendsgir + 16);
@@ -75,7 +77,7 @@ bool dist_legal(std::uint64_t o, AccessWidth w) {
         default: return o % 8 == 0 && in(o, gicd::irouter, gicd::irouter + 8 * 1024);
     }
 }
-bool redist_legal(std::uint64_t o, AccessWidth w, usize vcpus) {
+FUZZ_REFERENCE bool redist_legal(std::uint64_t o, AccessWidth w, usize vcpus) {
     if (o >= vcpus * gicr::stride) return false;
     const std::uint64_t inner = o % gicr::stride;
     const bool sgi = inner >= gicr::sgi_base;
@@ -91,7 +93,7 @@ bool redist_legal(std::uint64_t o, AccessWidth w, usize vcpus) {
 struct Shadow {
     // in_flight[v][intid]: handed to v by next_for and not yet finished.
     std::array<std::bitset<max_intid>, 4> in_flight;
-    bool anywhere(std::uint32_t intid) const {
+    FUZZ_REFERENCE bool anywhere(std::uint32_t intid) const {
         for (const auto& v : in_flight)
             if (v[intid]) return true;
         return false;
@@ -111,7 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Shadow shadow;
 
     auto valid = [&](usize v, std::uint32_t intid) { return v < vcpus && intid < intids; };
-    auto check_all = [&] {
+    auto check_all = [&]() FUZZ_REFERENCE {
         for (usize v = 0; v < 5; ++v) {
             for (std::uint32_t intid = 0; intid < max_intid + 2; ++intid) {
                 const std::optional<bool> f = gic.in_flight(v, intid);
@@ -217,12 +219,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             case 10: {
                 const usize v = bytes.u8() % 5;
+                check_all();
                 FUZZ_CHECK(gic.release_all(v).has_value() == (v < vcpus));
                 if (v < vcpus) shadow.in_flight[v].reset();
                 break;
             }
             default: {
                 if ((op & 0xF0) == 0xF0) {
+                    check_all();
                     gic.reset();
                     shadow = Shadow{};
                 } else {
@@ -233,7 +237,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 break;
             }
         }
-        check_all();
+        if (steps % 8 == 7) check_all();
     }
+    check_all();
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "reference.hpp"
+
 #define FUZZ_CHECK(cond)                                                                         \
     do {                                                                                         \
         if (!(cond)) {                                                                           \

@@ -7,48 +7,77 @@
 // enter.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "arch/x86_64/vmcs.hpp"
+#include "../fuzz/reference.hpp"
 
 namespace vm_entry_checks {
 
 using namespace axvcpu::x86_64;
 
+// The last value written to each field, in an open-addressed table: the
+// fuzz harness checks every plan it accepts, so the checks' hundred-odd
+// reads must not each scan the write list (and the table is all this
+// header's code, outside the fuzzer's instrumentation).
+class Fields {
+public:
+    FUZZ_REFERENCE explicit Fields(const std::vector<vmcs::FieldWrite>& writes) {
+        for (const auto& w : writes) {
+            Slot& slot = *find(w.field);
+            slot = Slot{w.field, w.value, true};
+        }
+    }
+    FUZZ_REFERENCE bool has(std::uint32_t field) const { return find(field)->used; }
+    FUZZ_REFERENCE std::uint64_t get(std::uint32_t field) const { return find(field)->value; }
+
+private:
+    struct Slot {
+        std::uint32_t field = 0;
+        std::uint64_t value = 0;
+        bool used = false;
+    };
+    // Far more slots than a VMCS has fields, so a probe always ends.
+    static constexpr std::size_t slots = 512;
+    FUZZ_REFERENCE const Slot* find(std::uint32_t field) const {
+        std::size_t i = (field * 2654435761u) % slots;
+        while (table_[i].used && table_[i].field != field) i = (i + 1) % slots;
+        return &table_[i];
+    }
+    FUZZ_REFERENCE Slot* find(std::uint32_t field) {
+        return const_cast<Slot*>(static_cast<const Fields*>(this)->find(field));
+    }
+    std::array<Slot, slots> table_{};
+};
+
 // The fields a plan wrote, the last write of each winning.
 struct Vmcs {
     std::vector<vmcs::FieldWrite> writes;
-    std::uint64_t get(std::uint32_t field) const {
-        std::uint64_t value = 0;
-        for (const auto& w : writes)
-            if (w.field == field) value = w.value;
-        return value;
-    }
-    bool has(std::uint32_t field) const {
-        for (const auto& w : writes)
-            if (w.field == field) return true;
-        return false;
-    }
+    std::uint64_t get(std::uint32_t field) const { return Fields(writes).get(field); }
+    bool has(std::uint32_t field) const { return Fields(writes).has(field); }
 };
 
-inline bool canonical(std::uint64_t a) {
+FUZZ_REFERENCE inline bool canonical(std::uint64_t a) {
     const auto high = static_cast<std::int64_t>(a) >> 47;
     return high == 0 || high == -1;
 }
 
-inline bool allowed(std::uint64_t cap, std::uint32_t value) {
+FUZZ_REFERENCE inline bool allowed(std::uint64_t cap, std::uint32_t value) {
     const auto must = static_cast<std::uint32_t>(cap);
     const auto may = static_cast<std::uint32_t>(cap >> 32);
     return (value & must) == must && (value & ~may) == 0;
 }
 
-inline std::vector<std::string> entry_check_failures(const vmcs::Capabilities& caps, const Vmcs& v) {
+FUZZ_REFERENCE inline std::vector<std::string> entry_check_failures(const vmcs::Capabilities& caps, const Vmcs& written) {
     using namespace vmcs::field;
+    const Fields v(written.writes);
     std::vector<std::string> failed;
-    const auto expect = [&](bool ok, const char* rule) {
+    const auto expect = [&](bool ok, const char* rule) FUZZ_REFERENCE {
         if (!ok) failed.emplace_back(rule);
     };
     // A field the checks read must have been written: VMCLEAR does not
