@@ -54,6 +54,7 @@
 #include "arch/x86_64/stage2.hpp"
 #include "arch/x86_64/svm.hpp"
 #include "arch/x86_64/sysregs.hpp"
+#include "arch/x86_64/vcpu_common.hpp"
 #include "arch/x86_64/vmcb.hpp"
 #include "arch/x86_64/world_switch.hpp"
 #include "axvcpu/addr.hpp"
@@ -71,27 +72,14 @@ using x86_64::CreateConfig;
 using x86_64::SetupConfig;
 
 template <class H>
-class VCpu {
-    static_assert(api::check_memory_if<H>());
+class VCpu : public detail::VCpuCommon<VCpu<H>, H> {
+    using Base = detail::VCpuCommon<VCpu<H>, H>;
+    friend Base;
 
 public:
-    using CreateConfig = x86_64::CreateConfig;
-    using SetupConfig = x86_64::SetupConfig;
-    // set_gpr and set_return_value only write the saved registers and
-    // inject_interrupt only the queue (arch_contract.hpp).
-    static constexpr bool plain_vcpu_updates = true;
-
+    // ASIDs are 32-bit and 0 is the host's.
     static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
-        // ASIDs are 32-bit and 0 is the host's.
-        if (vm >= 0xFFFF'FFFF) return ax_err(AxError::InvalidInput);
-        VCpu arch;
-        arch.vm_ = vm;
-        arch.vcpu_ = vcpu;
-        arch.config_ = config;
-        // Not AXVCPU_TRYV: its unchecked error access asserts in kernels
-        // built without NDEBUG.
-        if (!arch.allocate()) return ax_err(AxError::NoMemory);
-        return AxResult<VCpu>(std::move(arch));
+        return Base::create_common(vm, vcpu, config, 0xFFFF'FFFF);
     }
 
     VCpu(VCpu&&) noexcept = default;
@@ -137,7 +125,7 @@ public:
     }
 
     AxResult<void> bind() {
-        if (bound_) return ax_err(AxError::BadState);
+        if (this->is_bound()) return ax_err(AxError::BadState);
         insn::fxrstor(guest_fpu_);
         xcr0_.record_host();
         update_swap_xcr0();
@@ -145,14 +133,12 @@ public:
         flush_by_asid_ = (insn::cpuid(cpuid_leaf::svm_features).edx & (1u << 6)) != 0;
         flush_pending_ = true;
         entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_unbound) | entry_work);
-        bound_ = true;
         return ax_ok();
     }
 
     AxResult<void> unbind() {
-        if (!bound_) return ax_err(AxError::BadState);
+        if (!this->is_bound()) return ax_err(AxError::BadState);
         insn::fxsave(guest_fpu_);
-        bound_ = false;
         entry_flags_ |= entry_unbound;
         return ax_ok();
     }
@@ -180,22 +166,6 @@ public:
         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
     }
 
-    AxResult<void> set_gpr(usize index, usize value) {
-        if (index >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
-        reg(index) = value;
-        return ax_ok();
-    }
-
-    // Vectors 32..255; 0..31 are exceptions (InvalidInput). A full queue
-    // is ResourceBusy.
-    AxResult<void> inject_interrupt(usize vector) {
-        entry_flags_ |= entry_work;
-        return events_.queue_interrupt(vector);
-    }
-
-    // The hypercall's result, in RAX.
-    void set_return_value(usize value) { vmcb_->rax = value; }
-
     // --- x86_64-specific, for the VMM ------------------------------------------
     // The guest's GPRs (RAX and RSP from the VMCB, where they live).
     [[nodiscard]] Gprs gprs() const noexcept {
@@ -217,44 +187,7 @@ public:
     [[nodiscard]] TrapRecord last_trap() const noexcept {
         return TrapRecord{vmcb_->exit_code, vmcb_->exit_info1, vmcb_->exit_info2, vmcb_->exit_int_info, exit_rip_, 0};
     }
-    // Why the last run() that returned an error could not decode its exit.
-    [[nodiscard]] std::optional<DecodeError> last_decode_error() const noexcept { return decode_error_; }
     [[nodiscard]] std::uint32_t asid() const noexcept { return vmcb_->asid; }
-    // String and REP I/O instructions answered with #GP (run() never
-    // returns them).
-    [[nodiscard]] std::uint64_t string_io_refused() const noexcept { return string_io_refused_; }
-    [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return xcr0_.guest; }
-    [[nodiscard]] bool is_bound() const noexcept { return bound_; }
-    // An interrupt waits for delivery (queued, or cut short by the last exit).
-    [[nodiscard]] bool interrupt_pending() const noexcept { return events_.interrupt_pending(); }
-
-    // Completes an MmioRead / IoRead exit: writes the device's `raw` value
-    // to the destination register as the instruction does (mmio_load_value).
-    AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
-        const usize reg = containing_gpr(read.reg);
-        if (reg >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
-        this->reg(reg) = mmio_load_value(read, raw, this->reg(reg));
-        return ax_ok();
-    }
-    void complete_io_read(const exit::IoRead& read, std::uint64_t raw) {
-        vmcb_->rax = io_load_value(read, raw, vmcb_->rax);
-    }
-    // Completes a SysRegRead (RDMSR): EDX:EAX = value.
-    void complete_msr_read(std::uint64_t value) {
-        const MsrLoad load = msr_load_values(value);
-        vmcb_->rax = load.rax;
-        ctx_.gprs[gpr::rdx] = load.rdx;
-    }
-
-    // Makes the guest take exception `vector` (with `error_code` when
-    // has_error_code) at its current RIP on the next entry: for an MSR the
-    // VMM does not know (#GP), an access it refuses, ... An exit that
-    // advanced RIP past an emulated instruction must not be answered this
-    // way (the fault would point past the instruction).
-    AxResult<void> inject_exception(std::uint8_t vector, std::optional<std::uint32_t> error_code = std::nullopt) {
-        entry_flags_ |= entry_work;
-        return events_.raise(vector, error_code);
-    }
 
     // Moves RIP back over the instruction of the last exit, so that the
     // VMM can answer a decoded access with an exception instead.
@@ -268,62 +201,36 @@ private:
 
     enum class Handled : std::uint8_t { Resume, Decode, Fail };
 
-    // The pages the hardware reads: owned, given back on destruction, and
-    // moved with the vCPU (create returns it by value).
+    // The pages the hardware reads (owned and moved with the vCPU:
+    // OwnedFrames), filled as this back end needs them.
     class Pages {
     public:
-        Pages() = default;
-        Pages(Pages&& other) noexcept : frames_(std::exchange(other.frames_, Frames{})) {}
-        Pages& operator=(Pages&&) = delete;
-        Pages(const Pages&) = delete;
-        Pages& operator=(const Pages&) = delete;
-        ~Pages() {
-            if (frames_.vmcb != 0) H::dealloc_frame(HostPhysAddr(frames_.vmcb));
-            if (frames_.host_save != 0) H::dealloc_frame(HostPhysAddr(frames_.host_save));
-            if (frames_.iopm != 0) H::dealloc_contiguous_frames(HostPhysAddr(frames_.iopm), iopm_pages);
-            if (frames_.msrpm != 0) H::dealloc_contiguous_frames(HostPhysAddr(frames_.msrpm), msrpm_pages);
-        }
-
         AxResult<void> allocate() {
-            frames_.vmcb = take(H::alloc_frame());
-            frames_.host_save = take(H::alloc_frame());
-            frames_.iopm = take(H::alloc_contiguous_frames(iopm_pages, 12));
-            frames_.msrpm = take(H::alloc_contiguous_frames(msrpm_pages, 12));
-            if (frames_.vmcb == 0 || frames_.host_save == 0 || frames_.iopm == 0 || frames_.msrpm == 0)
-                return ax_err(AxError::NoMemory);
-            __builtin_memset(host_pointer(frames_.vmcb), 0, sizeof(Vmcb));
-            fill_iopm(host_pointer(frames_.iopm));
-            fill_msrpm(host_pointer(frames_.msrpm));
+            if (!frames_.allocate()) return ax_err(AxError::NoMemory);
+            __builtin_memset(host_pointer(vmcb_pa()), 0, sizeof(Vmcb));
+            fill_iopm(host_pointer(iopm_pa()));
+            fill_msrpm(host_pointer(msrpm_pa()));
             return ax_ok();
         }
 
-        [[nodiscard]] Vmcb* vmcb() const { return reinterpret_cast<Vmcb*>(host_pointer(frames_.vmcb)); }
-        [[nodiscard]] std::uint64_t vmcb_pa() const noexcept { return frames_.vmcb; }
-        [[nodiscard]] std::uint64_t host_save_pa() const noexcept { return frames_.host_save; }
-        [[nodiscard]] std::uint64_t iopm_pa() const noexcept { return frames_.iopm; }
-        [[nodiscard]] std::uint64_t msrpm_pa() const noexcept { return frames_.msrpm; }
+        [[nodiscard]] Vmcb* vmcb() const { return reinterpret_cast<Vmcb*>(host_pointer(vmcb_pa())); }
+        [[nodiscard]] std::uint64_t vmcb_pa() const noexcept { return frames_.pa(vmcb_frame); }
+        [[nodiscard]] std::uint64_t host_save_pa() const noexcept { return frames_.pa(host_save_frame); }
+        [[nodiscard]] std::uint64_t iopm_pa() const noexcept { return frames_.pa(iopm_frame); }
+        [[nodiscard]] std::uint64_t msrpm_pa() const noexcept { return frames_.pa(msrpm_frame); }
 
     private:
-        static constexpr usize iopm_pages = iopm_bytes / 4096;
-        static constexpr usize msrpm_pages = msrpm_bytes / 4096;
-        struct Frames {
-            std::uint64_t vmcb = 0, host_save = 0, iopm = 0, msrpm = 0;
-        };
-        static std::uint64_t take(std::optional<HostPhysAddr> frame) { return frame ? frame->value() : 0; }
-        Frames frames_{};
+        enum : usize { vmcb_frame, host_save_frame, iopm_frame, msrpm_frame };
+        detail::OwnedFrames<H, 1, 1, iopm_bytes / 4096, msrpm_bytes / 4096> frames_;
     };
 
+    // For create_common.
     AxResult<void> allocate() {
         if (!pages_.allocate()) return ax_err(AxError::NoMemory);
         vmcb_ = pages_.vmcb();
         ctx_.vmcb_pa = pages_.vmcb_pa();
         ctx_.host_save_pa = pages_.host_save_pa();
         return ax_ok();
-    }
-
-    template <class T = std::uint8_t>
-    static T* host_pointer(std::uint64_t pa) {
-        return reinterpret_cast<T*>(H::phys_to_virt(HostPhysAddr(pa)).value());
     }
 
     // One VMRUN, with prepare_entry's work and the guest's XCR0 if the flag
@@ -384,6 +291,8 @@ private:
         if (index == gpr::rsp) return vmcb_->rsp;
         return ctx_.gprs[index];
     }
+    [[nodiscard]] std::uint64_t get_reg(usize index) noexcept { return reg(index); }
+    void put_reg(usize index, std::uint64_t value) noexcept { reg(index) = value; }
 
     // Past an instruction the policy or the VMM emulated: as after the
     // instruction itself, an STI / MOV SS interrupt shadow no longer holds
@@ -391,11 +300,6 @@ private:
     void advance_rip(std::uint64_t length) {
         vmcb_->rip += length;
         vmcb_->int_state &= ~int_state::shadow;
-    }
-
-    void update_swap_xcr0() {
-        const bool swap = xcr0_.needed();
-        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
     }
 
     // The event of the next entry and whether it must ask for a window.
@@ -421,15 +325,6 @@ private:
         } else {
             vmcb_->intercept3 &= ~intercept3::vintr;
         }
-    }
-
-    void raise_ud() {
-        events_.raise_ud();
-        entry_flags_ |= entry_work;
-    }
-    void raise_gp() {
-        events_.raise_gp();
-        entry_flags_ |= entry_work;
     }
 
     // Every exit but VMMCALL: the exits the policy answers itself resume
@@ -541,7 +436,7 @@ private:
         const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (vmcb_->rax & 0xFFFF'FFFF);
         if (index == msr::ia32_pat) {
             if (!write) {
-                complete_msr_read(vmcb_->g_pat);
+                this->complete_msr_read(vmcb_->g_pat);
             } else if (pat_valid(value)) {
                 vmcb_->g_pat = value;
             } else {
@@ -550,7 +445,7 @@ private:
             }
         } else if (!write) {
             // SVME is set for VMRUN's sake, not the guest's.
-            complete_msr_read(vmcb_->efer & ~msr::efer::svme);
+            this->complete_msr_read(vmcb_->efer & ~msr::efer::svme);
         } else {
             const std::optional<std::uint64_t> efer =
                 guest_efer_write(vmcb_->efer, value, (vmcb_->cr0 & cr0::pg) != 0);
@@ -572,48 +467,21 @@ private:
         const CpuMode mode = code_mode((vmcb_->efer & msr::efer::lma) != 0, (vmcb_->cs.attrib & seg_attrib::l) != 0,
                                        (vmcb_->cs.attrib & seg_attrib::db) != 0);
         const std::uint64_t linear = mode == CpuMode::Bits64 ? vmcb_->rip : vmcb_->cs.base + vmcb_->rip;
-        return guest_memory().fetch_instruction(paging, linear, mode);
-    }
-
-    // Guest RAM through this VM's nested tables.
-    [[nodiscard]] auto guest_memory() const {
-        const std::uint64_t root = vmcb_->nested_cr3;
-        return GuestMemory(
-            [root](std::uint64_t gpa) {
-                return stage2::translate(root, [](std::uint64_t pa) { return host_pointer<const std::uint64_t>(pa); },
-                                         gpa);
-            },
-            [](std::uint64_t hpa) { return host_pointer<const volatile std::uint8_t>(hpa); });
+        return Base::template guest_memory<stage2::Format>(vmcb_->nested_cr3).fetch_instruction(paging, linear, mode);
     }
 
     static constexpr std::uint64_t cpuid_length = 2;   // 0F A2
     static constexpr std::uint64_t xsetbv_length = 3;  // 0F 01 D1
 
+    using Base::config_, Base::entry_, Base::exit_rip_, Base::decode_error_, Base::exit_, Base::error_, Base::events_,
+        Base::xcr0_, Base::string_io_refused_, Base::guest_fpu_, Base::vm_, Base::vcpu_, Base::flush_pending_,
+        Base::entry_flags_, Base::entry_work, Base::entry_xcr0, Base::entry_unbound, Base::host_pointer,
+        Base::raise_ud, Base::raise_gp, Base::update_swap_xcr0;
+
     SwitchContext ctx_{};
     Pages pages_{};
     Vmcb* vmcb_ = nullptr;
-    CreateConfig config_{};
-    std::uint64_t entry_ = 0;
-    std::uint64_t exit_rip_ = 0;  // the guest's RIP at the last exit
-    std::optional<DecodeError> decode_error_;
-    AxVCpuExitReason exit_{};  // exit_slow's reason, returned by run()
-    AxError error_ = AxError::Unsupported;
-    GuestEvents events_{};
-    insn::Xcr0Switch xcr0_{};
-    std::uint64_t string_io_refused_ = 0;
-    insn::FxState guest_fpu_{};
-    VMId vm_ = 0;
-    VCpuId vcpu_ = 0;
-    bool bound_ = false;
-    bool flush_pending_ = true;
     bool flush_by_asid_ = false;
-
-    // What run() must do besides the switch, one byte so that the common
-    // entry tests it once: entry_work (prepare_entry: a flush, events, the
-    // window), entry_xcr0 (the guest's XCR0 around VMRUN), and
-    // entry_unbound (not bound: run() refuses).
-    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2, entry_unbound = 0x80;
-    std::uint8_t entry_flags_ = entry_work | entry_unbound;
 };
 
 }  // namespace axvcpu::x86_64::svm

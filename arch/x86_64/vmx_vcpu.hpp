@@ -75,6 +75,7 @@
 #include "arch/x86_64/percpu.hpp"
 #include "arch/x86_64/stage2.hpp"
 #include "arch/x86_64/sysregs.hpp"
+#include "arch/x86_64/vcpu_common.hpp"
 #include "arch/x86_64/vmcs.hpp"
 #include "arch/x86_64/vmx.hpp"
 #include "arch/x86_64/world_switch.hpp"
@@ -93,25 +94,14 @@ using x86_64::CreateConfig;
 using x86_64::SetupConfig;
 
 template <class H>
-class VCpu {
-    static_assert(api::check_memory_if<H>());
+class VCpu : public detail::VCpuCommon<VCpu<H>, H> {
+    using Base = detail::VCpuCommon<VCpu<H>, H>;
+    friend Base;
 
 public:
-    using CreateConfig = x86_64::CreateConfig;
-    using SetupConfig = x86_64::SetupConfig;
-    // set_gpr and set_return_value only write the saved registers (or the
-    // current VMCS's RSP) and inject_interrupt only the queue.
-    static constexpr bool plain_vcpu_updates = true;
-
+    // VPIDs are 16-bit and 0 is the host's.
     static AxResult<VCpu> create(VMId vm, VCpuId vcpu, CreateConfig config) {
-        // VPIDs are 16-bit and 0 is the host's.
-        if (vm >= 0xFFFF) return ax_err(AxError::InvalidInput);
-        VCpu arch;
-        arch.vm_ = vm;
-        arch.vcpu_ = vcpu;
-        arch.config_ = config;
-        if (!arch.pages_.allocate()) return ax_err(AxError::NoMemory);
-        return AxResult<VCpu>(std::move(arch));
+        return Base::create_common(vm, vcpu, config, 0xFFFF);
     }
 
     VCpu(VCpu&&) noexcept = default;
@@ -129,7 +119,7 @@ public:
     AxResult<void> set_ept_root(HostPhysAddr root) {
         if (!root.is_aligned(stage2::page_size)) return ax_err(AxError::InvalidInput);
         eptp_ = stage2::ept::pointer(root.value());
-        if (bound_) (void)insn::vmwrite(vmcs::field::ept_pointer, eptp_);
+        if (this->is_bound()) (void)insn::vmwrite(vmcs::field::ept_pointer, eptp_);
         flush_pending_ = true;
         entry_flags_ |= entry_work;
         return ax_ok();
@@ -138,10 +128,9 @@ public:
     AxResult<void> setup(SetupConfig) {
         // Outside VMX operation (no vmx::PerCpu enabled here) the capability
         // MSRs may not exist and VMPTRST raises #UD: refuse instead.
-        if (bound_ || (insn::read_cr4() & cr4::vmxe) == 0) return ax_err(AxError::BadState);
+        if (this->is_bound() || (insn::read_cr4() & cr4::vmxe) == 0) return ax_err(AxError::BadState);
         caps_ = read_capabilities();
         controls_ = vmcs::plan_controls(caps_, config_.entry_mode);
-        setup_error_ = controls_.error;
         if (!controls_.ok()) return ax_err(AxError::Unsupported);
         const EntryState state = entry_state(config_.entry_mode, entry_, config_.page_table_root.value());
         cr0_mask_ = vmcs::cr0_owned(caps_);
@@ -151,7 +140,7 @@ public:
         // The VMCS is made current here only to be written: the CPU's
         // current VMCS (a bound vCPU's) is current again afterwards.
         const std::uint64_t previous = insn::vmptrst();
-        *host_pointer<std::uint32_t>(pages_.vmcs_pa()) = msr::vmx_basic::revision_id(caps_.basic);
+        *Base::template host_pointer<std::uint32_t>(pages_.vmcs_pa()) = msr::vmx_basic::revision_id(caps_.basic);
         if (!insn::vmclear(pages_.vmcs_pa()) || !insn::vmptrld(pages_.vmcs_pa())) return ax_err(AxError::BadState);
         for (const vmcs::FieldWrite& w : vmcs::setup_plan(caps_, controls_, state, pages)) (void)insn::vmwrite(w.field, w.value);
         (void)insn::vmclear(pages_.vmcs_pa());
@@ -175,7 +164,7 @@ public:
     }
 
     AxResult<void> bind() {
-        if (bound_ || controls_.error != vmcs::SetupError::None) return ax_err(AxError::BadState);
+        if (this->is_bound() || controls_.error != vmcs::SetupError::None) return ax_err(AxError::BadState);
         if ((insn::read_cr4() & cr4::vmxe) == 0) return ax_err(AxError::BadState);  // VMPTRLD would be #UD
         if (!insn::vmptrld(pages_.vmcs_pa())) return ax_err(AxError::BadState);
         record_host_state();
@@ -191,19 +180,16 @@ public:
         host_debugctl_ = insn::rdmsr(msr::ia32_debugctl);
         update_swap_debug();
         flush_pending_ = true;
-        entry_flags_ |= entry_work;
-        bound_ = true;
-        entry_flags_ &= static_cast<std::uint8_t>(~entry_unbound);
+        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_unbound) | entry_work);
         return ax_ok();
     }
 
     AxResult<void> unbind() {
-        if (!bound_) return ax_err(AxError::BadState);
+        if (!this->is_bound()) return ax_err(AxError::BadState);
         ctx_.gprs[gpr::rsp] = insn::vmread(vmcs::field::guest_rsp);
         insn::fxsave(guest_fpu_);
         (void)insn::vmclear(pages_.vmcs_pa());
         ctx_.launched = 0;
-        bound_ = false;
         entry_flags_ |= entry_unbound;
         return ax_ok();
     }
@@ -218,22 +204,6 @@ public:
         if (exit_slow() == Handled::Fail) return ax_err(error_);
         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
     }
-
-    AxResult<void> set_gpr(usize index, usize value) {
-        if (index >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
-        put_reg(index, value);
-        return ax_ok();
-    }
-
-    // Vectors 32..255; 0..31 are exceptions (InvalidInput). A full queue
-    // is ResourceBusy.
-    AxResult<void> inject_interrupt(usize vector) {
-        entry_flags_ |= entry_work;
-        return events_.queue_interrupt(vector);
-    }
-
-    // The hypercall's result, in RAX.
-    void set_return_value(usize value) { ctx_.gprs[gpr::rax] = value; }
 
     // --- x86_64-specific, for the VMM ------------------------------------------
     // The guest's GPRs (RSP from the VMCS while bound).
@@ -259,50 +229,18 @@ public:
                           static_cast<std::uint32_t>(insn::vmread(exit_interruption_info)),
                           exit_rip_};
     }
-    [[nodiscard]] std::optional<DecodeError> last_decode_error() const noexcept { return decode_error_; }
     // Why setup() returned Unsupported (None otherwise).
-    [[nodiscard]] vmcs::SetupError last_setup_error() const noexcept { return setup_error_; }
+    [[nodiscard]] vmcs::SetupError last_setup_error() const noexcept { return controls_.error; }
     // The controls setup() chose for this CPU.
     [[nodiscard]] const vmcs::ControlPlan& controls() const noexcept { return controls_; }
     [[nodiscard]] std::uint16_t vpid() const noexcept { return static_cast<std::uint16_t>(vm_ + 1); }
     [[nodiscard]] std::uint64_t eptp() const noexcept { return eptp_; }
-    // String and REP I/O instructions answered with #GP (run() never
-    // returns them).
-    [[nodiscard]] std::uint64_t string_io_refused() const noexcept { return string_io_refused_; }
-    [[nodiscard]] std::uint64_t guest_xcr0() const noexcept { return xcr0_.guest; }
-    [[nodiscard]] bool is_bound() const noexcept { return bound_; }
-    [[nodiscard]] bool interrupt_pending() const noexcept { return events_.interrupt_pending(); }
     // The guest's task priority (its CR8).
     [[nodiscard]] std::uint8_t tpr() const noexcept { return tpr_; }
 
-    // Completes an MmioRead / IoRead exit: writes the device's `raw` value
-    // to the destination register as the instruction does.
-    AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
-        const usize reg = containing_gpr(read.reg);
-        if (reg >= ctx_.gprs.size()) return ax_err(AxError::InvalidInput);
-        put_reg(reg, mmio_load_value(read, raw, get_reg(reg)));
-        return ax_ok();
-    }
-    void complete_io_read(const exit::IoRead& read, std::uint64_t raw) {
-        ctx_.gprs[gpr::rax] = io_load_value(read, raw, ctx_.gprs[gpr::rax]);
-    }
-    // Completes a SysRegRead (RDMSR): EDX:EAX = value.
-    void complete_msr_read(std::uint64_t value) {
-        const MsrLoad load = msr_load_values(value);
-        ctx_.gprs[gpr::rax] = load.rax;
-        ctx_.gprs[gpr::rdx] = load.rdx;
-    }
-
-    // Makes the guest take exception `vector` at its current RIP on the
-    // next entry (see svm::VCpu::inject_exception).
-    AxResult<void> inject_exception(std::uint8_t vector, std::optional<std::uint32_t> error_code = std::nullopt) {
-        entry_flags_ |= entry_work;
-        return events_.raise(vector, error_code);
-    }
-
     // Moves RIP back over the instruction of the last exit.
     AxResult<void> rewind_instruction() {
-        if (!bound_) return ax_err(AxError::BadState);
+        if (!this->is_bound()) return ax_err(AxError::BadState);
         (void)insn::vmwrite(vmcs::field::guest_rip, exit_rip_);
         return ax_ok();
     }
@@ -312,27 +250,14 @@ private:
 
     enum class Handled : std::uint8_t { Resume, Decode, Fail };
 
-    // The pages the hardware reads: owned, given back on destruction, and
-    // moved with the vCPU.
+    // The pages the hardware reads (owned and moved with the vCPU:
+    // OwnedFrames), filled as this back end needs them.
     class Pages {
     public:
-        Pages() = default;
-        Pages(Pages&& other) noexcept : frames_(std::exchange(other.frames_, Frames{})) {}
-        Pages& operator=(Pages&&) = delete;
-        Pages(const Pages&) = delete;
-        Pages& operator=(const Pages&) = delete;
-        ~Pages() {
-            for (const std::uint64_t frame : {frames_.vmcs, frames_.msr_bitmap, frames_.msr_lists})
-                if (frame != 0) H::dealloc_frame(HostPhysAddr(frame));
-        }
-
         AxResult<void> allocate() {
-            frames_.vmcs = take(H::alloc_frame());
-            frames_.msr_bitmap = take(H::alloc_frame());
-            frames_.msr_lists = take(H::alloc_frame());
-            if (frames_.vmcs == 0 || frames_.msr_bitmap == 0 || frames_.msr_lists == 0) return ax_err(AxError::NoMemory);
-            __builtin_memset(host_pointer(frames_.vmcs), 0, 4096);
-            vmcs::fill_msr_bitmap(host_pointer(frames_.msr_bitmap));
+            if (!frames_.allocate()) return ax_err(AxError::NoMemory);
+            __builtin_memset(host_pointer(vmcs_pa()), 0, 4096);
+            vmcs::fill_msr_bitmap(host_pointer(msr_bitmap_pa()));
             for (usize i = 0; i < vmcs::switched_msrs.size(); ++i) {
                 guest_msrs()[i] = vmcs::MsrEntry{vmcs::switched_msrs[i], 0, 0};
                 host_msrs()[i] = vmcs::MsrEntry{vmcs::switched_msrs[i], 0, 0};
@@ -340,28 +265,23 @@ private:
             return ax_ok();
         }
 
-        [[nodiscard]] std::uint64_t vmcs_pa() const noexcept { return frames_.vmcs; }
-        [[nodiscard]] std::uint64_t msr_bitmap_pa() const noexcept { return frames_.msr_bitmap; }
-        [[nodiscard]] std::uint64_t guest_msrs_pa() const noexcept { return frames_.msr_lists; }
-        [[nodiscard]] std::uint64_t host_msrs_pa() const noexcept { return frames_.msr_lists + host_list_offset; }
-        [[nodiscard]] vmcs::MsrEntry* guest_msrs() const { return host_pointer<vmcs::MsrEntry>(guest_msrs_pa()); }
-        [[nodiscard]] vmcs::MsrEntry* host_msrs() const { return host_pointer<vmcs::MsrEntry>(host_msrs_pa()); }
+        [[nodiscard]] std::uint64_t vmcs_pa() const noexcept { return frames_.pa(vmcs_frame); }
+        [[nodiscard]] std::uint64_t msr_bitmap_pa() const noexcept { return frames_.pa(msr_bitmap_frame); }
+        [[nodiscard]] std::uint64_t guest_msrs_pa() const noexcept { return frames_.pa(msr_lists_frame); }
+        [[nodiscard]] std::uint64_t host_msrs_pa() const noexcept { return guest_msrs_pa() + host_list_offset; }
+        [[nodiscard]] vmcs::MsrEntry* guest_msrs() const { return Base::template host_pointer<vmcs::MsrEntry>(guest_msrs_pa()); }
+        [[nodiscard]] vmcs::MsrEntry* host_msrs() const { return Base::template host_pointer<vmcs::MsrEntry>(host_msrs_pa()); }
 
     private:
         // The two lists share a page; each must be 16-byte aligned (25.7.2).
         static constexpr std::uint64_t host_list_offset = 2048;
         static_assert(vmcs::switched_msrs.size() * sizeof(vmcs::MsrEntry) <= host_list_offset);
-        struct Frames {
-            std::uint64_t vmcs = 0, msr_bitmap = 0, msr_lists = 0;
-        };
-        static std::uint64_t take(std::optional<HostPhysAddr> frame) { return frame ? frame->value() : 0; }
-        Frames frames_{};
+        enum : usize { vmcs_frame, msr_bitmap_frame, msr_lists_frame };
+        detail::OwnedFrames<H, 1, 1, 1> frames_;
     };
 
-    template <class T = std::uint8_t>
-    static T* host_pointer(std::uint64_t pa) {
-        return reinterpret_cast<T*>(H::phys_to_virt(HostPhysAddr(pa)).value());
-    }
+    // For create_common.
+    AxResult<void> allocate() { return pages_.allocate(); }
 
     // This CPU's state for VM exit to load, and its syscall MSRs for the
     // exit-load list.
@@ -495,11 +415,11 @@ private:
 
     // Register `index` (encoding order): RSP is the VMCS's while bound.
     [[nodiscard]] std::uint64_t get_reg(usize index) const {
-        if (index == gpr::rsp && bound_) return insn::vmread(vmcs::field::guest_rsp);
+        if (index == gpr::rsp && this->is_bound()) return insn::vmread(vmcs::field::guest_rsp);
         return ctx_.gprs[index];
     }
     void put_reg(usize index, std::uint64_t value) {
-        if (index == gpr::rsp && bound_) (void)insn::vmwrite(vmcs::field::guest_rsp, value);
+        if (index == gpr::rsp && this->is_bound()) (void)insn::vmwrite(vmcs::field::guest_rsp, value);
         ctx_.gprs[index] = value;
     }
 
@@ -546,19 +466,6 @@ private:
         if (host_debugctl_ != 0) insn::wrmsr(msr::ia32_debugctl, host_debugctl_);
     }
 
-    void update_swap_xcr0() {
-        const bool swap = xcr0_.needed();
-        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
-    }
-
-    void raise_ud() {
-        events_.raise_ud();
-        entry_flags_ |= entry_work;
-    }
-    void raise_gp() {
-        events_.raise_gp();
-        entry_flags_ |= entry_work;
-    }
 
     // Every exit but VMCALL: the exits the policy answers itself resume
     // the guest here; the first other one is decoded into exit_, or an
@@ -704,7 +611,7 @@ private:
         const std::uint32_t field = index == msr::ia32_pat ? vmcs::field::guest_ia32_pat : vmcs::field::guest_ia32_efer;
         const std::uint64_t value = ((ctx_.gprs[gpr::rdx] & 0xFFFF'FFFF) << 32) | (ctx_.gprs[gpr::rax] & 0xFFFF'FFFF);
         if (!write) {
-            complete_msr_read(insn::vmread(field));
+            this->complete_msr_read(insn::vmread(field));
         } else if (index == msr::ia32_pat) {
             if (!pat_valid(value)) {
                 raise_gp();
@@ -809,13 +716,7 @@ private:
 
     // Guest RAM through this VM's EPT.
     [[nodiscard]] auto guest_memory() const {
-        const std::uint64_t root = stage2::ept::root_of(eptp_);
-        return GuestMemory(
-            [root](std::uint64_t gpa) {
-                return stage2::ept::translate(
-                    root, [](std::uint64_t pa) { return host_pointer<const std::uint64_t>(pa); }, gpa);
-            },
-            [](std::uint64_t hpa) { return host_pointer<const volatile std::uint8_t>(hpa); });
+        return Base::template guest_memory<stage2::ept::Format>(stage2::ept::root_of(eptp_));
     }
 
     // The bytes at the guest's RIP, through its own paging and this VM's EPT.
@@ -838,29 +739,21 @@ private:
     static constexpr std::uint64_t pdpte_reserved = 0x1E6;
     static constexpr std::uint32_t no_exit = 0xFFFF'FFFF;
 
+    using Base::config_, Base::entry_, Base::exit_rip_, Base::decode_error_, Base::exit_, Base::error_, Base::events_,
+        Base::xcr0_, Base::string_io_refused_, Base::guest_fpu_, Base::vm_, Base::vcpu_, Base::flush_pending_,
+        Base::entry_flags_, Base::entry_work, Base::entry_xcr0, Base::entry_unbound, Base::host_pointer,
+        Base::raise_ud, Base::raise_gp, Base::update_swap_xcr0;
+    // entry_flags_ for enter_guest: the debug registers around the entry.
+    static constexpr std::uint8_t entry_debug = Base::first_backend_flag;
+
     SwitchContext ctx_{};
     Pages pages_{};
     vmcs::Capabilities caps_{};
     vmcs::ControlPlan controls_{};
-    vmcs::SetupError setup_error_ = vmcs::SetupError::None;
-    CreateConfig config_{};
-    std::uint64_t entry_ = 0;
     std::uint64_t eptp_ = 0;
-    std::uint64_t exit_rip_ = 0;  // the guest's RIP at the last exit
-    std::optional<DecodeError> decode_error_;
-    AxVCpuExitReason exit_{};
-    AxError error_ = AxError::Unsupported;
-    GuestEvents events_{};
     std::uint32_t reinject_length_ = 0;  // the interrupted event's instruction length (software events)
     unsigned entry_status_ = 0;  // the switch's last non-zero return
-    insn::Xcr0Switch xcr0_{};
-    std::uint64_t string_io_refused_ = 0;
-    insn::FxState guest_fpu_{};
     insn::DescriptorTable host_gdtr_{}, host_idtr_{};
-    VMId vm_ = 0;
-    VCpuId vcpu_ = 0;
-    bool bound_ = false;
-    bool flush_pending_ = true;
     bool reload_tables_ = false;
     std::uint64_t cr0_mask_ = 0, cr4_mask_ = 0;  // the CR0/CR4 bits the policy owns
     std::uint8_t tpr_ = 0;                       // the guest's CR8
@@ -871,12 +764,6 @@ private:
     };
     DebugRegisters guest_debug_{}, host_debug_{};
     std::uint64_t host_debugctl_ = 0;  // the host's IA32_DEBUGCTL recorded at bind
-    // What enter_guest must do besides the switch: entry_work
-    // (prepare_entry), entry_xcr0 (the guest's XCR0 around the entry),
-    // entry_debug (debug registers around it); entry_unbound: run()
-    // refuses.
-    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2, entry_debug = 4, entry_unbound = 0x80;
-    std::uint8_t entry_flags_ = entry_work | entry_unbound;
 };
 
 }  // namespace axvcpu::x86_64::vmx
