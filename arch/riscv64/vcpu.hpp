@@ -9,8 +9,9 @@
 //       (and VTW when WFI traps); hgatp = Sv39x4 or Sv48x4 | VMID | root.
 //   bind(): loads the guest's state groups (context.hpp) and hgatp on this
 //       hart and flushes this VMID's stage-2 TLB entries; unbind() saves
-//       them back. vCPUs of different VMs can therefore take turns on one
-//       hart.
+//       them back and leaves nothing of the guest live on the hart (hvip
+//       and hgatp cleared, an Sstc vstimecmp parked at all ones). vCPUs of
+//       different VMs can therefore take turns on one hart.
 //   run(): enters the guest and handles what needs no VMM decision itself
 //       (the SBI calls sbi_service.hpp answers, redirected illegal
 //       instructions), resuming the guest; returns every other trap as an
