@@ -6,7 +6,7 @@
 // guest's registers.
 //
 // Derived provides, privately (it befriends this base):
-//   bool allocate()                 its hardware pages, for create();
+//   AxResult<void> allocate()       its hardware pages, for create();
 //   std::uint64_t get_reg(usize)    guest GPR `index` (encoding order),
 //   void put_reg(usize, u64)        wherever the back end keeps it (SVM:
 //                                   RAX and RSP in the VMCB; VMX: RSP in
@@ -91,7 +91,7 @@ public:
     static constexpr bool plain_vcpu_updates = true;
 
     AxResult<void> set_gpr(usize index, usize value) {
-        if (index >= Gprs{}.size()) return ax_err(AxError::InvalidInput);
+        if (index >= gpr_count) return ax_err(AxError::InvalidInput);
         self().put_reg(index, value);
         return ax_ok();
     }
@@ -121,7 +121,7 @@ public:
     // to the destination register as the instruction does (mmio_load_value).
     AxResult<void> complete_mmio_read(const exit::MmioRead& read, std::uint64_t raw) {
         const usize reg = containing_gpr(read.reg);
-        if (reg >= Gprs{}.size()) return ax_err(AxError::InvalidInput);
+        if (reg >= gpr_count) return ax_err(AxError::InvalidInput);
         self().put_reg(reg, mmio_load_value(read, raw, self().get_reg(reg)));
         return ax_ok();
     }
@@ -220,6 +220,8 @@ protected:
     std::uint8_t entry_flags_ = entry_work | entry_unbound;
 
 private:
+    static constexpr usize gpr_count = std::tuple_size_v<Gprs>;
+
     Derived& self() noexcept { return static_cast<Derived&>(*this); }
     const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
 };

@@ -50,5 +50,11 @@ axvcpu::usize axvcpu_test_vplic_lines(
 template class axvcpu::x86_64::svm::VCpu<axvcpu_test::KernelHost>;
 template class axvcpu::AxPerCpu<axvcpu::x86_64::svm::PerCpu<axvcpu_test::KernelHost>>;
 template class axvcpu::x86_64::vmx::VCpu<axvcpu_test::KernelHost>;
+// An explicit instantiation of a class does not reach its base's members:
+// the ones both policies inherit, for each back end's register accessors.
+template class axvcpu::x86_64::detail::VCpuCommon<axvcpu::x86_64::svm::VCpu<axvcpu_test::KernelHost>,
+                                                  axvcpu_test::KernelHost>;
+template class axvcpu::x86_64::detail::VCpuCommon<axvcpu::x86_64::vmx::VCpu<axvcpu_test::KernelHost>,
+                                                  axvcpu_test::KernelHost>;
 template class axvcpu::AxPerCpu<axvcpu::x86_64::vmx::PerCpu<axvcpu_test::KernelHost>>;
 #endif
