@@ -46,7 +46,7 @@ run_suite() {  # name, meson setup args..., then "--" and meson test args
 }
 
 run_suite gcc "-Dexamples=$examples" --native-file .ci/gcc.ini --
-run_suite clang -Dexamples=host --native-file .ci/clang.ini -- --no-suite freestanding
+run_suite clang -Dexamples=host --native-file .ci/clang.ini --
 run_suite asan -Dexamples=host --native-file .ci/gcc.ini -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -- --suite host --suite examples
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -2,7 +2,7 @@
 # fetch-kernel.sh ARCH OUTDIR: puts Debian's stock kernel for ARCH (arm64 or
 # riscv64) at OUTDIR/Image, a raw Image a boot loader can jump into, and its
 # package version at OUTDIR/Image.version. Nothing happens when OUTDIR/Image
-# is already there.
+# is already there. Concurrent calls for one OUTDIR are serialised (flock).
 #
 # apt works in a private state directory under OUTDIR (its own sources,
 # lists, cache and architecture, all given as options), so the host's apt
@@ -20,6 +20,12 @@ case "$arch" in
   riscv64) suite=trixie ;;
   *) usage ;;
 esac
+
+# Boots run in parallel and each fetches first: one fetch per OUTDIR at a
+# time, the others wait for it and then find the Image there.
+mkdir -p "$outdir"
+exec 9>"$outdir/.fetch.lock"
+flock 9
 
 if [ -f "$outdir/Image" ] && [ -f "$outdir/Image.version" ]; then
   echo "fetch-kernel: $arch: $outdir/Image is there ($(cat "$outdir/Image.version")), nothing to do"
