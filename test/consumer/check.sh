@@ -6,8 +6,13 @@
 #   3. the same install, found by CMake's find_package(axvcpu CONFIG) (needs cmake).
 # Usage: check.sh SOURCE_ROOT BUILD_DIR WORK_DIR
 set -euo pipefail
-src=$1 build=$2 work=$3
+src=$(realpath "$1") build=$(realpath "$2") work=$(realpath -m "$3")
 rm -rf "$work" && mkdir -p "$work"
+# From the work directory: run from BUILD_DIR (as ninja and meson test run
+# it), the consumer's `meson setup` rewrites BUILD_DIR's .ninja_log (it runs
+# ninja tools in its working directory), so the next ninja there rebuilt
+# targets whose log entries it had lost.
+cd "$work"
 
 cp -r "$src/test/consumer" "$work/consumer"
 mkdir -p "$work/consumer/subprojects"
