@@ -475,8 +475,11 @@ struct Board {
             if (wake_up_token[hart] != 0) remove_timer(wake_up_token[hart]);
             wake_up_token[hart] = 0;
             if (deadline != ~std::uint64_t{0}) {
-                const bool passed = rdtime() + rv::csr::read<rv::csr::htimedelta>() >= deadline;
-                wake_up_token[hart] = add_timer(passed ? rdtime() + sstc_poll_ticks : deadline, nullptr, nullptr);
+                // vstimecmp counts guest time, the host's time plus htimedelta.
+                const std::uint64_t now = rdtime();
+                const std::uint64_t host_deadline = deadline - rv::csr::read<rv::csr::htimedelta>();
+                wake_up_token[hart] = add_timer(now >= host_deadline ? now + sstc_poll_ticks : host_deadline, nullptr,
+                                                nullptr);
             }
         }
         (void)vcpu;
