@@ -44,6 +44,9 @@ ARCHES = {
     "x86_64": ("g++", ["-m64", "-mno-red-zone", "-mgeneral-regs-only"], []),
 }
 ALLOWED_UNDEFINED = {"memcpy", "memset", "memmove", "memcmp", "abort"}
+# Objects compile through ccache when it is installed (as the build's own
+# compiles do); -fsyntax-only runs, which produce nothing to cache, do not.
+CCACHE = [shutil.which("ccache")] if shutil.which("ccache") else []
 HOSTED_ONLY = {"ostream.hpp"}  # iostream glue for hosted builds
 
 
@@ -142,11 +145,11 @@ def check(arch, root, work, defines) -> int:
     has_arch = (root / "arch" / arch).is_dir()
     runtime = [work / "libc.o", work / "start.o"]
     # Every object of this level, in parallel.
-    run_all([[compiler] + cflags + ["-c", str(root / "test" / "freestanding" / "instantiate.cpp"), "-o",
-                                    str(main_obj)]] +
-            ([[compiler] + cflags + ["-c", str(root / "test" / "freestanding" / "instantiate_arch.cpp"), "-o",
-                                     str(arch_obj)]] if has_arch else []) +
-            [[compiler] + cflags + ["-fno-tree-loop-distribute-patterns", "-c", str(src), "-o", str(obj)]
+    cc = CCACHE + [compiler]
+    run_all([cc + cflags + ["-c", str(root / "test" / "freestanding" / "instantiate.cpp"), "-o", str(main_obj)]] +
+            ([cc + cflags + ["-c", str(root / "test" / "freestanding" / "instantiate_arch.cpp"), "-o",
+                             str(arch_obj)]] if has_arch else []) +
+            [cc + cflags + ["-fno-tree-loop-distribute-patterns", "-c", str(src), "-o", str(obj)]
              for src, obj in zip((root / "examples" / "common" / "libc.cpp",
                                   root / "test" / "freestanding" / "start.cpp"), runtime)])
     objects.append(main_obj)
@@ -178,7 +181,7 @@ def check(arch, root, work, defines) -> int:
     canary_src.write_text("struct Canary { virtual ~Canary(); virtual int f(); };\n"
                           "Canary::~Canary() {}\nint Canary::f() { return 1; }\n")
     canary = work / "canary.o"
-    run([compiler] + [f for f in cflags if f != "-fno-rtti"] + ["-c", str(canary_src), "-o", str(canary)])
+    run(cc + [f for f in cflags if f != "-fno-rtti"] + ["-c", str(canary_src), "-o", str(canary)])
     if not rtti_symbols(canary):
         print(f"{arch}: the vtable scan found nothing in a class with virtual functions: it is blind")
         return 1
@@ -191,7 +194,7 @@ def check(arch, root, work, defines) -> int:
 
     if arch == "x86_64":
         hosted = work / "instantiate-hosted.o"
-        run(["g++", "-std=c++20", f"-I{root / 'include'}", f"-I{root}"] + defines +
+        run(CCACHE + ["g++", "-std=c++20", f"-I{root / 'include'}", f"-I{root}"] + defines +
             ["-c", str(root / "test" / "freestanding" / "instantiate.cpp"), "-o", str(hosted)])
         ours = [s for s in rtti_symbols(hosted) if "6axvcpu" in s]
         if ours:
