@@ -10,7 +10,6 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <vector>
@@ -142,7 +141,7 @@ public:
     bool bound = false;
     std::array<usize, gpr_count> gprs{};
     usize return_value = 0;
-    std::deque<usize> pending;     // injected, not yet taken by the guest
+    std::vector<usize> pending;    // injected, not yet taken by the guest
     std::vector<usize> delivered;  // taken at a run(), in order
     std::vector<Record> calls;
 

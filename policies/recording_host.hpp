@@ -11,7 +11,7 @@
 #pragma once
 
 #include <array>
-#include <bitset>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -70,7 +70,7 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
         std::vector<TimerExpiry> timer_expiries;
         std::vector<Timer> timers;  // armed, not yet fired or cancelled
         CancelToken next_token = 1;
-        std::bitset<pool_frames> frames_in_use;
+        std::uint64_t frames_in_use = 0;  // bit i: pool frame i is allocated
         usize bad_deallocs = 0;  // frees of frames that were not allocated
     };
 
@@ -108,9 +108,9 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
         for (usize first = 0; count != 0 && first + count <= pool_frames; ++first) {
             if (!HostPhysAddr(frame_address(first)).is_aligned(align)) continue;
             bool free = true;
-            for (usize i = first; i < first + count && free; ++i) free = !used[i];
+            for (usize i = first; i < first + count && free; ++i) free = (used & frame_bit(i)) == 0;
             if (!free) continue;
-            for (usize i = first; i < first + count; ++i) used.set(i);
+            for (usize i = first; i < first + count; ++i) used |= frame_bit(i);
             // Zeroed, as page-table code (stage2::Mapper) expects fresh tables.
             std::memset(&pool[first][0], 0, count * frame_size);
             return HostPhysAddr(frame_address(first));
@@ -121,16 +121,16 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
     static void dealloc_contiguous_frames(HostPhysAddr first, usize count) {
         const auto index = frame_index(first);
         for (usize i = 0; i < count; ++i) {
-            if (!index || *index + i >= pool_frames || !state().frames_in_use[*index + i]) {
+            if (!index || *index + i >= pool_frames || (state().frames_in_use & frame_bit(*index + i)) == 0) {
                 ++state().bad_deallocs;
                 continue;
             }
-            state().frames_in_use.reset(*index + i);
+            state().frames_in_use &= ~frame_bit(*index + i);
         }
     }
     static HostVirtAddr phys_to_virt(HostPhysAddr pa) { return HostVirtAddr(pa.value()); }
     static HostPhysAddr virt_to_phys(HostVirtAddr va) { return HostPhysAddr(va.value()); }
-    static usize frames_in_use() { return state().frames_in_use.count(); }
+    static usize frames_in_use() { return static_cast<usize>(std::popcount(state().frames_in_use)); }
 
     // --- TimeIf: a manual clock; advance_ticks fires due timers in order.
     static std::uint64_t current_ticks() { return state().ticks; }
@@ -164,6 +164,10 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
 
 private:
     alignas(4096) static inline std::byte pool[pool_frames][frame_size];
+    // A mask, not a std::bitset: <bitset> pulls in <string> and the locale
+    // machinery, slow to compile for one word of bits.
+    static_assert(pool_frames <= 64, "frames_in_use has one bit per pool frame");
+    static constexpr std::uint64_t frame_bit(usize index) { return std::uint64_t{1} << index; }
     static usize frame_address(usize index) { return reinterpret_cast<usize>(&pool[index][0]); }
     static std::optional<usize> frame_index(HostPhysAddr pa) {
         const usize base = frame_address(0);

@@ -89,6 +89,7 @@ struct TrapRecord {
     std::uint64_t far = 0;    // faulting guest VA (aborts only)
     std::uint64_t hpfar = 0;  // faulting IPA page: FIPA, bits [43:4] = IPA[51:12]
     std::uint64_t elr = 0;    // ELR_EL2 as the exit left it (see trap_pc)
+    constexpr bool operator==(const TrapRecord&) const noexcept = default;
 };
 
 // Prints as `TrapRecord { field: value, ... }` through its Hana member
@@ -393,4 +394,4 @@ template <class AffinityQuery>
 
 }  // namespace axvcpu::aarch64
 
-BOOST_HANA_ADAPT_STRUCT(axvcpu::aarch64::TrapRecord, esr, far, hpfar, elr);
+AXVCPU_ADAPT_STRUCT(axvcpu::aarch64::TrapRecord, esr, far, hpfar, elr);

@@ -61,6 +61,7 @@ inline constexpr std::uint64_t supervisor_guest_external = 12;
 struct TrapRecord {
     static constexpr std::string_view type_name = "TrapRecord";
     std::uint64_t scause = 0, stval = 0, htval = 0, htinst = 0, sepc = 0;
+    constexpr bool operator==(const TrapRecord&) const noexcept = default;
 };
 
 // Prints as `TrapRecord { field: value, ... }` through its Hana member
@@ -309,4 +310,4 @@ struct GuestPageFaultInfo {
 
 }  // namespace axvcpu::riscv64
 
-BOOST_HANA_ADAPT_STRUCT(axvcpu::riscv64::TrapRecord, scause, stval, htval, htinst, sepc);
+AXVCPU_ADAPT_STRUCT(axvcpu::riscv64::TrapRecord, scause, stval, htval, htinst, sepc);

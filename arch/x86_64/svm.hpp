@@ -216,6 +216,7 @@ struct TrapRecord {
     // the host takes it once GIF is set again); the policy records the
     // vector its host handler took here before decoding.
     std::uint64_t host_vector = 0;
+    constexpr bool operator==(const TrapRecord&) const noexcept = default;
 };
 
 using axvcpu::print_to;
@@ -269,4 +270,4 @@ using axvcpu::print_to;
 
 }  // namespace axvcpu::x86_64::svm
 
-BOOST_HANA_ADAPT_STRUCT(axvcpu::x86_64::svm::TrapRecord, exit_code, exit_info1, exit_info2, exit_int_info, rip, host_vector);
+AXVCPU_ADAPT_STRUCT(axvcpu::x86_64::svm::TrapRecord, exit_code, exit_info1, exit_info2, exit_int_info, rip, host_vector);

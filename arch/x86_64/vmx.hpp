@@ -309,6 +309,7 @@ struct TrapRecord {
     std::uint32_t instruction_length = 0; // valid for VMCALL, I/O, HLT, RDMSR/WRMSR and other instruction exits
     std::uint32_t interruption_info = 0;  // VM-exit interruption information
     std::uint64_t rip = 0;
+    constexpr bool operator==(const TrapRecord&) const noexcept = default;
 };
 
 using axvcpu::print_to;
@@ -369,5 +370,5 @@ inline constexpr std::uint32_t interruption_valid = 1u << 31;
 
 }  // namespace axvcpu::x86_64::vmx
 
-BOOST_HANA_ADAPT_STRUCT(axvcpu::x86_64::vmx::TrapRecord, exit_reason, qualification, guest_physical, instruction_length,
-                        interruption_info, rip);
+AXVCPU_ADAPT_STRUCT(axvcpu::x86_64::vmx::TrapRecord, exit_reason, qualification, guest_physical, instruction_length,
+                    interruption_info, rip);

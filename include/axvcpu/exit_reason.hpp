@@ -117,15 +117,16 @@ using Port = std::uint16_t;
 
 namespace exit {
 
-// The generic printer and comparison (reflect.hpp) live in namespace axvcpu;
-// these make ADL find them for the payloads declared here.
+// The generic printer (reflect.hpp) lives in namespace axvcpu; this makes
+// ADL find it for the payloads declared here. Each payload compares member
+// by member (a defaulted operator==).
 using axvcpu::print_to;
-using axvcpu::operator==;
 
 struct Hypercall {
     static constexpr std::string_view type_name = "Hypercall";
     std::uint64_t nr = 0;
     std::array<std::uint64_t, 6> args{};
+    constexpr bool operator==(const Hypercall&) const noexcept = default;
 };
 struct MmioRead {
     static constexpr std::string_view type_name = "MmioRead";
@@ -134,67 +135,81 @@ struct MmioRead {
     usize reg = 0;                              // destination general-purpose register
     AccessWidth reg_width = AccessWidth::Qword;  // width of that register as the instruction uses it
     WideBool signed_ext = false;                // sign-extend the loaded value to reg_width
+    constexpr bool operator==(const MmioRead&) const noexcept = default;
 };
 struct MmioWrite {
     static constexpr std::string_view type_name = "MmioWrite";
     GuestPhysAddr addr;
     AccessWidth width = AccessWidth::Byte;
     std::uint64_t data = 0;
+    constexpr bool operator==(const MmioWrite&) const noexcept = default;
 };
 struct SysRegRead {
     static constexpr std::string_view type_name = "SysRegRead";
     SysRegAddr addr;
     usize reg = 0;  // destination general-purpose register
+    constexpr bool operator==(const SysRegRead&) const noexcept = default;
 };
 struct SysRegWrite {
     static constexpr std::string_view type_name = "SysRegWrite";
     SysRegAddr addr;
     std::uint64_t value = 0;
+    constexpr bool operator==(const SysRegWrite&) const noexcept = default;
 };
 struct IoRead {
     static constexpr std::string_view type_name = "IoRead";
     Port port = 0;
     AccessWidth width = AccessWidth::Byte;
+    constexpr bool operator==(const IoRead&) const noexcept = default;
 };
 struct IoWrite {
     static constexpr std::string_view type_name = "IoWrite";
     Port port = 0;
     AccessWidth width = AccessWidth::Byte;
     std::uint64_t data = 0;
+    constexpr bool operator==(const IoWrite&) const noexcept = default;
 };
 struct ExternalInterrupt {
     static constexpr std::string_view type_name = "ExternalInterrupt";
     std::uint64_t vector = 0;
+    constexpr bool operator==(const ExternalInterrupt&) const noexcept = default;
 };
 // A stage-2 fault that is not an emulatable MMIO access.
 struct NestedPageFault {
     static constexpr std::string_view type_name = "NestedPageFault";
     GuestPhysAddr addr;
     MappingFlags access_flags;
+    constexpr bool operator==(const NestedPageFault&) const noexcept = default;
 };
 struct Halt {
     static constexpr std::string_view type_name = "Halt";
+    constexpr bool operator==(const Halt&) const noexcept = default;
 };
 struct CpuUp {
     static constexpr std::string_view type_name = "CpuUp";
     std::uint64_t target_cpu = 0;  // MPIDR on aarch64, hart id on riscv64, APIC id on x86
     GuestPhysAddr entry_point;
     std::uint64_t arg = 0;
+    constexpr bool operator==(const CpuUp&) const noexcept = default;
 };
 struct CpuDown {
     static constexpr std::string_view type_name = "CpuDown";
     std::uint64_t state = 0;  // arch-specific power state
+    constexpr bool operator==(const CpuDown&) const noexcept = default;
 };
 struct SystemDown {
     static constexpr std::string_view type_name = "SystemDown";
+    constexpr bool operator==(const SystemDown&) const noexcept = default;
 };
 // The exit needed no VMM action (already handled inside the arch policy).
 struct Nothing {
     static constexpr std::string_view type_name = "Nothing";
+    constexpr bool operator==(const Nothing&) const noexcept = default;
 };
 struct FailEntry {
     static constexpr std::string_view type_name = "FailEntry";
     std::uint64_t hardware_entry_failure_reason = 0;
+    constexpr bool operator==(const FailEntry&) const noexcept = default;
 };
 struct SendIPI {
     static constexpr std::string_view type_name = "SendIPI";
@@ -203,16 +218,20 @@ struct SendIPI {
     bool send_to_all = false;
     bool send_to_self = false;
     std::uint64_t vector = 0;
+    constexpr bool operator==(const SendIPI&) const noexcept = default;
 };
 struct Idle {
     static constexpr std::string_view type_name = "Idle";
+    constexpr bool operator==(const Idle&) const noexcept = default;
 };
 struct PreemptionTimer {
     static constexpr std::string_view type_name = "PreemptionTimer";
+    constexpr bool operator==(const PreemptionTimer&) const noexcept = default;
 };
 struct InterruptEnd {
     static constexpr std::string_view type_name = "InterruptEnd";
     std::optional<std::uint64_t> vector;  // none when the hardware does not say which
+    constexpr bool operator==(const InterruptEnd&) const noexcept = default;
 };
 
 // The table: alternative order here is the variant's index order. A plain

@@ -2,10 +2,17 @@
 //
 // Config structs and exit-reason payloads are adapted with
 // AXVCPU_ADAPT_STRUCT (below; the library's own structs) or
-// BOOST_HANA_ADAPT_STRUCT (anyone's); this header turns that member list into
-// `Name { field: value, ... }` log text and into field-wise equality (which
-// also compares span members element by element, something a defaulted
-// operator== cannot do).
+// BOOST_HANA_ADAPT_STRUCT (anyone's, after including
+// <boost/hana/adapt_struct.hpp>); this header turns that member list into
+// `Name { field: value, ... }` log text, and offers struct_equal: field-wise
+// equality that also compares span members element by element, something a
+// defaulted operator== cannot do.
+//
+// Equality is not a generic operator== here: one in namespace axvcpu is a
+// candidate for every == on every type associated with the namespace, its
+// constraint checked for each, and comparing two exit reasons through it
+// cost more compile time than the whole of <axvcpu/axvcpu.hpp>. Each struct
+// declares its own (defaulted where its members allow).
 #pragma once
 
 #include <array>
@@ -17,7 +24,6 @@
 #include <utility>
 
 #include <boost/hana/accessors.hpp>
-#include <boost/hana/adapt_struct.hpp>
 #include <boost/hana/all_of.hpp>
 #include <boost/hana/concept/struct.hpp>
 #include <boost/hana/first.hpp>
@@ -184,17 +190,13 @@ constexpr bool values_equal(const T& a, const T& b) {
 
 namespace axvcpu {
 
-// Every reflected type in namespace axvcpu prints and compares through its
-// member list; ADL finds these for all of them.
+// Every reflected type in namespace axvcpu prints through its member list;
+// ADL finds this for all of them.
 template <fmt::Sink S, reflect::Reflected T>
 constexpr void print_to(S& out, const T& value) {
     reflect::print_struct(out, value);
 }
 
-template <reflect::Reflected T>
-constexpr bool operator==(const T& a, const T& b) {
-    return reflect::struct_equal(a, b);
-}
 
 }  // namespace axvcpu
 

@@ -3,8 +3,8 @@
 //
 // Configs are usually static data in a kernel image, so strings and lists are
 // non-owning views (std::string_view, std::span) rather than heap containers.
-// All structs are Hana-reflected: they print as `Name { field: value }` and
-// compare field by field (spans element-wise).
+// All structs are Hana-reflected, so they print as `Name { field: value }`,
+// and compare member by member (spans element-wise).
 #pragma once
 
 #include <array>
@@ -86,6 +86,7 @@ struct VmMemConfig {
     usize size = 0;
     usize flags = 0;  // mapping flags (see MappingFlags)
     VmMemMappingType map_type = VmMemMappingType::MapAlloc;
+    constexpr bool operator==(const VmMemConfig&) const noexcept = default;
 };
 
 struct EmulatedDeviceConfig {
@@ -96,7 +97,19 @@ struct EmulatedDeviceConfig {
     usize irq_id = 0;
     EmulatedDeviceType emu_type = EmulatedDeviceType::Dummy;
     std::span<const usize> cfg_list;  // device-specific parameters
+
+    // Member by member, cfg_list element by element (a span has no ==;
+    // upstream's Vec compares its elements).
+    friend constexpr bool operator==(const EmulatedDeviceConfig& a, const EmulatedDeviceConfig& b) noexcept {
+        if (a.cfg_list.size() != b.cfg_list.size()) return false;
+        for (usize i = 0; i < a.cfg_list.size(); ++i)
+            if (a.cfg_list[i] != b.cfg_list[i]) return false;
+        return a.name == b.name && a.base_gpa == b.base_gpa && a.length == b.length && a.irq_id == b.irq_id &&
+               a.emu_type == b.emu_type;
+    }
 };
+static_assert(reflect::aggregate_arity<EmulatedDeviceConfig>() == 6,
+              "EmulatedDeviceConfig's operator== compares six members: add the new one");
 
 struct PassThroughDeviceConfig {
     static constexpr std::string_view type_name = "PassThroughDeviceConfig";
@@ -105,12 +118,14 @@ struct PassThroughDeviceConfig {
     usize base_hpa = 0;
     usize length = 0;
     usize irq_id = 0;
+    constexpr bool operator==(const PassThroughDeviceConfig&) const noexcept = default;
 };
 
 struct PassThroughAddressConfig {
     static constexpr std::string_view type_name = "PassThroughAddressConfig";
     usize base_gpa = 0;
     usize length = 0;
+    constexpr bool operator==(const PassThroughAddressConfig&) const noexcept = default;
 };
 
 }  // namespace axvcpu
