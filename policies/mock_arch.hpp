@@ -5,20 +5,21 @@
 // (SystemDown once the script is exhausted). Every call is recorded with the
 // current-vCPU pointer seen during it, and any kind of call can be made to
 // fail, so a test can check both the order of arch calls and what the
-// wrapper does with a failure.
+// wrapper does with a failure. The records are RecordLogs (in place, fixed
+// capacity: a test that outgrows one is told so and stopped).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <vector>
 
 #include "axvcpu/addr.hpp"
 #include "axvcpu/error.hpp"
 #include "axvcpu/exit_reason.hpp"
 #include "axvcpu/types.hpp"
 #include "axvcpu/vcpu.hpp"
+#include "policies/record_log.hpp"
 
 namespace axvcpu::policies {
 
@@ -42,6 +43,8 @@ template <class H>
 class MockArchVCpu {  // NOLINT(clang-analyzer-core.uninitialized.Assign)
 public:
     static constexpr usize gpr_count = 32;
+    static constexpr usize call_log_capacity = 2048;
+    static constexpr usize interrupt_log_capacity = 2048;
 
     struct CreateConfig {
         std::span<const AxVCpuExitReason> script;
@@ -111,7 +114,7 @@ public:
     // then exits with the next scripted reason.
     AxResult<AxVCpuExitReason> run() {
         AXVCPU_TRYV(record(MockCall::Run));
-        for (usize vector : pending) delivered.push_back(vector);  // not insert(): its range form is slow to compile
+        for (usize vector : pending) delivered.push_back(vector);
         pending.clear();
         if (next_exit_ == script_.size()) return AxVCpuExitReason(exit::SystemDown{});
         return script_[next_exit_++];
@@ -141,12 +144,12 @@ public:
     bool bound = false;
     std::array<usize, gpr_count> gprs{};
     usize return_value = 0;
-    std::vector<usize> pending;    // injected, not yet taken by the guest
-    std::vector<usize> delivered;  // taken at a run(), in order
-    std::vector<Record> calls;
+    RecordLog<usize, interrupt_log_capacity> pending{"MockArchVCpu::pending"};      // injected, not yet taken
+    RecordLog<usize, interrupt_log_capacity> delivered{"MockArchVCpu::delivered"};  // taken at a run(), in order
+    RecordLog<Record, call_log_capacity> calls{"MockArchVCpu::calls"};
 
-    [[nodiscard]] std::vector<MockCall> call_kinds() const {
-        std::vector<MockCall> kinds;
+    [[nodiscard]] RecordLog<MockCall, call_log_capacity> call_kinds() const {
+        RecordLog<MockCall, call_log_capacity> kinds;
         for (const auto& r : calls) kinds.push_back(r.call);
         return kinds;
     }

@@ -6,8 +6,9 @@
 // gets its own, and reset() restores the defaults between test cases. The
 // current-vCPU slot is thread_local: each test thread plays a physical CPU;
 // the recorded state is shared and unsynchronised, so a test drives it from
-// one thread at a time. Frames are zeroed when allocated. Hosted only: it
-// uses std::vector.
+// one thread at a time. Frames are zeroed when allocated. The records are
+// RecordLogs (in place, fixed capacity: a test that outgrows one is told so
+// and stopped).
 #pragma once
 
 #include <array>
@@ -16,12 +17,12 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
-#include <vector>
 
 #include "axvcpu/addr.hpp"
 #include "axvcpu/current_vcpu_slots.hpp"
 #include "axvcpu/host_api.hpp"
 #include "axvcpu/types.hpp"
+#include "policies/record_log.hpp"
 
 namespace axvcpu::policies {
 
@@ -30,6 +31,8 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
     static constexpr usize max_vms = 8;
     static constexpr usize frame_size = 4096;
     static constexpr usize pool_frames = 64;
+    static constexpr usize record_capacity = 256;  // of each kind of record
+    static constexpr usize max_timers = 64;        // armed at once
 
     struct Injection {
         VMId vm = 0;
@@ -65,10 +68,10 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
         std::uint64_t ticks = 0;
         std::uint64_t nanos_per_tick = 10;  // a 100 MHz counter
         // Records.
-        std::vector<Injection> injections;
-        std::vector<BroadcastInjection> broadcasts;
-        std::vector<TimerExpiry> timer_expiries;
-        std::vector<Timer> timers;  // armed, not yet fired or cancelled
+        RecordLog<Injection, record_capacity> injections{"RecordingHost::injections"};
+        RecordLog<BroadcastInjection, record_capacity> broadcasts{"RecordingHost::broadcasts"};
+        RecordLog<TimerExpiry, record_capacity> timer_expiries{"RecordingHost::timer_expiries"};
+        RecordLog<Timer, max_timers> timers{"RecordingHost::timers"};  // armed, not yet fired or cancelled
         CancelToken next_token = 1;
         std::uint64_t frames_in_use = 0;  // bit i: pool frame i is allocated
         usize bad_deallocs = 0;  // frees of frames that were not allocated
@@ -142,7 +145,14 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
         return token;
     }
     static void cancel_timer(CancelToken token) {
-        std::erase_if(state().timers, [token](const Timer& t) { return t.token == token; });
+        auto& timers = state().timers;
+        for (const Timer* t = timers.begin(); t != timers.end();) {
+            if (t->token == token) {
+                timers.erase(t);
+            } else {
+                ++t;
+            }
+        }
     }
     static void advance_ticks(std::uint64_t ticks) {
         state().ticks += ticks;

@@ -48,6 +48,25 @@ TEST_CASE("helpers report an unknown current VM as NotFound instead of panicking
     CHECK(api::current_vm_vcpu_num<Host>().error() == AxError::NotFound);
 }
 
+TEST_CASE("a RecordLog keeps records in order, erases in place and compares with any range") {
+    policies::RecordLog<usize, 4> log;
+    CHECK(log.empty());
+    log.push_back(5);
+    log.push_back(6);
+    log.push_back(7);
+    CHECK(log == std::vector<usize>{5, 6, 7});
+    CHECK_FALSE(log == std::vector<usize>{5, 6});
+    CHECK_FALSE(log == std::vector<usize>{5, 6, 8});
+    log.erase(log.begin() + 1);
+    CHECK(log == std::vector<usize>{5, 7});
+    CHECK((log.front() == 5 && log.back() == 7 && log[1] == 7 && log.size() == 2));
+    log.push_back(8);
+    log.push_back(9);
+    CHECK(log.size() == log.capacity());  // full; one more aborts (test record_log_full_aborts)
+    log.clear();
+    CHECK(log.empty());
+}
+
 TEST_CASE("the recording host records interrupt injections and timer expiries") {
     Host::reset();
     Host::inject_interrupt(1, 0, 27);
