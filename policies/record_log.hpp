@@ -23,8 +23,9 @@ namespace axvcpu::policies {
 
 namespace detail {
 // One out-of-template copy of the report, however many logs a test has.
-[[noreturn]] inline void record_log_full(const char* name, std::size_t capacity) {
-    std::fprintf(stderr, "%s: full (%zu records): clear() it between the phases of a long test\n", name, capacity);
+[[noreturn]] inline void record_log_full(const char* name) {
+    std::fputs(name, stderr);
+    std::fputs(": full: clear() it between the phases of a long test\n", stderr);
     std::abort();
 }
 }  // namespace detail
@@ -38,7 +39,7 @@ public:
     constexpr explicit RecordLog(const char* name = "RecordLog") noexcept : name_(name) {}
 
     void push_back(const T& record) {
-        if (size_ == Capacity) detail::record_log_full(name_, Capacity);
+        if (size_ == Capacity) detail::record_log_full(name_);
         items_[size_++] = record;
     }
     // Removes one record, keeping the others in order.
