@@ -16,7 +16,9 @@
 //   A physical IRQ becomes ExternalInterrupt with H::fetch_irq(). Unmodelled
 //   exceptions, FIQ, SError and AArch32 guests are errors; last_trap() keeps
 //   the syndrome for the VMM's report.
-// - inject_interrupt: queues; delivery happens at the next entry.
+// - inject_interrupt: into a free list register at once when the vCPU is
+//   bound with nothing queued and no usable list register busy; otherwise
+//   queued, and delivered at the next entry.
 #pragma once
 
 #include <array>
@@ -113,7 +115,7 @@ public:
     AxResult<void> bind() {
         if (is_bound()) return ax_err(AxError::BadState);
         lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
-        lr_present_ = vgic::present_lrs(lr_count_);
+        queue_lrs_ = vgic::present_lrs(lr_count_) & ~fed_;
         sysregs_.load();
         fp_.load();
         timer_.load();
@@ -193,11 +195,22 @@ public:
         return ax_ok();
     }
 
-    AxResult<void> inject_interrupt(usize vector) {
-        if (setup_.passthrough_interrupt) return ax_err(AxError::Unsupported);
-        if (vector > vgic::max_intid) return ax_err(AxError::InvalidInput);
-        entry_work_ |= irq_work;
-        return irqs_.push(vector);
+    // Inline for the common case below, which then costs the VMM no call
+    // and no AxResult built in memory; queue_interrupt has the rest.
+    [[gnu::always_inline]] AxResult<void> inject_interrupt(usize vector) {
+        // Bound, nothing queued and no UIE armed (entry_work_ clear): the
+        // list registers are this vCPU's and live in the CPU. With none of
+        // the usable ones busy there is nothing to merge with, so the vector
+        // goes into the lowest free one now, as flush_queue would at the
+        // next entry, and that entry has no work.
+        if (use_list_registers() && entry_work_ == 0 && vector <= vgic::max_intid) {
+            const std::uint64_t empty = reg::read_ich_elrsr_el2() & queue_lrs_;
+            if (empty == queue_lrs_ && empty != 0) {
+                reg::write_ich_lr(static_cast<unsigned>(std::countr_zero(empty)), vgic::pending_lr(vector));
+                return ax_ok();
+            }
+        }
+        return queue_interrupt(vector);
     }
 
     void set_return_value(usize value) { ctx_.x[0] = value; }
@@ -252,6 +265,7 @@ public:
     [[nodiscard]] ExitKind last_exit_kind() const noexcept {
         return last_exit_ == trap_settled ? settled_kind_ : exit_kind(last_exit_);
     }
+    // Injected vectors still queued (not yet in a list register).
     [[nodiscard]] usize pending_interrupts() const noexcept { return irqs_.size(); }
     // Whether the guest's virtual timer asserts its interrupt (TimerState::
     // asserted). Reads the CPU while the vCPU is bound (call it on its CPU then).
@@ -335,6 +349,7 @@ public:
         const auto index = static_cast<unsigned>(std::countr_zero(free));
         reg::access_ich_lr(index, true, lr);
         fed_ |= std::uint64_t{1} << index;
+        queue_lrs_ &= ~(std::uint64_t{1} << index);
         fed_intid_[index] = static_cast<std::uint32_t>(lr & vgic::lr_intid_mask);
         return ax_ok();
     }
@@ -353,6 +368,7 @@ public:
             const auto index = static_cast<unsigned>(std::countr_zero(done));
             reg::access_ich_lr(index, true, 0);
             fed_ &= ~(std::uint64_t{1} << index);
+            queue_lrs_ |= std::uint64_t{1} << index;
             finished(fed_intid_[index]);
             ++count;
         }
@@ -414,9 +430,18 @@ private:
         return (hcr_ & hcr::vi) != 0;
     }
 
+    // inject_interrupt's general case: checked, then queued for
+    // deliver_interrupts at the next entry.
+    [[gnu::noinline]] AxResult<void> queue_interrupt(usize vector) {
+        if (setup_.passthrough_interrupt) return ax_err(AxError::Unsupported);
+        if (vector > vgic::max_intid) return ax_err(AxError::InvalidInput);
+        entry_work_ |= irq_work;
+        return irqs_.push(vector);
+    }
+
     [[gnu::noinline]] void deliver_interrupts() {
         if (use_list_registers()) {
-            vgic::flush_queue(irqs_, lr_present_ & ~fed_, interrupts_.hcr, refill_);
+            vgic::flush_queue(irqs_, queue_lrs_, interrupts_.hcr, refill_);
         } else if (!setup_.passthrough_interrupt) {
             const std::uint64_t wanted = irqs_.empty() ? (hcr_ & ~hcr::vi) : (hcr_ | hcr::vi);
             if (wanted != hcr_) {
@@ -542,9 +567,10 @@ private:
     std::optional<std::uint64_t> last_pcpu_;
     SetupConfig setup_{};
     unsigned lr_count_ = 0;
-    // present_lrs(lr_count_), kept from bind: deliver_interrupts needs it on
-    // every entry with work.
-    std::uint64_t lr_present_ = 0;
+    // The list registers the queue may take: present (present_lrs(lr_count_),
+    // from bind) and not fed by the VMM (fed_). Kept rather than rebuilt:
+    // inject_interrupt and deliver_interrupts need it on every injection.
+    std::uint64_t queue_lrs_ = 0;
     std::uint64_t last_exit_ = 0;  // what enter_guest returned (ESR_EL2 or ~ExitKind), or trap_settled
     TrapRecord last_trap_{};
     // last_exit_ after settle_trap(): last_trap_ is whole and settled_kind_

@@ -185,10 +185,10 @@ public:
 
     // Guest registers can be written whenever the guest is not executing.
     [[gnu::always_inline]] AxResult<void> set_gpr(usize index, usize value) {
-        return update_stopped([&](A& arch) { return arch.set_gpr(index, value); });
+        return update_stopped([&](A& arch) __attribute__((always_inline)) { return arch.set_gpr(index, value); });
     }
     [[gnu::always_inline]] AxResult<void> set_return_value(usize value) {
-        return update_stopped([&](A& arch) -> AxResult<void> {
+        return update_stopped([&](A& arch) __attribute__((always_inline)) -> AxResult<void> {
             arch.set_return_value(value);
             return ax_ok();
         });
@@ -201,7 +201,7 @@ public:
     // vCPU running on another CPU through VmmIf::inject_interrupt (an IPI to
     // the owning CPU), as upstream does.
     [[gnu::always_inline]] AxResult<void> inject_interrupt(usize vector) {
-        return update_stopped([&](A& arch) { return arch.inject_interrupt(vector); });
+        return update_stopped([&](A& arch) __attribute__((always_inline)) { return arch.inject_interrupt(vector); });
     }
 
     // Direct access to the arch vCPU for arch-specific set-up by the VMM.
