@@ -4,10 +4,13 @@
 #include <axvcpu/exit_reason.hpp>
 #include <axvcpu/ostream.hpp>
 
+#include <boost/hana/accessors.hpp>
 #include <boost/hana/at.hpp>
 #include <boost/hana/equal.hpp>
+#include <boost/hana/for_each.hpp>
 #include <boost/hana/keys.hpp>
 #include <boost/hana/length.hpp>
+#include <boost/hana/second.hpp>
 #include <boost/hana/size.hpp>
 #include <boost/hana/type.hpp>
 
@@ -85,6 +88,50 @@ TEST_CASE("exit reasons compare by kind and by every field") {
     REQUIRE(a.get_if<exit::MmioWrite>() != nullptr);
     CHECK(a.get_if<exit::MmioWrite>()->data == 5);
     CHECK(a.get_if<exit::MmioRead>() == nullptr);
+}
+
+namespace {
+// A different value of the same member type.
+template <class T>
+void change(T& value) {
+    if constexpr (std::is_same_v<T, WideBool> || std::is_same_v<T, bool>) {
+        value = !value;
+    } else if constexpr (std::is_same_v<T, AccessWidth>) {
+        value = value == AccessWidth::Byte ? AccessWidth::Word : AccessWidth::Byte;
+    } else if constexpr (std::is_same_v<T, GuestPhysAddr>) {
+        value = GuestPhysAddr(value.value() + 1);
+    } else if constexpr (std::is_same_v<T, SysRegAddr>) {
+        ++value.value;
+    } else if constexpr (std::is_same_v<T, MappingFlags>) {
+        value.bits ^= MappingFlags::WRITE;
+    } else if constexpr (std::is_same_v<T, std::optional<std::uint64_t>>) {
+        value = value ? std::nullopt : std::optional<std::uint64_t>(1);
+    } else if constexpr (std::is_same_v<T, std::array<std::uint64_t, 6>>) {
+        ++value.back();  // the last element: the whole array is compared
+    } else {
+        static_assert(std::is_unsigned_v<T>, "change(): add this member type");
+        ++value;
+    }
+}
+}  // namespace
+
+TEST_CASE("every payload compares member by member: equal to a copy, unequal once any member changes") {
+    boost::hana::for_each(exit::reason_types, [&](auto type) {
+        using Payload = typename decltype(type)::type;
+        CAPTURE(Payload::type_name);
+        const Payload original{};
+        CHECK(original == Payload{});
+        CHECK(AxVCpuExitReason(original) == AxVCpuExitReason(Payload{}));
+        usize members = 0;
+        boost::hana::for_each(boost::hana::accessors<Payload>(), [&](auto field) {
+            Payload changed{};
+            change(boost::hana::second(field)(changed));
+            CHECK_FALSE(original == changed);
+            CHECK(AxVCpuExitReason(original) != AxVCpuExitReason(changed));
+            ++members;
+        });
+        CHECK(members == reflect::aggregate_arity<Payload>());  // every member was changed once
+    });
 }
 
 TEST_CASE("access widths convert from byte counts, refusing others") {
