@@ -3,7 +3,7 @@
 target (so ninja re-runs it only when one of them changed) and reported by
 a test.
 
-    cached_check.py run RESULT DEPFILE --watch PATH... -- COMMAND...
+    cached_check.py run RESULT DEPFILE [--shared-cache ROOT] --watch PATH... -- COMMAND...
     cached_check.py report RESULT
 
 Meson makes `run` a custom target, which `meson test` builds before the
@@ -17,7 +17,18 @@ COMMAND's status: a failing check is a failing test, not a broken build.
 What is not watched: the compilers and system headers. After upgrading
 those, `ninja -C BUILD_DIR -t clean` (or a new build directory) re-runs
 every check.
+
+--shared-cache ROOT (ROOT: the source tree) also keeps a passing verdict
+in a cache shared by every clone and build directory on the machine
+($AXVCPU_CHECK_CACHE, default ~/.cache/axvcpu/checks; `off` disables it),
+as ccache does for compiles: another clone whose watched files have the
+same contents, running the same command (ROOT and the build directory
+aside), on a system with the same Debian packages (dpkg-query's list,
+compilers and headers included) and the same PATH, reports that verdict
+without running the check. Failing verdicts are never shared: they run
+again. Without dpkg-query there is no shared cache.
 """
+import hashlib
 import json
 import os
 import subprocess
@@ -41,19 +52,90 @@ def escape(path):
     return path.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")
 
 
+class SharedCache:
+    """Passing verdicts by content: see --shared-cache above."""
+
+    def __init__(self, root, command, files):
+        self.directory = None
+        location = os.environ.get("AXVCPU_CHECK_CACHE", os.path.expanduser("~/.cache/axvcpu/checks"))
+        if location == "off":
+            return
+        try:
+            packages = subprocess.run(["dpkg-query", "-W", "-f", "${Package}=${Version}\n"], capture_output=True,
+                                      check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return
+        # The build directory first: it usually lies inside the tree.
+        self.places = [(os.getcwd(), "@BUILD@"), (os.path.abspath(root), "@ROOT@")]
+        key = hashlib.sha256(b"axvcpu cached check 1\0")
+        key.update(packages)
+        key.update(os.environ.get("PATH", "").encode() + b"\0")
+        for arg in command:
+            key.update(self.neutral(arg).encode() + b"\0")
+        for path in files:
+            key.update(self.neutral(path).encode() + b"\0")
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    key.update(hashlib.sha256(f.read()).digest())
+        self.directory = location
+        self.entry = os.path.join(location, key.hexdigest() + ".json")
+
+    def neutral(self, text):
+        for place, name in self.places:
+            text = text.replace(place, name)
+        return text
+
+    def local(self, text):
+        for place, name in self.places:
+            text = text.replace(name, place)
+        return text
+
+    def lookup(self):
+        if self.directory is None:
+            return None
+        try:
+            with open(self.entry, encoding="utf-8") as f:
+                return self.local(json.load(f)["output"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def store(self, output):
+        if self.directory is None:
+            return
+        os.makedirs(self.directory, exist_ok=True)
+        temporary = f"{self.entry}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump({"output": self.neutral(output)}, f)
+        os.replace(temporary, self.entry)
+
+
 def run(argv):
     result, depfile = argv[0], argv[1]
-    if argv[2] != "--watch" or "--" not in argv:
+    shared_root = None
+    rest = argv[2:]
+    if rest[:1] == ["--shared-cache"]:
+        shared_root, rest = rest[1], rest[2:]
+    if rest[:1] != ["--watch"] or "--" not in rest:
         raise SystemExit(__doc__)
-    sep = argv.index("--")
-    watch, command = argv[3:sep], argv[sep + 1:]
-    proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    sep = rest.index("--")
+    watch, command = rest[1:sep], rest[sep + 1:]
+    files = watched_files(watch)
+    cache = SharedCache(shared_root, command, files) if shared_root else None
+    output = cache.lookup() if cache else None
+    if output is not None:
+        status = 0
+        output += "(verdict from the shared check cache: the same sources passed this check before)\n"
+    else:
+        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        status, output = proc.returncode, proc.stdout
+        if cache and status == 0:
+            cache.store(output)
     with open(depfile, "w", encoding="utf-8") as f:
-        f.write(escape(result) + ": " + " \\\n  ".join(escape(p) for p in watched_files(watch)) + "\n")
+        f.write(escape(result) + ": " + " \\\n  ".join(escape(p) for p in files) + "\n")
     # Written last and atomically: an interrupted check leaves no result,
     # so the next build runs it again.
     with open(result + ".tmp", "w", encoding="utf-8") as f:
-        json.dump({"status": proc.returncode, "command": command, "output": proc.stdout}, f)
+        json.dump({"status": status, "command": command, "output": output}, f)
     os.replace(result + ".tmp", result)
     return 0
 
