@@ -102,11 +102,14 @@ class SharedCache:
     def store(self, output):
         if self.directory is None:
             return
-        os.makedirs(self.directory, exist_ok=True)
-        temporary = f"{self.entry}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as f:
-            json.dump({"output": self.neutral(output)}, f)
-        os.replace(temporary, self.entry)
+        try:  # a cache that cannot be written is only a cache missed
+            os.makedirs(self.directory, exist_ok=True)
+            temporary = f"{self.entry}.{os.getpid()}.tmp"
+            with open(temporary, "w", encoding="utf-8") as f:
+                json.dump({"output": self.neutral(output)}, f)
+            os.replace(temporary, self.entry)
+        except OSError:
+            pass
 
 
 def run(argv):
