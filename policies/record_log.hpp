@@ -48,6 +48,14 @@ public:
         for (std::size_t i = index; i + 1 < size_; ++i) items_[i] = items_[i + 1];
         --size_;
     }
+    // Removes every record `drop` is true of, keeping the others in order.
+    template <class Predicate>
+    void erase_if(Predicate drop) {
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < size_; ++i)
+            if (!drop(items_[i])) items_[kept++] = items_[i];
+        size_ = kept;
+    }
     constexpr void clear() noexcept { size_ = 0; }
 
     [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }

@@ -145,14 +145,7 @@ struct RecordingHost : ThreadLocalCurrentVCpu {
         return token;
     }
     static void cancel_timer(CancelToken token) {
-        auto& timers = state().timers;
-        for (const Timer* t = timers.begin(); t != timers.end();) {
-            if (t->token == token) {
-                timers.erase(t);
-            } else {
-                ++t;
-            }
-        }
+        state().timers.erase_if([token](const Timer& t) { return t.token == token; });
     }
     static void advance_ticks(std::uint64_t ticks) {
         state().ticks += ticks;

@@ -59,6 +59,12 @@ TEST_CASE("a RecordLog keeps records in order, erases in place and compares with
     CHECK_FALSE(log == std::vector<usize>{5, 6, 8});
     log.erase(log.begin() + 1);
     CHECK(log == std::vector<usize>{5, 7});
+    log.push_back(6);
+    log.erase_if([](usize v) { return v == 7; });
+    CHECK(log == std::vector<usize>{5, 6});
+    log.erase_if([](usize v) { return v == 6; });
+    log.push_back(7);
+    CHECK(log == std::vector<usize>{5, 7});
     CHECK((log.front() == 5 && log.back() == 7 && log[1] == 7 && log.size() == 2));
     log.push_back(8);
     log.push_back(9);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -97,19 +98,7 @@ struct EmulatedDeviceConfig {
     usize irq_id = 0;
     EmulatedDeviceType emu_type = EmulatedDeviceType::Dummy;
     std::span<const usize> cfg_list;  // device-specific parameters
-
-    // Member by member, cfg_list element by element (a span has no ==;
-    // upstream's Vec compares its elements).
-    friend constexpr bool operator==(const EmulatedDeviceConfig& a, const EmulatedDeviceConfig& b) noexcept {
-        if (a.cfg_list.size() != b.cfg_list.size()) return false;
-        for (usize i = 0; i < a.cfg_list.size(); ++i)
-            if (a.cfg_list[i] != b.cfg_list[i]) return false;
-        return a.name == b.name && a.base_gpa == b.base_gpa && a.length == b.length && a.irq_id == b.irq_id &&
-               a.emu_type == b.emu_type;
-    }
 };
-static_assert(reflect::aggregate_arity<EmulatedDeviceConfig>() == 6,
-              "EmulatedDeviceConfig's operator== compares six members: add the new one");
 
 struct PassThroughDeviceConfig {
     static constexpr std::string_view type_name = "PassThroughDeviceConfig";
@@ -134,3 +123,13 @@ AXVCPU_ADAPT_STRUCT(axvcpu::VmMemConfig, gpa, size, flags, map_type);
 AXVCPU_ADAPT_STRUCT(axvcpu::EmulatedDeviceConfig, name, base_gpa, length, irq_id, emu_type, cfg_list);
 AXVCPU_ADAPT_STRUCT(axvcpu::PassThroughDeviceConfig, name, base_gpa, base_hpa, length, irq_id);
 AXVCPU_ADAPT_STRUCT(axvcpu::PassThroughAddressConfig, base_gpa, length);
+
+namespace axvcpu {
+// Through its member list, cfg_list element by element (a span has no ==;
+// upstream's Vec compares its elements). After the list, which it needs; a
+// template, so the list is built only where two configs are compared.
+template <std::same_as<EmulatedDeviceConfig> T>
+constexpr bool operator==(const T& a, const T& b) {
+    return reflect::struct_equal(a, b);
+}
+}  // namespace axvcpu
