@@ -5,6 +5,7 @@ a test.
 
     cached_check.py run RESULT DEPFILE [--shared-cache ROOT] --watch PATH... -- COMMAND...
     cached_check.py report RESULT
+    cached_check.py test --shared-cache ROOT --watch PATH... -- COMMAND...
 
 Meson makes `run` a custom target, which `meson test` builds before the
 test that reports it. `run` runs COMMAND, stores its exit status and output
@@ -27,6 +28,16 @@ aside), on a system with the same Debian packages (dpkg-query's list,
 compilers and headers included) and the same PATH, reports that verdict
 without running the check. Failing verdicts are never shared: they run
 again. Without dpkg-query there is no shared cache.
+
+`test` is a test itself, for a check whose inputs are build products (a
+QEMU test: the hypervisor and guest images; a Linux boot: also the kernel
+and the initramfs): it prints a passing verdict from the shared cache when
+the watched files and every file or directory of the tree or the build
+directory that COMMAND names have the same contents, else runs COMMAND
+and keeps its verdict if it passed. The key is taken again after a run
+that passed, so files the command itself fetched (a kernel) count as what
+they are. The working directory must be the build directory; environment
+variables are not in the key: pass them in COMMAND (`env NAME=VALUE ...`).
 """
 import hashlib
 import json
@@ -75,8 +86,8 @@ class SharedCache:
         for path in files:
             key.update(self.neutral(path).encode() + b"\0")
             if os.path.isfile(path):
-                with open(path, "rb") as f:
-                    key.update(hashlib.sha256(f.read()).digest())
+                with open(path, "rb") as f:  # in chunks: a kernel is 30 MB
+                    key.update(hashlib.file_digest(f, "sha256").digest())
         self.directory = location
         self.entry = os.path.join(location, key.hexdigest() + ".json")
 
@@ -114,20 +125,13 @@ class SharedCache:
 
 def run(argv):
     result, depfile = argv[0], argv[1]
-    shared_root = None
-    rest = argv[2:]
-    if rest[:1] == ["--shared-cache"]:
-        shared_root, rest = rest[1], rest[2:]
-    if rest[:1] != ["--watch"] or "--" not in rest:
-        raise SystemExit(__doc__)
-    sep = rest.index("--")
-    watch, command = rest[1:sep], rest[sep + 1:]
+    shared_root, watch, command = split_watch(argv[2:])
     files = watched_files(watch)
     cache = SharedCache(shared_root, command, files) if shared_root else None
     output = cache.lookup() if cache else None
     if output is not None:
         status = 0
-        output += "(verdict from the shared check cache: the same sources passed this check before)\n"
+        output += CACHED_NOTE.format("sources")
     else:
         proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
         status, output = proc.returncode, proc.stdout
@@ -141,6 +145,44 @@ def run(argv):
         json.dump({"status": status, "command": command, "output": output}, f)
     os.replace(result + ".tmp", result)
     return 0
+
+
+def split_watch(rest):
+    shared_root = None
+    if rest[:1] == ["--shared-cache"]:
+        shared_root, rest = rest[1], rest[2:]
+    if rest[:1] != ["--watch"] or "--" not in rest:
+        raise SystemExit(__doc__)
+    sep = rest.index("--")
+    return shared_root, rest[1:sep], rest[sep + 1:]
+
+
+CACHED_NOTE = "(verdict from the shared check cache: the same {} passed this check before)\n"
+
+
+def test_inputs(root, watch, command):
+    """The watched paths, and every argument of the command that names a
+    file or directory in the tree or the build directory (an image, a
+    kernel directory, a script). Files elsewhere come from Debian packages,
+    which the package list covers."""
+    places = (os.path.abspath(root) + os.sep, os.getcwd() + os.sep)
+    named = [arg for arg in command if os.path.abspath(arg).startswith(places) and os.path.exists(arg)]
+    return watched_files(watch + named)
+
+
+def test(argv):
+    shared_root, watch, command = split_watch(argv)
+    if shared_root is None:
+        raise SystemExit(__doc__)
+    output = SharedCache(shared_root, command, test_inputs(shared_root, watch, command)).lookup()
+    if output is not None:
+        sys.stdout.write(output + CACHED_NOTE.format("inputs"))
+        return 0
+    proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    sys.stdout.write(proc.stdout)
+    if proc.returncode == 0:
+        SharedCache(shared_root, command, test_inputs(shared_root, watch, command)).store(proc.stdout)
+    return proc.returncode
 
 
 def report(argv):
@@ -159,6 +201,8 @@ def report(argv):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "report":
         sys.exit(report(sys.argv[2:]))
+    if len(sys.argv) >= 6 and sys.argv[1] == "test":
+        sys.exit(test(sys.argv[2:]))
     if len(sys.argv) >= 6 and sys.argv[1] == "run":
         sys.exit(run(sys.argv[2:]))
     sys.exit(__doc__)

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""cached_check_test.py CACHED_CHECK: what test/cached_check.py promises,
+checked in a scratch tree, build directory and shared cache: a passing
+verdict comes back from the cache for the same inputs without running the
+command (saying so), a changed input or command runs it again, a failing
+verdict is never kept, a file the command fetched counts after its run,
+AXVCPU_CHECK_CACHE=off runs every time, and `run` gets a deleted result
+back from the cache."""
+import os
+import subprocess
+import sys
+import tempfile
+
+script = os.path.abspath(sys.argv[1])
+failures = []
+
+
+def check(what, condition):
+    if not condition:
+        failures.append(what)
+        print(f"FAIL: {what}")
+
+
+with tempfile.TemporaryDirectory() as scratch:
+    root, build, runs = (os.path.join(scratch, name) for name in ("tree", "tree/build", "runs"))
+    os.makedirs(build)
+    image = os.path.join(build, "image.bin")
+    with open(image, "w", encoding="utf-8") as f:
+        f.write("first image")
+    env = dict(os.environ, AXVCPU_CHECK_CACHE=os.path.join(scratch, "cache"))
+
+    def cached_test(*command, status=0, extra_env=None):
+        """Runs `cached_check.py test` on a command that counts its runs in
+        RUNS (outside the tree: not an input) and exits with `status`."""
+        shell = f'echo run >> "{runs}"; echo "output of $0 $*"; exit {status}'
+        proc = subprocess.run([sys.executable, script, "test", "--shared-cache", root, "--watch", script, "--",
+                               "sh", "-c", shell] + list(command), cwd=build, capture_output=True, text=True,
+                              env=dict(env, **(extra_env or {})), check=False)
+        return proc.returncode, proc.stdout
+
+    def run_count():
+        with open(runs, encoding="utf-8") as f:
+            return len(f.readlines())
+
+    status, out = cached_test(image)
+    check("a first run runs the command and passes", status == 0 and run_count() == 1 and "output of" in out)
+    status, out = cached_test(image)
+    check("the same inputs: the verdict from the cache, the command not run",
+          status == 0 and run_count() == 1 and "output of" in out and "shared check cache" in out)
+    with open(image, "w", encoding="utf-8") as f:
+        f.write("second image")
+    cached_test(image)
+    check("a changed input named in the command runs it again", run_count() == 2)
+    cached_test(image, "other-argument")
+    check("a changed command runs it again", run_count() == 3)
+    status, _ = cached_test(image, status=1)
+    status_again, out = cached_test(image, status=1)
+    check("a failing verdict is never kept", status == 1 and status_again == 1 and run_count() == 5 and
+          "shared check cache" not in out)
+    cached_test(image, extra_env={"AXVCPU_CHECK_CACHE": "off"})
+    cached_test(image, extra_env={"AXVCPU_CHECK_CACHE": "off"})
+    check("AXVCPU_CHECK_CACHE=off runs every time", run_count() == 7)
+
+    # A command that fetches an input it names (a kernel directory): the
+    # key is taken again after the run, so the next run finds the verdict.
+    fetched = os.path.join(build, "kernels")
+    fetch = f'mkdir -p "{fetched}"; echo kernel > "{fetched}/Image"; echo run >> "{runs}"'
+    before = run_count()
+    for _ in range(2):
+        subprocess.run([sys.executable, script, "test", "--shared-cache", root, "--watch", script, "--",
+                        "sh", "-c", fetch, fetched], cwd=build, env=env, check=False, capture_output=True)
+    check("a directory the command fetched counts as fetched", run_count() == before + 1)
+
+    # `run`: a deleted result comes back from the shared cache.
+    result, depfile = os.path.join(build, "check.result"), os.path.join(build, "check.result.d")
+    run_command = [sys.executable, script, "run", result, depfile, "--shared-cache", root, "--watch", image, "--",
+                   "sh", "-c", f'echo run >> "{runs}"']
+    before = run_count()
+    subprocess.run(run_command, cwd=build, env=env, check=True)
+    os.remove(result)
+    subprocess.run(run_command, cwd=build, env=env, check=True)
+    report = subprocess.run([sys.executable, script, "report", result], capture_output=True, text=True, check=False)
+    check("run: a deleted result comes back from the cache",
+          run_count() == before + 1 and report.returncode == 0 and "shared check cache" in report.stdout)
+
+print(f"cached_check_test: {len(failures)} failure(s)")
+sys.exit(1 if failures else 0)
