@@ -4,9 +4,16 @@
 #      project() that sets no cpp_std (the dependency carries -std=c++20);
 #   2. installed with `meson install`, found through pkg-config;
 #   3. the same install, found by CMake's find_package(axvcpu CONFIG) (needs cmake).
-# Usage: check.sh SOURCE_ROOT BUILD_DIR WORK_DIR
+# Each consumer is built with COMPILER (the build directory's C++ compiler,
+# words of a command; default c++), so a Clang build directory checks that
+# the installed flags work with Clang.
+# Usage: check.sh SOURCE_ROOT BUILD_DIR WORK_DIR [COMPILER...]
 set -euo pipefail
 src=$(realpath "$1") build=$(realpath "$2") work=$(realpath -m "$3")
+shift 3
+cxx=("$@")
+[ ${#cxx[@]} -gt 0 ] || cxx=(c++)
+echo "consumers built with: ${cxx[*]}"
 rm -rf "$work" && mkdir -p "$work"
 # From the work directory: run from BUILD_DIR (as ninja and meson test run
 # it), the consumer's `meson setup` rewrites BUILD_DIR's .ninja_log (it runs
@@ -17,7 +24,7 @@ cd "$work"
 cp -r "$src/test/consumer" "$work/consumer"
 mkdir -p "$work/consumer/subprojects"
 ln -s "$src" "$work/consumer/subprojects/axvcpu"
-meson setup "$work/consumer/build" "$work/consumer" --wrap-mode=nodownload >"$work/setup.log" 2>&1 ||
+CXX="${cxx[*]}" meson setup "$work/consumer/build" "$work/consumer" --wrap-mode=nodownload >"$work/setup.log" 2>&1 ||
   { cat "$work/setup.log"; exit 1; }
 ninja -C "$work/consumer/build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 out=$("$work/consumer/build/consumer")
@@ -38,7 +45,7 @@ echo "installed .pc: ${pc#"$work/root"}"
 cflags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR="$work/root" pkg-config --cflags axvcpu)
 echo "pkg-config --cflags axvcpu: $cflags"
 # shellcheck disable=SC2086
-c++ $cflags -Wall -Wextra -Wpedantic -Werror "$src/test/consumer/main.cpp" -o "$work/installed-consumer"
+"${cxx[@]}" $cflags -Wall -Wextra -Wpedantic -Werror "$src/test/consumer/main.cpp" -o "$work/installed-consumer"
 out=$("$work/installed-consumer")
 echo "installed: $out"
 case "$out" in *"consumer ok") ;; *) exit 1 ;; esac
@@ -48,13 +55,15 @@ case "$out" in *"consumer ok") ;; *) exit 1 ;; esac
 # include directories, C++20 and the defines (cmake/main.cpp checks each).
 command -v cmake >/dev/null ||
   { echo "cmake not found: the CMake package cannot be checked (.ci/install-deps.sh installs cmake)"; exit 1; }
+# CMake takes the compiler's first word as the compiler, the rest as flags.
+cmake_cxx=(-DCMAKE_CXX_COMPILER="$(command -v "${cxx[0]}")" -DCMAKE_CXX_FLAGS="${cxx[*]:1}")
 # wanted: the project's major.minor; newer: the next minor, which the version file
 # (axvcpuConfigVersion.cmake) must refuse.
 { read -r wanted; read -r newer; } <<<"$(meson introspect "$build" --projectinfo | python3 -c '
 import json, sys
 major, minor = json.load(sys.stdin)["version"].split(".")[:2]
 print(f"{major}.{minor}"); print(f"{major}.{int(minor) + 1}")')"
-cmake -S "$work/consumer/cmake" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/root$prefix" \
+cmake -S "$work/consumer/cmake" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/root$prefix" "${cmake_cxx[@]}" \
   -Daxvcpu_wanted="$wanted" >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log"; exit 1; }
 found=$(sed -n 's/^axvcpu_DIR:PATH=//p' "$work/cmake-build/CMakeCache.txt")
 echo "find_package(axvcpu $wanted CONFIG REQUIRED): ${found#"$work/root"}"
@@ -63,7 +72,7 @@ cmake --build "$work/cmake-build" >"$work/cmake-build.log" 2>&1 || { cat "$work/
 out=$("$work/cmake-build/consumer")
 echo "cmake: $out"
 [ "$out" = "max_vcpus_per_vm=$max_vcpus consumer ok" ]
-if cmake -S "$work/consumer/cmake" -B "$work/cmake-newer" -DCMAKE_PREFIX_PATH="$work/root$prefix" \
+if cmake -S "$work/consumer/cmake" -B "$work/cmake-newer" -DCMAKE_PREFIX_PATH="$work/root$prefix" "${cmake_cxx[@]}" \
   -Daxvcpu_wanted="$newer" >"$work/cmake-newer.log" 2>&1; then
   echo "find_package(axvcpu $newer CONFIG REQUIRED) accepted the installed $wanted"; exit 1
 fi
