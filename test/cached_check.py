@@ -27,7 +27,8 @@ same contents, running the same command (ROOT and the build directory
 aside), on a system with the same Debian packages (dpkg-query's list,
 compilers and headers included) and the same PATH, reports that verdict
 without running the check. Failing verdicts are never shared: they run
-again. Without dpkg-query there is no shared cache.
+again. Without dpkg-query there is no shared cache. A verdict not used for
+30 days is deleted when the next one is stored.
 
 `test` is a test itself, for a check whose inputs are build products (a
 QEMU test: the hypervisor and guest images; a Linux boot: also the kernel
@@ -44,6 +45,9 @@ import json
 import os
 import subprocess
 import sys
+import time
+
+UNUSED_DAYS = 30
 
 
 def watched_files(paths):
@@ -106,7 +110,9 @@ class SharedCache:
             return None
         try:
             with open(self.entry, encoding="utf-8") as f:
-                return self.local(json.load(f)["output"])
+                output = self.local(json.load(f)["output"])
+            os.utime(self.entry)  # used: kept by prune()
+            return output
         except (OSError, ValueError, KeyError):
             return None
 
@@ -119,8 +125,21 @@ class SharedCache:
             with open(temporary, "w", encoding="utf-8") as f:
                 json.dump({"output": self.neutral(output)}, f)
             os.replace(temporary, self.entry)
+            self.prune()
         except OSError:
             pass
+
+    def prune(self):
+        """Forgets the verdicts nobody has used for UNUSED_DAYS (every
+        change of sources or images leaves its old entries behind)."""
+        horizon = time.time() - UNUSED_DAYS * 86400
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                try:
+                    if entry.stat().st_mtime < horizon:
+                        os.remove(entry.path)
+                except OSError:
+                    pass  # another run removed it first
 
 
 def run(argv):

@@ -4,12 +4,13 @@ checked in a scratch tree, build directory and shared cache: a passing
 verdict comes back from the cache for the same inputs without running the
 command (saying so), a changed input or command runs it again, a failing
 verdict is never kept, a file the command fetched counts after its run,
-AXVCPU_CHECK_CACHE=off runs every time, and `run` gets a deleted result
-back from the cache."""
+AXVCPU_CHECK_CACHE=off runs every time, verdicts unused for 30 days are
+pruned, and `run` gets a deleted result back from the cache."""
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 script = os.path.abspath(sys.argv[1])
 failures = []
@@ -70,6 +71,22 @@ with tempfile.TemporaryDirectory() as scratch:
         subprocess.run([sys.executable, script, "test", "--shared-cache", root, "--watch", script, "--",
                         "sh", "-c", fetch, fetched], cwd=build, env=env, check=False, capture_output=True)
     check("a directory the command fetched counts as fetched", run_count() == before + 1)
+
+    # A verdict unused for longer than the cache keeps one is deleted when
+    # the next is stored; a used one is kept however old it was.
+    cache = env["AXVCPU_CHECK_CACHE"]
+    stale = os.path.join(cache, "stale.json")
+    with open(stale, "w", encoding="utf-8") as f:
+        f.write('{"output": ""}')
+    entries = sorted(os.path.join(cache, name) for name in os.listdir(cache) if name != "stale.json")
+    old = time.time() - 40 * 86400
+    for path in entries + [stale]:
+        os.utime(path, (old, old))
+    cached_test(image)  # a hit: its entry is used again
+    cached_test(image, "a new command")  # a store: prunes
+    left = set(os.listdir(cache))
+    check("a verdict unused for 30 days is pruned, a used one kept",
+          "stale.json" not in left and sum(os.path.basename(p) in left for p in entries) == 1)
 
     # `run`: a deleted result comes back from the shared cache.
     result, depfile = os.path.join(build, "check.result"), os.path.join(build, "check.result.d")
