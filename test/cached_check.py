@@ -25,7 +25,8 @@ in a cache shared by every clone and build directory on the machine
 as ccache does for compiles: another clone whose watched files have the
 same contents, running the same command (ROOT and the build directory
 aside), on a system with the same Debian packages (dpkg-query's list,
-compilers and headers included) and the same PATH, reports that verdict
+compilers and headers included), the same PATH and the same BOOT_* and
+QEMU_RUN_* environment variables (which the scripts read), reports that verdict
 without running the check. Failing verdicts are never shared: they run
 again. Without dpkg-query there is no shared cache. A verdict not used for
 30 days is deleted when the next one is stored.
@@ -37,8 +38,9 @@ the watched files and every file or directory of the tree or the build
 directory that COMMAND names have the same contents, else runs COMMAND
 and keeps its verdict if it passed. The key is taken again after a run
 that passed, so files the command itself fetched (a kernel) count as what
-they are. The working directory must be the build directory; environment
-variables are not in the key: pass them in COMMAND (`env NAME=VALUE ...`).
+they are. The working directory must be the build directory; of the
+environment only PATH and BOOT_*/QEMU_RUN_* are in the key: pass anything
+else that matters in COMMAND (`env NAME=VALUE ...`).
 """
 import hashlib
 import json
@@ -48,6 +50,9 @@ import sys
 import time
 
 UNUSED_DAYS = 30
+# The variables the example and boot scripts read (BOOT_VMM_CPU,
+# QEMU_RUN_INPUT, ...): a test inherits them, so they are in the key.
+KEY_ENV_PREFIXES = ("BOOT_", "QEMU_RUN_")
 
 
 def watched_files(paths):
@@ -85,6 +90,8 @@ class SharedCache:
         key = hashlib.sha256(b"axvcpu cached check 1\0")
         key.update(packages)
         key.update(os.environ.get("PATH", "").encode() + b"\0")
+        for name in sorted(n for n in os.environ if n.startswith(KEY_ENV_PREFIXES)):
+            key.update(f"{name}={os.environ[name]}".encode() + b"\0")
         for arg in command:
             key.update(self.neutral(arg).encode() + b"\0")
         for path in files:

@@ -4,9 +4,12 @@ checked in a scratch tree, build directory and shared cache: a passing
 verdict comes back from the cache for the same inputs without running the
 command (saying so), a changed input or command runs it again, a failing
 verdict is never kept, a file the command fetched counts after its run,
-AXVCPU_CHECK_CACHE=off runs every time, verdicts unused for 30 days are
+AXVCPU_CHECK_CACHE=off runs every time, inherited BOOT_* variables and
+watched directories are in the key, another clone at another path hits,
+verdicts unused for 30 days are
 pruned, and `run` gets a deleted result back from the cache."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,6 +64,36 @@ with tempfile.TemporaryDirectory() as scratch:
     cached_test(image, extra_env={"AXVCPU_CHECK_CACHE": "off"})
     cached_test(image, extra_env={"AXVCPU_CHECK_CACHE": "off"})
     check("AXVCPU_CHECK_CACHE=off runs every time", run_count() == 7)
+    cached_test(image, extra_env={"BOOT_VMM_CPU": "cortex-a57"})
+    cached_test(image, extra_env={"BOOT_VMM_CPU": "cortex-a57"})
+    check("an inherited BOOT_* variable is in the key", run_count() == 8)
+
+    # A file of a watched directory (the scripts a test sources).
+    scripts = os.path.join(root, "scripts")
+    os.makedirs(scripts)
+    with open(os.path.join(scripts, "verdict.sh"), "w", encoding="utf-8") as f:
+        f.write("first")
+
+    def sourcing_test():
+        subprocess.run([sys.executable, script, "test", "--shared-cache", root, "--watch", scripts, "--",
+                        "sh", "-c", f'echo run >> "{runs}"'], cwd=build, env=env, check=False, capture_output=True)
+    before = run_count()
+    sourcing_test()
+    sourcing_test()
+    with open(os.path.join(scripts, "verdict.sh"), "w", encoding="utf-8") as f:
+        f.write("second")
+    sourcing_test()
+    check("a changed file in a watched directory runs it again", run_count() == before + 2)
+
+    # Another clone of the same tree at another path hits (the tree's and
+    # the build directory's paths are not in the key).
+    clone = os.path.join(scratch, "clone")
+    shutil.copytree(root, clone)
+    before = run_count()
+    subprocess.run([sys.executable, script, "test", "--shared-cache", clone, "--watch", os.path.join(clone, "scripts"),
+                    "--", "sh", "-c", f'echo run >> "{runs}"'], cwd=os.path.join(clone, "build"), env=env,
+                   check=False, capture_output=True)
+    check("a clone at another path gets the verdict", run_count() == before)
 
     # A command that fetches an input it names (a kernel directory): the
     # key is taken again after the run, so the next run finds the verdict.

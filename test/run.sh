@@ -18,7 +18,10 @@ done
 
 # ccache (the native files compile through it) rewrites paths under the
 # tree as relative ones, so another clone of the same tree hits its cache.
-export CCACHE_BASEDIR="$root"
+# The sanitizer build has debug information, whose compilation directory
+# ccache would otherwise hash: such a hit names the first clone's build
+# directory there (the source paths in it are relative).
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
 
 passed=0 failed=0 skipped=0
 run_suite() {  # name, meson setup args..., then "--" and meson test args
