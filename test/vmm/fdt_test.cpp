@@ -1,12 +1,15 @@
 // The example VMM's device tree reader (examples/vmm/fdt.hpp): blobs dtc
-// builds from test/vmm/fdt/*.dts (read from FDT_TEST_DIR, where the build
-// puts them), and blobs written here token by token, each corrupted in one
+// builds from test/vmm/fdt/*.dts (read from the directory the environment
+// variable FDT_TEST_DIR names, where the build puts them; not a compile-time
+// path, so the object is the same in every clone and ccache shares it), and
+// blobs written here token by token, each corrupted in one
 // way and expected to fail with that way's Error.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -23,8 +26,10 @@ using Blob = std::vector<std::uint8_t>;
 namespace {
 
 Blob read_dtb(const std::string& name) {
-    std::ifstream file(std::string(FDT_TEST_DIR) + "/fdt-" + name + ".dtb", std::ios::binary);
-    REQUIRE_MESSAGE(file.good(), "cannot open ", name, ".dtb in ", FDT_TEST_DIR);
+    const char* dir = std::getenv("FDT_TEST_DIR");
+    REQUIRE_MESSAGE(dir != nullptr, "FDT_TEST_DIR is not set (meson test sets it to the build's test directory)");
+    std::ifstream file(std::string(dir) + "/fdt-" + name + ".dtb", std::ios::binary);
+    REQUIRE_MESSAGE(file.good(), "cannot open ", name, ".dtb in ", dir);
     return Blob(std::istreambuf_iterator<char>(file), {});
 }
 
