@@ -6,6 +6,7 @@ a test.
     cached_check.py run RESULT DEPFILE [--shared-cache ROOT] --watch PATH... -- COMMAND...
     cached_check.py report RESULT
     cached_check.py test --shared-cache ROOT --watch PATH... -- COMMAND...
+    cached_check.py output OUTPUT... --shared-cache ROOT --watch PATH... -- COMMAND...
 
 Meson makes `run` a custom target, which `meson test` builds before the
 test that reports it. `run` runs COMMAND, stores its exit status and output
@@ -41,10 +42,17 @@ that passed, so files the command itself fetched (a kernel) count as what
 they are. The working directory must be the build directory; of the
 environment only PATH and BOOT_*/QEMU_RUN_* are in the key: pass anything
 else that matters in COMMAND (`env NAME=VALUE ...`).
+
+`output` is a build step whose OUTPUT files depend only on the watched
+files and the packages (a table GNU objdump writes): when the same inputs
+made them before, they are copied from the shared cache, else COMMAND makes
+them and copies are kept. Every build directory of every clone shares one
+copy.
 """
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -112,23 +120,34 @@ class SharedCache:
             text = text.replace(name, place)
         return text
 
-    def lookup(self):
+    def lookup(self, outputs=()):
+        """The stored output, and each stored file copied to `outputs`; None
+        if there is none (or a file of it is missing)."""
         if self.directory is None:
             return None
         try:
             with open(self.entry, encoding="utf-8") as f:
                 output = self.local(json.load(f)["output"])
-            os.utime(self.entry)  # used: kept by prune()
+            for index, path in enumerate(outputs):
+                temporary = f"{path}.{os.getpid()}.tmp"
+                shutil.copyfile(f"{self.entry}.{index}", temporary)
+                os.replace(temporary, path)
+            for used in [self.entry] + [f"{self.entry}.{i}" for i in range(len(outputs))]:
+                os.utime(used)  # used: kept by prune()
             return output
         except (OSError, ValueError, KeyError):
             return None
 
-    def store(self, output):
+    def store(self, output, outputs=()):
         if self.directory is None:
             return
         try:  # a cache that cannot be written is only a cache missed
             os.makedirs(self.directory, exist_ok=True)
             temporary = f"{self.entry}.{os.getpid()}.tmp"
+            for index, path in enumerate(outputs):
+                shutil.copyfile(path, temporary)
+                os.replace(temporary, f"{self.entry}.{index}")
+            # The entry itself last: a lookup finds all of it or nothing.
             with open(temporary, "w", encoding="utf-8") as f:
                 json.dump({"output": self.neutral(output)}, f)
             os.replace(temporary, self.entry)
@@ -211,6 +230,21 @@ def test(argv):
     return proc.returncode
 
 
+def output(argv):
+    sep = argv.index("--shared-cache") if "--shared-cache" in argv else 0
+    outputs, (shared_root, watch, command) = argv[:sep], split_watch(argv[sep:])
+    if not outputs or shared_root is None:
+        raise SystemExit(__doc__)
+    cache = SharedCache(shared_root, command, watched_files(watch))
+    if cache.lookup(outputs) is not None:
+        print(f"{', '.join(os.path.basename(o) for o in outputs)}: from the shared check cache")
+        return 0
+    status = subprocess.run(command, check=False).returncode
+    if status == 0:
+        cache.store("", outputs)
+    return status
+
+
 def report(argv):
     try:
         with open(argv[0], encoding="utf-8") as f:
@@ -227,6 +261,8 @@ def report(argv):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "report":
         sys.exit(report(sys.argv[2:]))
+    if len(sys.argv) >= 7 and sys.argv[1] == "output":
+        sys.exit(output(sys.argv[2:]))
     if len(sys.argv) >= 6 and sys.argv[1] == "test":
         sys.exit(test(sys.argv[2:]))
     if len(sys.argv) >= 6 and sys.argv[1] == "run":

@@ -7,7 +7,8 @@ verdict is never kept, a file the command fetched counts after its run,
 AXVCPU_CHECK_CACHE=off runs every time, inherited BOOT_* variables and
 watched directories are in the key, another clone at another path hits,
 verdicts unused for 30 days are
-pruned, and `run` gets a deleted result back from the cache."""
+pruned, `run` gets a deleted result back from the cache, and `output`
+restores a generator's files."""
 import os
 import shutil
 import subprocess
@@ -120,6 +121,36 @@ with tempfile.TemporaryDirectory() as scratch:
     left = set(os.listdir(cache))
     check("a verdict unused for 30 days is pruned, a used one kept",
           "stale.json" not in left and sum(os.path.basename(p) in left for p in entries) == 1)
+
+    # `output`: files made by a generator come back from the cache into
+    # any build directory; a failed generator leaves nothing in it.
+    table = os.path.join(build, "table.txt")
+    generator = os.path.join(root, "generator.sh")
+    with open(generator, "w", encoding="utf-8") as f:
+        f.write(f'echo run >> "{runs}"; echo "table of $2" > "$1"\n')
+
+    def generate(into, status=0):
+        tail = [] if status == 0 else ["; exit 1"]
+        return subprocess.run([sys.executable, script, "output", into, "--shared-cache", root, "--watch", generator,
+                               "--", "sh", "-c", f'sh "{generator}" "$0" "$1"' + "".join(tail), into, "one"],
+                              cwd=build, env=env, check=False, capture_output=True, text=True)
+    before = run_count()
+    first = generate(table)
+    os.remove(table)
+    second = generate(table)
+    with open(table, encoding="utf-8") as f:
+        restored = f.read()
+    check("output: a deleted output comes back from the cache without running the generator",
+          first.returncode == 0 and second.returncode == 0 and run_count() == before + 1 and
+          restored == "table of one\n" and "from the shared check cache" in second.stdout)
+    with open(generator, "a", encoding="utf-8") as f:
+        f.write("# changed\n")
+    generate(table)
+    check("output: a changed generator runs again", run_count() == before + 2)
+    failed = generate(table, status=1)
+    failed_again = generate(table, status=1)
+    check("output: a failing generator is not kept",
+          failed.returncode == 1 and failed_again.returncode == 1 and run_count() == before + 4)
 
     # `run`: a deleted result comes back from the shared cache.
     result, depfile = os.path.join(build, "check.result"), os.path.join(build, "check.result.d")
