@@ -105,8 +105,11 @@ class SharedCache:
         for path in files:
             key.update(self.neutral(path).encode() + b"\0")
             if os.path.isfile(path):
+                digest = hashlib.sha256()
                 with open(path, "rb") as f:  # in chunks: a kernel is 30 MB
-                    key.update(hashlib.file_digest(f, "sha256").digest())
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        digest.update(chunk)
+                key.update(digest.digest())
         self.directory = location
         self.entry = os.path.join(location, key.hexdigest() + ".json")
 
