@@ -49,6 +49,7 @@ made them before, they are copied from the shared cache, else COMMAND makes
 them and copies are kept. Every build directory of every clone shares one
 copy.
 """
+import functools
 import hashlib
 import json
 import os
@@ -80,6 +81,23 @@ def escape(path):
     return path.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")
 
 
+@functools.cache
+def installed_packages():
+    """dpkg-query's list of packages and versions, once per process (a
+    test's key is taken before and after its run); None without dpkg."""
+    try:
+        return subprocess.run(["dpkg-query", "-W", "-f", "${Package}=${Version}\n"], capture_output=True,
+                              check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def run_captured(command):
+    """COMMAND's exit status and its stdout and stderr, interleaved."""
+    proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    return proc.returncode, proc.stdout
+
+
 class SharedCache:
     """Passing verdicts by content: see --shared-cache above."""
 
@@ -88,10 +106,8 @@ class SharedCache:
         location = os.environ.get("AXVCPU_CHECK_CACHE", os.path.expanduser("~/.cache/axvcpu/checks"))
         if location == "off":
             return
-        try:
-            packages = subprocess.run(["dpkg-query", "-W", "-f", "${Package}=${Version}\n"], capture_output=True,
-                                      check=True).stdout
-        except (OSError, subprocess.CalledProcessError):
+        packages = installed_packages()
+        if packages is None:
             return
         # The build directory first: it usually lies inside the tree.
         self.places = [(os.getcwd(), "@BUILD@"), (os.path.abspath(root), "@ROOT@")]
@@ -181,8 +197,7 @@ def run(argv):
         status = 0
         output += CACHED_NOTE.format("sources")
     else:
-        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-        status, output = proc.returncode, proc.stdout
+        status, output = run_captured(command)
         if cache and status == 0:
             cache.store(output)
     with open(depfile, "w", encoding="utf-8") as f:
@@ -226,14 +241,14 @@ def test(argv):
     if output is not None:
         sys.stdout.write(output + CACHED_NOTE.format("inputs"))
         return 0
-    proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-    sys.stdout.write(proc.stdout)
-    if proc.returncode == 0:
-        SharedCache(shared_root, command, test_inputs(shared_root, watch, command)).store(proc.stdout)
-    return proc.returncode
+    status, output = run_captured(command)
+    sys.stdout.write(output)
+    if status == 0:
+        SharedCache(shared_root, command, test_inputs(shared_root, watch, command)).store(output)
+    return status
 
 
-def output(argv):
+def cached_outputs(argv):
     sep = argv.index("--shared-cache") if "--shared-cache" in argv else 0
     outputs, (shared_root, watch, command) = argv[:sep], split_watch(argv[sep:])
     if not outputs or shared_root is None:
@@ -265,7 +280,7 @@ if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "report":
         sys.exit(report(sys.argv[2:]))
     if len(sys.argv) >= 7 and sys.argv[1] == "output":
-        sys.exit(output(sys.argv[2:]))
+        sys.exit(cached_outputs(sys.argv[2:]))
     if len(sys.argv) >= 6 and sys.argv[1] == "test":
         sys.exit(test(sys.argv[2:]))
     if len(sys.argv) >= 6 and sys.argv[1] == "run":
