@@ -2,7 +2,7 @@
 // saves and restores on every exit (with the byte offsets its assembly uses,
 // each checked against the struct layout here, so the two cannot drift), and
 // the groups bind/unbind move between the hart and memory, each a type that
-// loads and saves itself (SysRegState, FpState, TimerState, InterruptState).
+// loads and saves itself (HypervisorStatus, SysRegState, FpState, TimerState, InterruptState).
 #pragma once
 
 #include <array>
@@ -23,7 +23,7 @@ namespace axvcpu::riscv64 {
 // and the trap set-up the guest run borrows.
 struct HostContext {
     std::uint64_t ra = 0, sp = 0, gp = 0, tp = 0, s0 = 0;
-    std::uint64_t sstatus = 0, hstatus = 0, stvec = 0, sscratch = 0;
+    std::uint64_t sstatus = 0, stvec = 0, sscratch = 0;
 };
 
 // Guest state switched on every entry and exit. x[0] is never loaded or
@@ -31,11 +31,11 @@ struct HostContext {
 struct GuestContext {
     std::array<std::uint64_t, 32> x{};
     std::uint64_t sepc = 0;
-    // HS-level sstatus/hstatus as they were when the guest trapped: SPP,
-    // SPIE, SPV, SPVP, GVA describe the guest, so they are swapped with
-    // the host's on every switch.
+    // HS-level sstatus as it was when the guest trapped: SPP and SPIE
+    // describe the guest, and FS carries the hardware's Dirty mark when the
+    // guest wrote FP registers, so it is swapped with the host's on every
+    // switch. (hstatus stays on the hart while bound: HypervisorStatus.)
     std::uint64_t sstatus = 0;
-    std::uint64_t hstatus = 0;
 };
 
 struct SwitchContext {
@@ -48,23 +48,20 @@ struct SwitchContext {
 #define AXVCPU_RV64_GUEST_X 0
 #define AXVCPU_RV64_GUEST_SEPC 256
 #define AXVCPU_RV64_GUEST_SSTATUS 264
-#define AXVCPU_RV64_GUEST_HSTATUS 272
-#define AXVCPU_RV64_HOST_RA 280
-#define AXVCPU_RV64_HOST_SP 288
-#define AXVCPU_RV64_HOST_GP 296
-#define AXVCPU_RV64_HOST_TP 304
-#define AXVCPU_RV64_HOST_S0 312
-#define AXVCPU_RV64_HOST_SSTATUS 320
-#define AXVCPU_RV64_HOST_HSTATUS 328
-#define AXVCPU_RV64_HOST_STVEC 336
-#define AXVCPU_RV64_HOST_SSCRATCH 344
-#define AXVCPU_RV64_CONTEXT_SIZE 352
+#define AXVCPU_RV64_HOST_RA 272
+#define AXVCPU_RV64_HOST_SP 280
+#define AXVCPU_RV64_HOST_GP 288
+#define AXVCPU_RV64_HOST_TP 296
+#define AXVCPU_RV64_HOST_S0 304
+#define AXVCPU_RV64_HOST_SSTATUS 312
+#define AXVCPU_RV64_HOST_STVEC 320
+#define AXVCPU_RV64_HOST_SSCRATCH 328
+#define AXVCPU_RV64_CONTEXT_SIZE 336
 
 namespace offset {
 inline constexpr std::size_t guest_x = AXVCPU_RV64_GUEST_X;
 inline constexpr std::size_t guest_sepc = AXVCPU_RV64_GUEST_SEPC;
 inline constexpr std::size_t guest_sstatus = AXVCPU_RV64_GUEST_SSTATUS;
-inline constexpr std::size_t guest_hstatus = AXVCPU_RV64_GUEST_HSTATUS;
 inline constexpr std::size_t host = AXVCPU_RV64_HOST_RA;
 inline constexpr std::size_t host_ra = AXVCPU_RV64_HOST_RA;
 inline constexpr std::size_t host_sp = AXVCPU_RV64_HOST_SP;
@@ -72,7 +69,6 @@ inline constexpr std::size_t host_gp = AXVCPU_RV64_HOST_GP;
 inline constexpr std::size_t host_tp = AXVCPU_RV64_HOST_TP;
 inline constexpr std::size_t host_s0 = AXVCPU_RV64_HOST_S0;
 inline constexpr std::size_t host_sstatus = AXVCPU_RV64_HOST_SSTATUS;
-inline constexpr std::size_t host_hstatus = AXVCPU_RV64_HOST_HSTATUS;
 inline constexpr std::size_t host_stvec = AXVCPU_RV64_HOST_STVEC;
 inline constexpr std::size_t host_sscratch = AXVCPU_RV64_HOST_SSCRATCH;
 inline constexpr std::size_t size = AXVCPU_RV64_CONTEXT_SIZE;
@@ -81,7 +77,6 @@ inline constexpr std::size_t size = AXVCPU_RV64_CONTEXT_SIZE;
 static_assert(offsetof(SwitchContext, guest) + offsetof(GuestContext, x) == offset::guest_x);
 static_assert(offsetof(SwitchContext, guest) + offsetof(GuestContext, sepc) == offset::guest_sepc);
 static_assert(offsetof(SwitchContext, guest) + offsetof(GuestContext, sstatus) == offset::guest_sstatus);
-static_assert(offsetof(SwitchContext, guest) + offsetof(GuestContext, hstatus) == offset::guest_hstatus);
 static_assert(offsetof(SwitchContext, host) == offset::host);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, ra) == offset::host_ra);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sp) == offset::host_sp);
@@ -89,10 +84,23 @@ static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, gp) == offse
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, tp) == offset::host_tp);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, s0) == offset::host_s0);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sstatus) == offset::host_sstatus);
-static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, hstatus) == offset::host_hstatus);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, stvec) == offset::host_stvec);
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sscratch) == offset::host_sscratch);
 static_assert(sizeof(SwitchContext) == offset::size);
+
+// The guest's hstatus, on the hart while the vCPU is bound, and the host's
+// meanwhile. Only the hardware changes it during a run, and only in the
+// fields that describe the last trap (SPV, SPVP, GVA), which is why the world
+// switch need not save it: the guest's SPVP, which guest_access and an
+// injected exception need, is in the CSR after an exit. A trap the host
+// takes writes SPV = 0, so the switch sets SPV again on every entry.
+struct HypervisorStatus {
+    std::uint64_t guest = 0;
+    std::uint64_t host = 0;
+
+    void load() noexcept { host = csr::swap<csr::hstatus>(guest); }
+    void save() noexcept { guest = csr::swap<csr::hstatus>(host); }
+};
 
 // The guest's own supervisor CSRs (the VS-level copies the hart uses while
 // it runs) and its henvcfg. They stay on the hart while the vCPU is bound,

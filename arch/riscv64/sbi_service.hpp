@@ -121,7 +121,7 @@ private:
                         AxVCpuExitReason&) {
         std::uint64_t done = 0;
         for (; done < write.length; ++done) {
-            const GuestAccess byte = guest_phys_access<GuestAccessOp::hlv_bu>(guest, write.addr.value() + done);
+            const GuestAccess byte = guest_phys_access<GuestAccessOp::hlv_bu>(write.addr.value() + done);
             if (byte.fault) {
                 set_return(guest, {done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
                 return TrapOutcome::Resume;
@@ -140,14 +140,14 @@ private:
             // guest, and a bad buffer would pass unnoticed while no input
             // is waiting. The probe writes back what is already there.
             const std::uint64_t gpa = read.addr.value() + done;
-            const GuestAccess old = guest_phys_access<GuestAccessOp::hlv_bu>(guest, gpa);
-            if (old.fault || guest_phys_access<GuestAccessOp::hsv_b>(guest, gpa, old.value).fault) {
+            const GuestAccess old = guest_phys_access<GuestAccessOp::hlv_bu>(gpa);
+            if (old.fault || guest_phys_access<GuestAccessOp::hsv_b>(gpa, old.value).fault) {
                 set_return(guest, {done == 0 ? sbi::err::invalid_param : sbi::err::success, done});
                 return TrapOutcome::Resume;
             }
             const auto got = sbi::ecall(sbi::eid::legacy_console_getchar, 0).error;
             if (got < 0) break;
-            (void)guest_phys_access<GuestAccessOp::hsv_b>(guest, gpa, static_cast<std::uint64_t>(got));
+            (void)guest_phys_access<GuestAccessOp::hsv_b>(gpa, static_cast<std::uint64_t>(got));
             ++console_bytes_read_;
         }
         set_return(guest, {sbi::err::success, done});
@@ -158,7 +158,7 @@ private:
                         AxVCpuExitReason& out) {
         // The mask pointer is a guest virtual address: read through the
         // guest's own translation.
-        const GuestAccess mask = guest_access<GuestAccessOp::hlv_d>(guest.hstatus, call.mask_addr.value());
+        const GuestAccess mask = guest_access<GuestAccessOp::hlv_d>(call.mask_addr.value());
         if (mask.fault) {
             guest.x[10] = static_cast<std::uint64_t>(sbi::err::invalid_address);
             return TrapOutcome::Resume;
@@ -232,9 +232,9 @@ private:
     // Guest-physical access (SBI passes physical addresses): the guest's
     // own paging is switched off for the access.
     template <GuestAccessOp Op>
-    static GuestAccess guest_phys_access(const GuestContext& guest, std::uint64_t gpa, std::uint64_t value = 0) {
+    static GuestAccess guest_phys_access(std::uint64_t gpa, std::uint64_t value = 0) {
         const std::uint64_t vsatp = csr::swap<csr::vsatp>(0);
-        auto result = guest_access<Op>(guest.hstatus, gpa, value);
+        auto result = guest_access<Op>(gpa, value);
         csr::write<csr::vsatp>(vsatp);
         return result;
     }

@@ -7,10 +7,11 @@
 //   set_entry(gpa), set_ept_root(hpa), setup({passthrough_interrupt,
 //       passthrough_timer}): guest sstatus.SPP = VS, hstatus SPV/SPVP/VSXL
 //       (and VTW when WFI traps); hgatp = Sv39x4 or Sv48x4 | VMID | root.
-//   bind(): loads the guest's state groups (context.hpp) and hgatp on this
-//       hart and flushes this VMID's stage-2 TLB entries; unbind() saves
-//       them back and leaves nothing of the guest live on the hart (hvip
-//       and hgatp cleared, an Sstc vstimecmp parked at all ones). vCPUs of
+//   bind(): loads the guest's state groups (context.hpp, hstatus among
+//       them) and hgatp on this hart and flushes this VMID's stage-2 TLB
+//       entries; unbind() saves them back and leaves nothing of the guest
+//       live on the hart (the host's hstatus back, hvip and hgatp cleared,
+//       an Sstc vstimecmp parked at all ones). vCPUs of
 //       different VMs can therefore take turns on one hart.
 //   run(): enters the guest and handles what needs no VMM decision itself
 //       (the SBI calls sbi_service.hpp answers, redirected illegal
@@ -110,8 +111,8 @@ public:
         if (config.passthrough_interrupt) return ax_err(AxError::Unsupported);
         passthrough_timer_ = config.passthrough_timer;
         // sret enters VS-mode (SPV, SPP) and hypervisor loads act as VS (SPVP).
-        ctx_.guest.hstatus = csr::hstatus_bits::spv | csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64 |
-                             (config::trap_wfi ? csr::hstatus_bits::vtw : 0);
+        hstatus_.guest = csr::hstatus_bits::spv | csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64 |
+                         (config::trap_wfi ? csr::hstatus_bits::vtw : 0);
         // FP on (Initial) for the guest: its own vsstatus.FS still decides
         // whether it uses FP, as on bare hardware.
         ctx_.guest.sstatus = csr::sstatus_bits::spp | csr::sstatus_bits::fs_initial;
@@ -124,6 +125,7 @@ public:
 
     AxResult<void> bind() {
         if (bound_) return ax_err(AxError::BadState);
+        hstatus_.load();
         sysregs_.load();
         timer_.load(passthrough_timer_);
         interrupts_.load();
@@ -137,6 +139,7 @@ public:
 
     AxResult<void> unbind() {
         if (!bound_) return ax_err(AxError::BadState);
+        hstatus_.save();
         sysregs_.save();
         // hvip before vstimecmp: QEMU 7.2 clears hvip.VSTIP along with the
         // timer's own VSTIP when vstimecmp is written (bind loads them in
@@ -394,16 +397,9 @@ private:
         csr::hfence_vvma_all();
     }
 
-    // One load/store as the guest sees it, using the guest's privilege.
-    // (A plain struct, not std::optional, so the MMIO-read path keeps the
-    // result in registers.)
-    template <GuestAccessOp Op>
-    [[gnu::always_inline]] GuestAccess guest_access(std::uint64_t addr, std::uint64_t value = 0) {
-        return riscv64::guest_access<Op>(ctx_.guest.hstatus, addr, value);
-    }
-
     // The trapping instruction, read through the guest's own translation
-    // with execute permission (hlvx). A 32-bit load or AMO is fully
+    // with execute permission (hlvx, world_switch.hpp's guest_access, whose
+    // plain-struct result the MMIO-read path keeps in registers). A 32-bit load or AMO is fully
     // classified by its low half (opcode, funct3, rd); only stores and
     // other instructions need the high half (rs2, funct5), which saves a
     // second guest access on every MMIO read.
@@ -421,7 +417,8 @@ private:
     // `epc` (exceptions.hpp). hstatus.SPVP says which privilege the guest
     // trapped from; it then runs its handler in VS-mode.
     void redirect_to_guest(std::uint64_t cause, std::uint64_t tval, std::uint64_t epc) {
-        const ExceptionSource from{epc, (ctx_.guest.hstatus & csr::hstatus_bits::spvp) != 0,
+        const std::uint64_t hstatus = bound_ ? csr::read<csr::hstatus>() : hstatus_.guest;
+        const ExceptionSource from{epc, (hstatus & csr::hstatus_bits::spvp) != 0,
                                    bound_ ? csr::read<csr::vsstatus>() : sysregs_.vsstatus,
                                    bound_ ? csr::read<csr::vstvec>() : sysregs_.vstvec};
         const std::optional<ExceptionEntry> entry = exception_entry(cause, tval, from);
@@ -439,7 +436,11 @@ private:
         }
         ctx_.guest.sepc = entry->pc;
         ctx_.guest.sstatus |= csr::sstatus_bits::spp;
-        ctx_.guest.hstatus |= csr::hstatus_bits::spvp;
+        if (bound_) {
+            csr::set<csr::hstatus>(csr::hstatus_bits::spvp);
+        } else {
+            hstatus_.guest |= csr::hstatus_bits::spvp;
+        }
     }
 
     // The exits run() does not handle inline; the reason goes to `out`.
@@ -511,6 +512,7 @@ private:
     GuestEntry enter_ = &axvcpu_rv64_refuse_entry;
 
     SwitchContext ctx_{};
+    HypervisorStatus hstatus_{};
     AxError error_ = AxError::Unsupported;
     AxVCpuExitReason exit_{};  // handle_trap's exit reason, returned by run()
     SysRegState sysregs_{};

@@ -6,11 +6,12 @@
 //
 //   axvcpu_rv64_run_guest (a0 = ctx)
 //     Saves the host's ra, sp, gp, tp, s0, trap vector and sscratch in
-//     ctx->host, swaps the guest's HS-level sstatus/hstatus in, loads all 31
-//     guest GPRs and sret's into the guest. Any trap from the guest lands at
-//     the exit label, which saves the 31 GPRs, sepc and the guest's
-//     sstatus/hstatus into ctx->guest, restores the host and returns the
-//     trap's scause in a0.
+//     ctx->host, swaps the guest's HS-level sstatus in, sets hstatus.SPV,
+//     loads all 31 guest GPRs and sret's into the guest. Any trap from the
+//     guest lands at the exit label, which saves the 31 GPRs, sepc and the
+//     guest's sstatus into ctx->guest, restores the host and returns the
+//     trap's scause in a0. hstatus is left as the trap wrote it: it is the
+//     bound guest's (context.hpp, HypervisorStatus).
 //     It does not follow the C calling convention: it returns with every
 //     register but s0, sp, gp and tp holding guest values. Its C++ caller,
 //     enter_guest() below, says so in an asm clobber list, so the compiler
@@ -19,8 +20,8 @@
 //     where a register the switch kept would cost a store and a load on
 //     every entry). s0 is kept because it may be the frame pointer, which
 //     an asm statement cannot clobber.
-//     Call with sstatus.SIE clear, on a hart whose hgatp/VS CSRs hold this
-//     guest.
+//     Call with sstatus.SIE clear, on a hart whose hstatus, hgatp and VS
+//     CSRs hold this guest.
 //
 //   axvcpu_rv64_refuse_entry: the same convention, returns ~0 (no scause
 //     has that value) without touching the hart; VCpu points at it while
@@ -46,6 +47,9 @@
 #define AXVCPU_RV64_OFF(name) AXVCPU_RV64_STR(AXVCPU_RV64_##name)
 
 static_assert(axvcpu::riscv64::offset::guest_x == 0, "the GPR save code below assumes x[] at offset 0");
+// The one hstatus bit the entry sets (see the entry below).
+#define AXVCPU_RV64_HSTATUS_SPV 0x80
+static_assert(axvcpu::riscv64::csr::hstatus_bits::spv == AXVCPU_RV64_HSTATUS_SPV);
 
 asm(R"(
 .pushsection .text.axvcpu_rv64_world_switch,"axG",@progbits,axvcpu_rv64_world_switch,comdat
@@ -61,13 +65,14 @@ axvcpu_rv64_run_guest:
     sd gp, )" AXVCPU_RV64_OFF(HOST_GP) R"((a0)
     sd tp, )" AXVCPU_RV64_OFF(HOST_TP) R"((a0)
     sd s0, )" AXVCPU_RV64_OFF(HOST_S0) R"((a0)
-    # The guest's SPP/SPIE and SPV/SPVP decide where sret goes.
+    # The guest's SPP/SPIE decide where sret goes.
     ld t0, )" AXVCPU_RV64_OFF(GUEST_SSTATUS) R"((a0)
     csrrw t0, sstatus, t0
     sd t0, )" AXVCPU_RV64_OFF(HOST_SSTATUS) R"((a0)
-    ld t0, )" AXVCPU_RV64_OFF(GUEST_HSTATUS) R"((a0)
-    csrrw t0, hstatus, t0
-    sd t0, )" AXVCPU_RV64_OFF(HOST_HSTATUS) R"((a0)
+    # hstatus is the guest's already (bind), but a trap the host took since
+    # the last exit cleared SPV, without which sret would stay in HS-mode.
+    li t0, )" AXVCPU_RV64_STR(AXVCPU_RV64_HSTATUS_SPV) R"(
+    csrs hstatus, t0
     ld t0, )" AXVCPU_RV64_OFF(GUEST_SEPC) R"((a0)
     csrw sepc, t0
     # Guest traps must come back here, not to the host's handler: the exit
@@ -119,9 +124,6 @@ axvcpu_rv64_run_guest:
     ld t0, )" AXVCPU_RV64_OFF(HOST_SSTATUS) R"((a0)
     csrrw t0, sstatus, t0
     sd t0, )" AXVCPU_RV64_OFF(GUEST_SSTATUS) R"((a0)
-    ld t0, )" AXVCPU_RV64_OFF(HOST_HSTATUS) R"((a0)
-    csrrw t0, hstatus, t0
-    sd t0, )" AXVCPU_RV64_OFF(GUEST_HSTATUS) R"((a0)
     ld ra, )" AXVCPU_RV64_OFF(HOST_RA) R"((a0)
     ld sp, )" AXVCPU_RV64_OFF(HOST_SP) R"((a0)
     ld gp, )" AXVCPU_RV64_OFF(HOST_GP) R"((a0)
@@ -261,24 +263,24 @@ struct GuestAccess {
 
 // One hypervisor load or store as the guest would see it: hlvx.hu (an
 // instruction parcel, with execute permission), hlv.bu, hlv.d, or hsv.b of
-// `store_value`, made with hstatus = `guest_hstatus` (its SPVP is the
-// guest's privilege) under the current vsatp and hgatp; the host's hstatus
-// is back when it returns. A fault does not reach the host's trap handler:
-// stvec points at the access's own recovery label meanwhile, and the result
-// says `fault`. The fault trap overwrites sepc, scause, stval, htval,
-// htinst and sstatus.SPP/SPIE/SIE, so read those first.
+// `store_value`, made with the bound guest's hstatus (its SPVP, which the
+// guest's last trap wrote, is the guest's privilege) under the current
+// vsatp and hgatp. A fault does not reach the host's trap handler: stvec
+// points at the access's own recovery label meanwhile, and the result says
+// `fault`. The fault trap overwrites sepc, scause, stval, htval, htinst,
+// sstatus.SPP/SPIE/SIE and hstatus.SPV/GVA (the next entry sets SPV
+// again), so read those first.
 //
-// Inline asm rather than a call, with both CSR swaps inside, so the caller
+// Inline asm rather than a call, with the stvec swap inside, so the caller
 // saves no registers and the value and fault flag stay in registers: every
 // MMIO exit reads the faulting instruction with it.
 template <GuestAccessOp Op>
-[[gnu::always_inline]] inline GuestAccess guest_access(std::uint64_t guest_hstatus, std::uint64_t addr, std::uint64_t store_value = 0) noexcept {
+[[gnu::always_inline]] inline GuestAccess guest_access(std::uint64_t addr, std::uint64_t store_value = 0) noexcept {
     std::uint64_t value, fault, saved_stvec;
     asm volatile(
         ".option push\n.option arch, +h\n"
         "lla %[stvec], 1f\n"
         "csrrw %[stvec], stvec, %[stvec]\n"
-        "csrrw %[hstatus], hstatus, %[hstatus]\n"
         "li %[fault], 0\n"
         ".if %[op] == 0\n hlvx.hu %[value], (%[addr])\n"
         ".elseif %[op] == 1\n hlv.bu %[value], (%[addr])\n"
@@ -290,10 +292,9 @@ template <GuestAccessOp Op>
         ".balign 4\n"
         "1: li %[fault], 1\n"
         "li %[value], 0\n"
-        "2: csrw hstatus, %[hstatus]\n"
-        "csrw stvec, %[stvec]\n"
+        "2: csrw stvec, %[stvec]\n"
         ".option pop"
-        : [value] "=&r"(value), [fault] "=&r"(fault), [stvec] "=&r"(saved_stvec), [hstatus] "+&r"(guest_hstatus)
+        : [value] "=&r"(value), [fault] "=&r"(fault), [stvec] "=&r"(saved_stvec)
         : [addr] "r"(addr), [store] "r"(store_value), [op] "i"(static_cast<unsigned>(Op))
         : "memory");
     // The loads zero-extend: saying so lets the compiler drop its own

@@ -63,7 +63,8 @@ extern "C" void raw_main(std::uint64_t, std::uint64_t) {
 
     ctx.guest.sepc = guest_base;
     ctx.guest.sstatus = csr::sstatus_bits::spp;
-    ctx.guest.hstatus = csr::hstatus_bits::spv | csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64;
+    // On the hart, as the library's bind() leaves it (the switch sets SPV on entry).
+    csr::write<csr::hstatus>(csr::hstatus_bits::spv | csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64);
     auto& x = ctx.guest.x;
     for (;;) {
         const std::uint64_t scause = rv::enter_guest(&axvcpu_rv64_run_guest, &ctx);
@@ -92,7 +93,7 @@ extern "C" void raw_main(std::uint64_t, std::uint64_t) {
             }
         } else if (scause == rv::cause::load_guest_page_fault) {
             // The benchmark's only MMIO is a 32-bit `ld`: rd in bits 11:7.
-            const rv::GuestAccess insn = rv::guest_access<rv::GuestAccessOp::hlvx_hu>(ctx.guest.hstatus, ctx.guest.sepc);
+            const rv::GuestAccess insn = rv::guest_access<rv::GuestAccessOp::hlvx_hu>(ctx.guest.sepc);
             const std::uint64_t lo = insn.value;
             const std::uint64_t gpa = csr::read<csr::htval>() << 2 | (csr::read<csr::stval>() & 3);
             std::uint64_t value = 0;
