@@ -88,12 +88,16 @@ static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, stvec) == of
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sscratch) == offset::host_sscratch);
 static_assert(sizeof(SwitchContext) == offset::size);
 
-// The guest's hstatus, on the hart while the vCPU is bound, and the host's
-// meanwhile. Only the hardware changes it during a run, and only in the
-// fields that describe the last trap (SPV, SPVP, GVA), which is why the world
-// switch need not save it: the guest's SPVP, which guest_access and an
-// injected exception need, is in the CSR after an exit. A trap the host
-// takes writes SPV = 0, so the switch sets SPV again on every entry.
+// The guest's hstatus, on the hart while the vCPU is bound (one bound vCPU
+// per hart, as for the VS CSRs), and the host's meanwhile. Only the
+// hardware changes it during a run, and only in the fields that describe
+// the last trap (SPV, SPVP, GVA), which is why the world switch need not
+// save it: the guest's SPVP, which guest_access and an injected exception
+// need, is in the CSR after an exit. SPV is the exception: the switch sets
+// it for the run and clears it at the exit, so the host never sees 1 there
+// (an sret of its own, say returning from a trap it took before the run,
+// would otherwise enter the guest's VS-mode). `guest` therefore never has
+// SPV set. While bound, the host's HU, SPVP and VGEIN are not in effect.
 struct HypervisorStatus {
     std::uint64_t guest = 0;
     std::uint64_t host = 0;

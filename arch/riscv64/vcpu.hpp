@@ -5,7 +5,7 @@
 //   create(vm, vcpu, {hart_id, dtb_addr, page_table_levels})
 //       a0 = hart id, a1 = DTB address at guest entry, as on real firmware.
 //   set_entry(gpa), set_ept_root(hpa), setup({passthrough_interrupt,
-//       passthrough_timer}): guest sstatus.SPP = VS, hstatus SPV/SPVP/VSXL
+//       passthrough_timer}): guest sstatus.SPP = VS, hstatus SPVP/VSXL
 //       (and VTW when WFI traps); hgatp = Sv39x4 or Sv48x4 | VMID | root.
 //   bind(): loads the guest's state groups (context.hpp, hstatus among
 //       them) and hgatp on this hart and flushes this VMID's stage-2 TLB
@@ -110,8 +110,9 @@ public:
     AxResult<void> setup(SetupConfig config) {
         if (config.passthrough_interrupt) return ax_err(AxError::Unsupported);
         passthrough_timer_ = config.passthrough_timer;
-        // sret enters VS-mode (SPV, SPP) and hypervisor loads act as VS (SPVP).
-        hstatus_.guest = csr::hstatus_bits::spv | csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64 |
+        // Hypervisor loads act as VS (SPVP); sret enters VS-mode (SPP, and
+        // SPV, which the world switch sets for each run).
+        hstatus_.guest = csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64 |
                          (config::trap_wfi ? csr::hstatus_bits::vtw : 0);
         // FP on (Initial) for the guest: its own vsstatus.FS still decides
         // whether it uses FP, as on bare hardware.

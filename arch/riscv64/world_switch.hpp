@@ -9,9 +9,10 @@
 //     ctx->host, swaps the guest's HS-level sstatus in, sets hstatus.SPV,
 //     loads all 31 guest GPRs and sret's into the guest. Any trap from the
 //     guest lands at the exit label, which saves the 31 GPRs, sepc and the
-//     guest's sstatus into ctx->guest, restores the host and returns the
-//     trap's scause in a0. hstatus is left as the trap wrote it: it is the
-//     bound guest's (context.hpp, HypervisorStatus).
+//     guest's sstatus into ctx->guest, clears hstatus.SPV, restores the
+//     host and returns the trap's scause in a0. The rest of hstatus is left
+//     as the trap wrote it: it is the bound guest's (context.hpp,
+//     HypervisorStatus).
 //     It does not follow the C calling convention: it returns with every
 //     register but s0, sp, gp and tp holding guest values. Its C++ caller,
 //     enter_guest() below, says so in an asm clobber list, so the compiler
@@ -47,7 +48,7 @@
 #define AXVCPU_RV64_OFF(name) AXVCPU_RV64_STR(AXVCPU_RV64_##name)
 
 static_assert(axvcpu::riscv64::offset::guest_x == 0, "the GPR save code below assumes x[] at offset 0");
-// The one hstatus bit the entry sets (see the entry below).
+// The one hstatus bit the switch sets on entry and clears on exit.
 #define AXVCPU_RV64_HSTATUS_SPV 0x80
 static_assert(axvcpu::riscv64::csr::hstatus_bits::spv == AXVCPU_RV64_HSTATUS_SPV);
 
@@ -69,8 +70,8 @@ axvcpu_rv64_run_guest:
     ld t0, )" AXVCPU_RV64_OFF(GUEST_SSTATUS) R"((a0)
     csrrw t0, sstatus, t0
     sd t0, )" AXVCPU_RV64_OFF(HOST_SSTATUS) R"((a0)
-    # hstatus is the guest's already (bind), but a trap the host took since
-    # the last exit cleared SPV, without which sret would stay in HS-mode.
+    # hstatus is the guest's already (bind) but for SPV, which sret needs
+    # to enter V=1 and the exit clears again.
     li t0, )" AXVCPU_RV64_STR(AXVCPU_RV64_HSTATUS_SPV) R"(
     csrs hstatus, t0
     ld t0, )" AXVCPU_RV64_OFF(GUEST_SEPC) R"((a0)
@@ -121,6 +122,10 @@ axvcpu_rv64_run_guest:
     csrw stvec, t0
     csrr t0, sepc
     sd t0, )" AXVCPU_RV64_OFF(GUEST_SEPC) R"((a0)
+    # The trap set SPV; left set, the host's next sret of its own would
+    # enter the guest.
+    li t0, )" AXVCPU_RV64_STR(AXVCPU_RV64_HSTATUS_SPV) R"(
+    csrc hstatus, t0
     ld t0, )" AXVCPU_RV64_OFF(HOST_SSTATUS) R"((a0)
     csrrw t0, sstatus, t0
     sd t0, )" AXVCPU_RV64_OFF(GUEST_SSTATUS) R"((a0)
@@ -268,8 +273,7 @@ struct GuestAccess {
 // vsatp and hgatp. A fault does not reach the host's trap handler: stvec
 // points at the access's own recovery label meanwhile, and the result says
 // `fault`. The fault trap overwrites sepc, scause, stval, htval, htinst,
-// sstatus.SPP/SPIE/SIE and hstatus.SPV/GVA (the next entry sets SPV
-// again), so read those first.
+// sstatus.SPP/SPIE/SIE and hstatus.GVA, so read those first.
 //
 // Inline asm rather than a call, with the stvec swap inside, so the caller
 // saves no registers and the value and fault flag stay in registers: every

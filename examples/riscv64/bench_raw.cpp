@@ -63,8 +63,8 @@ extern "C" void raw_main(std::uint64_t, std::uint64_t) {
 
     ctx.guest.sepc = guest_base;
     ctx.guest.sstatus = csr::sstatus_bits::spp;
-    // On the hart, as the library's bind() leaves it (the switch sets SPV on entry).
-    csr::write<csr::hstatus>(csr::hstatus_bits::spv | csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64);
+    // On the hart, as the library's bind() leaves it (the switch sets SPV for each run).
+    csr::write<csr::hstatus>(csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64);
     auto& x = ctx.guest.x;
     for (;;) {
         const std::uint64_t scause = rv::enter_guest(&axvcpu_rv64_run_guest, &ctx);

@@ -505,6 +505,10 @@ struct Board {
         if (probes.interleave.load(std::memory_order_relaxed)) share_hart_with_other_vm(vcpu);
     }
     static void after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
+        // The host's own sret must not enter the guest (context.hpp,
+        // HypervisorStatus).
+        if ((rv::csr::read<rv::csr::hstatus>() & rv::csr::hstatus_bits::spv) != 0)
+            fail(21, "hstatus.SPV still set after an exit");
         check_last_trap(vcpu, reason);
         if (reason.is<axvcpu::exit::Halt>() && probes.expect_resume) check_non_retentive_resume(vcpu);
     }
@@ -565,6 +569,10 @@ vmm::StaticSlot<VCpu> other_vm_vcpu[max_harts];
     }
     VCpu& other = *slot;
     if (!vcpu.unbind()) fail(19, "unbinding the guest's vCPU for the second VM failed");
+    // The host's hstatus while no vCPU is bound, which each unbind must
+    // give back.
+    const std::uint64_t host_hstatus = rv::csr::read<rv::csr::hstatus>();
+    if ((host_hstatus & rv::csr::hstatus_bits::spv) != 0) fail(19, "the host's hstatus has SPV set");
     if (EXAMPLE_PASSTHROUGH_TIMER && rv::csr::read<rv::csr::vstimecmp>() != ~std::uint64_t{0})
         fail(19, "the unbound guest's vstimecmp stayed on the hart");
     // The policy itself refuses to run an unbound vCPU (its hgatp is not on
@@ -576,7 +584,13 @@ vmm::StaticSlot<VCpu> other_vm_vcpu[max_harts];
     if (!other.bind()) fail(19, "binding the second VM's vCPU failed");
     if (rv::csr::read<rv::csr::vstvec>() != 0 || (rv::csr::read<rv::csr::hgatp>() >> 44 & 0x3fff) != 1)
         fail(19, "second VM's context not loaded");
-    if (!other.unbind() || !vcpu.bind()) fail(19, "switching back failed");
+    // A vCPU that never ran: its hstatus as setup() made it, SPV clear.
+    const std::uint64_t fresh_hstatus = rv::csr::hstatus_bits::spvp | rv::csr::hstatus_bits::vsxl_64 |
+                                        (axvcpu::config::trap_wfi ? rv::csr::hstatus_bits::vtw : 0);
+    if (rv::csr::read<rv::csr::hstatus>() != fresh_hstatus) fail(19, "second VM's hstatus not loaded");
+    if (!other.unbind()) fail(19, "unbinding the second VM's vCPU failed");
+    if (rv::csr::read<rv::csr::hstatus>() != host_hstatus) fail(19, "unbind did not give the host its hstatus back");
+    if (!vcpu.bind()) fail(19, "switching back failed");
     ++probes.hart_shares;
 }
 
