@@ -12,7 +12,8 @@
 //       entries; unbind() saves them back and leaves nothing of the guest
 //       live on the hart (the host's hstatus back, hvip and hgatp cleared,
 //       an Sstc vstimecmp parked at all ones). vCPUs of
-//       different VMs can therefore take turns on one hart.
+//       different VMs can therefore take turns on one hart; bind refuses
+//       (BadState) while another vCPU is bound there.
 //   run(): enters the guest and handles what needs no VMM decision itself
 //       (the SBI calls sbi_service.hpp answers, redirected illegal
 //       instructions), resuming the guest; returns every other trap as an
@@ -126,6 +127,11 @@ public:
 
     AxResult<void> bind() {
         if (bound_) return ax_err(AxError::BadState);
+        // Another vCPU is bound on this hart: its state there would be
+        // overwritten and later saved as this one's. hgatp is 0 exactly
+        // when none is (PerCpu::hardware_enable and unbind write 0; a bound
+        // vCPU's has a mode).
+        if (csr::read<csr::hgatp>() != 0) return ax_err(AxError::BadState);
         hstatus_.load();
         sysregs_.load();
         timer_.load(passthrough_timer_);

@@ -568,6 +568,10 @@ vmm::StaticSlot<VCpu> other_vm_vcpu[max_harts];
             fail(18, "second VM vCPU setup failed");
     }
     VCpu& other = *slot;
+    // One bound vCPU per hart: the policy refuses a second (through the
+    // arch call, which leaves the state machine alone).
+    if (const auto second = other.arch_vcpu().bind(); second || second.error() != axvcpu::AxError::BadState)
+        fail(19, "a second vCPU was bound on a hart with one bound");
     if (!vcpu.unbind()) fail(19, "unbinding the guest's vCPU for the second VM failed");
     // The host's hstatus while no vCPU is bound, which each unbind must
     // give back.
