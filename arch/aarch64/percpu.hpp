@@ -61,6 +61,8 @@ public:
         saved_cptr_ = reg::read_cptr_el2();
         saved_vtcr_ = reg::read_vtcr_el2();
         reg::write_vtcr_el2(stage2_layout().vtcr());
+        // No vCPU bound yet (VCpu::bind tests it; its reset value is UNKNOWN).
+        reg::write_vttbr_el2(0);
         reg::write_cptr_el2(cptr_el2_guest);
         if constexpr (config::gic_version == 3) {
             reg::write_icc_sre_el2(reg::read_icc_sre_el2() | icc_sre_el2_sre_enable);

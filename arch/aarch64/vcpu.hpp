@@ -8,7 +8,8 @@
 //   registers, FP/SIMD, timers, GICv3 virtual interface), HCR_EL2 and
 //   VTTBR_EL2; TLB maintenance by VMID only when this vCPU's stage-2 root or
 //   VMID is new to it (tlbi vmalls12e1is) or it moved to another CPU (local
-//   stage-1 flush). unbind saves that state back.
+//   stage-1 flush). unbind saves that state back and clears VTTBR_EL2;
+//   bind refuses (BadState) while another vCPU is bound on the CPU.
 // - run (called with IRQs masked at EL2): drains queued interrupts into list
 //   registers (or HCR_EL2.VI), runs the guest through the world switch, and
 //   decodes the exit (exit_decode.hpp). What needs no VMM decision (the
@@ -114,6 +115,11 @@ public:
 
     AxResult<void> bind() {
         if (is_bound()) return ax_err(AxError::BadState);
+        // Another vCPU is bound on this CPU: its state there would be
+        // overwritten and later saved as this one's. VTTBR_EL2 is 0 exactly
+        // when none is (PerCpu::hardware_enable and unbind write 0; a bound
+        // vCPU's holds its stage-2 root).
+        if (reg::read_vttbr_el2() != 0) return ax_err(AxError::BadState);
         lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
         queue_lrs_ = vgic::present_lrs(lr_count_) & ~fed_;
         sysregs_.load();
@@ -134,6 +140,8 @@ public:
         fp_.save();
         timer_.save();
         if (use_list_registers()) interrupts_.save(lr_count_);
+        // No stage-2 root left for the next bind to find (above).
+        reg::write_vttbr_el2(0);
         entry_work_ |= not_bound;
         return ax_ok();
     }

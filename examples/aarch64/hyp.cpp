@@ -490,6 +490,10 @@ void Board::after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
         return;
     }
     (void)Vmm::start(*second, 0);  // a full run queue is reported and fails the run
+    // One bound vCPU per CPU: the policy refuses VM 1's while VM 0's is
+    // bound here (through the arch call, which leaves the state machine alone).
+    if (const auto refused = second->vcpu(0).arch_vcpu().bind(); refused || refused.error() != AxError::BadState)
+        Vmm::failed("VM 1's vCPU was bound on a CPU with VM 0's bound");
 }
 
 // An exit the policy refused. The unmodelled test expects exactly one:
