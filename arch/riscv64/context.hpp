@@ -2,7 +2,8 @@
 // saves and restores on every exit (with the byte offsets its assembly uses,
 // each checked against the struct layout here, so the two cannot drift), and
 // the groups bind/unbind move between the hart and memory, each a type that
-// loads and saves itself (HypervisorStatus, SysRegState, FpState, TimerState, InterruptState).
+// loads and saves itself (HypervisorStatus, SysRegState, FpState,
+// TimerState, InterruptState).
 #pragma once
 
 #include <array>

@@ -406,10 +406,10 @@ private:
 
     // The trapping instruction, read through the guest's own translation
     // with execute permission (hlvx, world_switch.hpp's guest_access, whose
-    // plain-struct result the MMIO-read path keeps in registers). A 32-bit load or AMO is fully
-    // classified by its low half (opcode, funct3, rd); only stores and
-    // other instructions need the high half (rs2, funct5), which saves a
-    // second guest access on every MMIO read.
+    // plain-struct result the MMIO-read path keeps in registers). A 32-bit
+    // load or AMO is fully classified by its low half (opcode, funct3, rd);
+    // only stores and other instructions need the high half (rs2, funct5),
+    // which saves a second guest access on every MMIO read.
     std::optional<std::uint32_t> fetch_guest_instruction(std::uint64_t pc) {
         const GuestAccess low = guest_access<GuestAccessOp::hlvx_hu>(pc);
         if (low.fault) return std::nullopt;
