@@ -52,6 +52,8 @@ extern char __bss_start[], __bss_end[], __heap_start[];
 // points at the hart's own entry, so the slot is one load or store away on
 // every AxVCpu call. Zeroed with .bss, after _start set tp.
 void* hart_slots[8];
+// tp: this hart's entry of hart_slots (see hart_slot()).
+register void** hart_slot_address asm("tp");
 [[noreturn]] void hyp_main(std::uint64_t hartid, std::uint64_t fdt);
 [[noreturn]] void hyp_secondary(std::uint64_t hartid);
 void host_trap();
@@ -131,20 +133,13 @@ namespace {
 
 constexpr usize max_harts = sizeof(hart_slots) / sizeof(hart_slots[0]);
 
-// This hart's current-vCPU slot, and from its position the hart id.
-void*& hart_slot() {
-    void** slot;
-    asm("mv %0, tp" : "=r"(slot));
-    return *slot;
-}
-usize hart_id() { return static_cast<usize>(&hart_slot() - hart_slots); }
-// The slot's value in one load off tp. Not through hart_slot(): GCC would
-// hoist that asm's tp out of a VMM loop and spill it, a load more per run.
-void* hart_slot_value() {
-    void* value;
-    asm("ld %0, 0(tp)" : "=r"(value) : : "memory");
-    return value;
-}
+// This hart's current-vCPU slot, and from its position the hart id. tp
+// holds the slot's address (set at boot, never changed), so a read is one
+// load off tp, and an ordinary one: the compiler orders it with the slot's
+// stores and reloads it after anything that may write memory, as it must
+// for a value that changes.
+void*& hart_slot() { return *hart_slot_address; }
+usize hart_id() { return static_cast<usize>(hart_slot_address - hart_slots); }
 
 // The VMM numbers CPUs densely from the boot hart; OpenSBI may boot any hart.
 usize host_harts = 1;
@@ -352,7 +347,7 @@ struct Host : vmm::HostApi<Board> {
     }
 
     // CurrentVCpuSlot: one per hart, at tp.
-    static void* current_vcpu_slot() { return hart_slot_value(); }
+    static void* current_vcpu_slot() { return hart_slot(); }
     static void set_current_vcpu_slot(void* vcpu) { hart_slot() = vcpu; }
 };
 
