@@ -171,7 +171,10 @@ consteval bool check_host_if() {
 
 // --- CurrentVCpuSlot: where this CPU's current-vCPU pointer lives ----------
 // thread_local on a hosted test, a per-CPU area or a spare system register
-// (TPIDR_EL2, sscratch) in a kernel; see current_vcpu_slots.hpp.
+// (TPIDR_EL2, sscratch) in a kernel; see current_vcpu_slots.hpp. The slot
+// changes around every AxVCpu call, so each current_vcpu_slot() must read
+// it afresh: an ordinary load or a volatile asm, never a non-volatile asm
+// (GCC may move one out of a loop, even a loop that writes the slot).
 template <class H>
 concept has_current_vcpu_slot = requires {
     { H::current_vcpu_slot() } -> std::convertible_to<void*>;
