@@ -70,6 +70,12 @@ void check_mmio() {
     GUEST_CHECK(*device(0) == 0x5555'6666'9ABC'DEF0, 0x30C, *device(0));
     *reinterpret_cast<volatile u16*>(guest_abi::test_device + 6) = 0x0102;
     GUEST_CHECK(*device(0) == 0x0102'6666'9ABC'DEF0, 0x30D, *device(0));
+    // Byte stores: an immediate, DH, and SIL, whose encoding is DH's with a
+    // REX prefix. The address in RDI, so DH's store needs no REX.
+    asm volatile("movb $0x7e, 3(%0)" ::"D"(guest_abi::test_device) : "memory");
+    asm volatile("movb %%dh, 4(%0)" ::"D"(guest_abi::test_device), "d"(u64{0x3C00}) : "memory");
+    asm volatile("movb %%sil, 5(%0)" ::"D"(guest_abi::test_device), "S"(u64{0x5A}) : "memory");
+    GUEST_CHECK(*device(0) == 0x0102'5A3C'7EBC'DEF0, 0x30F, *device(0));
     // The moffs form: MOV RAX, [imm64].
     asm volatile("movabs 0xf0000008, %%rax" : "=a"(value)::"memory");
     GUEST_CHECK(value == magic, 0x30E, value);
