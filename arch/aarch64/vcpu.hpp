@@ -108,7 +108,7 @@ public:
         if (config::trap_wfi) hcr_ |= hcr::twi | hcr::twe;
         if (config.trap_id_registers) hcr_ |= hcr::tid3;
         timer_.cnthctl = config.passthrough_timer ? 3 : 1;
-        ctx_.spsr = spsr_el1h_masked;
+        reset_el1_state();
         interrupts_.hcr = use_list_registers() ? vgic::ich_hcr_en : 0;
         return ax_ok();
     }
@@ -224,6 +224,23 @@ public:
     void set_return_value(usize value) { ctx_.x[0] = value; }
 
     // --- aarch64-specific, for the VMM ----------------------------------------
+    // For a vCPU started again by the guest's PSCI CPU_ON (a CpuUp exit)
+    // after CPU_OFF: the state a fresh vCPU has, which CPU_ON promises (Arm
+    // DEN 0022, CPU_ON: EL1 with DAIF masked, MMU and caches off; KVM
+    // resets the whole vCPU the same way), instead of what the vCPU left
+    // (its MMU on, say): every GPR 0, PSTATE EL1h with DAIF masked, the EL1
+    // system registers and FP/SIMD registers at their reset values. Keeps
+    // ELR (set_entry) and what setup chose, and the interrupt and timer
+    // state, which belong to the GIC and the timer rather than the PE. The
+    // VMM then sets x0. Unbound only: BadState while its state is on a CPU.
+    AxResult<void> reset_for_cpu_up() {
+        if (is_bound()) return ax_err(AxError::BadState);
+        const std::uint64_t elr = ctx_.elr;
+        ctx_ = GuestContext{};
+        ctx_.elr = elr;
+        reset_el1_state();
+        return ax_ok();
+    }
     [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return read_gpr(ctx_.x, index); }
     // Writable, as on bare hardware a debugger could: the trap record is
     // made whole first, so last_trap() still names the instruction that
@@ -406,6 +423,15 @@ private:
         : vm_(vm), vcpu_(vcpu), vmid_(vm + 1), mpidr_(config.mpidr_el1 & 0xFF'00FF'FFFF) {
         ctx_.x[0] = config.dtb_addr.value();
         ctx_.spsr = spsr_el1h_masked;
+    }
+
+    // The guest's EL1 state at its start, as setup leaves it: EL1h with
+    // DAIF masked, the EL1 system registers at their reset values (MMU and
+    // caches off), FP/SIMD registers 0.
+    void reset_el1_state() noexcept {
+        ctx_.spsr = spsr_el1h_masked;
+        sysregs_ = SysRegState{};
+        fp_ = FpState{};
     }
 
     [[nodiscard]] bool use_list_registers() const noexcept {

@@ -115,13 +115,9 @@ public:
         // SPV, which the world switch sets for each run).
         hstatus_.guest = csr::hstatus_bits::spvp | csr::hstatus_bits::vsxl_64 |
                          (config::trap_wfi ? csr::hstatus_bits::vtw : 0);
-        // FP on (Initial) for the guest: its own vsstatus.FS still decides
-        // whether it uses FP, as on bare hardware.
-        ctx_.guest.sstatus = csr::sstatus_bits::spp | csr::sstatus_bits::fs_initial;
-        sysregs_ = SysRegState{};
+        reset_supervisor_state();
         timer_ = TimerState{};
         interrupts_ = InterruptState{};
-        if (passthrough_timer_) sysregs_.henvcfg |= csr::henvcfg_bits::stce;
         return ax_ok();
     }
 
@@ -255,6 +251,24 @@ public:
     void set_return_value(usize value) { ctx_.guest.x[10] = value; }
 
     // --- riscv64-specific, for the VMM -----------------------------------
+    // For a vCPU started again by the guest's SBI hart_start (a CpuUp exit)
+    // after it stopped: the hart state a fresh vCPU has, which the call
+    // promises (SBI v2.0, 9.1: S-mode, satp = 0, sstatus.SIE = 0), instead
+    // of what the vCPU left when it stopped (its translation on, say): every
+    // GPR 0, the VS CSRs and FP registers at their reset values. Keeps sepc
+    // (set_entry) and what setup chose, and the interrupt and timer state,
+    // which belong to the interrupt controller and the timer rather than
+    // the hart. The VMM then sets a0 and a1. Unbound only: BadState while
+    // the vCPU's state is on a hart.
+    AxResult<void> reset_for_cpu_up() {
+        if (bound_) return ax_err(AxError::BadState);
+        const std::uint64_t sepc = ctx_.guest.sepc;
+        ctx_.guest = GuestContext{};
+        ctx_.guest.sepc = sepc;
+        reset_supervisor_state();
+        return ax_ok();
+    }
+
     [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return index < 32 ? ctx_.guest.x[index] : 0; }
     // Writable, as on bare hardware a debugger could: the trap record is
     // made whole first, so last_trap() still names the instruction that
@@ -324,6 +338,18 @@ public:
 
 private:
     VCpu() = default;
+
+    // The guest's supervisor-level state at its start, as setup leaves it:
+    // sret enters VS-mode (SPP); FP on (Initial) at the HS level, so the
+    // guest's own vsstatus.FS decides whether it uses FP, as on bare
+    // hardware; the VS CSRs and FP registers 0 (translation and interrupts
+    // off); henvcfg.STCE with Sstc.
+    void reset_supervisor_state() noexcept {
+        ctx_.guest.sstatus = csr::sstatus_bits::spp | csr::sstatus_bits::fs_initial;
+        sysregs_ = SysRegState{};
+        if (passthrough_timer_) sysregs_.henvcfg |= csr::henvcfg_bits::stce;
+        fp_ = FpState{};
+    }
 
     // One guest run: switches and returns scause. Recording the trap for
     // last_trap() is left to each path (record_trap, or a fast path's

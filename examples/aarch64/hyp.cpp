@@ -256,7 +256,11 @@ struct Board {
     // Both VMs trap the ID registers (sysreg_read answers).
     static Arch::SetupConfig setup_config(const vmm::VmDescription&) { return {false, false, true}; }
     // PSCI CPU_ON: the context argument arrives in x0.
-    static bool set_boot_arguments(VCpu& vcpu, u64 context) { return vcpu.set_gpr(0, context).has_value(); }
+    // PSCI CPU_ON: the state a started PE has (a vCPU that did CPU_OFF
+    // would keep its own), x0 = context id.
+    static bool set_boot_arguments(VCpu& vcpu, u64 context) {
+        return vcpu.arch_vcpu().reset_for_cpu_up() && vcpu.set_gpr(0, context);
+    }
     static u64 cpu_up_status(vmm::CpuUpStatus status) {
         switch (status) {
             case vmm::CpuUpStatus::Started: return aarch64::psci::success;

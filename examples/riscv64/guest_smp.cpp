@@ -2,8 +2,10 @@
 // (CpuUp), the two exchange IPIs through SBI IPI and legacy send_ipi
 // (SendIPI, injected as supervisor software interrupts; one waits in WFI,
 // the other in HSM retentive suspend), vCPU 1 stops itself (hart_stop:
-// CpuDown), vCPU 0 sees it stopped through hart_get_status and powers the
-// system off through SRST (SystemDown).
+// CpuDown) with its interrupts enabled, vCPU 0 sees it stopped through
+// hart_get_status and starts it again, which must find sstatus.SIE and sie
+// clear as on its first start, and powers the system off through SRST
+// (SystemDown).
 #include "guest_rt.hpp"
 
 using namespace guest;
@@ -14,7 +16,7 @@ namespace {
 std::atomic<std::uint64_t> soft_irqs[2];
 std::atomic<std::uint64_t> secondary_alive{0};
 std::atomic<std::uint64_t> secondary_done{0};
-constexpr std::uint64_t opaque = 0x5a5a;
+constexpr std::uint64_t opaque = 0x5a5a, opaque_again = 0xa5a5;
 constexpr std::uint64_t sie_ssie = 1 << 1;
 
 std::uint64_t hart_status(std::uint64_t hart) {
@@ -37,19 +39,34 @@ void wait_for_ipi(std::uint64_t hart) {
     }
 }
 
-[[noreturn]] void secondary(std::uint64_t hartid, std::uint64_t arg) {
-    print("guest: hart ", Dec{hartid}, " up, opaque ", Hex{arg}, "\n");
-    check(hartid == 1, "a0 = hart id on hart_start", hartid);
-    check(arg == opaque, "a1 = opaque on hart_start", arg);
-    secondary_alive.store(arg);
-    check(ecall(sbi::eid::ipi, sbi::fid::ipi_send_ipi, 0b01, 0).error == 0, "send_ipi to hart 0");
-    wait_for_ipi(1);
-    print("guest: hart 1 got its IPI, stopping\n");
-    secondary_done.store(1);
+[[noreturn]] void stop_this_hart() {
     ecall(sbi::eid::hsm, sbi::fid::hsm_hart_stop);
     check(false, "hart_stop returned");
     for (;;) {
     }
+}
+
+[[noreturn]] void secondary(std::uint64_t hartid, std::uint64_t arg) {
+    print("guest: hart ", Dec{hartid}, " up, opaque ", Hex{arg}, "\n");
+    check(hartid == 1, "a0 = hart id on hart_start", hartid);
+    if (arg == opaque_again) {
+        // SBI hart_start: sstatus.SIE = 0, whatever the hart had when it
+        // stopped; sie as on a fresh hart.
+        std::uint64_t sstatus, sie;
+        asm volatile("csrr %0, sstatus\n\tcsrr %1, sie" : "=r"(sstatus), "=r"(sie));
+        check((sstatus & 2) == 0, "sstatus.SIE clear on a second hart_start", sstatus);
+        check(sie == 0, "sie clear on a second hart_start", sie);
+        secondary_alive.store(arg);
+        stop_this_hart();
+    }
+    check(arg == opaque, "a1 = opaque on hart_start", arg);
+    secondary_alive.store(arg);
+    check(ecall(sbi::eid::ipi, sbi::fid::ipi_send_ipi, 0b01, 0).error == 0, "send_ipi to hart 0");
+    wait_for_ipi(1);
+    print("guest: hart 1 got its IPI, stopping with interrupts enabled\n");
+    secondary_done.store(1);
+    asm volatile("csrsi sstatus, 2");
+    stop_this_hart();
 }
 }  // namespace
 
@@ -94,6 +111,15 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t a1) {
     check(hart_status(1) == sbi::hsm_state::stopped, "hart 1 stopped after hart_stop", hart_status(1));
     check(soft_irqs[0].load() == 1 && soft_irqs[1].load() == 1, "one IPI each",
           soft_irqs[0].load() << 32 | soft_irqs[1].load());
+
+    const auto restart = ecall(sbi::eid::hsm, sbi::fid::hsm_hart_start, 1, 0x88000000, opaque_again);
+    check(restart.error == 0, "hart_start after hart_stop", static_cast<std::uint64_t>(restart.error));
+    while (secondary_alive.load() != opaque_again) {
+    }
+    spins = 0;
+    while (hart_status(1) != sbi::hsm_state::stopped && ++spins < 1000000) {
+    }
+    check(hart_status(1) == sbi::hsm_state::stopped, "hart 1 stopped again", hart_status(1));
 
     const std::uint64_t missing = hypercall(hc::check_exits, exit_bit::cpu_up | exit_bit::cpu_down |
                                                                   exit_bit::send_ipi | exit_bit::halt);

@@ -426,8 +426,10 @@ struct Board {
     }
     static rv::SetupConfig setup_config(const vmm::VmDescription&) { return vcpu_setup; }
     // A hart started with hart_start: a0 = its hart id, a1 = opaque.
+    // SBI hart_start: the state a started hart has (a stopped one would
+    // keep its own), a0 = hart id, a1 = opaque.
     static bool set_boot_arguments(VCpu& vcpu, std::uint64_t opaque) {
-        return vcpu.set_gpr(10, vcpu.id()) && vcpu.set_gpr(11, opaque);
+        return vcpu.arch_vcpu().reset_for_cpu_up() && vcpu.set_gpr(10, vcpu.id()) && vcpu.set_gpr(11, opaque);
     }
     static std::uint64_t cpu_up_status(vmm::CpuUpStatus status) {
         switch (status) {
@@ -481,7 +483,10 @@ struct Board {
         return false;
     }
     // SBI system_reset: type shutdown with reason "no reason" is success.
+    // SRST's type and reason; the legacy shutdown (EID in a7, still as the
+    // guest made the call) has no arguments, so no status.
     static std::optional<std::uint64_t> power_off_status(VCpu& vcpu) {
+        if (vcpu.arch_vcpu().gpr(17) == rv::sbi::eid::legacy_shutdown) return std::nullopt;
         const std::uint64_t type = vcpu.arch_vcpu().gpr(10), reason = vcpu.arch_vcpu().gpr(11);
         if (type == rv::sbi::reset_type::shutdown && reason == 0) return 0;
         return type << 32 | reason | 1;

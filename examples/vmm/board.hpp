@@ -15,7 +15,8 @@
 //   build_stage2(description)            stage 2 for a VM, or nothing
 //   add_device(devices, config)          put the model for an emulated device in the table
 //   create_config / setup_config         the arch policy's configs for a VM
-//   set_boot_arguments(vcpu, arg)        registers of a vCPU started by the guest
+//   set_boot_arguments(vcpu, arg)        registers of a vCPU started by the guest (its
+//                                        arch's CPU-start state, then the argument)
 //   cpu_up_status(status)                the firmware's answer to the starter
 //   loaded_value(read, raw)              the register value of an emulated load (or complete_load)
 //   reflect_fault(vcpu, access, gpa)     the guest takes an external abort / access fault

@@ -1,5 +1,7 @@
 // Two vCPUs: PSCI CPU_ON / AFFINITY_INFO / CPU_OFF and an SGI exchange
-// routed by the hypervisor between physical CPUs.
+// routed by the hypervisor between physical CPUs; then vCPU 1, which went
+// off with IRQs unmasked, the data cache on and TPIDR_EL1 set, is started
+// again and must find all three as on its first start.
 #include "guest.hpp"
 
 using namespace g;
@@ -20,7 +22,20 @@ void wait_irq(u64 intid, u64 code) {
 }
 }  // namespace
 
+constexpr u64 context_again = 0xA5;
+constexpr u64 sctlr_el1_c = 1 << 2;
+
 extern "C" void guest_main(u64 cpu, u64 arg) {
+    if (cpu == 1 && arg == context_again) {
+        u64 daif, sctlr, tpidr;
+        asm volatile("mrs %0, daif\n\tmrs %1, sctlr_el1\n\tmrs %2, tpidr_el1" : "=r"(daif), "=r"(sctlr), "=r"(tpidr));
+        check(daif == 0x3C0, 0x110, daif);
+        check(sctlr == 0x30D0'0800, 0x111, sctlr);
+        check(tpidr == 0, 0x112, tpidr);
+        secondary_arg = arg;
+        hvc(psci_cpu_off);
+        fail(0x113);
+    }
     if (cpu == 1) {
         secondary_arg = arg;
         gic_enable();
@@ -28,6 +43,10 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
         wait_irq(1, 0x100);
         print("guest: vCPU 1 got SGI 1, answering with SGI 2\n");
         send_sgi(2, 1);  // to vCPU 0
+        // State a second CPU_ON must not find.
+        u64 sctlr;
+        asm volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
+        asm volatile("msr sctlr_el1, %0\n\tmsr tpidr_el1, %1\n\tisb" ::"r"(sctlr | sctlr_el1_c), "r"(u64{0x5EED}));
         hvc(psci_cpu_off);
         fail(0x101);  // CPU_OFF does not return
     }
@@ -47,5 +66,8 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
     wait_irq(2, 8);
     print("guest: vCPU 0 got SGI 2\n");
     for (u64 spin = 0; hvc(psci_affinity_info, 1, 0) != 1; ++spin) check(spin < 1'000'000, 9);
+    check(hvc(psci_cpu_on, 1, abi::guest_ram_base, context_again) == 0, 12);
+    for (u64 spin = 0; secondary_arg != context_again; ++spin) check(spin < 50'000'000, 13);
+    for (u64 spin = 0; hvc(psci_affinity_info, 1, 0) != 1; ++spin) check(spin < 1'000'000, 14);
     pass();
 }
