@@ -175,6 +175,46 @@ struct alignas(16) FpState {
 // The asm above addresses the registers from the object's start.
 static_assert(offsetof(FpState, v) == 0 && offsetof(FpState, fpcr) == 512 && offsetof(FpState, fpsr) == 520);
 
+// The guest's pointer authentication keys (FEAT_PAuth). HCR_EL2.API/APK let
+// the guest use them without a trap, so they are its own state: without
+// the switch, two VMs sharing a CPU would run with whichever set the other
+// wrote last, and each fail to authenticate its own pointers. Switched by
+// bind/unbind, like SysRegState, on a CPU that has them (present()).
+struct PointerAuthKeys {
+    // APIA, APIB, APDA, APDB, APGA: Lo then Hi each.
+    std::array<std::uint64_t, 10> keys{};
+
+    // ID_AA64ISAR1_EL1.{APA, API, GPA, GPI} or ID_AA64ISAR2_EL1.{APA3, GPA3}
+    // non-zero (Arm ARM D19.2.62, D19.2.63): some algorithm is there, so
+    // the key registers are.
+    [[nodiscard]] static bool present() noexcept {
+        constexpr std::uint64_t isar1_fields = 0xFF00'0FF0;  // GPI, GPA; API, APA
+        constexpr std::uint64_t isar2_fields = 0xFF00;       // APA3, GPA3
+        return (reg::read_id_aa64isar1_el1() & isar1_fields) != 0 || (reg::read_id_aa64isar2_el1() & isar2_fields) != 0;
+    }
+
+    void load() const noexcept {
+        namespace r = reg;
+        r::write_apiakeylo_el1(keys[0]);
+        r::write_apiakeyhi_el1(keys[1]);
+        r::write_apibkeylo_el1(keys[2]);
+        r::write_apibkeyhi_el1(keys[3]);
+        r::write_apdakeylo_el1(keys[4]);
+        r::write_apdakeyhi_el1(keys[5]);
+        r::write_apdbkeylo_el1(keys[6]);
+        r::write_apdbkeyhi_el1(keys[7]);
+        r::write_apgakeylo_el1(keys[8]);
+        r::write_apgakeyhi_el1(keys[9]);
+    }
+
+    void save() noexcept {
+        namespace r = reg;
+        keys = {r::read_apiakeylo_el1(), r::read_apiakeyhi_el1(), r::read_apibkeylo_el1(), r::read_apibkeyhi_el1(),
+                r::read_apdakeylo_el1(), r::read_apdakeyhi_el1(), r::read_apdbkeylo_el1(), r::read_apdbkeyhi_el1(),
+                r::read_apgakeylo_el1(), r::read_apgakeyhi_el1()};
+    }
+};
+
 // The guest's timers: its own virtual timer and EL1 timer control, and the
 // EL2 controls bind installs for it (CNTHCTL_EL2, CNTVOFF_EL2).
 struct TimerState {

@@ -124,6 +124,8 @@ public:
         queue_lrs_ = vgic::present_lrs(lr_count_) & ~fed_;
         sysregs_.load();
         fp_.load();
+        pointer_auth_ = PointerAuthKeys::present();
+        if (pointer_auth_) pauth_keys_.load();
         timer_.load();
         if (use_list_registers()) interrupts_.load(lr_count_);
         reg::write_vmpidr_el2(mpidr_ | (std::uint64_t{1} << 31));
@@ -138,6 +140,7 @@ public:
         if (!is_bound()) return ax_err(AxError::BadState);
         sysregs_.save();
         fp_.save();
+        if (pointer_auth_) pauth_keys_.save();
         timer_.save();
         if (use_list_registers()) interrupts_.save(lr_count_);
         // No stage-2 root left for the next bind to find (above).
@@ -229,16 +232,24 @@ public:
     // DEN 0022, CPU_ON: EL1 with DAIF masked, MMU and caches off; KVM
     // resets the whole vCPU the same way), instead of what the vCPU left
     // (its MMU on, say): every GPR 0, PSTATE EL1h with DAIF masked, the EL1
-    // system registers and FP/SIMD registers at their reset values. Keeps
-    // ELR (set_entry) and what setup chose, and the interrupt and timer
-    // state, which belong to the GIC and the timer rather than the PE. The
-    // VMM then sets x0. Unbound only: BadState while its state is on a CPU.
+    // system registers, pointer authentication keys and FP/SIMD registers
+    // at their reset values, and the PE's own parts of the timer and the
+    // GIC CPU interface as a PE's reset leaves them (CNTKCTL_EL1 and
+    // CNTV_CTL_EL0 0; ICC_PMR_EL1, ICC_IGRPEN1_EL1, BPRs and active
+    // priorities 0). Keeps ELR (set_entry), what setup chose, and the
+    // interrupts in the list registers and the queue, which the GIC holds
+    // for the PE rather than the PE itself. The VMM then sets x0. Unbound
+    // only: BadState while its state is on a CPU.
     AxResult<void> reset_for_cpu_up() {
         if (is_bound()) return ax_err(AxError::BadState);
         const std::uint64_t elr = ctx_.elr;
         ctx_ = GuestContext{};
         ctx_.elr = elr;
         reset_el1_state();
+        timer_.cntkctl = 0;
+        timer_.cntv_ctl = 0;
+        interrupts_.vmcr = 0;
+        interrupts_.ap0r0 = interrupts_.ap1r0 = 0;
         return ax_ok();
     }
     [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return read_gpr(ctx_.x, index); }
@@ -427,10 +438,11 @@ private:
 
     // The guest's EL1 state at its start, as setup leaves it: EL1h with
     // DAIF masked, the EL1 system registers at their reset values (MMU and
-    // caches off), FP/SIMD registers 0.
+    // caches off), pointer authentication keys and FP/SIMD registers 0.
     void reset_el1_state() noexcept {
         ctx_.spsr = spsr_el1h_masked;
         sysregs_ = SysRegState{};
+        pauth_keys_ = PointerAuthKeys{};
         fp_ = FpState{};
     }
 
@@ -628,7 +640,10 @@ private:
     static constexpr std::uint8_t not_bound = 1;
     static constexpr std::uint8_t irq_work = 2;
     std::uint8_t entry_work_ = not_bound;
+    // Whether the CPU bound to has pointer authentication keys to switch.
+    bool pointer_auth_ = false;
     FpState fp_{};
+    PointerAuthKeys pauth_keys_{};
 };
 
 }  // namespace axvcpu::aarch64

@@ -282,8 +282,10 @@ struct Board {
                                                                      : aarch64::GuestException::DataAbort;
         return vcpu.arch_vcpu().inject_exception(exception).has_value();
     }
-    // Test VM: ID_AA64MMFR0_EL1 reads a value the exits guest checks; the
-    // other ID registers trapped by TID3 are not emulated. Linux VM: the ID
+    // Test VM: ID_AA64MMFR0_EL1 reads a value the exits guest checks,
+    // ID_AA64ISAR1_EL1 and ID_AA64ISAR2_EL1 the host's (the share guest
+    // tests pointer authentication keys where the CPU has them); the other
+    // ID registers trapped by TID3 are not emulated. Linux VM: the ID
     // registers read the host's values without what the policy does not
     // virtualise (arch/aarch64/id_registers.hpp).
     static std::optional<u64> sysreg_read(VCpu&, SysRegAddr addr) {
@@ -291,6 +293,8 @@ struct Board {
             if (const std::optional<u64> value = aarch64::id_registers::guest_value(addr)) return value;
         } else if (addr == aarch64::sysregs::id_aa64mmfr0_el1) {
             return abi::fake_mmfr0;
+        } else if (addr == aarch64::sysreg_addr(3, 0, 0, 6, 1) || addr == aarch64::sysreg_addr(3, 0, 0, 6, 2)) {
+            return aarch64::id_registers::guest_value(addr);
         }
         probes.unknown_sysregs.fetch_add(1);
         return std::nullopt;

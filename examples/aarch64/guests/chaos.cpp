@@ -320,14 +320,21 @@ void psci_op(Rng& rng, Op& o) {
 }
 
 // --- System registers and SGIs ---
+// ID_AA64ISAR1_EL1 and ID_AA64ISAR2_EL1 read the host's values, which
+// guest_main records once.
+u64 host_isar1 = 0, host_isar2 = 0;
+
 void sysreg_op(Rng& rng, Op& o) {
     const u64 pick = rng.below(100);
     u64* x = o.frame.in;
-    if (pick < 40) {  // an ID register: 0x1122 for ID_AA64MMFR0_EL1, else read as zero
+    if (pick < 40) {  // an ID register: 0x1122 for ID_AA64MMFR0_EL1, the host's ISAR1/ISAR2, else zero
         const unsigned crm = 1 + static_cast<unsigned>(rng.below(7)), op2 = static_cast<unsigned>(rng.below(8));
         o.frame.in[30] = stub_address(s_id_first + (crm - 1) * 8 + op2);
         o.reg = 26;
-        o.value = crm == 7 && op2 == 0 ? abi::fake_mmfr0 : 0;
+        o.value = crm == 7 && op2 == 0   ? abi::fake_mmfr0
+                  : crm == 6 && op2 == 1 ? host_isar1
+                  : crm == 6 && op2 == 2 ? host_isar2
+                                         : 0;
         o.exit_kind = k_sysreg_read;
         o.outcome = Outcome::UndefOrExit;
     } else if (pick < 70) {  // ICC_SGI1R_EL1: an SGI to this vCPU if it names it
@@ -525,6 +532,7 @@ extern "C" void guest_main(u64, u64) {
     print("\n");
     check(hvc(abi::hc_hello, abi::test_chaos) == 0, 1);
     hvc(abi::hc_set_quiet, 1);
+    asm volatile("mrs %0, S3_0_C0_C6_1\n\tmrs %1, S3_0_C0_C6_2" : "=r"(host_isar1), "=r"(host_isar2));
     gic_enable();  // IRQs unmasked: injected interrupts and SGIs are taken at once
     Rng rng{seed};
     example::chaos::run<Out>(target, total_exits, op, [&] { run_op(rng); }, count_exits_reset, count_exits_compare);

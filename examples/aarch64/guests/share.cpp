@@ -1,6 +1,6 @@
 // Two VMs time-sliced on one CPU: each copy of this guest fills its EL1
-// system registers, SP_EL0, FP/SIMD registers and a RAM marker with values
-// unique to its VM, then idles (WFI: the hypervisor switches to the other
+// system registers, SP_EL0, FP/SIMD registers, pointer authentication keys
+// (where the CPU has them) and a RAM marker with values unique to its VM, then idles (WFI: the hypervisor switches to the other
 // VM) 60 times, checking after each switch that nothing of the other VM
 // leaked in. The same GPA holds each VM's marker: a VMID or TLB mix-up
 // would show the other VM's memory.
@@ -36,6 +36,26 @@ SHARE_SYSREG(sp_el0)
 SHARE_SYSREG(fpcr)
 #undef SHARE_SYSREG
 
+// APIAKeyLo_EL1 and APGAKeyHi_EL1, the first and last of the ten key
+// registers, by encoding (their names need an Armv8.3 target).
+u64 read_apiakeylo() {
+    u64 v;
+    asm volatile("mrs %0, S3_0_C2_C1_0" : "=r"(v));
+    return v;
+}
+u64 read_apgakeyhi() {
+    u64 v;
+    asm volatile("mrs %0, S3_0_C2_C3_1" : "=r"(v));
+    return v;
+}
+// FEAT_PAuth: ID_AA64ISAR1_EL1.{APA, API, GPA, GPI} or ID_AA64ISAR2_EL1.{APA3, GPA3}.
+bool has_pointer_auth() {
+    u64 isar1, isar2;
+    asm volatile("mrs %0, S3_0_C0_C6_1\n\tmrs %1, S3_0_C0_C6_2" : "=r"(isar1), "=r"(isar2));
+    return (isar1 & 0xFF00'0FF0) != 0 || (isar2 & 0xFF00) != 0;
+}
+bool pointer_auth = false;  // set first thing in guest_main (no static constructors here)
+
 struct Expected {
     u64 tpidr_el1, tpidr_el0, tpidrro_el0, contextidr, mair, tcr, ttbr0, ttbr1, far, par, elr, cntkctl, cval, sp_el0,
         fpcr, d0, d17, d31, marker;
@@ -66,6 +86,8 @@ void load(const Expected& e) {
     write_sp_el0(e.sp_el0);
     write_fpcr(e.fpcr);
     asm volatile("fmov d0, %0\n\tfmov d17, %1\n\tfmov d31, %2" : : "r"(e.d0), "r"(e.d17), "r"(e.d31));
+    if (pointer_auth)
+        asm volatile("msr S3_0_C2_C1_0, %0\n\tmsr S3_0_C2_C3_1, %1" : : "r"(e.tpidr_el1 ^ 0xA1), "r"(e.tpidr_el0 ^ 0x6A));
     marker = e.marker;
 }
 
@@ -92,13 +114,19 @@ void verify(const Expected& e, u64 round) {
     check(read_fpcr() == e.fpcr, base | 15, read_fpcr());
     check(d0 == e.d0 && d17 == e.d17 && d31 == e.d31, base | 16, d17);
     check(marker == e.marker, base | 17, marker);
+    if (pointer_auth) {
+        check(read_apiakeylo() == (e.tpidr_el1 ^ 0xA1), base | 18, read_apiakeylo());
+        check(read_apgakeyhi() == (e.tpidr_el0 ^ 0x6A), base | 19, read_apgakeyhi());
+    }
 }
 
 }  // namespace
 
 extern "C" void guest_main(u64, u64) {
+    pointer_auth = has_pointer_auth();
     const u64 vm = hvc(abi::hc_hello, abi::test_share);
     print(vm == 0 ? "guest: CPU-sharing test in VM 0\n" : "guest: CPU-sharing test in VM 1\n");
+    print(pointer_auth ? "guest: pointer authentication keys checked too\n" : "guest: no pointer authentication\n");
     const Expected mine = values_for(vm);
     // FP/SIMD is off at EL1 after reset (CPACR_EL1.FPEN = 0), as on hardware.
     asm volatile("msr cpacr_el1, %0\n\tisb" : : "r"(u64{3} << 20));
