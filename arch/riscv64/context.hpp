@@ -107,6 +107,27 @@ struct HypervisorStatus {
     void save() noexcept { guest = csr::swap<csr::hstatus>(host); }
 };
 
+// The supervisor CSRs VS-mode uses themselves, not through a VS copy: the
+// H extension substitutes only sstatus, sie, sip, stvec, sscratch, sepc,
+// scause, stval and satp (privileged spec, "Hypervisor and Virtual
+// Supervisor CSRs"). scounteren and senvcfg, which the guest writes to
+// govern its own U-mode, are therefore the host's too: the guest's while
+// bound, the host's back at unbind (as HypervisorStatus), or a guest would
+// leave its settings to the host's user mode and to the next VM.
+struct SharedSupervisorCsrs {
+    std::uint64_t guest_scounteren = csr::scounteren_guest_reset, guest_senvcfg = 0;
+    std::uint64_t host_scounteren = 0, host_senvcfg = 0;
+
+    void load() noexcept {
+        host_scounteren = csr::swap<csr::scounteren>(guest_scounteren);
+        host_senvcfg = csr::swap<csr::senvcfg>(guest_senvcfg);
+    }
+    void save() noexcept {
+        guest_scounteren = csr::swap<csr::scounteren>(host_scounteren);
+        guest_senvcfg = csr::swap<csr::senvcfg>(host_senvcfg);
+    }
+};
+
 // The guest's own supervisor CSRs (the VS-level copies the hart uses while
 // it runs) and its henvcfg. They stay on the hart while the vCPU is bound,
 // since the host never uses them; bind loads them and unbind saves them, so

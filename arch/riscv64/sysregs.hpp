@@ -15,6 +15,7 @@ inline constexpr unsigned sstatus = 0x100, sie = 0x104, stvec = 0x105, scountere
                           sepc = 0x141, scause = 0x142, stval = 0x143, sip = 0x144, satp = 0x180;
 inline constexpr unsigned vsstatus = 0x200, vsie = 0x204, vstvec = 0x205, vsscratch = 0x240, vsepc = 0x241,
                           vscause = 0x242, vstval = 0x243, vsip = 0x244, vstimecmp = 0x24d, vsatp = 0x280;
+inline constexpr unsigned senvcfg = 0x10a;
 inline constexpr unsigned hstatus = 0x600, hedeleg = 0x602, hideleg = 0x603, hie = 0x604, htimedelta = 0x605,
                           hcounteren = 0x606, hgeie = 0x607, henvcfg = 0x60a, htval = 0x643, hip = 0x644,
                           hvip = 0x645, htinst = 0x64a, hgatp = 0x680;
@@ -73,6 +74,10 @@ inline constexpr std::uint64_t hedeleg_guest = (1u << 0) | (1u << 2) | (1u << 3)
 inline constexpr std::uint64_t hideleg_guest = hvip_bits::all;
 // cycle, time and instret readable by the guest without a trap.
 inline constexpr std::uint64_t hcounteren_guest = 0x7;
+// The guest's scounteren at its start: its U-mode may read them too, as
+// OpenSBI leaves S-mode's (a kernel such as Linux relies on that for the
+// vDSO's rdtime and does not write it itself).
+inline constexpr std::uint64_t scounteren_guest_reset = 0x7;
 
 #if defined(__riscv) && __riscv_xlen == 64
 template <unsigned N>

@@ -129,6 +129,7 @@ public:
         // vCPU's has a mode).
         if (csr::read<csr::hgatp>() != 0) return ax_err(AxError::BadState);
         hstatus_.load();
+        shared_csrs_.load();
         sysregs_.load();
         timer_.load(passthrough_timer_);
         interrupts_.load();
@@ -143,6 +144,7 @@ public:
     AxResult<void> unbind() {
         if (!bound_) return ax_err(AxError::BadState);
         hstatus_.save();
+        shared_csrs_.save();
         sysregs_.save();
         // hvip before vstimecmp: QEMU 7.2 clears hvip.VSTIP along with the
         // timer's own VSTIP when vstimecmp is written (bind loads them in
@@ -346,6 +348,8 @@ private:
     // off); henvcfg.STCE with Sstc.
     void reset_supervisor_state() noexcept {
         ctx_.guest.sstatus = csr::sstatus_bits::spp | csr::sstatus_bits::fs_initial;
+        shared_csrs_.guest_scounteren = csr::scounteren_guest_reset;
+        shared_csrs_.guest_senvcfg = 0;
         sysregs_ = SysRegState{};
         if (passthrough_timer_) sysregs_.henvcfg |= csr::henvcfg_bits::stce;
         fp_ = FpState{};
@@ -546,6 +550,7 @@ private:
 
     SwitchContext ctx_{};
     HypervisorStatus hstatus_{};
+    SharedSupervisorCsrs shared_csrs_{};
     AxError error_ = AxError::Unsupported;
     AxVCpuExitReason exit_{};  // handle_trap's exit reason, returned by run()
     SysRegState sysregs_{};

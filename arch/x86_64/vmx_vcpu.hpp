@@ -110,9 +110,16 @@ public:
     VCpu& operator=(const VCpu&) = delete;
     ~VCpu() = default;
 
-    // Takes effect at setup().
+    // Before setup(): the entry setup() writes. After it: GUEST_RIP, now
+    // if this vCPU's VMCS is current (bound), else at the next bind (a
+    // VMWRITE reaches only the current VMCS).
     AxResult<void> set_entry(GuestPhysAddr entry) {
         entry_ = entry.value();
+        if (this->is_bound()) {
+            (void)insn::vmwrite(vmcs::field::guest_rip, entry_);
+        } else {
+            rip_pending_ = true;
+        }
         return ax_ok();
     }
 
@@ -160,6 +167,7 @@ public:
         reinject_length_ = 0;
         guest_fpu_ = insn::reset_fx_state();
         flush_pending_ = true;
+        rip_pending_ = false;  // the plan wrote entry_
         return ax_ok();
     }
 
@@ -170,6 +178,10 @@ public:
         record_host_state();
         (void)insn::vmwrite(vmcs::field::guest_rsp, ctx_.gprs[gpr::rsp]);
         (void)insn::vmwrite(vmcs::field::ept_pointer, eptp_);
+        if (rip_pending_) {
+            (void)insn::vmwrite(vmcs::field::guest_rip, entry_);
+            rip_pending_ = false;
+        }
         insn::fxrstor(guest_fpu_);
         xcr0_.record_host();
         update_swap_xcr0();
@@ -752,6 +764,7 @@ private:
     vmcs::ControlPlan controls_{};
     std::uint64_t eptp_ = 0;
     std::uint32_t reinject_length_ = 0;  // the interrupted event's instruction length (software events)
+    bool rip_pending_ = false;           // set_entry while unbound after setup: GUEST_RIP at the next bind
     unsigned entry_status_ = 0;  // the switch's last non-zero return
     insn::DescriptorTable host_gdtr_{}, host_idtr_{};
     bool reload_tables_ = false;

@@ -73,6 +73,11 @@ extern "C" void guest_main(std::uint64_t, std::uint64_t) {
     print("guest: register test, 1000 rounds\n");
     hypercall(hc::set_quiet, 1);
     hypercall(hc::interleave, 1);  // another VM's vCPU takes the hart between runs
+    // scounteren and senvcfg have no VS copies: the hart's own registers,
+    // which the hypervisor must switch with the vCPU (the other VM's vCPU
+    // must find its own there, 0x7 and 0, and these must survive its turns).
+    constexpr std::uint64_t scounteren_value = 0x5, senvcfg_value = 0x1;  // CY|IR; FIOM
+    asm volatile("csrw scounteren, %0\n\tcsrw 0x10a, %1" ::"r"(scounteren_value), "r"(senvcfg_value));
     std::uint64_t bad_rounds = 0, timer_rounds = 0;
     for (std::uint64_t round = 0; round < 1000; ++round) {
         for (unsigned i = 1; i < 32; ++i) reg_pattern[i] = mix(round * 32 + i);
@@ -135,6 +140,10 @@ extern "C" void guest_main(std::uint64_t, std::uint64_t) {
     ecall(sbi::eid::time, sbi::fid::time_set_timer, ~0ull);
     hypercall(hc::set_quiet, 0);
     check(bad_rounds == 0, "registers preserved in every round", bad_rounds);
+    std::uint64_t scounteren, senvcfg;
+    asm volatile("csrr %0, scounteren\n\tcsrr %1, 0x10a" : "=r"(scounteren), "=r"(senvcfg));
+    check(scounteren == scounteren_value, "scounteren kept across the other VM's turns", scounteren);
+    check(senvcfg == senvcfg_value, "senvcfg kept across the other VM's turns", senvcfg);
     print("guest: 1000 rounds, ", Dec{bad_rounds}, " bad, ", Dec{timer_rounds}, " with a host timer armed\n");
     const std::uint64_t missing = hypercall(
         hc::check_exits, exit_bit::hypercall | exit_bit::mmio_read | exit_bit::mmio_write | exit_bit::external_interrupt);

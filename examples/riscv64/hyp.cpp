@@ -573,9 +573,11 @@ vmm::StaticSlot<VCpu> other_vm_vcpu[max_harts];
     if (const auto second = other.arch_vcpu().bind(); second || second.error() != axvcpu::AxError::BadState)
         fail(19, "a second vCPU was bound on a hart with one bound");
     if (!vcpu.unbind()) fail(19, "unbinding the guest's vCPU for the second VM failed");
-    // The host's hstatus while no vCPU is bound, which each unbind must
-    // give back.
+    // The host's hstatus, scounteren and senvcfg while no vCPU is bound,
+    // which each unbind must give back.
     const std::uint64_t host_hstatus = rv::csr::read<rv::csr::hstatus>();
+    const std::uint64_t host_scounteren = rv::csr::read<rv::csr::scounteren>();
+    const std::uint64_t host_senvcfg = rv::csr::read<rv::csr::senvcfg>();
     if ((host_hstatus & rv::csr::hstatus_bits::spv) != 0) fail(19, "the host's hstatus has SPV set");
     if (EXAMPLE_PASSTHROUGH_TIMER && rv::csr::read<rv::csr::vstimecmp>() != ~std::uint64_t{0})
         fail(19, "the unbound guest's vstimecmp stayed on the hart");
@@ -592,8 +594,15 @@ vmm::StaticSlot<VCpu> other_vm_vcpu[max_harts];
     const std::uint64_t fresh_hstatus = rv::csr::hstatus_bits::spvp | rv::csr::hstatus_bits::vsxl_64 |
                                         (axvcpu::config::trap_wfi ? rv::csr::hstatus_bits::vtw : 0);
     if (rv::csr::read<rv::csr::hstatus>() != fresh_hstatus) fail(19, "second VM's hstatus not loaded");
+    // It never wrote scounteren or senvcfg: their reset values, whatever
+    // the guest set.
+    if (rv::csr::read<rv::csr::scounteren>() != rv::csr::scounteren_guest_reset ||
+        rv::csr::read<rv::csr::senvcfg>() != 0)
+        fail(19, "second VM's scounteren/senvcfg not loaded");
     if (!other.unbind()) fail(19, "unbinding the second VM's vCPU failed");
     if (rv::csr::read<rv::csr::hstatus>() != host_hstatus) fail(19, "unbind did not give the host its hstatus back");
+    if (rv::csr::read<rv::csr::scounteren>() != host_scounteren || rv::csr::read<rv::csr::senvcfg>() != host_senvcfg)
+        fail(19, "unbind did not give the host its scounteren/senvcfg back");
     if (!vcpu.bind()) fail(19, "switching back failed");
     ++probes.hart_shares;
 }
