@@ -9,8 +9,9 @@ set -euo pipefail
 # binutils-riscv64-linux-gnu (riscv64-linux-gnu-objdump, also pulled in by
 # g++-riscv64-linux-gnu) is the reference of test/riscv64/objdump_reference.
 # gcovr prints test/coverage.sh's figures; clang-tidy runs test clang_tidy.
-# ccache: the native files (.ci/*.ini) compile through it.
-axvcpu_packages=(meson ninja-build ccache g++ clang lld libclang-rt-14-dev clang-tidy python3 libboost-dev doctest-dev cmake gcovr
+# ccache: the native files (.ci/*.ini) compile through it. pkgconf
+# (pkg-config) reads the installed axvcpu.pc in the install check.
+axvcpu_packages=(meson ninja-build ccache pkgconf g++ clang lld libclang-rt-14-dev clang-tidy python3 libboost-dev doctest-dev cmake gcovr
   g++-aarch64-linux-gnu g++-riscv64-linux-gnu binutils-riscv64-linux-gnu
   qemu-system-arm qemu-system-misc qemu-system-x86
   libc6-dev-arm64-cross libc6-dev-riscv64-cross device-tree-compiler)
