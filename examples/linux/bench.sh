@@ -17,6 +17,12 @@ arch=$1 hyp=$2 kerneldir=$3 initramfs=$4
 runs=${5:-5}
 cpus=${6:-1}
 sstc=${7:-}
+# Positional: a misplaced --sstc would otherwise be read as RUNS (no boots
+# at all) or CPUS.
+if ! [[ $runs =~ ^[1-9][0-9]*$ && $cpus =~ ^[1-9][0-9]*$ ]] || { [ -n "$sstc" ] && [ "$sstc" != --sstc ]; }; then
+  echo "$0: RUNS and CPUS must be positive integers, and --sstc comes seventh (after both): got '$runs' '$cpus' '$sstc'" >&2
+  exit 2
+fi
 here=$(dirname "$0")
 # The same CPU both ways: boot-bare.sh runs arm64 on max,pauth-impdef=on.
 [ "$arch" = arm64 ] && export BOOT_VMM_CPU=max,pauth-impdef=on

@@ -13,7 +13,7 @@ The defaults are the layout of the example hypervisor's Linux VM
 blob against that VM before it starts the guest, so a tree that does not
 fit is refused, not booted.
 
-arm64: the layout the aarch64 example's Linux VM is to have, QEMU virt's
+arm64: the layout of the aarch64 example's Linux VM, QEMU virt's
 addresses (the A64_* constants below): a GICv3 (distributor, one
 redistributor frame pair per vCPU), the architected timer's PPIs, PSCI
 through HVC (the hypervisor answers it), cpus reg = MPIDR Aff0 = vCPU
