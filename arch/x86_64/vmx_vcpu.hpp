@@ -16,7 +16,8 @@
 //       setup must run on a CPU in VMX operation (BadState otherwise, as
 //       for bind); it leaves the VMCS clear and the CPU's current VMCS as
 //       it found it.
-//   bind(): makes the VMCS current on this CPU (VMPTRLD), writes the
+//   bind(): refuses (BadState) while another vCPU's VMCS is current on
+//       this CPU; makes the VMCS current on this CPU (VMPTRLD), writes the
 //       host state VM exit loads (this CPU's CR0/CR3/CR4, selectors, TSS,
 //       GDT/IDT bases, FS/GS bases, SYSENTER MSRs, EFER, PAT) and the
 //       host's syscall MSRs into the exit-load list, loads the guest's
@@ -174,6 +175,11 @@ public:
     AxResult<void> bind() {
         if (this->is_bound() || controls_.error != vmcs::SetupError::None) return ax_err(AxError::BadState);
         if ((insn::read_cr4() & cr4::vmxe) == 0) return ax_err(AxError::BadState);  // VMPTRLD would be #UD
+        // Another vCPU is bound on this CPU: its VMCS is current. VMXON
+        // leaves no VMCS current and unbind's VMCLEAR of the current one
+        // invalidates the pointer (SDM Vol. 3C, 30.3, VMCLEAR), so it is
+        // all ones exactly when none is bound (setup() restores it).
+        if (insn::vmptrst() != ~std::uint64_t{0}) return ax_err(AxError::BadState);
         if (!insn::vmptrld(pages_.vmcs_pa())) return ax_err(AxError::BadState);
         record_host_state();
         (void)insn::vmwrite(vmcs::field::guest_rsp, ctx_.gprs[gpr::rsp]);
