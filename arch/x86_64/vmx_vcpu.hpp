@@ -112,11 +112,12 @@ public:
     ~VCpu() = default;
 
     // Before setup(): the entry setup() writes. After it: GUEST_RIP, now
-    // if this vCPU's VMCS is current (bound), else at the next bind (a
-    // VMWRITE reaches only the current VMCS).
+    // if this vCPU's VMCS is current on this CPU, else at the next bind (a
+    // VMWRITE reaches only the current VMCS, which on another CPU than the
+    // one the vCPU is bound to is not this one's).
     AxResult<void> set_entry(GuestPhysAddr entry) {
         entry_ = entry.value();
-        if (this->is_bound()) {
+        if (this->is_bound() && insn::vmptrst() == pages_.vmcs_pa()) {
             (void)insn::vmwrite(vmcs::field::guest_rip, entry_);
         } else {
             rip_pending_ = true;

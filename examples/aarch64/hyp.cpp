@@ -160,6 +160,9 @@ struct TestProbes {
     std::atomic<u64> acks{0};
     std::atomic<u64> abort_kinds{0};  // bit per aarch64::AbortKind reflected
     std::atomic<u64> unknown_sysregs{0};
+    // ID_AA64ISAR1/ISAR2 reads answered with the host's values: the share
+    // guest's pointer authentication check ran where the CPU has it.
+    std::atomic<u64> pauth_id_reads{0};
     bool second_vm_started = false;
     // The ldst test: exits checked against their instruction words, by
     // outcome; a load's expected register value, checked before the next entry.
@@ -294,6 +297,7 @@ struct Board {
         } else if (addr == aarch64::sysregs::id_aa64mmfr0_el1) {
             return abi::fake_mmfr0;
         } else if (addr == aarch64::sysreg_addr(3, 0, 0, 6, 1) || addr == aarch64::sysreg_addr(3, 0, 0, 6, 2)) {
+            probes.pauth_id_reads.fetch_add(1);
             return aarch64::id_registers::guest_value(addr);
         }
         probes.unknown_sysregs.fetch_add(1);
@@ -596,6 +600,10 @@ bool test_checks(u64 test) {
             expect(Vmm::exits_of<exit::Halt>() >= 100, "CPU switches between the VMs", Vmm::exits_of<exit::Halt>());
             expect(second != nullptr && Vmm::vm(0)->vcpu(0).arch_vcpu().vmid() != second->vcpus[0].vcpu->arch_vcpu().vmid(),
                    "the two VMs do not have distinct VMIDs");
+            // Both VMs looked for pointer authentication (and, where the
+            // CPU has it, checked their keys after every switch).
+            expect(probes.pauth_id_reads.load() >= 4, "ID_AA64ISAR1/ISAR2 reads by the two VMs",
+                   probes.pauth_id_reads.load());
             break;
         }
         default: expect(false, "no VMM-side checks for this test id", test);

@@ -32,6 +32,13 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
         check(daif == 0x3C0, 0x110, daif);
         check(sctlr == 0x30D0'0800, 0x111, sctlr);
         check(tpidr == 0, 0x112, tpidr);
+        // The PE's parts of the GIC CPU interface and the timer reset too:
+        // ICC_PMR_EL1, ICC_IGRPEN1_EL1 (gic_enable set them), CNTKCTL_EL1.
+        u64 pmr, igrpen1, cntkctl;
+        asm volatile("mrs %0, S3_0_C4_C6_0\n\tmrs %1, S3_0_C12_C12_7\n\tmrs %2, cntkctl_el1"
+                     : "=r"(pmr), "=r"(igrpen1), "=r"(cntkctl));
+        check(pmr == 0 && igrpen1 == 0, 0x114, pmr << 8 | igrpen1);
+        check(cntkctl == 0, 0x115, cntkctl);
         secondary_arg = arg;
         hvc(psci_cpu_off);
         fail(0x113);
@@ -46,7 +53,8 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
         // State a second CPU_ON must not find.
         u64 sctlr;
         asm volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
-        asm volatile("msr sctlr_el1, %0\n\tmsr tpidr_el1, %1\n\tisb" ::"r"(sctlr | sctlr_el1_c), "r"(u64{0x5EED}));
+        asm volatile("msr sctlr_el1, %0\n\tmsr tpidr_el1, %1\n\tmsr cntkctl_el1, %2\n\tisb" ::"r"(sctlr | sctlr_el1_c),
+                     "r"(u64{0x5EED}), "r"(u64{3}));
         hvc(psci_cpu_off);
         fail(0x101);  // CPU_OFF does not return
     }
