@@ -43,6 +43,8 @@ inline constexpr SysRegAddr id_aa64pfr1_el1 = sysreg_addr(3, 0, 0, 4, 1);
 inline constexpr SysRegAddr id_aa64zfr0_el1 = sysreg_addr(3, 0, 0, 4, 4);
 inline constexpr SysRegAddr id_aa64smfr0_el1 = sysreg_addr(3, 0, 0, 4, 5);
 inline constexpr SysRegAddr id_aa64dfr0_el1 = sysreg_addr(3, 0, 0, 5, 0);
+inline constexpr SysRegAddr id_aa64isar1_el1 = sysreg_addr(3, 0, 0, 6, 1);
+inline constexpr SysRegAddr id_aa64isar2_el1 = sysreg_addr(3, 0, 0, 6, 2);
 
 [[nodiscard]] constexpr std::uint64_t sanitise(SysRegAddr addr, std::uint64_t host) noexcept {
     using detail::field;

@@ -2,8 +2,8 @@
 // saves and restores on every exit (with the byte offsets its assembly uses,
 // each checked against the struct layout here, so the two cannot drift), and
 // the groups bind/unbind move between the hart and memory, each a type that
-// loads and saves itself (HypervisorStatus, SysRegState, FpState,
-// TimerState, InterruptState).
+// loads and saves itself (HypervisorStatus, SharedSupervisorCsrs,
+// SysRegState, FpState, TimerState, InterruptState).
 #pragma once
 
 #include <array>
@@ -89,6 +89,17 @@ static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, stvec) == of
 static_assert(offsetof(SwitchContext, host) + offsetof(HostContext, sscratch) == offset::host_sscratch);
 static_assert(sizeof(SwitchContext) == offset::size);
 
+// A CSR the guest and the host share, one register for both: the guest's
+// value on the hart while the vCPU is bound, the host's there otherwise.
+template <unsigned Csr>
+struct SwappedCsr {
+    std::uint64_t guest = 0;
+    std::uint64_t host = 0;
+
+    void load() noexcept { host = csr::swap<Csr>(guest); }
+    void save() noexcept { guest = csr::swap<Csr>(host); }
+};
+
 // The guest's hstatus, on the hart while the vCPU is bound (one bound vCPU
 // per hart, as for the VS CSRs), and the host's meanwhile. Only the
 // hardware changes it during a run, and only in the fields that describe
@@ -99,13 +110,7 @@ static_assert(sizeof(SwitchContext) == offset::size);
 // (an sret of its own, say returning from a trap it took before the run,
 // would otherwise enter the guest's VS-mode). `guest` therefore never has
 // SPV set. While bound, the host's HU, SPVP and VGEIN are not in effect.
-struct HypervisorStatus {
-    std::uint64_t guest = 0;
-    std::uint64_t host = 0;
-
-    void load() noexcept { host = csr::swap<csr::hstatus>(guest); }
-    void save() noexcept { guest = csr::swap<csr::hstatus>(host); }
-};
+using HypervisorStatus = SwappedCsr<csr::hstatus>;
 
 // The supervisor CSRs VS-mode uses themselves, not through a VS copy: the
 // H extension substitutes only sstatus, sie, sip, stvec, sscratch, sepc,
@@ -115,16 +120,16 @@ struct HypervisorStatus {
 // bound, the host's back at unbind (as HypervisorStatus), or a guest would
 // leave its settings to the host's user mode and to the next VM.
 struct SharedSupervisorCsrs {
-    std::uint64_t guest_scounteren = csr::scounteren_guest_reset, guest_senvcfg = 0;
-    std::uint64_t host_scounteren = 0, host_senvcfg = 0;
+    SwappedCsr<csr::scounteren> scounteren{csr::scounteren_guest_reset};
+    SwappedCsr<csr::senvcfg> senvcfg;
 
     void load() noexcept {
-        host_scounteren = csr::swap<csr::scounteren>(guest_scounteren);
-        host_senvcfg = csr::swap<csr::senvcfg>(guest_senvcfg);
+        scounteren.load();
+        senvcfg.load();
     }
     void save() noexcept {
-        guest_scounteren = csr::swap<csr::scounteren>(host_scounteren);
-        guest_senvcfg = csr::swap<csr::senvcfg>(host_senvcfg);
+        scounteren.save();
+        senvcfg.save();
     }
 };
 

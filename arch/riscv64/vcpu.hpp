@@ -348,8 +348,7 @@ private:
     // off); henvcfg.STCE with Sstc.
     void reset_supervisor_state() noexcept {
         ctx_.guest.sstatus = csr::sstatus_bits::spp | csr::sstatus_bits::fs_initial;
-        shared_csrs_.guest_scounteren = csr::scounteren_guest_reset;
-        shared_csrs_.guest_senvcfg = 0;
+        shared_csrs_ = SharedSupervisorCsrs{};  // the host's halves are recorded at bind
         sysregs_ = SysRegState{};
         if (passthrough_timer_) sysregs_.henvcfg |= csr::henvcfg_bits::stce;
         fp_ = FpState{};

@@ -296,7 +296,7 @@ struct Board {
             if (const std::optional<u64> value = aarch64::id_registers::guest_value(addr)) return value;
         } else if (addr == aarch64::sysregs::id_aa64mmfr0_el1) {
             return abi::fake_mmfr0;
-        } else if (addr == aarch64::sysreg_addr(3, 0, 0, 6, 1) || addr == aarch64::sysreg_addr(3, 0, 0, 6, 2)) {
+        } else if (addr == aarch64::id_registers::id_aa64isar1_el1 || addr == aarch64::id_registers::id_aa64isar2_el1) {
             probes.pauth_id_reads.fetch_add(1);
             return aarch64::id_registers::guest_value(addr);
         }
