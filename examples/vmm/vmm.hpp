@@ -653,12 +653,25 @@ private:
     // the target runs (both specs' INVALID_ADDRESS): started there, the
     // vCPU would fault at its entry and again at its unset trap vector for
     // ever.
+    // The target is claimed (its active bit set) before it is touched: two
+    // vCPUs on two CPUs asking for the same target at once must not both set
+    // it up and queue it (the second finds the bit and answers already on);
+    // a start that fails gives the claim back.
     static CpuUpStatus cpu_up(Vm& vm, VCpu&, const axvcpu::exit::CpuUp& up) {
         const u64 target = up.target_cpu;
         if (target >= vm.vcpu_count()) return CpuUpStatus::InvalidTarget;
-        if ((vm.active.load() >> target & 1) != 0) return CpuUpStatus::AlreadyOn;
-        if (guest_ram(vm, up.entry_point.value(), 1) == nullptr) return CpuUpStatus::InvalidAddress;
-        // Inactive means Free and bound nowhere: this CPU may set it up.
+        if (guest_ram(vm, up.entry_point.value(), 1) == nullptr) {
+            return (vm.active.load() >> target & 1) != 0 ? CpuUpStatus::AlreadyOn : CpuUpStatus::InvalidAddress;
+        }
+        const u64 bit = u64{1} << target;
+        if ((vm.active.fetch_or(bit) & bit) != 0) return CpuUpStatus::AlreadyOn;
+        const CpuUpStatus status = set_up_and_start(vm, target, up);
+        if (status != CpuUpStatus::Started) vm.active.fetch_and(~bit);
+        return status;
+    }
+    // Inactive was Free and bound nowhere, and the claim keeps every other
+    // CPU off it: this CPU may set it up.
+    static CpuUpStatus set_up_and_start(Vm& vm, u64 target, const axvcpu::exit::CpuUp& up) {
         VCpu& other = vm.vcpu(target);
         if (!other.set_entry(up.entry_point)) return CpuUpStatus::InvalidAddress;
         if (!Board::set_boot_arguments(other, up.arg)) return CpuUpStatus::Failed;

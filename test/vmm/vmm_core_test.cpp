@@ -97,6 +97,8 @@ struct Board {
     static inline bool pending = false;
     static inline bool checks_pass = true;
     static inline std::optional<std::uint64_t> off_status;
+    static inline void (*while_setting_up)(VCpu&) = nullptr;  // set_boot_arguments calls it first
+    static inline int boot_arguments_refusals = 0;            // set_boot_arguments fails this many times
 
     // What the board saw.
     static inline std::string console;
@@ -112,6 +114,8 @@ struct Board {
         pending = false;
         checks_pass = true;
         off_status.reset();
+        while_setting_up = nullptr;
+        boot_arguments_refusals = 0;
         console.clear();
         kicks.clear();
         refusals.clear();
@@ -163,7 +167,14 @@ struct Board {
         return Arch::CreateConfig::scripted(scripts[id]);
     }
     static typename Arch::SetupConfig setup_config(const vmm::VmDescription& vm) { return {vm.id + 100}; }
-    static bool set_boot_arguments(VCpu& vcpu, std::uint64_t arg) { return vcpu.set_gpr(0, arg).has_value(); }
+    static bool set_boot_arguments(VCpu& vcpu, std::uint64_t arg) {
+        if (while_setting_up != nullptr) while_setting_up(vcpu);
+        if (boot_arguments_refusals > 0) {
+            --boot_arguments_refusals;
+            return false;
+        }
+        return vcpu.set_gpr(0, arg).has_value();
+    }
     static std::uint64_t cpu_up_status(vmm::CpuUpStatus status) { return 10 + static_cast<std::uint64_t>(status); }
     static std::uint64_t loaded_value(const exit::MmioRead&, std::uint64_t raw) { return raw; }
     static bool reflect_fault(VCpu&, std::uint32_t access, GuestPhysAddr gpa) {
@@ -417,6 +428,34 @@ TEST_CASE("CpuUp with an entry point outside the VM's RAM answers invalid addres
     CHECK(boot<12>(2) == 0);
     CHECK(vmm::Vmm<MockBoard<12>>::vm(0)->vcpu(0).arch_vcpu().return_value ==
           MockBoard<12>::cpu_up_status(vmm::CpuUpStatus::Started));
+}
+
+TEST_CASE("CpuUp claims its target before setting it up, and gives the claim back when the start fails") {
+    // Found by review: the target was marked active only once queued, so two
+    // vCPUs on two CPUs asking for one target at once both found it off, set
+    // it up concurrently and queued it twice.
+    reset<12>();
+    static std::uint64_t active_during_setup = 0;
+    MockBoard<12>::while_setting_up = [](MockBoard<12>::VCpu&) {
+        active_during_setup = vmm::Vmm<MockBoard<12>>::vm(0)->active.load();
+    };
+    MockBoard<12>::scripts[0] = {call(hc::result, 0), AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(0x4000'1000), 0x55}),
+                                 power_off};
+    CHECK(boot<12>(2) == 0);
+    CHECK((active_during_setup >> 1 & 1) == 1);
+    CHECK(vmm::Vmm<MockBoard<12>>::vm(0)->vcpu(0).arch_vcpu().return_value ==
+          MockBoard<12>::cpu_up_status(vmm::CpuUpStatus::Started));
+
+    // A start that fails leaves the target off, so the next CpuUp starts it.
+    reset<12>();
+    MockBoard<12>::boot_arguments_refusals = 1;
+    MockBoard<12>::scripts[0] = {call(hc::result, 0), AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(0x4000'1000), 0x55}),
+                                 AxVCpuExitReason(exit::CpuUp{1, GuestPhysAddr(0x4000'2000), 0x66}), power_off};
+    CHECK(boot<12>(2) == 0);
+    auto& vm = *vmm::Vmm<MockBoard<12>>::vm(0);
+    CHECK(vm.vcpu(0).arch_vcpu().return_value == MockBoard<12>::cpu_up_status(vmm::CpuUpStatus::Started));
+    CHECK(vm.vcpu(1).arch_vcpu().entry == GuestPhysAddr(0x4000'2000));
+    CHECK(vm.vcpu(1).arch_vcpu().gprs[0] == 0x66);
 }
 
 TEST_CASE("interrupts posted from elsewhere are injected before the next entry") {
