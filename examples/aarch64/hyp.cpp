@@ -77,7 +77,8 @@ vmm::VmDescription vm0{.id = 0,
                        .boot = VMBootProtocol::Direct,
                        .interrupts = VMInterruptMode::Emulated,
                        .first_cpu = 0,
-                       .user_dtb = true};
+                       .user_dtb = true,
+                       .test_guest = false};
 // Its virtual GIC, made for vm0.vcpus before the VM is.
 vmm::StaticSlot<hyp::Gic> linux_gic;
 #endif
@@ -92,11 +93,37 @@ constexpr EmulatedDeviceConfig emulated[] = {
     {"pl011", abi::uart_base, 0x1000, 33, EmulatedDeviceType::Console, {}},
     {"testdev", abi::testdev_base, 0x1000, 0, EmulatedDeviceType::Dummy, {}}};
 #if !EXAMPLE_VM_LINUX
-vmm::VmDescription vm0{0,           "aarch64-test", VMType::VMTRTOS, 1, GuestPhysAddr(abi::guest_ram_base),
-                       GuestPhysAddr(abi::dtb_gpa), test_memory, 0, {}, emulated};
+vmm::VmDescription vm0{.id = 0,
+                       .name = "aarch64-test",
+                       .type = VMType::VMTRTOS,
+                       .vcpus = 1,
+                       .entry = GuestPhysAddr(abi::guest_ram_base),
+                       .dtb = GuestPhysAddr(abi::dtb_gpa),
+                       .memory = test_memory,
+                       .reserved_base = 0,
+                       .passthrough = {},
+                       .emulated = emulated,
+                       .boot = VMBootProtocol::Direct,
+                       .interrupts = VMInterruptMode::Emulated,
+                       .first_cpu = 0,
+                       .user_dtb = false,
+                       .test_guest = true};
 #endif
-const vmm::VmDescription vm1{1,           "aarch64-share", VMType::VMTRTOS, 1, GuestPhysAddr(abi::guest_ram_base),
-                             GuestPhysAddr(abi::dtb_gpa), vm1_memory, abi::second_vm_ram_base, {}, emulated};
+const vmm::VmDescription vm1{.id = 1,
+                             .name = "aarch64-share",
+                             .type = VMType::VMTRTOS,
+                             .vcpus = 1,
+                             .entry = GuestPhysAddr(abi::guest_ram_base),
+                             .dtb = GuestPhysAddr(abi::dtb_gpa),
+                             .memory = vm1_memory,
+                             .reserved_base = abi::second_vm_ram_base,
+                             .passthrough = {},
+                             .emulated = emulated,
+                             .boot = VMBootProtocol::Direct,
+                             .interrupts = VMInterruptMode::Emulated,
+                             .first_cpu = 0,
+                             .user_dtb = false,
+                             .test_guest = true};
 
 usize cpu_index() { return static_cast<usize>(hyp::current_mpidr() & 0xFF); }
 

@@ -225,7 +225,8 @@ vmm::VmDescription vm0{.id = 0,
                        .boot = axvcpu::VMBootProtocol::Direct,
                        .interrupts = axvcpu::VMInterruptMode::Emulated,
                        .first_cpu = 0,
-                       .user_dtb = true};
+                       .user_dtb = true,
+                       .test_guest = false};
 #else
 // VM 0 as data: the test VM, which gets a copy of the host's device tree.
 constexpr std::uint64_t guest_ram_base = 0x88000000;
@@ -237,8 +238,21 @@ constexpr axvcpu::PassThroughDeviceConfig vm0_passthrough[] = {
     {"uart", example::uart_base, example::uart_base, 0x1000, 10}};
 constexpr axvcpu::EmulatedDeviceConfig vm0_emulated[] = {
     {"echo", echo_device, vmm::EchoDevice::size, 0, axvcpu::EmulatedDeviceType::Dummy, {}}};
-vmm::VmDescription vm0{0,  "riscv64-test", axvcpu::VMType::VMTRTOS, 1, GuestPhysAddr(guest_ram_base),
-                       GuestPhysAddr(guest_dtb), vm0_memory, 0, vm0_passthrough, vm0_emulated};
+vmm::VmDescription vm0{.id = 0,
+                       .name = "riscv64-test",
+                       .type = axvcpu::VMType::VMTRTOS,
+                       .vcpus = 1,
+                       .entry = GuestPhysAddr(guest_ram_base),
+                       .dtb = GuestPhysAddr(guest_dtb),
+                       .memory = vm0_memory,
+                       .reserved_base = 0,
+                       .passthrough = vm0_passthrough,
+                       .emulated = vm0_emulated,
+                       .boot = axvcpu::VMBootProtocol::Direct,
+                       .interrupts = axvcpu::VMInterruptMode::Emulated,
+                       .first_cpu = 0,
+                       .user_dtb = false,
+                       .test_guest = true};
 #endif
 
 [[noreturn]] void fail(std::uint32_t code, const char* why) {

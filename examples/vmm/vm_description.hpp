@@ -41,6 +41,11 @@ struct VmDescription {
     // (QEMU's loader): the VMM checks it against this description before it
     // builds the VM (fdt.hpp, check_guest_dtb) and never writes it.
     bool user_dtb = false;
+    // Runs one of the example's test guests: its `hello` turns that test's
+    // VMM-side checks on, and the board's own hypercalls (benchmark loops,
+    // probes) answer it. Any other VM (a Linux VM, a user's guest) gets
+    // only the core's hypercalls; the board's answer -1 unasked.
+    bool test_guest = false;
 };
 
 // Where a RAM region's host memory is; nothing for MapAlloc.

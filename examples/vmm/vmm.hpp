@@ -517,7 +517,7 @@ private:
         namespace hc = hypercall;
         switch (call.nr) {
             case hc::hello:
-                if (vm.id() == 0) {
+                if (vm.id() == 0 && vm.description->test_guest) {
                     test_id_ = call.args[0];
                     Out::println("vmm: the guest runs test '", Board::test_name(test_id_), "': its VMM-side checks are on");
                 }
@@ -557,7 +557,8 @@ private:
             case hc::timer_fires: return Board::timer_fires();
             case hc::count_exits: return count_exits(vm, axvcpu::GuestPhysAddr(call.args[0]), call.args[1]);
             default: {
-                const HypercallAnswer answer = Board::hypercall(vcpu, call);
+                const HypercallAnswer answer =
+                    vm.description->test_guest ? Board::hypercall(vcpu, call) : HypercallAnswer::unknown();
                 if (answer.kind == HypercallAnswer::Kind::Value) return answer.value;
                 if (answer.kind == HypercallAnswer::Kind::InRegisters) return std::nullopt;
                 Out::println("vmm: unknown hypercall ", Hex{call.nr}, ": answered -1");

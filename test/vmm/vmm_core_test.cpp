@@ -218,6 +218,7 @@ vmm::VmDescription description(usize vcpus) {
     vm.entry = GuestPhysAddr(0x4000'0000);
     vm.memory = ram;
     vm.emulated = devices;
+    vm.test_guest = true;
     return vm;
 }
 
@@ -428,6 +429,32 @@ TEST_CASE("CpuUp with an entry point outside the VM's RAM answers invalid addres
     CHECK(boot<12>(2) == 0);
     CHECK(vmm::Vmm<MockBoard<12>>::vm(0)->vcpu(0).arch_vcpu().return_value ==
           MockBoard<12>::cpu_up_status(vmm::CpuUpStatus::Started));
+}
+
+TEST_CASE("a VM that runs no test guest gets the core's hypercalls only: no test checks, no board hypercalls") {
+    // Found by review: a Linux VM's hello turned test checks on (aarch64's
+    // ldst check then read the guest's PC as a host address), and its
+    // bench_begin ran the benchmark loop over a test device it lacks.
+    reset<23>();
+    using V = vmm::Vmm<MockBoard<23>>;
+    static vmm::VmDescription plain = description(1);
+    plain.test_guest = false;
+    MockBoard<23>::scripts[0] = {call(hc::hello, 1), call(hc::base + 0x40), call(hc::sum, 1, 2), call(hc::result, 0),
+                                 power_off};
+    V::init(0, 0, 2);
+    REQUIRE(V::create_vm(plain) != nullptr);
+    REQUIRE(V::start(*V::vm(0), 0));
+    std::uint32_t status = ~0u;
+    try {
+        V::serve();
+    } catch (const Stopped& stopped) {
+        status = stopped.code;
+    }
+    CHECK(status == 0);
+    CHECK(V::test_id() == 0);
+    CHECK(MockBoard<23>::checks_run == 0);
+    CHECK(console_has<23>("unknown hypercall 0x48560040: answered -1"));
+    CHECK(V::vm(0)->vcpu(0).arch_vcpu().return_value == 0);  // result's answer; sum answered 3 before it
 }
 
 TEST_CASE("CpuUp claims its target before setting it up, and gives the claim back when the start fails") {
