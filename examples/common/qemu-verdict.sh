@@ -3,6 +3,11 @@
 # and what it printed. A run passes only if QEMU exited 0 (the hypervisor's
 # own power-off) and the hypervisor printed its success line.
 #   qemu_verdict RUNNER STATUS LIMIT_SECONDS OUTPUT_FILE
+# A run that must fail passes only if the hypervisor failed it for the
+# reason given: a failing status that is not a timeout, the reason and the
+# failure line on the console (a hang, a crash or an image QEMU cannot
+# load prints neither).
+#   qemu_expected_failure RUNNER STATUS LIMIT_SECONDS OUTPUT_FILE REASON
 qemu_verdict() {
     if [ "$2" -eq 124 ] || [ "$2" -eq 137 ]; then
         echo "$1: TIMEOUT after $3 s" >&2
@@ -16,5 +21,22 @@ qemu_verdict() {
         echo "$1: no success line" >&2
         return 1
     fi
+    return 0
+}
+
+qemu_expected_failure() {
+    if [ "$2" -eq 124 ] || [ "$2" -eq 137 ]; then
+        echo "$1: TIMEOUT after $3 s, not the failure expected" >&2
+        return 1
+    fi
+    if [ "$2" -eq 0 ]; then
+        echo "$1: QEMU exited with status 0: the run did not fail" >&2
+        return 1
+    fi
+    if ! grep -qF "$5" "$4" || ! grep -q '^RESULT: FAIL' "$4"; then
+        echo "$1: QEMU exited with status $2, but not with the failure expected ($5, then RESULT: FAIL)" >&2
+        return 1
+    fi
+    echo "$1: failed as expected ($5), QEMU status $2"
     return 0
 }

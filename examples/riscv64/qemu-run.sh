@@ -7,6 +7,8 @@
 # console once the guest prints a line starting "guest: waiting for console
 # input". Not earlier: the firmware's UART set-up discards received bytes,
 # and the guest tests reads with nothing typed first.
+# With QEMU_RUN_EXPECT_FAILURE set, the run must instead fail with that text
+# on the console (qemu_expected_failure).
 set -u
 qemu=$1 hyp=$2 guest=$3 smp=$4
 limit=${5:-60}
@@ -23,4 +25,8 @@ timeout "$limit" "$qemu" -M virt -cpu rv64,h=true -smp "$smp" -m 256M -nographic
 status=$?
 console_input_stop
 cat "$log"
-qemu_verdict qemu-run "$status" "$limit" "$log"
+if [ -n "${QEMU_RUN_EXPECT_FAILURE:-}" ]; then
+    qemu_expected_failure qemu-run "$status" "$limit" "$log" "$QEMU_RUN_EXPECT_FAILURE"
+else
+    qemu_verdict qemu-run "$status" "$limit" "$log"
+fi
