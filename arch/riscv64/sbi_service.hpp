@@ -117,10 +117,17 @@ private:
         return TrapOutcome::Resume;
     }
 
+    // At most this many bytes per DBCN write: each is a firmware call made
+    // inside run(), so a guest's huge length would hold the hart for good.
+    // SBI v2.0, 12.1: the write may be partial, the count written returned
+    // (Linux's earlycon and hvc drivers write the rest again).
+    static constexpr std::uint64_t console_write_limit = 256;
+
     TrapOutcome perform(const sbi::action::ConsoleWrite& write, GuestContext& guest, const Caller&,
                         AxVCpuExitReason&) {
+        const std::uint64_t length = write.length < console_write_limit ? write.length : console_write_limit;
         std::uint64_t done = 0;
-        for (; done < write.length; ++done) {
+        for (; done < length; ++done) {
             const GuestAccess byte = guest_phys_access<GuestAccessOp::hlv_bu>(write.addr.value() + done);
             if (byte.fault) {
                 set_return(guest, {done == 0 ? sbi::err::invalid_param : sbi::err::success, done});

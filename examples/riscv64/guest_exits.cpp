@@ -162,6 +162,13 @@ extern "C" void guest_main(std::uint64_t hartid, std::uint64_t dtb) {
     constexpr std::string_view hello = "guest: hello through DBCN\n";
     const auto written = ecall(sbi::eid::dbcn, sbi::fid::dbcn_write, hello.size(), reinterpret_cast<std::uint64_t>(hello.data()), 0);
     check(written.error == 0 && written.value == hello.size(), "DBCN write count", written.value);
+    // A huge length is written in part (256 bytes at most per call), not
+    // for as long as the guest's RAM lasts: one line of 255 dots.
+    static char long_text[300];
+    for (char& c : long_text) c = '.';
+    long_text[255] = '\n';
+    const auto partial = ecall(sbi::eid::dbcn, sbi::fid::dbcn_write, ~0ull, reinterpret_cast<std::uint64_t>(long_text), 0);
+    check(partial.error == 0 && partial.value == 256, "DBCN write of ~0 bytes: 256 written", partial.value);
     for (char c : std::string_view("guest: legacy putchar\n")) ecall(sbi::eid::legacy_console_putchar, 0, c);
 
     // Remote fences are answered in the policy (forwarded to every hart).

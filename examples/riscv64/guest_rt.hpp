@@ -40,8 +40,14 @@ inline std::uint64_t hypercall(std::uint64_t nr, std::uint64_t arg0 = 0, std::ui
 struct Console {
     void write(std::string_view text) {
         // DBCN write takes a guest-physical address: with paging off it is
-        // the pointer itself.
-        ecall(sbi::eid::dbcn, sbi::fid::dbcn_write, text.size(), reinterpret_cast<std::uint64_t>(text.data()), 0);
+        // the pointer itself. It may write part of the text (the count is
+        // in a1): the rest is written again.
+        while (!text.empty()) {
+            const auto written =
+                ecall(sbi::eid::dbcn, sbi::fid::dbcn_write, text.size(), reinterpret_cast<std::uint64_t>(text.data()), 0);
+            if (written.error != 0 || written.value == 0 || written.value > text.size()) return;
+            text.remove_prefix(written.value);
+        }
     }
 };
 
