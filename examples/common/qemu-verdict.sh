@@ -8,11 +8,14 @@
 # failure line on the console (a hang, a crash or an image QEMU cannot
 # load prints neither).
 #   qemu_expected_failure RUNNER STATUS LIMIT_SECONDS OUTPUT_FILE REASON
+# True, saying so, when STATUS is timeout's (124, or 137 after its KILL).
+qemu_timed_out() {  # RUNNER STATUS LIMIT_SECONDS
+    [ "$2" -eq 124 ] || [ "$2" -eq 137 ] || return 1
+    echo "$1: TIMEOUT after $3 s" >&2
+}
+
 qemu_verdict() {
-    if [ "$2" -eq 124 ] || [ "$2" -eq 137 ]; then
-        echo "$1: TIMEOUT after $3 s" >&2
-        return 1
-    fi
+    qemu_timed_out "$1" "$2" "$3" && return 1
     if [ "$2" -ne 0 ]; then
         echo "$1: QEMU exited with status $2" >&2
         return 1
@@ -25,10 +28,7 @@ qemu_verdict() {
 }
 
 qemu_expected_failure() {
-    if [ "$2" -eq 124 ] || [ "$2" -eq 137 ]; then
-        echo "$1: TIMEOUT after $3 s, not the failure expected" >&2
-        return 1
-    fi
+    qemu_timed_out "$1" "$2" "$3" && return 1
     if [ "$2" -eq 0 ]; then
         echo "$1: QEMU exited with status 0: the run did not fail" >&2
         return 1
