@@ -41,10 +41,10 @@ struct VmDescription {
     // (QEMU's loader): the VMM checks it against this description before it
     // builds the VM (fdt.hpp, check_guest_dtb) and never writes it.
     bool user_dtb = false;
-    // Runs one of the example's test guests: its `hello` turns that test's
-    // VMM-side checks on, and the board's own hypercalls (benchmark loops,
-    // probes) answer it. Any other VM (a Linux VM, a user's guest) gets
-    // only the core's hypercalls; the board's answer -1 unasked.
+    // Runs one of the example's test guests (or a user's guest written to
+    // their contract): the hypercall table (vmm/README.md) answers it, and
+    // its `hello` turns that test's VMM-side checks on. Any other VM (a
+    // Linux VM) gets -1 for every hypercall.
     bool test_guest = false;
 };
 

@@ -431,15 +431,17 @@ TEST_CASE("CpuUp with an entry point outside the VM's RAM answers invalid addres
           MockBoard<12>::cpu_up_status(vmm::CpuUpStatus::Started));
 }
 
-TEST_CASE("a VM that runs no test guest gets the core's hypercalls only: no test checks, no board hypercalls") {
+TEST_CASE("a VM that runs no test guest gets -1 for every hypercall: no test checks, no injection, no board calls") {
     // Found by review: a Linux VM's hello turned test checks on (aarch64's
-    // ldst check then read the guest's PC as a host address), and its
-    // bench_begin ran the benchmark loop over a test device it lacks.
+    // ldst check then read the guest's PC as a host address), its
+    // bench_begin ran the benchmark loop over a test device it lacks, and
+    // its inject went past its VM's GIC model.
     reset<23>();
     using V = vmm::Vmm<MockBoard<23>>;
     static vmm::VmDescription plain = description(1);
     plain.test_guest = false;
-    MockBoard<23>::scripts[0] = {call(hc::hello, 1), call(hc::base + 0x40), call(hc::sum, 1, 2), call(hc::result, 0),
+    MockBoard<23>::off_status = 0;  // the power-off's status: no result hypercall answers this VM
+    MockBoard<23>::scripts[0] = {call(hc::hello, 1), call(hc::base + 0x40), call(hc::inject, 5), call(hc::sum, 1, 2),
                                  power_off};
     V::init(0, 0, 2);
     REQUIRE(V::create_vm(plain) != nullptr);
@@ -453,8 +455,9 @@ TEST_CASE("a VM that runs no test guest gets the core's hypercalls only: no test
     CHECK(status == 0);
     CHECK(V::test_id() == 0);
     CHECK(MockBoard<23>::checks_run == 0);
-    CHECK(console_has<23>("unknown hypercall 0x48560040: answered -1"));
-    CHECK(V::vm(0)->vcpu(0).arch_vcpu().return_value == 0);  // result's answer; sum answered 3 before it
+    CHECK(console_has<23>("hypercall 0x48560040 from VM 0, which runs no test guest: answered -1"));
+    CHECK(V::vm(0)->vcpu(0).arch_vcpu().delivered.empty());
+    CHECK(V::vm(0)->vcpu(0).arch_vcpu().return_value == hc::unknown);  // sum's answer
 }
 
 TEST_CASE("CpuUp claims its target before setting it up, and gives the claim back when the start fails") {
