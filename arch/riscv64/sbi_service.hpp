@@ -222,6 +222,14 @@ private:
 
     TrapOutcome perform(const sbi::action::Suspend& suspend, GuestContext& guest, const Caller& caller,
                         AxVCpuExitReason& out) {
+        if (!suspend.retentive &&
+            guest_phys_access<GuestAccessOp::hlvx_hu>(suspend.resume_addr.value()).fault) {
+            // G-stage forbids executing there (SBI v2.0, HSM hart_suspend:
+            // INVALID_ADDRESS): resumed there, the hart would fault at its
+            // entry and then at its unset trap vector for ever.
+            set_return(guest, {sbi::err::invalid_address, 0});
+            return TrapOutcome::Resume;
+        }
         set_return(guest, {});
         if (!suspend.retentive) {
             // Resumes like a fresh start: a0 = hart id, a1 = opaque, paging

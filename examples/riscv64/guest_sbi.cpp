@@ -110,6 +110,13 @@ void console_tests() {
 [[noreturn]] void suspend_test() {
     check(ecall(sbi::eid::hsm, sbi::fid::hsm_hart_suspend, 1).error == sbi::err::invalid_param,
           "reserved suspend type refused");
+    // A resume address stage 2 does not map is refused before the hart
+    // stops: below the VM's RAM, and just past its end.
+    for (const std::uint64_t bad : {0x1000ull, 0x88000000ull + (64ull << 20)}) {
+        check(ecall(sbi::eid::hsm, sbi::fid::hsm_hart_suspend, sbi::suspend_type::default_non_retentive, bad, 0).error ==
+                  sbi::err::invalid_address,
+              "non-retentive suspend to an address outside RAM refused", bad);
+    }
 
     vs_root[2] = (0x80000000ull >> 12) << 10 | 0xcf;  // V R W X A D
     const std::uint64_t satp = 8ull << 60 | reinterpret_cast<std::uint64_t>(vs_root) >> 12;
