@@ -66,5 +66,9 @@ seconds=$(printf '%d.%03d' $((elapsed / 1000)) $((elapsed % 1000)))
 
 if [ "${BOOT_VMM_SHOW:-0}" = 1 ]; then sed 's/\r//g' "$log"; fi
 . "$here/boot-verdict.sh"
+# With --input, /init's line saying it read the word typed must be there
+# too: /init skips the check when the command line lost axvcpu.input.
+required=('RESULT: PASS')
+[ -n "$input" ] && required+=("axvcpu-init: input: read '$input', expected '$input': ok")
 boot_verdict boot-vmm "$arch ($(cat "$kerneldir/Image.version")), $cpus vCPU(s)" "$log" "$status" "$limit" "$seconds" \
-  'RESULT: PASS'
+  "${required[@]}"
