@@ -80,6 +80,7 @@ public:
         std::optional<u64> reported;  // the guest's last `result` hypercall
         std::atomic<u64> failures_reported{0};  // `result` calls with a failure code
         std::optional<u64> status;    // what it powered off with (0: success)
+        std::atomic<u64> kinds_seen{0};  // bit n: its vCPUs made an exit of AxVCpuExitReason alternative n
 
         [[nodiscard]] axvcpu::VMId id() const noexcept { return description->id; }
         [[nodiscard]] usize vcpu_count() const noexcept { return description->vcpus; }
@@ -385,6 +386,8 @@ private:
     static void count_exit(Vm& vm, VCpu& vcpu, const axvcpu::AxVCpuExitReason& reason) {
         const u64 number = exit_count_.fetch_add(1) + 1;
         exit_counts_[reason.index()].fetch_add(1);
+        const u64 kind = u64{1} << reason.index();
+        if ((vm.kinds_seen.load(std::memory_order_relaxed) & kind) == 0) vm.kinds_seen.fetch_or(kind);
         if (quiet_.load() != 0 || !Board::trace_exits || !traced(vm, reason)) return;
         const u64 traced_number = traced_count_.fetch_add(1) + 1;
         if (traced_number <= trace_limit) {
@@ -420,13 +423,6 @@ private:
         }
     };
     static void print_exit_summary() { Out::println("vmm: ", Dec{exit_count_.load()}, " exits:", ExitTally{}); }
-
-    static u64 kinds_seen() noexcept {
-        u64 bits = 0;
-        for (usize kind = 0; kind < exit_kinds; ++kind)
-            if (exit_counts_[kind].load() != 0) bits |= u64{1} << kind;
-        return bits;
-    }
 
     static Step handle_exit(Vm& vm, VCpuEntry& entry, VCpu& vcpu, const axvcpu::AxVCpuExitReason& reason) {
         namespace exit = axvcpu::exit;
@@ -556,7 +552,7 @@ private:
             }
             case hc::nop: return 0;
             case hc::check_exits: {
-                const u64 missing = call.args[0] & ~kinds_seen();
+                const u64 missing = call.args[0] & ~vm.kinds_seen.load();
                 if (missing != 0) failed("exit kinds the guest caused but the VMM never saw", missing);
                 return missing;
             }

@@ -94,6 +94,7 @@ struct Board {
 
     // What the test sets.
     static inline std::array<std::vector<AxVCpuExitReason>, 2> scripts;  // per vCPU of VM 0
+    static inline std::vector<AxVCpuExitReason> vm1_script;              // VM 1's vCPU 0, if it has one
     static inline bool pending = false;
     static inline bool checks_pass = true;
     static inline std::optional<std::uint64_t> off_status;
@@ -111,6 +112,7 @@ struct Board {
     // Every setting and record back to its start, before a test boots.
     static void reset() {
         scripts = {};
+        vm1_script.clear();
         pending = false;
         checks_pass = true;
         off_status.reset();
@@ -163,8 +165,8 @@ struct Board {
         ipis_to_model.push_back(ipi.vector);
         return true;
     }
-    static typename Arch::CreateConfig create_config(const vmm::VmDescription&, usize id) {
-        return Arch::CreateConfig::scripted(scripts[id]);
+    static typename Arch::CreateConfig create_config(const vmm::VmDescription& vm, usize id) {
+        return Arch::CreateConfig::scripted(vm.id == 1 ? vm1_script : scripts[id]);
     }
     static typename Arch::SetupConfig setup_config(const vmm::VmDescription& vm) { return {vm.id + 100}; }
     static bool set_boot_arguments(VCpu& vcpu, std::uint64_t arg) {
@@ -318,6 +320,33 @@ TEST_CASE("check_exits fails the run for an exit kind the VMM never saw") {
                                  power_off};
     CHECK(boot<16>() == 1);
     CHECK(console_has<16>("never saw 0x200"));
+}
+
+TEST_CASE("check_exits counts the caller's VM's exits only") {
+    // Found by review: the kinds were the whole machine's, so another VM's
+    // exits (riscv64's hart-sharing VM) could stand in for a test VM's.
+    reset<17>();
+    using V = vmm::Vmm<MockBoard<17>>;
+    MockBoard<17>::scripts[0] = {call(hc::nop), call(hc::nop), call(hc::nop),
+                                 call(hc::check_exits, std::uint64_t{1} << AxVCpuExitReason(exit::MmioRead{}).index()),
+                                 call(hc::result, 0), power_off};
+    MockBoard<17>::vm1_script = {read(testdev_base, AccessWidth::Qword, 1), call(hc::result, 0), power_off};
+    static vmm::VmDescription vm0 = description(1), vm1 = description(1);
+    vm1.id = 1;
+    V::init(0, 0, 2);
+    REQUIRE(V::create_vm(vm0) != nullptr);
+    REQUIRE(V::create_vm(vm1) != nullptr);
+    REQUIRE(V::start(*V::vm(1), 0));
+    REQUIRE(V::start(*V::vm(0), 0));
+    std::uint32_t status = 0;
+    try {
+        V::serve();
+    } catch (const Stopped& stopped) {
+        status = stopped.code;
+    }
+    CHECK(V::exits_of(AxVCpuExitReason(exit::MmioRead{}).index()) == 1);  // VM 1 made its read
+    CHECK(status == 1);
+    CHECK(console_has<17>("exit kinds the guest caused but the VMM never saw"));
 }
 
 TEST_CASE("hypercalls: the core's, the board's, and unknown numbers") {
