@@ -80,7 +80,16 @@ public:
         std::optional<u64> reported;  // the guest's last `result` hypercall
         std::atomic<u64> failures_reported{0};  // `result` calls with a failure code
         std::optional<u64> status;    // what it powered off with (0: success)
-        std::atomic<u64> kinds_seen{0};  // bit n: its vCPUs made an exit of AxVCpuExitReason alternative n
+        // Its vCPUs' exits by kind (AxVCpuExitReason's alternatives), and
+        // those counts at its last count_exits hypercall.
+        std::array<std::atomic<u64>, exit_kinds> exit_counts{};
+        std::array<std::atomic<u64>, exit_kinds> counted{};
+        [[nodiscard]] u64 kinds_seen() const noexcept {
+            u64 bits = 0;
+            for (usize kind = 0; kind < exit_kinds; ++kind)
+                if (exit_counts[kind].load() != 0) bits |= u64{1} << kind;
+            return bits;
+        }
 
         [[nodiscard]] axvcpu::VMId id() const noexcept { return description->id; }
         [[nodiscard]] usize vcpu_count() const noexcept { return description->vcpus; }
@@ -111,7 +120,6 @@ public:
         exit_count_.store(0);
         traced_count_.store(0);
         for (std::atomic<u64>& count : exit_counts_) count.store(0);
-        counted_ = {};
         quiet_.store(0);
         frames_.init(pool_base, pool_bytes);
         host_cpus_ = host_cpus;
@@ -386,8 +394,7 @@ private:
     static void count_exit(Vm& vm, VCpu& vcpu, const axvcpu::AxVCpuExitReason& reason) {
         const u64 number = exit_count_.fetch_add(1) + 1;
         exit_counts_[reason.index()].fetch_add(1);
-        const u64 kind = u64{1} << reason.index();
-        if ((vm.kinds_seen.load(std::memory_order_relaxed) & kind) == 0) vm.kinds_seen.fetch_or(kind);
+        vm.exit_counts[reason.index()].fetch_add(1);
         if (quiet_.load() != 0 || !Board::trace_exits || !traced(vm, reason)) return;
         const u64 traced_number = traced_count_.fetch_add(1) + 1;
         if (traced_number <= trace_limit) {
@@ -552,7 +559,7 @@ private:
             }
             case hc::nop: return 0;
             case hc::check_exits: {
-                const u64 missing = call.args[0] & ~vm.kinds_seen.load();
+                const u64 missing = call.args[0] & ~vm.kinds_seen();
                 if (missing != 0) failed("exit kinds the guest caused but the VMM never saw", missing);
                 return missing;
             }
@@ -574,10 +581,13 @@ private:
     // including this one, against the VMM's count over the same stretch:
     // returns the kinds of `mask` that differ (a chaos guest's proof that
     // every exit it made was seen and handled once). The counts are the
-    // VMM's, over every VM: a guest alone on the machine gets exact ones.
+    // VM's own (all its vCPUs'), not the machine's.
     static u64 count_exits(Vm& vm, axvcpu::GuestPhysAddr gpa, u64 mask) {
-        std::array<u64, exit_kinds> now{};
-        for (usize kind = 0; kind < exit_kinds; ++kind) now[kind] = exit_counts_[kind].load();
+        std::array<u64, exit_kinds> since{};
+        for (usize kind = 0; kind < exit_kinds; ++kind) {
+            const u64 now = vm.exit_counts[kind].load();
+            since[kind] = now - vm.counted[kind].exchange(now);
+        }
         u64 differ = 0;
         if (mask != 0) {
             const auto* guest = static_cast<const volatile u64*>(guest_ram(vm, gpa.value(), exit_kinds * sizeof(u64)));
@@ -586,14 +596,13 @@ private:
                 return ~u64{0};
             }
             for (usize kind = 0; kind < exit_kinds; ++kind) {
-                if ((mask >> kind & 1) == 0 || guest[kind] == now[kind] - counted_[kind]) continue;
+                if ((mask >> kind & 1) == 0 || guest[kind] == since[kind]) continue;
                 differ |= u64{1} << kind;
                 Out::println("vmm: count_exits: ", axvcpu::exit::reason_names[kind], ": the guest made ", Dec{guest[kind]},
-                             ", the VMM saw ", Dec{now[kind] - counted_[kind]});
+                             ", the VMM saw ", Dec{since[kind]});
             }
             if (differ != 0) failed("exits the guest made differ from those the VMM saw, kinds", differ);
         }
-        counted_ = now;
         return differ;
     }
 
@@ -770,7 +779,6 @@ private:
     static inline std::atomic<u64> exit_count_{0};
     static inline std::atomic<u64> traced_count_{0};
     static inline std::array<std::atomic<u64>, exit_kinds> exit_counts_{};
-    static inline std::array<u64, exit_kinds> counted_{};  // exit_counts_ at the last count_exits
     static inline std::atomic<std::uint32_t> quiet_{0};
     static inline SpinLock finish_lock_;
 };
