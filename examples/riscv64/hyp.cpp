@@ -219,12 +219,8 @@ vmm::VmDescription vm0{.id = 0,
                        .entry = GuestPhysAddr(guest_entry),
                        .dtb = GuestPhysAddr(guest_dtb),
                        .memory = vm0_memory,
-                       .reserved_base = 0,
                        .passthrough = vm0_passthrough,
                        .emulated = vm0_emulated,
-                       .boot = axvcpu::VMBootProtocol::Direct,
-                       .interrupts = axvcpu::VMInterruptMode::Emulated,
-                       .first_cpu = 0,
                        .user_dtb = true,
                        .test_guest = false};
 #else
@@ -245,13 +241,8 @@ vmm::VmDescription vm0{.id = 0,
                        .entry = GuestPhysAddr(guest_ram_base),
                        .dtb = GuestPhysAddr(guest_dtb),
                        .memory = vm0_memory,
-                       .reserved_base = 0,
                        .passthrough = vm0_passthrough,
                        .emulated = vm0_emulated,
-                       .boot = axvcpu::VMBootProtocol::Direct,
-                       .interrupts = axvcpu::VMInterruptMode::Emulated,
-                       .first_cpu = 0,
-                       .user_dtb = false,
                        .test_guest = true};
 #endif
 

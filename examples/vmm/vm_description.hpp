@@ -16,23 +16,23 @@ namespace vmm {
 
 struct VmDescription {
     axvcpu::VMId id = 0;
-    std::string_view name;
+    std::string_view name{};
     axvcpu::VMType type = axvcpu::VMType::VMTRTOS;
     axvcpu::usize vcpus = 1;
     // vCPU 0 starts at `entry`; the others when the guest starts them (PSCI
     // CPU_ON / SBI hart_start).
-    axvcpu::GuestPhysAddr entry;
+    axvcpu::GuestPhysAddr entry{};
     // Handed to vCPU 0 in the boot protocol's register (x0 / a1).
-    axvcpu::GuestPhysAddr dtb;
+    axvcpu::GuestPhysAddr dtb{};
     // Guest RAM. MapIdentical regions are backed at GPA = HPA; MapReserved
     // ones by consecutive host memory from `reserved_base`. The example
     // allocates no RAM itself (MapAlloc is refused).
-    std::span<const axvcpu::VmMemConfig> memory;
+    std::span<const axvcpu::VmMemConfig> memory{};
     std::uint64_t reserved_base = 0;
     // Mapped into stage 2 as device memory.
-    std::span<const axvcpu::PassThroughDeviceConfig> passthrough;
+    std::span<const axvcpu::PassThroughDeviceConfig> passthrough{};
     // Left unmapped: their MMIO exits go to the board's device models.
-    std::span<const axvcpu::EmulatedDeviceConfig> emulated;
+    std::span<const axvcpu::EmulatedDeviceConfig> emulated{};
     axvcpu::VMBootProtocol boot = axvcpu::VMBootProtocol::Direct;
     axvcpu::VMInterruptMode interrupts = axvcpu::VMInterruptMode::Emulated;
     // The physical CPU each vCPU runs on: `first_cpu + vcpu id`.
