@@ -3,7 +3,7 @@
 #   build/gcc    GCC 12, -O2: host suites, compile-fail, freestanding, examples and QEMU suites
 #   build/clang  Clang 14, -O2: host suites, compile-fail checks, fuzz runs, clang-tidy
 #   build/asan   Clang 14 with AddressSanitizer + UBSan, unoptimised (every load and
-#                store stays instrumented; Clang compiles it in a third of GCC's time):
+#                store stays instrumented; Clang builds it in two thirds of GCC's time):
 #                host suites and the host example
 # and prints one summary line: "N passed, N failed, N skipped".
 set -uo pipefail

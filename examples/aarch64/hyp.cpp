@@ -502,7 +502,9 @@ void Board::after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
     // itself, as the core has not recorded the test id yet.
     const auto* call = reason.get_if<exit::Hypercall>();
     if (call == nullptr || call->nr != vmm::hypercall::hello || call->args[0] != abi::test_share) return;
-    if (probes.second_vm_started || vcpu.vm_id() != 0) return;
+    // Only a test guest's hello counts, as in the core (a Linux VM's would
+    // start VM 1 over host RAM the Linux build leaves free).
+    if (probes.second_vm_started || vcpu.vm_id() != 0 || !Vmm::vm(0)->description->test_guest) return;
     probes.second_vm_started = true;
     const auto* from = reinterpret_cast<const volatile unsigned char*>(abi::guest_ram_base);
     auto* to = reinterpret_cast<volatile unsigned char*>(abi::second_vm_ram_base);

@@ -28,7 +28,9 @@
 //   timer_fires()                        guest timers fired through host timers
 //   test_name(id), test_checks(id)       the VMM-side checks of a test guest
 //   run_failed(vcpu, error)              report an exit the policy refused
-// Optional: before_entry(vcpu), after_exit(vcpu, reason);
+// Optional: before_entry(vcpu), after_exit(vcpu, reason) (after_exit sees every
+//                                        exit before the core: a hook acting on a
+//                                        test hypercall checks the VM's test_guest)
 //   complete_load(vcpu, read, raw)      instead of loaded_value: writes an emulated
 //                                        load itself (x86: 8/16-bit loads merge into
 //                                        the old register, AH..BH are parts of one)

@@ -18,16 +18,18 @@ namespace vmm::hypercall {
 
 inline constexpr std::uint64_t base = 0x4856'0000;  // "HV"
 
+// The test guests' ABI: answered only in a VM whose description sets
+// test_guest (any other gets -1 for every number).
 // Answered by the VMM core on every arch.
 inline constexpr std::uint64_t hello = base + 0x00;        // arg0 = test id: turns on that test's VMM-side checks; returns the VM id
 inline constexpr std::uint64_t result = base + 0x01;       // arg0 = 0: pass, else a failure code (arg1: detail, printed)
 inline constexpr std::uint64_t sum = base + 0x02;          // returns arg0 + ... + arg5
 inline constexpr std::uint64_t inject = base + 0x04;       // injects vectors arg0 .. arg0 + arg1 - 1 (arg1 = 0: one); returns how many were refused (past inject_limit, all)
 inline constexpr std::uint64_t nop = base + 0x06;          // returns 0
-inline constexpr std::uint64_t check_exits = base + 0x0a;  // arg0 = exit kinds the guest caused (bit i: AxVCpuExitReason alternative i); returns those the VMM never saw
+inline constexpr std::uint64_t check_exits = base + 0x0a;  // arg0 = exit kinds the guest caused (bit i: AxVCpuExitReason alternative i); returns those the VMM never saw from the caller's VM
 inline constexpr std::uint64_t set_quiet = base + 0x0b;    // arg0 != 0: stop tracing each exit; 0: trace again
 inline constexpr std::uint64_t timer_fires = base + 0x0c;  // returns how many guest timers fired through host timers (~0: none go that way)
-inline constexpr std::uint64_t count_exits = base + 0x15;  // arg0 = GPA of the guest's exit counts by kind since its last count_exits (this call included), arg1 = the kinds to compare; returns those that differ from the VMM's, and fails the run if any
+inline constexpr std::uint64_t count_exits = base + 0x15;  // arg0 = GPA of the guest's exit counts by kind since its last count_exits (this call included), arg1 = the kinds to compare; returns those that differ from the VMM's count of the caller's VM's exits, and fails the run if any
 
 // Answered by one arch's board (the per-arch README says which).
 inline constexpr std::uint64_t check_regs = base + 0x03;     // aarch64: register-integrity round

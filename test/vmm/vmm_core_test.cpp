@@ -349,6 +349,38 @@ TEST_CASE("check_exits counts the caller's VM's exits only") {
     CHECK(console_has<17>("exit kinds the guest caused but the VMM never saw"));
 }
 
+TEST_CASE("count_exits compares the caller's VM's exits only") {
+    // VM 0's RAM is this array, where its count of its own exits is (none
+    // of MmioRead); VM 1 makes one MmioRead before VM 0 asks.
+    reset<18>();
+    using V = vmm::Vmm<MockBoard<18>>;
+    static std::array<std::uint64_t, 64> counts{};
+    const auto counts_gpa = reinterpret_cast<std::uint64_t>(counts.data());
+    static const VmMemConfig counts_ram[] = {{counts_gpa, sizeof counts, 7, VmMemMappingType::MapIdentical}};
+    const std::uint64_t mmio_read = std::uint64_t{1} << AxVCpuExitReason(exit::MmioRead{}).index();
+    MockBoard<18>::scripts[0] = {call(hc::nop), call(hc::nop), call(hc::nop), call(hc::count_exits, counts_gpa, mmio_read),
+                                 call(hc::result, 0), power_off};
+    MockBoard<18>::vm1_script = {read(testdev_base, AccessWidth::Qword, 1), call(hc::result, 0), power_off};
+    static vmm::VmDescription vm0 = description(1), vm1 = description(1);
+    vm0.memory = counts_ram;
+    vm0.entry = GuestPhysAddr(counts_gpa);
+    vm1.id = 1;
+    V::init(0, 0, 2);
+    REQUIRE(V::create_vm(vm0) != nullptr);
+    REQUIRE(V::create_vm(vm1) != nullptr);
+    REQUIRE(V::start(*V::vm(1), 0));
+    REQUIRE(V::start(*V::vm(0), 0));
+    std::uint32_t status = 1;
+    try {
+        V::serve();
+    } catch (const Stopped& stopped) {
+        status = stopped.code;
+    }
+    CHECK(V::exits_of(AxVCpuExitReason(exit::MmioRead{}).index()) == 1);  // VM 1 made its read
+    CHECK(status == 0);
+    CHECK_FALSE(console_has<18>("count_exits: MmioRead"));
+}
+
 TEST_CASE("hypercalls: the core's, the board's, and unknown numbers") {
     reset<8>();
     MockBoard<8>::scripts[0] = {call(hc::hello, 0), call(hc::sum, 40, 2), call(hc::base + 0x40), call(0x777),
