@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -244,21 +245,27 @@ void reset() {
     MockBoard<N>::reset();
 }
 
-// Boots VM 0 with the scripts set, serves CPU 0 until the machine stops,
-// and returns the status it stopped with.
+// Boots the VMs described (which must outlive the machine), each one's
+// vCPU 0 on CPU 0, the last VM's first in the run queue; serves CPU 0
+// until the machine stops, and returns the status it stopped with.
 template <int N>
-std::uint32_t boot(usize vcpus = 1) {
+std::uint32_t boot_vms(std::initializer_list<const vmm::VmDescription*> descriptions) {
     using V = vmm::Vmm<MockBoard<N>>;
-    static const vmm::VmDescription vm_description = description(vcpus);
     V::init(0, 0, 2);
-    auto* vm = V::create_vm(vm_description);
-    REQUIRE(vm != nullptr);
-    REQUIRE(V::start(*vm, 0));
+    for (const vmm::VmDescription* vm : descriptions) REQUIRE(V::create_vm(*vm) != nullptr);
+    for (usize id = descriptions.size(); id-- > 0;) REQUIRE(V::start(*V::vm(id), 0));
     try {
         V::serve();
     } catch (const Stopped& stopped) {
         return stopped.code;
     }
+}
+
+// Boots VM 0 with the scripts set (boot_vms).
+template <int N>
+std::uint32_t boot(usize vcpus = 1) {
+    static const vmm::VmDescription vm_description = description(vcpus);
+    return boot_vms<N>({&vm_description});
 }
 
 template <int N>
@@ -333,19 +340,8 @@ TEST_CASE("check_exits counts the caller's VM's exits only") {
     MockBoard<17>::vm1_script = {read(testdev_base, AccessWidth::Qword, 1), call(hc::result, 0), power_off};
     static vmm::VmDescription vm0 = description(1), vm1 = description(1);
     vm1.id = 1;
-    V::init(0, 0, 2);
-    REQUIRE(V::create_vm(vm0) != nullptr);
-    REQUIRE(V::create_vm(vm1) != nullptr);
-    REQUIRE(V::start(*V::vm(1), 0));
-    REQUIRE(V::start(*V::vm(0), 0));
-    std::uint32_t status = 0;
-    try {
-        V::serve();
-    } catch (const Stopped& stopped) {
-        status = stopped.code;
-    }
+    CHECK(boot_vms<17>({&vm0, &vm1}) == 1);
     CHECK(V::exits_of(AxVCpuExitReason(exit::MmioRead{}).index()) == 1);  // VM 1 made its read
-    CHECK(status == 1);
     CHECK(console_has<17>("exit kinds the guest caused but the VMM never saw"));
 }
 
@@ -365,19 +361,8 @@ TEST_CASE("count_exits compares the caller's VM's exits only") {
     vm0.memory = counts_ram;
     vm0.entry = GuestPhysAddr(counts_gpa);
     vm1.id = 1;
-    V::init(0, 0, 2);
-    REQUIRE(V::create_vm(vm0) != nullptr);
-    REQUIRE(V::create_vm(vm1) != nullptr);
-    REQUIRE(V::start(*V::vm(1), 0));
-    REQUIRE(V::start(*V::vm(0), 0));
-    std::uint32_t status = 1;
-    try {
-        V::serve();
-    } catch (const Stopped& stopped) {
-        status = stopped.code;
-    }
+    CHECK(boot_vms<18>({&vm0, &vm1}) == 0);
     CHECK(V::exits_of(AxVCpuExitReason(exit::MmioRead{}).index()) == 1);  // VM 1 made its read
-    CHECK(status == 0);
     CHECK_FALSE(console_has<18>("count_exits: MmioRead"));
 }
 
@@ -504,16 +489,7 @@ TEST_CASE("a VM that runs no test guest gets -1 for every hypercall: no test che
     MockBoard<23>::off_status = 0;  // the power-off's status: no result hypercall answers this VM
     MockBoard<23>::scripts[0] = {call(hc::hello, 1), call(hc::base + 0x40), call(hc::inject, 5), call(hc::sum, 1, 2),
                                  power_off};
-    V::init(0, 0, 2);
-    REQUIRE(V::create_vm(plain) != nullptr);
-    REQUIRE(V::start(*V::vm(0), 0));
-    std::uint32_t status = ~0u;
-    try {
-        V::serve();
-    } catch (const Stopped& stopped) {
-        status = stopped.code;
-    }
-    CHECK(status == 0);
+    CHECK(boot_vms<23>({&plain}) == 0);
     CHECK(V::test_id() == 0);
     CHECK(MockBoard<23>::checks_run == 0);
     CHECK(console_has<23>("hypercall 0x48560040 from VM 0, which runs no test guest: answered -1"));
