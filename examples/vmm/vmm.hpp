@@ -119,7 +119,6 @@ public:
         ipis_.store(0);
         exit_count_.store(0);
         traced_count_.store(0);
-        for (std::atomic<u64>& count : exit_counts_) count.store(0);
         quiet_.store(0);
         frames_.init(pool_base, pool_bytes);
         host_cpus_ = host_cpus;
@@ -292,7 +291,13 @@ public:
     static u64 test_id() noexcept { return test_id_; }
     static u64 ipis() noexcept { return ipis_.load(); }
     static u64 exits() noexcept { return exit_count_.load(); }
-    static u64 exits_of(usize kind) noexcept { return exit_counts_[kind].load(); }
+    // Every VM's exits of one kind (each VM counts its own).
+    static u64 exits_of(usize kind) noexcept {
+        u64 total = 0;
+        for (auto& slot : vms_)
+            if (slot.get() != nullptr) total += slot->exit_counts[kind].load();
+        return total;
+    }
     template <class Payload>
     static u64 exits_of() noexcept {
         return exits_of(axvcpu::AxVCpuExitReason(Payload{}).index());
@@ -393,7 +398,6 @@ private:
 
     static void count_exit(Vm& vm, VCpu& vcpu, const axvcpu::AxVCpuExitReason& reason) {
         const u64 number = exit_count_.fetch_add(1) + 1;
-        exit_counts_[reason.index()].fetch_add(1);
         vm.exit_counts[reason.index()].fetch_add(1);
         if (quiet_.load() != 0 || !Board::trace_exits || !traced(vm, reason)) return;
         const u64 traced_number = traced_count_.fetch_add(1) + 1;
@@ -421,11 +425,12 @@ private:
         template <class Sink>
         friend void print_to(Sink& sink, const ExitTally&) {
             for (usize kind = 0; kind < exit_kinds; ++kind) {
-                if (exit_counts_[kind].load() == 0) continue;
+                const u64 count = exits_of(kind);
+                if (count == 0) continue;
                 sink.write(" ");
                 sink.write(axvcpu::exit::reason_names[kind]);
                 sink.write(" ");
-                axvcpu::fmt::write_dec(sink, exit_counts_[kind].load());
+                axvcpu::fmt::write_dec(sink, count);
             }
         }
     };
@@ -778,7 +783,6 @@ private:
     static inline std::atomic<u64> ipis_{0};
     static inline std::atomic<u64> exit_count_{0};
     static inline std::atomic<u64> traced_count_{0};
-    static inline std::array<std::atomic<u64>, exit_kinds> exit_counts_{};
     static inline std::atomic<std::uint32_t> quiet_{0};
     static inline SpinLock finish_lock_;
 };
