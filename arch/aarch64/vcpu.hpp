@@ -237,11 +237,16 @@ public:
     // GIC CPU interface as a PE's reset leaves them (CNTKCTL_EL1 and
     // CNTV_CTL_EL0 0; ICC_PMR_EL1, ICC_IGRPEN1_EL1, BPRs and active
     // priorities 0). Keeps ELR (set_entry), what setup chose, and the
-    // interrupts in the list registers and the queue, which the GIC holds
-    // for the PE rather than the PE itself. The VMM then sets x0. Unbound
-    // only: BadState while its state is on a CPU.
+    // pending interrupts in the list registers and the queue, which the GIC
+    // holds for the PE rather than the PE itself. An interrupt of the queue
+    // (inject_interrupt) that the guest had acknowledged is over: its
+    // active state has no distributor to live in that the guest could
+    // deactivate it through, and left in a list register it would block
+    // that INTID on this vCPU for good. The VMM then sets x0. Unbound only:
+    // BadState while its state is on a CPU, or while list registers fed by
+    // the VMM were not given back (give_back_list_registers, at CPU_OFF).
     AxResult<void> reset_for_cpu_up() {
-        if (is_bound()) return ax_err(AxError::BadState);
+        if (is_bound() || fed_ != 0) return ax_err(AxError::BadState);
         const std::uint64_t elr = ctx_.elr;
         ctx_ = GuestContext{};
         ctx_.elr = elr;
@@ -250,6 +255,9 @@ public:
         timer_.cntv_ctl = 0;
         interrupts_.vmcr = 0;
         interrupts_.ap0r0 = interrupts_.ap1r0 = 0;
+        for (std::uint64_t& lr : interrupts_.lr) {
+            lr = (lr & vgic::lr_state_pending) != 0 ? lr & ~vgic::lr_state_active : 0;
+        }
         return ax_ok();
     }
     [[nodiscard]] std::uint64_t gpr(usize index) const noexcept { return read_gpr(ctx_.x, index); }
@@ -409,6 +417,28 @@ public:
             ++count;
         }
         return count;
+    }
+    // The vCPU goes off (PSCI CPU_OFF, a CpuDown exit): its CPU interface's
+    // view of the interrupts the VMM fed goes back to the VMM's model, where
+    // a GIC keeps pending and active state (GICv3 spec, "Interrupt
+    // handling state machine": the states belong to the interrupt, not to
+    // the PE). Calls returned(intid, pending, active) for each fed list
+    // register with the state it held (VGic::take_back takes those), and
+    // empties it. Bound or unbound; reset_for_cpu_up refuses a vCPU that
+    // still has fed list registers.
+    template <class Returned>
+    void give_back_list_registers(Returned&& returned) {
+        for (std::uint64_t fed = fed_; fed != 0; fed &= fed - 1) {
+            const auto index = static_cast<unsigned>(std::countr_zero(fed));
+            const std::uint64_t lr = is_bound() ? reg::access_ich_lr(index, false) : interrupts_.lr[index];
+            if (is_bound()) {
+                reg::access_ich_lr(index, true, 0);
+                queue_lrs_ |= std::uint64_t{1} << index;
+            }
+            interrupts_.lr[index] = 0;
+            returned(fed_intid_[index], (lr & vgic::lr_state_pending) != 0, (lr & vgic::lr_state_active) != 0);
+        }
+        fed_ = 0;
     }
     // While on, ICH_HCR_EL2.UIE asks for a maintenance interrupt when at
     // most one list register holds an interrupt: the VMM's model has more

@@ -92,8 +92,10 @@
 //   such as the host timer, before re-sampling it). Edge interrupts may be
 //   reported lazily, but they must be reported: until then they stay in
 //   flight. retract(vcpu, intid) gives back one the guest never took (the
-//   policy evicted a pending-only LR); release_all(vcpu) forgets all of a
-//   vCPU's (its LRs were discarded: CPU_OFF, reset).
+//   policy evicted a pending-only LR); take_back(vcpu, intid, pending,
+//   active) keeps the state of one whose vCPU went off (CPU_OFF) in the
+//   model; release_all(vcpu) forgets all of a vCPU's (its LRs were
+//   discarded: a reset).
 // - Guest writes that cannot reach a list register: ICENABLER, ICPENDR,
 //   ICACTIVER and IPRIORITYR on an interrupt in flight change the model's
 //   state only; the list register's copy stays until on_eoi (the model has
@@ -559,8 +561,21 @@ public:
     // The policy took `intid` back out of a list register before the guest
     // acknowledged it: pending again, to be handed out anew.
     AxResult<void> retract(VCpuId vcpu, std::uint32_t intid) noexcept { return finish(vcpu, intid, true); }
+    // `vcpu` went off (PSCI CPU_OFF) with `intid` in a list register, whose
+    // state the policy gives back (VCpu::give_back_list_registers): no
+    // longer in flight, it keeps that state here, as a GIC keeps it for a PE
+    // that powers down. Pending latches; active stays active (ISACTIVER
+    // reads it, ICACTIVER clears it, as Linux does for a CPU's private
+    // interrupts when it comes up, and nothing hands it out meanwhile).
+    // InvalidInput / BadState as on_eoi.
+    AxResult<void> take_back(VCpuId vcpu, std::uint32_t intid, bool pending, bool active) noexcept {
+        if (auto done = finish(vcpu, intid, pending); !done) return done;
+        if (active) bank(vcpu, intid).active |= bit_of(intid);
+        return ax_ok();
+    }
     // Every interrupt in flight at `vcpu` is over, as if deactivated (its
-    // list registers were discarded). InvalidInput for a vCPU the VM lacks.
+    // list registers were discarded: a reset of the whole VM). InvalidInput
+    // for a vCPU the VM lacks.
     AxResult<void> release_all(VCpuId vcpu) noexcept {
         if (vcpu >= vcpus_) return ax_err(AxError::InvalidInput);
         cpus_[vcpu].irq.in_flight = 0;

@@ -198,6 +198,7 @@ void check_ldst_exit(VCpu& vcpu, const AxVCpuExitReason& reason);
 #if EXAMPLE_VM_LINUX
 void raise_virtual_timer(VCpu& vcpu);
 void fill_list_registers(VCpu& vcpu);
+void give_back_list_registers(VCpu& vcpu);
 bool send_sgi(VCpu& vcpu, const exit::SendIPI& ipi);
 void forward_console_input(VCpu& vcpu);
 #endif
@@ -378,6 +379,7 @@ struct Board {
     static void after_exit(VCpu&, const AxVCpuExitReason& reason);
 #if EXAMPLE_VM_LINUX
     static void before_entry(VCpu& vcpu) { fill_list_registers(vcpu); }
+    static void cpu_down(VCpu& vcpu) { give_back_list_registers(vcpu); }
 #else
     static void before_entry(VCpu& vcpu) { check_ldst_load(vcpu); }
 #endif
@@ -416,15 +418,34 @@ bool send_sgi(VCpu& vcpu, const exit::SendIPI& ipi) {
     return sent;
 }
 
+// The virtual timer's interrupt left the list registers: the model's PPI
+// line follows the timer itself again, whose host PPI is enabled again here
+// (it fires at once if still asserted).
+void rearm_virtual_timer(hyp::Gic& gic, VCpu& vcpu) {
+    (void)gic.set_level(vcpu.id(), hyp::guest_vtimer_ppi, vcpu.arch_vcpu().virtual_timer_asserted());
+    hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, true);
+}
+
 // The guest finished with `intid` (its list register went empty): the
-// model re-samples a level source. For the timer that is the timer itself,
-// whose PPI is enabled again here (it fires at once if still asserted).
+// model re-samples a level source.
 void finish_interrupt(hyp::Gic& gic, VCpu& vcpu, std::uint32_t intid) {
     (void)gic.on_eoi(vcpu.id(), intid);
-    if (intid == hyp::guest_vtimer_ppi) {
-        (void)gic.set_level(vcpu.id(), intid, vcpu.arch_vcpu().virtual_timer_asserted());
-        hyp::gic_set_private_enabled(hyp::guest_vtimer_ppi, true);
-    }
+    if (intid == hyp::guest_vtimer_ppi) rearm_virtual_timer(gic, vcpu);
+}
+
+// CPU_OFF: the interrupts in the vCPU's list registers keep their pending
+// and active state in the model (Linux deactivates its private ones when
+// the CPU comes up again); left there, an active one would stay in flight
+// for good, and CPU_ON (reset_for_cpu_up) refuses the vCPU.
+void give_back_list_registers(VCpu& vcpu) {
+    with_gic(vcpu, [&](hyp::Gic& gic) {
+        vcpu.arch_vcpu().give_back_list_registers([&](std::uint32_t intid, bool pending, bool active) {
+            if (!gic.take_back(vcpu.id(), intid, pending, active)) {
+                Vmm::failed("CPU_OFF: a list register the model did not hand out", intid);
+            }
+            if (intid == hyp::guest_vtimer_ppi) rearm_virtual_timer(gic, vcpu);
+        });
+    });
 }
 
 // Before each entry: report what the guest finished, hand the model's

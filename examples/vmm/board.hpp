@@ -31,6 +31,10 @@
 // Optional: before_entry(vcpu), after_exit(vcpu, reason) (after_exit sees every
 //                                        exit before the core: a hook acting on a
 //                                        test hypercall checks the VM's test_guest)
+//   cpu_down(vcpu)                       a vCPU stopped itself (CpuDown), called on its
+//                                        CPU while it is still bound: what its CPU
+//                                        interface holds goes back to the VM's model
+//                                        (aarch64: the list registers the VMM fed)
 //   complete_load(vcpu, read, raw)      instead of loaded_value: writes an emulated
 //                                        load itself (x86: 8/16-bit loads merge into
 //                                        the old register, AH..BH are parts of one)

@@ -487,6 +487,7 @@ private:
         } else if (const auto* up = reason.get_if<exit::CpuUp>()) {
             (void)vcpu.set_return_value(Board::cpu_up_status(cpu_up(vm, vcpu, *up)));
         } else if (reason.is<exit::CpuDown>()) {
+            if constexpr (requires { Board::cpu_down(vcpu); }) Board::cpu_down(vcpu);
             return Step::Off;
         } else if (reason.is<exit::Halt>()) {
             return halt(vm, entry, vcpu);

@@ -572,6 +572,49 @@ TEST_CASE("retract gives an interrupt back; release_all forgets a vCPU's") {
     CHECK_FALSE(gic.next_for(1).has_value());
 }
 
+TEST_CASE("take_back keeps the state of a vCPU's list registers when it goes off") {
+    Gic gic = make(2);
+    bring_up(gic);
+    wr(gic, 1, sgi + gicr::isenabler0, 0xFFFF);
+    setup_spi(gic, 40, 0xA0, 1);
+    wd(gic, gicd::icfgr + 8, u64{2} << (2 * 8));  // SPI 40 edge
+    const exit::SendIPI sgi3 = decode_sgi1r(u64{3} << 24 | 0b10);
+    REQUIRE(gic.send_sgi(0, sgi3));
+    REQUIRE(gic.set_pending(40));
+    REQUIRE(gic.next_for(1)->intid == 3);
+    REQUIRE(gic.next_for(1)->intid == 40);
+    CHECK(gic.take_back(0, 3, false, true).error() == AxError::BadState);  // not in flight there
+    CHECK(gic.take_back(2, 3, false, true).error() == AxError::InvalidInput);
+
+    // CPU_OFF with SGI 3 acknowledged (active) and SPI 40 still pending.
+    REQUIRE(gic.take_back(1, 3, false, true));
+    REQUIRE(gic.take_back(1, 40, true, false));
+    CHECK(gic.in_flight(1, 3) == false);
+    CHECK(gic.in_flight(1, 40) == false);
+    CHECK(rr(gic, 1, sgi + gicr::isactiver0) == 1u << 3);  // active, as a GIC keeps it
+    CHECK(rd(gic, gicd::isactiver + 4) == 0);
+    CHECK(rd(gic, gicd::ispendr + 4) == 1u << 8);          // pending again
+    CHECK(gic.next_for(1)->intid == 40);
+    REQUIRE(gic.on_eoi(1, 40));
+    REQUIRE(gic.send_sgi(0, sgi3));                         // latched behind the active one
+    CHECK_FALSE(gic.peek(1).has_value());
+    // The CPU comes up again: Linux's gic_cpu_config deactivates its
+    // private interrupts, and the SGI sent meanwhile is delivered.
+    wr(gic, 1, sgi + gicr::icactiver0, 0xFFFF'FFFF);
+    CHECK(gic.next_for(1)->intid == 3);
+    REQUIRE(gic.on_eoi(1, 3));
+    CHECK_FALSE(gic.peek(1).has_value());
+
+    SUBCASE("both pending and active: pending again once deactivated") {
+        REQUIRE(gic.send_sgi(0, sgi3));
+        REQUIRE(gic.next_for(1)->intid == 3);
+        REQUIRE(gic.take_back(1, 3, true, true));
+        CHECK_FALSE(gic.peek(1).has_value());
+        wr(gic, 1, sgi + gicr::icactiver0, 1u << 3);
+        CHECK(gic.next_for(1)->intid == 3);
+    }
+}
+
 TEST_CASE("SGIs: per-target pending from ICC_SGI1R_EL1 writes") {
     Gic gic = make(4);
     bring_up(gic);

@@ -1,7 +1,8 @@
 // libFuzzer harness: the virtual GICv3 (arch/aarch64/vgic.hpp) driven by a
 // byte stream of operations: distributor/redistributor MMIO at fuzzed
 // offsets and widths, SPI/PPI lines and edges, SGIs from decoded
-// ICC_SGI1R_EL1 values, next_for / on_eoi / retract / release_all / reset.
+// ICC_SGI1R_EL1 values, next_for / on_eoi / retract / take_back /
+// release_all / reset.
 // Invariants (each operation's own at once; the whole in-flight record
 // every 8 operations, before release_all or reset forgets it, and at the
 // end):
@@ -12,8 +13,9 @@
 //   access width's bytes;
 // - next_for hands out what peek announced, an INTID this vCPU can have, and
 //   never one already in flight (anywhere, for an SPI) until on_eoi,
-//   retract or release_all; in_flight() agrees with that record;
-// - on_eoi / retract succeed iff the interrupt is in flight at that vCPU;
+//   retract, take_back or release_all; in_flight() agrees with that record;
+// - on_eoi / retract / take_back succeed iff the interrupt is in flight at
+//   that vCPU; an active one taken back reads active (ISACTIVER);
 // - the inputs refuse exactly the INTIDs and vCPUs the VM lacks.
 #include <arch/aarch64/exit_decode.hpp>
 #include <arch/aarch64/vgic.hpp>
@@ -202,7 +204,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 break;
             }
             case 8:
-            case 9: {  // on_eoi / retract: of one in flight, or of anything
+            case 9: {  // on_eoi / retract / take_back: of one in flight, or of anything
                 const std::uint8_t b = bytes.u8();
                 const usize v = b % 5;
                 std::uint32_t intid = bytes.u8() % (max_intid + 4);
@@ -211,10 +213,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                         if (shadow.in_flight[v][(intid + i) % max_intid]) { intid = (intid + i) % max_intid; break; }
                 }
                 const bool ok = valid(v, intid) && shadow.in_flight[v][intid];
-                const AxResult<void> r = op % 12 == 8 ? gic.on_eoi(v, intid) : gic.retract(v, intid);
+                const bool take_back = op % 12 == 9 && (b & 0x40) != 0, active = (b & 0x20) != 0;
+                const AxResult<void> r = op % 12 == 8 ? gic.on_eoi(v, intid)
+                                         : take_back  ? gic.take_back(v, intid, (b & 0x10) != 0, active)
+                                                      : gic.retract(v, intid);
                 FUZZ_CHECK(r.has_value() == ok);
                 if (!ok) FUZZ_CHECK(r.error() == (valid(v, intid) ? AxError::BadState : AxError::InvalidInput));
                 if (ok) shadow.in_flight[v][intid] = false;
+                if (ok && take_back && active) {
+                    const std::uint64_t redistributor = v * gicr::stride + gicr::sgi_base + gicr::isactiver0;
+                    const std::optional<std::uint64_t> word =
+                        intid < 32 ? gic.read_redistributor(redistributor, AccessWidth::Dword)
+                                   : gic.read_distributor(gicd::isactiver + 4 * (intid / 32), AccessWidth::Dword);
+                    FUZZ_CHECK(word && (*word >> (intid % 32) & 1) != 0);
+                }
                 break;
             }
             case 10: {

@@ -86,6 +86,12 @@ write("aarch64_vgic", "spi_and_sgi",
       u8(1) + dw(0, 0, 3) + rw(0x00, 0, 0) + rw(0x14, 0, 0) + dw(1, 4, 0xFFFF_FFFF) + u8(0x35, 0, 40) +
       u8(0x37, 0) + u8(0x37, 0) + u8(0x38, 0x82, 0) + rw(0x16, 0, 0xFFFF) + u8(0x36, 0) + u64(0x0500_0003) +
       u8(0x37, 1) + u8(0x38, 0x81, 0) + u8(0x3B))
+# 0x39 with b = 0xE1 / 0xE2: take_back (0x40) as active (0x20) of the one
+# in flight (0x80) at vCPU b % 5 (0, 1): SPI 40, then SGI 5.
+write("aarch64_vgic", "take_back_active",
+      u8(1) + dw(0, 0, 3) + rw(0x00, 0, 0) + rw(0x14, 0, 0) + dw(1, 4, 0xFFFF_FFFF) + u8(0x35, 0, 40) +
+      u8(0x37, 0) + u8(0x39, 0xE1, 0) + rw(0x16, 0, 0xFFFF) + u8(0x36, 0) + u64(0x0500_0003) + u8(0x37, 1) +
+      u8(0x39, 0xE2, 0) + u8(0x3B))
 
 # devices: op (bit 0 write; (op >> 1) % 4: 0 TestDevice, 1 Echo, 2 Pl011, 3 Uart16550), offset, width, value.
 def dev(op, offset, width, value=0): return u8(op) + u16(offset) + u8(width) + u64(value)

@@ -109,6 +109,7 @@ struct Board {
     static inline std::vector<std::uint64_t> host_irqs;
     static inline std::vector<std::pair<usize, bool>> irq_lines_set;  // (vCPU, level)
     static inline usize checks_run = 0;
+    static inline std::vector<std::pair<usize, VCpuState>> cpu_downs;  // (vCPU, its state then)
 
     // Every setting and record back to its start, before a test boots.
     static void reset() {
@@ -125,6 +126,7 @@ struct Board {
         host_irqs.clear();
         irq_lines_set.clear();
         checks_run = 0;
+        cpu_downs.clear();
         ipis_to_model.clear();
     }
 
@@ -156,6 +158,7 @@ struct Board {
         return std::nullopt;
     }
     static void set_irq_line(VCpu& vcpu, bool level) { irq_lines_set.emplace_back(vcpu.id(), level); }
+    static void cpu_down(VCpu& vcpu) { cpu_downs.emplace_back(vcpu.id(), vcpu.state()); }
     // Board<true> has an interrupt controller model that takes SGIs:
     // vector 9 it takes, others it leaves to the core's mailboxes.
     static inline std::vector<std::uint64_t> ipis_to_model;
@@ -689,6 +692,8 @@ TEST_CASE("a vCPU that stops itself is off and leaves its CPU idle; an exit the 
     MockBoard<25>::scripts[0] = {AxVCpuExitReason(exit::CpuDown{0})};
     CHECK_THROWS_AS(boot<25>(), IdleForever);
     CHECK(console_has<25>("vmm: VM 0 vCPU 0 is off"));
+    // The board's cpu_down ran once, while the vCPU was still bound.
+    CHECK(MockBoard<25>::cpu_downs == std::vector<std::pair<usize, VCpuState>>{{0, VCpuState::Ready}});
     CHECK(vmm::Vmm<MockBoard<25>>::vm(0)->vcpu(0).state() == VCpuState::Free);  // unbound
 
     reset<26>();

@@ -1,7 +1,8 @@
 // Two vCPUs: PSCI CPU_ON / AFFINITY_INFO / CPU_OFF and an SGI exchange
 // routed by the hypervisor between physical CPUs; then vCPU 1, which went
-// off with IRQs unmasked, the data cache on and TPIDR_EL1 set, is started
-// again and must find all three as on its first start.
+// off with IRQs unmasked, the data cache on, TPIDR_EL1 set and SGI 3
+// acknowledged but never deactivated, is started again: it must find the
+// first three as on its first start and take SGI 3 when it comes again.
 #include "guest.hpp"
 
 using namespace g;
@@ -9,6 +10,15 @@ using namespace g;
 namespace {
 volatile u64 secondary_up = 0;
 volatile u64 secondary_arg = 0;
+volatile u64 secondary_waits_sgi3 = 0;
+
+// Acknowledges the highest-priority pending interrupt (ICC_IAR1_EL1),
+// which makes it active, without deactivating it.
+u64 acknowledge() {
+    u64 intid;
+    asm volatile("mrs %0, S3_0_C12_C12_0" : "=r"(intid)::"memory");
+    return intid;
+}
 
 constexpr u64 psci_cpu_on = 0xC400'0003;
 constexpr u64 psci_cpu_off = 0x8400'0002;
@@ -39,6 +49,10 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
                      : "=r"(pmr), "=r"(igrpen1), "=r"(cntkctl));
         check(pmr == 0 && igrpen1 == 0, 0x114, pmr << 8 | igrpen1);
         check(cntkctl == 0, 0x115, cntkctl);
+        // SGI 3, active at the last CPU_OFF, is over: sent again, it comes.
+        gic_enable();
+        secondary_waits_sgi3 = 2;
+        wait_irq(3, 0x116);
         secondary_arg = arg;
         hvc(psci_cpu_off);
         fail(0x113);
@@ -55,6 +69,15 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
         asm volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
         asm volatile("msr sctlr_el1, %0\n\tmsr tpidr_el1, %1\n\tmsr cntkctl_el1, %2\n\tisb" ::"r"(sctlr | sctlr_el1_c),
                      "r"(u64{0x5EED}), "r"(u64{3}));
+        // SGI 3 acknowledged with IRQs masked and never deactivated.
+        asm volatile("msr daifset, #2" ::: "memory");
+        secondary_waits_sgi3 = 1;
+        u64 intid = 1023;
+        for (u64 spin = 0; intid == 1023; ++spin) {
+            check(spin < 50'000'000, 0x102);
+            intid = acknowledge();
+        }
+        check(intid == 3, 0x103, intid);
         hvc(psci_cpu_off);
         fail(0x101);  // CPU_OFF does not return
     }
@@ -73,8 +96,12 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
     send_sgi(1, 1u << 1);  // SGI 1 to vCPU 1
     wait_irq(2, 8);
     print("guest: vCPU 0 got SGI 2\n");
+    for (u64 spin = 0; secondary_waits_sgi3 != 1; ++spin) check(spin < 50'000'000, 15);
+    send_sgi(3, 1u << 1);
     for (u64 spin = 0; hvc(psci_affinity_info, 1, 0) != 1; ++spin) check(spin < 1'000'000, 9);
     check(hvc(psci_cpu_on, 1, abi::guest_ram_base, context_again) == 0, 12);
+    for (u64 spin = 0; secondary_waits_sgi3 != 2; ++spin) check(spin < 50'000'000, 16);
+    send_sgi(3, 1u << 1);
     for (u64 spin = 0; secondary_arg != context_again; ++spin) check(spin < 50'000'000, 13);
     for (u64 spin = 0; hvc(psci_affinity_info, 1, 0) != 1; ++spin) check(spin < 1'000'000, 14);
     pass();
