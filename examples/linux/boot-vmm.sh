@@ -9,7 +9,8 @@
 # placed with QEMU's loader at the VM's addresses (the ARCH README's
 # "Booting Linux"). Passes (exit 0) only if the console shows /init's line
 # "axvcpu-init: PASS" exactly as written through the tty and the hypervisor's
-# "RESULT: PASS"; otherwise prints the last 40 console lines and fails.
+# "RESULT: PASS" (and with CPUS > 1, /init's hotplug line for each
+# secondary vCPU); otherwise prints the last 40 console lines and fails.
 # --input WORD: /init also checks console input (axvcpu.input=WORD): WORD
 # and a carriage return are typed once it says it is waiting for them.
 #
@@ -67,8 +68,13 @@ seconds=$(printf '%d.%03d' $((elapsed / 1000)) $((elapsed % 1000)))
 if [ "${BOOT_VMM_SHOW:-0}" = 1 ]; then sed 's/\r//g' "$log"; fi
 . "$here/boot-verdict.sh"
 # With --input, /init's line saying it read the word typed must be there
-# too: /init skips the check when the command line lost axvcpu.input.
+# too: /init skips the check when the command line lost axvcpu.input. So
+# must its hotplug line for each secondary vCPU: it skips them if it finds
+# too few CPUs on its command line.
 required=('RESULT: PASS')
 [ -n "$input" ] && required+=("axvcpu-init: input: read '$input', expected '$input': ok")
+for ((cpu = 1; cpu < cpus; ++cpu)); do
+  required+=("axvcpu-init: hotplug: cpu$cpu off and on twice, /init ran on it after each: ok")
+done
 boot_verdict boot-vmm "$arch ($(cat "$kerneldir/Image.version")), $cpus vCPU(s)" "$log" "$status" "$limit" "$seconds" \
   "${required[@]}"

@@ -4,6 +4,11 @@
  *
  *   cpus     the CPUs online are as many as `axvcpu.cpus=N` on the kernel
  *            command line says (secondary CPUs came up: PSCI CPU_ON / SBI HSM)
+ *   hotplug  only with 2 or more CPUs: each secondary CPU, twice, goes
+ *            offline (PSCI CPU_OFF / SBI hart_stop) and online again
+ *            (CPU_ON / hart_start), and after each return /init runs on
+ *            it, sleeps 10 ms there (its timer interrupt) and still runs
+ *            there (the scheduler's IPIs reach it)
  *   timer    CLOCK_MONOTONIC advances and a 100 ms nanosleep takes at least
  *            100 ms (timer interrupts arrive)
  *   console  /dev/console opens as a tty whose active console is a real
@@ -23,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h> /* sched_setaffinity, sched_getcpu: _GNU_SOURCE (meson.build) */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,13 +134,15 @@ static int cmdline_value(const char* key, char* out, size_t size) {
     return 0;
 }
 
-static int check_cpus(void) {
+/* The CPUs the command line expects go to *expected (0 if it says none). */
+static int check_cpus(long* expected_out) {
     char value[32], online[256];
     long expected = cmdline_value("axvcpu.cpus", value, sizeof value) ? strtol(value, NULL, 10) : -1;
     if (expected < 1) {
         say("axvcpu-init: cpus: no axvcpu.cpus=N on the kernel command line");
         return 0;
     }
+    *expected_out = expected;
     if (read_line("/sys/devices/system/cpu/online", online, sizeof online) < 0) {
         say("axvcpu-init: cpus: cannot read /sys/devices/system/cpu/online");
         return 0;
@@ -142,6 +150,58 @@ static int check_cpus(void) {
     int count = count_cpu_list(online);
     int ok = count == expected;
     say("axvcpu-init: cpus: %d online (%s), expected %ld: %s", count, online, expected, ok ? "ok" : "WRONG");
+    return ok;
+}
+
+/* Writes text to a sysfs file; the write's errno (0 if it took). */
+static int write_file(const char* path, const char* text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int error = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : errno;
+    close(fd);
+    return error;
+}
+
+/* /init pinned to `cpu`: it must run there, before and after a 10 ms sleep
+ * (a wake-up by the CPU's own timer). The affinity is given back after. */
+static int runs_on(int cpu) {
+    cpu_set_t one, all;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_getaffinity(0, sizeof all, &all) < 0 || sched_setaffinity(0, sizeof one, &one) < 0) return 0;
+    int before = sched_getcpu();
+    struct timespec sleep = {0, 10 * 1000000L};
+    int slept = nanosleep(&sleep, NULL) == 0;
+    int after = sched_getcpu();
+    sched_setaffinity(0, sizeof all, &all);
+    return before == cpu && slept && after == cpu;
+}
+
+/* Each secondary CPU off and on again, twice: the second round finds what
+ * the first one left behind (an interrupt lost in flight, a vCPU not reset). */
+static int check_hotplug(long cpus) {
+    int ok = 1;
+    for (int cpu = 1; cpu < cpus; ++cpu) {
+        char path[64], state[8];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/online", cpu);
+        const char* wrong = NULL;
+        int error = 0, round = 1;
+        for (; round <= 2; ++round) {
+            if ((error = write_file(path, "0")) != 0) wrong = "offline failed";
+            else if (read_line(path, state, sizeof state) < 0 || strcmp(state, "0") != 0) wrong = "still online";
+            else if ((error = write_file(path, "1")) != 0) wrong = "online failed";
+            else if (read_line(path, state, sizeof state) < 0 || strcmp(state, "1") != 0) wrong = "still offline";
+            else if (!runs_on(cpu)) wrong = "/init does not run there";
+            if (wrong) break;
+        }
+        if (wrong) {
+            say("axvcpu-init: hotplug: cpu%d, round %d: %s%s%s: WRONG", cpu, round, wrong, error ? ": " : "",
+                error ? strerror(error) : "");
+            ok = 0;
+        } else {
+            say("axvcpu-init: hotplug: cpu%d off and on twice, /init ran on it after each: ok", cpu);
+        }
+    }
     return ok;
 }
 
@@ -220,7 +280,9 @@ int main(void) {
     say("axvcpu-init: started");
 
     char failed[64] = "";
-    if (!check_cpus()) strcat(failed, " cpus");
+    long cpus = 0;
+    if (!check_cpus(&cpus)) strcat(failed, " cpus");
+    if (cpus > 1 && !check_hotplug(cpus)) strcat(failed, " hotplug");
     if (!check_timer()) strcat(failed, " timer");
     if (!check_console()) strcat(failed, " console");
     char input[64];
