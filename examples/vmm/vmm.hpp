@@ -79,6 +79,7 @@ public:
         std::atomic<std::uint32_t> down{0};  // powered off: its vCPUs stop at their next exit
         std::optional<u64> reported;  // the guest's last `result` hypercall
         std::atomic<u64> failures_reported{0};  // `result` calls with a failure code
+        std::atomic<u64> guest_reports{0};      // guest_report calls, printed or not
         std::optional<u64> status;    // what it powered off with (0: success)
         // Its vCPUs' exits by kind (AxVCpuExitReason's alternatives), and
         // those counts at its last count_exits hypercall.
@@ -324,6 +325,11 @@ public:
                 pass = false;
             }
         }
+        for (auto& slot : vms_) {
+            if (slot.get() == nullptr || slot->guest_reports.load() <= guest_report_limit) continue;
+            Out::println("vmm: VM ", Dec{slot->id()}, ": ", Dec{slot->guest_reports.load() - guest_report_limit},
+                         " more reports of what its guest did were not printed");
+        }
         if (test_id_ != 0 && !Board::test_checks(test_id_)) pass = false;
         if (failures_.load() != 0) pass = false;
         print_exit_summary();
@@ -448,19 +454,19 @@ private:
                     (void)vcpu.set_gpr(read->reg, Board::loaded_value(*read, *value));
                 }
             } else {
-                refuse(vcpu, axvcpu::MappingFlags::READ, read->addr);
+                refuse(vm, vcpu, axvcpu::MappingFlags::READ, read->addr);
             }
         } else if (const auto* write = reason.get_if<exit::MmioWrite>()) {
             if (!vm.devices.write(write->addr, write->width, write->data, LineChanges{vm})) {
-                refuse(vcpu, axvcpu::MappingFlags::WRITE, write->addr);
+                refuse(vm, vcpu, axvcpu::MappingFlags::WRITE, write->addr);
             }
         } else if (const auto* fault = reason.get_if<exit::NestedPageFault>()) {
-            refuse(vcpu, fault->access_flags.bits, fault->addr);
+            refuse(vm, vcpu, fault->access_flags.bits, fault->addr);
         } else if (const auto* sysreg = reason.get_if<exit::SysRegRead>()) {
             std::optional<u64> value = Board::sysreg_read(vcpu, sysreg->addr);
-            if (!value && refuse_sysreg(vcpu, sysreg->addr)) return Step::Continue;
+            if (!value && refuse_sysreg(vm, vcpu, sysreg->addr)) return Step::Continue;
             if (!value) {
-                Out::println("vmm: unknown system register read ", sysreg->addr, ": reads as zero");
+                guest_report(vm, "vmm: unknown system register read ", sysreg->addr, ": reads as zero");
                 value = 0;
             }
             if constexpr (requires { Board::complete_sysreg_read(vcpu, *sysreg, *value); }) {
@@ -470,8 +476,8 @@ private:
             }
         } else if (const auto* sysreg_write = reason.get_if<exit::SysRegWrite>()) {
             if (!Board::sysreg_write(vcpu, sysreg_write->addr, sysreg_write->value) &&
-                !refuse_sysreg(vcpu, sysreg_write->addr)) {
-                Out::println("vmm: unknown system register write ", sysreg_write->addr, " = ", Hex{sysreg_write->value},
+                !refuse_sysreg(vm, vcpu, sysreg_write->addr)) {
+                guest_report(vm, "vmm: unknown system register write ", sysreg_write->addr, " = ", Hex{sysreg_write->value},
                              ": ignored");
             }
         } else if (const auto* in = reason.get_if<exit::IoRead>(); in != nullptr && has_ports) {
@@ -511,10 +517,10 @@ private:
 
     // A register nobody emulates: the board's fault if it raises one (true),
     // else the caller's default (reads as zero, writes ignored).
-    static bool refuse_sysreg(VCpu& vcpu, axvcpu::SysRegAddr addr) {
+    static bool refuse_sysreg(Vm& vm, VCpu& vcpu, axvcpu::SysRegAddr addr) {
         if constexpr (requires { { Board::refuse_sysreg(vcpu, addr) } -> std::same_as<bool>; }) {
             if (Board::refuse_sysreg(vcpu, addr)) {
-                Out::println("vmm: unknown system register ", addr, ": fault raised in the guest");
+                guest_report(vm, "vmm: unknown system register ", addr, ": fault raised in the guest");
                 return true;
             }
         }
@@ -528,7 +534,7 @@ private:
         // interrupt controller model, checks that fail the run, loops over
         // test devices. Another VM (a Linux VM) gets none of it.
         if (!vm.description->test_guest) {
-            Out::println("vmm: hypercall ", Hex{call.nr}, " from VM ", Dec{vm.id()}, ", which runs no test guest: answered -1");
+            guest_report(vm, "vmm: hypercall ", Hex{call.nr}, " from VM ", Dec{vm.id()}, ", which runs no test guest: answered -1");
             return hc::unknown;
         }
         switch (call.nr) {
@@ -576,7 +582,7 @@ private:
                 const HypercallAnswer answer = Board::hypercall(vcpu, call);
                 if (answer.kind == HypercallAnswer::Kind::Value) return answer.value;
                 if (answer.kind == HypercallAnswer::Kind::InRegisters) return std::nullopt;
-                Out::println("vmm: unknown hypercall ", Hex{call.nr}, ": answered -1");
+                guest_report(vm, "vmm: unknown hypercall ", Hex{call.nr}, ": answered -1");
                 return hc::unknown;
             }
         }
@@ -625,10 +631,27 @@ private:
         return found;
     }
 
+    // What a guest can make the VMM say as often as it likes (a refused
+    // access, an unknown register or hypercall) is printed the first
+    // guest_report_limit times per VM, then only counted (finish() prints
+    // how many were not): a guest looping on a fault must not flood the
+    // console that every VM and the VMM share, nor slow its CPU's other
+    // vCPUs by the console's speed.
+    template <class... Parts>
+    static void guest_report(Vm& vm, const Parts&... parts) {
+        const u64 made = vm.guest_reports.fetch_add(1);
+        if (made < guest_report_limit) {
+            Out::println(parts...);
+        } else if (made == guest_report_limit) {
+            Out::println("vmm: VM ", Dec{vm.id()}, ": more than ", Dec{guest_report_limit},
+                         " reports of what its guest did: the rest are counted, not printed");
+        }
+    }
+
     // An access nothing answers: the guest takes the fault a bus error would
     // give it, at the instruction.
-    static void refuse(VCpu& vcpu, std::uint32_t access, axvcpu::GuestPhysAddr addr) {
-        Out::println("vmm: VM ", Dec{vcpu.vm_id()}, " vCPU ", Dec{vcpu.id()}, ": ", axvcpu::MappingFlags{access},
+    static void refuse(Vm& vm, VCpu& vcpu, std::uint32_t access, axvcpu::GuestPhysAddr addr) {
+        guest_report(vm, "vmm: VM ", Dec{vcpu.vm_id()}, " vCPU ", Dec{vcpu.id()}, ": ", axvcpu::MappingFlags{access},
                      " access to ", addr, " refused: fault reflected to the guest");
         if (!Board::reflect_fault(vcpu, access, addr)) {
             failed("could not reflect a fault to the guest", addr.value());
@@ -774,6 +797,7 @@ private:
     }
 
     static constexpr u64 trace_limit = 300;
+    static constexpr u64 guest_report_limit = 100;
 
     static inline std::array<StaticSlot<Vm>, max_vms> vms_{};
     static inline std::array<CpuState, max_cpus> cpus_{};

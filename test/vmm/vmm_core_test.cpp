@@ -674,6 +674,29 @@ TEST_CASE("inject of more vectors than inject_limit tries that many and refuses 
     CHECK(vcpu.pending.size() + vcpu.delivered.size() == hc::inject_limit);
 }
 
+TEST_CASE("a guest's refused accesses and unknown calls: the first 100 printed, the rest counted") {
+    reset<28>();
+    std::vector<AxVCpuExitReason> script;
+    for (int i = 0; i < 60; ++i) script.push_back(read(0x7000'0000, AccessWidth::Dword, 1));  // nothing there
+    for (int i = 0; i < 90; ++i) script.push_back(call(0x777));
+    script.push_back(call(hc::result, 0));
+    script.push_back(power_off);
+    MockBoard<28>::scripts[0] = script;
+    CHECK(boot<28>() == 0);
+    CHECK(MockBoard<28>::refusals.size() == 60);  // every fault still reflected
+    const std::string& console = MockBoard<28>::console;
+    const auto lines = [&](std::string_view text) {
+        usize count = 0;
+        for (usize at = console.find(text); at != std::string::npos; at = console.find(text, at + 1)) ++count;
+        return count;
+    };
+    CHECK(lines("refused: fault reflected to the guest") == 60);
+    CHECK(lines("unknown hypercall 0x777: answered -1") == 40);
+    CHECK(lines("vmm: VM 0: more than 100 reports of what its guest did: the rest are counted, not printed") == 1);
+    CHECK(console_has<28>("vmm: VM 0: 50 more reports of what its guest did were not printed"));
+    CHECK(console_has<28>("RESULT: PASS"));
+}
+
 TEST_CASE("the trace stops after 300 exits, the summary counts them all") {
     reset<24>();
     std::vector<AxVCpuExitReason> script(301, call(hc::nop));
