@@ -6,29 +6,41 @@ own #error naming its target (not an assembler or register-name error).
 The list is read from README.md, between <!-- begin host-includable arch
 headers --> and <!-- end host-includable arch headers -->.
 
-Usage: arch_headers_on_host.py SOURCE_ROOT -- COMPILER [ARGS...]
+Usage: arch_headers_on_host.py SOURCE_ROOT WORK_DIR -- COMPILER [ARGS...]
+A listed header is compiled to an object in WORK_DIR through ccache when it
+is installed, so that another clone of the same tree pays nothing for it
+(ccache keeps no failures: the refused headers stop at their #error, with
+-Wfatal-errors).
 """
 import concurrent.futures
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 
 def main() -> int:
     sep = sys.argv.index("--")
-    root, compiler = sys.argv[1], sys.argv[sep + 1:]
+    root, work, compiler = sys.argv[1], sys.argv[2], sys.argv[sep + 1:]
+    os.makedirs(work, exist_ok=True)
+    ccache = [shutil.which("ccache")] if shutil.which("ccache") else []
     readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
     begin = readme.index("<!-- begin host-includable arch headers -->")
     block = readme[begin:readme.index("<!-- end host-includable arch headers -->")]
     listed = set(re.findall(r"arch/(?:aarch64|riscv64|x86_64)/[a-z0-9_]+\.hpp", block))
     present = {os.path.relpath(path, root) for path in glob.glob(os.path.join(root, "arch", "*", "*.hpp"))}
     failures = [f"README lists {name}, which does not exist" for name in sorted(listed - present)]
-    # A header alone generates no code: -fsyntax-only, one run per CPU.
+    # One run per CPU.
     def compile_alone(name):
-        return subprocess.run(compiler + ["-x", "c++", "-fsyntax-only", "-"], input=f"#include <{name}>\n",
-                              capture_output=True, text=True)
+        tu = os.path.join(work, name.replace("/", "_").removesuffix(".hpp") + ".cpp")
+        with open(tu, "w", encoding="utf-8") as out:
+            out.write(f"#include <{name}>\n")
+        # A header to be refused stops at its #error (-Wfatal-errors): GCC
+        # would otherwise go on through the rest of the header.
+        command = ccache + compiler if name in listed else compiler + ["-Wfatal-errors"]
+        return subprocess.run(command + ["-c", tu, "-o", tu + ".o"], capture_output=True, text=True)
     names = sorted(present)
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         results = list(pool.map(compile_alone, names))

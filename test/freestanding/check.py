@@ -11,10 +11,12 @@ __assert_fail). Independent compiler runs go in parallel, one per CPU.
 1. Every public header, and every header of the target's own arch tree,
    compiles on its own with kernel flags
    (-ffreestanding -fno-exceptions -fno-rtti -nostdlib), checked once, at
-   -O2 and with -fsyntax-only: a header alone instantiates nothing whose code
-   the optimisation level could change, and what generates code (the world
-   switches' top-level asm, every member of each VCpu) is compiled in full
-   by step 2 at every level.
+   -O2: a header alone instantiates nothing whose code the optimisation
+   level could change, and what generates code (the world switches'
+   top-level asm, every member of each VCpu) is compiled in full by step 2
+   at every level. Each is compiled to an object, not with -fsyntax-only,
+   so that ccache keeps the result: another clone of the same tree then
+   pays nothing for it.
 2. instantiate.cpp (AxVCpu + AxPerCpu over trivial policies) compiles to an
    object whose undefined symbols are at most memcpy/memset/memmove/memcmp/abort,
    and links into a static image with the project's libc.cpp and a stub _start.
@@ -45,7 +47,7 @@ ARCHES = {
 }
 ALLOWED_UNDEFINED = {"memcpy", "memset", "memmove", "memcmp", "abort"}
 # Objects compile through ccache when it is installed (as the build's own
-# compiles do); -fsyntax-only runs, which produce nothing to cache, do not.
+# compiles do).
 CCACHE = [shutil.which("ccache")] if shutil.which("ccache") else []
 HOSTED_ONLY = {"ostream.hpp"}  # iostream glue for hosted builds
 
@@ -110,7 +112,7 @@ def check_headers(arch, root, work, defines) -> int:
         tu = work / ("header_" + include.replace("/", "_").removesuffix(".hpp") + ".cpp")
         tu.write_text(f"#include <{include}>\n")
         tus.append(tu)
-    run_all([[compiler] + cflags + ["-fsyntax-only", str(tu)] for tu in tus])
+    run_all([CCACHE + [compiler] + cflags + ["-c", str(tu), "-o", str(tu.with_suffix(".o"))] for tu in tus])
     print(f"{arch}: {len(headers)} public headers compile freestanding")
     if arch_headers:
         print(f"{arch}: {len(arch_headers)} arch/{arch} headers compile freestanding")
