@@ -4,6 +4,12 @@
 # package version at OUTDIR/Image.version. Nothing happens when OUTDIR/Image
 # is already there. Concurrent calls for one OUTDIR are serialised (flock).
 #
+# A fetched kernel is also kept in a cache every clone on the machine
+# shares ($AXVCPU_KERNEL_CACHE, default ~/.cache/axvcpu/kernels; `off`
+# disables it): for 24 hours after its fetch, a call copies it from there
+# instead of asking the mirror (a fresh clone's boots then start at once);
+# after that the mirror is asked again and its answer kept.
+#
 # apt works in a private state directory under OUTDIR (its own sources,
 # lists, cache and architecture, all given as options), so the host's apt
 # configuration, package lists and dpkg architectures are never touched.
@@ -31,6 +37,43 @@ if [ -f "$outdir/Image" ] && [ -f "$outdir/Image.version" ]; then
   echo "fetch-kernel: $arch: $outdir/Image is there ($(cat "$outdir/Image.version")), nothing to do"
   exit 0
 fi
+
+# The shared cache: CACHE/ARCH is a symbolic link to the directory of the
+# last kernel fetched (CACHE/ARCH-<package>_<version>, complete before the
+# link is switched to it, never changed after), so a reader sees one whole
+# kernel even while another clone stores a newer one. Neither function
+# fails the fetch: a cache that cannot be read or written is not used.
+cache=${AXVCPU_KERNEL_CACHE:-$HOME/.cache/axvcpu/kernels}
+max_age_minutes=$((24 * 60))
+copy_from_cache() {
+  [ "$cache" != off ] || return 1
+  local cached
+  cached=$(readlink -f "$cache/$arch") || return 1
+  [ -f "$cached/Image" ] && [ -f "$cached/Image.version" ] || return 1
+  [ -n "$(find "$cached/Image.version" -mmin -"$max_age_minutes")" ] || return 1
+  cp "$cached/Image" "$outdir/Image.tmp" && cp "$cached/Image.version" "$outdir/Image.version" &&
+    mv "$outdir/Image.tmp" "$outdir/Image" || return 1
+  echo "fetch-kernel: $arch: $outdir/Image <- the kernel cache ($(cat "$outdir/Image.version"), fetched" \
+    "$(( ($(date +%s) - $(stat -c %Y "$cached/Image.version")) / 60 )) min ago; the mirror is asked again after 24 h)"
+}
+store_in_cache() {  # PACKAGE VERSION
+  [ "$cache" != off ] || return 0
+  mkdir -p "$cache" || return 1
+  local dir="$cache/$arch-$1_$2" tmp
+  if [ ! -d "$dir" ]; then
+    tmp=$(mktemp -d "$cache/.store.XXXXXX") || return 1
+    cp "$outdir/Image" "$outdir/Image.version" "$tmp/" && chmod 755 "$tmp" && mv -T "$tmp" "$dir" ||
+      { rm -rf "$tmp"; [ -d "$dir" ] || return 1; }
+  fi
+  # The fetch time is the version file's: the 24 hours start again.
+  touch "$dir/Image.version" &&
+    ln -sfn "$(basename "$dir")" "$cache/.$arch.link.$$" && mv -T "$cache/.$arch.link.$$" "$cache/$arch" || return 1
+  find "$cache" -maxdepth 1 -name "$arch-*" -type d ! -name "$(basename "$dir")" -mmin +"$max_age_minutes" \
+    -exec rm -rf {} + 2>/dev/null
+  return 0
+}
+if copy_from_cache; then exit 0; fi
+rm -f "$outdir/Image.tmp"
 
 # The machine's own Debian mirror: the first source that serves a release
 # under its bare codename (so not -security or -updates), in deb822 files
@@ -116,3 +159,6 @@ echo "$pkg $version" >"$outdir/Image.version"
 mv "$outdir/Image.tmp" "$outdir/Image"
 rm -rf "$state"
 echo "fetch-kernel: $arch: $outdir/Image <- ${image#"$tree"/} ($(stat -c %s "$outdir/Image") bytes, $pkg $version)"
+
+# Into the shared cache, for the next clone.
+store_in_cache "$pkg" "$version" || echo "fetch-kernel: $arch: the kernel cache $cache is not writable: not kept"
