@@ -770,17 +770,21 @@ private:
     }
 
     // A halted vCPU gives its CPU to another runnable one, or waits until it
-    // has an interrupt to take.
+    // has an interrupt to take. The run queue is looked at again after each
+    // wake-up: a vCPU another CPU starts here (CPU_ON) while this one waits
+    // must run now, not when this one next has an interrupt.
     static Step halt(Vm& vm, VCpuEntry& entry, VCpu& vcpu) {
         CpuState& cpu = cpus_[Board::cpu_index()];
-        {
-            LockGuard guard(cpu.lock);
-            if (cpu.count > 1) return Step::Yield;
-        }
-        while (entry.mailbox.empty() && !irq_line(vm, vcpu.id()) && !Board::interrupt_pending(vcpu) &&
-               vm.down.load() == 0)
+        for (;;) {
+            {
+                LockGuard guard(cpu.lock);
+                if (cpu.count > 1) return Step::Yield;
+            }
+            if (!entry.mailbox.empty() || irq_line(vm, vcpu.id()) || Board::interrupt_pending(vcpu) ||
+                vm.down.load() != 0)
+                return Step::Continue;
             Board::idle();
-        return Step::Continue;
+        }
     }
 
     static Step power_off(Vm& vm, VCpu& vcpu) {

@@ -101,6 +101,7 @@ struct Board {
     static inline std::optional<std::uint64_t> off_status;
     static inline void (*while_setting_up)(VCpu&) = nullptr;  // set_boot_arguments calls it first
     static inline int boot_arguments_refusals = 0;            // set_boot_arguments fails this many times
+    static inline void (*while_idle)() = nullptr;             // the next idle() calls it once and returns
 
     // What the board saw.
     static inline std::string console;
@@ -120,6 +121,7 @@ struct Board {
         off_status.reset();
         while_setting_up = nullptr;
         boot_arguments_refusals = 0;
+        while_idle = nullptr;
         console.clear();
         kicks.clear();
         refusals.clear();
@@ -135,7 +137,10 @@ struct Board {
     }
     static usize cpu_index() { return 0; }
     static void kick(usize cpu) { kicks.push_back(cpu); }
-    static void idle() { throw IdleForever{}; }
+    static void idle() {
+        if (auto* once = std::exchange(while_idle, nullptr)) return once();
+        throw IdleForever{};
+    }
     [[noreturn]] static void exit(std::uint32_t code) { throw Stopped{code}; }
     static std::optional<HostPhysAddr> build_stage2(const vmm::VmDescription& vm) {
         const bool mapped = vmm::for_each_ram_region(vm, [](const vmm::RamBacking&) { return true; });
@@ -695,6 +700,33 @@ TEST_CASE("a guest's refused accesses and unknown calls: the first 100 printed, 
     CHECK(lines("vmm: VM 0: more than 100 reports of what its guest did: the rest are counted, not printed") == 1);
     CHECK(console_has<28>("vmm: VM 0: 50 more reports of what its guest did were not printed"));
     CHECK(console_has<28>("RESULT: PASS"));
+}
+
+TEST_CASE("a halted vCPU gives its CPU to a vCPU started there while it waits") {
+    // Found by a hostile-guest review: the wait looked at the run queue only
+    // once, so a vCPU another CPU started here (CPU_ON) waited until the
+    // halted one next had an interrupt, for ever if it never had one.
+    using V = vmm::Vmm<MockBoard<29>>;
+    reset<29>();
+    MockBoard<29>::scripts[0] = {AxVCpuExitReason(exit::Halt{}), call(hc::result, 0), power_off};
+    MockBoard<29>::vm1_script = {call(hc::result, 0), power_off};
+    static const vmm::VmDescription vm0 = description(1);
+    static vmm::VmDescription vm1 = description(1);
+    vm1.id = 1;
+    V::init(0, 0, 2);
+    REQUIRE(V::create_vm(vm0) != nullptr);
+    REQUIRE(V::create_vm(vm1) != nullptr);
+    REQUIRE(V::start(*V::vm(0), 0));
+    MockBoard<29>::while_idle = [] { REQUIRE(V::start(*V::vm(1), 0)); };  // VM 0's vCPU waits: VM 1 starts here
+    std::optional<std::uint32_t> status;
+    try {
+        V::serve();
+    } catch (const Stopped& stopped) {
+        status = stopped.code;
+    } catch (const IdleForever&) {
+    }
+    CHECK(status == 0u);
+    CHECK(console_has<29>("vmm: VM 1 reports pass"));
 }
 
 TEST_CASE("the trace stops after 300 exits, the summary counts them all") {
