@@ -88,7 +88,11 @@ public:
     VCpu(VCpu&&) noexcept = default;
     VCpu& operator=(VCpu&&) noexcept = default;
 
+    // A misaligned entry is refused (InvalidInput): started there, the
+    // guest's first fetch takes a PC alignment fault (Arm ARM D1.3.5) at a
+    // vector table it has not set up, and again there, for ever.
     AxResult<void> set_entry(GuestPhysAddr entry) {
+        if (entry.value() % 4 != 0) return ax_err(AxError::InvalidInput);
         settle_trap();
         ctx_.elr = entry.value();
         return ax_ok();

@@ -88,6 +88,9 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
     // An entry outside RAM: INVALID_ADDRESS, and vCPU 1 stays off.
     check(static_cast<std::int64_t>(hvc(psci_cpu_on, 1, abi::guest_ram_base + abi::guest_ram_size, 0)) == -9, 10);
     check(hvc(psci_affinity_info, 1, 0) == 1, 11);
+    // A misaligned entry: INVALID_ADDRESS too.
+    check(static_cast<std::int64_t>(hvc(psci_cpu_on, 1, abi::guest_ram_base + 2, 0)) == -9, 17);
+    check(hvc(psci_affinity_info, 1, 0) == 1, 18);
     check(hvc(psci_cpu_on, 1, abi::guest_ram_base, 0x5A) == 0, 3);
     for (u64 spin = 0; secondary_up == 0; ++spin) check(spin < 50'000'000, 4);
     check(secondary_arg == 0x5A, 5, secondary_arg);
