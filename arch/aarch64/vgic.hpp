@@ -92,7 +92,9 @@
 //   such as the host timer, before re-sampling it). Edge interrupts may be
 //   reported lazily, but they must be reported: until then they stay in
 //   flight. retract(vcpu, intid) gives back one the guest never took (the
-//   policy evicted a pending-only LR); take_back(vcpu, intid, pending,
+//   policy evicted a pending-only LR; a level-triggered one is pending
+//   again through its line, or its latch if that was set when it was
+//   handed out); take_back(vcpu, intid, pending,
 //   active) keeps the state of one whose vCPU went off (CPU_OFF) in the
 //   model; release_all(vcpu) forgets all of a vCPU's (its LRs were
 //   discarded: a reset).
@@ -548,6 +550,7 @@ public:
         if (!next) return next;
         const std::uint32_t bit = bit_of(next->intid);
         Bits& bits = bank(vcpu, next->intid);
+        bits.latched_out = (bits.latched_out & ~bit) | (bits.latch & bit);
         bits.latch &= ~bit;
         bits.in_flight |= bit;
         if (next->intid >= spi_base) spi_owner_[next->intid - spi_base] = static_cast<std::uint8_t>(vcpu);
@@ -620,6 +623,7 @@ private:
         std::uint32_t line = 0;    // input level
         std::uint32_t edge = 0;    // trigger: 1 edge, 0 level (GICD_ICFGR Int_config[1])
         std::uint32_t in_flight = 0;
+        std::uint32_t latched_out = 0;  // in flight, handed out with its latch set
     };
     struct Cpu {
         // SGIs are always edge-triggered; PPIs reset level-triggered (the
@@ -734,7 +738,12 @@ private:
         Bits& bits = bank(vcpu, intid);
         const std::uint32_t bit = bit_of(intid);
         bits.in_flight &= ~bit;
-        if (still_pending) bits.latch |= bit;
+        // Given back still pending: an edge one latches again; a level one
+        // only if its latch was set when it was handed out (ISPENDR, an
+        // SGI), else its pending state is its line's (spec: it follows the
+        // input), which may have dropped meanwhile.
+        if (still_pending) bits.latch |= (bits.edge & bit) != 0 ? bit : bits.latched_out & bit;
+        bits.latched_out &= ~bit;
         note_wakeups();
         return ax_ok();
     }

@@ -605,6 +605,26 @@ TEST_CASE("take_back keeps the state of a vCPU's list registers when it goes off
     REQUIRE(gic.on_eoi(1, 3));
     CHECK_FALSE(gic.peek(1).has_value());
 
+    SUBCASE("a level-triggered one given back pending follows its line, unless it was latched") {
+        const std::uint32_t timer = virtual_timer_ppi;
+        wr(gic, 1, sgi + gicr::isenabler0, 1u << timer);
+        REQUIRE(gic.set_level(1, timer, true));
+        REQUIRE(gic.next_for(1)->intid == timer);
+        REQUIRE(gic.set_level(1, timer, false));  // the timer stopped meanwhile
+        REQUIRE(gic.take_back(1, timer, true, false));
+        CHECK_FALSE(gic.peek(1).has_value());
+        REQUIRE(gic.set_level(1, timer, true));
+        REQUIRE(gic.next_for(1)->intid == timer);
+        REQUIRE(gic.retract(1, timer));          // still high: pending again through its line
+        CHECK(gic.next_for(1)->intid == timer);
+        REQUIRE(gic.set_level(1, timer, false));
+        REQUIRE(gic.retract(1, timer));
+        CHECK_FALSE(gic.peek(1).has_value());
+        wr(gic, 1, sgi + gicr::ispendr0, 1u << timer);  // set pending by software, the line low
+        REQUIRE(gic.next_for(1)->intid == timer);
+        REQUIRE(gic.take_back(1, timer, true, false));
+        CHECK(gic.next_for(1)->intid == timer);
+    }
     SUBCASE("both pending and active: pending again once deactivated") {
         REQUIRE(gic.send_sgi(0, sgi3));
         REQUIRE(gic.next_for(1)->intid == 3);
