@@ -242,7 +242,7 @@ public:
                 for (; at + 1 < cpu.count; ++at) cpu.runnable[at] = cpu.runnable[at + 1];
                 --cpu.count;
                 next->vm->active.fetch_and(~(u64{1} << next->index));
-                Out::println("vmm: VM ", Dec{next->vm->id()}, " vCPU ", Dec{next->index}, " is off");
+                guest_report(*next->vm, "vmm: VM ", Dec{next->vm->id()}, " vCPU ", Dec{next->index}, " is off");
             } else {
                 cpu.next = cpu.count == 0 ? 0 : (cpu.next + 1) % cpu.count;
             }
