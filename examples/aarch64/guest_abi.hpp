@@ -53,6 +53,8 @@ inline constexpr std::uint64_t hc_bench_end = vmm::hypercall::bench_end;      //
 inline constexpr std::uint64_t hc_ack = vmm::hypercall::ack_vi;           // HCR_EL2.VI delivery: returns the vector taken (1023: none)
 inline constexpr std::uint64_t hc_set_quiet = vmm::hypercall::set_quiet;  // x1 != 0: the VMM stops tracing each exit
 inline constexpr std::uint64_t hc_ldst_counts = vmm::hypercall::ldst_counts;  // x1..x3 = loads, stores, refused; x4 = atomics run: 0 if the VMM agrees
+inline constexpr std::uint64_t hc_feed_list_register = vmm::hypercall::feed_list_register;  // x1 = INTID, x2 = priority: into a free list register as a GIC model would
+inline constexpr std::uint64_t hc_given_back = vmm::hypercall::given_back;  // the fed list register given back at the caller's last CPU_OFF
 
 // Value the hypervisor returns for a trapped ID_AA64MMFR0_EL1 read.
 inline constexpr std::uint64_t fake_mmfr0 = 0x0000'0000'0000'1122;

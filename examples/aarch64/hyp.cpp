@@ -6,9 +6,11 @@
 // time, current-vCPU slot and ArchIf, PSCI codes, the ID registers it
 // emulates, and the checks and hypercalls only the aarch64 test guests use.
 // The guest-visible contract is in README.md.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include <arch/aarch64/id_registers.hpp>
 #include <arch/aarch64/percpu.hpp>
@@ -165,6 +167,13 @@ using VCpu = AxVCpu<Arch, Host>;
 // --- What only the aarch64 test guests ask for ----------------------------------
 struct TestProbes {
     u64 bench[7] = {};
+    // Per vCPU: the fed list register given back at its last CPU_OFF
+    // (INTID | pending << 32 | active << 33), ~0 when none was.
+    std::array<u64, max_cpus> given_back = [] {
+        std::array<u64, max_cpus> none{};
+        none.fill(~u64{0});
+        return none;
+    }();
     u64 checks = 0;
     std::atomic<u64> timer_irqs{0};
     std::atomic<u64> maintenance_irqs{0};
@@ -194,11 +203,11 @@ void run_bench_loop(VCpu& vcpu, vmm::TestDevice& device);
 void report_bench(u64 id, u64 instructions);
 bool test_checks(u64 test);
 void check_ldst_exit(VCpu& vcpu, const AxVCpuExitReason& reason);
+void give_back_list_registers(VCpu& vcpu);
 [[maybe_unused]] void check_ldst_load(VCpu& vcpu);  // the Linux VM has no test guests
 #if EXAMPLE_VM_LINUX
 void raise_virtual_timer(VCpu& vcpu);
 void fill_list_registers(VCpu& vcpu);
-void give_back_list_registers(VCpu& vcpu);
 bool send_sgi(VCpu& vcpu, const exit::SendIPI& ipi);
 void forward_console_input(VCpu& vcpu);
 #endif
@@ -379,10 +388,10 @@ struct Board {
     static void after_exit(VCpu&, const AxVCpuExitReason& reason);
 #if EXAMPLE_VM_LINUX
     static void before_entry(VCpu& vcpu) { fill_list_registers(vcpu); }
-    static void cpu_down(VCpu& vcpu) { give_back_list_registers(vcpu); }
 #else
     static void before_entry(VCpu& vcpu) { check_ldst_load(vcpu); }
 #endif
+    static void cpu_down(VCpu& vcpu) { give_back_list_registers(vcpu); }
 #if EXAMPLE_VM_LINUX
     // An ICC_SGI1R_EL1 write: the model pends the SGI at its targets
     // (honouring their redistributors' enables and priorities).
@@ -469,6 +478,15 @@ void fill_list_registers(VCpu& vcpu) {
         arch.request_refill(gic.has_deliverable(vcpu.id()));
     });
 }
+#else
+// The test VMs have no GIC model: the smp guest has one list register fed
+// as a model would (feed_list_register) and reads back what CPU_OFF gave
+// back (given_back).
+void give_back_list_registers(VCpu& vcpu) {
+    vcpu.arch_vcpu().give_back_list_registers([&](std::uint32_t intid, bool pending, bool active) {
+        probes.given_back[vcpu.id() % max_cpus] = intid | u64{pending} << 32 | u64{active} << 33;
+    });
+}
 #endif
 
 void Host::hardware_inject_virtual_interrupt(InterruptVector vector) {
@@ -505,6 +523,14 @@ vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const exit::Hypercall& call) {
             if (!agree) Vmm::failed("ldst: the guest's access counts differ from the VMM's");
             probes.ldst.counts_agreed = agree;
             return vmm::HypercallAnswer::of(agree ? 0 : 1);
+        }
+        case hc::feed_list_register:
+            return vmm::HypercallAnswer::of(vcpu.arch_vcpu().deliver_list_register(
+                aarch64::vgic::Pending{static_cast<std::uint32_t>(call.args[0] & 0x3FF),
+                                       static_cast<std::uint8_t>(call.args[1])}.list_register()) ? 0 : 1);
+        case hc::given_back: {
+            const u64 record = std::exchange(probes.given_back[vcpu.id() % max_cpus], ~u64{0});
+            return vmm::HypercallAnswer::of(record);
         }
         case hc::ack_vi: {
             const std::optional<usize> vector = vcpu.arch_vcpu().acknowledge_virtual_irq();

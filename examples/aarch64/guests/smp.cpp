@@ -3,6 +3,8 @@
 // off with IRQs unmasked, the data cache on, TPIDR_EL1 set and SGI 3
 // acknowledged but never deactivated, is started again: it must find the
 // first three as on its first start and take SGI 3 when it comes again.
+// It also went off with SGI 4 acknowledged from a list register the VMM
+// fed as a GIC model would: CPU_OFF must have given that one back, active.
 #include "guest.hpp"
 
 using namespace g;
@@ -49,6 +51,8 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
                      : "=r"(pmr), "=r"(igrpen1), "=r"(cntkctl));
         check(pmr == 0 && igrpen1 == 0, 0x114, pmr << 8 | igrpen1);
         check(cntkctl == 0, 0x115, cntkctl);
+        const u64 given_back = hvc(abi::hc_given_back);
+        check(given_back == (4 | u64{1} << 33), 0x117, given_back);  // SGI 4, active, not pending
         // SGI 3, active at the last CPU_OFF, is over: sent again, it comes.
         gic_enable();
         secondary_waits_sgi3 = 2;
@@ -78,6 +82,11 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
             intid = acknowledge();
         }
         check(intid == 3, 0x103, intid);
+        // Priority 0x80, above SGI 3's (0xA0), which is active: else it
+        // could not be taken before SGI 3 is deactivated.
+        check(hvc(abi::hc_feed_list_register, 4, 0x80) == 0, 0x104);
+        intid = acknowledge();
+        check(intid == 4, 0x105, intid);
         hvc(psci_cpu_off);
         fail(0x101);  // CPU_OFF does not return
     }
