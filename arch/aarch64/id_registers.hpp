@@ -37,8 +37,11 @@ namespace detail {
 // - ID_AA64PFR1_EL1: SME (likewise), MTE (HCR_EL2.ATA is clear: tag
 //   accesses would trap), MPAM_frac, NMI.
 // - ID_AA64ZFR0_EL1, ID_AA64SMFR0_EL1: all zero with SVE and SME hidden.
-// - ID_AA64DFR0_EL1: the statistical profiling extension, the trace buffer
-//   and branch records (their controls are EL2's and not switched).
+// - ID_AA64DFR0_EL1: the PMU (PMUVer: its registers trap unless
+//   SetupConfig::passthrough_pmu, and are not switched; a VMM that passes
+//   it through answers this register itself), the statistical profiling
+//   extension, the trace buffer and branch records (their controls are
+//   EL2's and not switched).
 inline constexpr SysRegAddr id_aa64pfr1_el1 = sysreg_addr(3, 0, 0, 4, 1);
 inline constexpr SysRegAddr id_aa64zfr0_el1 = sysreg_addr(3, 0, 0, 4, 4);
 inline constexpr SysRegAddr id_aa64smfr0_el1 = sysreg_addr(3, 0, 0, 4, 5);
@@ -51,7 +54,7 @@ inline constexpr SysRegAddr id_aa64isar2_el1 = sysreg_addr(3, 0, 0, 6, 2);
     if (addr == sysregs::id_aa64pfr0_el1) return host & ~(field(32) | field(40) | field(44) | field(52));
     if (addr == id_aa64pfr1_el1) return host & ~(field(8) | field(16) | field(24) | field(36));
     if (addr == id_aa64zfr0_el1 || addr == id_aa64smfr0_el1) return 0;
-    if (addr == id_aa64dfr0_el1) return host & ~(field(32) | field(44) | field(52));
+    if (addr == id_aa64dfr0_el1) return host & ~(field(8) | field(32) | field(44) | field(52));
     return host;
 }
 

@@ -65,6 +65,15 @@ struct SetupConfig {
     bool passthrough_timer = false;
     // Trap ID register reads (HCR_EL2.TID3) so the VMM can hide features.
     bool trap_id_registers = false;
+    // The guest may use the debug registers (breakpoints, watchpoints, the
+    // OS lock, MDSCR_EL1: MDCR_EL2.TDA, TDOSA and TDRA clear) and the PMU
+    // (TPM and TPMCR clear) directly. Neither is switched with the vCPU, so
+    // another VM on the same CPU, and the host, see what it leaves there
+    // (a PMCR_EL0 write resets the host's counters). Otherwise its accesses
+    // trap as SysRegRead/SysRegWrite (is_debug_register, is_pmu_register):
+    // the VMM emulates them or answers RAZ/WI.
+    bool passthrough_debug = false;
+    bool passthrough_pmu = false;
 };
 
 template <class H>
@@ -111,6 +120,7 @@ public:
         if (!config.passthrough_interrupt) hcr_ |= hcr::imo | hcr::fmo;
         if (config::trap_wfi) hcr_ |= hcr::twi | hcr::twe;
         if (config.trap_id_registers) hcr_ |= hcr::tid3;
+        mdcr_traps_ = (config.passthrough_debug ? 0 : mdcr::debug_traps) | (config.passthrough_pmu ? 0 : mdcr::pmu_traps);
         timer_.cnthctl = config.passthrough_timer ? 3 : 1;
         reset_el1_state();
         interrupts_.hcr = use_list_registers() ? vgic::ich_hcr_en : 0;
@@ -135,6 +145,9 @@ public:
         reg::write_vmpidr_el2(mpidr_ | (std::uint64_t{1} << 31));
         reg::write_vpidr_el2(reg::read_midr_el1());
         reg::write_hcr_el2(hcr_);
+        // The host's MDCR_EL2 (HPMN, its own trap choices) with this vCPU's traps.
+        host_mdcr_ = reg::read_mdcr_el2();
+        reg::write_mdcr_el2((host_mdcr_ & ~(mdcr::debug_traps | mdcr::pmu_traps)) | mdcr_traps_);
         load_stage2();
         entry_work_ &= ~not_bound;
         return ax_ok();
@@ -147,6 +160,7 @@ public:
         if (pointer_auth_) pauth_keys_.save();
         timer_.save();
         if (use_list_registers()) interrupts_.save(lr_count_);
+        reg::write_mdcr_el2(host_mdcr_);
         // No stage-2 root left for the next bind to find (above).
         reg::write_vttbr_el2(0);
         entry_work_ |= not_bound;
@@ -643,6 +657,8 @@ private:
     std::uint64_t mpidr_;
     std::uint64_t root_ = 0;
     std::uint64_t hcr_ = hcr::vm | hcr::rw;
+    std::uint64_t mdcr_traps_ = mdcr::debug_traps | mdcr::pmu_traps;  // setup()'s choice
+    std::uint64_t host_mdcr_ = 0;                                      // MDCR_EL2 before bind, back at unbind
     std::uint64_t flushed_vttbr_ = 0;
     std::optional<std::uint64_t> last_pcpu_;
     SetupConfig setup_{};

@@ -176,6 +176,7 @@ struct TestProbes {
     }();
     u64 checks = 0;
     std::atomic<u64> timer_irqs{0};
+    std::atomic<u64> debug_pmu_accesses{0};  // trapped debug / PMU register accesses (RAZ/WI)
     std::atomic<u64> maintenance_irqs{0};
     std::atomic<u64> acks{0};
     std::atomic<u64> abort_kinds{0};  // bit per aarch64::AbortKind reflected
@@ -277,8 +278,12 @@ struct Board {
     static std::optional<usize> irq_output_vcpu(usize output) { return output; }
     // MPIDR Aff0 = the vCPU id; x0 = the device tree for vCPU 0.
     static Arch::CreateConfig create_config(const vmm::VmDescription& vm, usize id) { return {id, vm.dtb}; }
-    // Both VMs trap the ID registers (sysreg_read answers).
-    static Arch::SetupConfig setup_config(const vmm::VmDescription&) { return {false, false, true}; }
+    // Both VMs trap the ID registers (sysreg_read answers) and the debug
+    // registers (RAZ/WI below); the test VMs leave the PMU to the guest,
+    // whose benchmark reads the cycle counter, the Linux VM traps it too.
+    static Arch::SetupConfig setup_config(const vmm::VmDescription& vm) {
+        return {.trap_id_registers = true, .passthrough_pmu = vm.test_guest};
+    }
     // PSCI CPU_ON: the context argument arrives in x0.
     // PSCI CPU_ON: the state a started PE has (a vCPU that did CPU_OFF
     // would keep its own), x0 = context id.
@@ -312,7 +317,14 @@ struct Board {
     // ID registers trapped by TID3 are not emulated. Linux VM: the ID
     // registers read the host's values without what the policy does not
     // virtualise (arch/aarch64/id_registers.hpp).
+    // The debug registers, and the Linux VM's PMU registers, trap
+    // (setup_config): they read as zero and ignore writes, so no guest
+    // sees another's breakpoints or counters, and none resets the host's.
     static std::optional<u64> sysreg_read(VCpu&, SysRegAddr addr) {
+        if (aarch64::is_debug_register(addr) || aarch64::is_pmu_register(addr)) {
+            probes.debug_pmu_accesses.fetch_add(1);
+            return 0;
+        }
         if constexpr (EXAMPLE_VM_LINUX != 0) {
             if (const std::optional<u64> value = aarch64::id_registers::guest_value(addr)) return value;
         } else if (addr == aarch64::sysregs::id_aa64mmfr0_el1) {
@@ -324,7 +336,11 @@ struct Board {
         probes.unknown_sysregs.fetch_add(1);
         return std::nullopt;
     }
-    static bool sysreg_write(VCpu&, SysRegAddr, u64) {
+    static bool sysreg_write(VCpu&, SysRegAddr addr, u64) {
+        if (aarch64::is_debug_register(addr) || aarch64::is_pmu_register(addr)) {
+            probes.debug_pmu_accesses.fetch_add(1);
+            return true;
+        }
         probes.unknown_sysregs.fetch_add(1);
         return false;
     }
@@ -636,6 +652,7 @@ bool test_checks(u64 test) {
                               u64{1} << static_cast<unsigned>(aarch64::AbortKind::InstructionFetch);
             expect((probes.abort_kinds.load() & kinds) == kinds, "abort kinds reflected", probes.abort_kinds.load());
             expect(probes.unknown_sysregs.load() >= 2, "unknown sysregs reported", probes.unknown_sysregs.load());
+            expect(probes.debug_pmu_accesses.load() == 5, "debug register accesses trapped", probes.debug_pmu_accesses.load());
             break;
         }
         case abi::test_bench: break;

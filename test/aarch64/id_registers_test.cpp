@@ -33,7 +33,7 @@ TEST_CASE("SVE, SME, MTE, MPAM, AMU, RME, NMI, SPE, TRBE and BRBE are hidden; th
     CHECK(id_registers::sanitise(id_registers::id_aa64zfr0_el1, all_ones) == 0);
     CHECK(id_registers::sanitise(id_registers::id_aa64smfr0_el1, all_ones) == 0);
     const std::uint64_t dfr0 = id_registers::sanitise(id_registers::id_aa64dfr0_el1, all_ones);
-    CHECK(dfr0 == (all_ones & ~(field(32) | field(44) | field(52))));
+    CHECK(dfr0 == (all_ones & ~(field(8) | field(32) | field(44) | field(52))));
     // Everything else passes through: the memory model, the ISA features
     // (pointer authentication is given to the guest: HCR_EL2.API/APK).
     CHECK(id_registers::sanitise(sysregs::id_aa64mmfr0_el1, 0x1234'5678'9ABC'DEF0) == 0x1234'5678'9ABC'DEF0);
