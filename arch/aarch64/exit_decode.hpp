@@ -273,9 +273,11 @@ inline constexpr std::uint32_t sysreg_addr_mask = 0x3F'FC1E;
 // PMEVTYPER<n>_EL0, PMCCFILTR_EL0).
 [[nodiscard]] constexpr bool is_debug_register(SysRegAddr addr) noexcept { return (addr.value >> 20 & 3) == 2; }
 [[nodiscard]] constexpr bool is_pmu_register(SysRegAddr addr) noexcept {
-    const usize op0 = addr.value >> 20 & 3, op2 = addr.value >> 17 & 7, op1 = addr.value >> 14 & 7,
-                crn = addr.value >> 10 & 15, crm = addr.value >> 1 & 15;
-    if (op0 != 3) return false;
+    if ((addr.value >> 20 & 3) != 3) return false;  // Op0
+    const usize op2 = addr.value >> 17 & 7;
+    const usize op1 = addr.value >> 14 & 7;
+    const usize crn = addr.value >> 10 & 15;
+    const usize crm = addr.value >> 1 & 15;
     if (crn == 9) return (op1 == 3 && crm >= 12 && crm <= 14) || (op1 == 0 && crm == 14 && (op2 == 1 || op2 == 2 || op2 == 6));
     return crn == 14 && op1 == 3 && crm >= 8;
 }
