@@ -71,7 +71,9 @@ struct SetupConfig {
     // another VM on the same CPU, and the host, see what it leaves there
     // (a PMCR_EL0 write resets the host's counters). Otherwise its accesses
     // trap as SysRegRead/SysRegWrite (is_debug_register, is_pmu_register):
-    // the VMM emulates them or answers RAZ/WI.
+    // the VMM emulates them or answers RAZ/WI (then the guest cannot debug
+    // itself: single-step and breakpoints do nothing; OSLSR_EL1 should
+    // still read OSLM = 0b10, the OS lock AArch64 requires).
     bool passthrough_debug = false;
     bool passthrough_pmu = false;
 };

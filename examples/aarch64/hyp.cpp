@@ -278,11 +278,17 @@ struct Board {
     static std::optional<usize> irq_output_vcpu(usize output) { return output; }
     // MPIDR Aff0 = the vCPU id; x0 = the device tree for vCPU 0.
     static Arch::CreateConfig create_config(const vmm::VmDescription& vm, usize id) { return {id, vm.dtb}; }
-    // Both VMs trap the ID registers (sysreg_read answers) and the debug
-    // registers (RAZ/WI below); the test VMs leave the PMU to the guest,
-    // whose benchmark reads the cycle counter, the Linux VM traps it too.
+    // Both VMs trap the ID registers (sysreg_read answers). The test VMs,
+    // two on one CPU in the share test, trap the debug registers (RAZ/WI
+    // below); VM 0 leaves the PMU to its guest, whose benchmark reads the
+    // cycle counter, VM 1 traps it. The Linux VM, its machine's only VM,
+    // uses the debug registers itself (ptrace breakpoints, single-step: the
+    // policy does not switch them, and RAZ/WI would make them fail
+    // silently) and traps the PMU, which it is told it lacks.
     static Arch::SetupConfig setup_config(const vmm::VmDescription& vm) {
-        return {.trap_id_registers = true, .passthrough_pmu = vm.test_guest};
+        return {.trap_id_registers = true,
+                .passthrough_debug = !vm.test_guest,
+                .passthrough_pmu = vm.test_guest && vm.id == 0};
     }
     // PSCI CPU_ON: the context argument arrives in x0.
     // PSCI CPU_ON: the state a started PE has (a vCPU that did CPU_OFF
@@ -317,13 +323,17 @@ struct Board {
     // ID registers trapped by TID3 are not emulated. Linux VM: the ID
     // registers read the host's values without what the policy does not
     // virtualise (arch/aarch64/id_registers.hpp).
-    // The debug registers, and the Linux VM's PMU registers, trap
-    // (setup_config): they read as zero and ignore writes, so no guest
-    // sees another's breakpoints or counters, and none resets the host's.
+    // The test VMs' debug registers, and the PMU registers of VM 1 and the
+    // Linux VM, trap (setup_config): they read as zero (OSLSR_EL1 says the
+    // OS lock is unlocked) and ignore writes, so no guest sees another's
+    // breakpoints or counters, and none resets the host's.
+    static constexpr SysRegAddr oslsr_el1 = aarch64::sysreg_addr(2, 0, 1, 1, 4);
     static std::optional<u64> sysreg_read(VCpu&, SysRegAddr addr) {
         if (aarch64::is_debug_register(addr) || aarch64::is_pmu_register(addr)) {
             probes.debug_pmu_accesses.fetch_add(1);
-            return 0;
+            // OSLSR_EL1.OSLM = 0b10: the OS lock is implemented (AArch64
+            // requires it) and unlocked.
+            return addr == oslsr_el1 ? u64{0b1000} : 0;
         }
         if constexpr (EXAMPLE_VM_LINUX != 0) {
             if (const std::optional<u64> value = aarch64::id_registers::guest_value(addr)) return value;
@@ -672,6 +682,7 @@ bool test_checks(u64 test) {
             expect(probes.acks.load() == 3, "vectors acknowledged", probes.acks.load());
             break;
         case abi::test_share: {
+            expect(probes.debug_pmu_accesses.load() == 3, "VM 1's PMU accesses trapped", probes.debug_pmu_accesses.load());
             const auto* second = Vmm::vm(1);
             expect(second != nullptr, "VM 1 never ran");
             expect(Vmm::exits_of<exit::Halt>() >= 100, "CPU switches between the VMs", Vmm::exits_of<exit::Halt>());

@@ -79,12 +79,12 @@ extern "C" void guest_main(u64, u64) {
     check(pfr0 == 0, 3, pfr0);
 
     // The debug registers trap (MDCR_EL2.TDA, TDOSA): a breakpoint address
-    // written reads back as zero, as MDSCR_EL1 and the OS lock status do,
-    // so no VM sees what another left in them.
+    // written reads back as zero, as MDSCR_EL1 does, so no VM sees what
+    // another left in them; the OS lock reads as implemented and unlocked.
     asm volatile("msr dbgbvr0_el1, %0\n\tmsr mdscr_el1, %1\n\tisb" : : "r"(u64{0x4801'0000}), "r"(u64{1} << 15));
     u64 bvr0 = 1, mdscr = 1, oslsr = 1;
     asm volatile("mrs %0, dbgbvr0_el1\n\tmrs %1, mdscr_el1\n\tmrs %2, oslsr_el1" : "=r"(bvr0), "=r"(mdscr), "=r"(oslsr));
-    check(bvr0 == 0 && mdscr == 0 && oslsr == 0, 6, bvr0 | mdscr | oslsr);
+    check(bvr0 == 0 && mdscr == 0 && oslsr == 0b1000, 6, bvr0 | mdscr | oslsr);
 
     // An SMC no firmware answers.
     check(smc(0xC200'1234, 1, 2, 3) == ~u64{0}, 4);

@@ -137,12 +137,29 @@ extern "C" void guest_main(u64, u64) {
     print(vm == 0 ? "guest: CPU-sharing test in VM 0\n" : "guest: CPU-sharing test in VM 1\n");
     print(pointer_auth ? "guest: pointer authentication keys checked too\n" : "guest: no pointer authentication\n");
     const Expected mine = values_for(vm);
+    // VM 0 has the PMU to itself (its benchmark's cycle counter); VM 1's
+    // PMU registers trap: it reads zero where VM 0 wrote, and its write
+    // reaches neither the PMU nor VM 0.
+    if (vm == 0) {
+        asm volatile("msr pmselr_el0, %0\n\tisb" : : "r"(u64{5}));
+    } else {
+        u64 pmselr = 1, again = 1;
+        asm volatile("mrs %0, pmselr_el0" : "=r"(pmselr));
+        asm volatile("msr pmselr_el0, %0" : : "r"(u64{7}));
+        asm volatile("mrs %0, pmselr_el0" : "=r"(again));
+        check(pmselr == 0 && again == 0, 0x7001, pmselr << 8 | again);
+    }
     // FP/SIMD is off at EL1 after reset (CPACR_EL1.FPEN = 0), as on hardware.
     asm volatile("msr cpacr_el1, %0\n\tisb" : : "r"(u64{3} << 20));
     load(mine);
     for (u64 round = 0; round < 60; ++round) {
         asm volatile("wfi");  // the other VM runs now
         verify(mine, round);
+        if (vm == 0) {
+            u64 pmselr;
+            asm volatile("mrs %0, pmselr_el0" : "=r"(pmselr));
+            check(pmselr == 5, round << 8 | 19, pmselr);
+        }
     }
     pass();
 }
