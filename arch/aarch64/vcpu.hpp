@@ -147,9 +147,11 @@ public:
         reg::write_vmpidr_el2(mpidr_ | (std::uint64_t{1} << 31));
         reg::write_vpidr_el2(reg::read_midr_el1());
         reg::write_hcr_el2(hcr_);
-        // The host's MDCR_EL2 (HPMN, its own trap choices) with this vCPU's traps.
+        // The host's MDCR_EL2 (HPMN, its own trap choices) with this vCPU's
+        // traps, and without TDE: the guest's own debug exceptions (BRK,
+        // breakpoints, single-step) go to its EL1, not to EL2.
         host_mdcr_ = reg::read_mdcr_el2();
-        reg::write_mdcr_el2((host_mdcr_ & ~(mdcr::debug_traps | mdcr::pmu_traps)) | mdcr_traps_);
+        reg::write_mdcr_el2((host_mdcr_ & ~(mdcr::debug_traps | mdcr::pmu_traps | mdcr::tde)) | mdcr_traps_);
         load_stage2();
         entry_work_ &= ~not_bound;
         return ax_ok();

@@ -826,8 +826,12 @@ private:
             case gicd::isenabler: bits.enable |= value; break;
             case gicd::icenabler: bits.enable &= ~value; break;
             case gicd::ispendr: bits.latch |= value; break;
-            // A level interrupt whose line is high stays pending (spec).
-            case gicd::icpendr: bits.latch &= ~value; break;
+            // A level interrupt whose line is high stays pending (spec);
+            // one in flight is not latched again when given back.
+            case gicd::icpendr:
+                bits.latch &= ~value;
+                bits.latched_out &= ~value;
+                break;
             case gicd::isactiver: bits.active |= value; break;
             case gicd::icactiver: bits.active &= ~value; break;
             default: break;

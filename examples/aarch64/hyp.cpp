@@ -551,6 +551,8 @@ vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const exit::Hypercall& call) {
             return vmm::HypercallAnswer::of(agree ? 0 : 1);
         }
         case hc::feed_list_register:
+            // 1020..1023 are special INTIDs no list register may carry.
+            if (call.args[0] > aarch64::vgic::max_intid) return vmm::HypercallAnswer::of(1);
             return vmm::HypercallAnswer::of(vcpu.arch_vcpu().deliver_list_register(
                 aarch64::vgic::Pending{static_cast<std::uint32_t>(call.args[0] & 0x3FF),
                                        static_cast<std::uint8_t>(call.args[1])}.list_register()) ? 0 : 1);

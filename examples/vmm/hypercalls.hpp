@@ -45,7 +45,7 @@ inline constexpr std::uint64_t console_bytes = base + 0x11;  // riscv64: arg0 = 
 inline constexpr std::uint64_t expect_resume = base + 0x12;  // riscv64: arg0 = resume address, arg1 = opaque of the next non-retentive suspend
 inline constexpr std::uint64_t resumes_seen = base + 0x13;   // riscv64: such suspends verified so far
 inline constexpr std::uint64_t ldst_counts = base + 0x14;    // aarch64: arg0..arg2 = loads, stores, refused accesses the guest made, arg3 = atomics run; returns 0 if the VMM checked as many
-inline constexpr std::uint64_t feed_list_register = base + 0x16;  // aarch64: puts INTID arg0 pending, priority arg1, Group 1, in a free list register of the caller as a VMM's GIC model would (deliver_list_register); returns 0, or 1 if none was free
+inline constexpr std::uint64_t feed_list_register = base + 0x16;  // aarch64: puts INTID arg0 pending, priority arg1, Group 1, in a free list register of the caller as a VMM's GIC model would (deliver_list_register); returns 0, or 1 if none was free or arg0 is past 1019
 inline constexpr std::uint64_t given_back = base + 0x17;     // aarch64: what the caller's list registers fed that way held at its last CPU_OFF: INTID | pending << 32 | active << 33 of the last given back, ~0 if none
 
 // The most vectors one inject tries (more than any arch's interrupt IDs or

@@ -624,6 +624,9 @@ TEST_CASE("take_back keeps the state of a vCPU's list registers when it goes off
         REQUIRE(gic.next_for(1)->intid == timer);
         REQUIRE(gic.take_back(1, timer, true, false));
         CHECK(gic.next_for(1)->intid == timer);
+        wr(gic, 1, sgi + gicr::icpendr0, 1u << timer);  // and cleared by software while in flight
+        REQUIRE(gic.retract(1, timer));
+        CHECK_FALSE(gic.peek(1).has_value());
     }
     SUBCASE("both pending and active: pending again once deactivated") {
         REQUIRE(gic.send_sgi(0, sgi3));
