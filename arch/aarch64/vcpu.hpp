@@ -450,10 +450,11 @@ public:
     // still has fed list registers.
     template <class Returned>
     void give_back_list_registers(Returned&& returned) {
+        const bool bound = is_bound();
         for (std::uint64_t fed = fed_; fed != 0; fed &= fed - 1) {
             const auto index = static_cast<unsigned>(std::countr_zero(fed));
-            const std::uint64_t lr = is_bound() ? reg::access_ich_lr(index, false) : interrupts_.lr[index];
-            if (is_bound()) {
+            const std::uint64_t lr = bound ? reg::access_ich_lr(index, false) : interrupts_.lr[index];
+            if (bound) {
                 reg::access_ich_lr(index, true, 0);
                 queue_lrs_ |= std::uint64_t{1} << index;
             }

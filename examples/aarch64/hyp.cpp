@@ -74,8 +74,7 @@ vmm::VmDescription vm0{.id = 0,
                        .dtb = GuestPhysAddr(linux_vm::dtb),
                        .memory = vm0_memory,
                        .emulated = vm0_emulated,
-                       .user_dtb = true,
-                       .test_guest = false};
+                       .user_dtb = true};
 // Its virtual GIC, made for vm0.vcpus before the VM is.
 vmm::StaticSlot<hyp::Gic> linux_gic;
 #endif
@@ -168,12 +167,8 @@ using VCpu = AxVCpu<Arch, Host>;
 struct TestProbes {
     u64 bench[7] = {};
     // Per vCPU: the fed list register given back at its last CPU_OFF
-    // (INTID | pending << 32 | active << 33), ~0 when none was.
-    std::array<u64, max_cpus> given_back = [] {
-        std::array<u64, max_cpus> none{};
-        none.fill(~u64{0});
-        return none;
-    }();
+    // (INTID | pending << 32 | active << 33).
+    std::array<std::optional<u64>, max_cpus> given_back{};
     u64 checks = 0;
     std::atomic<u64> timer_irqs{0};
     std::atomic<u64> debug_pmu_accesses{0};  // trapped debug / PMU register accesses (RAZ/WI)
@@ -328,13 +323,15 @@ struct Board {
     // OS lock is unlocked) and ignore writes, so no guest sees another's
     // breakpoints or counters, and none resets the host's.
     static constexpr SysRegAddr oslsr_el1 = aarch64::sysreg_addr(2, 0, 1, 1, 4);
+    static bool trapped_debug_or_pmu(SysRegAddr addr) {
+        if (!aarch64::is_debug_register(addr) && !aarch64::is_pmu_register(addr)) return false;
+        probes.debug_pmu_accesses.fetch_add(1);
+        return true;
+    }
     static std::optional<u64> sysreg_read(VCpu&, SysRegAddr addr) {
-        if (aarch64::is_debug_register(addr) || aarch64::is_pmu_register(addr)) {
-            probes.debug_pmu_accesses.fetch_add(1);
-            // OSLSR_EL1.OSLM = 0b10: the OS lock is implemented (AArch64
-            // requires it) and unlocked.
-            return addr == oslsr_el1 ? u64{0b1000} : 0;
-        }
+        // OSLSR_EL1.OSLM = 0b10: the OS lock is implemented (AArch64
+        // requires it) and unlocked.
+        if (trapped_debug_or_pmu(addr)) return addr == oslsr_el1 ? u64{0b1000} : 0;
         if constexpr (EXAMPLE_VM_LINUX != 0) {
             if (const std::optional<u64> value = aarch64::id_registers::guest_value(addr)) return value;
         } else if (addr == aarch64::sysregs::id_aa64mmfr0_el1) {
@@ -347,10 +344,7 @@ struct Board {
         return std::nullopt;
     }
     static bool sysreg_write(VCpu&, SysRegAddr addr, u64) {
-        if (aarch64::is_debug_register(addr) || aarch64::is_pmu_register(addr)) {
-            probes.debug_pmu_accesses.fetch_add(1);
-            return true;
-        }
+        if (trapped_debug_or_pmu(addr)) return true;
         probes.unknown_sysregs.fetch_add(1);
         return false;
     }
@@ -554,12 +548,11 @@ vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const exit::Hypercall& call) {
             // 1020..1023 are special INTIDs no list register may carry.
             if (call.args[0] > aarch64::vgic::max_intid) return vmm::HypercallAnswer::of(1);
             return vmm::HypercallAnswer::of(vcpu.arch_vcpu().deliver_list_register(
-                aarch64::vgic::Pending{static_cast<std::uint32_t>(call.args[0] & 0x3FF),
+                aarch64::vgic::Pending{static_cast<std::uint32_t>(call.args[0]),
                                        static_cast<std::uint8_t>(call.args[1])}.list_register()) ? 0 : 1);
-        case hc::given_back: {
-            const u64 record = std::exchange(probes.given_back[vcpu.id() % max_cpus], ~u64{0});
-            return vmm::HypercallAnswer::of(record);
-        }
+        case hc::given_back:
+            return vmm::HypercallAnswer::of(std::exchange(probes.given_back[vcpu.id() % max_cpus], std::nullopt)
+                                                .value_or(~u64{0}));
         case hc::ack_vi: {
             const std::optional<usize> vector = vcpu.arch_vcpu().acknowledge_virtual_irq();
             if (vector) probes.acks.fetch_add(1);

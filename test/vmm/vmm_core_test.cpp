@@ -349,7 +349,7 @@ TEST_CASE("check_exits counts the caller's VM's exits only") {
     static vmm::VmDescription vm0 = description(1), vm1 = description(1);
     vm1.id = 1;
     CHECK(boot_vms<17>({&vm0, &vm1}) == 1);
-    CHECK(V::exits_of(AxVCpuExitReason(exit::MmioRead{}).index()) == 1);  // VM 1 made its read
+    CHECK(V::exits_of<exit::MmioRead>() == 1);  // VM 1 made its read
     CHECK(console_has<17>("exit kinds the guest caused but the VMM never saw"));
 }
 
@@ -370,7 +370,7 @@ TEST_CASE("count_exits compares the caller's VM's exits only") {
     vm0.entry = GuestPhysAddr(counts_gpa);
     vm1.id = 1;
     CHECK(boot_vms<18>({&vm0, &vm1}) == 0);
-    CHECK(V::exits_of(AxVCpuExitReason(exit::MmioRead{}).index()) == 1);  // VM 1 made its read
+    CHECK(V::exits_of<exit::MmioRead>() == 1);  // VM 1 made its read
     CHECK_FALSE(console_has<18>("count_exits: MmioRead"));
 }
 
