@@ -484,3 +484,180 @@ TEST_CASE("a wrong-state call inside a published stretch leaves the vCPU Invalid
         CHECK(InvalidatingHost::current_vcpu_slot() == nullptr);
     }
 }
+
+namespace {
+// A policy that gates run() itself (api::gated_run): AxVCpu tells it when
+// the vCPU may run and tests neither the state nor the slot before run().
+// Like every real policy, it refuses bind() while another vCPU is bound on
+// this CPU (one host thread here), so a nested run() finds a vCPU that is
+// not Ready. Its slow exit publishes and makes nested calls, as a host
+// callback might.
+struct GatedTag {};
+using GatedHost = policies::RecordingHost<GatedTag>;
+struct GatedArch;
+using GatedVCpu = AxVCpu<GatedArch, GatedHost>;
+struct GatedArch {
+    static constexpr bool plain_vcpu_updates = true;  // as the real policies
+    struct CreateConfig {
+        GatedVCpu* other = nullptr;  // nested calls go to this vCPU (null: to itself)
+    };
+    struct SetupConfig {};
+    enum class Exit : std::uint8_t { Fast, Slow, SlowFailing, SlowInvalidating };
+    static inline thread_local const GatedArch* bound_here = nullptr;
+    static AxResult<GatedArch> create(VMId, VCpuId, CreateConfig c) { return GatedArch(c); }
+    AxResult<void> set_entry(GuestPhysAddr) { return ax_ok(); }
+    AxResult<void> set_ept_root(HostPhysAddr) { return ax_ok(); }
+    AxResult<void> setup(SetupConfig) { return ax_ok(); }
+    AxResult<void> bind() {
+        if (bound_here != nullptr) return ax_err(AxError::BadState);
+        bound_here = this;
+        return ax_ok();
+    }
+    AxResult<void> unbind() {
+        bound_here = nullptr;
+        return ax_ok();
+    }
+    void set_runnable(bool r) noexcept { runnable = r; }
+    AxResult<AxVCpuExitReason> run(RunPublisher<GatedArch, GatedHost> publisher) {
+        if (!runnable) {
+            ++refused;
+            return ax_err(AxError::BadState);
+        }
+        ++entered;
+        if (next == Exit::Fast) return AxVCpuExitReason(exit::Nothing{});
+        {
+            const auto published = publisher.publish();
+            GatedVCpu* self = current_vcpu<GatedArch, GatedHost>();
+            if (self == nullptr) return ax_err(AxError::NotFound);
+            GatedVCpu* target = config.other != nullptr ? config.other : self;
+            nested_run = target->run().has_value() ? ax_ok() : AxResult<void>(ax_err(AxError::BadState));
+            state_seen = self->state();
+            if (next == Exit::SlowInvalidating) (void)self->set_return_value(1);  // Running: refused, Invalid
+        }
+        if (next == Exit::SlowFailing) return ax_err(AxError::Io);
+        return AxVCpuExitReason(exit::Halt{});
+    }
+    AxResult<void> set_gpr(usize, usize) { return ax_ok(); }
+    AxResult<void> inject_interrupt(usize) { return ax_ok(); }
+    void set_return_value(usize) {}
+
+    explicit GatedArch(CreateConfig c) : config(c) {}
+    GatedArch(GatedArch&& other) noexcept = default;
+    ~GatedArch() {
+        if (bound_here == this) bound_here = nullptr;
+    }
+    CreateConfig config;
+    Exit next = Exit::Fast;
+    bool runnable = true;  // open until AxVCpu takes it
+    int entered = 0, refused = 0;
+    VCpuState state_seen = VCpuState::Invalid;
+    AxResult<void> nested_run = ax_ok();
+};
+static_assert(api::gated_run<GatedArch, GatedHost>);
+static_assert(!api::gated_run<PublishingArch, CountingHost>);
+
+GatedVCpu make_gated(VCpuId id, bool bind, GatedArch::CreateConfig config = {}) {
+    GatedVCpu vcpu = GatedVCpu::create(0, id, 0, std::nullopt, config).value();
+    REQUIRE(vcpu.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
+    if (bind) REQUIRE(vcpu.bind().has_value());
+    return vcpu;
+}
+}  // namespace
+
+TEST_CASE("a gating policy hears after every state change whether its vCPU may run") {
+    GatedHost::reset();
+    GatedVCpu vcpu = GatedVCpu::create(0, 0, 0, std::nullopt, {}).value();
+    const GatedArch& arch = vcpu.arch_vcpu();
+    CHECK_FALSE(arch.runnable);  // Created
+    REQUIRE(vcpu.setup(GuestPhysAddr(0), HostPhysAddr(0), {}).has_value());
+    CHECK_FALSE(arch.runnable);  // Free
+    REQUIRE(vcpu.bind().has_value());
+    CHECK(arch.runnable);  // Ready
+    REQUIRE(vcpu.block().has_value());
+    CHECK_FALSE(arch.runnable);
+    REQUIRE(vcpu.unblock().has_value());
+    CHECK(arch.runnable);
+    REQUIRE(vcpu.run().has_value());
+    CHECK(arch.runnable);  // the fast exit changed nothing
+    vcpu.set_state_unchecked(VCpuState::Free);
+    CHECK_FALSE(arch.runnable);
+    vcpu.set_state_unchecked(VCpuState::Ready);
+    CHECK(arch.runnable);
+    REQUIRE(vcpu.unbind().has_value());
+    CHECK_FALSE(arch.runnable);
+}
+
+TEST_CASE("a gating policy's run: no slot write on a fast exit, Running in a stretch, Ready after") {
+    GatedHost::reset();
+    GatedVCpu vcpu = make_gated(0, true);
+    auto& arch = vcpu.arch_vcpu();
+    REQUIRE(vcpu.run().has_value());
+    CHECK(arch.entered == 1);
+    CHECK(vcpu.state() == VCpuState::Ready);
+    CHECK(GatedHost::current_vcpu_slot() == nullptr);
+
+    arch.next = GatedArch::Exit::Slow;
+    const auto slow = vcpu.run();
+    REQUIRE(slow.has_value());
+    CHECK(slow.value() == AxVCpuExitReason(exit::Halt{}));
+    CHECK(arch.state_seen == VCpuState::Running);
+    CHECK(vcpu.state() == VCpuState::Ready);
+    CHECK(arch.runnable);
+    // Its own run() from inside the stretch: the gate (closed while
+    // Running) refused it, and nesting changed nothing.
+    CHECK(arch.nested_run.error() == AxError::BadState);
+    CHECK(arch.entered == 2);
+    CHECK(arch.refused == 1);
+}
+
+TEST_CASE("a gating policy refuses a vCPU that is not Ready: Invalid at the top level, unchanged when nested") {
+    GatedHost::reset();
+    // Top level, Free: refused by the gate, then Invalid (as may_start leaves it).
+    GatedVCpu unbound = make_gated(1, false);
+    CHECK(unbound.run().error() == AxError::BadState);
+    CHECK(unbound.state() == VCpuState::Invalid);
+    CHECK(unbound.arch_vcpu().entered == 0);
+    CHECK(unbound.run().error() == AxError::BadState);  // Invalid is terminal
+    CHECK(unbound.arch_vcpu().entered == 0);
+
+    // Nested in another vCPU's stretch: the target cannot be Ready (this
+    // CPU's only bound vCPU is the outer one), the gate refuses it and
+    // AxVCpu leaves it as it was.
+    GatedVCpu target = make_gated(2, false);
+    GatedVCpu outer = make_gated(3, true, {&target});
+    CHECK(target.bind().error() == AxError::BadState);  // one bound vCPU per CPU
+    CHECK(target.state() == VCpuState::Invalid);
+    GatedVCpu free_target = make_gated(4, false);
+    outer.arch_vcpu().config.other = &free_target;
+    outer.arch_vcpu().next = GatedArch::Exit::Slow;
+    REQUIRE(outer.run().has_value());
+    CHECK(outer.arch_vcpu().nested_run.error() == AxError::BadState);
+    CHECK(free_target.state() == VCpuState::Free);
+    CHECK(free_target.arch_vcpu().entered == 0);
+    CHECK(outer.state() == VCpuState::Ready);
+    CHECK(GatedHost::current_vcpu_slot() == nullptr);
+}
+
+TEST_CASE("a gating policy's failed run, or one invalidated inside, leaves the gate closed") {
+    GatedHost::reset();
+    GatedVCpu failing = make_gated(0, true);
+    failing.arch_vcpu().next = GatedArch::Exit::SlowFailing;
+    CHECK(failing.run().error() == AxError::Io);
+    CHECK(failing.state() == VCpuState::Invalid);
+    CHECK_FALSE(failing.arch_vcpu().runnable);
+    CHECK(failing.run().error() == AxError::BadState);
+    CHECK(failing.arch_vcpu().entered == 1);
+    REQUIRE(failing.unbind().has_value() == false);  // Invalid: no unbind either
+    failing.set_state_unchecked(VCpuState::Ready);   // the VMM's override: unbind it
+    REQUIRE(failing.unbind().has_value());
+
+    GatedVCpu invalidated = make_gated(1, true);
+    invalidated.arch_vcpu().next = GatedArch::Exit::SlowInvalidating;
+    const auto exit = invalidated.run();
+    REQUIRE(exit.has_value());  // the guest did exit
+    CHECK(invalidated.state() == VCpuState::Invalid);
+    CHECK_FALSE(invalidated.arch_vcpu().runnable);
+    CHECK(invalidated.run().error() == AxError::BadState);
+    CHECK(invalidated.arch_vcpu().entered == 1);
+    CHECK(invalidated.arch_vcpu().refused == 2);  // its own nested run, then this one
+}

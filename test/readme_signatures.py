@@ -19,6 +19,7 @@ static_assert(api::check_host_api<MyHost>());
 static_assert(api::check_arch_if<MyHost>());
 static_assert(api::check_arch_vcpu<MyArch, MyHost>());
 static_assert(api::plain_vcpu_updates<MyArch>);
+static_assert(api::gated_run<MyArch, MyHost>);
 static_assert(api::check_arch_percpu<MyPerCpu>());
 static_assert(api::max_guest_page_table_levels<MyPerCpu>() == 4);
 """

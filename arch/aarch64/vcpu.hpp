@@ -18,8 +18,10 @@
 //   exceptions, FIQ, SError and AArch32 guests are errors; last_trap() keeps
 //   the syndrome for the VMM's report.
 // - inject_interrupt: into a free list register at once when the vCPU is
-//   bound with nothing queued and no usable list register busy; otherwise
-//   queued, and delivered at the next entry.
+//   bound and Ready with nothing queued and no usable list register busy;
+//   otherwise queued, and delivered at the next entry.
+// - set_runnable: AxVCpu's gate (api::gated_run); run refuses (BadState)
+//   while its AxVCpu is not Ready.
 #pragma once
 
 #include <array>
@@ -184,11 +186,12 @@ public:
     // Call it with IRQs masked at EL2 (PSTATE.I), as the example does: a
     // host IRQ handler taken inside run() would not find the vCPU current.
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
-        // One byte tests both rare cases. Nothing queued and nothing left to
+        // One byte tests every rare case: not bound, AxVCpu's gate closed,
+        // interrupts to deliver. Nothing queued and nothing left to
         // retract: the list registers (or HCR_EL2.VI) already say what the
         // guest should see.
         if (entry_work_ != 0) [[unlikely]] {
-            if (!is_bound()) return ax_err(AxError::BadState);
+            if ((entry_work_ & (not_bound | not_runnable)) != 0) return ax_err(AxError::BadState);
             deliver_interrupts();
         }
         const std::uint64_t exit = enter_guest(&ctx_);
@@ -219,6 +222,12 @@ public:
         }
         if (is_sync_exit(exit)) return handle_sync(publisher);
         return handle_async(exit_kind(exit), publisher);
+    }
+
+    // AxVCpu's gate (api::gated_run): run() refuses the entry while it is
+    // closed, in the test of entry_work_ it makes anyway.
+    void set_runnable(bool runnable) noexcept {
+        entry_work_ = static_cast<std::uint8_t>(runnable ? entry_work_ & ~not_runnable : entry_work_ | not_runnable);
     }
 
     AxResult<void> set_gpr(usize index, usize value) {
@@ -688,12 +697,14 @@ private:
     std::array<std::uint32_t, 16> fed_intid_{};
     bool refill_ = false;
     // What run() must look at before entering the guest, tested as one
-    // byte. not_bound: bind has not run (or unbind has). irq_work: the next
+    // byte. not_bound: bind has not run (or unbind has). not_runnable: the
+    // AxVCpu around it is not Ready (set_runnable). irq_work: the next
     // entry must run deliver_interrupts(); set by every injection, cleared
     // by a delivery that leaves the queue empty and no UIE/VI request armed
     // (acknowledge_virtual_irq only shrinks the queue, so it may stay set).
     static constexpr std::uint8_t not_bound = 1;
     static constexpr std::uint8_t irq_work = 2;
+    static constexpr std::uint8_t not_runnable = 4;
     std::uint8_t entry_work_ = not_bound;
     // Whether the CPU bound to has pointer authentication keys to switch.
     bool pointer_auth_ = false;

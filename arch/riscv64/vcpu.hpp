@@ -19,6 +19,8 @@
 //       instructions), resuming the guest; returns every other trap as an
 //       exit reason, or an error for a trap this policy cannot interpret
 //       (last_trap() tells which).
+//   set_runnable(bool): AxVCpu's gate (api::gated_run); run() refuses
+//       (BadState) while its AxVCpu is not Ready.
 //
 // The host policy H supplies time and the VmmIf queries the SBI service
 // uses (see sbi_service.hpp).
@@ -136,7 +138,7 @@ public:
         // Whatever FP state the hart holds belongs to the vCPU bound before.
         fp_.load();
         bound_ = true;
-        enter_ = &axvcpu_rv64_run_guest;
+        select_entry();
         load_hgatp();
         return ax_ok();
     }
@@ -160,7 +162,7 @@ public:
         // Nothing of this guest stays live on the hart.
         csr::write<csr::hgatp>(0);
         bound_ = false;
-        enter_ = &axvcpu_rv64_refuse_entry;
+        select_entry();
         return ax_ok();
     }
 
@@ -176,9 +178,10 @@ public:
     // that reaches the host API: the fast paths and page_fault_slow decode
     // and return, and host interrupts stay off throughout (enter_guest).
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
-        // No bound_ test here: an unbound vCPU's enter_ refuses the entry,
-        // which the slow side below turns into BadState.
-        const std::uint64_t scause = enter_guest();
+        // No bound_ test here: an unbound vCPU's enter_ refuses the entry
+        // (so does one whose AxVCpu is not Ready, set_runnable), which the
+        // slow side below turns into BadState.
+        const std::uint64_t scause = enter_guest(enter_);
         if (scause == cause::ecall_from_vs) [[likely]] {
             // Set before the EID test while the cause is still in a
             // register (exit_slow's record_trap resets it for other ecalls).
@@ -225,6 +228,13 @@ public:
         }
         if (outcome == TrapOutcome::Fail) return ax_err(error_);
         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
+    }
+
+    // AxVCpu's gate (api::gated_run): closed, run() refuses the entry
+    // through enter_, which it loads anyway.
+    void set_runnable(bool runnable) noexcept {
+        runnable_ = runnable;
+        select_entry();
     }
 
     AxResult<void> set_gpr(usize index, usize value) {
@@ -354,14 +364,15 @@ private:
         fp_ = FpState{};
     }
 
-    // One guest run: switches and returns scause. Recording the trap for
+    // One guest run through `entry` (enter_ at run()'s entry): switches
+    // and returns scause, or not_entered. Recording the trap for
     // last_trap() is left to each path (record_trap, or a fast path's
     // fast_exit_).
-    std::uint64_t enter_guest() {
+    std::uint64_t enter_guest(GuestEntry entry) {
         // Host interrupts are taken as exits while the guest runs; the
         // host must not take them itself in the middle of the switch.
         csr::clear<csr::sstatus>(csr::sstatus_bits::sie);
-        return riscv64::enter_guest(enter_, &ctx_);
+        return riscv64::enter_guest(entry, &ctx_);
     }
 
     // What decode_call and perform(action::Exit) do for the AxVisor
@@ -418,7 +429,11 @@ private:
         for (;;) {
             record_trap(scause);
             if (const TrapOutcome outcome = handle_trap(exit_); outcome != TrapOutcome::Resume) return outcome;
-            scause = enter_guest();
+            // Resumed inside run(), where the vCPU reads Running and the
+            // gate is closed (a run() nested in a host call must not pass
+            // it): only bound_ decides here.
+            scause = enter_guest(bound_ ? &axvcpu_rv64_run_guest : &axvcpu_rv64_refuse_entry);
+            if (scause == not_entered) return fail(AxError::BadState);
         }
     }
 
@@ -540,12 +555,14 @@ private:
         return resume();
     }
 
-    // The world switch while bound; otherwise axvcpu_rv64_refuse_entry,
-    // which returns not_entered without touching the hart. run() thus
-    // needs no bound_ test before the switch on any exit: the pointer is
-    // loaded instead of the call's address being formed.
+    // The world switch while bound and runnable; otherwise
+    // axvcpu_rv64_refuse_entry, which returns not_entered without touching
+    // the hart. run() thus needs no bound_ or runnable_ test before the
+    // switch on any exit: the pointer is loaded instead of the call's
+    // address being formed.
     static constexpr std::uint64_t not_entered = ~std::uint64_t{0};  // no real scause
     GuestEntry enter_ = &axvcpu_rv64_refuse_entry;
+    void select_entry() noexcept { enter_ = bound_ && runnable_ ? &axvcpu_rv64_run_guest : &axvcpu_rv64_refuse_entry; }
 
     SwitchContext ctx_{};
     HypervisorStatus hstatus_{};
@@ -569,6 +586,7 @@ private:
     usize levels_ = 3;
     bool passthrough_timer_ = false;
     bool bound_ = false;
+    bool runnable_ = true;  // set_runnable; open for a user without AxVCpu
 };
 
 }  // namespace axvcpu::riscv64

@@ -5,7 +5,11 @@
 // Virtualization is "on" when EFER.SVME is set and VM_HSAVE_PA names this
 // CPU's host save area, a page of the host's (H::alloc_frame) where VMRUN
 // keeps the host state #VMEXIT restores (AMD APM vol. 2, 15.4 and 15.30.4).
-// "Off" clears both and gives the page back.
+// "Off" clears both and gives the page back. The page after it, allocated
+// with it, is this CPU's record (CpuRecord) of the vCPU bound here, which
+// svm::VCpu's bind and unbind keep: SVM has no register that tells, as
+// VTTBR_EL2, hgatp and the current VMCS do on the other policies. "Off"
+// is refused (BadState) while a vCPU is bound.
 //
 // is_enabled() reads EFER, so it tells the truth about the CPU it is called
 // on; call it (like enable/disable) on the object's own CPU.
@@ -36,6 +40,25 @@
 
 namespace axvcpu::x86_64::svm {
 
+// The page after a CPU's host save area (VM_HSAVE_PA + 4 KiB), while
+// svm::PerCpu has virtualization on there. The magic tells bind that the
+// page is one (a host that set VM_HSAVE_PA itself has no such page).
+struct CpuRecord {
+    static constexpr std::uint64_t valid = 0x4350'4d56'5356'5841;  // "AXVSVMPC"
+    std::uint64_t magic = valid;
+    const void* bound_vcpu = nullptr;
+};
+inline constexpr std::uint64_t cpu_record_offset = 4096;
+
+// This CPU's record, or null if svm::PerCpu did not turn SVM on here.
+template <class H>
+[[nodiscard]] CpuRecord* this_cpu_record() {
+    const std::uint64_t host_save_area = insn::rdmsr(msr::vm_hsave_pa);
+    if (host_save_area == 0) return nullptr;
+    auto* record = reinterpret_cast<CpuRecord*>(H::phys_to_virt(HostPhysAddr(host_save_area + cpu_record_offset)).value());
+    return record->magic == CpuRecord::valid ? record : nullptr;
+}
+
 template <class H>
 class PerCpu {
     static_assert(api::check_memory_if<H>());
@@ -43,7 +66,9 @@ class PerCpu {
 public:
     static AxResult<PerCpu> create(usize cpu_id) { return PerCpu(cpu_id); }
 
-    PerCpu(PerCpu&& other) noexcept : cpu_id_(other.cpu_id_), host_save_area_(std::exchange(other.host_save_area_, std::nullopt)) {}
+    PerCpu(PerCpu&& other) noexcept : cpu_id_(other.cpu_id_), host_save_area_(other.host_save_area_) {
+        other.host_save_area_.reset();
+    }
     PerCpu& operator=(PerCpu&&) = delete;
     PerCpu(const PerCpu&) = delete;
     PerCpu& operator=(const PerCpu&) = delete;
@@ -52,15 +77,16 @@ public:
     [[nodiscard]] bool is_enabled() const { return (insn::rdmsr(msr::ia32_efer) & msr::efer::svme) != 0; }
 
     // Unsupported when the CPU has no SVM (CPUID 8000_0001 ECX[2]) or the
-    // firmware disabled it (VM_CR.SVMDIS); NoMemory without a page for
-    // the host save area.
+    // firmware disabled it (VM_CR.SVMDIS); NoMemory without the two pages
+    // (host save area, CpuRecord).
     AxResult<void> hardware_enable() {
         if ((insn::cpuid(cpuid_leaf::ext_features).ecx & cpuid_bits::ext1_ecx_svm) == 0)
             return ax_err(AxError::Unsupported);
         if ((insn::rdmsr(msr::vm_cr) & msr::vm_cr_bits::svmdis) != 0) return ax_err(AxError::Unsupported);
         if (!host_save_area_) {
-            host_save_area_ = H::alloc_frame();
+            host_save_area_ = H::alloc_contiguous_frames(2, 12);
             if (!host_save_area_) return ax_err(AxError::NoMemory);
+            *record() = CpuRecord{};
         }
         insn::wrmsr(msr::ia32_efer, insn::rdmsr(msr::ia32_efer) | msr::efer::svme);
         insn::wrmsr(msr::vm_hsave_pa, host_save_area_->value());
@@ -68,6 +94,8 @@ public:
     }
 
     AxResult<void> hardware_disable() {
+        // A bound vCPU's unbind will write its record.
+        if (host_save_area_ && record()->bound_vcpu != nullptr) return ax_err(AxError::BadState);
         insn::wrmsr(msr::vm_hsave_pa, 0);
         insn::wrmsr(msr::ia32_efer, insn::rdmsr(msr::ia32_efer) & ~msr::efer::svme);
         release_area();
@@ -81,8 +109,13 @@ public:
 
 private:
     explicit PerCpu(usize cpu_id) : cpu_id_(cpu_id) {}
+    [[nodiscard]] CpuRecord* record() const {
+        return reinterpret_cast<CpuRecord*>(H::phys_to_virt(HostPhysAddr(host_save_area_->value() + cpu_record_offset)).value());
+    }
     void release_area() {
-        if (host_save_area_) H::dealloc_frame(*std::exchange(host_save_area_, std::nullopt));
+        if (!host_save_area_) return;
+        record()->magic = 0;  // a stale VM_HSAVE_PA elsewhere finds no record
+        H::dealloc_contiguous_frames(*std::exchange(host_save_area_, std::nullopt), 2);
     }
 
     usize cpu_id_;

@@ -11,7 +11,9 @@
 //       and RDI = boot_argument; Protected32 is Multiboot's machine state
 //       (EAX = 0x2BADB002, EBX = boot_argument). ASID = VM id + 1 (ASID 0
 //       is the host's).
-//   bind(): loads the guest's FPU/SSE state and has the next VMRUN flush
+//   bind(): refuses (BadState) on a CPU where svm::PerCpu did not turn
+//       SVM on or another vCPU is bound (percpu.hpp's CpuRecord); loads
+//       the guest's FPU/SSE state and has the next VMRUN flush
 //       this ASID's TLB entries (the vCPU may come from another CPU, or
 //       its VM's nested tables may have changed); unbind() saves the
 //       FPU/SSE state. vCPUs can therefore take turns on one CPU. The host
@@ -51,6 +53,7 @@
 #include "arch/x86_64/guest_paging.hpp"
 #include "arch/x86_64/instructions.hpp"
 #include "arch/x86_64/interrupts.hpp"
+#include "arch/x86_64/percpu.hpp"
 #include "arch/x86_64/stage2.hpp"
 #include "arch/x86_64/svm.hpp"
 #include "arch/x86_64/sysregs.hpp"
@@ -119,13 +122,19 @@ public:
         xcr0_.guest = xcr0::x87;
         events_ = GuestEvents{};
         flush_pending_ = true;
-        entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_unbound));
+        entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_refused));
         guest_fpu_ = insn::reset_fx_state();
         return ax_ok();
     }
 
     AxResult<void> bind() {
         if (this->is_bound()) return ax_err(AxError::BadState);
+        // Not on a CPU svm::PerCpu turned SVM on, or another vCPU is bound
+        // there: its FPU state is on the CPU, and would be lost.
+        CpuRecord* record = this_cpu_record<H>();
+        if (record == nullptr || record->bound_vcpu != nullptr) return ax_err(AxError::BadState);
+        record->bound_vcpu = this;
+        cpu_record_ = record;
         insn::fxrstor(guest_fpu_);
         xcr0_.record_host();
         update_swap_xcr0();
@@ -139,6 +148,8 @@ public:
     AxResult<void> unbind() {
         if (!this->is_bound()) return ax_err(AxError::BadState);
         insn::fxsave(guest_fpu_);
+        cpu_record_->bound_vcpu = nullptr;
+        cpu_record_ = nullptr;
         entry_flags_ |= entry_unbound;
         return ax_ok();
     }
@@ -148,9 +159,9 @@ public:
     // out of line (exit_slow). The policy calls nothing of the host API
     // while it runs, so it never publishes the vCPU (RunPublisher).
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H>) {
-        // One test of the flag byte covers "not bound" too.
+        // One test of the flag byte covers "not bound" and AxVCpu's gate too.
         if (entry_flags_ != 0) [[unlikely]] {
-            if ((entry_flags_ & entry_unbound) != 0) return ax_err(AxError::BadState);
+            if ((entry_flags_ & entry_refused) != 0) return ax_err(AxError::BadState);
             enter_with_work();
         } else {
             axvcpu_x86_svm_run_guest(&ctx_);
@@ -475,12 +486,13 @@ private:
 
     using Base::config_, Base::entry_, Base::exit_rip_, Base::decode_error_, Base::exit_, Base::error_, Base::events_,
         Base::xcr0_, Base::string_io_refused_, Base::guest_fpu_, Base::vm_, Base::vcpu_, Base::flush_pending_,
-        Base::entry_flags_, Base::entry_work, Base::entry_xcr0, Base::entry_unbound, Base::host_pointer,
+        Base::entry_flags_, Base::entry_work, Base::entry_xcr0, Base::entry_unbound, Base::entry_refused, Base::host_pointer,
         Base::raise_ud, Base::raise_gp, Base::update_swap_xcr0;
 
     SwitchContext ctx_{};
     Pages pages_{};
     Vmcb* vmcb_ = nullptr;
+    CpuRecord* cpu_record_ = nullptr;  // while bound: the CPU's, naming this vCPU
     bool flush_by_asid_ = false;
 };
 

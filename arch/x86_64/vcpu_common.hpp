@@ -106,6 +106,13 @@ public:
     // The hypercall's result, in RAX.
     void set_return_value(usize value) { self().put_reg(gpr::rax, value); }
 
+    // AxVCpu's gate (api::gated_run): closed, run() refuses the entry in
+    // the test of the flag byte it makes anyway.
+    void set_runnable(bool runnable) noexcept {
+        entry_flags_ = static_cast<std::uint8_t>(runnable ? entry_flags_ & ~entry_not_runnable
+                                                          : entry_flags_ | entry_not_runnable);
+    }
+
     // --- x86_64-specific, for the VMM ------------------------------------------
     // Why the last run() that returned an error could not decode its exit.
     [[nodiscard]] std::optional<DecodeError> last_decode_error() const noexcept { return decode_error_; }
@@ -214,9 +221,12 @@ protected:
     // What run() must do besides the switch, one byte so that the common
     // entry tests it once: entry_work (prepare_entry: a flush, events, the
     // window), entry_xcr0 (the guest's XCR0 around the entry), bits from
-    // first_backend_flag up for the back end, and entry_unbound (not
-    // bound: run() refuses; is_bound() reads it).
-    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2, first_backend_flag = 4, entry_unbound = 0x80;
+    // first_backend_flag up for the back end, and the two that make run()
+    // refuse (entry_refused): entry_unbound (not bound; is_bound() reads
+    // it) and entry_not_runnable (AxVCpu's gate closed, set_runnable).
+    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2, first_backend_flag = 4, entry_not_runnable = 0x40,
+                                  entry_unbound = 0x80;
+    static constexpr std::uint8_t entry_refused = entry_not_runnable | entry_unbound;
     std::uint8_t entry_flags_ = entry_work | entry_unbound;
 
 private:

@@ -164,7 +164,7 @@ public:
         xcr0_.guest = xcr0::x87;
         tpr_ = 0;
         guest_debug_ = DebugRegisters{};
-        entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_unbound));
+        entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_refused));
         events_ = GuestEvents{};
         reinject_length_ = 0;
         guest_fpu_ = insn::reset_fx_state();
@@ -217,7 +217,7 @@ public:
     // continues out of line (exit_slow). The policy calls nothing of the
     // host API while it runs, so it never publishes the vCPU.
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H>) {
-        if ((entry_flags_ & entry_unbound) != 0) [[unlikely]] return ax_err(AxError::BadState);
+        if ((entry_flags_ & entry_refused) != 0) [[unlikely]] return ax_err(AxError::BadState);
         if (enter_guest() == exit_reason::vmcall) [[likely]]
             return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, vmcall_exit());
         if (exit_slow() == Handled::Fail) return ax_err(error_);
@@ -760,7 +760,7 @@ private:
 
     using Base::config_, Base::entry_, Base::exit_rip_, Base::decode_error_, Base::exit_, Base::error_, Base::events_,
         Base::xcr0_, Base::string_io_refused_, Base::guest_fpu_, Base::vm_, Base::vcpu_, Base::flush_pending_,
-        Base::entry_flags_, Base::entry_work, Base::entry_xcr0, Base::entry_unbound, Base::host_pointer,
+        Base::entry_flags_, Base::entry_work, Base::entry_xcr0, Base::entry_unbound, Base::entry_refused, Base::host_pointer,
         Base::raise_ud, Base::raise_gp, Base::update_swap_xcr0;
     // entry_flags_ for enter_guest: the debug registers around the entry.
     static constexpr std::uint8_t entry_debug = Base::first_backend_flag;

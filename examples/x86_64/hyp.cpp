@@ -380,6 +380,8 @@ vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const axvcpu::exit::Hypercall&
     return vmm::HypercallAnswer::of(intact ? 0 : 1);
 }
 
+vmm::StaticSlot<axvcpu::AxPerCpu<x86::svm::PerCpu<Host>>> percpu;
+
 // VM 0's test's VMM-side checks; a second VM must have run on its own ASID.
 bool Board::test_checks(u64 id) {
     bool ok = true;
@@ -412,9 +414,26 @@ bool Board::test_checks(u64 id) {
         }
         default: break;
     }
-    if (Vmm::vm(1) != nullptr)
+    if (Vmm::vm(1) != nullptr) {
         expect(Vmm::vm(0)->vcpu(0).arch_vcpu().asid() != Vmm::vm(1)->vcpu(0).arch_vcpu().asid(),
                "the two VMs' ASIDs differ");
+        // One bound vCPU per CPU: with one of the two bound (the last to
+        // power off may still be; else bind one here), the other's bind is
+        // refused, and so is turning SVM off under it.
+        auto& first = Vmm::vm(0)->vcpu(0).arch_vcpu();
+        auto& second = Vmm::vm(1)->vcpu(0).arch_vcpu();
+        const bool was_bound = first.is_bound() || second.is_bound();
+        auto& holder = first.is_bound() ? first : second;
+        auto& other = &holder == &first ? second : first;
+        if (!was_bound) expect(holder.bind().has_value(), "a VM's vCPU binds again at the end");
+        const auto refused = other.bind();
+        expect(!refused && refused.error() == axvcpu::AxError::BadState && !other.is_bound(),
+               "a second vCPU bound on a CPU with one bound");
+        const auto off = percpu->hardware_disable();
+        expect(!off && off.error() == axvcpu::AxError::BadState && percpu->is_enabled(),
+               "SVM turned off under a bound vCPU");
+        if (!was_bound) expect(holder.unbind().has_value(), "that vCPU unbinds");
+    }
     return ok;
 }
 
@@ -425,8 +444,6 @@ usize parse_vms(const char* cmdline) {
         if (p[0] == 'v' && p[1] == 'm' && p[2] == 's' && p[3] == '=') return static_cast<usize>(p[4] - '0');
     return 1;
 }
-
-vmm::StaticSlot<axvcpu::AxPerCpu<x86::svm::PerCpu<Host>>> percpu;
 
 void enable_virtualization() {
     auto& cpu = percpu.emplace();

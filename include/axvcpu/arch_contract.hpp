@@ -27,6 +27,20 @@
 // look (run_publisher.hpp): an exit decided without such code then costs no
 // slot or state stores.
 //
+// Optional, with run(RunPublisher<A, H>): `void set_runnable(bool) noexcept`
+// makes the policy the gate of AxVCpu::run. AxVCpu calls it whenever the
+// vCPU's state changes (true exactly in Ready; false when it takes the
+// policy object) and then tests neither the state nor the current-vCPU
+// slot before run: the policy's run() must return BadState, without
+// entering the guest, publishing or changing anything, while the last call
+// said false. A policy already tests a byte before every entry (work to do
+// before it, "not bound"); one more bit there makes AxVCpu's two tests free.
+// It must also refuse bind() while another vCPU is bound on the CPU, as
+// every real one does (its state is on the hardware): then a run() nested
+// in another vCPU's arch call finds its vCPU not Ready (the other one is
+// this CPU's only bound vCPU) and the gate refuses it, which AxVCpu reports
+// as BadState without invalidating, as it does for any nested call.
+//
 // The per-CPU half (ArchPerCpu) is in percpu_contract.hpp.
 #pragma once
 
@@ -88,6 +102,12 @@ concept has_arch_inject_interrupt = requires(A& a, usize vector) {
 template <class A>
 concept has_set_return_value = requires(A& a, usize value) { a.set_return_value(value); };
 
+// The optional gate above; absent means AxVCpu tests the state and the slot.
+template <class A, class H>
+concept gated_run = publishing_run<A, H> && requires(A& a, bool runnable) {
+    { a.set_runnable(runnable) } noexcept -> std::same_as<void>;
+};
+
 // The optional promise above; absent means false.
 template <class A>
 concept plain_vcpu_updates = requires {
@@ -115,6 +135,10 @@ consteval bool check_arch_vcpu() {
     static_assert(has_set_gpr<A>, "ArchVCpu: arch policy lacks `AxResult<void> set_gpr(usize index, usize value)`");
     static_assert(has_arch_inject_interrupt<A>, "ArchVCpu: arch policy lacks `AxResult<void> inject_interrupt(usize)`");
     static_assert(has_set_return_value<A>, "ArchVCpu: arch policy lacks `void set_return_value(usize)`");
+    static_assert(publishing_run<A, H> || !requires(A& a) { a.set_runnable(true); },
+                  "ArchVCpu: `set_runnable(bool)` gates run(RunPublisher<A, H>) only; this policy has run()");
+    static_assert(gated_run<A, H> || !requires(A& a) { a.set_runnable(true); },
+                  "ArchVCpu: arch policy's `set_runnable` must be `void set_runnable(bool) noexcept`");
     static_assert(std::move_constructible<A>, "ArchVCpu: arch policy must be move-constructible (create returns it)");
     static_assert(ArchVCpu<A, H>, "ArchVCpu: the concept and the per-member checks above disagree (library bug)");
     return true;

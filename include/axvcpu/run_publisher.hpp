@@ -11,7 +11,8 @@
 //     AxResult<AxVCpuExitReason> run(RunPublisher<A, H> publisher)
 // and holds `publisher.publish()`'s guard over every stretch that could
 // look: host API calls, current_vcpu(), host interrupt handlers it lets in.
-// AxVCpu still refuses nesting and requires Ready before the call, and
+// AxVCpu still refuses nesting and requires Ready before the call (or has
+// a gating policy refuse it, arch_contract.hpp's set_runnable), and
 // leaves the vCPU Ready (or Invalid, if the run failed) after it. So
 // "Running" now means "inside run(), where someone could look", not "the
 // guest is executing". A vCPU made Invalid inside a stretch (say, by a

@@ -156,17 +156,22 @@ public:
     // Running while the arch code runs the guest (with a publishing policy:
     // wherever anything could see it). A call made inside the run that
     // found the state wrong leaves the vCPU Invalid; the exit is still
-    // returned, as the guest did exit. Always inlined, down to the arch
+    // returned, as the guest did exit. With a gating policy
+    // (api::gated_run) the policy's own entry test refuses a vCPU that is
+    // not Ready, and nesting is told apart only once refused (see
+    // after_failed_run). Always inlined, down to the arch
     // call: a policy's inline exit fast paths pay off only where they meet
     // the VMM's own tests, and the compiler's inliner gives up on this chain
     // once the policy's run() is large.
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run() {
-        if constexpr (api::publishing_run<A, H>) {
+        if constexpr (api::gated_run<A, H>) {
+            return run_gated();
+        } else if constexpr (api::publishing_run<A, H>) {
             if (!may_start(VCpuState::Ready)) return ax_err(AxError::BadState);
             return run_publishing();
         } else {
             return transition(VCpuState::Ready, VCpuState::Ready, [this](A& arch) __attribute__((always_inline)) {
-                state_ = VCpuState::Running;
+                store_state(VCpuState::Running);
                 return arch.run();
             });
         }
@@ -213,7 +218,7 @@ public:
 
     // Overrides the state machine (upstream's unsafe set_state), for a VMM
     // that recovers a vCPU by means the state machine does not model.
-    void set_state_unchecked(VCpuState state) noexcept { state_ = state; }
+    void set_state_unchecked(VCpuState state) noexcept { store_state(state); }
 
     // The vCPU whose arch call is in progress on this CPU, if it is of this
     // type; null outside arch calls, and inside a publishing policy's run()
@@ -236,7 +241,10 @@ private:
           vm_id_(vm_id),
           vcpu_id_(vcpu_id),
           favor_phys_cpu_(favor_phys_cpu),
-          phys_cpu_set_(phys_cpu_set) {}
+          phys_cpu_set_(phys_cpu_set) {
+        // Created: a gating policy starts open (for users without AxVCpu).
+        if constexpr (api::gated_run<A, H>) arch_.set_runnable(false);
+    }
 
     // Makes this vCPU current on this CPU for its lifetime; the slot is
     // cleared on every way out (a hosted mock may even throw). Callers have
@@ -273,7 +281,7 @@ private:
     [[gnu::always_inline]] bool may_start(VCpuState from) noexcept {
         if (H::current_vcpu_slot() != nullptr) return false;
         if (state_ != from) {
-            state_ = VCpuState::Invalid;
+            store_state(VCpuState::Invalid);
             return false;
         }
         return true;
@@ -300,7 +308,7 @@ private:
             settle(to);
         } else {
             scope.leave();
-            state_ = VCpuState::Invalid;
+            store_state(VCpuState::Invalid);
         }
         return result;
     }
@@ -315,15 +323,38 @@ private:
     // benchmark READMEs).
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run_publishing() {
         auto result = arch_.run(RunPublisher<A, H>(*this));
-        if (!result) [[unlikely]] state_ = VCpuState::Invalid;
+        if (!result) [[unlikely]] store_state(VCpuState::Invalid);
         return result;
+    }
+
+    // The arch run of a gating policy (api::gated_run): the policy refuses
+    // the entry unless the vCPU is Ready, so the fast path tests nothing
+    // here. Only a failed run costs a look, out of line.
+    [[gnu::always_inline]] AxResult<AxVCpuExitReason> run_gated() {
+        auto result = arch_.run(RunPublisher<A, H>(*this));
+        if (!result) [[unlikely]] after_failed_run();
+        return result;
+    }
+    // The gate refused a vCPU that is not Ready: from inside another arch
+    // call on this CPU (the slot is set) it is the caller's nesting, which
+    // changes nothing; otherwise the vCPU is now Invalid, as may_start
+    // leaves it. A run that failed after the gate leaves it Invalid too.
+    [[gnu::noinline]] void after_failed_run() noexcept {
+        if (state_ != VCpuState::Ready && H::current_vcpu_slot() != nullptr) return;
+        store_state(VCpuState::Invalid);
+    }
+
+    // Every state store: a gating policy hears whether the vCPU may run.
+    void store_state(VCpuState state) noexcept {
+        state_ = state;
+        if constexpr (api::gated_run<A, H>) arch_.set_runnable(state == VCpuState::Ready);
     }
 
     // A step's end state, unless something inside the step left the vCPU
     // Invalid: a wrong-state call, or set_state_unchecked. Invalid is
     // terminal, so no step's end may revive it.
     [[gnu::always_inline]] void settle(VCpuState to) noexcept {
-        if (state_ != VCpuState::Invalid) state_ = to;
+        if (state_ != VCpuState::Invalid) store_state(to);
     }
     // A RunPublisher stretch: Running while it lasts, Ready after it (a host
     // that changed the state inside it is overruled, as at the end of any
@@ -349,7 +380,7 @@ private:
     // Whether the state is one of `allowed`; if not, the vCPU is now Invalid.
     bool still_in(VCpuStates allowed) noexcept {
         if (allowed.contains(state_)) return true;
-        state_ = VCpuState::Invalid;
+        store_state(VCpuState::Invalid);
         return false;
     }
 
@@ -361,7 +392,7 @@ private:
     [[gnu::always_inline]] auto update_stopped(Step&& step) -> std::invoke_result_t<Step&, A&> {
         if constexpr (api::plain_vcpu_updates<A>) {
             if (!detail::takes_updates(state_)) [[unlikely]] {
-                state_ = VCpuState::Invalid;
+                store_state(VCpuState::Invalid);
                 return ax_err(AxError::BadState);
             }
             return step(arch_);
