@@ -150,6 +150,12 @@ AXVCPU_A64_SYSREG(ich_ap1r0_el2, "S3_4_C12_C9_0")
                  : [i] "r"(std::uint64_t{index & 15}), [v] "r"(value));
 }
 
+// List register 0 alone: one MSR, no computed branch (an injection's
+// usual target).
+[[gnu::always_inline]] inline void write_ich_lr0(std::uint64_t value) noexcept {
+    asm volatile("msr S3_4_C12_C12_0, %0" : : "r"(value));
+}
+
 [[gnu::always_inline]] inline std::uint64_t read_ich_lr(unsigned index) noexcept {
     std::uint64_t target;
     std::uint64_t value;

@@ -244,12 +244,22 @@ public:
         // list registers are this vCPU's and live in the CPU. With none of
         // the usable ones busy there is nothing to merge with, so the vector
         // goes into the lowest free one now, as flush_queue would at the
-        // next entry, and that entry has no work.
-        if (use_list_registers() && entry_work_ == 0 && vector <= vgic::max_intid) {
-            const std::uint64_t empty = reg::read_ich_elrsr_el2() & queue_lrs_;
-            if (empty == queue_lrs_ && empty != 0) {
-                reg::write_ich_lr(static_cast<unsigned>(std::countr_zero(empty)), vgic::pending_lr(vector));
-                return ax_ok();
+        // next entry, and that entry has no work. (No passthrough test: such
+        // a vCPU has no list registers for the queue, queue_lrs_ is 0, and
+        // queue_interrupt refuses it.)
+        if (config::gic_version == 3 && entry_work_ == 0 && vector <= vgic::max_intid) {
+            const std::uint64_t usable = queue_lrs_;
+            if ((usable & ~reg::read_ich_elrsr_el2()) == 0) {
+                // All free: the lowest usable one is list register 0 unless
+                // the VMM feeds that one itself.
+                if ((usable & 1) != 0) {
+                    reg::write_ich_lr0(vgic::pending_lr(vector));
+                    return ax_ok();
+                }
+                if (usable != 0) {
+                    reg::write_ich_lr(static_cast<unsigned>(std::countr_zero(usable)), vgic::pending_lr(vector));
+                    return ax_ok();
+                }
             }
         }
         return queue_interrupt(vector);

@@ -159,6 +159,9 @@ public:
     // out of line (exit_slow). The policy calls nothing of the host API
     // while it runs, so it never publishes the vCPU (RunPublisher).
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H>) {
+        // In a local: the switch may write memory, and vmcb_ would be
+        // loaded again after it.
+        Vmcb* const vmcb = vmcb_;
         // One test of the flag byte covers "not bound" and AxVCpu's gate too.
         if (entry_flags_ != 0) [[unlikely]] {
             if ((entry_flags_ & entry_refused) != 0) return ax_err(AxError::BadState);
@@ -168,10 +171,10 @@ public:
         }
         // VMMCALL is an instruction intercept, never taken while an event
         // is being delivered: EXITINTINFO is for exit_slow to check.
-        if (vmcb_->exit_code == exit_code::vmmcall) [[likely]] {
-            exit_rip_ = vmcb_->rip;
-            vmcb_->rip += vmmcall_length;
-            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall_from(vmcb_->rax, ctx_.gprs));
+        if (vmcb->exit_code == exit_code::vmmcall) [[likely]] {
+            exit_rip_ = vmcb->rip;
+            vmcb->rip += vmmcall_length;
+            return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall_from(vmcb->rax, ctx_.gprs));
         }
         if (exit_slow() == Handled::Fail) return ax_err(error_);
         return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, exit_);
