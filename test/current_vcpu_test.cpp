@@ -493,7 +493,13 @@ namespace {
 // not Ready. Its slow exit publishes and makes nested calls, as a host
 // callback might.
 struct GatedTag {};
-using GatedHost = policies::RecordingHost<GatedTag>;
+struct GatedHost : policies::RecordingHost<GatedTag> {
+    static inline int slot_writes = 0;
+    static void set_current_vcpu_slot(void* vcpu) noexcept {
+        ++slot_writes;
+        RecordingHost::set_current_vcpu_slot(vcpu);
+    }
+};
 struct GatedArch;
 using GatedVCpu = AxVCpu<GatedArch, GatedHost>;
 struct GatedArch {
@@ -591,7 +597,9 @@ TEST_CASE("a gating policy's run: no slot write on a fast exit, Running in a str
     GatedHost::reset();
     GatedVCpu vcpu = make_gated(0, true);
     auto& arch = vcpu.arch_vcpu();
+    GatedHost::slot_writes = 0;
     REQUIRE(vcpu.run().has_value());
+    CHECK(GatedHost::slot_writes == 0);
     CHECK(arch.entered == 1);
     CHECK(vcpu.state() == VCpuState::Ready);
     CHECK(GatedHost::current_vcpu_slot() == nullptr);

@@ -431,7 +431,9 @@ private:
             if (const TrapOutcome outcome = handle_trap(exit_); outcome != TrapOutcome::Resume) return outcome;
             // Resumed inside run(), where the vCPU reads Running and the
             // gate is closed (a run() nested in a host call must not pass
-            // it): only bound_ decides here.
+            // it): only bound_ decides here. A vCPU a host call made
+            // Invalid resumes too, up to the exit this run() returns (as
+            // on aarch64); the next run() is refused.
             scause = enter_guest(bound_ ? &axvcpu_rv64_run_guest : &axvcpu_rv64_refuse_entry);
             if (scause == not_entered) return fail(AxError::BadState);
         }

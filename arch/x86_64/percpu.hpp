@@ -3,13 +3,15 @@
 //
 // svm::PerCpu<H>: the per-CPU half of the SVM policy.
 // Virtualization is "on" when EFER.SVME is set and VM_HSAVE_PA names this
-// CPU's host save area, a page of the host's (H::alloc_frame) where VMRUN
-// keeps the host state #VMEXIT restores (AMD APM vol. 2, 15.4 and 15.30.4).
-// "Off" clears both and gives the page back. The page after it, allocated
-// with it, is this CPU's record (CpuRecord) of the vCPU bound here, which
-// svm::VCpu's bind and unbind keep: SVM has no register that tells, as
-// VTTBR_EL2, hgatp and the current VMCS do on the other policies. "Off"
-// is refused (BadState) while a vCPU is bound.
+// CPU's host save area, a page of the host's where VMRUN keeps the host
+// state #VMEXIT restores (AMD APM vol. 2, 15.4 and 15.30.4). "Off" clears
+// both and gives the page back. The page after it, allocated with it
+// (H::alloc_contiguous_frames), is this CPU's record (CpuRecord) of the
+// vCPU bound here, which svm::VCpu's bind and unbind keep: SVM has no
+// register that tells, as VTTBR_EL2, hgatp and the current VMCS do on the
+// other policies. "On" is refused (BadState) where VM_HSAVE_PA names
+// another area, "off" while a vCPU is bound (a destructor then leaves the
+// pages to the CPU).
 //
 // is_enabled() reads EFER, so it tells the truth about the CPU it is called
 // on; call it (like enable/disable) on the object's own CPU.
@@ -42,7 +44,9 @@ namespace axvcpu::x86_64::svm {
 
 // The page after a CPU's host save area (VM_HSAVE_PA + 4 KiB), while
 // svm::PerCpu has virtualization on there. The magic tells bind that the
-// page is one (a host that set VM_HSAVE_PA itself has no such page).
+// page is one; svm::VCpu requires svm::PerCpu on its CPU (a host that
+// set VM_HSAVE_PA itself has no such page: bind reads the word after its
+// area, which must then be mapped, and refuses).
 struct CpuRecord {
     static constexpr std::uint64_t valid = 0x4350'4d56'5356'5841;  // "AXVSVMPC"
     std::uint64_t magic = valid;
@@ -78,11 +82,15 @@ public:
 
     // Unsupported when the CPU has no SVM (CPUID 8000_0001 ECX[2]) or the
     // firmware disabled it (VM_CR.SVMDIS); NoMemory without the two pages
-    // (host save area, CpuRecord).
+    // (host save area, CpuRecord); BadState when VM_HSAVE_PA already names
+    // another area (another PerCpu, or other code, has SVM here: its bound
+    // vCPU's record would be lost).
     AxResult<void> hardware_enable() {
         if ((insn::cpuid(cpuid_leaf::ext_features).ecx & cpuid_bits::ext1_ecx_svm) == 0)
             return ax_err(AxError::Unsupported);
         if ((insn::rdmsr(msr::vm_cr) & msr::vm_cr_bits::svmdis) != 0) return ax_err(AxError::Unsupported);
+        const std::uint64_t current = insn::rdmsr(msr::vm_hsave_pa);
+        if (current != 0 && (!host_save_area_ || current != host_save_area_->value())) return ax_err(AxError::BadState);
         if (!host_save_area_) {
             host_save_area_ = H::alloc_contiguous_frames(2, 12);
             if (!host_save_area_) return ax_err(AxError::NoMemory);
@@ -93,11 +101,16 @@ public:
         return ax_ok();
     }
 
+    // BadState while a vCPU is bound (its unbind writes the record, its
+    // VMRUN uses the area). A PerCpu that did not turn SVM on here (or
+    // whose enable was refused) turns nothing off.
     AxResult<void> hardware_disable() {
-        // A bound vCPU's unbind will write its record.
-        if (host_save_area_ && record()->bound_vcpu != nullptr) return ax_err(AxError::BadState);
-        insn::wrmsr(msr::vm_hsave_pa, 0);
-        insn::wrmsr(msr::ia32_efer, insn::rdmsr(msr::ia32_efer) & ~msr::efer::svme);
+        if (!host_save_area_) return ax_ok();
+        if (record()->bound_vcpu != nullptr) return ax_err(AxError::BadState);
+        if (insn::rdmsr(msr::vm_hsave_pa) == host_save_area_->value()) {
+            insn::wrmsr(msr::vm_hsave_pa, 0);
+            insn::wrmsr(msr::ia32_efer, insn::rdmsr(msr::ia32_efer) & ~msr::efer::svme);
+        }
         release_area();
         return ax_ok();
     }
@@ -113,7 +126,9 @@ private:
         return reinterpret_cast<CpuRecord*>(H::phys_to_virt(HostPhysAddr(host_save_area_->value() + cpu_record_offset)).value());
     }
     void release_area() {
-        if (!host_save_area_) return;
+        // Still in use (a destructor after a refused hardware_disable): the
+        // pages stay the CPU's, leaked rather than freed under VMRUN.
+        if (!host_save_area_ || record()->bound_vcpu != nullptr) return;
         record()->magic = 0;  // a stale VM_HSAVE_PA elsewhere finds no record
         H::dealloc_contiguous_frames(*std::exchange(host_save_area_, std::nullopt), 2);
     }

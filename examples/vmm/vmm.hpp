@@ -80,6 +80,7 @@ public:
         std::optional<u64> reported;  // the guest's last `result` hypercall
         std::atomic<u64> failures_reported{0};  // `result` calls with a failure code
         std::atomic<u64> guest_reports{0};      // guest_report calls, printed or not
+        std::atomic<std::uint32_t> entry_gate_checked{0};  // check_entry_gate ran on one of its vCPUs
         std::optional<u64> status;    // what it powered off with (0: success)
         // Its vCPUs' exits by kind (AxVCpuExitReason's alternatives), and
         // those counts at its last count_exits hypercall.
@@ -527,6 +528,23 @@ private:
         return false;
     }
 
+    // The arch policy gates AxVCpu::run (set_runnable): a bound vCPU that
+    // is not Ready must not enter its guest. Checked at a test VM's first
+    // hypercall, on the vCPU that made it: Blocked there, between two runs,
+    // run() is refused (BadState) and leaves it Invalid, which the VMM's
+    // override undoes. A gate left open would have run the guest on to
+    // its next exit instead.
+    static void check_entry_gate(VCpu& vcpu) {
+        if (!vcpu.block()) {
+            failed("block of a Ready vCPU refused");
+            return;
+        }
+        const auto refused = vcpu.run();
+        if (refused || refused.error() != axvcpu::AxError::BadState || vcpu.state() != axvcpu::VCpuState::Invalid)
+            failed("a Blocked vCPU's run() was not refused by its policy");
+        vcpu.set_state_unchecked(axvcpu::VCpuState::Ready);
+    }
+
     // Nothing when the answer is already in the guest's registers.
     static std::optional<u64> hypercall(Vm& vm, VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
         namespace hc = hypercall;
@@ -537,6 +555,7 @@ private:
             guest_report(vm, "vmm: hypercall ", Hex{call.nr}, " from VM ", Dec{vm.id()}, ", which runs no test guest: answered -1");
             return hc::unknown;
         }
+        if (vm.entry_gate_checked.exchange(1) == 0) check_entry_gate(vcpu);
         switch (call.nr) {
             case hc::hello:
                 if (vm.id() == 0) {

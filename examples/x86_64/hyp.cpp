@@ -452,6 +452,14 @@ void enable_virtualization() {
     // Prove the off switch really turns it off, then turn it back on.
     if (!cpu.hardware_disable() || cpu.is_enabled()) fail(11, "hardware_disable did not disable");
     if (!cpu.hardware_enable() || !cpu.is_enabled()) fail(12, "hardware_enable failed again");
+    {
+        // A second per-CPU state on this CPU: VM_HSAVE_PA names the first's
+        // area, so its enable is refused, and its end turns nothing off.
+        axvcpu::AxPerCpu<x86::svm::PerCpu<Host>> second;
+        const auto refused = second.init(0) ? second.hardware_enable() : axvcpu::AxResult<void>(axvcpu::ax_ok());
+        if (refused || refused.error() != axvcpu::AxError::BadState) fail(15, "a second PerCpu took over this CPU's SVM");
+    }
+    if (!cpu.is_enabled()) fail(16, "a refused PerCpu turned SVM off at its end");
 }
 
 }  // namespace

@@ -37,9 +37,13 @@
 // before it, "not bound"); one more bit there makes AxVCpu's two tests free.
 // It must also refuse bind() while another vCPU is bound on the CPU, as
 // every real one does (its state is on the hardware): then a run() nested
-// in another vCPU's arch call finds its vCPU not Ready (the other one is
-// this CPU's only bound vCPU) and the gate refuses it, which AxVCpu reports
-// as BadState without invalidating, as it does for any nested call.
+// in another vCPU's arch call on this CPU finds its vCPU not Ready, or
+// Ready because it is bound on another CPU. The gate refuses the first,
+// which AxVCpu reports as BadState without invalidating, as it does for
+// any nested call; the second runs, as the same call made outside any
+// arch call would: driving a vCPU from a CPU it is not bound to is the
+// caller's error, which AxVCpu does not detect (the slot test it saves
+// caught it only when nested).
 //
 // The per-CPU half (ArchPerCpu) is in percpu_contract.hpp.
 #pragma once
