@@ -231,14 +231,16 @@ TEST_CASE("each host thread (a physical CPU) has its own slot") {
 
 namespace {
 // Counts the current-vCPU slot writes, to show what an unpublished exit costs.
-struct CountingTag {};
-struct CountingHost : policies::RecordingHost<CountingTag> {
+template <class Tag>
+struct SlotCountingHost : policies::RecordingHost<Tag> {
     static inline int slot_writes = 0;
     static void set_current_vcpu_slot(void* vcpu) noexcept {
         ++slot_writes;
-        RecordingHost::set_current_vcpu_slot(vcpu);
+        policies::RecordingHost<Tag>::set_current_vcpu_slot(vcpu);
     }
 };
+struct CountingTag {};
+using CountingHost = SlotCountingHost<CountingTag>;
 
 // A policy that publishes its vCPU itself (RunPublisher): its run() has a
 // "fast" exit that reaches nothing and a "slow" one that publishes, asks for
@@ -493,13 +495,7 @@ namespace {
 // not Ready. Its slow exit publishes and makes nested calls, as a host
 // callback might.
 struct GatedTag {};
-struct GatedHost : policies::RecordingHost<GatedTag> {
-    static inline int slot_writes = 0;
-    static void set_current_vcpu_slot(void* vcpu) noexcept {
-        ++slot_writes;
-        RecordingHost::set_current_vcpu_slot(vcpu);
-    }
-};
+using GatedHost = SlotCountingHost<GatedTag>;
 struct GatedArch;
 using GatedVCpu = AxVCpu<GatedArch, GatedHost>;
 struct GatedArch {
