@@ -264,24 +264,6 @@ inline constexpr auto in_result = boost::outcome_v2::in_place_type<Decoded>;
 }
 inline constexpr std::uint32_t sysreg_addr_mask = 0x3F'FC1E;
 
-// The registers MDCR_EL2's debug and PMU traps cover (SetupConfig's
-// passthrough_debug, passthrough_pmu), by encoding (Arm ARM, "System
-// instruction class encoding overview"): every debug register is Op0 = 2;
-// the PMU's are Op0 = 3 with CRn = 9, Op1 = 3, CRm = 12..14 (PMCR_EL0 ..
-// PMOVSSET_EL0) or Op1 = 0, CRm = 14 (PMINTENSET_EL1, PMINTENCLR_EL1,
-// PMMIR_EL1), or CRn = 14, Op1 = 3, CRm = 8..15 (PMEVCNTR<n>_EL0,
-// PMEVTYPER<n>_EL0, PMCCFILTR_EL0).
-[[nodiscard]] constexpr bool is_debug_register(SysRegAddr addr) noexcept { return (addr.value >> 20 & 3) == 2; }
-[[nodiscard]] constexpr bool is_pmu_register(SysRegAddr addr) noexcept {
-    if ((addr.value >> 20 & 3) != 3) return false;  // Op0
-    const usize op2 = addr.value >> 17 & 7;
-    const usize op1 = addr.value >> 14 & 7;
-    const usize crn = addr.value >> 10 & 15;
-    const usize crm = addr.value >> 1 & 15;
-    if (crn == 9) return (op1 == 3 && crm >= 12 && crm <= 14) || (op1 == 0 && crm == 14 && (op2 == 1 || op2 == 2 || op2 == 6));
-    return crn == 14 && op1 == 3 && crm >= 8;
-}
-
 namespace sysregs {
 inline constexpr SysRegAddr icc_sgi1r_el1 = sysreg_addr(3, 0, 12, 11, 5);
 inline constexpr SysRegAddr icc_asgi1r_el1 = sysreg_addr(3, 0, 12, 11, 6);

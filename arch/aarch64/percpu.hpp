@@ -37,18 +37,6 @@ inline constexpr std::uint64_t apk = std::uint64_t{1} << 40;
 inline constexpr std::uint64_t api = std::uint64_t{1} << 41;
 }  // namespace hcr
 
-// MDCR_EL2: which debug and PMU accesses from EL1 and EL0 trap to EL2.
-namespace mdcr {
-inline constexpr std::uint64_t tpmcr = 1u << 5;  // PMCR_EL0
-inline constexpr std::uint64_t tpm = 1u << 6;    // every other PMU register
-inline constexpr std::uint64_t tde = 1u << 8;    // debug exceptions to EL2: never while a guest runs
-inline constexpr std::uint64_t tda = 1u << 9;    // the debug registers but the three below
-inline constexpr std::uint64_t tdosa = 1u << 10; // the OS lock and power-down registers (OSLAR, OSLSR, OSDLR, DBGPRCR)
-inline constexpr std::uint64_t tdra = 1u << 11;  // the debug ROM address (MDRAR_EL1)
-inline constexpr std::uint64_t debug_traps = tda | tdosa | tdra;
-inline constexpr std::uint64_t pmu_traps = tpm | tpmcr;
-}  // namespace mdcr
-
 // CPTR_EL2 (E2H = 0): RES1 bits, FP/SIMD untrapped, SVE trapped (TZ).
 inline constexpr std::uint64_t cptr_el2_guest = 0x33FF;
 // ICC_SRE_EL2: SRE (EL2 uses system registers) and Enable (EL1 may too).

@@ -45,6 +45,7 @@ AXVCPU_A64_SYSREG(mpidr_el1, "mpidr_el1")
 AXVCPU_A64_SYSREG(midr_el1, "midr_el1")
 AXVCPU_A64_SYSREG(id_aa64mmfr0_el1, "id_aa64mmfr0_el1")
 AXVCPU_A64_SYSREG(id_aa64pfr0_el1, "id_aa64pfr0_el1")
+AXVCPU_A64_SYSREG(id_aa64dfr0_el1, "id_aa64dfr0_el1")
 AXVCPU_A64_SYSREG(id_aa64isar1_el1, "S3_0_C0_C6_1")
 AXVCPU_A64_SYSREG(id_aa64isar2_el1, "S3_0_C0_C6_2")  // Armv8.7; RAZ before (an unallocated ID register)
 

@@ -32,6 +32,7 @@
 #include <variant>
 
 #include "arch/aarch64/context.hpp"
+#include "arch/aarch64/debug_traps.hpp"
 #include "arch/aarch64/exceptions.hpp"
 #include "arch/aarch64/exit_decode.hpp"
 #include "arch/aarch64/interrupts.hpp"
@@ -69,7 +70,8 @@ struct SetupConfig {
     bool trap_id_registers = false;
     // The guest may use the debug registers (breakpoints, watchpoints, the
     // OS lock, MDSCR_EL1: MDCR_EL2.TDA, TDOSA and TDRA clear) and the PMU
-    // (TPM and TPMCR clear) directly. Neither is switched with the vCPU, so
+    // (TPM and TPMCR clear; with FEAT_SPE, the profiling controls too:
+    // debug_traps.hpp) directly. Neither is switched with the vCPU, so
     // another VM on the same CPU, and the host, see what it leaves there
     // (a PMCR_EL0 write resets the host's counters). Otherwise its accesses
     // trap as SysRegRead/SysRegWrite (is_debug_register, is_pmu_register):
@@ -149,11 +151,9 @@ public:
         reg::write_vmpidr_el2(mpidr_ | (std::uint64_t{1} << 31));
         reg::write_vpidr_el2(reg::read_midr_el1());
         reg::write_hcr_el2(hcr_);
-        // The host's MDCR_EL2 (HPMN, its own trap choices) with this vCPU's
-        // traps, and without TDE: the guest's own debug exceptions (BRK,
-        // breakpoints, single-step) go to its EL1, not to EL2.
+        // The host's MDCR_EL2 with this vCPU's traps (mdcr::while_bound).
         host_mdcr_ = reg::read_mdcr_el2();
-        reg::write_mdcr_el2((host_mdcr_ & ~(mdcr::debug_traps | mdcr::pmu_traps | mdcr::tde)) | mdcr_traps_);
+        reg::write_mdcr_el2(mdcr::while_bound(host_mdcr_, mdcr_traps_, reg::read_id_aa64dfr0_el1()));
         load_stage2();
         entry_work_ &= ~not_bound;
         return ax_ok();

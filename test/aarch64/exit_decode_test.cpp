@@ -348,26 +348,6 @@ TEST_CASE("SMC: PSCI steps over the smc; anything else is answered NOT_SUPPORTED
     CHECK(d.x0 == static_cast<std::uint64_t>(psci::not_supported));
 }
 
-TEST_CASE("is_debug_register / is_pmu_register: what MDCR_EL2's traps cover") {
-    CHECK(is_debug_register(sysreg_addr(2, 0, 0, 2, 2)));   // MDSCR_EL1
-    CHECK(is_debug_register(sysreg_addr(2, 0, 0, 0, 4)));   // DBGBVR0_EL1
-    CHECK(is_debug_register(sysreg_addr(2, 0, 1, 0, 4)));   // OSLAR_EL1
-    CHECK(is_debug_register(sysreg_addr(2, 3, 0, 5, 0)));   // DBGDTR_EL0
-    CHECK_FALSE(is_debug_register(sysreg_addr(3, 0, 0, 5, 0)));  // ID_AA64DFR0_EL1
-    for (const SysRegAddr pmu : {sysreg_addr(3, 3, 9, 12, 0), sysreg_addr(3, 3, 9, 13, 0), sysreg_addr(3, 3, 9, 14, 0),
-                                 sysreg_addr(3, 3, 9, 14, 3), sysreg_addr(3, 0, 9, 14, 1), sysreg_addr(3, 0, 9, 14, 2),
-                                 sysreg_addr(3, 0, 9, 14, 6), sysreg_addr(3, 3, 14, 8, 0), sysreg_addr(3, 3, 14, 15, 7)}) {
-        // PMCR, PMCCNTR, PMUSERENR, PMOVSSET, PMINTENSET, PMINTENCLR, PMMIR, PMEVCNTR0, PMCCFILTR
-        CHECK(is_pmu_register(pmu));
-        CHECK_FALSE(is_debug_register(pmu));
-    }
-    CHECK_FALSE(is_pmu_register(sysreg_addr(3, 0, 9, 9, 0)));    // PMSCR_EL1: SPE, not the PMU
-    CHECK_FALSE(is_pmu_register(sysreg_addr(3, 3, 14, 3, 1)));   // CNTV_CTL_EL0
-    CHECK_FALSE(is_pmu_register(sysreg_addr(3, 0, 12, 11, 5)));  // ICC_SGI1R_EL1
-    CHECK_FALSE(is_pmu_register(sysreg_addr(3, 0, 9, 14, 0)));   // unallocated
-    CHECK_FALSE(is_pmu_register(sysreg_addr(2, 3, 9, 12, 0)));
-}
-
 TEST_CASE("PSCI function ids") {
     CHECK(psci::in_psci_range(0x8400'0000));
     CHECK(psci::in_psci_range(0xC400'001F));
