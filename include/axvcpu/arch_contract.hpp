@@ -37,13 +37,17 @@
 // before it, "not bound"); one more bit there makes AxVCpu's two tests free.
 // It must also refuse bind() while another vCPU is bound on the CPU, as
 // every real one does (its state is on the hardware): then a run() nested
-// in another vCPU's arch call on this CPU finds its vCPU not Ready, or
-// Ready because it is bound on another CPU. The gate refuses the first,
-// which AxVCpu reports as BadState without invalidating, as it does for
-// any nested call; the second runs, as the same call made outside any
-// arch call would: driving a vCPU from a CPU it is not bound to is the
-// caller's error, which AxVCpu does not detect (the slot test it saves
-// caught it only when nested).
+// in a published stretch finds its vCPU not Ready, which the gate refuses
+// and AxVCpu reports as BadState without invalidating, as it does for any
+// nested call, or Ready because it is bound on another CPU, which runs,
+// as the same call outside any arch call would (driving a vCPU from a CPU
+// it is not bound to is the caller's error, which AxVCpu does not detect).
+// A run() nested in another arch call (setup, set_entry, bind, a vCPU's
+// own unbind) of the Ready vCPU bound on this CPU runs too: host code
+// those calls reach (the memory functions, here) must not call run().
+// The refusal comes at run()'s entry, before anything is published; the
+// gate is closed inside the policy's own run() (the vCPU reads Running
+// in a stretch), so resuming the guest there must not test it.
 //
 // The per-CPU half (ArchPerCpu) is in percpu_contract.hpp.
 #pragma once

@@ -23,10 +23,8 @@
 // writing a register of its Running vCPU). A call made while another
 // vCPU (or this one) is already current on this CPU is refused with BadState
 // and changes nothing: it is the caller's nesting that is wrong, not this
-// vCPU's state. (One exception, with a policy that gates run(), see
-// arch_contract.hpp: a nested run() of a Ready vCPU, which is then bound
-// on another CPU, is not refused; that is driving a vCPU from a CPU it is
-// not bound to, which AxVCpu does not detect outside nesting either.)
+// vCPU's state. (The exception, with a policy that gates run(), see
+// arch_contract.hpp: a nested run() of a Ready vCPU is not refused.)
 //
 // Like upstream, an AxVCpu is not thread-safe: one CPU drives it at a time,
 // and the caller keeps preemption and migration off around each call (the
