@@ -42,7 +42,7 @@ for cpu in "$@"; do
             status=1
             continue
         fi
-        awk -v w="$what" -v l="$l" -v r="$r" 'BEGIN { printf "%-12s %10d %12d %7.2fx\n", w, l, r, l / r }'
+        awk -v w="$what" -v l="$l" -v r="$r" 'BEGIN { printf "%-12s %10d %12d %7.3fx\n", w, l, r, l / r }'
     done
 done
 exit $status

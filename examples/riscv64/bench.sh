@@ -23,5 +23,5 @@ printf '%-12s %10s %12s %8s\n' "round trip" "library" "hand-written" "ratio"
 for what in hypercall mmio_read irq; do
     l=$(echo "$lib" | awk -v w="$what" '$2 == w {print $3}')
     r=$(echo "$raw" | awk -v w="$what" '$2 == w {print $3}')
-    awk -v w="$what" -v l="$l" -v r="$r" 'BEGIN { printf "%-12s %10d %12d %7.2fx\n", w, l, r, l / r }'
+    awk -v w="$what" -v l="$l" -v r="$r" 'BEGIN { printf "%-12s %10d %12d %7.3fx\n", w, l, r, l / r }'
 done

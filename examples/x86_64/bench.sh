@@ -19,4 +19,4 @@ lib=$(echo "$lines" | awk '$3 == "library" {print $4}')
 raw=$(echo "$lines" | awk '$3 == "hand-written" {print $4}')
 echo "rdtsc ticks (instructions) per VMMCALL round trip (QEMU -icount shift=0)"
 printf '%-12s %10s %12s %8s\n' "round trip" "library" "hand-written" "ratio"
-awk -v l="$lib" -v r="$raw" 'BEGIN { printf "%-12s %10d %12d %7.2fx\n", "hypercall", l, r, l / r }'
+awk -v l="$lib" -v r="$raw" 'BEGIN { printf "%-12s %10d %12d %7.3fx\n", "hypercall", l, r, l / r }'
