@@ -5,6 +5,7 @@
 // first three as on its first start and take SGI 3 when it comes again.
 // It also went off with SGI 4 acknowledged from a list register the VMM
 // fed as a GIC model would: CPU_OFF must have given that one back, active.
+// Last, vCPU 0 has a vector injected while the VMM feeds list register 0.
 #include "guest.hpp"
 
 using namespace g;
@@ -116,5 +117,16 @@ extern "C" void guest_main(u64 cpu, u64 arg) {
     send_sgi(3, 1u << 1);
     for (u64 spin = 0; secondary_arg != context_again; ++spin) check(spin < 50'000'000, 13);
     for (u64 spin = 0; hvc(psci_affinity_info, 1, 0) != 1; ++spin) check(spin < 1'000'000, 14);
+    // A vector injected while the VMM feeds list register 0 itself must go
+    // to another one (inject_interrupt's fast path writes LR0 only when the
+    // queue may use it): both come, the fed one (priority 0x80) first.
+    asm volatile("msr daifset, #2" ::: "memory");
+    check(hvc(abi::hc_feed_list_register, 5, 0x80) == 0, 19);
+    check(hvc(abi::hc_inject, 6) == 0, 20);
+    for (const u64 expected : {u64{5}, u64{6}}) {
+        const u64 intid = acknowledge();
+        check(intid == expected, 21, intid);
+        asm volatile("msr S3_0_C12_C12_1, %0\n\tisb" : : "r"(intid));  // ICC_EOIR1_EL1
+    }
     pass();
 }
