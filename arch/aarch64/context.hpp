@@ -1,7 +1,7 @@
 // The guest state the policy switches: GuestContext, which the world switch
 // saves and restores on every exit, and the groups bind/unbind move between
 // the CPU and memory, each a type that loads and saves itself (SysRegState,
-// FpState, TimerState, InterruptState). Offsets used by the assembly are
+// DebugState, FpState, TimerState, InterruptState). Offsets used by the assembly are
 // macros (the assembler needs literals) checked against the struct layout
 // here.
 #pragma once
@@ -136,6 +136,49 @@ struct SysRegState {
         spsr_el1 = r::read_spsr_el1();
         csselr = r::read_csselr_el1();
         mdscr = r::read_mdscr_el1();
+    }
+};
+
+// The breakpoint and watchpoint registers (Arm ARM D2.8, D2.9), for a
+// vCPU whose SetupConfig::switch_debug gives it its own: the first
+// `breakpoints` of DBGBVR/DBGBCR<n>_EL1 and `watchpoints` of
+// DBGWVR/DBGWCR<n>_EL1 the CPU implements (ID_AA64DFR0_EL1.BRPs and WRPs
+// plus one, implemented_breakpoints/_watchpoints below), and the OS lock
+// (OSLSR_EL1.OSLK, set with OSLAR_EL1), which disables them all while
+// set. MDSCR_EL1 is SysRegState's.
+struct DebugState {
+    std::array<std::uint64_t, 16> bvr{}, bcr{}, wvr{}, wcr{};
+    bool os_locked = false;
+
+    [[nodiscard]] static unsigned implemented_breakpoints(std::uint64_t id_aa64dfr0) noexcept {
+        return static_cast<unsigned>((id_aa64dfr0 >> 12) & 0xF) + 1;
+    }
+    [[nodiscard]] static unsigned implemented_watchpoints(std::uint64_t id_aa64dfr0) noexcept {
+        return static_cast<unsigned>((id_aa64dfr0 >> 20) & 0xF) + 1;
+    }
+
+    void load(unsigned breakpoints, unsigned watchpoints) const noexcept {
+        for (unsigned n = 0; n < breakpoints; ++n) {
+            reg::write_debug_register<4>(n, bvr[n]);
+            reg::write_debug_register<5>(n, bcr[n]);
+        }
+        for (unsigned n = 0; n < watchpoints; ++n) {
+            reg::write_debug_register<6>(n, wvr[n]);
+            reg::write_debug_register<7>(n, wcr[n]);
+        }
+        reg::write_oslar_el1(os_locked ? 1 : 0);
+    }
+
+    void save(unsigned breakpoints, unsigned watchpoints) noexcept {
+        for (unsigned n = 0; n < breakpoints; ++n) {
+            bvr[n] = reg::read_debug_register<4>(n);
+            bcr[n] = reg::read_debug_register<5>(n);
+        }
+        for (unsigned n = 0; n < watchpoints; ++n) {
+            wvr[n] = reg::read_debug_register<6>(n);
+            wcr[n] = reg::read_debug_register<7>(n);
+        }
+        os_locked = (reg::read_oslsr_el1() & 2) != 0;  // OSLK
     }
 };
 

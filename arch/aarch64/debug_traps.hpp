@@ -22,6 +22,8 @@ inline constexpr std::uint64_t tda = 1u << 9;    // the debug registers but the 
 inline constexpr std::uint64_t tdosa = 1u << 10; // the OS lock and power-down registers (OSLAR, OSLSR, OSDLR, DBGPRCR)
 inline constexpr std::uint64_t tdra = 1u << 11;  // the debug ROM address (MDRAR_EL1)
 inline constexpr std::uint64_t debug_traps = tda | tdosa | tdra;
+// What a vCPU with its own breakpoints and watchpoints (switch_debug) still traps.
+inline constexpr std::uint64_t os_lock_traps = tdosa | tdra;
 inline constexpr std::uint64_t pmu_traps = tpm | tpmcr;
 // FEAT_SPE: TPMS traps the sampling controls (PMS*); E2PB, bits 13:12,
 // with bit 12 clear traps the profiling buffer's (PMB*) whichever

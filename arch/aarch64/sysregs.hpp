@@ -89,6 +89,48 @@ AXVCPU_A64_SYSREG(mdscr_el1, "mdscr_el1")
 AXVCPU_A64_SYSREG(cntv_ctl_el0, "cntv_ctl_el0")
 AXVCPU_A64_SYSREG(cntv_cval_el0, "cntv_cval_el0")
 
+// The OS lock (D2.5 of the Arm ARM: while OSLSR_EL1.OSLK is set, no
+// breakpoint, watchpoint or single-step exception is taken).
+AXVCPU_A64_SYSREG(oslsr_el1, "oslsr_el1")
+AXVCPU_A64_SYSREG(oslar_el1, "oslar_el1")
+
+// The breakpoint and watchpoint registers by number n (0..15): DBGBVR<n>,
+// DBGBCR<n>, DBGWVR<n>, DBGWCR<n>_EL1 are op0 2, op1 0, CRn 0, CRm n, op2
+// 4, 5, 6, 7 (Op2 below). A switch of sixteen MRS/MSR: bind and unbind of a
+// vCPU that switches them are their only users.
+#define AXVCPU_A64_DBG_CASES(insn, ...)                                                                    \
+    switch (n & 15) {                                                                                     \
+        case 0: asm volatile(insn "S2_0_C0_C0_%c[op2]" __VA_ARGS__); break;                              \
+        case 1: asm volatile(insn "S2_0_C0_C1_%c[op2]" __VA_ARGS__); break;                              \
+        case 2: asm volatile(insn "S2_0_C0_C2_%c[op2]" __VA_ARGS__); break;                              \
+        case 3: asm volatile(insn "S2_0_C0_C3_%c[op2]" __VA_ARGS__); break;                              \
+        case 4: asm volatile(insn "S2_0_C0_C4_%c[op2]" __VA_ARGS__); break;                              \
+        case 5: asm volatile(insn "S2_0_C0_C5_%c[op2]" __VA_ARGS__); break;                              \
+        case 6: asm volatile(insn "S2_0_C0_C6_%c[op2]" __VA_ARGS__); break;                              \
+        case 7: asm volatile(insn "S2_0_C0_C7_%c[op2]" __VA_ARGS__); break;                              \
+        case 8: asm volatile(insn "S2_0_C0_C8_%c[op2]" __VA_ARGS__); break;                              \
+        case 9: asm volatile(insn "S2_0_C0_C9_%c[op2]" __VA_ARGS__); break;                              \
+        case 10: asm volatile(insn "S2_0_C0_C10_%c[op2]" __VA_ARGS__); break;                            \
+        case 11: asm volatile(insn "S2_0_C0_C11_%c[op2]" __VA_ARGS__); break;                            \
+        case 12: asm volatile(insn "S2_0_C0_C12_%c[op2]" __VA_ARGS__); break;                            \
+        case 13: asm volatile(insn "S2_0_C0_C13_%c[op2]" __VA_ARGS__); break;                            \
+        case 14: asm volatile(insn "S2_0_C0_C14_%c[op2]" __VA_ARGS__); break;                            \
+        default: asm volatile(insn "S2_0_C0_C15_%c[op2]" __VA_ARGS__); break;                            \
+    }
+template <unsigned Op2>
+[[nodiscard]] inline std::uint64_t read_debug_register(unsigned n) noexcept {
+    static_assert(Op2 >= 4 && Op2 <= 7);
+    std::uint64_t value = 0;
+    AXVCPU_A64_DBG_CASES("mrs %[v], ", : [v] "=r"(value) : [op2] "i"(Op2))
+    return value;
+}
+template <unsigned Op2>
+inline void write_debug_register(unsigned n, std::uint64_t value) noexcept {
+    static_assert(Op2 >= 4 && Op2 <= 7);
+    AXVCPU_A64_DBG_CASES("msr ", ", %[v]" : : [v] "r"(value), [op2] "i"(Op2))
+}
+#undef AXVCPU_A64_DBG_CASES
+
 // Timers and counters the example host uses.
 AXVCPU_A64_SYSREG(cntpct_el0, "cntpct_el0")
 AXVCPU_A64_SYSREG(cntfrq_el0, "cntfrq_el0")

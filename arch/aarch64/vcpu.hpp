@@ -71,15 +71,27 @@ struct SetupConfig {
     // The guest may use the debug registers (breakpoints, watchpoints, the
     // OS lock, MDSCR_EL1: MDCR_EL2.TDA, TDOSA and TDRA clear) and the PMU
     // (TPM and TPMCR clear; with FEAT_SPE, the profiling controls too:
-    // debug_traps.hpp) directly. Neither is switched with the vCPU, so
-    // another VM on the same CPU, and the host, see what it leaves there
-    // (a PMCR_EL0 write resets the host's counters). Otherwise its accesses
+    // debug_traps.hpp) directly. Neither is switched with the vCPU (but
+    // see switch_debug), so another VM on the same CPU, and the host, see
+    // what it leaves there (a PMCR_EL0 write resets the host's counters).
+    // Otherwise its accesses
     // trap as SysRegRead/SysRegWrite (is_debug_register, is_pmu_register):
     // the VMM emulates them or answers RAZ/WI (then the guest cannot debug
     // itself: single-step and breakpoints do nothing; OSLSR_EL1 should
     // still read OSLM = 0b10, the OS lock AArch64 requires).
     bool passthrough_debug = false;
     bool passthrough_pmu = false;
+    // The guest has breakpoints and watchpoints of its own: bind loads its
+    // DBGBVR/DBGBCR/DBGWVR/DBGWCR<n>_EL1 (the host's saved, back at
+    // unbind) and leaves their accesses and MDSCR_EL1's (switched anyway)
+    // untrapped (MDCR_EL2.TDA clear), so guests sharing a CPU each debug
+    // themselves. The OS lock and power-down registers and MDRAR_EL1 still
+    // trap (TDOSA, TDRA) for the VMM to emulate (OSLSR_EL1 reading
+    // unlocked, OSLAR_EL1 writes ignored: the vCPU's OS lock stays open,
+    // the host's back at unbind). Not switched: the claim tags, MDCCINT_EL1
+    // and the debug comms channel. InvalidInput together with
+    // passthrough_debug.
+    bool switch_debug = false;
 };
 
 template <class H>
@@ -121,12 +133,15 @@ public:
     }
 
     AxResult<void> setup(SetupConfig config) {
+        if (config.passthrough_debug && config.switch_debug) return ax_err(AxError::InvalidInput);
         setup_ = config;
         hcr_ = hcr::vm | hcr::rw | hcr::swio | hcr::fb | hcr::bsu_inner | hcr::tsc | hcr::amo | hcr::api | hcr::apk;
         if (!config.passthrough_interrupt) hcr_ |= hcr::imo | hcr::fmo;
         if (config::trap_wfi) hcr_ |= hcr::twi | hcr::twe;
         if (config.trap_id_registers) hcr_ |= hcr::tid3;
-        mdcr_traps_ = (config.passthrough_debug ? 0 : mdcr::debug_traps) | (config.passthrough_pmu ? 0 : mdcr::pmu_traps);
+        const std::uint64_t debug_traps =
+            config.passthrough_debug ? 0 : config.switch_debug ? mdcr::os_lock_traps : mdcr::debug_traps;
+        mdcr_traps_ = debug_traps | (config.passthrough_pmu ? 0 : mdcr::pmu_traps);
         timer_.cnthctl = config.passthrough_timer ? 3 : 1;
         reset_el1_state();
         interrupts_.hcr = use_list_registers() ? vgic::ich_hcr_en : 0;
@@ -152,8 +167,15 @@ public:
         reg::write_vpidr_el2(reg::read_midr_el1());
         reg::write_hcr_el2(hcr_);
         // The host's MDCR_EL2 with this vCPU's traps (mdcr::while_bound).
+        const std::uint64_t id_aa64dfr0 = reg::read_id_aa64dfr0_el1();
         host_mdcr_ = reg::read_mdcr_el2();
-        reg::write_mdcr_el2(mdcr::while_bound(host_mdcr_, mdcr_traps_, reg::read_id_aa64dfr0_el1()));
+        reg::write_mdcr_el2(mdcr::while_bound(host_mdcr_, mdcr_traps_, id_aa64dfr0));
+        if (setup_.switch_debug) {
+            breakpoints_ = DebugState::implemented_breakpoints(id_aa64dfr0);
+            watchpoints_ = DebugState::implemented_watchpoints(id_aa64dfr0);
+            host_debug_.save(breakpoints_, watchpoints_);
+            guest_debug_.load(breakpoints_, watchpoints_);
+        }
         load_stage2();
         entry_work_ &= ~not_bound;
         return ax_ok();
@@ -166,6 +188,10 @@ public:
         if (pointer_auth_) pauth_keys_.save();
         timer_.save();
         if (use_list_registers()) interrupts_.save(lr_count_);
+        if (setup_.switch_debug) {
+            guest_debug_.save(breakpoints_, watchpoints_);
+            host_debug_.load(breakpoints_, watchpoints_);
+        }
         reg::write_mdcr_el2(host_mdcr_);
         // No stage-2 root left for the next bind to find (above).
         reg::write_vttbr_el2(0);
@@ -273,8 +299,8 @@ public:
     // DEN 0022, CPU_ON: EL1 with DAIF masked, MMU and caches off; KVM
     // resets the whole vCPU the same way), instead of what the vCPU left
     // (its MMU on, say): every GPR 0, PSTATE EL1h with DAIF masked, the EL1
-    // system registers, pointer authentication keys and FP/SIMD registers
-    // at their reset values, and the PE's own parts of the timer and the
+    // system registers, pointer authentication keys, FP/SIMD registers and
+    // (switch_debug) breakpoints and watchpoints at their reset values, and the PE's own parts of the timer and the
     // GIC CPU interface as a PE's reset leaves them (CNTKCTL_EL1 and
     // CNTV_CTL_EL0 0; ICC_PMR_EL1, ICC_IGRPEN1_EL1, BPRs and active
     // priorities 0). Keeps ELR (set_entry), what setup chose, and the
@@ -510,10 +536,12 @@ private:
 
     // The guest's EL1 state at its start, as setup leaves it: EL1h with
     // DAIF masked, the EL1 system registers at their reset values (MMU and
-    // caches off), pointer authentication keys and FP/SIMD registers 0.
+    // caches off), pointer authentication keys, FP/SIMD registers and
+    // (switch_debug) breakpoints and watchpoints 0.
     void reset_el1_state() noexcept {
         ctx_.spsr = spsr_el1h_masked;
         sysregs_ = SysRegState{};
+        guest_debug_ = DebugState{};
         pauth_keys_ = PointerAuthKeys{};
         fp_ = FpState{};
     }
@@ -682,6 +710,10 @@ private:
     std::uint64_t root_ = 0;
     std::uint64_t hcr_ = hcr::vm | hcr::rw;
     std::uint64_t mdcr_traps_ = mdcr::debug_traps | mdcr::pmu_traps;  // setup()'s choice
+    // SetupConfig::switch_debug: the guest's breakpoints and watchpoints
+    // and, while bound, the host's; how many the CPU bound to implements.
+    DebugState guest_debug_{}, host_debug_{};
+    unsigned breakpoints_ = 0, watchpoints_ = 0;
     std::uint64_t host_mdcr_ = 0;                                      // MDCR_EL2 before bind, back at unbind
     std::uint64_t flushed_vttbr_ = 0;
     std::optional<std::uint64_t> last_pcpu_;

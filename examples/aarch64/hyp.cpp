@@ -273,9 +273,10 @@ struct Board {
     static std::optional<usize> irq_output_vcpu(usize output) { return output; }
     // MPIDR Aff0 = the vCPU id; x0 = the device tree for vCPU 0.
     static Arch::CreateConfig create_config(const vmm::VmDescription& vm, usize id) { return {id, vm.dtb}; }
-    // Both VMs trap the ID registers (sysreg_read answers). The test VMs,
-    // two on one CPU in the share test, trap the debug registers (RAZ/WI
-    // below); VM 0 leaves the PMU to its guest, whose benchmark reads the
+    // Both VMs trap the ID registers (sysreg_read answers). Test VM 0
+    // traps the debug registers (RAZ/WI below); test VM 1, the second VM
+    // of the share test, has breakpoints and watchpoints of its own
+    // (switch_debug); VM 0 leaves the PMU to its guest, whose benchmark reads the
     // cycle counter, VM 1 traps it. The Linux VM, its machine's only VM,
     // uses the debug registers itself (ptrace breakpoints, single-step: the
     // policy does not switch them, and RAZ/WI would make them fail
@@ -283,7 +284,8 @@ struct Board {
     static Arch::SetupConfig setup_config(const vmm::VmDescription& vm) {
         return {.trap_id_registers = true,
                 .passthrough_debug = !vm.test_guest,
-                .passthrough_pmu = vm.test_guest && vm.id == 0};
+                .passthrough_pmu = vm.test_guest && vm.id == 0,
+                .switch_debug = vm.test_guest && vm.id == 1};
     }
     // PSCI CPU_ON: the context argument arrives in x0.
     // PSCI CPU_ON: the state a started PE has (a vCPU that did CPU_OFF
@@ -318,17 +320,24 @@ struct Board {
     // ID registers trapped by TID3 are not emulated. Linux VM: the ID
     // registers read the host's values without what the policy does not
     // virtualise (arch/aarch64/id_registers.hpp).
-    // The test VMs' debug registers, and the PMU registers of VM 1 and the
-    // Linux VM, trap (setup_config): they read as zero (OSLSR_EL1 says the
-    // OS lock is unlocked) and ignore writes, so no guest sees another's
-    // breakpoints or counters, and none resets the host's.
+    // Test VM 0's debug registers, VM 1's OS lock registers (it has
+    // breakpoints and watchpoints of its own), and the PMU registers of VM 1
+    // and the Linux VM trap (setup_config): they read as zero (OSLSR_EL1
+    // says the OS lock is unlocked) and ignore writes, so no guest sees
+    // another's breakpoints or counters, and none resets the host's.
     static constexpr SysRegAddr oslsr_el1 = aarch64::sysreg_addr(2, 0, 1, 1, 4);
     static bool trapped_debug_or_pmu(SysRegAddr addr) {
         if (!aarch64::is_debug_register(addr) && !aarch64::is_pmu_register(addr)) return false;
         probes.debug_pmu_accesses.fetch_add(1);
         return true;
     }
-    static std::optional<u64> sysreg_read(VCpu&, SysRegAddr addr) {
+    static constexpr SysRegAddr dbgbvr1_el1 = aarch64::sysreg_addr(2, 0, 0, 1, 4);
+    static std::optional<u64> sysreg_read(VCpu& vcpu, SysRegAddr addr) {
+        // The share guest in VM 0 reads DBGBVR1_EL1 after each switch from
+        // VM 1, which writes its own there: the CPU must hold the host's
+        // value (0) again, which VM 1's unbind restored.
+        if (addr == dbgbvr1_el1 && vcpu.vm_id() == 0 && aarch64::reg::read_debug_register<4>(1) != 0)
+            Vmm::failed("VM 1's breakpoint register left on the CPU for VM 0", aarch64::reg::read_debug_register<4>(1));
         // OSLSR_EL1.OSLM = 0b10: the OS lock is implemented (AArch64
         // requires it) and unlocked.
         if (trapped_debug_or_pmu(addr)) return addr == oslsr_el1 ? u64{0b1000} : 0;
@@ -587,6 +596,10 @@ void Board::after_exit(VCpu& vcpu, const AxVCpuExitReason& reason) {
     // bound here (through the arch call, which leaves the state machine alone).
     if (const auto refused = second->vcpu(0).arch_vcpu().bind(); refused || refused.error() != AxError::BadState)
         Vmm::failed("VM 1's vCPU was bound on a CPU with VM 0's bound");
+    // Debug registers both passed through and switched: refused, and VM 1's
+    // own set-up (switch_debug) stays.
+    const auto both = second->vcpu(0).arch_vcpu().setup({.passthrough_debug = true, .switch_debug = true});
+    if (both || both.error() != AxError::InvalidInput) Vmm::failed("setup took passthrough_debug with switch_debug");
 }
 
 // An exit the policy refused. The unmodelled test expects exactly one:
@@ -677,7 +690,8 @@ bool test_checks(u64 test) {
             expect(probes.acks.load() == 3, "vectors acknowledged", probes.acks.load());
             break;
         case abi::test_share: {
-            expect(probes.debug_pmu_accesses.load() == 3, "VM 1's PMU accesses trapped", probes.debug_pmu_accesses.load());
+            // VM 1's three PMU accesses and VM 0's DBGBVR1_EL1 read after each of its 60 switches.
+            expect(probes.debug_pmu_accesses.load() == 63, "debug and PMU accesses trapped", probes.debug_pmu_accesses.load());
             const auto* second = Vmm::vm(1);
             expect(second != nullptr, "VM 1 never ran");
             expect(Vmm::exits_of<exit::Halt>() >= 100, "CPU switches between the VMs", Vmm::exits_of<exit::Halt>());

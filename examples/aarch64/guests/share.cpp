@@ -129,7 +129,51 @@ void verify(const Expected& e, u64 round) {
     if (pointer_auth) check(wrong_keys(e.vm) == 0, base | 18, wrong_keys(e.vm));
 }
 
+// VM 1's breakpoints and watchpoints are its own (switch_debug): a value
+// it writes survives every switch, and a breakpoint it sets fires.
+constexpr u64 own_breakpoint_value = 0x0000'1234'5678'9ABCull & ~u64{3};
+constexpr u64 own_watchpoint_value = 0x0000'0000'0BAD'CAF8ull;
+volatile u64 breakpoints_taken = 0;
+constexpr u64 ec_breakpoint_same = 0x31;
+
+u64 read_dbgbvr1() {
+    u64 v;
+    asm volatile("mrs %0, dbgbvr1_el1" : "=r"(v));
+    return v;
+}
+u64 read_dbgwvr1() {
+    u64 v;
+    asm volatile("mrs %0, dbgwvr1_el1" : "=r"(v));
+    return v;
+}
+
+[[gnu::noinline]] void breakpoint_target() { asm volatile("nop"); }
+
+// A hardware breakpoint on breakpoint_target at EL1 (DBGBCR0: E, PMC = EL1,
+// BAS = all four bytes), with MDSCR_EL1.MDE and KDE and PSTATE.D clear:
+// calling it must take one breakpoint exception (guest_sync), which turns
+// the breakpoint off so the call then runs.
+void check_own_breakpoint() {
+    asm volatile("msr dbgbvr0_el1, %0\n\tmsr dbgbcr0_el1, %1" : : "r"(reinterpret_cast<u64>(&breakpoint_target)),
+                 "r"(u64{1} | u64{1} << 1 | u64{0xF} << 5));
+    u64 mdscr;
+    asm volatile("mrs %0, mdscr_el1" : "=r"(mdscr));
+    asm volatile("msr mdscr_el1, %0\n\tisb\n\tmsr daifclr, #8\n\tisb" : : "r"(mdscr | u64{1} << 15 | u64{1} << 13));
+    breakpoint_target();
+    asm volatile("msr daifset, #8\n\tmsr mdscr_el1, %0\n\tisb" : : "r"(mdscr));
+    check(breakpoints_taken == 1, 0x7010, breakpoints_taken);
+}
+
 }  // namespace
+
+extern "C" u64 guest_sync(u64*) {
+    u64 esr;
+    asm volatile("mrs %0, esr_el1" : "=r"(esr));
+    if ((esr >> 26) != ec_breakpoint_same) return 0;
+    breakpoints_taken = breakpoints_taken + 1;
+    asm volatile("msr dbgbcr0_el1, xzr\n\tisb");
+    return 1;  // ELR_EL1 is the breakpointed instruction: it runs now
+}
 
 extern "C" void guest_main(u64, u64) {
     pointer_auth = has_pointer_auth();
@@ -149,6 +193,11 @@ extern "C" void guest_main(u64, u64) {
         asm volatile("mrs %0, pmselr_el0" : "=r"(again));
         check(pmselr == 0 && again == 0, 0x7001, pmselr << 8 | again);
     }
+    if (vm == 1) {
+        asm volatile("msr dbgbvr1_el1, %0\n\tmsr dbgwvr1_el1, %1\n\tisb" : : "r"(own_breakpoint_value),
+                     "r"(own_watchpoint_value));
+        check(read_dbgbvr1() == own_breakpoint_value && read_dbgwvr1() == own_watchpoint_value, 0x7002);
+    }
     // FP/SIMD is off at EL1 after reset (CPACR_EL1.FPEN = 0), as on hardware.
     asm volatile("msr cpacr_el1, %0\n\tisb" : : "r"(u64{3} << 20));
     load(mine);
@@ -159,7 +208,16 @@ extern "C" void guest_main(u64, u64) {
             u64 pmselr;
             asm volatile("mrs %0, pmselr_el0" : "=r"(pmselr));
             check(pmselr == 5, round << 8 | 19, pmselr);
+            // Trapped here (RAZ); the hypervisor checks the CPU has the
+            // host's value back, not VM 1's.
+            const u64 bvr1 = read_dbgbvr1();
+            check(bvr1 == 0, round << 8 | 20, bvr1);
+        } else {
+            const u64 bvr1 = read_dbgbvr1(), wvr1 = read_dbgwvr1();
+            check(bvr1 == own_breakpoint_value, round << 8 | 21, bvr1);
+            check(wvr1 == own_watchpoint_value, round << 8 | 22, wvr1);
         }
     }
+    if (vm == 1) check_own_breakpoint();
     pass();
 }
