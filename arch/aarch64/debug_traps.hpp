@@ -30,16 +30,20 @@ inline constexpr std::uint64_t pmu_traps = tpm | tpmcr;
 // regime owns the buffer (0b00: EL2's, 0b10: EL1&0's).
 inline constexpr std::uint64_t tpms = 1u << 14;
 inline constexpr std::uint64_t e2pb_untrapped = 1u << 12;
+// FEAT_Debugv8p9: breakpoint and watchpoint banks beyond the first
+// (MDSELR_EL1), which no vCPU's state holds: never the guest's.
+inline constexpr std::uint64_t ebwe = std::uint64_t{1} << 43;
 
 // MDCR_EL2 while a vCPU is bound: the host's value (HPMN, its own trap
 // choices) with the vCPU's `traps` (debug_traps, pmu_traps or both) and
-// TDE clear, so the guest's own debug exceptions go to its EL1. With the
+// TDE and EBWE clear, so the guest's own debug exceptions go to its EL1
+// and it has only the first bank of breakpoints and watchpoints. With the
 // PMU traps, a CPU with the statistical profiling extension (ID_AA64DFR0_EL1
 // PMSVer, `id_aa64dfr0`) has its controls trapped too: the guest is told
 // it has none (id_registers.hpp), and the host's profiler is not its.
 [[nodiscard]] constexpr std::uint64_t while_bound(std::uint64_t host, std::uint64_t traps,
                                                   std::uint64_t id_aa64dfr0) noexcept {
-    std::uint64_t value = (host & ~(debug_traps | pmu_traps | tde)) | traps;
+    std::uint64_t value = (host & ~(debug_traps | pmu_traps | tde | ebwe)) | traps;
     const bool spe = ((id_aa64dfr0 >> 32) & 0xF) != 0;
     if (spe && (traps & pmu_traps) != 0) value = (value | tpms) & ~e2pb_untrapped;
     return value;
@@ -55,7 +59,7 @@ inline constexpr std::uint64_t e2pb_untrapped = 1u << 12;
 // PMEVTYPER<n>_EL0, PMCCFILTR_EL0); the statistical profiling
 // extension's, which the PMU traps cover too where the CPU has it
 // (mdcr::while_bound), Op0 = 3, CRn = 9, Op1 = 0, CRm = 9 (PMS*) or 10
-// (PMB*).
+// (PMB*; PMBIDR_EL1, read-only, traps with neither and never exits).
 [[nodiscard]] constexpr bool is_debug_register(SysRegAddr addr) noexcept { return (addr.value >> 20 & 3) == 2; }
 [[nodiscard]] constexpr bool is_pmu_register(SysRegAddr addr) noexcept {
     if ((addr.value >> 20 & 3) != 3) return false;  // Op0

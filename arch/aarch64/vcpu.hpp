@@ -157,6 +157,21 @@ public:
         if (reg::read_vttbr_el2() != 0) return ax_err(AxError::BadState);
         lr_count_ = use_list_registers() ? vgic::list_register_count() : 0;
         queue_lrs_ = vgic::present_lrs(lr_count_) & ~fed_;
+        // The host's MDCR_EL2 with this vCPU's traps (mdcr::while_bound),
+        // before the guest's MDSCR_EL1 is on the CPU (a host TDE would
+        // make it the host's own debug control).
+        const std::uint64_t id_aa64dfr0 = reg::read_id_aa64dfr0_el1();
+        host_mdcr_ = reg::read_mdcr_el2();
+        reg::write_mdcr_el2(mdcr::while_bound(host_mdcr_, mdcr_traps_, id_aa64dfr0));
+        if (setup_.switch_debug) {
+            // The OS lock opens before MDSCR_EL1 is written (while it is
+            // set, an MDSCR_EL1 write also writes external debug state).
+            breakpoints_ = DebugState::implemented_breakpoints(id_aa64dfr0);
+            watchpoints_ = DebugState::implemented_watchpoints(id_aa64dfr0);
+            host_mdscr_ = reg::read_mdscr_el1();
+            host_debug_.save(breakpoints_, watchpoints_);
+            guest_debug_.load(breakpoints_, watchpoints_);
+        }
         sysregs_.load();
         fp_.load();
         pointer_auth_ = PointerAuthKeys::present();
@@ -166,16 +181,6 @@ public:
         reg::write_vmpidr_el2(mpidr_ | (std::uint64_t{1} << 31));
         reg::write_vpidr_el2(reg::read_midr_el1());
         reg::write_hcr_el2(hcr_);
-        // The host's MDCR_EL2 with this vCPU's traps (mdcr::while_bound).
-        const std::uint64_t id_aa64dfr0 = reg::read_id_aa64dfr0_el1();
-        host_mdcr_ = reg::read_mdcr_el2();
-        reg::write_mdcr_el2(mdcr::while_bound(host_mdcr_, mdcr_traps_, id_aa64dfr0));
-        if (setup_.switch_debug) {
-            breakpoints_ = DebugState::implemented_breakpoints(id_aa64dfr0);
-            watchpoints_ = DebugState::implemented_watchpoints(id_aa64dfr0);
-            host_debug_.save(breakpoints_, watchpoints_);
-            guest_debug_.load(breakpoints_, watchpoints_);
-        }
         load_stage2();
         entry_work_ &= ~not_bound;
         return ax_ok();
@@ -190,11 +195,15 @@ public:
         if (use_list_registers()) interrupts_.save(lr_count_);
         if (setup_.switch_debug) {
             guest_debug_.save(breakpoints_, watchpoints_);
+            reg::write_mdscr_el1(host_mdscr_);  // before the host's OS lock
             host_debug_.load(breakpoints_, watchpoints_);
         }
         reg::write_mdcr_el2(host_mdcr_);
         // No stage-2 root left for the next bind to find (above).
         reg::write_vttbr_el2(0);
+        // The host runs on at EL2 with no exception return: make the
+        // restored debug controls take effect now.
+        reg::isb();
         entry_work_ |= not_bound;
         return ax_ok();
     }
@@ -713,6 +722,7 @@ private:
     // SetupConfig::switch_debug: the guest's breakpoints and watchpoints
     // and, while bound, the host's; how many the CPU bound to implements.
     DebugState guest_debug_{}, host_debug_{};
+    std::uint64_t host_mdscr_ = 0;  // the guest's is SysRegState's
     unsigned breakpoints_ = 0, watchpoints_ = 0;
     std::uint64_t host_mdcr_ = 0;                                      // MDCR_EL2 before bind, back at unbind
     std::uint64_t flushed_vttbr_ = 0;

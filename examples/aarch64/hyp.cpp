@@ -193,6 +193,48 @@ struct TestProbes {
 };
 TestProbes probes;
 
+// The host's own breakpoint and watchpoint values (all disabled: E = 0),
+// distinct per register, in breakpoint and watchpoint 1 and the last of
+// each: the share test's VM 1 has its own (switch_debug), and the host's
+// must be back whenever it is unbound.
+constexpr u64 host_debug_value(unsigned op2, unsigned n) {
+    switch (op2) {
+        case 4: return 0x4000'1000 + u64{n} * 0x100;  // DBGBVR: bits [1:0] RES0
+        case 5: return 0x1E6;                         // DBGBCR: BAS 0xF, PMC 3
+        case 6: return 0x4000'2000 + u64{n} * 0x100;  // DBGWVR: bits [2:0] RES0
+        default: return 0x1FFE;                       // DBGWCR: BAS 0xFF, LSC 3, PAC 3
+    }
+}
+template <class Each>
+void for_each_host_debug_register(Each&& each) {
+    // The last ones from ID_AA64DFR0_EL1's BRPs and WRPs (the number less
+    // one), read here rather than through the policy's DebugState.
+    const u64 dfr0 = aarch64::reg::read_id_aa64dfr0_el1();
+    for (const unsigned n : {1u, static_cast<unsigned>((dfr0 >> 12) & 0xF)}) {
+        each.template operator()<4>(n);
+        each.template operator()<5>(n);
+    }
+    for (const unsigned n : {1u, static_cast<unsigned>((dfr0 >> 20) & 0xF)}) {
+        each.template operator()<6>(n);
+        each.template operator()<7>(n);
+    }
+}
+void set_host_debug_registers() {
+    for_each_host_debug_register([]<unsigned Op2>(unsigned n) {
+        aarch64::reg::write_debug_register<Op2>(n, host_debug_value(Op2, n));
+    });
+}
+// 0 when every one holds its host value; else the first wrong one's
+// op2 << 60 | n << 56 | value.
+u64 host_debug_registers_wrong() {
+    u64 wrong = 0;
+    for_each_host_debug_register([&]<unsigned Op2>(unsigned n) {
+        const u64 value = aarch64::reg::read_debug_register<Op2>(n);
+        if (wrong == 0 && value != host_debug_value(Op2, n)) wrong = u64{Op2} << 60 | u64{n} << 56 | value;
+    });
+    return wrong;
+}
+
 void register_round(VCpu& vcpu);
 void run_raw_loop(VCpu& vcpu, vmm::TestDevice& device);
 void run_bench_loop(VCpu& vcpu, vmm::TestDevice& device);
@@ -334,10 +376,11 @@ struct Board {
     static constexpr SysRegAddr dbgbvr1_el1 = aarch64::sysreg_addr(2, 0, 0, 1, 4);
     static std::optional<u64> sysreg_read(VCpu& vcpu, SysRegAddr addr) {
         // The share guest in VM 0 reads DBGBVR1_EL1 after each switch from
-        // VM 1, which writes its own there: the CPU must hold the host's
-        // value (0) again, which VM 1's unbind restored.
-        if (addr == dbgbvr1_el1 && vcpu.vm_id() == 0 && aarch64::reg::read_debug_register<4>(1) != 0)
-            Vmm::failed("VM 1's breakpoint register left on the CPU for VM 0", aarch64::reg::read_debug_register<4>(1));
+        // VM 1, which has breakpoints and watchpoints of its own: the CPU
+        // must hold the host's again, which VM 1's unbind restored.
+        if (addr == dbgbvr1_el1 && vcpu.vm_id() == 0) {
+            if (const u64 wrong = host_debug_registers_wrong()) Vmm::failed("the host's debug registers not back for VM 0", wrong);
+        }
         // OSLSR_EL1.OSLM = 0b10: the OS lock is implemented (AArch64
         // requires it) and unlocked.
         if (trapped_debug_or_pmu(addr)) return addr == oslsr_el1 ? u64{0b1000} : 0;
@@ -347,6 +390,9 @@ struct Board {
             return abi::fake_mmfr0;
         } else if (addr == aarch64::id_registers::id_aa64isar1_el1 || addr == aarch64::id_registers::id_aa64isar2_el1) {
             probes.pauth_id_reads.fetch_add(1);
+            return aarch64::id_registers::guest_value(addr);
+        } else if (addr == aarch64::id_registers::id_aa64dfr0_el1 && vcpu.vm_id() == 1) {
+            // VM 1 (switch_debug) learns its breakpoint and watchpoint counts.
             return aarch64::id_registers::guest_value(addr);
         }
         probes.unknown_sysregs.fetch_add(1);
@@ -891,6 +937,7 @@ vmm::StaticSlot<AxPerCpu<aarch64::PerCpu>> percpu[max_cpus];
 
 bool enable_this_cpu(usize cpu) {
     asm volatile("msr tpidr_el2, xzr");  // no current vCPU yet
+    set_host_debug_registers();
     auto& p = percpu[cpu].emplace();
     u64 boot_vbar;
     asm volatile("mrs %0, vbar_el2" : "=r"(boot_vbar));

@@ -53,4 +53,5 @@ TEST_CASE("mdcr::while_bound: the host's MDCR_EL2 with the vCPU's traps, TDE cle
     CHECK(while_bound(host_spe, debug_traps, spe) == (host_spe | debug_traps));
     CHECK(while_bound(host_spe, pmu_traps, no_spe) == (host_spe | pmu_traps));  // no SPE: bits 14:12 RES0, untouched
     CHECK(while_bound(hpmn | tpms, 0, spe) == (hpmn | tpms));  // the host's own TPMS stays
+    CHECK(while_bound(hpmn | ebwe, 0, no_spe) == hpmn);        // the banks past the first: never the guest's
 }

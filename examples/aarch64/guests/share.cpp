@@ -134,6 +134,7 @@ void verify(const Expected& e, u64 round) {
 constexpr u64 own_breakpoint_value = 0x0000'1234'5678'9ABCull & ~u64{3};
 constexpr u64 own_watchpoint_value = 0x0000'0000'0BAD'CAF8ull;
 volatile u64 breakpoints_taken = 0;
+u64 last_breakpoint = 0, last_watchpoint = 0;
 constexpr u64 ec_breakpoint_same = 0x31;
 
 u64 read_dbgbvr1() {
@@ -144,6 +145,43 @@ u64 read_dbgbvr1() {
 u64 read_dbgwvr1() {
     u64 v;
     asm volatile("mrs %0, dbgwvr1_el1" : "=r"(v));
+    return v;
+}
+// The last breakpoint's and watchpoint's value registers, by number
+// (ID_AA64DFR0_EL1, which the hypervisor answers): each kept across the
+// switches like number 1's.
+template <unsigned Op2>
+u64 access_last(u64 n, bool write, u64 value) {
+    // MRS/MSR need the register in the instruction: one case per number.
+    u64 read = 0;
+#define SHARE_DBG_CASE(i)                                                                      \
+    case i:                                                                                    \
+        if (write) asm volatile("msr S2_0_C0_C" #i "_%c0, %1" : : "i"(Op2), "r"(value));       \
+        else asm volatile("mrs %0, S2_0_C0_C" #i "_%c1" : "=r"(read) : "i"(Op2));             \
+        break;
+    switch (n) {
+        SHARE_DBG_CASE(2) SHARE_DBG_CASE(3) SHARE_DBG_CASE(4) SHARE_DBG_CASE(5) SHARE_DBG_CASE(6) SHARE_DBG_CASE(7)
+        SHARE_DBG_CASE(8) SHARE_DBG_CASE(9) SHARE_DBG_CASE(10) SHARE_DBG_CASE(11) SHARE_DBG_CASE(12)
+        SHARE_DBG_CASE(13) SHARE_DBG_CASE(14) SHARE_DBG_CASE(15)
+        default: break;
+    }
+#undef SHARE_DBG_CASE
+    return read;
+}
+constexpr u64 own_last_bvr = 0x0000'0000'5555'0000ull;
+constexpr u64 own_last_wvr = 0x0000'0000'6666'0000ull;
+
+// Disabled (E = 0), and unlike the host's (hyp.cpp, host_debug_value).
+constexpr u64 own_bcr = 0x1E2;  // BAS 0xF (AArch64 breakpoints use all four), PMC 1
+constexpr u64 own_wcr = 0x1EA;  // BAS 0x0F, LSC 1, PAC 1
+u64 read_dbgbcr1() {
+    u64 v;
+    asm volatile("mrs %0, dbgbcr1_el1" : "=r"(v));
+    return v;
+}
+u64 read_dbgwcr1() {
+    u64 v;
+    asm volatile("mrs %0, dbgwcr1_el1" : "=r"(v));
     return v;
 }
 
@@ -194,9 +232,17 @@ extern "C" void guest_main(u64, u64) {
         check(pmselr == 0 && again == 0, 0x7001, pmselr << 8 | again);
     }
     if (vm == 1) {
-        asm volatile("msr dbgbvr1_el1, %0\n\tmsr dbgwvr1_el1, %1\n\tisb" : : "r"(own_breakpoint_value),
-                     "r"(own_watchpoint_value));
+        asm volatile("msr dbgbvr1_el1, %0\n\tmsr dbgwvr1_el1, %1\n\tmsr dbgbcr1_el1, %2\n\tmsr dbgwcr1_el1, %3\n\tisb"
+                     : : "r"(own_breakpoint_value), "r"(own_watchpoint_value), "r"(own_bcr), "r"(own_wcr));
         check(read_dbgbvr1() == own_breakpoint_value && read_dbgwvr1() == own_watchpoint_value, 0x7002);
+        check(read_dbgbcr1() == own_bcr && read_dbgwcr1() == own_wcr, 0x7003, read_dbgbcr1() << 16 | read_dbgwcr1());
+        u64 dfr0;
+        asm volatile("mrs %0, id_aa64dfr0_el1" : "=r"(dfr0));
+        last_breakpoint = (dfr0 >> 12) & 0xF;
+        last_watchpoint = (dfr0 >> 20) & 0xF;
+        check(last_breakpoint >= 2 && last_watchpoint >= 2, 0x7004, dfr0);
+        access_last<4>(last_breakpoint, true, own_last_bvr);
+        access_last<6>(last_watchpoint, true, own_last_wvr);
     }
     // FP/SIMD is off at EL1 after reset (CPACR_EL1.FPEN = 0), as on hardware.
     asm volatile("msr cpacr_el1, %0\n\tisb" : : "r"(u64{3} << 20));
@@ -213,9 +259,13 @@ extern "C" void guest_main(u64, u64) {
             const u64 bvr1 = read_dbgbvr1();
             check(bvr1 == 0, round << 8 | 20, bvr1);
         } else {
-            const u64 bvr1 = read_dbgbvr1(), wvr1 = read_dbgwvr1();
+            const u64 bvr1 = read_dbgbvr1(), wvr1 = read_dbgwvr1(), bcr1 = read_dbgbcr1(), wcr1 = read_dbgwcr1();
             check(bvr1 == own_breakpoint_value, round << 8 | 21, bvr1);
             check(wvr1 == own_watchpoint_value, round << 8 | 22, wvr1);
+            check(bcr1 == own_bcr && wcr1 == own_wcr, round << 8 | 23, bcr1 << 16 | wcr1);
+            const u64 last_bvr = access_last<4>(last_breakpoint, false, 0);
+            const u64 last_wvr = access_last<6>(last_watchpoint, false, 0);
+            check(last_bvr == own_last_bvr && last_wvr == own_last_wvr, round << 8 | 24, last_bvr);
         }
     }
     if (vm == 1) check_own_breakpoint();
