@@ -34,6 +34,10 @@ SHARE_SYSREG(cntkctl_el1)
 SHARE_SYSREG(cntv_cval_el0)
 SHARE_SYSREG(sp_el0)
 SHARE_SYSREG(fpcr)
+SHARE_SYSREG(dbgbvr1_el1)
+SHARE_SYSREG(dbgbcr1_el1)
+SHARE_SYSREG(dbgwvr1_el1)
+SHARE_SYSREG(dbgwcr1_el1)
 #undef SHARE_SYSREG
 
 // The ten pointer authentication key registers (APIA, APIB, APDA, APDB,
@@ -137,16 +141,6 @@ volatile u64 breakpoints_taken = 0;
 u64 last_breakpoint = 0, last_watchpoint = 0;
 constexpr u64 ec_breakpoint_same = 0x31;
 
-u64 read_dbgbvr1() {
-    u64 v;
-    asm volatile("mrs %0, dbgbvr1_el1" : "=r"(v));
-    return v;
-}
-u64 read_dbgwvr1() {
-    u64 v;
-    asm volatile("mrs %0, dbgwvr1_el1" : "=r"(v));
-    return v;
-}
 // The last breakpoint's and watchpoint's value registers, by number
 // (ID_AA64DFR0_EL1, which the hypervisor answers): each kept across the
 // switches like number 1's.
@@ -174,16 +168,6 @@ constexpr u64 own_last_wvr = 0x0000'0000'6666'0000ull;
 // Disabled (E = 0), and unlike the host's (hyp.cpp, host_debug_value).
 constexpr u64 own_bcr = 0x1E2;  // BAS 0xF (AArch64 breakpoints use all four), PMC 1
 constexpr u64 own_wcr = 0x1EA;  // BAS 0x0F, LSC 1, PAC 1
-u64 read_dbgbcr1() {
-    u64 v;
-    asm volatile("mrs %0, dbgbcr1_el1" : "=r"(v));
-    return v;
-}
-u64 read_dbgwcr1() {
-    u64 v;
-    asm volatile("mrs %0, dbgwcr1_el1" : "=r"(v));
-    return v;
-}
 
 [[gnu::noinline]] void breakpoint_target() { asm volatile("nop"); }
 
@@ -234,8 +218,8 @@ extern "C" void guest_main(u64, u64) {
     if (vm == 1) {
         asm volatile("msr dbgbvr1_el1, %0\n\tmsr dbgwvr1_el1, %1\n\tmsr dbgbcr1_el1, %2\n\tmsr dbgwcr1_el1, %3\n\tisb"
                      : : "r"(own_breakpoint_value), "r"(own_watchpoint_value), "r"(own_bcr), "r"(own_wcr));
-        check(read_dbgbvr1() == own_breakpoint_value && read_dbgwvr1() == own_watchpoint_value, 0x7002);
-        check(read_dbgbcr1() == own_bcr && read_dbgwcr1() == own_wcr, 0x7003, read_dbgbcr1() << 16 | read_dbgwcr1());
+        check(read_dbgbvr1_el1() == own_breakpoint_value && read_dbgwvr1_el1() == own_watchpoint_value, 0x7002);
+        check(read_dbgbcr1_el1() == own_bcr && read_dbgwcr1_el1() == own_wcr, 0x7003, read_dbgbcr1_el1() << 16 | read_dbgwcr1_el1());
         u64 dfr0;
         asm volatile("mrs %0, id_aa64dfr0_el1" : "=r"(dfr0));
         last_breakpoint = (dfr0 >> 12) & 0xF;
@@ -256,10 +240,10 @@ extern "C" void guest_main(u64, u64) {
             check(pmselr == 5, round << 8 | 19, pmselr);
             // Trapped here (RAZ); the hypervisor checks the CPU has the
             // host's value back, not VM 1's.
-            const u64 bvr1 = read_dbgbvr1();
+            const u64 bvr1 = read_dbgbvr1_el1();
             check(bvr1 == 0, round << 8 | 20, bvr1);
         } else {
-            const u64 bvr1 = read_dbgbvr1(), wvr1 = read_dbgwvr1(), bcr1 = read_dbgbcr1(), wcr1 = read_dbgwcr1();
+            const u64 bvr1 = read_dbgbvr1_el1(), wvr1 = read_dbgwvr1_el1(), bcr1 = read_dbgbcr1_el1(), wcr1 = read_dbgwcr1_el1();
             check(bvr1 == own_breakpoint_value, round << 8 | 21, bvr1);
             check(wvr1 == own_watchpoint_value, round << 8 | 22, wvr1);
             check(bcr1 == own_bcr && wcr1 == own_wcr, round << 8 | 23, bcr1 << 16 | wcr1);
