@@ -140,24 +140,18 @@ struct SysRegState {
 };
 
 // The breakpoint and watchpoint registers (Arm ARM D2.8, D2.9), for a
-// vCPU whose SetupConfig::switch_debug gives it its own: the first
-// `breakpoints` of DBGBVR/DBGBCR<n>_EL1 and `watchpoints` of
-// DBGWVR/DBGWCR<n>_EL1 the CPU implements (ID_AA64DFR0_EL1.BRPs and WRPs
-// plus one, implemented_breakpoints/_watchpoints below), and the OS lock
-// (OSLSR_EL1.OSLK, set with OSLAR_EL1), which disables them all while
+// vCPU whose SetupConfig::switch_debug gives it its own: as many of
+// DBGBVR/DBGBCR<n>_EL1 and DBGWVR/DBGWCR<n>_EL1 as the CPU implements
+// (ID_AA64DFR0_EL1.BRPs and WRPs, each the number less one), and the OS
+// lock (OSLSR_EL1.OSLK, set with OSLAR_EL1), which disables them all while
 // set. MDSCR_EL1 is SysRegState's.
 struct DebugState {
     std::array<std::uint64_t, 16> bvr{}, bcr{}, wvr{}, wcr{};
     bool os_locked = false;
 
-    [[nodiscard]] static unsigned implemented_breakpoints(std::uint64_t id_aa64dfr0) noexcept {
-        return static_cast<unsigned>((id_aa64dfr0 >> 12) & 0xF) + 1;
-    }
-    [[nodiscard]] static unsigned implemented_watchpoints(std::uint64_t id_aa64dfr0) noexcept {
-        return static_cast<unsigned>((id_aa64dfr0 >> 20) & 0xF) + 1;
-    }
-
-    void load(unsigned breakpoints, unsigned watchpoints) const noexcept {
+    void load(std::uint64_t id_aa64dfr0) const noexcept {
+        const unsigned breakpoints = implemented_breakpoints(id_aa64dfr0);
+        const unsigned watchpoints = implemented_watchpoints(id_aa64dfr0);
         for (unsigned n = 0; n < breakpoints; ++n) {
             reg::write_debug_register<4>(n, bvr[n]);
             reg::write_debug_register<5>(n, bcr[n]);
@@ -169,7 +163,9 @@ struct DebugState {
         reg::write_oslar_el1(os_locked ? 1 : 0);
     }
 
-    void save(unsigned breakpoints, unsigned watchpoints) noexcept {
+    void save(std::uint64_t id_aa64dfr0) noexcept {
+        const unsigned breakpoints = implemented_breakpoints(id_aa64dfr0);
+        const unsigned watchpoints = implemented_watchpoints(id_aa64dfr0);
         for (unsigned n = 0; n < breakpoints; ++n) {
             bvr[n] = reg::read_debug_register<4>(n);
             bcr[n] = reg::read_debug_register<5>(n);
@@ -179,6 +175,14 @@ struct DebugState {
             wcr[n] = reg::read_debug_register<7>(n);
         }
         os_locked = (reg::read_oslsr_el1() & 2) != 0;  // OSLK
+    }
+
+private:
+    static unsigned implemented_breakpoints(std::uint64_t id_aa64dfr0) noexcept {
+        return static_cast<unsigned>((id_aa64dfr0 >> 12) & 0xF) + 1;
+    }
+    static unsigned implemented_watchpoints(std::uint64_t id_aa64dfr0) noexcept {
+        return static_cast<unsigned>((id_aa64dfr0 >> 20) & 0xF) + 1;
     }
 };
 

@@ -74,8 +74,8 @@ struct SetupConfig {
     // debug_traps.hpp) directly. Neither is switched with the vCPU (but
     // see switch_debug), so another VM on the same CPU, and the host, see
     // what it leaves there (a PMCR_EL0 write resets the host's counters).
-    // Otherwise its accesses
-    // trap as SysRegRead/SysRegWrite (is_debug_register, is_pmu_register):
+    // Otherwise its accesses trap as SysRegRead/SysRegWrite
+    // (is_debug_register, is_pmu_register):
     // the VMM emulates them or answers RAZ/WI (then the guest cannot debug
     // itself: single-step and breakpoints do nothing; OSLSR_EL1 should
     // still read OSLM = 0b10, the OS lock AArch64 requires).
@@ -166,11 +166,9 @@ public:
         if (setup_.switch_debug) {
             // The OS lock opens before MDSCR_EL1 is written (while it is
             // set, an MDSCR_EL1 write also writes external debug state).
-            breakpoints_ = DebugState::implemented_breakpoints(id_aa64dfr0);
-            watchpoints_ = DebugState::implemented_watchpoints(id_aa64dfr0);
             host_mdscr_ = reg::read_mdscr_el1();
-            host_debug_.save(breakpoints_, watchpoints_);
-            guest_debug_.load(breakpoints_, watchpoints_);
+            host_debug_.save(id_aa64dfr0);
+            guest_debug_.load(id_aa64dfr0);
         }
         sysregs_.load();
         fp_.load();
@@ -194,9 +192,10 @@ public:
         timer_.save();
         if (use_list_registers()) interrupts_.save(lr_count_);
         if (setup_.switch_debug) {
-            guest_debug_.save(breakpoints_, watchpoints_);
+            const std::uint64_t id_aa64dfr0 = reg::read_id_aa64dfr0_el1();  // this CPU's, as at bind
+            guest_debug_.save(id_aa64dfr0);
             reg::write_mdscr_el1(host_mdscr_);  // before the host's OS lock
-            host_debug_.load(breakpoints_, watchpoints_);
+            host_debug_.load(id_aa64dfr0);
         }
         reg::write_mdcr_el2(host_mdcr_);
         // No stage-2 root left for the next bind to find (above).
@@ -309,7 +308,8 @@ public:
     // resets the whole vCPU the same way), instead of what the vCPU left
     // (its MMU on, say): every GPR 0, PSTATE EL1h with DAIF masked, the EL1
     // system registers, pointer authentication keys, FP/SIMD registers and
-    // (switch_debug) breakpoints and watchpoints at their reset values, and the PE's own parts of the timer and the
+    // (switch_debug) breakpoints and watchpoints at their reset values, and
+    // the PE's own parts of the timer and the
     // GIC CPU interface as a PE's reset leaves them (CNTKCTL_EL1 and
     // CNTV_CTL_EL0 0; ICC_PMR_EL1, ICC_IGRPEN1_EL1, BPRs and active
     // priorities 0). Keeps ELR (set_entry), what setup chose, and the
@@ -720,10 +720,9 @@ private:
     std::uint64_t hcr_ = hcr::vm | hcr::rw;
     std::uint64_t mdcr_traps_ = mdcr::debug_traps | mdcr::pmu_traps;  // setup()'s choice
     // SetupConfig::switch_debug: the guest's breakpoints and watchpoints
-    // and, while bound, the host's; how many the CPU bound to implements.
+    // and, while bound, the host's.
     DebugState guest_debug_{}, host_debug_{};
     std::uint64_t host_mdscr_ = 0;  // the guest's is SysRegState's
-    unsigned breakpoints_ = 0, watchpoints_ = 0;
     std::uint64_t host_mdcr_ = 0;                                      // MDCR_EL2 before bind, back at unbind
     std::uint64_t flushed_vttbr_ = 0;
     std::optional<std::uint64_t> last_pcpu_;

@@ -434,7 +434,7 @@ private:
             // it): only bound_ decides here. A vCPU a host call made
             // Invalid resumes too, up to the exit this run() returns (as
             // on aarch64); the next run() is refused.
-            scause = enter_guest(bound_ ? &axvcpu_rv64_run_guest : &axvcpu_rv64_refuse_entry);
+            scause = enter_guest(bound_entry());
             if (scause == not_entered) return fail(AxError::BadState);
         }
     }
@@ -564,7 +564,10 @@ private:
     // address being formed.
     static constexpr std::uint64_t not_entered = ~std::uint64_t{0};  // no real scause
     GuestEntry enter_ = &axvcpu_rv64_refuse_entry;
-    void select_entry() noexcept { enter_ = bound_ && runnable_ ? &axvcpu_rv64_run_guest : &axvcpu_rv64_refuse_entry; }
+    [[nodiscard]] GuestEntry bound_entry() const noexcept {
+        return bound_ ? &axvcpu_rv64_run_guest : &axvcpu_rv64_refuse_entry;
+    }
+    void select_entry() noexcept { enter_ = runnable_ ? bound_entry() : &axvcpu_rv64_refuse_entry; }
 
     SwitchContext ctx_{};
     HypervisorStatus hstatus_{};

@@ -54,12 +54,18 @@ struct CpuRecord {
 };
 inline constexpr std::uint64_t cpu_record_offset = 4096;
 
+// The record beside the host save area at `host_save_area`.
+template <class H>
+[[nodiscard]] CpuRecord* record_beside(std::uint64_t host_save_area) {
+    return reinterpret_cast<CpuRecord*>(H::phys_to_virt(HostPhysAddr(host_save_area + cpu_record_offset)).value());
+}
+
 // This CPU's record, or null if svm::PerCpu did not turn SVM on here.
 template <class H>
 [[nodiscard]] CpuRecord* this_cpu_record() {
     const std::uint64_t host_save_area = insn::rdmsr(msr::vm_hsave_pa);
     if (host_save_area == 0) return nullptr;
-    auto* record = reinterpret_cast<CpuRecord*>(H::phys_to_virt(HostPhysAddr(host_save_area + cpu_record_offset)).value());
+    CpuRecord* record = record_beside<H>(host_save_area);
     return record->magic == CpuRecord::valid ? record : nullptr;
 }
 
@@ -122,9 +128,7 @@ public:
 
 private:
     explicit PerCpu(usize cpu_id) : cpu_id_(cpu_id) {}
-    [[nodiscard]] CpuRecord* record() const {
-        return reinterpret_cast<CpuRecord*>(H::phys_to_virt(HostPhysAddr(host_save_area_->value() + cpu_record_offset)).value());
-    }
+    [[nodiscard]] CpuRecord* record() const { return record_beside<H>(host_save_area_->value()); }
     void release_area() {
         // Still in use (a destructor after a refused hardware_disable): the
         // pages stay the CPU's, leaked rather than freed under VMRUN.
