@@ -540,7 +540,17 @@ struct GatedArch {
         return AxVCpuExitReason(exit::Halt{});
     }
     AxResult<void> set_gpr(usize, usize) { return ax_ok(); }
-    AxResult<void> inject_interrupt(usize) { return ax_ok(); }
+    // The injection the gate proves (api::gated_inject), for vectors below
+    // 16 (a place free at once); the others take the long way.
+    bool inject_if_runnable(usize vector) noexcept {
+        if (!runnable || vector >= 16) return false;
+        ++injected_at_once;
+        return true;
+    }
+    AxResult<void> inject_interrupt(usize) {
+        ++injected_long_way;
+        return ax_ok();
+    }
     void set_return_value(usize) {}
 
     explicit GatedArch(CreateConfig c) : config(c) {}
@@ -551,11 +561,12 @@ struct GatedArch {
     CreateConfig config;
     Exit next = Exit::Fast;
     bool runnable = true;  // open until AxVCpu takes it
-    int entered = 0, refused = 0;
+    int entered = 0, refused = 0, injected_at_once = 0, injected_long_way = 0;
     VCpuState state_seen = VCpuState::Invalid;
     AxResult<void> nested_run = ax_ok();
 };
 static_assert(api::gated_run<GatedArch, GatedHost>);
+static_assert(api::gated_inject<GatedArch, GatedHost>);
 static_assert(!api::gated_run<PublishingArch, CountingHost>);
 
 GatedVCpu make_gated(VCpuId id, bool bind, GatedArch::CreateConfig config = {}) {
@@ -664,4 +675,31 @@ TEST_CASE("a gating policy's failed run, or one invalidated inside, leaves the g
     CHECK(invalidated.run().error() == AxError::BadState);
     CHECK(invalidated.arch_vcpu().entered == 1);
     CHECK(invalidated.arch_vcpu().refused == 2);  // its own nested run, then this one
+}
+
+TEST_CASE("a gating policy injects at once only while its gate is open; otherwise AxVCpu tests the state") {
+    GatedHost::reset();
+    GatedVCpu vcpu = make_gated(0, true);
+    const GatedArch& arch = vcpu.arch_vcpu();
+    REQUIRE(vcpu.inject_interrupt(3).has_value());  // Ready: at once
+    CHECK(arch.injected_at_once == 1);
+    CHECK(arch.injected_long_way == 0);
+    REQUIRE(vcpu.inject_interrupt(20).has_value());  // no place at once: the policy's own call
+    CHECK(arch.injected_at_once == 1);
+    CHECK(arch.injected_long_way == 1);
+    REQUIRE(vcpu.block().has_value());  // gate closed: a Blocked vCPU takes it the long way
+    REQUIRE(vcpu.inject_interrupt(3).has_value());
+    CHECK(arch.injected_at_once == 1);
+    CHECK(arch.injected_long_way == 2);
+    REQUIRE(vcpu.unblock().has_value());
+    CHECK(GatedHost::current_vcpu_slot() == nullptr);
+
+    // Running (as inside a run's stretch): refused by AxVCpu's state test,
+    // which invalidates the vCPU as for any call made while it runs.
+    vcpu.set_state_unchecked(VCpuState::Running);
+    CHECK(vcpu.inject_interrupt(3).error() == AxError::BadState);
+    CHECK(vcpu.state() == VCpuState::Invalid);
+    CHECK(vcpu.inject_interrupt(3).error() == AxError::BadState);
+    CHECK(arch.injected_at_once == 1);
+    CHECK(arch.injected_long_way == 2);
 }

@@ -22,6 +22,8 @@
 //   otherwise queued, and delivered at the next entry.
 // - set_runnable: AxVCpu's gate (api::gated_run); run refuses (BadState)
 //   while its AxVCpu is not Ready.
+// - inject_if_runnable: that injection at once, which the gate proves
+//   Ready, so AxVCpu tests no state first (api::gated_inject).
 #pragma once
 
 #include <array>
@@ -271,16 +273,23 @@ public:
         return ax_ok();
     }
 
-    // Inline for the common case below, which then costs the VMM no call
-    // and no AxResult built in memory; queue_interrupt has the rest.
+    // Inline for the common case (inject_if_runnable), which then costs the
+    // VMM no call and no AxResult built in memory; queue_interrupt has the
+    // rest.
     [[gnu::always_inline]] AxResult<void> inject_interrupt(usize vector) {
-        // Bound, nothing queued and no UIE armed (entry_work_ clear): the
-        // list registers are this vCPU's and live in the CPU. With none of
-        // the usable ones busy there is nothing to merge with, so the vector
-        // goes into the lowest free one now, as flush_queue would at the
-        // next entry, and that entry has no work. (No passthrough test: such
-        // a vCPU has no list registers for the queue, queue_lrs_ is 0, and
-        // queue_interrupt refuses it.)
+        if (inject_if_runnable(vector)) return ax_ok();
+        return queue_interrupt(vector);
+    }
+
+    // AxVCpu's injection the gate proves (api::gated_inject). Bound, Ready,
+    // nothing queued and no UIE armed (entry_work_ clear): the list
+    // registers are this vCPU's and live in the CPU. With none of the usable
+    // ones busy there is nothing to merge with, so the vector goes into the
+    // lowest free one now, as flush_queue would at the next entry, and that
+    // entry has no work. (No passthrough test: such a vCPU has no list
+    // registers for the queue, queue_lrs_ is 0, and queue_interrupt refuses
+    // it.)
+    [[gnu::always_inline]] bool inject_if_runnable(usize vector) noexcept {
         if (config::gic_version == 3 && entry_work_ == 0 && vector <= vgic::max_intid) {
             const std::uint64_t usable = queue_lrs_;
             if ((usable & ~reg::read_ich_elrsr_el2()) == 0) {
@@ -288,15 +297,15 @@ public:
                 // the VMM feeds that one itself.
                 if ((usable & 1) != 0) {
                     reg::write_ich_lr0(vgic::pending_lr(vector));
-                    return ax_ok();
+                    return true;
                 }
                 if (usable != 0) {
                     reg::write_ich_lr(static_cast<unsigned>(std::countr_zero(usable)), vgic::pending_lr(vector));
-                    return ax_ok();
+                    return true;
                 }
             }
         }
-        return queue_interrupt(vector);
+        return false;
     }
 
     void set_return_value(usize value) { ctx_.x[0] = value; }

@@ -49,6 +49,14 @@
 // gate is closed inside the policy's own run() (the vCPU reads Running
 // in a stretch), so resuming the guest there must not test it.
 //
+// Optional, with set_runnable and plain_vcpu_updates: `bool
+// inject_if_runnable(usize vector) noexcept` injects the vector and returns
+// true only if the gate is open (the last set_runnable said true, so the
+// vCPU is Ready) and the injection needs nothing that could fail (a free
+// place for it now, say); otherwise it changes nothing and returns false.
+// AxVCpu::inject_interrupt tries it before its own state test, which the
+// open gate makes redundant, and otherwise goes on as without it.
+//
 // The per-CPU half (ArchPerCpu) is in percpu_contract.hpp.
 #pragma once
 
@@ -123,6 +131,15 @@ concept plain_vcpu_updates = requires {
     requires A::plain_vcpu_updates;
 };
 
+// The optional injection the gate proves (above); absent means AxVCpu
+// tests the state before every injection.
+template <class A>
+concept has_inject_if_runnable = requires(A& a, usize vector) {
+    { a.inject_if_runnable(vector) } noexcept -> std::same_as<bool>;
+};
+template <class A, class H>
+concept gated_inject = gated_run<A, H> && plain_vcpu_updates<A> && has_inject_if_runnable<A>;
+
 // H: the host API policy the AxVCpu around it uses.
 template <class A, class H>
 concept ArchVCpu = std::move_constructible<A> && has_create_config<A> && has_setup_config<A> && has_create<A> &&
@@ -147,6 +164,9 @@ consteval bool check_arch_vcpu() {
                   "ArchVCpu: `set_runnable(bool)` gates run(RunPublisher<A, H>) only; this policy has run()");
     static_assert(gated_run<A, H> || !requires(A& a) { a.set_runnable(true); },
                   "ArchVCpu: arch policy's `set_runnable` must be `void set_runnable(bool) noexcept`");
+    static_assert(gated_inject<A, H> || !requires(A& a) { a.inject_if_runnable(usize{}); },
+                  "ArchVCpu: `bool inject_if_runnable(usize) noexcept` needs `set_runnable` (the gate it relies on) "
+                  "and `plain_vcpu_updates`");
     static_assert(std::move_constructible<A>, "ArchVCpu: arch policy must be move-constructible (create returns it)");
     static_assert(ArchVCpu<A, H>, "ArchVCpu: the concept and the per-member checks above disagree (library bug)");
     return true;

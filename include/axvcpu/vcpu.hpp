@@ -206,7 +206,16 @@ public:
     // only inside run(), where nesting is refused anyway. A VMM reaches a
     // vCPU running on another CPU through VmmIf::inject_interrupt (an IPI to
     // the owning CPU), as upstream does.
+    // A policy whose gate proves Ready (api::gated_inject) injects first.
     [[gnu::always_inline]] AxResult<void> inject_interrupt(usize vector) {
+        if constexpr (api::gated_inject<A, H>) {
+            if (arch_.inject_if_runnable(vector)) {
+                // The open gate means Ready (the contract): a reply that
+                // follows needs no state test of its own.
+                if (state_ != VCpuState::Ready) __builtin_unreachable();
+                return ax_ok();
+            }
+        }
         return update_stopped([&](A& arch) __attribute__((always_inline)) { return arch.inject_interrupt(vector); });
     }
 
