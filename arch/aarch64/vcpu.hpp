@@ -22,8 +22,9 @@
 //   otherwise queued, and delivered at the next entry.
 // - set_runnable: AxVCpu's gate (api::gated_run); run refuses (BadState)
 //   while its AxVCpu is not Ready.
-// - inject_if_runnable: that injection at once, which the gate proves
-//   Ready, so AxVCpu tests no state first (api::gated_inject).
+// - gate_open: entry_work_ clear, so AxVCpu's plain updates test that
+//   instead of the state, and the next entry's test of it folds
+//   (api::gated_updates).
 #pragma once
 
 #include <array>
@@ -263,8 +264,11 @@ public:
     // AxVCpu's gate (api::gated_run): run() refuses the entry while it is
     // closed, in the test of entry_work_ it makes anyway.
     void set_runnable(bool runnable) noexcept {
-        entry_work_ = static_cast<std::uint8_t>(runnable ? entry_work_ & ~not_runnable : entry_work_ | not_runnable);
+        entry_work_ = static_cast<std::uint16_t>(runnable ? entry_work_ & ~not_runnable : entry_work_ | not_runnable);
     }
+    // Open, and no entry work: what run() tests at entry, so after a reply
+    // that tested it here the compiler drops that test (api::gated_updates).
+    [[nodiscard]] bool gate_open() const noexcept { return entry_work_ == 0; }
 
     AxResult<void> set_gpr(usize index, usize value) {
         if (index == zero_register) return ax_ok();  // xzr: writes vanish, as in hardware
@@ -273,23 +277,16 @@ public:
         return ax_ok();
     }
 
-    // Inline for the common case (inject_if_runnable), which then costs the
-    // VMM no call and no AxResult built in memory; queue_interrupt has the
-    // rest.
+    // Inline for the common case below, which then costs the VMM no call
+    // and no AxResult built in memory; queue_interrupt has the rest.
     [[gnu::always_inline]] AxResult<void> inject_interrupt(usize vector) {
-        if (inject_if_runnable(vector)) return ax_ok();
-        return queue_interrupt(vector);
-    }
-
-    // AxVCpu's injection the gate proves (api::gated_inject). Bound, Ready,
-    // nothing queued and no UIE armed (entry_work_ clear): the list
-    // registers are this vCPU's and live in the CPU. With none of the usable
-    // ones busy there is nothing to merge with, so the vector goes into the
-    // lowest free one now, as flush_queue would at the next entry, and that
-    // entry has no work. (No passthrough test: such a vCPU has no list
-    // registers for the queue, queue_lrs_ is 0, and queue_interrupt refuses
-    // it.)
-    [[gnu::always_inline]] bool inject_if_runnable(usize vector) noexcept {
+        // Bound, nothing queued and no UIE armed (entry_work_ clear): the
+        // list registers are this vCPU's and live in the CPU. With none of
+        // the usable ones busy there is nothing to merge with, so the vector
+        // goes into the lowest free one now, as flush_queue would at the
+        // next entry, and that entry has no work. (No passthrough test: such
+        // a vCPU has no list registers for the queue, queue_lrs_ is 0, and
+        // queue_interrupt refuses it.)
         if (config::gic_version == 3 && entry_work_ == 0 && vector <= vgic::max_intid) {
             const std::uint64_t usable = queue_lrs_;
             if ((usable & ~reg::read_ich_elrsr_el2()) == 0) {
@@ -297,15 +294,15 @@ public:
                 // the VMM feeds that one itself.
                 if ((usable & 1) != 0) {
                     reg::write_ich_lr0(vgic::pending_lr(vector));
-                    return true;
+                    return ax_ok();
                 }
                 if (usable != 0) {
                     reg::write_ich_lr(static_cast<unsigned>(std::countr_zero(usable)), vgic::pending_lr(vector));
-                    return true;
+                    return ax_ok();
                 }
             }
         }
-        return false;
+        return queue_interrupt(vector);
     }
 
     void set_return_value(usize value) { ctx_.x[0] = value; }
@@ -757,15 +754,18 @@ private:
     std::array<std::uint32_t, 16> fed_intid_{};
     bool refill_ = false;
     // What run() must look at before entering the guest, tested as one
-    // byte. not_bound: bind has not run (or unbind has). not_runnable: the
+    // word, 16 bits rather than a byte: a character type may alias any
+    // store, so the VMM's reply (a store to a guest register) would make
+    // GCC load it again for the next entry instead of knowing it from
+    // gate_open(). not_bound: bind has not run (or unbind has). not_runnable: the
     // AxVCpu around it is not Ready (set_runnable). irq_work: the next
     // entry must run deliver_interrupts(); set by every injection, cleared
     // by a delivery that leaves the queue empty and no UIE/VI request armed
     // (acknowledge_virtual_irq only shrinks the queue, so it may stay set).
-    static constexpr std::uint8_t not_bound = 1;
-    static constexpr std::uint8_t irq_work = 2;
-    static constexpr std::uint8_t not_runnable = 4;
-    std::uint8_t entry_work_ = not_bound;
+    static constexpr std::uint16_t not_bound = 1;
+    static constexpr std::uint16_t irq_work = 2;
+    static constexpr std::uint16_t not_runnable = 4;
+    std::uint16_t entry_work_ = not_bound;
     // Whether the CPU bound to has pointer authentication keys to switch.
     bool pointer_auth_ = false;
     FpState fp_{};

@@ -92,6 +92,7 @@ public:
     ~VCpu() = default;
 
     AxResult<void> set_entry(GuestPhysAddr entry) {
+        settle_exit_rip();
         entry_ = entry.value();
         vmcb_->rip = entry_;
         return ax_ok();
@@ -122,7 +123,7 @@ public:
         xcr0_.guest = xcr0::x87;
         events_ = GuestEvents{};
         flush_pending_ = true;
-        entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_refused));
+        entry_flags_ = static_cast<std::uint16_t>(entry_work | (entry_flags_ & entry_refused));
         guest_fpu_ = insn::reset_fx_state();
         return ax_ok();
     }
@@ -141,7 +142,7 @@ public:
         // FlushByAsid (CPUID 8000_000A EDX[6]) limits the flush to this guest.
         flush_by_asid_ = (insn::cpuid(cpuid_leaf::svm_features).edx & (1u << 6)) != 0;
         flush_pending_ = true;
-        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_unbound) | entry_work);
+        entry_flags_ = static_cast<std::uint16_t>((entry_flags_ & ~entry_unbound) | entry_work);
         return ax_ok();
     }
 
@@ -162,17 +163,12 @@ public:
         // In a local: the switch may write memory, and vmcb_ would be
         // loaded again after it.
         Vmcb* const vmcb = vmcb_;
-        // One test of the flag byte covers "not bound" and AxVCpu's gate too.
-        if (entry_flags_ != 0) [[unlikely]] {
-            if ((entry_flags_ & entry_refused) != 0) return ax_err(AxError::BadState);
-            enter_with_work();
-        } else {
-            axvcpu_x86_svm_run_guest(&ctx_);
-        }
+        // One test of the flag word covers "not bound" and AxVCpu's gate too.
+        if (!enter()) [[unlikely]] return ax_err(AxError::BadState);
         // VMMCALL is an instruction intercept, never taken while an event
         // is being delivered: EXITINTINFO is for exit_slow to check.
         if (vmcb->exit_code == exit_code::vmmcall) [[likely]] {
-            exit_rip_ = vmcb->rip;
+            // The exit's RIP is not kept: exit_rip() derives it.
             vmcb->rip += vmmcall_length;
             return AxResult<AxVCpuExitReason>(std::in_place_type<AxVCpuExitReason>, hypercall_from(vmcb->rax, ctx_.gprs));
         }
@@ -189,23 +185,28 @@ public:
         return all;
     }
     [[nodiscard]] const Vmcb& vmcb() const noexcept { return *vmcb_; }
+    // (Writable: RIP may change, so the exit's is kept first.)
     // The state the world switch and VMRUN use, writable: for a VMM's own
     // loop around axvcpu_x86_svm_run_guest (the benchmark's hand-written
     // twin) or a debugger. RAX and RSP are the VMCB's while the guest runs.
-    [[nodiscard]] Vmcb& vmcb() noexcept { return *vmcb_; }
+    [[nodiscard]] Vmcb& vmcb() noexcept {
+        settle_exit_rip();
+        return *vmcb_;
+    }
     [[nodiscard]] SwitchContext& switch_context() noexcept { return ctx_; }
     // The guest's RIP (after an emulated instruction: past it).
     [[nodiscard]] std::uint64_t rip() const noexcept { return vmcb_->rip; }
     // The last exit as the VMCB reports it (valid until the next run()),
     // with the RIP the guest exited at.
     [[nodiscard]] TrapRecord last_trap() const noexcept {
-        return TrapRecord{vmcb_->exit_code, vmcb_->exit_info1, vmcb_->exit_info2, vmcb_->exit_int_info, exit_rip_, 0};
+        return TrapRecord{vmcb_->exit_code, vmcb_->exit_info1, vmcb_->exit_info2, vmcb_->exit_int_info, exit_rip(), 0};
     }
     [[nodiscard]] std::uint32_t asid() const noexcept { return vmcb_->asid; }
 
     // Moves RIP back over the instruction of the last exit, so that the
     // VMM can answer a decoded access with an exception instead.
     AxResult<void> rewind_instruction() {
+        settle_exit_rip();
         vmcb_->rip = exit_rip_;
         return ax_ok();
     }
@@ -248,13 +249,11 @@ private:
     }
 
     // One VMRUN, with prepare_entry's work and the guest's XCR0 if the flag
-    // byte says so.
-    [[gnu::always_inline]] void enter() {
-        if (entry_flags_ != 0) [[unlikely]] {
-            enter_with_work();
-        } else {
-            axvcpu_x86_svm_run_guest(&ctx_);
-        }
+    // word says so; false, nothing entered, if it says refused.
+    [[gnu::always_inline]] bool enter() {
+        if (entry_flags_ != 0) [[unlikely]] return enter_with_work();
+        axvcpu_x86_svm_run_guest(&ctx_);
+        return true;
     }
 
     // What every exit but run()'s VMMCALL needs first: the RIP it left
@@ -270,17 +269,38 @@ private:
         }
     }
 
+    // The RIP of the last exit. run()'s VMMCALL exit does not store it (3
+    // instructions a hypercall): while the VMCB says VMMCALL and RIP has
+    // not been moved since, it is RIP less the instruction's length.
+    // Whatever moves RIP settles it first, into exit_rip_, with a flag
+    // the next entry clears (entry_exit_rip_settled: on the entry's slow
+    // side, which the flag sends it to).
+    [[nodiscard]] std::uint64_t exit_rip() const noexcept {
+        const bool derived = vmcb_->exit_code == exit_code::vmmcall && (entry_flags_ & entry_exit_rip_settled) == 0;
+        return derived ? vmcb_->rip - vmmcall_length : exit_rip_;
+    }
+    void settle_exit_rip() noexcept {
+        exit_rip_ = exit_rip();
+        entry_flags_ |= entry_exit_rip_settled;
+    }
+
     // The entry with prepare_entry's work and, if the guest's XCR0 is not
-    // the reset value, XCR0 switched around the VMRUN.
-    [[gnu::noinline]] void enter_with_work() {
+    // the reset value, XCR0 switched around the VMRUN; none while not bound
+    // or AxVCpu's gate is closed (false). It tests the refusal itself, so
+    // that enter() tests the flag word in memory instead of keeping it in
+    // a register for this side.
+    [[gnu::noinline]] bool enter_with_work() {
+        if ((entry_flags_ & entry_refused) != 0) return false;
+        entry_flags_ &= static_cast<std::uint16_t>(~entry_exit_rip_settled);
         if ((entry_flags_ & entry_work) != 0) prepare_entry();
         if ((entry_flags_ & entry_xcr0) == 0) {
             axvcpu_x86_svm_run_guest(&ctx_);
-            return;
+            return true;
         }
         insn::xsetbv(0, xcr0_.guest);
         axvcpu_x86_svm_run_guest(&ctx_);
         insn::xsetbv(0, xcr0_.host);
+        return true;
     }
 
     // What an entry needs beyond the switch: a TLB flush after bind or a
@@ -296,7 +316,7 @@ private:
         plan_events();
         const bool more = vmcb_->tlb_control != tlb_control::nothing || vmcb_->event_inj != 0 || events_.any() ||
                           (vmcb_->int_ctl & int_ctl::v_irq) != 0;
-        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_work) | (more ? entry_work : 0));
+        entry_flags_ = static_cast<std::uint16_t>((entry_flags_ & ~entry_work) | (more ? entry_work : 0));
     }
 
     // Register `index` (encoding order): RAX and RSP are the VMCB's.
@@ -362,7 +382,10 @@ private:
                 exit_ = decoded.value().reason;
                 return Handled::Decode;
             }
-            enter();
+            if (!enter()) {  // nothing inside a run can close the gate or unbind
+                error_ = AxError::BadState;
+                return Handled::Fail;
+            }
             if (vmcb_->exit_code == exit_code::vmmcall) {
                 exit_rip_ = vmcb_->rip;
                 vmcb_->rip += vmmcall_length;
@@ -491,6 +514,8 @@ private:
         Base::xcr0_, Base::string_io_refused_, Base::guest_fpu_, Base::vm_, Base::vcpu_, Base::flush_pending_,
         Base::entry_flags_, Base::entry_work, Base::entry_xcr0, Base::entry_unbound, Base::entry_refused, Base::host_pointer,
         Base::raise_ud, Base::raise_gp, Base::update_swap_xcr0;
+
+    static constexpr std::uint16_t entry_exit_rip_settled = Base::first_backend_flag;
 
     SwitchContext ctx_{};
     Pages pages_{};

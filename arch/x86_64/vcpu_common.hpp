@@ -2,7 +2,7 @@
 // vCPU policies (svm_vcpu.hpp, vmx_vcpu.hpp) share, as a base each derives
 // from (CRTP, no virtual dispatch): the identity and configuration, the
 // event queue, the guest's XCR0 and FPU state, the last exit's record, the
-// entry-flag byte, and the ArchVCpu members that only touch those and the
+// entry-flag word, and the ArchVCpu members that only touch those and the
 // guest's registers.
 //
 // Derived provides, privately (it befriends this base):
@@ -106,10 +106,14 @@ public:
     // The hypercall's result, in RAX.
     void set_return_value(usize value) { self().put_reg(gpr::rax, value); }
 
+    // Open, and no entry work: what run() tests at entry, so after a reply
+    // that tested it here the compiler drops that test (api::gated_updates).
+    [[nodiscard]] bool gate_open() const noexcept { return entry_flags_ == 0; }
+
     // AxVCpu's gate (api::gated_run): closed, run() refuses the entry in
-    // the test of the flag byte it makes anyway.
+    // the test of the flag word it makes anyway.
     void set_runnable(bool runnable) noexcept {
-        entry_flags_ = static_cast<std::uint8_t>(runnable ? entry_flags_ & ~entry_not_runnable
+        entry_flags_ = static_cast<std::uint16_t>(runnable ? entry_flags_ & ~entry_not_runnable
                                                           : entry_flags_ | entry_not_runnable);
     }
 
@@ -201,12 +205,12 @@ protected:
     // Sets entry_xcr0 exactly when the guest's XCR0 differs from the host's.
     void update_swap_xcr0() {
         const bool swap = xcr0_.needed();
-        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
+        entry_flags_ = static_cast<std::uint16_t>((entry_flags_ & ~entry_xcr0) | (swap ? entry_xcr0 : 0));
     }
 
     CreateConfig config_{};
     std::uint64_t entry_ = 0;
-    std::uint64_t exit_rip_ = 0;  // the guest's RIP at the last exit
+    std::uint64_t exit_rip_ = 0;  // the guest's RIP at the last exit (SVM: after a VMMCALL, see exit_rip())
     std::optional<DecodeError> decode_error_;
     AxVCpuExitReason exit_{};  // exit_slow's reason, returned by run()
     AxError error_ = AxError::Unsupported;
@@ -218,16 +222,19 @@ protected:
     VCpuId vcpu_ = 0;
     bool flush_pending_ = true;  // the next entry flushes this guest's TLB entries
 
-    // What run() must do besides the switch, one byte so that the common
-    // entry tests it once: entry_work (prepare_entry: a flush, events, the
+    // What run() must do besides the switch, one word so that the common
+    // entry tests it once (16 bits, not a byte: a character type may alias
+    // any store, so after the VMM's reply, a store to a guest register,
+    // GCC would load it again for the entry instead of knowing it from
+    // gate_open()): entry_work (prepare_entry: a flush, events, the
     // window), entry_xcr0 (the guest's XCR0 around the entry), bits from
     // first_backend_flag up for the back end, and the two that make run()
     // refuse (entry_refused): entry_unbound (not bound; is_bound() reads
     // it) and entry_not_runnable (AxVCpu's gate closed, set_runnable).
-    static constexpr std::uint8_t entry_work = 1, entry_xcr0 = 2, first_backend_flag = 4, entry_not_runnable = 0x40,
+    static constexpr std::uint16_t entry_work = 1, entry_xcr0 = 2, first_backend_flag = 4, entry_not_runnable = 0x40,
                                   entry_unbound = 0x80;
-    static constexpr std::uint8_t entry_refused = entry_not_runnable | entry_unbound;
-    std::uint8_t entry_flags_ = entry_work | entry_unbound;
+    static constexpr std::uint16_t entry_refused = entry_not_runnable | entry_unbound;
+    std::uint16_t entry_flags_ = entry_work | entry_unbound;
 
 private:
     static constexpr usize gpr_count = std::tuple_size_v<Gprs>;

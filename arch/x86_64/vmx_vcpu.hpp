@@ -164,7 +164,7 @@ public:
         xcr0_.guest = xcr0::x87;
         tpr_ = 0;
         guest_debug_ = DebugRegisters{};
-        entry_flags_ = static_cast<std::uint8_t>(entry_work | (entry_flags_ & entry_refused));
+        entry_flags_ = static_cast<std::uint16_t>(entry_work | (entry_flags_ & entry_refused));
         events_ = GuestEvents{};
         reinject_length_ = 0;
         guest_fpu_ = insn::reset_fx_state();
@@ -199,7 +199,7 @@ public:
         host_debugctl_ = insn::rdmsr(msr::ia32_debugctl);
         update_swap_debug();
         flush_pending_ = true;
-        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_unbound) | entry_work);
+        entry_flags_ = static_cast<std::uint16_t>((entry_flags_ & ~entry_unbound) | entry_work);
         return ax_ok();
     }
 
@@ -420,7 +420,7 @@ private:
             (void)insn::vmwrite(vmcs::field::primary_processor_controls, primary);
         }
         const bool more = events_.any() || window;
-        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_work) | (more ? entry_work : 0));
+        entry_flags_ = static_cast<std::uint16_t>((entry_flags_ & ~entry_work) | (more ? entry_work : 0));
     }
 
     // This guest's EPT-derived and VPID-tagged translations (29.4.3).
@@ -459,7 +459,7 @@ private:
     // the host's DR7 comes back after the exit if it is not the reset value.
     void update_swap_debug() {
         const bool swap = guest_debug_.live || host_debug_.dr7 != dr7_reset || host_debugctl_ != 0;
-        entry_flags_ = static_cast<std::uint8_t>((entry_flags_ & ~entry_debug) | (swap ? entry_debug : 0));
+        entry_flags_ = static_cast<std::uint16_t>((entry_flags_ & ~entry_debug) | (swap ? entry_debug : 0));
     }
     void load_guest_debug() {
         if (!guest_debug_.live) return;
@@ -763,7 +763,7 @@ private:
         Base::entry_flags_, Base::entry_work, Base::entry_xcr0, Base::entry_unbound, Base::entry_refused, Base::host_pointer,
         Base::raise_ud, Base::raise_gp, Base::update_swap_xcr0;
     // entry_flags_ for enter_guest: the debug registers around the entry.
-    static constexpr std::uint8_t entry_debug = Base::first_backend_flag;
+    static constexpr std::uint16_t entry_debug = Base::first_backend_flag;
 
     SwitchContext ctx_{};
     Pages pages_{};

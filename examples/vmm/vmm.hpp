@@ -531,9 +531,10 @@ private:
     // The arch policy gates AxVCpu::run (set_runnable): a bound vCPU that
     // is not Ready must not enter its guest. Checked at a test VM's first
     // hypercall, on the vCPU that made it: Blocked there, between two runs,
-    // run() is refused (BadState) and leaves it Invalid, which the VMM's
-    // override undoes. A gate left open would have run the guest on to
-    // its next exit instead.
+    // run() is refused (BadState) and leaves it Invalid, which then takes
+    // no register write (the policy's gate_open() says closed), and the
+    // VMM's override undoes it. A gate left open would have run the guest
+    // on to its next exit instead.
     static void check_entry_gate(VCpu& vcpu) {
         if (!vcpu.block()) {
             failed("block of a Ready vCPU refused");
@@ -542,6 +543,10 @@ private:
         const auto refused = vcpu.run();
         if (refused || refused.error() != axvcpu::AxError::BadState || vcpu.state() != axvcpu::VCpuState::Invalid)
             failed("a Blocked vCPU's run() was not refused by its policy");
+        // Invalid takes no register write: a policy's gate_open() must not
+        // say open (AxVCpu would take its word and skip the state test).
+        const auto write = vcpu.set_gpr(1, 0);
+        if (write || write.error() != axvcpu::AxError::BadState) failed("an Invalid vCPU took a register write");
         vcpu.set_state_unchecked(axvcpu::VCpuState::Ready);
     }
 

@@ -40,5 +40,9 @@ inline constexpr std::uint64_t chaos_params = 0x00FF'F000;
 // guest_regs: the value register `index` (encoding order) holds in a round.
 inline constexpr std::uint64_t regs_pattern(unsigned index) { return 0x0101'0101'0101'0101ull * (index + 1) ^ 0xA5A5'0000'5A5A'0000ull; }
 inline constexpr std::uint64_t hypercall_regs_check = 0x4856'1000;
+// guest_exits: a VMMCALL whose RDI is its own address, RSI = 1 asking the
+// VMM to rewind it once (the guest then runs it again): the VMM checks
+// last_trap()'s RIP against it, also after moving RIP, and answers 1.
+inline constexpr std::uint64_t hypercall_trap_rip = 0x4856'1001;
 
 }  // namespace guest_abi

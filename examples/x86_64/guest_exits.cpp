@@ -10,10 +10,22 @@ namespace {
 
 volatile u64* device(u64 offset) { return reinterpret_cast<volatile u64*>(guest_abi::test_device + offset); }
 
+// A VMMCALL that tells the VMM where it is (guest_abi::hypercall_trap_rip).
+u64 trap_rip_call(u64 rewind) {
+    u64 nr = guest_abi::hypercall_trap_rip;
+    asm volatile("lea 1f(%%rip), %%rdi\n1: vmmcall" : "+a"(nr) : "S"(rewind) : "rdi", "memory");
+    return nr;
+}
+
 void check_hypercalls(u64 vm_id) {
     GUEST_CHECK(hypercall(vmm::hypercall::hello, guest_abi::test_exits) == vm_id, 0x101, vm_id);
     GUEST_CHECK(hypercall(vmm::hypercall::sum, 1, 2, 3, 4, 5, 6) == 21, 0x102, 0);
     GUEST_CHECK(hypercall(vmm::hypercall::nop) == 0, 0x103, 0);
+    // The exit's RIP as last_trap() reports it, twice (the second after
+    // the first moved RIP), then rewound once.
+    GUEST_CHECK(trap_rip_call(0) == 1, 0x104, 0);
+    GUEST_CHECK(trap_rip_call(0) == 1, 0x105, 0);
+    GUEST_CHECK(trap_rip_call(1) == 1, 0x106, 0);
 }
 
 void check_ports() {

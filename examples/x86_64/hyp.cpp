@@ -174,6 +174,8 @@ void setup_host_interrupts() {
 struct TestState {
     u64 test_msr = 0;
     u64 refused = 0;  // accesses answered with #GP
+    u64 trap_rip_calls = 0;  // hypercall_trap_rip calls whose RIP checked out
+    bool trap_rip_rewound = false;
     bool triple_fault = false;
 };
 TestState tests[2];
@@ -366,6 +368,29 @@ struct Board {
 
 // The register test's argument check (RDI..R9 carry the pattern) and the
 // benchmark's two loops.
+// guest_exits' VMMCALL at the address in RDI: last_trap() names it (the
+// policy derives it from RIP on this exit), still does once RIP has moved
+// (the writable VMCB keeps it first), and rewind_instruction() goes back to
+// it when RSI asks, once: the guest runs it again, RAX its number.
+vmm::HypercallAnswer trap_rip(VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
+    auto& arch = vcpu.arch_vcpu();
+    TestState& state = test_of(vcpu);
+    const u64 at = call.args[0];
+    bool ok = arch.last_trap().rip == at && arch.rip() == at + x86::vmmcall_length;
+    x86::svm::Vmcb& vmcb = arch.vmcb();
+    vmcb.rip = 0;
+    ok = ok && arch.last_trap().rip == at;
+    vmcb.rip = at + x86::vmmcall_length;
+    if (!ok) Vmm::failed("last_trap() does not name the VMMCALL's RIP");
+    if (call.args[1] == 1 && !state.trap_rip_rewound) {
+        state.trap_rip_rewound = true;
+        if (!arch.rewind_instruction() || arch.rip() != at) Vmm::failed("rewind_instruction() after a VMMCALL");
+        return vmm::HypercallAnswer::of(guest_abi::hypercall_trap_rip);
+    }
+    if (ok) ++state.trap_rip_calls;
+    return vmm::HypercallAnswer::of(ok ? 1 : 0);
+}
+
 vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
     if (call.nr == vmm::hypercall::bench_begin) {
         run_bench_loop(vcpu);
@@ -383,6 +408,7 @@ vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const axvcpu::exit::Hypercall&
         }
         return vmm::HypercallAnswer::of(host_timer_interrupts);
     }
+    if (call.nr == guest_abi::hypercall_trap_rip) return trap_rip(vcpu, call);
     if (call.nr != guest_abi::hypercall_regs_check) return vmm::HypercallAnswer::unknown();
     const auto& a = call.args;
     const bool intact = a[0] == guest_abi::regs_pattern(7) && a[1] == guest_abi::regs_pattern(6) &&
@@ -416,6 +442,7 @@ bool Board::test_checks(u64 id) {
             expect(Vmm::exits_of<axvcpu::exit::ExternalInterrupt>() != 0 && host_timer_interrupts != 0,
                    "the host timer's interrupt made the guest exit");
             expect(state.refused == 2, "two accesses refused (an MSR, a port)");
+            expect(state.trap_rip_calls == 3 && state.trap_rip_rewound, "last_trap()'s RIP after three VMMCALLs");
             break;
         case guest_abi::test_regs: expect(Vmm::exits() >= 1000, "1,000 exits"); break;
         case guest_abi::test_bad: {

@@ -49,13 +49,14 @@
 // gate is closed inside the policy's own run() (the vCPU reads Running
 // in a stretch), so resuming the guest there must not test it.
 //
-// Optional, with set_runnable and plain_vcpu_updates: `bool
-// inject_if_runnable(usize vector) noexcept` injects the vector and returns
-// true only if the gate is open (the last set_runnable said true, so the
-// vCPU is Ready) and the injection needs nothing that could fail (a free
-// place for it now, say); otherwise it changes nothing and returns false.
-// AxVCpu::inject_interrupt tries it before its own state test, which the
-// open gate makes redundant, and otherwise goes on as without it.
+// Optional, with set_runnable and plain_vcpu_updates: `bool gate_open()
+// const noexcept` says true only while the gate is open (the last
+// set_runnable said true, so the vCPU is Ready); it may say false even
+// then. AxVCpu's plain updates (set_gpr, set_return_value,
+// inject_interrupt) skip their state test when it says true. A policy
+// that answers from the word its run() tests at entry (false while any
+// entry work is pending) lets the compiler fold that entry test after a
+// reply: the reply and the next entry then cost one test together.
 //
 // The per-CPU half (ArchPerCpu) is in percpu_contract.hpp.
 #pragma once
@@ -131,14 +132,14 @@ concept plain_vcpu_updates = requires {
     requires A::plain_vcpu_updates;
 };
 
-// The optional injection the gate proves (above); absent means AxVCpu
-// tests the state before every injection.
+// The optional gate reading above; absent means AxVCpu tests the state
+// before every plain update.
 template <class A>
-concept has_inject_if_runnable = requires(A& a, usize vector) {
-    { a.inject_if_runnable(vector) } noexcept -> std::same_as<bool>;
+concept has_gate_open = requires(const A& a) {
+    { a.gate_open() } noexcept -> std::same_as<bool>;
 };
 template <class A, class H>
-concept gated_inject = gated_run<A, H> && plain_vcpu_updates<A> && has_inject_if_runnable<A>;
+concept gated_updates = gated_run<A, H> && plain_vcpu_updates<A> && has_gate_open<A>;
 
 // H: the host API policy the AxVCpu around it uses.
 template <class A, class H>
@@ -164,8 +165,8 @@ consteval bool check_arch_vcpu() {
                   "ArchVCpu: `set_runnable(bool)` gates run(RunPublisher<A, H>) only; this policy has run()");
     static_assert(gated_run<A, H> || !requires(A& a) { a.set_runnable(true); },
                   "ArchVCpu: arch policy's `set_runnable` must be `void set_runnable(bool) noexcept`");
-    static_assert(gated_inject<A, H> || !requires(A& a) { a.inject_if_runnable(usize{}); },
-                  "ArchVCpu: `bool inject_if_runnable(usize) noexcept` needs `set_runnable` (the gate it relies on) "
+    static_assert(gated_updates<A, H> || !requires(const A& a) { a.gate_open(); },
+                  "ArchVCpu: `bool gate_open() const noexcept` needs `set_runnable` (the gate it reads) "
                   "and `plain_vcpu_updates`");
     static_assert(std::move_constructible<A>, "ArchVCpu: arch policy must be move-constructible (create returns it)");
     static_assert(ArchVCpu<A, H>, "ArchVCpu: the concept and the per-member checks above disagree (library bug)");

@@ -206,21 +206,14 @@ public:
     // only inside run(), where nesting is refused anyway. A VMM reaches a
     // vCPU running on another CPU through VmmIf::inject_interrupt (an IPI to
     // the owning CPU), as upstream does.
-    // A policy whose gate proves Ready (api::gated_inject) injects first.
     [[gnu::always_inline]] AxResult<void> inject_interrupt(usize vector) {
-        if constexpr (api::gated_inject<A, H>) {
-            if (arch_.inject_if_runnable(vector)) {
-                // The open gate means Ready (the contract): a reply that
-                // follows needs no state test of its own.
-                if (state_ != VCpuState::Ready) __builtin_unreachable();
-                return ax_ok();
-            }
-        }
         return update_stopped([&](A& arch) __attribute__((always_inline)) { return arch.inject_interrupt(vector); });
     }
 
     // Direct access to the arch vCPU for arch-specific set-up by the VMM.
-    // It bypasses the state machine and the current-vCPU slot. (A policy
+    // It bypasses the state machine and the current-vCPU slot. A gating
+    // policy's set_runnable is AxVCpu's alone: AxVCpu takes the gate's word
+    // (api::gated_run, api::gated_updates). (A policy
     // whose run takes a RunPublisher can only be run through run() above:
     // only AxVCpu makes publishers.)
     [[nodiscard]] A& arch_vcpu() noexcept { return arch_; }
@@ -401,6 +394,10 @@ private:
     template <class Step>
     [[gnu::always_inline]] auto update_stopped(Step&& step) -> std::invoke_result_t<Step&, A&> {
         if constexpr (api::plain_vcpu_updates<A>) {
+            // An open gate means Ready (api::gated_updates).
+            if constexpr (api::gated_updates<A, H>) {
+                if (arch_.gate_open()) return step(arch_);
+            }
             if (!detail::takes_updates(state_)) [[unlikely]] {
                 store_state(VCpuState::Invalid);
                 return ax_err(AxError::BadState);

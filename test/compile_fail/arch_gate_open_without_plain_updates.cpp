@@ -1,7 +1,8 @@
-// inject_if_runnable lets AxVCpu skip its state test on an injection, and
-// with it the current-vCPU slot that plain_vcpu_updates lets it skip; a
-// policy without that promise has its injections checked the long way.
-// expect-first-error: ArchVCpu: `bool inject_if_runnable(usize) noexcept` needs `set_runnable`
+// gate_open lets AxVCpu skip the state test of a plain update, which only
+// plain_vcpu_updates makes the whole check (without it AxVCpu also sets
+// the current-vCPU slot and refuses nesting): a policy without that
+// promise is told so.
+// expect-first-error: ArchVCpu: `bool gate_open() const noexcept` needs `set_runnable`
 #include <axvcpu/axvcpu.hpp>
 #include <policies/recording_host.hpp>
 
@@ -24,7 +25,7 @@ struct GatedArchWithoutPlainUpdates {
         return AxVCpuExitReason(exit::Nothing{});
     }
     void set_runnable(bool) noexcept {}
-    bool inject_if_runnable(usize) noexcept { return false; }
+    bool gate_open() const noexcept { return false; }
     AxResult<void> set_gpr(usize, usize) { return ax_ok(); }
     AxResult<void> inject_interrupt(usize) { return ax_ok(); }
     void set_return_value(usize) {}
