@@ -46,8 +46,10 @@ run_suite() {  # name, meson setup args..., then "--" and meson test args
   if [ -f "$dir/build.ninja" ] && [ "$(cat "$stamp" 2>/dev/null)" = "${setup[*]}" ]; then
     echo "(configured with these arguments: ninja regenerates it if needed)" >"$dir.setup.log"
   else
+    # (kept outside until a set-up succeeds: a failed one leaves them there
+    # for the next try)
     local kept="build/.$name-fuzz-run"
-    rm -rf "$kept" && { [ ! -d "$dir/fuzz-run" ] || mv "$dir/fuzz-run" "$kept"; } && rm -rf "$dir" &&
+    { [ ! -d "$dir/fuzz-run" ] || { rm -rf "$kept" && mv "$dir/fuzz-run" "$kept"; }; } && rm -rf "$dir" &&
       mkdir -p build && meson setup --wrap-mode=nodownload "$dir" "${setup[@]}" >"$dir.setup.log" 2>&1 &&
       { [ ! -d "$kept" ] || mv "$kept" "$dir/fuzz-run"; }
   fi || { cat "$dir.setup.log"; failed=$((failed + 1)); return; }

@@ -223,7 +223,7 @@ public:
     // Call it with IRQs masked at EL2 (PSTATE.I), as the example does: a
     // host IRQ handler taken inside run() would not find the vCPU current.
     [[gnu::always_inline]] AxResult<AxVCpuExitReason> run(RunPublisher<VCpu, H> publisher) {
-        // One byte tests every rare case: not bound, AxVCpu's gate closed,
+        // One word tests every rare case: not bound, AxVCpu's gate closed,
         // interrupts to deliver. Nothing queued and nothing left to
         // retract: the list registers (or HCR_EL2.VI) already say what the
         // guest should see.

@@ -111,6 +111,7 @@ public:
         // CPUID 8000_000A EBX: the number of ASIDs.
         if (asid >= insn::cpuid(cpuid_leaf::svm_features).ebx) return ax_err(AxError::Unsupported);
         set_controls(*vmcb_, pages_.iopm_pa(), pages_.msrpm_pa(), asid, vmcb_->nested_cr3);
+        settle_exit_rip();  // RIP moves to the entry
         set_initial_state(*vmcb_, config_.entry_mode, entry_, config_.page_table_root.value());
         ctx_.gprs = Gprs{};
         vmcb_->rax = vmcb_->rsp = 0;
@@ -123,7 +124,7 @@ public:
         xcr0_.guest = xcr0::x87;
         events_ = GuestEvents{};
         flush_pending_ = true;
-        entry_flags_ = static_cast<std::uint16_t>(entry_work | (entry_flags_ & entry_refused));
+        entry_flags_ = static_cast<std::uint16_t>(entry_work | (entry_flags_ & (entry_refused | entry_exit_rip_settled)));
         guest_fpu_ = insn::reset_fx_state();
         return ax_ok();
     }
@@ -185,10 +186,11 @@ public:
         return all;
     }
     [[nodiscard]] const Vmcb& vmcb() const noexcept { return *vmcb_; }
-    // (Writable: RIP may change, so the exit's is kept first.)
     // The state the world switch and VMRUN use, writable: for a VMM's own
     // loop around axvcpu_x86_svm_run_guest (the benchmark's hand-written
     // twin) or a debugger. RAX and RSP are the VMCB's while the guest runs.
+    // The exit's RIP is kept at each call, as RIP may change (exit_rip()):
+    // a reference kept across run() is not tracked.
     [[nodiscard]] Vmcb& vmcb() noexcept {
         settle_exit_rip();
         return *vmcb_;
@@ -386,8 +388,7 @@ private:
                 error_ = AxError::BadState;
                 return Handled::Fail;
             }
-            if (vmcb_->exit_code == exit_code::vmmcall) {
-                exit_rip_ = vmcb_->rip;
+            if (vmcb_->exit_code == exit_code::vmmcall) {  // its RIP derived, as run()'s
                 vmcb_->rip += vmmcall_length;
                 exit_ = hypercall_from(vmcb_->rax, ctx_.gprs);
                 return Handled::Decode;

@@ -551,7 +551,7 @@ bool answered_number(u64 nr) {
     return nr == hc::hello || nr == hc::result || nr == hc::sum || nr == hc::inject || nr == hc::nop ||
            nr == hc::check_exits || nr == hc::set_quiet || nr == hc::timer_fires || nr == hc::count_exits ||
            nr == hc::host_timer || nr == hc::bench_raw || nr == hc::bench_begin ||
-           nr == guest_abi::hypercall_regs_check;
+           nr == guest_abi::hypercall_regs_check || nr == guest_abi::hypercall_trap_rip;
 }
 
 void inject_op(Rng& rng, Op& o) {

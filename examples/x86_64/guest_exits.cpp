@@ -10,8 +10,9 @@ namespace {
 
 volatile u64* device(u64 offset) { return reinterpret_cast<volatile u64*>(guest_abi::test_device + offset); }
 
-// A VMMCALL that tells the VMM where it is (guest_abi::hypercall_trap_rip).
-u64 trap_rip_call(u64 rewind) {
+// A VMMCALL that tells the VMM where it is (guest_abi::hypercall_trap_rip);
+// inlined, so each call has an address of its own (the VMM checks).
+[[gnu::always_inline]] inline u64 trap_rip_call(u64 rewind) {
     u64 nr = guest_abi::hypercall_trap_rip;
     asm volatile("lea 1f(%%rip), %%rdi\n1: vmmcall" : "+a"(nr) : "S"(rewind) : "rdi", "memory");
     return nr;

@@ -175,6 +175,7 @@ struct TestState {
     u64 test_msr = 0;
     u64 refused = 0;  // accesses answered with #GP
     u64 trap_rip_calls = 0;  // hypercall_trap_rip calls whose RIP checked out
+    u64 trap_rip_last = 0;   // the address of the last one counted
     bool trap_rip_rewound = false;
     bool triple_fault = false;
 };
@@ -369,25 +370,39 @@ struct Board {
 // The register test's argument check (RDI..R9 carry the pattern) and the
 // benchmark's two loops.
 // guest_exits' VMMCALL at the address in RDI: last_trap() names it (the
-// policy derives it from RIP on this exit), still does once RIP has moved
-// (the writable VMCB keeps it first), and rewind_instruction() goes back to
-// it when RSI asks, once: the guest runs it again, RAX its number.
+// policy derives it from RIP on this exit) and still does once RIP has
+// moved, each way on a call of its own: through the writable VMCB (the
+// first call), set_entry (the second), rewind_instruction() (the third,
+// RSI = 1, once: the guest runs it again, RAX its number). Each counted
+// call is at an address of its own, so each shows that the RIP the one
+// before kept did not outlive its exit.
 vmm::HypercallAnswer trap_rip(VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
     auto& arch = vcpu.arch_vcpu();
     TestState& state = test_of(vcpu);
     const u64 at = call.args[0];
-    bool ok = arch.last_trap().rip == at && arch.rip() == at + x86::vmmcall_length;
-    x86::svm::Vmcb& vmcb = arch.vmcb();
-    vmcb.rip = 0;
-    ok = ok && arch.last_trap().rip == at;
-    vmcb.rip = at + x86::vmmcall_length;
-    if (!ok) Vmm::failed("last_trap() does not name the VMMCALL's RIP");
+    const u64 past = at + x86::vmmcall_length;
+    bool ok = arch.last_trap().rip == at && arch.rip() == past;
     if (call.args[1] == 1 && !state.trap_rip_rewound) {
         state.trap_rip_rewound = true;
-        if (!arch.rewind_instruction() || arch.rip() != at) Vmm::failed("rewind_instruction() after a VMMCALL");
+        if (!ok || !arch.rewind_instruction() || arch.rip() != at || arch.last_trap().rip != at)
+            Vmm::failed("rewind_instruction() after a VMMCALL");
         return vmm::HypercallAnswer::of(guest_abi::hypercall_trap_rip);
     }
-    if (ok) ++state.trap_rip_calls;
+    if (state.trap_rip_calls == 0) {
+        x86::svm::Vmcb& vmcb = arch.vmcb();
+        vmcb.rip = 0;
+        ok = ok && arch.last_trap().rip == at;
+        vmcb.rip = past;
+    } else if (state.trap_rip_calls == 1) {
+        ok = ok && arch.set_entry(GuestPhysAddr(guest_abi::entry)).has_value() && arch.last_trap().rip == at;
+        arch.vmcb().rip = past;
+    }
+    if (!ok) Vmm::failed("last_trap() does not name the VMMCALL's RIP");
+    if (at == state.trap_rip_last) Vmm::failed("two hypercall_trap_rip calls at one address");
+    if (ok) {
+        ++state.trap_rip_calls;
+        state.trap_rip_last = at;
+    }
     return vmm::HypercallAnswer::of(ok ? 1 : 0);
 }
 

@@ -165,6 +165,8 @@ consteval bool check_arch_vcpu() {
                   "ArchVCpu: `set_runnable(bool)` gates run(RunPublisher<A, H>) only; this policy has run()");
     static_assert(gated_run<A, H> || !requires(A& a) { a.set_runnable(true); },
                   "ArchVCpu: arch policy's `set_runnable` must be `void set_runnable(bool) noexcept`");
+    static_assert(has_gate_open<A> || !requires(A& a) { a.gate_open(); },
+                  "ArchVCpu: arch policy's `gate_open` must be `bool gate_open() const noexcept`");
     static_assert(gated_updates<A, H> || !requires(const A& a) { a.gate_open(); },
                   "ArchVCpu: `bool gate_open() const noexcept` needs `set_runnable` (the gate it reads) "
                   "and `plain_vcpu_updates`");
