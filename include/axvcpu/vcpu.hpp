@@ -342,6 +342,9 @@ private:
     // call on this CPU (the slot is set) it is the caller's nesting, which
     // changes nothing; otherwise the vCPU is now Invalid, as may_start
     // leaves it. A run that failed after the gate leaves it Invalid too.
+    // A plain update of a vCPU that takes none: out of line, so that the
+    // policy's gate word a fast path tested need not be kept for it.
+    [[gnu::noinline, gnu::cold]] void invalidate() noexcept { store_state(VCpuState::Invalid); }
     [[gnu::noinline]] void after_failed_run() noexcept {
         if (state_ != VCpuState::Ready && H::current_vcpu_slot() != nullptr) return;
         store_state(VCpuState::Invalid);
@@ -399,7 +402,7 @@ private:
                 if (arch_.gate_open()) return step(arch_);
             }
             if (!detail::takes_updates(state_)) [[unlikely]] {
-                store_state(VCpuState::Invalid);
+                invalidate();
                 return ax_err(AxError::BadState);
             }
             return step(arch_);
