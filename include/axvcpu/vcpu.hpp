@@ -330,6 +330,10 @@ private:
         return result;
     }
 
+    // A plain update of a vCPU that takes none: out of line, so that the
+    // policy's gate word a fast path tested need not be kept for it.
+    [[gnu::noinline, gnu::cold]] void invalidate() noexcept { store_state(VCpuState::Invalid); }
+
     // The arch run of a gating policy (api::gated_run): the policy refuses
     // the entry unless the vCPU is Ready, so the fast path tests nothing
     // here. Only a failed run costs a look, out of line.
@@ -342,9 +346,6 @@ private:
     // call on this CPU (the slot is set) it is the caller's nesting, which
     // changes nothing; otherwise the vCPU is now Invalid, as may_start
     // leaves it. A run that failed after the gate leaves it Invalid too.
-    // A plain update of a vCPU that takes none: out of line, so that the
-    // policy's gate word a fast path tested need not be kept for it.
-    [[gnu::noinline, gnu::cold]] void invalidate() noexcept { store_state(VCpuState::Invalid); }
     [[gnu::noinline]] void after_failed_run() noexcept {
         if (state_ != VCpuState::Ready && H::current_vcpu_slot() != nullptr) return;
         store_state(VCpuState::Invalid);
