@@ -33,7 +33,7 @@
 // policy object) and then tests neither the state nor the current-vCPU
 // slot before run: the policy's run() must return BadState, without
 // entering the guest, publishing or changing anything, while the last call
-// said false. A policy already tests a byte before every entry (work to do
+// said false. A policy already tests a word before every entry (work to do
 // before it, "not bound"); one more bit there makes AxVCpu's two tests free.
 // It must also refuse bind() while another vCPU is bound on the CPU, as
 // every real one does (its state is on the hardware): then a run() nested

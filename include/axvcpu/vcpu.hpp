@@ -394,7 +394,8 @@ private:
     // A register write or injection: stay_in(guest_stopped), minus the
     // current-vCPU slot when the arch policy promises these calls never look
     // at it (api::plain_vcpu_updates). That is the VMM's reply to nearly
-    // every exit, so its state test is takes_updates, one sign test.
+    // every exit, so its test is a gating policy's gate_open() if that says
+    // open (api::gated_updates), else takes_updates, one sign test.
     template <class Step>
     [[gnu::always_inline]] auto update_stopped(Step&& step) -> std::invoke_result_t<Step&, A&> {
         if constexpr (api::plain_vcpu_updates<A>) {
