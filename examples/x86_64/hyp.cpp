@@ -367,8 +367,6 @@ struct Board {
     Vmm::finish();
 }
 
-// The register test's argument check (RDI..R9 carry the pattern) and the
-// benchmark's two loops.
 // guest_exits' VMMCALL at the address in RDI: last_trap() names it (the
 // policy derives it from RIP on this exit) and still does once RIP has
 // moved, each way on a call of its own: through the writable VMCB (the
@@ -406,6 +404,9 @@ vmm::HypercallAnswer trap_rip(VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
     return vmm::HypercallAnswer::of(ok ? 1 : 0);
 }
 
+// The board's own hypercalls: the benchmark's two loops, the host timer,
+// the exits guest's trap_rip and the register test's argument check
+// (RDI..R9 carry the pattern).
 vmm::HypercallAnswer Board::hypercall(VCpu& vcpu, const axvcpu::exit::Hypercall& call) {
     if (call.nr == vmm::hypercall::bench_begin) {
         run_bench_loop(vcpu);
