@@ -247,10 +247,8 @@ public:
             return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
                                               std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
         }
-        // classify_abort's Mmio with WnR clear in one mask test: a
-        // translation fault (any level), not on the stage-1 walk, not cache
-        // maintenance, ISV set, a read.
-        if (ec == esr::ec_dabt_lower && (exit & mmio_read_mask) == mmio_read_bits) [[likely]] {
+        // classify_abort's Mmio with WnR clear, in two tests.
+        if (ec == esr::ec_dabt_lower && is_mmio_read_abort(exit)) [[likely]] {
             // What decode_abort would return.
             const GuestPhysAddr gpa = record_fault_address();
             ctx_.elr += 4;
@@ -646,11 +644,6 @@ private:
         last_trap_.hpfar = reg::read_hpfar_el2();
         return fault_gpa(last_trap_);
     }
-
-    // run()'s MMIO-read test over the whole syndrome: the ISS bits that
-    // classify_abort() and WnR look at.
-    static constexpr std::uint64_t mmio_read_mask = esr::isv | esr::s1ptw | esr::cm | esr::wnr | esr::fsc_type;
-    static constexpr std::uint64_t mmio_read_bits = esr::isv | esr::fsc_translation;
 
     // Every other synchronous exit, published throughout: PSCI reaches the
     // host API (AFFINITY_INFO, psci_service.hpp). What needs no VMM decision
