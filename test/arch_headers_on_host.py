@@ -39,7 +39,9 @@ def main() -> int:
             out.write(f"#include <{name}>\n")
         # A header to be refused stops at its #error (-Wfatal-errors): GCC
         # would otherwise go on through the rest of the header.
-        command = ccache + compiler if name in listed else compiler + ["-Wfatal-errors"]
+        # (-MD: a dependency file, so that ccache can run in depend mode,
+        # CCACHE_DEPEND in test/run.sh, without a preprocessor run on a miss.)
+        command = ccache + compiler + ["-MD"] if name in listed else compiler + ["-Wfatal-errors"]
         return subprocess.run(command + ["-c", tu, "-o", tu + ".o"], capture_output=True, text=True)
     names = sorted(present)
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
