@@ -9,6 +9,8 @@
 
 #include <thread>
 
+namespace current_vcpu_test {
+
 using namespace axvcpu;
 using policies::MockArchVCpu;
 using policies::MockCall;
@@ -715,3 +717,4 @@ TEST_CASE("a gating policy's open gate stands for AxVCpu's state test on plain u
     CHECK(vcpu.inject_interrupt(4).has_value());
     CHECK(arch.injected == 4);
 }
+}  // namespace current_vcpu_test

@@ -8,6 +8,8 @@
 #include <string>
 #include <type_traits>
 
+namespace error_test {
+
 using namespace axvcpu;
 
 namespace {
@@ -87,3 +89,4 @@ TEST_CASE("every error kind has its axerrno name") {
     os << AxError::NoMemory;
     CHECK(os.str() == "NoMemory");
 }
+}  // namespace error_test

@@ -19,6 +19,8 @@
 #include <string>
 #include <type_traits>
 
+namespace exit_reason_test {
+
 using namespace axvcpu;
 
 namespace {
@@ -172,3 +174,4 @@ TEST_CASE("signed_ext reads, compares and prints like a bool") {
     pointer << &read;  // an address, not a flag
     CHECK(pointer.str().rfind("0x", 0) == 0);
 }
+}  // namespace exit_reason_test

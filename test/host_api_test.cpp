@@ -7,6 +7,8 @@
 
 #include <vector>
 
+namespace host_api_test {
+
 using namespace axvcpu;
 
 namespace {
@@ -135,3 +137,4 @@ TEST_CASE("timers fire once, in deadline order, and can be cancelled") {
     CHECK(fired.size() == 2);
     CHECK(Host::ticks_to_nanos(Host::nanos_to_ticks(1000)) == 1000);
 }
+}  // namespace host_api_test

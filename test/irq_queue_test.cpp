@@ -4,6 +4,8 @@
 #include <axvcpu/irq_queue.hpp>
 #include <axvcpu/ostream.hpp>
 
+namespace irq_queue_test {
+
 using namespace axvcpu;
 
 TEST_CASE("interrupts leave in the order they came, once each") {
@@ -30,3 +32,4 @@ TEST_CASE("a full queue refuses with ResourceBusy and keeps what it has") {
     CHECK(q.pop() == 3u);
     CHECK(IrqQueue<>::capacity() == config::interrupt_queue_depth);
 }
+}  // namespace irq_queue_test

@@ -5,6 +5,8 @@
 #include <axvcpu/percpu.hpp>
 #include <policies/mock_arch.hpp>
 
+namespace percpu_test {
+
 using namespace axvcpu;
 using policies::MockArchPerCpu;
 
@@ -82,3 +84,4 @@ TEST_CASE("destruction disables only an enabled CPU") {
     { AxPerCpu<MockArchPerCpu> uninitialised; }
     CHECK(log.disables == disables_before + 2);
 }
+}  // namespace percpu_test

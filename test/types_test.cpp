@@ -12,6 +12,8 @@
 #include <type_traits>
 #include <vector>
 
+namespace types_test {
+
 using namespace axvcpu;
 
 namespace {
@@ -158,3 +160,4 @@ TEST_CASE("the fixed buffer truncates instead of overrunning") {
     CHECK(small.view() == "GPA:0x80");
     CHECK(small.truncated());
 }
+}  // namespace types_test

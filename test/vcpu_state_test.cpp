@@ -12,6 +12,8 @@
 #include <functional>
 #include <string>
 
+namespace vcpu_state_test {
+
 using namespace axvcpu;
 using policies::MockArchVCpu;
 using policies::MockCall;
@@ -228,3 +230,4 @@ TEST_CASE("run returns the guest's exits in order and reads Running while the gu
     CHECK(vcpu.run().value().is<exit::SystemDown>());  // the script is over
     CHECK(vcpu.state() == VCpuState::Ready);
 }
+}  // namespace vcpu_state_test

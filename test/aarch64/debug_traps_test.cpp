@@ -6,6 +6,8 @@
 #include <arch/aarch64/debug_traps.hpp>
 #include <arch/aarch64/exit_decode.hpp>
 
+namespace aarch64_debug_traps_test {
+
 using namespace axvcpu;
 using namespace axvcpu::aarch64;
 
@@ -55,3 +57,4 @@ TEST_CASE("mdcr::while_bound: the host's MDCR_EL2 with the vCPU's traps, TDE cle
     CHECK(while_bound(hpmn | tpms, 0, spe) == (hpmn | tpms));  // the host's own TPMS stays
     CHECK(while_bound(hpmn | ebwe, 0, no_spe) == hpmn);        // the banks past the first: never the guest's
 }
+}  // namespace aarch64_debug_traps_test

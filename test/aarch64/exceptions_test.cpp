@@ -11,6 +11,8 @@
 #include <arch/aarch64/exceptions.hpp>
 #include <arch/aarch64/exit_decode.hpp>
 
+namespace aarch64_exceptions_test {
+
 using namespace axvcpu;
 using namespace axvcpu::aarch64;
 
@@ -105,3 +107,4 @@ TEST_CASE("the instruction that trapped: ELR, except an HVC's, which is past it"
     CHECK(trap_pc(TrapRecord{0x93C2'0006, 0, 0, 0x4000'1000}) == 0x4000'1000);  // ldr
     CHECK(trap_pc(TrapRecord{0x5E00'0000, 0, 0, 0x4000'1000}) == 0x4000'1000);  // smc: trapped before it
 }
+}  // namespace aarch64_exceptions_test

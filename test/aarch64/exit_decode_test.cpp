@@ -10,6 +10,8 @@
 
 #include <string>
 
+namespace aarch64_exit_decode_test {
+
 using namespace axvcpu;
 using namespace axvcpu::aarch64;
 
@@ -429,3 +431,4 @@ TEST_CASE("elr_advance says exactly what decode_sync advances the PC by") {
         CHECK(elr_advance(0x5E00'0000) == (decode(0x5E00'0000, x).pc == PcAction::Advance ? 4u : 0u));  // smc
     }
 }
+}  // namespace aarch64_exit_decode_test

@@ -6,6 +6,8 @@
 
 #include <arch/aarch64/id_registers.hpp>
 
+namespace aarch64_id_registers_test {
+
 using namespace axvcpu;
 using namespace axvcpu::aarch64;
 
@@ -46,3 +48,4 @@ TEST_CASE("a host with SVE and the GIC system registers: the guest keeps FP, Adv
     constexpr std::uint64_t host = 0x0000'0001'0111'1122;
     CHECK(id_registers::sanitise(sysregs::id_aa64pfr0_el1, host) == 0x0000'0000'0111'1122);
 }
+}  // namespace aarch64_id_registers_test

@@ -7,6 +7,8 @@
 #include <arch/aarch64/psci_service.hpp>
 #include <policies/recording_host.hpp>
 
+namespace aarch64_psci_service_test {
+
 using namespace axvcpu;
 using namespace axvcpu::aarch64;
 
@@ -46,3 +48,4 @@ TEST_CASE("AFFINITY_INFO through decode_sync is answered in place") {
     auto none = decode_sync(TrapRecord{0x5A000000, 0, 0}, GuestPhysAddr(0), x, Service::affinity_query(0));
     CHECK(static_cast<std::int64_t>(*none.value().x0) == psci::invalid_parameters);
 }
+}  // namespace aarch64_psci_service_test

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 
+namespace aarch64_stage2_test {
+
 using namespace axvcpu::aarch64::stage2;
 
 TEST_CASE("layout and VTCR_EL2 follow the PA range") {
@@ -87,3 +89,4 @@ TEST_CASE("mapper: blocks, pages, attributes, refusals") {
         CHECK(mapper.lookup(layout.ipa_limit() - 0x800));
     }
 }
+}  // namespace aarch64_stage2_test

@@ -30,6 +30,8 @@ struct StringMaker<std::optional<axvcpu::aarch64::vgic::Pending>> {
 };
 }  // namespace doctest
 
+namespace aarch64_vgic_test {
+
 using namespace axvcpu;
 using namespace axvcpu::aarch64;
 using namespace axvcpu::aarch64::vgic;
@@ -871,3 +873,4 @@ TEST_CASE("Linux 6.1 boot sequence") {
     CHECK_FALSE(gic.peek(1).has_value());
     CHECK(gic.next_for(0)->intid == 33);
 }
+}  // namespace aarch64_vgic_test

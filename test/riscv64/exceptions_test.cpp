@@ -8,6 +8,8 @@
 
 #include "arch/riscv64/exceptions.hpp"
 
+namespace riscv64_exceptions_test {
+
 using namespace axvcpu;
 using namespace axvcpu::riscv64;
 
@@ -66,3 +68,4 @@ TEST_CASE("only causes a guest can make sense of are injectable") {
         CHECK_FALSE(exception_entry(c, 0, ExceptionSource{}).has_value());
     }
 }
+}  // namespace riscv64_exceptions_test

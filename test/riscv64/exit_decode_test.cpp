@@ -6,6 +6,8 @@
 
 #include "arch/riscv64/exit_decode.hpp"
 
+namespace riscv64_exit_decode_test {
+
 using namespace axvcpu;
 using namespace axvcpu::riscv64;
 
@@ -232,3 +234,4 @@ TEST_CASE("decode_load_low_half (the MMIO-read fast path) agrees with decode_loa
         }
     }
 }
+}  // namespace riscv64_exit_decode_test

@@ -4,6 +4,8 @@
 
 #include "arch/riscv64/interrupts.hpp"
 
+namespace riscv64_interrupts_test {
+
 using namespace axvcpu;
 using namespace axvcpu::riscv64;
 using namespace axvcpu::riscv64::csr::hvip_bits;
@@ -28,3 +30,4 @@ TEST_CASE("a pending vector is accepted again, a new one only below capacity") {
     // Bits that are not virtual interrupts do not count.
     CHECK(interrupt_fits(std::uint64_t{1} << 40, vssip, 1));
 }
+}  // namespace riscv64_interrupts_test

@@ -4,6 +4,8 @@
 
 #include "arch/riscv64/sbi.hpp"
 
+namespace riscv64_sbi_test {
+
 using namespace axvcpu;
 using namespace axvcpu::riscv64;
 using namespace axvcpu::riscv64::sbi;
@@ -165,3 +167,4 @@ TEST_CASE("the exit reason is written into the caller's object, not copied") {
     CHECK(std::holds_alternative<action::Answer>(decode_call(call(eid::base, 0), reason)));
     CHECK(reason.is<exit::Halt>());
 }
+}  // namespace riscv64_sbi_test

@@ -7,6 +7,8 @@
 
 #include "arch/riscv64/stage2.hpp"
 
+namespace riscv64_stage2_test {
+
 using namespace axvcpu;
 using namespace axvcpu::riscv64::stage2;
 
@@ -101,3 +103,4 @@ TEST_CASE("running out of table pages is NoMemory") {
     auto mapper = make_mapper(arena, Layout{3}, root);
     CHECK(mapper.map(0x80000000, 0x80000000, 0x1000, MemType::Normal).error() == AxError::NoMemory);
 }
+}  // namespace riscv64_stage2_test

@@ -11,6 +11,8 @@
 #include "arch/riscv64/vplic.hpp"
 #include "examples/vmm/devices.hpp"
 
+namespace riscv64_vplic_test {
+
 using namespace axvcpu;
 using namespace axvcpu::riscv64;
 
@@ -440,3 +442,4 @@ static_assert([] {
     p.set_pending(3);
     return p.irq_line(1) && p.claim(1) == 3 && !p.irq_line(1) && p.complete(1, 3);
 }());
+}  // namespace riscv64_vplic_test

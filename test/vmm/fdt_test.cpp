@@ -18,6 +18,8 @@
 
 #include "examples/vmm/fdt.hpp"
 
+namespace fdt_test {
+
 namespace fdt = vmm::fdt;
 using fdt::Error;
 using fdt::Range;
@@ -561,3 +563,4 @@ TEST_CASE("fdt: lookups on a made-up node stay inside the blob") {
     CHECK_FALSE(empty.first_child(empty.root()));
     CHECK_FALSE(empty.bootargs().value());
 }
+}  // namespace fdt_test

@@ -18,6 +18,8 @@
 #include "examples/vmm/devices.hpp"
 #include "examples/vmm/pl011.hpp"
 
+namespace pl011_test {
+
 using namespace axvcpu;
 
 namespace {
@@ -687,3 +689,4 @@ TEST_CASE_FIXTURE(Fresh, "Linux probe, console, startup, tty output, input, inte
     uart.flush();
     CHECK(Lines::printed.back() == "abc");
 }
+}  // namespace pl011_test

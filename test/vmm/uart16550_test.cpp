@@ -14,6 +14,8 @@
 #include "examples/vmm/devices.hpp"
 #include "examples/vmm/uart16550.hpp"
 
+namespace uart16550_test {
+
 using namespace axvcpu;
 
 namespace {
@@ -608,3 +610,4 @@ TEST_CASE_FIXTURE(Fresh, "Linux startup, set_termios, console write and interrup
     CHECK(got == "ls\r");
     CHECK_FALSE(uart.irq_level());
 }
+}  // namespace uart16550_test

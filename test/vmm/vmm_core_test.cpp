@@ -20,6 +20,8 @@
 #include "examples/vmm/test_devices.hpp"
 #include "examples/vmm/vmm.hpp"
 
+namespace vmm_core_test {
+
 using namespace axvcpu;
 namespace hc = vmm::hypercall;
 
@@ -916,3 +918,4 @@ TEST_CASE("DeviceTable: ranges that overlap, are empty or wrap, and a full table
     CHECK(changes == std::vector<std::pair<usize, bool>>{{0, false}});
     CHECK(table.read(GuestPhysAddr(0x3000), W::Dword) == std::uint64_t{0});
 }
+}  // namespace vmm_core_test

@@ -11,13 +11,11 @@
 
 #include "arch/x86_64/exit_decode.hpp"
 
-using namespace axvcpu;
-using namespace axvcpu::x86_64;
-
 namespace doctest {
 template <>
-struct StringMaker<MemoryAccess> {
-    static String convert(const MemoryAccess& a) {
+struct StringMaker<axvcpu::x86_64::MemoryAccess> {
+    static String convert(const axvcpu::x86_64::MemoryAccess& a) {
+        using axvcpu::size_in_bytes;
         const std::string text = std::string(a.is_write ? "write" : "read") + " width " +
                                  std::to_string(size_in_bytes(a.width)) + " reg " + std::to_string(a.reg) +
                                  " reg_width " + std::to_string(size_in_bytes(a.reg_width)) +
@@ -28,6 +26,11 @@ struct StringMaker<MemoryAccess> {
     }
 };
 }  // namespace doctest
+
+namespace x86_64_exit_decode_test {
+
+using namespace axvcpu;
+using namespace axvcpu::x86_64;
 
 namespace {
 
@@ -260,3 +263,4 @@ TEST_CASE("names for logs") {
     CHECK(name(DecodeError::EptMisconfig) == "EptMisconfig");
     CHECK(to_ax_error(DecodeError::UnknownExit) == AxError::Unsupported);
 }
+}  // namespace x86_64_exit_decode_test

@@ -18,6 +18,8 @@
 #include "arch/x86_64/stage2.hpp"
 #include "arch/x86_64/vmcb.hpp"
 
+namespace x86_64_svm_setup_test {
+
 using namespace axvcpu;
 using namespace axvcpu::x86_64;
 
@@ -342,3 +344,4 @@ TEST_CASE("stage2: nested tables map and translate") {
     CHECK_FALSE(s2::translate(pa_of(0), table, std::uint64_t{1} << 48));
     CHECK_FALSE(mapper.map(0x1000, 0x1000, 0x1000, s2::MemType::Normal));  // already mapped
 }
+}  // namespace x86_64_svm_setup_test

@@ -10,6 +10,8 @@
 
 #include "arch/x86_64/svm.hpp"
 
+namespace x86_64_svm_test {
+
 using namespace axvcpu;
 using namespace axvcpu::x86_64;
 using namespace axvcpu::x86_64::svm;
@@ -246,3 +248,4 @@ TEST_CASE("TrapRecord prints its fields") {
     CHECK(sink.text.find("TrapRecord") == 0);
     CHECK(sink.text.find("exit_code: 0x400") != std::string::npos);
 }
+}  // namespace x86_64_svm_test

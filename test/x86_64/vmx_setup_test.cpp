@@ -27,6 +27,8 @@
 #include "axvcpu/irq_queue.hpp"
 #include "vm_entry_checks.hpp"
 
+namespace x86_64_vmx_setup_test {
+
 using namespace axvcpu;
 using namespace axvcpu::x86_64;
 using vm_entry_checks::entry_check_failures;
@@ -450,3 +452,4 @@ TEST_CASE("shared: entry states, EFER and XSETBV rules, the back end from CPUID"
     CHECK(backend_of({0, 0, cpuid_bits::leaf1_ecx_vmx, 0}, {}) == Backend::Vmx);
     CHECK(backend_of({}, {}) == Backend::None);
 }
+}  // namespace x86_64_vmx_setup_test

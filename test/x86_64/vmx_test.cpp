@@ -10,6 +10,8 @@
 #include "arch/x86_64/vmcs.hpp"
 #include "arch/x86_64/vmx.hpp"
 
+namespace x86_64_vmx_test {
+
 using namespace axvcpu;
 using namespace axvcpu::x86_64;
 using namespace axvcpu::x86_64::vmx;
@@ -224,3 +226,4 @@ TEST_CASE("MSR numbers used by both back ends") {
     static_assert(msr::ia32_feature_control == 0x3A && msr::ia32_vmx_basic == 0x480);
     CHECK(msr::ia32_vmx_cr4_fixed1 == 0x489);
 }
+}  // namespace x86_64_vmx_test
