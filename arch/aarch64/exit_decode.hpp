@@ -169,12 +169,17 @@ constexpr void print_to(S& out, AbortKind kind) {
            (data_abort_esr & mask) == esr::fsc_translation;
 }
 // The same answer as classify_abort for every combination of the bits
-// either looks at (ISS bits 0-8 and ISV) on a data abort.
+// either looks at (ISS bits 0-8 and ISV) on a data abort, with every other
+// bit below the EC clear and then set (neither may start reading one).
 static_assert([] {
-    for (std::uint64_t bits = 0; bits < 0x400; ++bits) {
-        const std::uint64_t esr_value = std::uint64_t{esr::ec_dabt_lower} << 26 | (bits & 0x1FF) | (bits >> 9) << 24;
-        const bool mmio_read = classify_abort(esr_value) == AbortKind::Mmio && (esr_value & esr::wnr) == 0;
-        if (is_mmio_read_abort(esr_value) != mmio_read) return false;
+    constexpr std::uint64_t others = ~std::uint64_t{0x1FF | esr::isv} & ((std::uint64_t{1} << 26) - 1);
+    for (const std::uint64_t rest : std::array<std::uint64_t, 2>{0, others}) {
+        for (std::uint64_t bits = 0; bits < 0x400; ++bits) {
+            const std::uint64_t esr_value =
+                std::uint64_t{esr::ec_dabt_lower} << 26 | rest | (bits & 0x1FF) | (bits >> 9) << 24;
+            const bool mmio_read = classify_abort(esr_value) == AbortKind::Mmio && (esr_value & esr::wnr) == 0;
+            if (is_mmio_read_abort(esr_value) != mmio_read) return false;
+        }
     }
     return true;
 }());
