@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "examples/vmm/hypercalls.hpp"
-#include "examples/vmm/test_devices.hpp"
+#include "examples/vmm/test_device_map.hpp"
 
 namespace abi {
 
@@ -30,12 +30,12 @@ inline constexpr std::uint64_t testdev_base = 0x0B00'0000;
 inline constexpr std::uint64_t unmapped_base = 0x3000'0000;
 
 // Test device registers (offsets): vmm::TestDevice (examples/vmm/test_devices.hpp).
-inline constexpr std::uint64_t dev_scratch = vmm::TestDevice::scratch;    // RW: reads return what was written
-inline constexpr std::uint64_t dev_magic = vmm::TestDevice::magic;        // RO: magic_value
-inline constexpr std::uint64_t dev_negative = vmm::TestDevice::negative;  // RO: sign-extension tests
-inline constexpr std::uint64_t dev_sink = vmm::TestDevice::sink;          // WO: written values are logged and checked
-inline constexpr std::uint64_t magic_value = vmm::TestDevice::magic_value;
-inline constexpr std::uint64_t negative_value = vmm::TestDevice::negative_value;
+inline constexpr std::uint64_t dev_scratch = vmm::TestDeviceMap::scratch;    // RW: reads return what was written
+inline constexpr std::uint64_t dev_magic = vmm::TestDeviceMap::magic;        // RO: magic_value
+inline constexpr std::uint64_t dev_negative = vmm::TestDeviceMap::negative;  // RO: sign-extension tests
+inline constexpr std::uint64_t dev_sink = vmm::TestDeviceMap::sink;          // WO: written values are logged and checked
+inline constexpr std::uint64_t magic_value = vmm::TestDeviceMap::magic_value;
+inline constexpr std::uint64_t negative_value = vmm::TestDeviceMap::negative_value;
 
 // Hypercalls: hvc #0 with the number in x0, arguments in x1..x6, result in
 // x0; the numbers are the example VMM's (examples/vmm/hypercalls.hpp).

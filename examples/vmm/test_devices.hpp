@@ -11,9 +11,9 @@
 #include <axvcpu/types.hpp>
 
 #include "devices.hpp"
+#include "test_device_map.hpp"
 
 namespace vmm {
-
 
 // Four 64-bit registers (aarch64 guests; README "Test device"):
 //   0x00 scratch   RW: reads return what was written
@@ -23,12 +23,8 @@ namespace vmm {
 // Any width, naturally aligned, inside one register: a read returns those
 // bytes of the register, a write to scratch replaces those bytes. A write to
 // a read-only register, a read of the sink and anything past 0x20 are refused.
-class TestDevice {
+class TestDevice : public TestDeviceMap {
 public:
-    static constexpr std::uint64_t scratch = 0x00, magic = 0x08, negative = 0x10, sink = 0x18, size = 0x20;
-    static constexpr std::uint64_t magic_value = 0x0A64'C0DE'1234'5678;
-    static constexpr std::uint64_t negative_value = 0xFFFF'FFFF'8000'8080;
-
     struct SinkWrite {
         axvcpu::AccessWidth width = axvcpu::AccessWidth::Byte;
         std::uint64_t value = 0;
