@@ -8,6 +8,8 @@
 #include <arch/aarch64/psci.hpp>
 #include <axvcpu/ostream.hpp>
 
+#include <array>
+#include <cstdint>
 #include <string>
 
 namespace aarch64_exit_decode_test {
@@ -136,6 +138,23 @@ TEST_CASE("mmio_load_value applies width, SSE and SF") {
     CHECK(load(AccessWidth::Dword, AccessWidth::Qword, false, 0xFFFF'FFFF'8000'0000ull) == 0x8000'0000ull);
     CHECK(load(AccessWidth::Qword, AccessWidth::Qword, false, 0x8877'6655'4433'2211ull) == 0x8877'6655'4433'2211ull);
 }
+
+// is_mmio_read_abort (run()'s fast path) gives classify_abort's answer, WnR
+// clear, for every combination of the bits either looks at (ISS bits 0-8
+// and ISV) on a data abort, with every other bit below the EC clear and
+// then set (neither may start reading one).
+static_assert([] {
+    constexpr std::uint64_t others = ~std::uint64_t{0x1FF | esr::isv} & ((std::uint64_t{1} << 26) - 1);
+    for (const std::uint64_t rest : std::array<std::uint64_t, 2>{0, others}) {
+        for (std::uint64_t bits = 0; bits < 0x400; ++bits) {
+            const std::uint64_t esr_value =
+                std::uint64_t{esr::ec_dabt_lower} << 26 | rest | (bits & 0x1FF) | (bits >> 9) << 24;
+            const bool mmio_read = classify_abort(esr_value) == AbortKind::Mmio && (esr_value & esr::wnr) == 0;
+            if (is_mmio_read_abort(esr_value) != mmio_read) return false;
+        }
+    }
+    return true;
+}());
 
 TEST_CASE("aborts that are not emulatable MMIO are NestedPageFault, never a guessed access") {
     struct Case {
