@@ -103,12 +103,14 @@ using axvcpu::print_to;
     return trap.elr - (esr::ec(trap.esr) == esr::ec_hvc64 ? 4 : 0);
 }
 
-// GPA = HPFAR_EL2.FIPA page | FAR_EL2's offset within the page. FIPA
-// (bits [43:4]) moves to IPA[51:12] and one mask drops what lies above it
-// (HPFAR_EL2.NS, bit 63, moves out of the word): an insert and an AND.
+// GPA = HPFAR_EL2.FIPA page | FAR_EL2's offset within the page. FIPA is
+// bits [43:4] (IPA[51:12]); what lies above it (HPFAR_EL2.NS, bit 63, and
+// RES0 bits) is shifted out. The page replaces FAR's bits above the offset
+// (x ^ ((x ^ y) & mask) takes y's bits under mask), the form GCC compiles
+// to an extract and an insert.
 [[nodiscard]] constexpr GuestPhysAddr fault_gpa(const TrapRecord& trap) noexcept {
-    constexpr std::uint64_t ipa_mask = (std::uint64_t{1} << 52) - 1;
-    return GuestPhysAddr(static_cast<usize>(((trap.hpfar >> 4) << 12 | (trap.far & 0xFFF)) & ipa_mask));
+    const std::uint64_t page = (trap.hpfar << 20) >> 24;  // FIPA, in bits [39:0]
+    return GuestPhysAddr(static_cast<usize>(trap.far ^ ((trap.far ^ (page << 12)) & ~std::uint64_t{0xFFF})));
 }
 
 // Why a stage-2 abort was, or was not, an emulatable MMIO access.
@@ -227,11 +229,15 @@ inline constexpr auto in_result = boost::outcome_v2::in_place_type<Decoded>;
 
 // The value a VMM writes into the destination register of an MmioRead, from
 // the `raw` bytes the device returned: truncated to the access width, sign-
-// extended when SSE was set, and limited to 32 bits for a W register.
+// extended when SSE was set, and limited to 32 bits for a W register. A
+// doubleword access is the raw value whatever reg_width says: no A64 load
+// puts 8 bytes into a W register, so SF is 1 in every such syndrome the
+// hardware reports (ARM ARM, ISS encoding for a Data Abort: SAS, SF).
 [[nodiscard]] constexpr std::uint64_t mmio_load_value(const exit::MmioRead& read, std::uint64_t raw) noexcept {
-    const usize bits = size_in_bits(read.width);
-    std::uint64_t value = bits == 64 ? raw : raw & ((std::uint64_t{1} << bits) - 1);
-    if (read.signed_ext && bits < 64 && ((value >> (bits - 1)) & 1) != 0) value |= ~std::uint64_t{0} << bits;
+    if (read.width == AccessWidth::Qword) return raw;
+    const usize bits = size_in_bits(read.width);  // 8, 16 or 32
+    std::uint64_t value = raw & ((std::uint64_t{1} << bits) - 1);
+    if (read.signed_ext && ((value >> (bits - 1)) & 1) != 0) value |= ~std::uint64_t{0} << bits;
     if (read.reg_width == AccessWidth::Dword) value &= 0xFFFF'FFFF;
     return value;
 }

@@ -137,6 +137,8 @@ TEST_CASE("mmio_load_value applies width, SSE and SF") {
     CHECK(load(AccessWidth::Dword, AccessWidth::Qword, true, 0x8000'0000) == 0xFFFF'FFFF'8000'0000ull);
     CHECK(load(AccessWidth::Dword, AccessWidth::Qword, false, 0xFFFF'FFFF'8000'0000ull) == 0x8000'0000ull);
     CHECK(load(AccessWidth::Qword, AccessWidth::Qword, false, 0x8877'6655'4433'2211ull) == 0x8877'6655'4433'2211ull);
+    // SAS = 3 with SF = 0 comes from no load: a doubleword is the raw value.
+    CHECK(load(AccessWidth::Qword, AccessWidth::Dword, true, 0x8877'6655'4433'2211ull) == 0x8877'6655'4433'2211ull);
 }
 
 // is_mmio_read_abort (run()'s fast path) gives classify_abort's answer, WnR
