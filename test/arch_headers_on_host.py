@@ -12,15 +12,21 @@ is installed, so that another clone of the same tree pays nothing for it
 (ccache keeps no failures: the refused headers stop at their #error, with
 -Wfatal-errors).
 
---together (the Clang build directory's run): the listed headers compile
-in one translation unit instead, each unlisted one still alone. That each
-listed header is self-contained is the GCC run's proof: both compilers
-read the same headers, libstdc++'s included, and no header of the library
-tests which compiler reads it (checked here: no __clang__ or __GNUC__ in
-include/, arch/ or policies/), so which headers a header includes, and
-what they declare, is the same for Clang. What Clang adds is its own
-verdict on their code, which one translation unit gives whole. One
-compile instead of one per header: about 30 s of CPU less.
+--together GCC (the Clang build directory's run, GCC naming the g++ of
+the GCC build directory, whose own run proves each listed header
+self-contained): the listed headers compile in one translation unit
+instead, each unlisted one still alone, and for each listed header this
+run checks what makes GCC's proof hold for Clang:
+- every file GCC's preprocessor reads for the header alone, Clang's reads
+  too (`-M`, both realpath'ed), apart from each compiler's own headers
+  (GCC's `-print-file-name=include`) and Boost.Config's per-compiler file
+  (boost/config/compiler/), which the other compiler has its own of;
+- no header under include/, arch/ or policies/ tests which compiler or
+  which compiler features it meets (__clang*, __GNUC*, __GNUG__,
+  __llvm__, __has_feature/builtin/extension/attribute, BOOST_CLANG/GCC).
+What is left is code inside a shared file (libstdc++, Boost) that a
+compiler test changes; the one translation unit is Clang's verdict on the
+headers' own code.
 """
 import concurrent.futures
 import glob
@@ -31,21 +37,50 @@ import subprocess
 import sys
 
 
+COMPILER_TEST = re.compile(r"__clang|__GNU[CG]|__llvm__|__has_(?:feature|builtin|extension|attribute)|BOOST_(?:CLANG|GCC)")
+
+
 def compiler_conditionals(root):
     """Library files that test which compiler reads them."""
     found = []
     for directory in ("include", "arch", "policies"):
         for path in sorted(glob.glob(os.path.join(root, directory, "**", "*.hpp"), recursive=True)):
-            if re.search(r"__clang__|__GNUC__", open(path, encoding="utf-8").read()):
+            if COMPILER_TEST.search(open(path, encoding="utf-8").read()):
                 found.append(os.path.relpath(path, root))
     return found
+
+
+def files_read(command, tu):
+    """The files the preprocessor reads for `tu` (realpath'ed), or None."""
+    proc = subprocess.run(command + ["-M", tu], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    words = proc.stdout.replace("\\\n", " ").split()[1:]  # after "target.o:"
+    return {os.path.realpath(w) for w in words}
+
+
+def missed_by_clang(gcc, clang, tu):
+    """The files GCC's preprocessor reads for `tu` that Clang's does not,
+    GCC's own headers and Boost.Config's per-compiler file aside. `clang`
+    is the whole compiler command; GCC gets the same arguments."""
+    own = os.path.realpath(subprocess.run([gcc, "-print-file-name=include"], capture_output=True,
+                                          text=True).stdout.strip()) + os.sep
+    by_gcc = files_read([gcc] + clang[1:], tu)
+    by_clang = files_read(clang, tu)
+    if by_gcc is None or by_clang is None:
+        return ["(a -M run failed)"]
+    return sorted(f for f in by_gcc - by_clang if not f.startswith(own) and "/boost/config/compiler/" not in f)
 
 
 def main() -> int:
     sep = sys.argv.index("--")
     args = sys.argv[1:sep]
-    together = "--together" in args
-    args = [a for a in args if a != "--together"]
+    gcc = None
+    if "--together" in args:
+        i = args.index("--together")
+        gcc = args[i + 1]
+        del args[i:i + 2]
+    together = gcc is not None
     root, work, compiler = args[0], args[1], sys.argv[sep + 1:]
     os.makedirs(work, exist_ok=True)
     ccache = [shutil.which("ccache")] if shutil.which("ccache") else []
@@ -55,11 +90,15 @@ def main() -> int:
     listed = set(re.findall(r"arch/(?:aarch64|riscv64|x86_64)/[a-z0-9_]+\.hpp", block))
     present = {os.path.relpath(path, root) for path in glob.glob(os.path.join(root, "arch", "*", "*.hpp"))}
     failures = [f"README lists {name}, which does not exist" for name in sorted(listed - present)]
-    # One run per CPU.
-    def compile_alone(name):
+    def header_tu(name):
         tu = os.path.join(work, name.replace("/", "_").removesuffix(".hpp") + ".cpp")
         with open(tu, "w", encoding="utf-8") as out:
             out.write(f"#include <{name}>\n")
+        return tu
+
+    # One run per CPU.
+    def compile_alone(name):
+        tu = header_tu(name)
         # A header to be refused stops at its #error (-Wfatal-errors): GCC
         # would otherwise go on through the rest of the header.
         # (-MD: a dependency file, so that ccache can run in depend mode,
@@ -68,12 +107,21 @@ def main() -> int:
         return subprocess.run(command + ["-c", tu, "-o", tu + ".o"], capture_output=True, text=True)
     names = sorted(present)
     if together:
-        conditional = compiler_conditionals(root)
         failures += [f"{name} tests which compiler reads it: a header-alone run per compiler is needed"
-                     for name in conditional]
+                     for name in compiler_conditionals(root)]
         names = sorted(present - listed)
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         results = list(pool.map(compile_alone, names))
+        if together:
+            shown = sorted(listed & present)
+            missed = list(pool.map(lambda name: missed_by_clang(gcc, compiler, header_tu(name)), shown))
+            for name, files in zip(shown, missed):
+                if files:
+                    failures.append(f"{name}: alone, Clang's preprocessor does not read what GCC's does, so GCC's "
+                                    f"header-alone run proves nothing for Clang:\n  " + "\n  ".join(files))
+            print(f"{len(shown)} listed headers: alone, Clang's preprocessor reads every file GCC's does "
+                  f"(compilers' own headers aside): {'yes' if not any(missed) else 'NO'}")
     if together:
         tu = os.path.join(work, "listed_together.cpp")
         with open(tu, "w", encoding="utf-8") as out:
