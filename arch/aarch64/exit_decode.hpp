@@ -105,12 +105,10 @@ using axvcpu::print_to;
 
 // GPA = HPFAR_EL2.FIPA page | FAR_EL2's offset within the page. FIPA is
 // bits [43:4] (IPA[51:12]); what lies above it (HPFAR_EL2.NS, bit 63, and
-// RES0 bits) is shifted out. The page replaces FAR's bits above the offset
-// (x ^ ((x ^ y) & mask) takes y's bits under mask), the form GCC compiles
-// to an extract and an insert.
+// RES0 bits) is shifted out: an extract and an insert.
 [[nodiscard]] constexpr GuestPhysAddr fault_gpa(const TrapRecord& trap) noexcept {
     const std::uint64_t page = (trap.hpfar << 20) >> 24;  // FIPA, in bits [39:0]
-    return GuestPhysAddr(static_cast<usize>(trap.far ^ ((trap.far ^ (page << 12)) & ~std::uint64_t{0xFFF})));
+    return GuestPhysAddr(static_cast<usize>(page << 12 | (trap.far & 0xFFF)));
 }
 
 // Why a stage-2 abort was, or was not, an emulatable MMIO access.
