@@ -234,7 +234,7 @@ inline constexpr auto in_result = boost::outcome_v2::in_place_type<Decoded>;
 [[nodiscard]] constexpr std::uint64_t mmio_load_value(const exit::MmioRead& read, std::uint64_t raw) noexcept {
     if (read.width == AccessWidth::Qword) return raw;
     const usize bits = size_in_bits(read.width);  // 8, 16 or 32
-    std::uint64_t value = raw & ((std::uint64_t{1} << bits) - 1);
+    std::uint64_t value = raw & width_mask(read.width);
     if (read.signed_ext && ((value >> (bits - 1)) & 1) != 0) value |= ~std::uint64_t{0} << bits;
     if (read.reg_width == AccessWidth::Dword) value &= 0xFFFF'FFFF;
     return value;
@@ -244,10 +244,7 @@ inline constexpr auto in_result = boost::outcome_v2::in_place_type<Decoded>;
 // decode_abort and a policy's fast path.
 [[nodiscard]] constexpr exit::MmioWrite mmio_write_from(std::uint32_t iss, GuestPhysAddr gpa, const Gprs& x) noexcept {
     const auto width = static_cast<AccessWidth>(esr::sas(iss));
-    const usize bits = size_in_bits(width);
-    const std::uint64_t value = read_gpr(x, esr::srt(iss));
-    const std::uint64_t data = bits == 64 ? value : value & ((std::uint64_t{1} << bits) - 1);
-    return exit::MmioWrite{gpa, width, data};
+    return exit::MmioWrite{gpa, width, read_gpr(x, esr::srt(iss)) & width_mask(width)};
 }
 [[nodiscard]] constexpr exit::MmioRead mmio_read_from(std::uint32_t iss, GuestPhysAddr gpa) noexcept {
     return exit::MmioRead{gpa, static_cast<AccessWidth>(esr::sas(iss)), esr::srt(iss),

@@ -280,9 +280,7 @@ struct GuestPageFaultInfo {
 // The exit a decoded MMIO store reports: the data is the source register
 // truncated to the access width; x0 reads as zero.
 [[nodiscard]] constexpr exit::MmioWrite store_exit(const MmioAccess& mmio, std::uint64_t source_value) noexcept {
-    const usize bits = size_in_bits(mmio.access.width);
-    const std::uint64_t mask = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
-    const std::uint64_t data = mmio.access.reg == 0 ? 0 : source_value & mask;
+    const std::uint64_t data = mmio.access.reg == 0 ? 0 : source_value & width_mask(mmio.access.width);
     return exit::MmioWrite{mmio.addr, mmio.access.width, data};
 }
 

@@ -58,10 +58,6 @@ inline constexpr usize ah = 16, ch = 17, dh = 18, bh = 19;
     return 0;
 }
 
-[[nodiscard]] constexpr std::uint64_t width_mask(AccessWidth width) noexcept {
-    return width == AccessWidth::Qword ? ~std::uint64_t{0} : (std::uint64_t{1} << size_in_bits(width)) - 1;
-}
-
 // --- The MMIO instruction decoder ---------------------------------------------
 
 // The code segment's default operand and address size: 64-bit mode (CS.L),
