@@ -1,5 +1,5 @@
 // The SBI calls the riscv64 policy carries out for its guest: what
-// sbi::decode_call (sbi.hpp) decided, done on the hart and through the host
+// sbi::decode_call (exit_decode.hpp) decided, done on the hart and through the host
 // API while run() is inside the guest's ecall.
 //
 // The rule, the same as aarch64's PSCI service (psci_service.hpp): a call

@@ -4,7 +4,7 @@
 // else must be an Answer of NOT_SUPPORTED and leave the exit reason alone.
 // Input: eid selector (byte < 20 picks a known extension, else 8 raw bytes
 // follow), fid selector (byte < 16 is the fid, else 8 raw bytes), a0..a5.
-#include <arch/riscv64/sbi.hpp>
+#include <arch/riscv64/exit_decode.hpp>
 
 #include <array>
 

@@ -2,7 +2,7 @@
 // the answers it gets without leaving the policy.
 #include <doctest/doctest.h>
 
-#include "arch/riscv64/sbi.hpp"
+#include "arch/riscv64/exit_decode.hpp"
 
 namespace riscv64_sbi_test {
 
