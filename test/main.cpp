@@ -41,10 +41,11 @@ REGISTER_LISTENER("selection_count", 1, SelectionCount);
 int main(int argc, char** argv) {
     doctest::Context context(argc, argv);
     const int status = context.run();
-    // --help, --list-test-cases and the like end without a test run.
-    if (context.shouldExit() || !run_ended || no_exitcode) return status;
+    // Queries (--help, --version, --no-run, --count, --list-*) end without
+    // a test run; --exit does not skip this check.
+    if (!run_ended || no_exitcode) return status;
     if (started_test_cases == 0) {
-        std::fputs("no test case matches this run's filters (or --first/--last range)\n", stderr);
+        std::fputs("no test case started: the filters, a skip() decorator or a --first/--last range left none\n", stderr);
         return 1;
     }
     return status;
