@@ -145,6 +145,10 @@ TEST_CASE("access widths convert from byte counts, refusing others") {
     CHECK_FALSE(access_width_from_bytes(16).has_value());
     CHECK(size_in_bytes(AccessWidth::Qword) == 8);
     CHECK(size_in_bits(AccessWidth::Word) == 16);
+    CHECK(width_mask(AccessWidth::Byte) == 0xFF);
+    CHECK(width_mask(AccessWidth::Word) == 0xFFFF);
+    CHECK(width_mask(AccessWidth::Dword) == 0xFFFF'FFFF);
+    CHECK(width_mask(AccessWidth::Qword) == ~std::uint64_t{0});
 }
 
 TEST_CASE("exit reasons stream for hosted logs") {

@@ -3,12 +3,11 @@
 // the decoder of a guest's SBI calls (ecall from VS-mode).
 //
 // Everything here is a function of raw register words (scause, stval, htval,
-// htinst, a0..a7) and instruction words, with no CSR access and no asm, so
-// it is tested on the host with recorded values
+// htinst, a0..a7) and instruction words, with no CSR access and no asm of
+// its own, so it is tested on the host with recorded values
 // (test/riscv64/exit_decode_test.cpp, test/riscv64/sbi_test.cpp).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -390,6 +389,14 @@ struct Exit {
 using Action = std::variant<action::Answer, action::SetTimer, action::ClearIpi, action::ConsolePutchar,
                             action::ConsoleGetchar, action::ConsoleWrite, action::ConsoleRead, action::LegacyMask,
                             action::RemoteFence, action::HartGetStatus, action::Suspend, action::Exit>;
+
+// What this implementation answers to the base extension's queries.
+// SBI 2.0: the version that introduced DBCN, which Linux needs for
+// earlycon=sbi. Major in bits 30:24, minor in 23:0.
+inline constexpr std::uint64_t spec_version = (2u << 24) | 0;
+// Not a registered implementation id: "AXVC" marks this implementation.
+inline constexpr std::uint64_t impl_id = 0x41585643;
+inline constexpr std::uint64_t impl_version = 1;
 
 [[nodiscard]] constexpr bool is_extension_available(std::uint64_t id) noexcept {
     switch (id) {

@@ -88,13 +88,6 @@ inline constexpr std::uint64_t cold_reboot = 1;
 inline constexpr std::uint64_t warm_reboot = 2;
 }  // namespace reset_type
 
-// SBI 2.0: the version that introduced DBCN, which Linux needs for
-// earlycon=sbi. Major in bits 30:24, minor in 23:0.
-inline constexpr std::uint64_t spec_version = (2u << 24) | 0;
-// Not a registered implementation id: "AXVC" marks this implementation.
-inline constexpr std::uint64_t impl_id = 0x41585643;
-inline constexpr std::uint64_t impl_version = 1;
-
 struct SbiRet {
     std::int64_t error = err::success;
     std::uint64_t value = 0;

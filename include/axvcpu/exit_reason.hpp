@@ -33,7 +33,7 @@ enum class AccessWidth : std::uint64_t { Byte, Word, Dword, Qword };
 [[nodiscard]] constexpr usize size_in_bits(AccessWidth width) noexcept { return size_in_bytes(width) * 8; }
 // The bits an access of `width` carries, in the low bits of a word.
 [[nodiscard]] constexpr std::uint64_t width_mask(AccessWidth width) noexcept {
-    return width == AccessWidth::Qword ? ~std::uint64_t{0} : (std::uint64_t{1} << size_in_bits(width)) - 1;
+    return ~std::uint64_t{0} >> (64 - size_in_bits(width));
 }
 
 // 1, 2, 4 or 8 bytes; any other size yields no value.

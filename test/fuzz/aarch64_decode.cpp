@@ -125,7 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const usize srt = esr::srt(iss);
         // Register 31 is xzr for a store: the data is zero.
         const std::uint64_t source = srt == 31 ? 0 : x[srt];
-        FUZZ_CHECK(write->data == (source & fuzz::width_mask(static_cast<unsigned>(size_in_bytes(write->width)))));
+        FUZZ_CHECK(write->data == (source & fuzz::width_mask(write->width)));
         FUZZ_CHECK(write->addr == gpa);
         FUZZ_CHECK(d.pc == PcAction::Advance && !d.x0);
     } else if (const auto* fault = d.reason.get_if<exit::NestedPageFault>()) {

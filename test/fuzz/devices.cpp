@@ -250,7 +250,7 @@ struct ShadowPl011 {
 };
 
 bool fits(std::uint64_t value, AccessWidth w) {
-    return (value & ~fuzz::width_mask(static_cast<unsigned>(size_in_bytes(w)))) == 0;
+    return (value & ~fuzz::width_mask(w)) == 0;
 }
 }  // namespace
 

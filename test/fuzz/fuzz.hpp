@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "axvcpu/exit_reason.hpp"
 #include "reference.hpp"
 
 #define FUZZ_CHECK(cond)                                                                         \
@@ -44,6 +45,11 @@ private:
 
 [[nodiscard]] constexpr std::uint64_t width_mask(unsigned bytes) noexcept {
     return bytes >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1;
+}
+// The same for an access width, from its byte count (not the library's
+// axvcpu::width_mask, which the harnesses check).
+[[nodiscard]] constexpr std::uint64_t width_mask(axvcpu::AccessWidth width) noexcept {
+    return width_mask(static_cast<unsigned>(axvcpu::size_in_bytes(width)));
 }
 
 }  // namespace fuzz

@@ -150,7 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (mmio->access.is_store) {
             const exit::MmioWrite w = store_exit(*mmio, raw);
             FUZZ_CHECK(w.addr == gpa && w.width == mmio->access.width);
-            const std::uint64_t mask = fuzz::width_mask(static_cast<unsigned>(size_in_bytes(w.width)));
+            const std::uint64_t mask = fuzz::width_mask(w.width);
             FUZZ_CHECK(w.data == (mmio->access.reg == 0 ? 0 : raw & mask));  // x0 reads as zero
             FUZZ_CHECK(mmio_exit(*mmio, raw).is<exit::MmioWrite>());
         } else {

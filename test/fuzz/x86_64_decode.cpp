@@ -123,7 +123,7 @@ void check_access(const MemoryAccess& a, usize count, CpuMode mode) {
     if (mode != CpuMode::Bits64) FUZZ_CHECK(a.reg <= 7 || is_high_byte(a.reg));
     if (is_high_byte(a.reg)) FUZZ_CHECK(a.width == AccessWidth::Byte && a.reg_width == AccessWidth::Byte);
     if (a.signed_ext) FUZZ_CHECK(!a.is_write && a.width < a.reg_width);
-    if (a.has_immediate) FUZZ_CHECK(a.is_write && a.reg == 0 && (a.immediate & ~width_mask(a.width)) == 0);
+    if (a.has_immediate) FUZZ_CHECK(a.is_write && a.reg == 0 && (a.immediate & ~fuzz::width_mask(a.width)) == 0);
     if (a.is_write) FUZZ_CHECK(a.reg_width == a.width);
     else FUZZ_CHECK(a.reg_width >= a.width && !a.has_immediate);
 }
@@ -183,7 +183,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (a.is_write) {
             const auto* w = reason.get_if<exit::MmioWrite>();
             FUZZ_CHECK(w && w->addr == gpa && w->width == a.width);
-            FUZZ_CHECK(w->data == ((a.has_immediate ? a.immediate : read_operand(regs, a.reg)) & width_mask(a.width)));
+            FUZZ_CHECK(w->data == ((a.has_immediate ? a.immediate : read_operand(regs, a.reg)) & fuzz::width_mask(a.width)));
         } else {
             const auto* r = reason.get_if<exit::MmioRead>();
             FUZZ_CHECK(r && r->addr == gpa && r->width == a.width && r->reg == a.reg && r->reg_width == a.reg_width);
@@ -224,7 +224,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const Port port = static_cast<Port>(info1 >> 16);
             if (const auto* w = d.reason.get_if<exit::IoWrite>()) {
                 FUZZ_CHECK(w->port == port && (info1 & 1) == 0);
-                FUZZ_CHECK(w->data == (regs[gpr::rax] & width_mask(w->width)) && w->width <= AccessWidth::Dword);
+                FUZZ_CHECK(w->data == (regs[gpr::rax] & fuzz::width_mask(w->width)) && w->width <= AccessWidth::Dword);
             } else {
                 FUZZ_CHECK(d.reason.get_if<exit::IoRead>()->port == port && (info1 & 1) == 1);
             }
