@@ -525,7 +525,11 @@ constexpr Action decode_dbcn(const SbiCall& call) {
         case eid::hsm: return decode_hsm(call, exit);
         case eid::srst:
             if (call.fid != fid::srst_system_reset) return not_supported;
-            if (a[0] > reset_type::warm_reboot) return action::Answer{SbiRet{err::invalid_param, 0}};
+            // A reserved reset type or reason, or a platform-specific one
+            // (none is implemented here): INVALID_PARAM, as SBI 2.0 says.
+            if (a[0] > reset_type::warm_reboot || a[1] > reset_reason::system_failure) {
+                return action::Answer{SbiRet{err::invalid_param, 0}};
+            }
             return leave(exit, exit::SystemDown{}, false);
         case eid::dbcn: return decode_dbcn(call);
         case eid::axvisor_hypercall:

@@ -88,6 +88,13 @@ inline constexpr std::uint64_t cold_reboot = 1;
 inline constexpr std::uint64_t warm_reboot = 2;
 }  // namespace reset_type
 
+// SRST's reset_reason; the rest of the range is reserved or platform
+// specific (SBI 2.0, System Reset Extension).
+namespace reset_reason {
+inline constexpr std::uint64_t none = 0;
+inline constexpr std::uint64_t system_failure = 1;
+}  // namespace reset_reason
+
 struct SbiRet {
     std::int64_t error = err::success;
     std::uint64_t value = 0;

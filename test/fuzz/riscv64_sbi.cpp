@@ -141,7 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case eid::srst:
             if (fid != fid::srst_system_reset) answer(d, not_supported);
-            else if (a[0] > reset_type::warm_reboot) answer(d, SbiRet{err::invalid_param, 0});
+            else if (a[0] > reset_type::warm_reboot || a[1] > reset_reason::system_failure) answer(d, SbiRet{err::invalid_param, 0});
             else { leaves(d, false); FUZZ_CHECK(d.exit.is<exit::SystemDown>()); }
             break;
         case eid::dbcn:

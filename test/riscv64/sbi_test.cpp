@@ -86,6 +86,12 @@ TEST_CASE("SRST and legacy shutdown become SystemDown") {
     CHECK(exit_of(decode_call(call(eid::srst, 0, {reset_type::shutdown, 0}))).is<exit::SystemDown>());
     CHECK(exit_of(decode_call(call(eid::srst, 0, {reset_type::cold_reboot, 1}))).is<exit::SystemDown>());
     CHECK(as<action::Answer>(decode_call(call(eid::srst, 0, {0x10, 0}))).ret.error == err::invalid_param);
+    // Reserved (2..0xDFFFFFFF) and platform-specific reasons: none is implemented.
+    CHECK(as<action::Answer>(decode_call(call(eid::srst, 0, {reset_type::shutdown, 2}))).ret.error == err::invalid_param);
+    CHECK(as<action::Answer>(decode_call(call(eid::srst, 0, {reset_type::shutdown, 0xE000'0000}))).ret.error ==
+          err::invalid_param);
+    CHECK(as<action::Answer>(decode_call(call(eid::srst, 0, {reset_type::cold_reboot, 0xF000'0000}))).ret.error ==
+          err::invalid_param);
     CHECK(exit_of(decode_call(call(eid::legacy_shutdown, 0))).is<exit::SystemDown>());
 }
 
