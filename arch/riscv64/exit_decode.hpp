@@ -321,7 +321,7 @@ AXVCPU_ADAPT_STRUCT(axvcpu::riscv64::TrapRecord, scause, stval, htval, htinst, s
 // (test/riscv64/sbi_test.cpp).
 namespace axvcpu::riscv64::sbi {
 
-// --- What to do about a call ------------------------------------------------
+// What to do about a call.
 namespace action {
 // Return `ret` in a0/a1 and resume the guest after the ecall.
 struct Answer {
