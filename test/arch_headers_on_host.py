@@ -59,17 +59,48 @@ def files_read(command, tu):
     return {os.path.realpath(w) for w in words}
 
 
-def missed_by_clang(gcc, clang, tu):
-    """The files GCC's preprocessor reads for `tu` that Clang's does not,
-    GCC's own headers and Boost.Config's per-compiler file aside. `clang`
-    is the whole compiler command; GCC gets the same arguments."""
+def header_tu(work, name):
+    """A translation unit in `work` that includes header `name` alone."""
+    tu = os.path.join(work, name.replace("/", "_").removesuffix(".hpp") + ".cpp")
+    with open(tu, "w", encoding="utf-8") as out:
+        out.write(f"#include <{name}>\n")
+    return tu
+
+
+def clang_proof(gcc, clang, root, work, headers, ccache, pool):
+    """The --together checks (module docstring) for `headers`; their
+    failures. `clang` is the whole compiler command; GCC gets the same
+    arguments."""
+    failures = [f"{name} tests which compiler reads it: a header-alone run per compiler is needed"
+                for name in compiler_conditionals(root)]
     own = os.path.realpath(subprocess.run([gcc, "-print-file-name=include"], capture_output=True,
                                           text=True).stdout.strip()) + os.sep
-    by_gcc = files_read([gcc] + clang[1:], tu)
-    by_clang = files_read(clang, tu)
-    if by_gcc is None or by_clang is None:
-        return ["(a -M run failed)"]
-    return sorted(f for f in by_gcc - by_clang if not f.startswith(own) and "/boost/config/compiler/" not in f)
+
+    def missed_by_clang(name):
+        """What GCC's preprocessor reads for the header alone and Clang's
+        does not, GCC's own headers and Boost.Config's per-compiler file
+        aside."""
+        tu = header_tu(work, name)
+        by_gcc, by_clang = files_read([gcc] + clang[1:], tu), files_read(clang, tu)
+        if by_gcc is None or by_clang is None:
+            return ["(a -M run failed)"]
+        return sorted(f for f in by_gcc - by_clang if not f.startswith(own) and "/boost/config/compiler/" not in f)
+
+    missed = list(pool.map(missed_by_clang, headers))
+    for name, files in zip(headers, missed):
+        if files:
+            failures.append(f"{name}: alone, Clang's preprocessor does not read what GCC's does, so GCC's "
+                            f"header-alone run proves nothing for Clang:\n  " + "\n  ".join(files))
+    print(f"{len(headers)} listed headers: alone, Clang's preprocessor reads every file GCC's does "
+          f"(compilers' own headers aside): {'yes' if not any(missed) else 'NO'}")
+    tu = os.path.join(work, "listed_together.cpp")
+    with open(tu, "w", encoding="utf-8") as out:
+        out.write("".join(f"#include <{name}>\n" for name in headers))
+    joint = subprocess.run(ccache + clang + ["-MD", "-c", tu, "-o", tu + ".o"], capture_output=True, text=True)
+    if joint.returncode != 0:
+        failures.append(f"the listed headers do not compile together:\n{joint.stdout}{joint.stderr}")
+    print(f"{len(headers)} listed headers, in one translation unit: {'compile' if joint.returncode == 0 else 'FAIL'}")
+    return failures
 
 
 def main() -> int:
@@ -80,7 +111,6 @@ def main() -> int:
         i = args.index("--together")
         gcc = args[i + 1]
         del args[i:i + 2]
-    together = gcc is not None
     root, work, compiler = args[0], args[1], sys.argv[sep + 1:]
     os.makedirs(work, exist_ok=True)
     ccache = [shutil.which("ccache")] if shutil.which("ccache") else []
@@ -90,47 +120,22 @@ def main() -> int:
     listed = set(re.findall(r"arch/(?:aarch64|riscv64|x86_64)/[a-z0-9_]+\.hpp", block))
     present = {os.path.relpath(path, root) for path in glob.glob(os.path.join(root, "arch", "*", "*.hpp"))}
     failures = [f"README lists {name}, which does not exist" for name in sorted(listed - present)]
-    def header_tu(name):
-        tu = os.path.join(work, name.replace("/", "_").removesuffix(".hpp") + ".cpp")
-        with open(tu, "w", encoding="utf-8") as out:
-            out.write(f"#include <{name}>\n")
-        return tu
 
     # One run per CPU.
     def compile_alone(name):
-        tu = header_tu(name)
+        tu = header_tu(work, name)
         # A header to be refused stops at its #error (-Wfatal-errors): GCC
         # would otherwise go on through the rest of the header.
         # (-MD: a dependency file, so that ccache can run in depend mode,
         # CCACHE_DEPEND in test/run.sh, without a preprocessor run on a miss.)
         command = ccache + compiler + ["-MD"] if name in listed else compiler + ["-Wfatal-errors"]
         return subprocess.run(command + ["-c", tu, "-o", tu + ".o"], capture_output=True, text=True)
-    names = sorted(present)
-    if together:
-        failures += [f"{name} tests which compiler reads it: a header-alone run per compiler is needed"
-                     for name in compiler_conditionals(root)]
-        names = sorted(present - listed)
-
+    # With --together only the unlisted headers are compiled alone.
+    names = sorted(present - listed if gcc else present)
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         results = list(pool.map(compile_alone, names))
-        if together:
-            shown = sorted(listed & present)
-            missed = list(pool.map(lambda name: missed_by_clang(gcc, compiler, header_tu(name)), shown))
-            for name, files in zip(shown, missed):
-                if files:
-                    failures.append(f"{name}: alone, Clang's preprocessor does not read what GCC's does, so GCC's "
-                                    f"header-alone run proves nothing for Clang:\n  " + "\n  ".join(files))
-            print(f"{len(shown)} listed headers: alone, Clang's preprocessor reads every file GCC's does "
-                  f"(compilers' own headers aside): {'yes' if not any(missed) else 'NO'}")
-    if together:
-        tu = os.path.join(work, "listed_together.cpp")
-        with open(tu, "w", encoding="utf-8") as out:
-            out.write("".join(f"#include <{name}>\n" for name in sorted(listed & present)))
-        joint = subprocess.run(ccache + compiler + ["-MD", "-c", tu, "-o", tu + ".o"], capture_output=True, text=True)
-        if joint.returncode != 0:
-            failures.append(f"the listed headers do not compile together:\n{joint.stdout}{joint.stderr}")
-        print(f"{len(listed & present)} listed headers, in one translation unit: "
-              f"{'compile' if joint.returncode == 0 else 'FAIL'}")
+        if gcc:
+            failures += clang_proof(gcc, compiler, root, work, sorted(listed & present), ccache, pool)
     for name, proc in zip(names, results):
         output = proc.stdout + proc.stderr
         first = next((line for line in output.splitlines() if "rror" in line), "")
