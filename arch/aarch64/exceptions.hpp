@@ -27,8 +27,7 @@ enum class GuestException : std::uint8_t {
 namespace esr {
 inline constexpr std::uint32_t ec_iabt_same = 0x21;
 inline constexpr std::uint32_t ec_dabt_same = 0x25;
-inline constexpr std::uint64_t il = std::uint64_t{1} << 25;  // a 32-bit instruction
-inline constexpr std::uint32_t fnv = 1u << 10;               // FAR not valid
+inline constexpr std::uint32_t fnv = 1u << 10;  // FAR not valid
 // DFSC/IFSC: synchronous external abort, not on a translation table walk.
 inline constexpr std::uint32_t fsc_sync_external = 0x10;
 }  // namespace esr

@@ -235,20 +235,19 @@ public:
         // last_exit_ is the syndrome; the fast paths store only what
         // last_trap() cannot derive from it.
         last_exit_ = exit;
-        // The EC of a synchronous exit; a non-synchronous one has bit 63
-        // set, so no EC matches and one compare tests both. A syndrome with
-        // ISS2 (ESR_EL2[55:32]) set matches nothing either and is decoded
-        // by handle_sync instead.
-        const std::uint64_t ec = exit >> 26;
+        // The syndrome from bit 24 up (esr::hvc64_from_bit24): a
+        // non-synchronous exit has bit 63 set, so nothing matches and one
+        // compare tests both. A syndrome with ISS2 (ESR_EL2[55:32]) set
+        // matches nothing either and is decoded by handle_sync instead.
         // Every PSCI function id has bit 31 set: one bit test keeps the
         // common hypercall off the full range check (handle_sync does it).
-        if (ec == esr::ec_hvc64 && (ctx_.x[0] & psci::function_id_bit31) == 0) [[likely]] {
+        if ((exit >> 24) == esr::hvc64_from_bit24 && (ctx_.x[0] & psci::function_id_bit31) == 0) [[likely]] {
             // What decode_hvc would return.
             return AxResult<AxVCpuExitReason>(boost::outcome_v2::in_place_type<AxVCpuExitReason>,
                                               std::in_place_type<exit::Hypercall>, hypercall_from(ctx_.x));
         }
         // classify_abort's Mmio with WnR clear, in two tests.
-        if (ec == esr::ec_dabt_lower && is_mmio_read_abort(exit)) [[likely]] {
+        if (is_mmio_read_abort(exit)) [[likely]] {
             // What decode_abort would return.
             const GuestPhysAddr gpa = record_fault_address();
             ctx_.elr += 4;

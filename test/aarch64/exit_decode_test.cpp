@@ -142,21 +142,43 @@ TEST_CASE("mmio_load_value applies width, SSE and SF") {
 }
 
 // is_mmio_read_abort (run()'s fast path) gives classify_abort's answer, WnR
-// clear, for every combination of the bits either looks at (ISS bits 0-8
-// and ISV) on a data abort, with every other bit below the EC clear and
-// then set (neither may start reading one).
+// clear, for a data abort with IL set (every A64 load), and false for any
+// other syndrome: every combination of the bits it looks at (ISS bits 0-8
+// and ISV) on a data abort with IL set, every other bit below the EC clear
+// and then set (neither may start reading one); the same with IL clear, a
+// non-synchronous exit's bit 63 or an ISS2 bit set, or another EC (an
+// instruction abort, an HVC) must give false.
 static_assert([] {
-    constexpr std::uint64_t others = ~std::uint64_t{0x1FF | esr::isv} & ((std::uint64_t{1} << 26) - 1);
+    constexpr std::uint64_t others =
+        ~std::uint64_t{0x1FF | esr::isv | esr::il} & ((std::uint64_t{1} << 26) - 1);
+    constexpr std::uint64_t dabt = std::uint64_t{esr::ec_dabt_lower} << 26;
     for (const std::uint64_t rest : std::array<std::uint64_t, 2>{0, others}) {
         for (std::uint64_t bits = 0; bits < 0x400; ++bits) {
-            const std::uint64_t esr_value =
-                std::uint64_t{esr::ec_dabt_lower} << 26 | rest | (bits & 0x1FF) | (bits >> 9) << 24;
+            const std::uint64_t esr_value = dabt | esr::il | rest | (bits & 0x1FF) | (bits >> 9) << 24;
             const bool mmio_read = classify_abort(esr_value) == AbortKind::Mmio && (esr_value & esr::wnr) == 0;
             if (is_mmio_read_abort(esr_value) != mmio_read) return false;
+            const std::uint64_t not_reads[] = {
+                esr_value & ~esr::il,
+                esr_value | std::uint64_t{1} << 63,
+                esr_value | std::uint64_t{1} << 32,
+                esr_value | std::uint64_t{1} << 55,
+                (esr_value & ~(std::uint64_t{0x3F} << 26)) | std::uint64_t{esr::ec_iabt_lower} << 26,
+                (esr_value & ~(std::uint64_t{0x3F} << 26)) | std::uint64_t{esr::ec_hvc64} << 26,
+            };
+            for (const std::uint64_t other : not_reads) {
+                if (is_mmio_read_abort(other)) return false;
+            }
         }
     }
     return true;
 }());
+
+// The inline hypercall's compare: an HVC from AArch64 whatever its
+// immediate, and nothing else with the same EC.
+static_assert((std::uint64_t{0x5A00'1234} >> 24) == esr::hvc64_from_bit24);  // hvc #0x1234
+static_assert((std::uint64_t{0x5800'0000} >> 24) != esr::hvc64_from_bit24);  // IL clear
+static_assert((std::uint64_t{0x8000'0000'5A00'0000} >> 24) != esr::hvc64_from_bit24);
+static_assert((std::uint64_t{0x9300'0000} >> 24) == esr::dabt_isv_from_bit24);  // ldr, ISV set
 
 TEST_CASE("aborts that are not emulatable MMIO are NestedPageFault, never a guessed access") {
     struct Case {
