@@ -83,15 +83,16 @@ inline constexpr std::uint32_t fsc_permission = 0x0C;
 
 // run()'s two inline exits are told from every other by one compare of
 // the syndrome from bit 24 up (esr >> 24) with these: EC, IL and ISS bit
-// 24, every bit above the EC clear. Bit 24 is ISV for a data abort, so the compare tests
-// it as well (the EC alone would leave it to a test of its own); it is RES0
-// for an HVC. IL is 1 for both: ARM DDI 0487 (ESR_EL2.IL) gives 1 for a
-// trapped 32-bit instruction, which every A64 instruction is. A syndrome
-// with ISS2 (bits 55:32) or bit 63 (run_guest's non-synchronous exits) set
-// matches neither and decodes out of line.
+// 24, every bit above the EC clear. Bit 24 is ISV for a data abort, so the
+// compare tests it as well (the EC alone would leave it to a test of its
+// own); it is RES0 for an HVC. IL is 1 for both: ARM DDI 0487 (ESR_EL2.IL)
+// gives 1 for a trapped 32-bit instruction, which every A64 instruction
+// is. A syndrome with ISS2 (bits 55:32) or bit 63 (run_guest's
+// non-synchronous exits) set matches neither and decodes out of line.
 inline constexpr std::uint64_t il = std::uint64_t{1} << 25;  // a 32-bit instruction
-[[nodiscard]] constexpr std::uint64_t syndrome_from_bit24(std::uint32_t ec, std::uint32_t iss_bit24) noexcept {
-    return (std::uint64_t{ec} << 26 | il | iss_bit24) >> 24;
+// `bit24` is the ISS bit in place: 0 or 1 << 24.
+[[nodiscard]] constexpr std::uint64_t syndrome_from_bit24(std::uint32_t ec, std::uint32_t bit24) noexcept {
+    return (std::uint64_t{ec} << 26 | il | bit24) >> 24;
 }
 inline constexpr std::uint64_t hvc64_from_bit24 = syndrome_from_bit24(ec_hvc64, 0);
 inline constexpr std::uint64_t dabt_isv_from_bit24 = syndrome_from_bit24(ec_dabt_lower, isv);
@@ -172,7 +173,8 @@ constexpr void print_to(S& out, AbortKind kind) {
 
 // A syndrome that is a data abort classify_abort() calls Mmio, from a
 // 32-bit instruction (IL), with WnR clear (a read): run()'s fast path, in
-// two tests. EC, IL and ISV by one compare (dabt_isv_from_bit24), then a translation fault (any level), not on the stage-1 walk, not cache
+// two tests. EC, IL and ISV by one compare (dabt_isv_from_bit24), then a
+// translation fault (any level), not on the stage-1 walk, not cache
 // maintenance, a read, under a mask that is an AND immediate (with ISV in
 // the mask, bits 2-8 and 24, it would need a constant of its own). Proven
 // equal to classify_abort by test/aarch64/exit_decode_test.cpp.

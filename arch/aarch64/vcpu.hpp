@@ -235,10 +235,11 @@ public:
         // last_exit_ is the syndrome; the fast paths store only what
         // last_trap() cannot derive from it.
         last_exit_ = exit;
-        // The syndrome from bit 24 up (esr::hvc64_from_bit24): a
-        // non-synchronous exit has bit 63 set, so nothing matches and one
-        // compare tests both. A syndrome with ISS2 (ESR_EL2[55:32]) set
-        // matches nothing either and is decoded by handle_sync instead.
+        // The syndrome from bit 24 up (EC, IL, ISS bit 24) against the
+        // inline exits' (esr::hvc64_from_bit24): a non-synchronous exit has
+        // bit 63 set, so the same compare also tells that it is not one. A
+        // syndrome with ISS2 (ESR_EL2[55:32]) set matches nothing either
+        // and is decoded by handle_sync instead.
         // Every PSCI function id has bit 31 set: one bit test keeps the
         // common hypercall off the full range check (handle_sync does it).
         if ((exit >> 24) == esr::hvc64_from_bit24 && (ctx_.x[0] & psci::function_id_bit31) == 0) [[likely]] {

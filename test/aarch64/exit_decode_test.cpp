@@ -173,12 +173,26 @@ static_assert([] {
     return true;
 }());
 
-// The inline hypercall's compare: an HVC from AArch64 whatever its
-// immediate, and nothing else with the same EC.
-static_assert((std::uint64_t{0x5A00'1234} >> 24) == esr::hvc64_from_bit24);  // hvc #0x1234
-static_assert((std::uint64_t{0x5800'0000} >> 24) != esr::hvc64_from_bit24);  // IL clear
-static_assert((std::uint64_t{0x8000'0000'5A00'0000} >> 24) != esr::hvc64_from_bit24);
-static_assert((std::uint64_t{0x9300'0000} >> 24) == esr::dabt_isv_from_bit24);  // ldr, ISV set
+// The inline hypercall's compare: an HVC from AArch64 (IL set) matches
+// whatever its immediate; with IL clear, bit 24 (RES0 for an HVC) set, an
+// ISS2 bit or bit 63 set, or another EC, nothing does.
+static_assert([] {
+    constexpr std::uint64_t hvc = std::uint64_t{esr::ec_hvc64} << 26 | esr::il;
+    for (std::uint64_t imm = 0; imm <= 0xFFFF; imm += 0x101) {
+        if (((hvc | imm) >> 24) != esr::hvc64_from_bit24) return false;
+        const std::uint64_t others[] = {
+            (hvc | imm) & ~esr::il,
+            hvc | imm | std::uint64_t{1} << 24,
+            hvc | imm | std::uint64_t{1} << 32,
+            hvc | imm | std::uint64_t{1} << 63,
+            std::uint64_t{esr::ec_smc64} << 26 | esr::il | imm,
+        };
+        for (const std::uint64_t other : others) {
+            if ((other >> 24) == esr::hvc64_from_bit24) return false;
+        }
+    }
+    return (std::uint64_t{0x5A00'1234} >> 24) == esr::hvc64_from_bit24;  // hvc #0x1234, as QEMU reports it
+}());
 
 TEST_CASE("aborts that are not emulatable MMIO are NestedPageFault, never a guessed access") {
     struct Case {
