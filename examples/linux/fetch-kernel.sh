@@ -148,10 +148,11 @@ esac
 # Only that file: boot/ comes first in the package, and tar stops once it
 # has it (--occurrence), so the modules, most of the package, are neither
 # decompressed nor written (dpkg-deb -x took 7 s of CPU for arm64's; this
-# takes 1). dpkg-deb then dies of the closed pipe, as it should.
+# takes 1). dpkg-deb then dies of the closed pipe, as it should: what it
+# says is shown only when tar did not get the file.
 mkdir -p "$tree"
-{ dpkg-deb --fsys-tarfile "$deb" 2>/dev/null || true; } | tar -x -C "$tree" --occurrence "./$member" ||
-  { echo "fetch-kernel: $pkg has no $member" >&2; exit 1; }
+{ dpkg-deb --fsys-tarfile "$deb" 2>"$state/dpkg-deb.err" || true; } | tar -x -C "$tree" --occurrence "./$member" ||
+  { cat "$state/dpkg-deb.err" >&2; echo "fetch-kernel: no $member taken out of $deb" >&2; exit 1; }
 image=$tree/$member
 magic=$(od -An -tx1 -j 56 -N 4 "$image" | tr -d ' \n')
 [ "$magic" = "$want" ] || { echo "fetch-kernel: ${image#"$tree"/} is not a raw $arch Image (magic $magic at 0x38)" >&2; exit 1; }
