@@ -6,7 +6,7 @@ own #error naming its target (not an assembler or register-name error).
 The list is read from README.md, between <!-- begin host-includable arch
 headers --> and <!-- end host-includable arch headers -->.
 
-Usage: arch_headers_on_host.py [--together] SOURCE_ROOT WORK_DIR -- COMPILER [ARGS...]
+Usage: arch_headers_on_host.py [--together GCC] SOURCE_ROOT WORK_DIR -- COMPILER [ARGS...]
 A listed header is compiled to an object in WORK_DIR through ccache when it
 is installed, so that another clone of the same tree pays nothing for it
 (ccache keeps no failures: the refused headers stop at their #error, with
@@ -104,6 +104,9 @@ def clang_proof(gcc, clang, root, work, headers, ccache, pool):
 
 
 def main() -> int:
+    if "--" not in sys.argv or len(sys.argv[1:sys.argv.index("--")]) not in (2, 4):
+        print("usage: arch_headers_on_host.py [--together GCC] SOURCE_ROOT WORK_DIR -- COMPILER [ARGS...]", file=sys.stderr)
+        return 2
     sep = sys.argv.index("--")
     args = sys.argv[1:sep]
     gcc = None
